@@ -1,0 +1,39 @@
+# Two commands a new user needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP_RUN  := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: run test venv clean snapshots bench
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(STAMP_TEST): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@ $(STAMP_RUN)
+
+venv: $(STAMP_RUN)
+
+run: $(STAMP_RUN)
+	$(VENV)/bin/teledeck $(ARGS)
+
+test: $(STAMP_TEST)
+	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+snapshots: $(STAMP_TEST)
+	$(PY) -m pytest -q tests/snapshots --snapshot-update
+	$(PY) tests/snapshots/copy_screenshots.py
+
+bench: $(STAMP_RUN)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,135 @@
+"""One error tree for every vendor.
+
+Every failure a provider call can end in is a `ProviderError`: the UI shows `str(error)`,
+which always names the vendor code and message, never a traceback. Nothing here may carry a
+secret: messages are built from vendor answers and redacted URLs only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem the provider reported against one request field."""
+
+    pointer: str  # JSON pointer such as "/ip_address", or a query parameter name
+    message: str
+    code: str = ""
+
+    @property
+    def field(self) -> str:
+        """The top-level field name the pointer refers to ("/settings/idp_entity_id" -> "settings")."""
+        parts = [p for p in self.pointer.strip().split("/") if p]
+        return parts[0] if parts else self.pointer.strip()
+
+
+class ProviderError(Exception):
+    """A call to a provider failed. Carries what the vendor said, and to which request."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        code: str = "",
+        title: str = "",
+        detail: str = "",
+        request_id: str = "",
+        method: str = "",
+        url: str = "",
+        problems: tuple[FieldProblem, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.problems = tuple(problems)
+
+    @property
+    def pointer(self) -> str:
+        """The first field pointer the provider named, if any."""
+        return self.problems[0].pointer if self.problems else ""
+
+    def summary(self) -> str:
+        """One line for a notification: vendor code first, then what it said."""
+        head = f"[{self.code}] " if self.code else ""
+        status = f" (HTTP {self.status})" if self.status else ""
+        return f"{head}{self.message}{status}"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+class AuthError(ProviderError):
+    kind = "auth"
+
+
+class NotFound(ProviderError):
+    kind = "not_found"
+
+
+class Conflict(ProviderError):
+    kind = "conflict"
+
+
+class ValidationError(ProviderError):
+    """The provider refused the input; `problems` point at the fields."""
+
+    kind = "validation"
+
+
+class RateLimited(ProviderError):
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class Unavailable(ProviderError):
+    """5xx, a refused connection, or any other failure to reach the provider."""
+
+    kind = "unavailable"
+
+
+class Timeout(ProviderError):
+    """No answer in time. For a write, `maybe_applied` says the provider may have acted."""
+
+    kind = "timeout"
+
+    def __init__(self, message: str, *, maybe_applied: bool = False, **kw) -> None:
+        super().__init__(message, **kw)
+        self.maybe_applied = maybe_applied
+
+
+class MalformedResponse(ProviderError):
+    """The provider answered, but not in a shape we can read."""
+
+    kind = "malformed"
+
+
+class ReadOnlyRefused(ProviderError):
+    """A change was asked for while the session is read-only; nothing was sent."""
+
+    kind = "read_only"
+
+
+@dataclass
+class RateLimitInfo:
+    """What the provider last said about its rate limit (x-ratelimit-* headers)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_seconds: float | None = None
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,40 @@
+"""Page-number pagination that always ends.
+
+Telnyx (and Huawei) number their pages from 1. We follow the official SDK's rule (ask for
+`page_number + 1` until `page_number >= total_pages` or a page comes back empty), and add the
+guards it lacks: a server that answers with a page other than the one we asked for (as the
+Prism mock does) or never stops raises `PaginationStalled` instead of looping forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from providers.errors import MalformedResponse
+from providers.records import Page
+
+MAX_PAGES = 10_000
+
+
+class PaginationStalled(MalformedResponse):
+    """The server's pages stopped advancing; rows fetched so far are complete but partial."""
+
+
+async def numbered_pages(
+    fetch: Callable[[int], Awaitable[Page]], *, provider: str, max_pages: int = MAX_PAGES
+) -> AsyncIterator[Page]:
+    number = 1
+    for _ in range(max_pages):
+        page = await fetch(number)
+        if page.page_number != number:
+            raise PaginationStalled(
+                f"asked for page {number} but the server answered page {page.page_number}; stopped to avoid a loop",
+                provider=provider,
+            )
+        yield page
+        if not page.items:
+            return
+        if page.total_pages is not None and page.page_number >= page.total_pages:
+            return
+        number += 1
+    raise PaginationStalled(f"stopped after {max_pages} pages", provider=provider)

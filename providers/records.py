@@ -1,0 +1,90 @@
+"""Helpers for turning vendor JSON into typed records without trusting its shape.
+
+A provider may answer with missing fields, wrong types or nulls. Records are built with these
+readers so that a malformed item becomes a record with empty fields (and its raw dict kept for
+the detail view), never an exception in the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def text(data: Any, key: str) -> str:
+    """data[key] as a string; '' when missing, null or a container."""
+    if not isinstance(data, dict):
+        return ""
+    value = data.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flag(data: Any, key: str) -> bool | None:
+    """data[key] as a bool; None when missing or not a boolean-like value."""
+    if not isinstance(data, dict):
+        return None
+    value = data.get(key)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def mapping(data: Any, key: str) -> dict:
+    if not isinstance(data, dict):
+        return {}
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def integer(data: Any, key: str) -> int | None:
+    if not isinstance(data, dict):
+        return None
+    value = data.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Every leaf of a JSON value as (dotted path, text), in document order, for detail views."""
+    rows: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        if not data and prefix:
+            rows.append((prefix, "{}"))
+        for key, value in data.items():
+            rows.extend(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list):
+        if not data and prefix:
+            rows.append((prefix, "[]"))
+        for index, value in enumerate(data):
+            rows.extend(flatten(value, f"{prefix}[{index}]"))
+    else:
+        if data is None:
+            shown = "null"
+        elif isinstance(data, bool):
+            shown = "true" if data else "false"
+        else:
+            shown = str(data)
+        rows.append((prefix or "value", shown))
+    return rows
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list answer, with the server's meta as it said it."""
+
+    items: list
+    page_number: int
+    page_size: int | None
+    total_pages: int | None
+    total_results: int | None

@@ -1,0 +1,308 @@
+"""Async client for Telnyx v2 account access.
+
+Wire details follow the official OpenAPI subset (shared/reference): bracketed `page[...]` and
+`filter[...]` query parameters, `{"data": ...}` envelopes except for access IP addresses (bare
+objects), integration-secret create 201 / delete 204, and the access token as text/plain.
+
+Creates are never re-sent after the request may have reached Telnyx (see transport.py); after a
+`Timeout(maybe_applied=True)` callers use the `find_*` methods to check what exists.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from providers.errors import MalformedResponse
+from providers.pagination import numbered_pages
+from providers.records import Page
+from providers.telnyx.errors import PROVIDER, error_from_response
+from providers.telnyx.models import (
+    AccessIp,
+    AccessToken,
+    Address,
+    AddressValidation,
+    AuthProvider,
+    BillingGroup,
+    IntegrationSecret,
+    SuggestionAcceptance,
+    TelephonyCredential,
+    read_meta,
+)
+from providers.transport import RetryPolicy, Transport
+
+DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+MAX_PAGE_SIZE = 250
+
+T = TypeVar("T")
+
+
+def base_url_from_env() -> str:
+    """TELEDECK_TELNYX_BASE_URL overrides the API base URL (any server that speaks Telnyx v2)."""
+    return os.environ.get("TELEDECK_TELNYX_BASE_URL", "").strip() or DEFAULT_BASE_URL
+
+
+def _drop_empty(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+class TelnyxClient:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: httpx.Timeout | None = None,
+        read_only: bool = False,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        self.base_url = (base_url or base_url_from_env()).rstrip("/")
+        self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        extra = {"timeout": timeout} if timeout is not None else {}
+        self.transport = Transport(
+            provider=PROVIDER,
+            base_url=self.base_url,
+            error_mapper=error_from_response,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": "teledeck"},
+            http_transport=http_transport,
+            retry=retry,
+            secrets=(api_key,),
+            read_only=read_only,
+            **extra,
+        )
+
+    @property
+    def read_only(self) -> bool:
+        return self.transport.read_only
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    async def _json(self, method: str, path: str, **kw: Any) -> Any:
+        response = await self.transport.request(method, path, **kw)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise MalformedResponse(
+                f"{method} {path}: answer is not JSON", provider=PROVIDER, status=response.status_code,
+                request_id=self.transport.request_id(response),
+            ) from None
+
+    async def _data(self, method: str, path: str, **kw: Any) -> Any:
+        """The object inside a `{"data": ...}` envelope."""
+        body = await self._json(method, path, **kw)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise MalformedResponse(f"{method} {path}: answer has no 'data' object", provider=PROVIDER)
+        return body["data"]
+
+    async def _bare(self, method: str, path: str, **kw: Any) -> Any:
+        """An access IP object, which Telnyx sends bare; tolerate a `data` envelope too."""
+        body = await self._json(method, path, **kw)
+        if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" not in body:
+            body = body["data"]
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"{method} {path}: answer is not an object", provider=PROVIDER)
+        return body
+
+    async def _page(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], number: int, size: int) -> Page:
+        query = dict(params)
+        query["page[number]"] = number
+        query["page[size]"] = size
+        body = await self._json("GET", path, params=query)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise MalformedResponse(f"GET {path}: answer has no 'data' list", provider=PROVIDER)
+        page_number, page_size, total_pages, total_results = read_meta(body, number)
+        return Page(
+            items=[parse(item) for item in body["data"]], page_number=page_number, page_size=page_size,
+            total_pages=total_pages, total_results=total_results,
+        )
+
+    def _pages(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T]) -> AsyncIterator[Page]:
+        return numbered_pages(lambda n: self._page(path, params, parse, n, self.page_size), provider=PROVIDER)
+
+    async def collect(self, pages: AsyncIterator[Page]) -> list:
+        """Every item of every page."""
+        items: list = []
+        async for page in pages:
+            items.extend(page.items)
+        return items
+
+    # ---- access IP addresses --------------------------------------------------------------
+
+    def access_ip_pages(
+        self, *, ip_source: str | None = None, ip_address: str | None = None, created_at: Mapping[str, str] | str | None = None
+    ) -> AsyncIterator[Page]:
+        params = _drop_empty({"filter[ip_source]": ip_source, "filter[ip_address]": ip_address})
+        if isinstance(created_at, str):
+            params["filter[created_at]"] = created_at
+        elif created_at:
+            for op, value in created_at.items():
+                if op not in ("gt", "gte", "lt", "lte"):
+                    raise ValueError(f"created_at filter operator must be gt, gte, lt or lte, not {op!r}")
+                params[f"filter[created_at][{op}]"] = value
+        return self._pages("/access_ip_address", params, AccessIp.from_api)
+
+    async def create_access_ip(self, ip_address: str, description: str | None = None) -> AccessIp:
+        body = _drop_empty({"ip_address": ip_address, "description": description})
+        return AccessIp.from_api(await self._bare("POST", "/access_ip_address", json=body))
+
+    async def get_access_ip(self, access_ip_id: str) -> AccessIp:
+        return AccessIp.from_api(await self._bare("GET", f"/access_ip_address/{access_ip_id}"))
+
+    async def delete_access_ip(self, access_ip_id: str) -> AccessIp:
+        return AccessIp.from_api(await self._bare("DELETE", f"/access_ip_address/{access_ip_id}"))
+
+    async def find_access_ips(self, ip_address: str) -> list[AccessIp]:
+        return await self.collect(self.access_ip_pages(ip_address=ip_address))
+
+    # ---- addresses ------------------------------------------------------------------------
+
+    def address_pages(
+        self,
+        *,
+        customer_reference: str | None = None,
+        street_address_contains: str | None = None,
+        used_as_emergency: bool | None = None,
+        address_book: str | None = None,
+        sort: str | None = None,
+    ) -> AsyncIterator[Page]:
+        params = _drop_empty(
+            {
+                "filter[customer_reference]": customer_reference,
+                "filter[street_address][contains]": street_address_contains,
+                "filter[used_as_emergency]": None if used_as_emergency is None else str(used_as_emergency).lower(),
+                "filter[address_book][eq]": address_book,
+                "sort": sort,
+            }
+        )
+        return self._pages("/addresses", params, Address.from_api)
+
+    async def create_address(self, **fields: Any) -> Address:
+        return Address.from_api(await self._data("POST", "/addresses", json=_drop_empty(fields)))
+
+    async def get_address(self, address_id: str) -> Address:
+        return Address.from_api(await self._data("GET", f"/addresses/{address_id}"))
+
+    async def delete_address(self, address_id: str) -> Address:
+        return Address.from_api(await self._data("DELETE", f"/addresses/{address_id}"))
+
+    async def validate_address(self, **fields: Any) -> AddressValidation:
+        # Validation changes nothing, so it is allowed in read-only mode.
+        data = await self._data("POST", "/addresses/actions/validate", json=_drop_empty(fields), mutates=False)
+        return AddressValidation.from_api(data)
+
+    async def accept_address_suggestions(self, address_id: str) -> SuggestionAcceptance:
+        response = await self.transport.request(
+            "POST", f"/addresses/{address_id}/actions/accept_suggestions", json={"id": address_id}
+        )
+        try:
+            data = response.json().get("data")
+        except (ValueError, AttributeError):
+            data = None
+        if not isinstance(data, dict):
+            raise MalformedResponse("accept_suggestions: answer has no 'data' object", provider=PROVIDER)
+        return SuggestionAcceptance(
+            id=str(data.get("id", address_id)), accepted=bool(data.get("accepted")),
+            newly_accepted=response.status_code == 202,
+        )
+
+    async def find_addresses(self, street_address: str, customer_reference: str = "") -> list[Address]:
+        found = await self.collect(
+            self.address_pages(street_address_contains=street_address if len(street_address) >= 3 else None)
+        )
+        return [
+            a for a in found
+            if a.street_address.lower() == street_address.lower()
+            and (not customer_reference or a.customer_reference == customer_reference)
+        ]
+
+    # ---- SSO authentication providers -----------------------------------------------------
+
+    def auth_provider_pages(self, *, sort: str | None = None) -> AsyncIterator[Page]:
+        return self._pages("/authentication_providers", _drop_empty({"sort": sort}), AuthProvider.from_api)
+
+    async def create_auth_provider(
+        self, *, name: str, short_name: str, settings: Mapping[str, Any], active: bool = True, settings_url: str | None = None
+    ) -> AuthProvider:
+        body = _drop_empty({"name": name, "short_name": short_name, "settings": dict(settings), "active": active,
+                            "settings_url": settings_url})
+        return AuthProvider.from_api(await self._data("POST", "/authentication_providers", json=body))
+
+    async def get_auth_provider(self, provider_id: str) -> AuthProvider:
+        return AuthProvider.from_api(await self._data("GET", f"/authentication_providers/{provider_id}"))
+
+    async def update_auth_provider(self, provider_id: str, **fields: Any) -> AuthProvider:
+        body = {k: v for k, v in fields.items() if v is not None}
+        return AuthProvider.from_api(await self._data("PATCH", f"/authentication_providers/{provider_id}", json=body))
+
+    async def delete_auth_provider(self, provider_id: str) -> AuthProvider:
+        return AuthProvider.from_api(await self._data("DELETE", f"/authentication_providers/{provider_id}"))
+
+    async def find_auth_providers(self, short_name: str) -> list[AuthProvider]:
+        return [p for p in await self.collect(self.auth_provider_pages()) if p.short_name == short_name]
+
+    # ---- billing groups -------------------------------------------------------------------
+
+    def billing_group_pages(self) -> AsyncIterator[Page]:
+        return self._pages("/billing_groups", {}, BillingGroup.from_api)
+
+    async def create_billing_group(self, name: str | None = None) -> BillingGroup:
+        return BillingGroup.from_api(await self._data("POST", "/billing_groups", json=_drop_empty({"name": name})))
+
+    async def get_billing_group(self, group_id: str) -> BillingGroup:
+        return BillingGroup.from_api(await self._data("GET", f"/billing_groups/{group_id}"))
+
+    async def update_billing_group(self, group_id: str, name: str) -> BillingGroup:
+        return BillingGroup.from_api(await self._data("PATCH", f"/billing_groups/{group_id}", json={"name": name}))
+
+    async def delete_billing_group(self, group_id: str) -> BillingGroup:
+        return BillingGroup.from_api(await self._data("DELETE", f"/billing_groups/{group_id}"))
+
+    async def find_billing_groups(self, name: str) -> list[BillingGroup]:
+        return [g for g in await self.collect(self.billing_group_pages()) if g.name == name]
+
+    # ---- integration secrets --------------------------------------------------------------
+
+    def integration_secret_pages(self, *, type: str | None = None) -> AsyncIterator[Page]:
+        # The spec gives this list no page-size maximum; we ask for the same 250 as elsewhere.
+        return self._pages("/integration_secrets", _drop_empty({"filter[type]": type}), IntegrationSecret.from_api)
+
+    async def create_integration_secret(
+        self, *, identifier: str, type: str, token: str | None = None, username: str | None = None, password: str | None = None
+    ) -> IntegrationSecret:
+        body = _drop_empty({"identifier": identifier, "type": type, "token": token, "username": username, "password": password})
+        return IntegrationSecret.from_api(await self._data("POST", "/integration_secrets", json=body))
+
+    async def delete_integration_secret(self, secret_id: str) -> None:
+        await self.transport.request("DELETE", f"/integration_secrets/{secret_id}")
+
+    async def find_integration_secrets(self, identifier: str) -> list[IntegrationSecret]:
+        return [s for s in await self.collect(self.integration_secret_pages()) if s.identifier == identifier]
+
+    # ---- telephony credentials and access tokens -----------------------------------------
+
+    def telephony_credential_pages(self) -> AsyncIterator[Page]:
+        return self._pages("/telephony_credentials", {}, TelephonyCredential.from_api)
+
+    async def create_access_token(self, credential_id: str) -> AccessToken:
+        """A new JWT for a telephony credential. Sends an Idempotency-Key (the newest spec accepts
+        one here), so a replay after a lost answer returns the same token instead of a new one."""
+        response = await self.transport.request(
+            "POST",
+            f"/telephony_credentials/{credential_id}/token",
+            headers={"Accept": "text/plain", "Idempotency-Key": uuid.uuid4().hex},
+        )
+        token = response.text.strip()
+        if not token or token.startswith("{") or token.count(".") != 2:
+            raise MalformedResponse("token answer is not a JWT", provider=PROVIDER, status=response.status_code)
+        return AccessToken(credential_id=credential_id, value=token)

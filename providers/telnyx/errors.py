@@ -1,0 +1,74 @@
+"""Map a Telnyx error answer to the shared error tree.
+
+Telnyx error bodies are `{"errors": [{code, title, detail|description, source{pointer,
+parameter}, meta}]}`, but the spec has several variants (integer codes, `description` instead
+of `detail`, no body at all on some 500s), so every part is optional here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from providers.errors import (
+    AuthError,
+    Conflict,
+    FieldProblem,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    ValidationError,
+)
+from providers.records import mapping, text
+
+PROVIDER = "telnyx"
+
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    400: ValidationError,
+    401: AuthError,
+    403: AuthError,
+    404: NotFound,
+    409: Conflict,
+    422: ValidationError,
+    429: RateLimited,
+}
+
+
+def error_from_response(response: httpx.Response) -> ProviderError:
+    status = response.status_code
+    cls = _BY_STATUS.get(status) or (Unavailable if status >= 500 else ProviderError)
+    items: list = []
+    try:
+        body = json.loads(response.content) if response.content else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        items = [item for item in body["errors"] if isinstance(item, dict)]
+
+    problems = []
+    for item in items:
+        source = mapping(item, "source")
+        where = text(source, "pointer") or text(source, "parameter")
+        if where:
+            message = text(item, "detail") or text(item, "description") or text(item, "title")
+            problems.append(FieldProblem(pointer=where, message=message, code=text(item, "code")))
+
+    if items:
+        first = items[0]
+        code, title = text(first, "code"), text(first, "title")
+        detail = text(first, "detail") or text(first, "description")
+        message = title if not detail or detail == title else (f"{title}: {detail}" if title else detail)
+        if len(items) > 1:
+            message += f" (and {len(items) - 1} more)"
+    else:
+        code, title, detail = "", "", ""
+        if not response.content:
+            message = f"HTTP {status} with an empty body"
+        else:
+            message = f"HTTP {status}: unreadable error body ({response.headers.get('content-type', 'no content type')})"
+    return cls(
+        message or f"HTTP {status}",
+        provider=PROVIDER, status=status, code=code, title=title, detail=detail, problems=tuple(problems),
+    )

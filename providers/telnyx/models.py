@@ -1,0 +1,221 @@
+"""Typed records for Telnyx account access, built leniently from API JSON.
+
+Each record keeps `raw` (the vendor's object as received) for the detail view. Secrets are
+never part of a record: the API never returns integration secret values, and access tokens
+are returned to the caller as `AccessToken`, whose repr masks the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.records import Page, flag, integer, mapping, text
+
+
+@dataclass(frozen=True)
+class AccessIp:
+    id: str
+    ip_address: str
+    source: str
+    status: str
+    description: str
+    user_id: str
+    created_at: str
+    updated_at: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "AccessIp":
+        return cls(
+            id=text(data, "id"), ip_address=text(data, "ip_address"), source=text(data, "source"),
+            status=text(data, "status"), description=text(data, "description"), user_id=text(data, "user_id"),
+            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            raw=data if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class Address:
+    id: str
+    first_name: str
+    last_name: str
+    business_name: str
+    street_address: str
+    extended_address: str
+    locality: str
+    administrative_area: str
+    postal_code: str
+    country_code: str
+    customer_reference: str
+    phone_number: str
+    address_book: bool | None
+    created_at: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "Address":
+        return cls(
+            id=text(data, "id"), first_name=text(data, "first_name"), last_name=text(data, "last_name"),
+            business_name=text(data, "business_name"), street_address=text(data, "street_address"),
+            extended_address=text(data, "extended_address"), locality=text(data, "locality"),
+            administrative_area=text(data, "administrative_area"), postal_code=text(data, "postal_code"),
+            country_code=text(data, "country_code"), customer_reference=text(data, "customer_reference"),
+            phone_number=text(data, "phone_number"), address_book=flag(data, "address_book"),
+            created_at=text(data, "created_at"), raw=data if isinstance(data, dict) else {},
+        )
+
+    @property
+    def name(self) -> str:
+        person = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return self.business_name or person
+
+
+@dataclass(frozen=True)
+class AddressValidation:
+    result: str  # "valid" or "invalid"
+    suggested: dict
+    problems: tuple[tuple[str, str, str], ...]  # (code, field pointer, message)
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "AddressValidation":
+        problems = []
+        errors = data.get("errors") if isinstance(data, dict) else None
+        for item in errors if isinstance(errors, list) else []:
+            pointer = text(mapping(item, "source"), "pointer")
+            message = text(item, "description") or text(item, "detail") or text(item, "title")
+            problems.append((text(item, "code"), pointer, message))
+        return cls(
+            result=text(data, "result") or "unknown", suggested=mapping(data, "suggested"),
+            problems=tuple(problems), raw=data if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class SuggestionAcceptance:
+    id: str
+    accepted: bool
+    newly_accepted: bool  # 202 (accepted now) versus 200 (accepted before)
+
+
+@dataclass(frozen=True)
+class AuthProvider:
+    id: str
+    name: str
+    short_name: str
+    active: bool | None
+    organization_id: str
+    idp_entity_id: str
+    idp_sso_target_url: str
+    idp_cert_fingerprint: str
+    idp_cert_fingerprint_algorithm: str
+    login_url: str
+    created_at: str
+    updated_at: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "AuthProvider":
+        settings = mapping(data, "settings")
+        return cls(
+            id=text(data, "id"), name=text(data, "name"), short_name=text(data, "short_name"),
+            active=flag(data, "active"), organization_id=text(data, "organization_id"),
+            idp_entity_id=text(settings, "idp_entity_id"), idp_sso_target_url=text(settings, "idp_sso_target_url"),
+            idp_cert_fingerprint=text(settings, "idp_cert_fingerprint"),
+            idp_cert_fingerprint_algorithm=text(settings, "idp_cert_fingerprint_algorithm"),
+            login_url=text(settings, "service_provider_login_url"),
+            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            raw=data if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class BillingGroup:
+    id: str
+    name: str
+    organization_id: str
+    created_at: str
+    updated_at: str
+    deleted_at: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "BillingGroup":
+        return cls(
+            id=text(data, "id"), name=text(data, "name"), organization_id=text(data, "organization_id"),
+            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            deleted_at=text(data, "deleted_at"), raw=data if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class IntegrationSecret:
+    id: str
+    identifier: str
+    type: str
+    created_at: str
+    updated_at: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "IntegrationSecret":
+        return cls(
+            id=text(data, "id"), identifier=text(data, "identifier"), type=text(data, "type"),
+            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            raw=data if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class TelephonyCredential:
+    id: str
+    name: str
+    sip_username: str
+    connection_id: str
+    resource_id: str
+    tag: str
+    expired: bool | None
+    expires_at: str
+    created_at: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Any) -> "TelephonyCredential":
+        return cls(
+            id=text(data, "id"), name=text(data, "name"), sip_username=text(data, "sip_username"),
+            connection_id=text(data, "connection_id"), resource_id=text(data, "resource_id"),
+            tag=text(data, "tag"), expired=flag(data, "expired"), expires_at=text(data, "expires_at"),
+            created_at=text(data, "created_at"), raw=data if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A new access token (a JWT). Its value is masked in repr and str."""
+
+    credential_id: str
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return mask(self.value)
+
+
+def mask(secret: str, keep: int = 4) -> str:
+    """A secret shown as bullets with only its last few characters."""
+    if not secret:
+        return ""
+    if len(secret) <= keep * 3:
+        return "•" * 8
+    return "•" * 8 + secret[-keep:]
+
+
+def read_meta(body: Any, requested: int) -> tuple[int, int | None, int | None, int | None]:
+    meta = mapping(body, "meta")
+    number = integer(meta, "page_number")
+    return (
+        number if number is not None else requested,
+        integer(meta, "page_size"),
+        integer(meta, "total_pages"),
+        integer(meta, "total_results"),
+    )

@@ -1,0 +1,335 @@
+"""The one place that builds an httpx.AsyncClient and sends requests.
+
+It owns timeouts, the retry policy, per-account rate limits and log redaction, so that each
+vendor client only builds calls, signs them and maps errors.
+
+Retry policy, and why:
+- A request that provably never reached the server (connect error, connect or pool timeout)
+  may be re-sent whatever its method.
+- An idempotent request (GET, HEAD, PUT, DELETE unless the caller says otherwise) is also
+  re-sent on 429 (honouring Retry-After), 5xx and network errors after sending, with capped
+  exponential backoff and jitter.
+- A write that the server may have received is never re-sent: on a read timeout it raises
+  `Timeout(maybe_applied=True)` so the caller can check what exists before deciding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from providers.errors import (
+    ProviderError,
+    RateLimited,
+    ReadOnlyRefused,
+    RateLimitInfo,
+    Timeout,
+    Unavailable,
+)
+
+log = logging.getLogger("teledeck.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+# Query parameter and header names whose values are never logged.
+_SECRET_NAME = re.compile(
+    r"(secret|token|password|passwd|signature|authorization|accesskey|access_key|api[-_]?key|"
+    r"credential|x-wsse|appkey|app_key)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    # Longest server-requested wait we honour inline; longer ones surface as RateLimited.
+    max_retry_after: float = 60.0
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Capped exponential backoff with jitter in (0.75, 1.0] of the nominal delay."""
+        nominal = min(self.initial_delay * (2**attempt), self.max_delay)
+        jitter = 1.0 - 0.25 * (rng or random).random()
+        return nominal * jitter
+
+
+NO_RETRY = RetryPolicy(max_retries=0)
+
+
+class RateLimiter:
+    """A sliding-window limiter: at most `rate` calls in any `per`-second window.
+
+    One instance per account, shared by every caller of that account, so concurrent screens
+    and fast refreshes together never exceed the vendor's documented limit.
+    """
+
+    def __init__(self, rate: int, per: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate < 1:
+            raise ValueError("rate must be at least 1")
+        self.rate = rate
+        self.per = per
+        self._clock = clock
+        self._sent: list[float] = []
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                cutoff = now - self.per
+                self._sent = [t for t in self._sent if t > cutoff]
+                if len(self._sent) < self.rate:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(self._sent[0] - cutoff + 0.001)
+
+
+_limiters: dict[tuple[str, str], RateLimiter] = {}
+
+
+def shared_limiter(provider: str, account: str, rate: int, per: float = 1.0) -> RateLimiter:
+    """The one limiter for (provider, account); created on first use."""
+    key = (provider, account)
+    limiter = _limiters.get(key)
+    if limiter is None or limiter.rate != rate or limiter.per != per:
+        limiter = _limiters[key] = RateLimiter(rate, per)
+    return limiter
+
+
+def redact_url(url: str | httpx.URL) -> str:
+    """The URL with the values of secret-looking query parameters replaced by ***."""
+    parts = urlsplit(str(url))
+    if not parts.query:
+        return str(url)
+    pairs = [(k, "***" if _SECRET_NAME.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(pairs, safe="[]:,")))
+
+
+def redact_text(text: str, secrets: Sequence[str]) -> str:
+    """Replace every occurrence of each known secret value in `text`."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the server asked us to wait: retry-after-ms, Retry-After (seconds or date),
+    then x-ratelimit-reset (seconds until the window resets, as Telnyx documents)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - (now if now is not None else time.time()))
+    value = headers.get("x-ratelimit-reset")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    return None
+
+
+def read_rate_limit(headers: Mapping[str, str]) -> RateLimitInfo | None:
+    def number(name: str) -> float | None:
+        try:
+            return float(headers[name])
+        except (KeyError, ValueError):
+            return None
+
+    limit, remaining, reset = number("x-ratelimit-limit"), number("x-ratelimit-remaining"), number("x-ratelimit-reset")
+    if limit is None and remaining is None and reset is None:
+        return None
+    return RateLimitInfo(
+        limit=int(limit) if limit is not None else None,
+        remaining=int(remaining) if remaining is not None else None,
+        reset_seconds=reset,
+    )
+
+
+ErrorMapper = Callable[[httpx.Response], ProviderError]
+RequestSigner = Callable[[httpx.Request], Awaitable[None] | None]
+
+
+class Transport:
+    """Sends requests for one provider account."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        error_mapper: ErrorMapper,
+        headers: Mapping[str, str] | None = None,
+        signer: RequestSigner | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        limiter: RateLimiter | None = None,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        secrets: Sequence[str] = (),
+        request_id_headers: Sequence[str] = ("x-request-id",),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.provider = provider
+        self.read_only = read_only
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry
+        self.limiter = limiter
+        self.secrets = tuple(s for s in secrets if s)
+        self.rate_limit: RateLimitInfo | None = None
+        self.requests_sent = 0
+        self._error_mapper = error_mapper
+        self._signer = signer
+        self._request_id_headers = tuple(request_id_headers)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            transport=http_transport,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def request_id(self, response: httpx.Response) -> str:
+        for name in self._request_id_headers:
+            if response.headers.get(name):
+                return response.headers[name]
+        return ""
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        ok_statuses: Sequence[int] | None = None,
+        mutates: bool | None = None,
+    ) -> httpx.Response:
+        """Send one logical request, re-sending only where the policy above allows.
+
+        Returns the response when its status is 2xx (or in `ok_statuses`); otherwise raises
+        the `ProviderError` the vendor's error mapper builds. A request that `mutates` (by default
+        anything but GET/HEAD/OPTIONS) is refused before sending when the transport is read-only.
+        """
+        method = method.upper()
+        if mutates is None:
+            mutates = method not in ("GET", "HEAD", "OPTIONS")
+        if mutates and self.read_only:
+            raise ReadOnlyRefused(
+                f"read-only: {method} refused, nothing was sent", provider=self.provider, method=method, url=path
+            )
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        attempt = 0
+        while True:
+            request = self._client.build_request(method, path, params=params, json=json, content=content, headers=headers)
+            if self._signer is not None:
+                outcome = self._signer(request)
+                if outcome is not None:
+                    await outcome
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            shown_url = redact_url(request.url)
+            started = time.perf_counter()
+            try:
+                self.requests_sent += 1
+                response = await self._client.send(request)
+                await response.aread()
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # Never reached the server: safe to re-send whatever the method.
+                log.info("%s %s -> connection failed: %s", method, shown_url, type(exc).__name__)
+                if attempt < self.retry.max_retries:
+                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                    attempt += 1
+                    continue
+                raise Unavailable(
+                    f"could not connect to {self.provider}: {type(exc).__name__}",
+                    provider=self.provider, method=method, url=shown_url,
+                ) from None
+            except httpx.TimeoutException as exc:
+                log.info("%s %s -> timed out: %s", method, shown_url, type(exc).__name__)
+                if idempotent and attempt < self.retry.max_retries:
+                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                    attempt += 1
+                    continue
+                raise Timeout(
+                    f"{self.provider} did not answer in time"
+                    + ("; the change may or may not have been applied" if not idempotent else ""),
+                    provider=self.provider, method=method, url=shown_url, maybe_applied=not idempotent,
+                ) from None
+            except httpx.TransportError as exc:
+                log.info("%s %s -> transport error: %s", method, shown_url, type(exc).__name__)
+                if idempotent and attempt < self.retry.max_retries:
+                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                    attempt += 1
+                    continue
+                if not idempotent:
+                    raise Timeout(
+                        f"connection to {self.provider} broke mid-request; the change may or may not have been applied",
+                        provider=self.provider, method=method, url=shown_url, maybe_applied=True,
+                    ) from None
+                raise Unavailable(
+                    f"{self.provider} connection failed: {type(exc).__name__}",
+                    provider=self.provider, method=method, url=shown_url,
+                ) from None
+
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            info = read_rate_limit(response.headers)
+            if info is not None:
+                self.rate_limit = info
+            log.info("%s %s -> %s in %.0f ms %s", method, shown_url, response.status_code, elapsed_ms, self.request_id(response))
+
+            if 200 <= response.status_code < 300 or (ok_statuses and response.status_code in ok_statuses):
+                return response
+
+            retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
+            # A 429 is an explicit refusal before processing, so even a write may be re-sent.
+            retryable = response.status_code == 429 or (idempotent and response.status_code >= 500)
+            if retryable and attempt < self.retry.max_retries:
+                if retry_after is not None and retry_after > self.retry.max_retry_after:
+                    pass  # too long to wait inline: surface it
+                else:
+                    delay = retry_after if retry_after is not None else self.retry.backoff(attempt, self._rng)
+                    await self._sleep(delay)
+                    attempt += 1
+                    continue
+            error = self._error_mapper(response)
+            error.provider = error.provider or self.provider
+            error.method, error.url = method, shown_url
+            error.request_id = error.request_id or self.request_id(response)
+            error.message = redact_text(error.message, self.secrets)
+            if isinstance(error, RateLimited) and error.retry_after is None:
+                error.retry_after = retry_after
+            raise error

@@ -1,0 +1,58 @@
+"""The pagination guard: follows pages, stops at the end, never loops on a stuck server."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.pagination import PaginationStalled, numbered_pages
+from providers.records import Page
+
+
+def server(total_items: int, size: int, *, stuck_at: int | None = None, omit_total: bool = False):
+    calls: list[int] = []
+
+    async def fetch(number: int) -> Page:
+        calls.append(number)
+        answered = min(number, stuck_at) if stuck_at else number
+        start = (answered - 1) * size
+        items = list(range(start, min(start + size, total_items)))
+        pages = -(-total_items // size)
+        return Page(items=items, page_number=answered, page_size=size,
+                    total_pages=None if omit_total else pages, total_results=total_items)
+
+    return fetch, calls
+
+
+async def collect(fetch, **kw):
+    return [item async for page in numbered_pages(fetch, provider="t", **kw) for item in page.items]
+
+
+async def test_follows_every_page_and_stops_on_the_last():
+    fetch, calls = server(45, 10)
+    assert await collect(fetch) == list(range(45))
+    assert calls == [1, 2, 3, 4, 5]
+
+
+async def test_without_total_pages_stops_on_an_empty_page():
+    fetch, calls = server(20, 10, omit_total=True)
+    assert await collect(fetch) == list(range(20))
+    assert calls == [1, 2, 3]
+
+
+async def test_a_server_repeating_a_page_is_stopped_not_looped():
+    fetch, calls = server(100, 10, stuck_at=2)  # like the Prism mock: always answers page 2
+    seen = []
+    with pytest.raises(PaginationStalled) as caught:
+        async for page in numbered_pages(fetch, provider="t"):
+            seen.extend(page.items)
+    assert seen == list(range(20))  # no duplicates of page 2
+    assert calls == [1, 2, 3]
+    assert "asked for page 3" in str(caught.value)
+
+
+async def test_page_cap_ends_an_endless_server():
+    async def endless(number: int) -> Page:
+        return Page(items=[number], page_number=number, page_size=1, total_pages=None, total_results=None)
+
+    with pytest.raises(PaginationStalled):
+        await collect(endless, max_pages=50)

@@ -1,0 +1,196 @@
+"""The retry policy, rate limiter and redaction in providers/transport.py."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+import pytest
+
+from providers.errors import RateLimited, ReadOnlyRefused, Timeout, Unavailable
+from providers.telnyx.errors import error_from_response
+from providers.transport import (
+    RateLimiter,
+    RetryPolicy,
+    Transport,
+    parse_retry_after,
+    redact_text,
+    redact_url,
+)
+
+
+class Script:
+    """An httpx transport that answers from a list of steps and records each request."""
+
+    def __init__(self, *steps):
+        self.steps = list(steps)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = self.steps.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def make(script: Script, **kw):
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    transport = Transport(
+        provider="telnyx", base_url="https://api.example/v2", error_mapper=error_from_response,
+        http_transport=httpx.MockTransport(script), sleep=fake_sleep, **kw,
+    )
+    return transport, sleeps
+
+
+def ok(body=None):
+    return httpx.Response(200, json=body or {"data": []})
+
+
+async def test_get_is_retried_on_5xx_then_succeeds():
+    script = Script(httpx.Response(503), httpx.Response(502), ok())
+    transport, sleeps = make(script)
+    response = await transport.request("GET", "/x")
+    assert response.status_code == 200
+    assert len(script.requests) == 3
+    assert len(sleeps) == 2 and sleeps[0] < sleeps[1] <= 8.0
+
+
+async def test_backoff_is_capped_with_jitter():
+    policy = RetryPolicy(initial_delay=0.5, max_delay=8.0)
+    delays = [policy.backoff(n) for n in range(10)]
+    assert all(d <= 8.0 for d in delays)
+    assert 0.375 <= delays[0] <= 0.5
+    assert 6.0 <= delays[9] <= 8.0
+
+
+async def test_get_gives_up_after_max_retries_with_vendor_error():
+    body = {"errors": [{"code": "10007", "title": "Unexpected error", "detail": "try later"}]}
+    script = Script(*(httpx.Response(500, json=body) for _ in range(3)))
+    transport, _ = make(script)
+    with pytest.raises(Unavailable) as caught:
+        await transport.request("GET", "/x")
+    assert caught.value.code == "10007" and "try later" in str(caught.value)
+    assert len(script.requests) == 3
+
+
+async def test_delete_is_retried_on_429_honouring_retry_after():
+    script = Script(httpx.Response(429, headers={"Retry-After": "2"}), ok())
+    transport, sleeps = make(script)
+    await transport.request("DELETE", "/x/1")
+    assert sleeps == [2.0]
+
+
+async def test_post_is_not_resent_after_a_5xx():
+    script = Script(httpx.Response(500), ok())
+    transport, _ = make(script)
+    with pytest.raises(Unavailable):
+        await transport.request("POST", "/x", json={"a": 1})
+    assert len(script.requests) == 1
+
+
+async def test_post_read_timeout_is_not_resent_and_says_it_may_have_applied():
+    script = Script(httpx.ReadTimeout("slow"), ok())
+    transport, _ = make(script)
+    with pytest.raises(Timeout) as caught:
+        await transport.request("POST", "/x", json={})
+    assert caught.value.maybe_applied is True
+    assert len(script.requests) == 1
+
+
+async def test_post_connect_error_is_resent_because_nothing_reached_the_server():
+    script = Script(httpx.ConnectError("refused"), ok())
+    transport, _ = make(script)
+    response = await transport.request("POST", "/x", json={})
+    assert response.status_code == 200 and len(script.requests) == 2
+
+
+async def test_get_read_timeout_is_retried():
+    script = Script(httpx.ReadTimeout("slow"), ok())
+    transport, _ = make(script)
+    assert (await transport.request("GET", "/x")).status_code == 200
+
+
+async def test_long_retry_after_surfaces_as_rate_limited():
+    body = {"errors": [{"code": "10011", "title": "Too many requests"}]}
+    script = Script(httpx.Response(429, json=body, headers={"Retry-After": "600"}))
+    transport, sleeps = make(script)
+    with pytest.raises(RateLimited) as caught:
+        await transport.request("GET", "/x")
+    assert caught.value.retry_after == 600 and caught.value.code == "10011"
+    assert sleeps == []
+
+
+async def test_read_only_transport_refuses_writes_before_sending():
+    script = Script(ok())
+    transport, _ = make(script, read_only=True)
+    with pytest.raises(ReadOnlyRefused):
+        await transport.request("DELETE", "/x/1")
+    assert script.requests == []
+    # A POST that changes nothing (address validation) is allowed when the caller says so.
+    await transport.request("POST", "/validate", json={}, mutates=False)
+    assert len(script.requests) == 1
+
+
+async def test_rate_limit_headers_are_read():
+    script = Script(httpx.Response(200, json={}, headers={"x-ratelimit-limit": "100", "x-ratelimit-remaining": "7",
+                                                          "x-ratelimit-reset": "3"}))
+    transport, _ = make(script)
+    await transport.request("GET", "/x")
+    assert (transport.rate_limit.limit, transport.rate_limit.remaining, transport.rate_limit.reset_seconds) == (100, 7, 3)
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
+    assert parse_retry_after({"retry-after": "3"}) == 3.0
+    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470.0) == 10.0
+    assert parse_retry_after({"x-ratelimit-reset": "4"}) == 4.0
+    assert parse_retry_after({}) is None
+
+
+def test_redaction_of_urls_and_text():
+    assert "s3cr3t" not in redact_url("https://h/x?Signature=s3cr3t&page[number]=2")
+    assert "page[number]=2" in redact_url("https://h/x?Signature=s3cr3t&page[number]=2")
+    assert redact_text("key KEY123456 in message", ["KEY123456"]) == "key *** in message"
+
+
+async def test_logs_never_contain_the_api_key(caplog):
+    key = "KEYverysecret_0123456789"
+    script = Script(httpx.Response(401, json={"errors": [{"code": "10009", "title": f"bad key {key}"}]}))
+    transport, _ = make(script, headers={"Authorization": f"Bearer {key}"}, secrets=[key])
+    caplog.set_level(logging.DEBUG, logger="teledeck.http")
+    with pytest.raises(Exception) as caught:
+        await transport.request("GET", "/x?token=abc")
+    assert key not in str(caught.value)
+    assert key not in caplog.text and "abc" not in caplog.text
+
+
+async def test_rate_limiter_never_exceeds_rate_in_any_window():
+    now = [0.0]
+    limiter = RateLimiter(10, 1.0, clock=lambda: now[0])
+    stamps: list[float] = []
+
+    async def fake_sleep_forward():
+        for _ in range(25):
+            await limiter.acquire()
+            stamps.append(now[0])
+            now[0] += 0.01
+
+    real_sleep = asyncio.sleep
+
+    async def advancing_sleep(seconds):
+        now[0] += seconds
+        await real_sleep(0)
+
+    asyncio.sleep = advancing_sleep  # the limiter waits with asyncio.sleep
+    try:
+        await fake_sleep_forward()
+    finally:
+        asyncio.sleep = real_sleep
+    for t in stamps:
+        assert sum(1 for s in stamps if t <= s < t + 1.0) <= 10
