@@ -1,0 +1,19 @@
+"""Local emulators of the vendor APIs teledeck talks to, over a shared JSON state store.
+
+Use one in process (`httpx.AsyncClient(transport=AsyncInProcessTransport(TelnyxSandbox()))`) or on
+loopback (`serve(TelnyxSandbox())`, or `teledeck sandbox serve` from a shell).
+"""
+
+from providers.sandbox.http import AsyncInProcessTransport, SyncInProcessTransport, serve
+from providers.sandbox.state import StateStore, default_state_dir
+from providers.sandbox.telnyx import DEFAULT_TELNYX_API_KEY, TelnyxSandbox
+
+__all__ = [
+    "AsyncInProcessTransport",
+    "DEFAULT_TELNYX_API_KEY",
+    "StateStore",
+    "SyncInProcessTransport",
+    "TelnyxSandbox",
+    "default_state_dir",
+    "serve",
+]

@@ -1,0 +1,1 @@
+"""teledeck's terminal UI (Textual). Reaches providers only through providers.session."""

@@ -1,0 +1,26 @@
+"""Command line: `teledeck [--sandbox] [--read-only]` and `teledeck sandbox serve ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:
+        # Imported lazily: serving the emulator needs no UI code at all.
+        from providers.sandbox.cli import main as sandbox_main
+
+        return sandbox_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="teledeck", description=__doc__)
+    parser.add_argument("--sandbox", action="store_true", help="use the built-in sandbox, whatever is configured")
+    parser.add_argument("--read-only", action="store_true", help="refuse every change (create, edit, delete, actions)")
+    args = parser.parse_args(argv)
+    from tui.app import run_app
+
+    return run_app(sandbox=args.sandbox, read_only=args.read_only)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
