@@ -1,0 +1,1039 @@
+"""A virtual table on Textual's Line API: stays responsive with 100,000+ rows.
+
+`VirtualTable` is a `ScrollView` that renders only the lines on screen
+(`render_line(y) -> Strip`); the data are plain Python `Row` objects kept in a
+dict (insertion order) plus one list of the visible rows (filtered, sorted).
+Loading, filtering and appending are list operations, with no per-cell
+measuring pass: column widths come from the header and a bounded sample of rows.
+
+Row styles (`Row.style`)
+------------------------
+* `""` (default): no extra style.
+* A row-style *name*: `dim`, `bold`, `muted`, `success`, `warning`, `error`,
+  `accent`. It selects the component class `virtual-table--row-<name>`, whose
+  colours come from the theme (so they also work in the `ansi-*` themes).
+* Anything else is parsed as a Rich style string, e.g. `"bold red"`,
+  `"italic #ff8800"`, `"strike"`. An invalid style string is ignored.
+
+The cursor style is drawn over the row style; zebra stripes under it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import is_
+from typing import Any, Callable, ClassVar, Iterable, Literal, Sequence
+
+from rich.cells import cell_len, set_cell_size
+from rich.errors import StyleSyntaxError
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size, Spacing
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+__all__ = ["Column", "Row", "VirtualTable"]
+
+Justify = Literal["left", "right"]
+
+ELLIPSIS = "…"
+SORT_ASCENDING = "▲"
+SORT_DESCENDING = "▼"
+#: Auto column widths are measured on a bounded sample of rows: the first
+#: MEASURE_SAMPLE rows, plus about as many spread evenly over the rest (and the
+#: last one), of the rows given to `set_rows` and of each `append_rows` batch.
+MEASURE_SAMPLE = 500
+#: Rendered row strips kept in the cache before it is flushed.
+STRIP_CACHE_SIZE = 2000
+#: Separator between cells in the search text (nobody types it).
+_SEARCH_SEPARATOR = "\x1f"
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DIGIT_RUNS = re.compile(r"(\d+)")
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a `VirtualTable`.
+
+    Args:
+        key: Stable identifier (used by `sort_by`).
+        label: Header text.
+        width: Fixed width in cells, or None to measure it from the header and
+            a bounded sample of rows (capped by `max_width`).
+        justify: "left" or "right" (right suits numbers).
+        max_width: Upper bound for an auto width.
+    """
+
+    key: str
+    label: str
+    width: int | None = None
+    justify: Justify = "left"
+    max_width: int = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of a `VirtualTable`.
+
+    Args:
+        key: Stable identifier of the row (unique within the table).
+        cells: Plain strings, one per column (missing cells show as empty).
+        style: Row style: a row-style name (`dim`, `bold`, `muted`, `success`,
+            `warning`, `error`, `accent` → component class
+            `virtual-table--row-<name>`) or a Rich style string ("bold red").
+    """
+
+    key: str
+    cells: tuple[str, ...]
+    style: str = ""
+    _search: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if type(self.cells) is not tuple:
+            object.__setattr__(self, "cells", tuple(self.cells))
+
+    @property
+    def search_text(self) -> str:
+        """The lower-cased cells joined together, computed once and kept."""
+        text = self._search
+        if text is None:
+            text = _SEARCH_SEPARATOR.join(self.cells).lower()
+            object.__setattr__(self, "_search", text)
+        return text
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """Pad or truncate (with an ellipsis) `text` to exactly `width` cells."""
+    if text.isascii():
+        if not text.isprintable():
+            text = _CONTROL_CHARS.sub(" ", text)
+        length = len(text)
+        if length <= width:
+            return text.rjust(width) if right else text.ljust(width)
+        if width <= 1:
+            return ELLIPSIS[:width]
+        return text[: width - 1] + ELLIPSIS
+    text = _CONTROL_CHARS.sub(" ", text)
+    length = cell_len(text)
+    if length <= width:
+        padding = " " * (width - length)
+        return padding + text if right else text + padding
+    if width <= 1:
+        return ELLIPSIS[:width]
+    return set_cell_size(text, width - 1) + ELLIPSIS
+
+
+def _sample(rows: Sequence[Row], count: int = MEASURE_SAMPLE) -> Sequence[Row]:
+    """The first `count` rows, about `count` more spread over the rest, the last."""
+    total = len(rows)
+    if total <= 2 * count:
+        return rows
+    step = max(1, (total - count) // count)
+    return [*rows[:count], *rows[count::step], rows[-1]]
+
+
+def _measure(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _classify(text: str) -> tuple[int, Any, str | None]:
+    """Sort facts about one non-empty cell: (0, number, None) when it parses as a
+    number, else (1, lower-cased text, its shape: digits as "0", or None when
+    it has no digits)."""
+    if text.isdigit() and text.isascii():
+        return (0, int(text), None)
+    if not text.strip("0123456789+-.eE") and _NUMBER.fullmatch(text):
+        return (0, float(text), None)
+    lowered = text.lower()
+    shape = lowered.translate(_DIGITS_TO_ZERO)
+    return (1, lowered, shape if "0" in shape else None)
+
+
+def _natural(text: str) -> str:
+    """A key in which digit runs compare as numbers ("10.0.0.9" < "10.0.0.10")."""
+    parts = _DIGIT_RUNS.split(text)
+    if len(parts) == 1:
+        return text
+    parts[1::2] = [run.zfill(20) for run in parts[1::2]]
+    return "".join(parts)
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """A fast, virtual, filterable, sortable table with a row cursor."""
+
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home,g", "cursor_first", "First row", show=False),
+        Binding("end,G", "cursor_last", "Last row", show=False),
+        Binding("enter", "select_cursor", "Select", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--header-sorted",
+        "virtual-table--cursor",
+        "virtual-table--stripe",
+        "virtual-table--empty",
+        "virtual-table--row-dim",
+        "virtual-table--row-bold",
+        "virtual-table--row-muted",
+        "virtual-table--row-success",
+        "virtual-table--row-warning",
+        "virtual-table--row-error",
+        "virtual-table--row-accent",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `virtual-table--header` | The header line. |
+    | `virtual-table--header-sorted` | The header cell of the sorted column (over the header). |
+    | `virtual-table--cursor` | The cursor row (focused and blurred variants via `:focus`). |
+    | `virtual-table--stripe` | Odd rows when `zebra_stripes` is on. |
+    | `virtual-table--empty` | The "no rows" line. |
+    | `virtual-table--row-<name>` | Rows whose `Row.style` is `<name>` (dim, bold, muted, success, warning, error, accent). |
+    """
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+
+        & > .virtual-table--header {
+            background: $panel;
+            color: $foreground;
+            text-style: bold;
+        }
+        & > .virtual-table--header-sorted {
+            color: $text-accent;
+        }
+        & > .virtual-table--stripe {
+            background: $surface-lighten-1 50%;
+        }
+        & > .virtual-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .virtual-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .virtual-table--empty {
+            color: $text-muted;
+            text-style: italic;
+        }
+        & > .virtual-table--row-dim {
+            text-style: dim;
+        }
+        & > .virtual-table--row-bold {
+            text-style: bold;
+        }
+        & > .virtual-table--row-muted {
+            color: $text-muted;
+        }
+        & > .virtual-table--row-success {
+            color: $text-success;
+        }
+        & > .virtual-table--row-warning {
+            color: $text-warning;
+        }
+        & > .virtual-table--row-error {
+            color: $text-error;
+        }
+        & > .virtual-table--row-accent {
+            color: $text-accent;
+        }
+
+        &:ansi {
+            & > .virtual-table--header {
+                background: ansi_default;
+                color: ansi_default;
+                text-style: bold underline;
+            }
+            & > .virtual-table--header-sorted {
+                color: ansi_bright_cyan;
+            }
+            & > .virtual-table--stripe {
+                background: ansi_default;
+            }
+            & > .virtual-table--cursor {
+                text-style: reverse;
+            }
+            & > .virtual-table--empty {
+                color: ansi_default;
+                text-style: dim italic;
+            }
+            & > .virtual-table--row-muted {
+                color: ansi_default;
+                text-style: dim;
+            }
+        }
+        &:ansi:focus > .virtual-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: none;
+        }
+    }
+    """
+
+    cursor_row: reactive[int] = reactive(0, repaint=False, init=False)
+    """Index of the cursor in the visible rows."""
+
+    zebra_stripes: reactive[bool] = reactive(False, repaint=False, init=False)
+    """Shade every other row (component class `virtual-table--stripe`)."""
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row."""
+
+        def __init__(self, table: VirtualTable, row: Row) -> None:
+            self.table = table
+            self.row = row
+            super().__init__()
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class RowSelected(Message):
+        """A row was chosen: enter, or a mouse click on the row."""
+
+        def __init__(self, table: VirtualTable, row: Row) -> None:
+            self.table = table
+            self.row = row
+            super().__init__()
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class SortChanged(Message):
+        """The sort column or direction changed (`column_key` None: unsorted)."""
+
+        def __init__(self, table: VirtualTable, column_key: str | None, reverse: bool) -> None:
+            self.table = table
+            self.column_key = column_key
+            self.reverse = reverse
+            super().__init__()
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Iterable[Column] = (),
+        *,
+        zebra_stripes: bool = False,
+        empty_text: str = "no rows",
+        no_match_text: str = "no rows match the filter",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.empty_text = empty_text
+        self.no_match_text = no_match_text
+        self._columns: tuple[Column, ...] = ()
+        self._widths: list[int] = []
+        self._content_width = 0
+        self._rows: dict[str, Row] = {}
+        self._view: list[Row] = []
+        self._filter_text = ""
+        self._filter_needle = ""
+        self._filter_invert = False
+        self._sort_column: str | None = None
+        self._sort_reverse = False
+        self._sort_memo: dict[str, tuple[int, Any, str | None]] = {}
+        self._natural_memo: dict[str, str] = {}
+        self._strip_cache: dict[tuple[str, int, bool], tuple[Strip, Style]] = {}
+        self._header_strip: Strip | None = None
+        self._style_cache: dict[tuple[int, str, bool], Style] = {}
+        self._named_styles: dict[str, Style] = {}
+        self._highlighted_key: str | None = None
+        self._scroll_deferred = False
+        self.set_reactive(VirtualTable.zebra_stripes, zebra_stripes)
+        if columns:
+            self.set_columns(columns)
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns, in display order."""
+        return self._columns
+
+    @property
+    def column_widths(self) -> tuple[int, ...]:
+        """The current width of each column, in cells (without padding)."""
+        return tuple(self._widths)
+
+    @property
+    def total_count(self) -> int:
+        """Number of rows held (ignoring the filter)."""
+        return len(self._rows)
+
+    @property
+    def visible_count(self) -> int:
+        """Number of rows shown (after the filter)."""
+        return len(self._view)
+
+    @property
+    def filter_text(self) -> str:
+        """The filter as given to `set_filter`."""
+        return self._filter_text
+
+    @property
+    def sort_column(self) -> str | None:
+        """Key of the sorted column, or None when rows are in insertion order."""
+        return self._sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        """True when sorted in descending order."""
+        return self._sort_reverse
+
+    @property
+    def current_row(self) -> Row | None:
+        """The row under the cursor, or None when no row is visible."""
+        view = self._view
+        if not view:
+            return None
+        return view[min(self.cursor_row, len(view) - 1)]
+
+    @property
+    def current_key(self) -> str | None:
+        """Key of the row under the cursor, or None."""
+        row = self.current_row
+        return None if row is None else row.key
+
+    def get_row(self, key: str) -> Row | None:
+        """The row with this key (visible or not), or None."""
+        return self._rows.get(key)
+
+    def row_at(self, index: int) -> Row:
+        """The visible row at `index` (raises IndexError)."""
+        return self._view[index]
+
+    def index_of(self, key: str) -> int | None:
+        """Index of the row `key` among the visible rows, or None."""
+        row = self._rows.get(key)
+        return None if row is None else self._position(row)
+
+    def _position(self, row: Row) -> int | None:
+        """Index of this very row object among the visible rows (a C-speed scan:
+        about 2 ms for 100,000 rows)."""
+        try:
+            return list(map(is_, self._view, repeat(row))).index(True)
+        except ValueError:
+            return None
+
+    def set_columns(self, columns: Iterable[Column]) -> None:
+        """Replace the columns (rows keep their cells, matched by position)."""
+        self._columns = tuple(columns)
+        was_sorted = self._sort_column is not None
+        if was_sorted and self._sort_column not in self._column_keys():
+            self._sort_column = None
+            self._sort_reverse = False
+            self.post_message(self.SortChanged(self, None, False))
+        self._widths = [0] * len(self._columns)
+        self._measure(_sample(list(self._rows.values())), reset=True)
+        self._layout_changed()
+        if self._rows and was_sorted:
+            # The sorted column may have moved, or be gone (back to insertion order).
+            self._rebuild_view(keep_cursor=True)
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        """Replace every row. The cursor stays on the same row key if it still exists."""
+        current_key = self.current_key
+        self._rows = {row.key: row for row in rows}
+        self._sort_memo.clear()
+        self._natural_memo.clear()
+        self._strip_cache.clear()
+        self._widths = [0] * len(self._columns)
+        self._measure(_sample(list(self._rows.values())), reset=True)
+        self._layout_changed()
+        self._rebuild_view(keep_cursor=True, cursor_key=current_key)
+
+    def append_rows(self, rows: Iterable[Row]) -> None:
+        """Add rows at the end (a page of results). Cheap: the cursor stays on its
+        row and the scroll position is kept. A row whose key already exists
+        replaces that row (as `update_row`)."""
+        known = self._rows
+        new_rows: list[Row] = []
+        replaced: list[Row] = []
+        for row in rows:
+            if row.key in known:
+                replaced.append(row)
+            else:
+                new_rows.append(row)
+            known[row.key] = row
+        if not new_rows and not replaced:
+            return
+        if self._measure([*_sample(new_rows), *_sample(replaced)]):
+            self._layout_changed()
+        if replaced:
+            for row in replaced:
+                self._forget_row(row.key)
+            self._rebuild_view(keep_cursor=True, scroll=False)
+            return
+
+        matching = self._filtered(new_rows)
+        if not matching:
+            self._update_virtual_size()
+            self.refresh()
+            return
+        view = self._view
+        had_rows = bool(view)
+        cursor_row = self.current_row
+        if self._sort_column is None:
+            view.extend(matching)
+        else:
+            view.extend(matching)
+            self._view = view = self._sorted(view)
+            self._strip_cache.clear()  # rows moved: zebra parity and cursor changed
+        self._update_virtual_size()
+        self.refresh()
+        if had_rows and cursor_row is not None and self._sort_column is not None:
+            # Keep the cursor on its row, and that row where it was on screen.
+            new_index = self._position(cursor_row)
+            if new_index is not None and new_index != self.cursor_row:
+                shift = new_index - self.cursor_row
+                self.set_reactive(VirtualTable.cursor_row, new_index)
+                self.scroll_to(y=self.scroll_y + shift, animate=False, force=True)
+        self._check_highlight()
+
+    def update_row(self, row: Row) -> None:
+        """Replace the row with the same key (appends it if the key is new)."""
+        old = self._rows.get(row.key)
+        if old is None:
+            self.append_rows([row])
+            return
+        self._rows[row.key] = row
+        self._forget_row(row.key)
+        if self._measure([row]):
+            self._layout_changed()
+        was_visible = self._matches(old)
+        now_visible = self._matches(row)
+        sort_cell_changed = False
+        if self._sort_column is not None:
+            column = self._column_index(self._sort_column)
+            sort_cell_changed = self._cell(old, column) != self._cell(row, column)
+        if was_visible and now_visible and not sort_cell_changed:
+            index = self._position(old)
+            if index is not None:
+                self._view[index] = row
+                self.refresh_line(index + 1)
+                if index == self.cursor_row:
+                    self._highlighted_key = None
+                    self._check_highlight()
+                return
+        if was_visible or now_visible:
+            self._rebuild_view(keep_cursor=True, scroll=False)
+
+    def remove_row(self, key: str) -> bool:
+        """Remove the row `key`. Returns False if there was no such row."""
+        old = self._rows.pop(key, None)
+        if old is None:
+            return False
+        self._forget_row(key)
+        index = self._position(old)
+        if index is not None:
+            del self._view[index]
+            self._strip_cache.clear()  # zebra parity of the rows below changed
+            if index < self.cursor_row:
+                self.set_reactive(VirtualTable.cursor_row, self.cursor_row - 1)
+            elif self.cursor_row >= len(self._view):
+                self.set_reactive(VirtualTable.cursor_row, max(0, len(self._view) - 1))
+            self._update_virtual_size()
+            self.refresh()
+            self._check_highlight()
+        return True
+
+    def clear(self) -> None:
+        """Remove every row (columns, filter and sort are kept)."""
+        self._rows = {}
+        self._view = []
+        self._sort_memo.clear()
+        self._natural_memo.clear()
+        self._strip_cache.clear()
+        self._widths = [0] * len(self._columns)
+        self._measure([], reset=True)
+        self._layout_changed()
+        self.set_reactive(VirtualTable.cursor_row, 0)
+        self._highlighted_key = None
+        self.scroll_to(0, 0, animate=False, force=True)
+        self.refresh()
+
+    # ---------------------------------------------------------------- filter
+
+    def set_filter(self, text: str) -> int:
+        """Show only rows containing `text` (case-insensitive, over all cells).
+
+        A leading `!` inverts the filter (rows NOT containing the rest); empty
+        text (or a lone `!`) shows every row. Returns the number of visible rows.
+        """
+        text = text or ""
+        invert = text.startswith("!")
+        needle = (text[1:] if invert else text).lower()
+        if not needle:
+            invert = False
+        old_needle, old_invert = self._filter_needle, self._filter_invert
+        self._filter_text = text
+        if needle == old_needle and invert == old_invert:
+            return len(self._view)
+        self._filter_needle, self._filter_invert = needle, invert
+        # When the new result is a subset of the rows shown now, filter those
+        # (they are already sorted) instead of all rows.
+        narrower = not old_needle or (
+            invert == old_invert
+            and (needle in old_needle if invert else old_needle in needle)
+        )
+        if narrower:
+            self._replace_view(self._filtered(self._view))
+        else:
+            self._rebuild_view(keep_cursor=True)
+        return len(self._view)
+
+    def _replace_view(self, view: list[Row]) -> None:
+        current_key = self.current_key
+        self._view = view
+        self._after_view_change(current_key, scroll=True)
+
+    def _matches(self, row: Row) -> bool:
+        needle = self._filter_needle
+        if not needle:
+            return True
+        return (needle in row.search_text) != self._filter_invert
+
+    def _filtered(self, rows: Iterable[Row]) -> list[Row]:
+        needle = self._filter_needle
+        if not needle:
+            return list(rows)
+        if self._filter_invert:
+            return [row for row in rows if needle not in row.search_text]
+        return [row for row in rows if needle in row.search_text]
+
+    # ------------------------------------------------------------------ sort
+
+    def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
+        """Sort the rows by a column (None: back to insertion order).
+
+        Numbers compare as numbers, text case-insensitively with digit runs
+        compared as numbers, empty cells last (in both directions). Stable:
+        equal cells keep insertion order.
+        """
+        if column_key is not None and column_key not in self._column_keys():
+            raise KeyError(f"no column with key {column_key!r}")
+        reverse = bool(reverse) if column_key is not None else False
+        if column_key == self._sort_column and reverse == self._sort_reverse:
+            return
+        self._sort_column = column_key
+        self._sort_reverse = reverse
+        self._header_strip = None
+        self._rebuild_view(keep_cursor=True)
+        self.post_message(self.SortChanged(self, column_key, reverse))
+
+    def cycle_sort(self) -> None:
+        """Sort by the next column: none → first → ... → last → none."""
+        keys = self._column_keys()
+        if not keys:
+            return
+        if self._sort_column is None:
+            self.sort_by(keys[0])
+            return
+        position = keys.index(self._sort_column) + 1
+        self.sort_by(keys[position] if position < len(keys) else None)
+
+    def toggle_sort_direction(self) -> None:
+        """Flip ascending/descending on the sorted column (no-op when unsorted)."""
+        if self._sort_column is not None:
+            self.sort_by(self._sort_column, not self._sort_reverse)
+
+    def _sorted(self, rows: list[Row]) -> list[Row]:
+        """`rows` sorted by the sort column: stable, empty cells last.
+
+        Numbers compare by value (before text). Text compares case-insensitively,
+        with digit runs compared as numbers; when every text cell with digits has
+        the same shape (dates, fixed-format ids) plain text order is already that
+        order and the costlier natural key is skipped. Facts about each cell value
+        are memoised until the rows are replaced.
+        """
+        assert self._sort_column is not None
+        column = self._column_index(self._sort_column)
+        memo = self._sort_memo
+        try:
+            cells = [row.cells[column] for row in rows]
+        except IndexError:  # some rows are short
+            cells = [row.cells[column] if len(row.cells) > column else "" for row in rows]
+        facts = list(map(memo.get, cells))
+        if None in facts:
+            for index in [index for index, fact in enumerate(facts) if fact is None]:
+                text = cells[index]
+                if text:
+                    fact = memo.get(text)
+                    if fact is None:
+                        fact = memo[text] = _classify(text)
+                    facts[index] = fact
+        present = [index for index, text in enumerate(cells) if text]
+        kinds = {facts[index][0] for index in present}
+        keys: list[Any]
+        if kinds == {0} or not kinds:
+            keys = [None if fact is None else fact[1] for fact in facts]
+        else:
+            shapes = {fact[2] for fact in facts if fact is not None and fact[0]}
+            shapes.discard(None)
+            if len(shapes) > 1:
+                natural = self._natural_memo
+                for fact in facts:
+                    if fact is not None and fact[0] and fact[1] not in natural:
+                        natural[fact[1]] = _natural(fact[1])
+                text_key: Callable[[str], str] = natural.__getitem__
+            else:
+                text_key = str  # identity for text
+            if kinds == {1}:
+                keys = [None if fact is None else text_key(fact[1]) for fact in facts]
+            else:
+                keys = [
+                    None if fact is None else (fact[0], text_key(fact[1]) if fact[0] else fact[1])
+                    for fact in facts
+                ]
+        present.sort(key=keys.__getitem__, reverse=self._sort_reverse)
+        return [rows[index] for index in present] + [
+            row for row, text in zip(rows, cells) if not text
+        ]
+
+    # ---------------------------------------------------------------- cursor
+
+    def move_cursor_to_key(self, key: str) -> bool:
+        """Put the cursor on the row `key`. False if that row is not visible."""
+        index = self.index_of(key)
+        if index is None:
+            return False
+        self.cursor_row = index
+        return True
+
+    def validate_cursor_row(self, value: int) -> int:
+        return max(0, min(value, len(self._view) - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self.refresh_line(old + 1)
+        self.refresh_line(new + 1)
+        self._scroll_cursor_into_view()
+        self._check_highlight()
+
+    def watch_zebra_stripes(self) -> None:
+        self._strip_cache.clear()
+        self.refresh()
+
+    def _check_highlight(self) -> None:
+        row = self.current_row
+        key = None if row is None else row.key
+        if key != self._highlighted_key:
+            self._highlighted_key = key
+            if row is not None:
+                self.post_message(self.RowHighlighted(self, row))
+
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_up(self) -> None:
+        self.cursor_row -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor_row += 1
+
+    def action_cursor_page_up(self) -> None:
+        self.cursor_row -= self._page_height()
+
+    def action_cursor_page_down(self) -> None:
+        self.cursor_row += self._page_height()
+
+    def action_cursor_first(self) -> None:
+        self.cursor_row = 0
+
+    def action_cursor_last(self) -> None:
+        self.cursor_row = len(self._view) - 1
+
+    def action_select_cursor(self) -> None:
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.RowSelected(self, row))
+
+    def _scroll_cursor_into_view(self) -> None:
+        if not self._view:
+            return
+        if not self.scrollable_content_region.height:
+            # Not laid out yet (e.g. `move_cursor_to_key` right after mounting):
+            # try once more after the next refresh.
+            if not self._scroll_deferred:
+                self._scroll_deferred = True
+                self.call_after_refresh(self._deferred_scroll)
+            return
+        region = Region(int(self.scroll_x), self.cursor_row + 1, 1, 1)
+        self.scroll_to_region(
+            region, spacing=Spacing(1, 0, 0, 0), animate=False, force=True, x_axis=False
+        )
+
+    def _deferred_scroll(self) -> None:
+        self._scroll_deferred = False
+        if self.scrollable_content_region.height:
+            self._scroll_cursor_into_view()
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        if offset.y == 0:
+            column_key = self._column_at(offset.x + int(self.scroll_x))
+            if column_key is not None:
+                if column_key == self._sort_column:
+                    self.toggle_sort_direction()
+                else:
+                    self.sort_by(column_key)
+            return
+        index = offset.y - 1 + int(self.scroll_y)
+        if 0 <= index < len(self._view):
+            self.cursor_row = index
+            self.post_message(self.RowSelected(self, self._view[index]))
+
+    def _column_at(self, x: int) -> str | None:
+        start = 0
+        for column, width in zip(self._columns, self._widths):
+            end = start + width + 2
+            if start <= x < end:
+                return column.key
+            start = end
+        return None
+
+    # ------------------------------------------------------------- internals
+
+    def _column_keys(self) -> list[str]:
+        return [column.key for column in self._columns]
+
+    def _column_index(self, key: str) -> int:
+        return self._column_keys().index(key)
+
+    @staticmethod
+    def _cell(row: Row, column: int) -> str:
+        cells = row.cells
+        return cells[column] if column < len(cells) else ""
+
+    def _measure(self, rows: Sequence[Row], reset: bool = False) -> bool:
+        """Grow auto column widths to fit `rows`; True if any width changed."""
+        changed = False
+        widths = self._widths
+        for position, column in enumerate(self._columns):
+            if column.width is not None:
+                width = max(0, column.width)
+            else:
+                # Room for the label plus " ▲".
+                width = cell_len(column.label) + 2
+                if not reset:
+                    width = max(width, widths[position])
+                if rows:
+                    width = max(
+                        width,
+                        max(
+                            _measure(cells[position]) if position < len(cells) else 0
+                            for cells in (row.cells for row in rows)
+                        ),
+                    )
+                width = max(1, min(width, max(column.max_width, 1)))
+            if widths[position] != width:
+                widths[position] = width
+                changed = True
+        return changed
+
+    def _layout_changed(self) -> None:
+        self._content_width = sum(width + 2 for width in self._widths)
+        self._strip_cache.clear()
+        self._header_strip = None
+        self._update_virtual_size()
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        height = 1 + max(1, len(self._view))
+        self.virtual_size = Size(self._content_width, height)
+
+    def _forget_row(self, key: str) -> None:
+        cache = self._strip_cache
+        for parity in (0, 1):
+            for cursor in (False, True):
+                cache.pop((key, parity, cursor), None)
+
+    def _rebuild_view(
+        self, keep_cursor: bool = True, cursor_key: str | None = None, scroll: bool = True
+    ) -> None:
+        """Recompute the visible rows from all rows: filter, then sort."""
+        if cursor_key is None and keep_cursor:
+            cursor_key = self.current_key
+        view = self._filtered(self._rows.values())
+        if self._sort_column is not None:
+            view = self._sorted(view)
+        self._view = view
+        self._after_view_change(cursor_key, scroll=scroll)
+
+    def _after_view_change(self, cursor_key: str | None, scroll: bool) -> None:
+        self._strip_cache.clear()
+        self._update_virtual_size()
+        row = self._rows.get(cursor_key) if cursor_key is not None else None
+        index = self._position(row) if row is not None else None
+        if index is None:
+            index = self.cursor_row
+        self.set_reactive(VirtualTable.cursor_row, self.validate_cursor_row(index))
+        if scroll:
+            self._scroll_cursor_into_view()
+        self.refresh()
+        self._check_highlight()
+
+    # ------------------------------------------------------------- rendering
+
+    def _invalidate_styles(self) -> None:
+        self._style_cache.clear()
+        self._named_styles.clear()
+        self._strip_cache.clear()
+        self._header_strip = None
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._invalidate_styles()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._invalidate_styles()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._invalidate_styles()
+
+    def _overlay(self, component: str) -> Style:
+        """The style a component class sets itself (colours resolved against
+        the widget's background), to draw over other styles."""
+        full = self.get_component_rich_style(component)
+        own = self.get_component_rich_style(component, partial=True)
+        return (
+            Style(
+                color=full.color if own.color is not None else None,
+                bgcolor=full.bgcolor if own.bgcolor is not None else None,
+            )
+            + own.without_color
+        )
+
+    def _named_style(self, name: str) -> Style:
+        """Cached styles: "base" (the widget), "header", "header-sorted", "empty"."""
+        style = self._named_styles.get(name)
+        if style is None:
+            if name == "base":
+                style = self.rich_style
+            elif name == "header-sorted":
+                style = self._named_style("header") + self._overlay(
+                    "virtual-table--header-sorted"
+                )
+            else:
+                style = self._named_style("base") + self._overlay(f"virtual-table--{name}")
+            self._named_styles[name] = style
+        return style
+
+    def _row_style(self, parity: int, style_name: str, cursor: bool) -> Style:
+        cache_key = (parity, style_name, cursor)
+        style = self._style_cache.get(cache_key)
+        if style is not None:
+            return style
+        style = self._named_style("base")
+        if parity:
+            style += self._overlay("virtual-table--stripe")
+        if style_name:
+            component = f"virtual-table--row-{style_name}"
+            if component in self.COMPONENT_CLASSES:
+                style += self._overlay(component)
+            else:
+                try:
+                    style += Style.parse(style_name)
+                except StyleSyntaxError:
+                    pass
+        if cursor:
+            style += self._overlay("virtual-table--cursor")
+        self._style_cache[cache_key] = style
+        return style
+
+    def _render_header(self) -> Strip:
+        strip = self._header_strip
+        if strip is not None:
+            return strip
+        header_style = self._named_style("header")
+        sorted_style = self._named_style("header-sorted")
+        segments: list[Segment] = []
+        for column, width in zip(self._columns, self._widths):
+            right = column.justify == "right"
+            if column.key == self._sort_column:
+                arrow = SORT_DESCENDING if self._sort_reverse else SORT_ASCENDING
+                if width >= 3:
+                    label = _fit(column.label, width - 2, False).rstrip() + " " + arrow
+                    text = _fit(label, width, right)
+                else:
+                    text = _fit(arrow, width, right)
+                segments.append(Segment(f" {text} ", sorted_style))
+            else:
+                segments.append(Segment(f" {_fit(column.label, width, right)} ", header_style))
+        strip = Strip(segments, self._content_width)
+        self._header_strip = strip
+        return strip
+
+    def _render_row(self, index: int) -> tuple[Strip, Style]:
+        row = self._view[index]
+        parity = index & 1 if self.zebra_stripes else 0
+        cursor = index == self.cursor_row
+        cache_key = (row.key, parity, cursor)
+        cached = self._strip_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        style = self._row_style(parity, row.style, cursor)
+        cells = row.cells
+        count = len(cells)
+        parts = [
+            _fit(cells[position] if position < count else "", width, column.justify == "right")
+            for position, (column, width) in enumerate(zip(self._columns, self._widths))
+        ]
+        text = " " + "  ".join(parts) + " " if parts else ""
+        strip = Strip([Segment(text, style)] if text else [], self._content_width)
+        if len(self._strip_cache) >= STRIP_CACHE_SIZE:
+            self._strip_cache.clear()
+        self._strip_cache[cache_key] = (strip, style)
+        return strip, style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x = int(self.scroll_x)
+        if y == 0:
+            return self._render_header().crop_extend(
+                scroll_x, scroll_x + width, self._named_style("header")
+            )
+        if not self._view:
+            if y != 1:
+                return Strip.blank(width, self._named_style("base"))
+            message = self.no_match_text if self._rows else self.empty_text
+            text = _fit(f" {message}", width, False)
+            return Strip([Segment(text, self._named_style("empty"))], width)
+        index = y - 1 + int(self.scroll_y)
+        if index >= len(self._view):
+            return Strip.blank(width, self._named_style("base"))
+        strip, style = self._render_row(index)
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
