@@ -10,6 +10,7 @@ Creates are never re-sent after the request may have reached Telnyx (see transpo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -48,6 +49,10 @@ def base_url_from_env() -> str:
 
 def _drop_empty(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+def _with_type(secret: IntegrationSecret, kind: str) -> IntegrationSecret:
+    return secret if secret.type else dataclasses.replace(secret, type=kind)
 
 
 class TelnyxClient:
@@ -275,19 +280,29 @@ class TelnyxClient:
 
     def integration_secret_pages(self, *, type: str | None = None) -> AsyncIterator[Page]:
         # The spec gives this list no page-size maximum; we ask for the same 250 as elsewhere.
-        return self._pages("/integration_secrets", _drop_empty({"filter[type]": type}), IntegrationSecret.from_api)
+        parse = IntegrationSecret.from_api
+        if type:
+            # The API's secret objects carry no type; when we filtered by it, we know it.
+            parse = lambda data: _with_type(IntegrationSecret.from_api(data), type)  # noqa: E731
+        return self._pages("/integration_secrets", _drop_empty({"filter[type]": type}), parse)
+
+    async def typed_integration_secret_pages(self) -> AsyncIterator[Page]:
+        """Every secret with its type: one filtered listing per type (the objects do not say)."""
+        for kind in ("bearer", "basic"):
+            async for page in self.integration_secret_pages(type=kind):
+                yield page
 
     async def create_integration_secret(
         self, *, identifier: str, type: str, token: str | None = None, username: str | None = None, password: str | None = None
     ) -> IntegrationSecret:
         body = _drop_empty({"identifier": identifier, "type": type, "token": token, "username": username, "password": password})
-        return IntegrationSecret.from_api(await self._data("POST", "/integration_secrets", json=body))
+        return _with_type(IntegrationSecret.from_api(await self._data("POST", "/integration_secrets", json=body)), type)
 
     async def delete_integration_secret(self, secret_id: str) -> None:
         await self.transport.request("DELETE", f"/integration_secrets/{secret_id}")
 
     async def find_integration_secrets(self, identifier: str) -> list[IntegrationSecret]:
-        return [s for s in await self.collect(self.integration_secret_pages()) if s.identifier == identifier]
+        return [s for s in await self.collect(self.typed_integration_secret_pages()) if s.identifier == identifier]
 
     # ---- telephony credentials and access tokens -----------------------------------------
 

@@ -62,6 +62,11 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         message = title if not detail or detail == title else (f"{title}: {detail}" if title else detail)
         if len(items) > 1:
             message += f" (and {len(items) - 1} more)"
+    elif isinstance(body, dict):
+        # No `errors` list: an empty `{}` (as the spec declares for some SSO errors) or an RFC 7807
+        # problem document (`title`, `detail`) from a gateway or mock in front of the API.
+        code, title, detail = text(body, "code"), text(body, "title"), text(body, "detail")
+        message = ": ".join(p for p in (title, detail) if p) or f"HTTP {status} with no error details"
     else:
         code, title, detail = "", "", ""
         if not response.content:

@@ -56,3 +56,21 @@ async def test_page_cap_ends_an_endless_server():
 
     with pytest.raises(PaginationStalled):
         await collect(endless, max_pages=50)
+
+
+async def test_first_page_is_kept_whatever_number_the_server_gives_it():
+    async def labelled_two_of_three(number: int) -> Page:
+        return Page(items=["only"], page_number=2, page_size=25, total_pages=3, total_results=55)
+
+    seen = []
+    with pytest.raises(PaginationStalled):
+        async for page in numbered_pages(labelled_two_of_three, provider="t"):
+            seen.extend(page.items)
+    assert seen == ["only"]  # shown once, then stopped: the next answer repeats it
+
+
+async def test_zero_of_zero_meta_ends_normally_after_the_first_page():
+    async def prism_style(number: int) -> Page:
+        return Page(items=["x"], page_number=0, page_size=0, total_pages=0, total_results=0)
+
+    assert await collect(prism_style) == ["x"]

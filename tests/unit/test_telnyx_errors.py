@@ -50,3 +50,10 @@ def test_several_errors_are_counted():
                                     {"code": "2", "title": "b", "source": {"pointer": "/country_code"}}]})
     assert "(and 1 more)" in error.message
     assert [p.field for p in error.problems] == ["first_name", "country_code"]
+
+
+def test_empty_object_and_problem_json_bodies_are_read():
+    assert mapped(404, {}).message == "HTTP 404 with no error details"
+    problem = mapped(404, {"type": "about:blank", "title": "Not Found", "detail": "no such route"},
+                     headers={"content-type": "application/problem+json"})
+    assert isinstance(problem, NotFound) and problem.message == "Not Found: no such route"

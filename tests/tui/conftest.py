@@ -1,0 +1,46 @@
+"""Fixtures for driving the app with Pilot against the in-process sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.sandbox import TelnyxSandbox
+from providers.session import sandbox_session
+from tui.app import TeledeckApp
+
+# A fixed clock, so tokens and timestamps the sandbox makes are the same on every run.
+FIXED_NOW = 1_790_000_000.0
+
+
+@pytest.fixture
+def sandbox() -> TelnyxSandbox:
+    return TelnyxSandbox(clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture
+def make_app(sandbox):
+    def build(*, read_only: bool = False, start: str = "allowlist", **session_options) -> TeledeckApp:
+        return TeledeckApp(sandbox_session(handler=sandbox, read_only=read_only, **session_options), start=start)
+
+    return build
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker is done and the screen has caught up."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def table(app):
+    return app.screen.query_one("#resource-table")
+
+
+def column(app, key: str) -> list[str]:
+    t = table(app)
+    index = [c.key for c in t.columns].index(key)
+    return [t.row_at(i).cells[index] for i in range(t.visible_count)]

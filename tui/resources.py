@@ -1,0 +1,456 @@
+"""The resource registry: one `ResourceSpec` per resource, read by the generic resource screen.
+
+A spec says what a resource looks like (columns, row style), how to list it, which fields its
+create and edit forms have (with validators), and which provider call serves each verb. Adding a
+resource is one entry here. Every provider call goes through `ProviderSession`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.records import Page
+from providers.session import ProviderSession
+from providers.telnyx.models import (
+    AccessIp,
+    Address,
+    AuthProvider,
+    BillingGroup,
+    IntegrationSecret,
+    TelephonyCredential,
+)
+from tui import validators as v
+
+Values = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    required: bool = False
+    kind: str = "text"  # text | secret | choice | bool
+    choices: tuple[str, ...] = ()
+    default: str = ""
+    placeholder: str = ""
+    validators: tuple[v.Validator, ...] = ()
+    # The provider's JSON pointer for this field, to place its 422 problems at the right input.
+    pointer: str = ""
+    # Shown only when this returns True for the form's current values (e.g. token for bearer).
+    visible: Callable[[Values], bool] | None = None
+    help: str = ""
+
+    @property
+    def provider_pointer(self) -> str:
+        return self.pointer or f"/{self.name}"
+
+    def check(self, value: str, values: Values) -> str | None:
+        """The first problem with `value`, or None. Hidden fields are not checked."""
+        if self.visible is not None and not self.visible(values):
+            return None
+        if not value.strip():
+            return "required" if self.required else None
+        for validate in self.validators:
+            problem = validate(value)
+            if problem:
+                return problem
+        return None
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    label: str
+    value: Callable[[Any], str]
+    width: int | None = None
+    justify: str = "left"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A resource-specific verb on the selected row, bound to a key on the resource screen."""
+
+    id: str
+    key: str
+    label: str
+    run: Callable[[ProviderSession, Any], Awaitable[Any]]
+    mutates: bool = True
+    # The screen that shows the result ("token", "validation", or "" for a notification).
+    presents: str = ""
+    confirm: str = ""  # a question to ask first, with {name} replaced
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    name: str
+    title: str
+    provider: str
+    aliases: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    pages: Callable[[ProviderSession], AsyncIterator[Page]]
+    key: Callable[[Any], str]
+    describe: Callable[[Any], str]
+    raw: Callable[[Any], dict] = lambda record: getattr(record, "raw", {})
+    row_style: Callable[[Any], str] = lambda record: ""
+    create_fields: tuple[FieldSpec, ...] = ()
+    create: Callable[[ProviderSession, Values], Awaitable[Any]] | None = None
+    # After a create timed out: what now exists that matches what was sent.
+    find_created: Callable[[ProviderSession, Values], Awaitable[list]] | None = None
+    edit_fields: tuple[FieldSpec, ...] = ()
+    edit_values: Callable[[Any], dict[str, str]] | None = None
+    update: Callable[[ProviderSession, Any, Values], Awaitable[Any]] | None = None
+    delete: Callable[[ProviderSession, Any], Awaitable[Any]] | None = None
+    actions: tuple[ActionSpec, ...] = ()
+    # Raw fields never shown unmasked in the detail view.
+    secret_fields: frozenset[str] = field(default_factory=frozenset)
+    singular: str = ""
+
+    @property
+    def noun(self) -> str:
+        return self.singular or self.title.lower()
+
+
+def _when(name: str, *values: str) -> Callable[[Values], bool]:
+    return lambda form: form.get(name, "") in values
+
+
+def _opt(values: Values, name: str) -> str | None:
+    value = values.get(name, "").strip()
+    return value or None
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("true", "yes", "y", "1", "on")
+
+
+def _short(ts: str) -> str:
+    """An ISO timestamp as 'YYYY-MM-DD HH:MM' (UTC as the provider sent it)."""
+    return ts.replace("T", " ")[:16] if ts else ""
+
+
+# ---- access IP allowlist ----------------------------------------------------------------------
+
+
+async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp:
+    return await s.telnyx.create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
+
+
+async def _find_access_ip(s: ProviderSession, values: Values) -> list:
+    return await s.telnyx.find_access_ips(values["ip_address"].strip())
+
+
+ALLOWLIST = ResourceSpec(
+    name="allowlist",
+    title="Allowlist",
+    singular="access IP",
+    provider="telnyx",
+    aliases=("ip", "ips", "access_ip", "access-ip", "allow"),
+    columns=(
+        ColumnSpec("ip_address", "IP ADDRESS", lambda r: r.ip_address),
+        ColumnSpec("status", "STATUS", lambda r: r.status, width=8),
+        ColumnSpec("source", "SOURCE", lambda r: r.source, width=11),
+        ColumnSpec("description", "DESCRIPTION", lambda r: r.description),
+        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
+        ColumnSpec("id", "ID", lambda r: r.id),
+    ),
+    pages=lambda s: s.telnyx.access_ip_pages(),
+    key=lambda r: r.id,
+    describe=lambda r: f"access IP {r.ip_address}",
+    row_style=lambda r: "warning" if r.status == "pending" else "",
+    create_fields=(
+        FieldSpec("ip_address", "IP address or CIDR", required=True, placeholder="203.0.113.7 or 198.51.100.0/24",
+                  validators=(v.ip_or_cidr,)),
+        FieldSpec("description", "Description", placeholder="office VPN egress", validators=(v.max_length(255),)),
+    ),
+    create=_create_access_ip,
+    find_created=_find_access_ip,
+    delete=lambda s, r: s.telnyx.delete_access_ip(r.id),
+)
+
+
+# ---- addresses --------------------------------------------------------------------------------
+
+_ADDRESS_FIELDS = (
+    ("first_name", "First name", True), ("last_name", "Last name", True), ("business_name", "Business name", True),
+    ("street_address", "Street address", True), ("extended_address", "Extended address", False),
+    ("locality", "Locality (city)", True), ("administrative_area", "Administrative area", False),
+    ("postal_code", "Postal code", False), ("country_code", "Country code", True),
+    ("customer_reference", "Customer reference", False), ("phone_number", "Phone number", False),
+)
+
+
+def _address_field(name: str, label: str, required: bool) -> FieldSpec:
+    checks: tuple[v.Validator, ...] = (v.max_length(255),)
+    placeholder = ""
+    if name == "country_code":
+        checks, placeholder = (v.country_code,), "US"
+    elif name == "phone_number":
+        checks, placeholder = (v.e164,), "+13125550123"
+    return FieldSpec(name, label, required=required, validators=checks, placeholder=placeholder)
+
+
+async def _create_address(s: ProviderSession, values: Values) -> Address:
+    fields: dict[str, Any] = {name: _opt(values, name) for name, _, _ in _ADDRESS_FIELDS}
+    fields["country_code"] = values["country_code"].strip().upper()
+    fields["address_book"] = _bool(values.get("address_book", "true"))
+    fields["validate_address"] = _bool(values.get("validate_address", "true"))
+    return await s.telnyx.create_address(**fields)
+
+
+async def _find_address(s: ProviderSession, values: Values) -> list:
+    return await s.telnyx.find_addresses(values["street_address"].strip(), values.get("customer_reference", "").strip())
+
+
+async def _validate_address(s: ProviderSession, record: Address):
+    return await s.telnyx.validate_address(
+        country_code=record.country_code, street_address=record.street_address, postal_code=record.postal_code,
+        administrative_area=record.administrative_area or None, extended_address=record.extended_address or None,
+        locality=record.locality or None,
+    )
+
+
+ADDRESSES = ResourceSpec(
+    name="addresses",
+    title="Addresses",
+    singular="address",
+    provider="telnyx",
+    aliases=("address", "addr"),
+    columns=(
+        ColumnSpec("name", "NAME", lambda r: r.name),
+        ColumnSpec("street_address", "STREET", lambda r: r.street_address),
+        ColumnSpec("locality", "LOCALITY", lambda r: r.locality),
+        ColumnSpec("postal_code", "POSTAL", lambda r: r.postal_code, width=10),
+        ColumnSpec("country_code", "CC", lambda r: r.country_code, width=2),
+        ColumnSpec("customer_reference", "CUSTOMER REF", lambda r: r.customer_reference),
+        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
+        ColumnSpec("id", "ID", lambda r: r.id),
+    ),
+    pages=lambda s: s.telnyx.address_pages(),
+    key=lambda r: r.id,
+    describe=lambda r: f"address {r.name}, {r.street_address}, {r.locality} {r.country_code}".strip(),
+    create_fields=tuple(_address_field(*f) for f in _ADDRESS_FIELDS)
+    + (
+        FieldSpec("address_book", "Save to address book", kind="bool", default="true"),
+        FieldSpec("validate_address", "Validate before saving", kind="bool", default="true"),
+    ),
+    create=_create_address,
+    find_created=_find_address,
+    delete=lambda s, r: s.telnyx.delete_address(r.id),
+    actions=(
+        ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
+        ActionSpec("accept_suggestions", "a", "Accept suggestions",
+                   lambda s, r: s.telnyx.accept_address_suggestions(r.id),
+                   confirm="Accept the suggested corrections for {name}?"),
+    ),
+)
+
+
+# ---- SSO authentication providers -------------------------------------------------------------
+
+_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
+
+
+def _sso_fields(required: bool) -> tuple[FieldSpec, ...]:
+    return (
+        FieldSpec("name", "Name", required=required, validators=(v.max_length(255),)),
+        FieldSpec("short_name", "Short name", required=required, validators=(v.short_name,),
+                  placeholder="acme-okta", help="unique; part of the login URL"),
+        FieldSpec("active", "Active", kind="bool", default="true"),
+        FieldSpec("idp_entity_id", "IdP entity ID", required=required, validators=(v.uri,),
+                  pointer="/settings/idp_entity_id", placeholder="https://idp.example.com/entity"),
+        FieldSpec("idp_sso_target_url", "IdP SSO target URL", required=required, validators=(v.url,),
+                  pointer="/settings/idp_sso_target_url", placeholder="https://idp.example.com/sso/saml"),
+        FieldSpec("idp_cert_fingerprint", "IdP certificate fingerprint", required=required,
+                  validators=(v.fingerprint,), pointer="/settings/idp_cert_fingerprint"),
+        FieldSpec("idp_cert_fingerprint_algorithm", "Fingerprint algorithm", kind="choice", choices=_ALGORITHMS,
+                  default="sha1" if required else "", pointer="/settings/idp_cert_fingerprint_algorithm"),
+    )
+
+
+_SSO_SETTING_KEYS = ("idp_entity_id", "idp_sso_target_url", "idp_cert_fingerprint", "idp_cert_fingerprint_algorithm")
+
+
+def _sso_settings(values: Values) -> dict[str, str]:
+    return {k: values[k].strip() for k in _SSO_SETTING_KEYS if values.get(k, "").strip()}
+
+
+async def _create_sso(s: ProviderSession, values: Values) -> AuthProvider:
+    return await s.telnyx.create_auth_provider(
+        name=values["name"].strip(), short_name=values["short_name"].strip(), settings=_sso_settings(values),
+        active=_bool(values.get("active", "true")),
+    )
+
+
+async def _update_sso(s: ProviderSession, record: AuthProvider, values: Values) -> AuthProvider:
+    before = _sso_edit_values(record)
+    changed = {k: val for k, val in values.items() if val != before.get(k)}
+    fields: dict[str, Any] = {}
+    for key in ("name", "short_name"):
+        if key in changed:
+            fields[key] = changed[key].strip()
+    if "active" in changed:
+        fields["active"] = _bool(changed["active"])
+    # The spec's update schema requires the three IdP settings whenever `settings` is sent,
+    # so a change to any one of them sends all of them.
+    settings_changed = any(k in changed for k in _SSO_SETTING_KEYS)
+    if settings_changed:
+        fields["settings"] = _sso_settings(values)
+    return await s.telnyx.update_auth_provider(record.id, **fields)
+
+
+def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
+    return {
+        "name": r.name, "short_name": r.short_name, "active": "true" if r.active else "false",
+        "idp_entity_id": r.idp_entity_id, "idp_sso_target_url": r.idp_sso_target_url,
+        "idp_cert_fingerprint": r.idp_cert_fingerprint,
+        "idp_cert_fingerprint_algorithm": r.idp_cert_fingerprint_algorithm,
+    }
+
+
+async def _find_sso(s: ProviderSession, values: Values) -> list:
+    return await s.telnyx.find_auth_providers(values["short_name"].strip())
+
+
+SSO = ResourceSpec(
+    name="sso",
+    title="SSO providers",
+    singular="SSO provider",
+    provider="telnyx",
+    aliases=("authentication_providers", "auth", "saml", "idp"),
+    columns=(
+        ColumnSpec("name", "NAME", lambda r: r.name),
+        ColumnSpec("short_name", "SHORT NAME", lambda r: r.short_name),
+        ColumnSpec("active", "ACTIVE", lambda r: {True: "yes", False: "no"}.get(r.active, "?"), width=6),
+        ColumnSpec("idp_entity_id", "IDP ENTITY", lambda r: r.idp_entity_id),
+        ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6),
+        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
+        ColumnSpec("id", "ID", lambda r: r.id),
+    ),
+    pages=lambda s: s.telnyx.auth_provider_pages(),
+    key=lambda r: r.id,
+    describe=lambda r: f"SSO provider {r.name} ({r.short_name})",
+    row_style=lambda r: "dim" if r.active is False else "",
+    create_fields=_sso_fields(required=True),
+    create=_create_sso,
+    find_created=_find_sso,
+    edit_fields=_sso_fields(required=True),
+    edit_values=_sso_edit_values,
+    update=_update_sso,
+    delete=lambda s, r: s.telnyx.delete_auth_provider(r.id),
+)
+
+
+# ---- billing groups ---------------------------------------------------------------------------
+
+BILLING_GROUPS = ResourceSpec(
+    name="billing",
+    title="Billing groups",
+    singular="billing group",
+    provider="telnyx",
+    aliases=("billing_groups", "bg", "billing-groups"),
+    columns=(
+        ColumnSpec("name", "NAME", lambda r: r.name),
+        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
+        ColumnSpec("updated_at", "UPDATED (UTC)", lambda r: _short(r.updated_at), width=16),
+        ColumnSpec("id", "ID", lambda r: r.id),
+    ),
+    pages=lambda s: s.telnyx.billing_group_pages(),
+    key=lambda r: r.id,
+    describe=lambda r: f"billing group {r.name or r.id}",
+    row_style=lambda r: "dim" if r.deleted_at else "",
+    create_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
+    create=lambda s, values: s.telnyx.create_billing_group(values["name"].strip()),
+    find_created=lambda s, values: s.telnyx.find_billing_groups(values["name"].strip()),
+    edit_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
+    edit_values=lambda r: {"name": r.name},
+    update=lambda s, r, values: s.telnyx.update_billing_group(r.id, values["name"].strip()),
+    delete=lambda s, r: s.telnyx.delete_billing_group(r.id),
+)
+
+
+# ---- integration secrets ----------------------------------------------------------------------
+
+
+async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecret:
+    kind = values["type"]
+    return await s.telnyx.create_integration_secret(
+        identifier=values["identifier"].strip(), type=kind,
+        token=values.get("token") if kind == "bearer" else None,
+        username=_opt(values, "username") if kind == "basic" else None,
+        password=values.get("password") if kind == "basic" else None,
+    )
+
+
+INTEGRATION_SECRETS = ResourceSpec(
+    name="secrets",
+    title="Integration secrets",
+    singular="integration secret",
+    provider="telnyx",
+    aliases=("integration_secrets", "secret", "integration-secrets"),
+    columns=(
+        ColumnSpec("identifier", "IDENTIFIER", lambda r: r.identifier),
+        ColumnSpec("type", "TYPE", lambda r: r.type, width=6),
+        ColumnSpec("value", "VALUE", lambda r: "•••••••• (write-only)", width=21),
+        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
+        ColumnSpec("id", "ID", lambda r: r.id),
+    ),
+    pages=lambda s: s.telnyx.typed_integration_secret_pages(),
+    key=lambda r: r.id,
+    describe=lambda r: f"integration secret {r.identifier} ({r.type})",
+    create_fields=(
+        FieldSpec("identifier", "Identifier", required=True, validators=(v.max_length(255),),
+                  placeholder="crm_webhook_token", help="how AI assistants and tools refer to this secret"),
+        FieldSpec("type", "Type", kind="choice", choices=("bearer", "basic"), default="bearer", required=True),
+        FieldSpec("token", "Bearer token", kind="secret", required=True, visible=_when("type", "bearer")),
+        FieldSpec("username", "Username", required=True, visible=_when("type", "basic")),
+        FieldSpec("password", "Password", kind="secret", required=True, visible=_when("type", "basic")),
+    ),
+    create=_create_secret,
+    find_created=lambda s, values: s.telnyx.find_integration_secrets(values["identifier"].strip()),
+    delete=lambda s, r: s.telnyx.delete_integration_secret(r.id),
+    secret_fields=frozenset({"token", "password", "value"}),
+)
+
+
+# ---- telephony credentials (access tokens) ----------------------------------------------------
+
+CREDENTIALS = ResourceSpec(
+    name="credentials",
+    title="Credentials",
+    singular="telephony credential",
+    provider="telnyx",
+    aliases=("telephony_credentials", "creds", "token", "tokens"),
+    columns=(
+        ColumnSpec("name", "NAME", lambda r: r.name),
+        ColumnSpec("sip_username", "SIP USERNAME", lambda r: r.sip_username),
+        ColumnSpec("expired", "EXPIRED", lambda r: {True: "yes", False: "no"}.get(r.expired, "?"), width=7),
+        ColumnSpec("expires_at", "EXPIRES (UTC)", lambda r: _short(r.expires_at), width=16),
+        ColumnSpec("connection_id", "CONNECTION", lambda r: r.connection_id),
+        ColumnSpec("id", "ID", lambda r: r.id),
+    ),
+    pages=lambda s: s.telnyx.telephony_credential_pages(),
+    key=lambda r: r.id,
+    describe=lambda r: f"telephony credential {r.name or r.id}",
+    row_style=lambda r: "dim" if r.expired else "",
+    actions=(
+        ActionSpec("token", "t", "New token", lambda s, r: s.telnyx.create_access_token(r.id), presents="token",
+                   confirm="Create a new access token for {name}?"),
+    ),
+)
+
+
+REGISTRY: dict[str, ResourceSpec] = {
+    spec.name: spec for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS)
+}
+
+
+def lookup(command: str) -> ResourceSpec | None:
+    """A resource by name, title or alias, as typed after ':' (case-insensitive)."""
+    wanted = command.strip().lower().lstrip(":")
+    for spec in REGISTRY.values():
+        names = {spec.name, spec.title.lower(), spec.title.lower().replace(" ", ""), *spec.aliases}
+        if wanted in names:
+            return spec
+    return None

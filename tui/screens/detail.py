@@ -1,0 +1,55 @@
+"""Every field of one record, flattened to dotted paths. Secret fields stay masked."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from providers.records import flatten
+from providers.telnyx.models import mask
+from tui.clipboard import copy_text
+from tui.widgets.virtual_table import Column, Row, VirtualTable
+
+
+def detail_rows(raw: dict, secret_fields: frozenset[str]) -> list[tuple[str, str]]:
+    rows = []
+    for path, value in flatten(raw):
+        leaf = path.rsplit(".", 1)[-1]
+        rows.append((path, mask(value) if leaf in secret_fields and value not in ("", "null") else value))
+    return rows
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("c", "copy_id", "Copy id"),
+        Binding("y", "copy_value", "Copy value"),
+        Binding("slash", "filter", "Filter", show=False),
+    ]
+
+    def __init__(self, title: str, record_id: str, raw: dict, secret_fields: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.title_text, self.record_id = title, record_id
+        self.rows = detail_rows(raw, secret_fields)
+
+    def compose(self) -> ComposeResult:
+        yield self.app.make_header()
+        yield Static(self.title_text, classes="title-bar", markup=False)
+        table = VirtualTable(id="detail-table")
+        table.set_columns([Column("field", "FIELD", width=34), Column("value", "VALUE", max_width=120)])
+        table.set_rows([Row(key=path, cells=(path, value)) for path, value in self.rows])
+        yield table
+        yield Footer()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_copy_id(self) -> None:
+        self.app.copy_with_notice(self.record_id, "id")
+
+    def action_copy_value(self) -> None:
+        row = self.query_one(VirtualTable).current_row
+        if row is not None:
+            self.app.copy_with_notice(row.cells[1], row.cells[0])

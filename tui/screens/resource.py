@@ -1,0 +1,325 @@
+"""The generic resource screen: one table driven by a ResourceSpec.
+
+Browse, filter (`/`, `!` inverts), sort, detail, refresh, create, edit, delete and the spec's
+own actions. All provider calls run in workers on this screen; rows stream in page by page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from providers.errors import ProviderError
+from providers.pagination import PaginationStalled
+from tui.resources import ActionSpec, ResourceSpec
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.form import FormScreen
+from tui.widgets.virtual_table import Column, Row, VirtualTable
+
+
+class ResourceScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("enter", "detail", "Detail", show=False),
+        Binding("r", "refresh", "Refresh"),
+        Binding("n", "create", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("c", "copy_id", "Copy id"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse", key_display="S"),
+    ]
+
+    def __init__(self, spec: ResourceSpec) -> None:
+        super().__init__(name=spec.name)
+        self.spec = spec
+        self.records: dict[str, Any] = {}
+        self.loaded = False
+        self.load_error = ""
+        self.progress = ""
+        for action in spec.actions:
+            self._bindings.bind(action.key, f"run_action('{action.id}')", action.label)
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.app.make_header()
+        yield Static("", id="title-bar", classes="title-bar", markup=False)
+        yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
+                    id="filter-input", classes="filter-input")
+        table = VirtualTable(id="resource-table")
+        table.set_columns([Column(c.key, c.label, width=c.width, justify=c.justify) for c in self.spec.columns])
+        yield table
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#resource-table", VirtualTable)
+
+    def on_mount(self) -> None:
+        self._show_filter_box(False)
+        self.table.focus()
+        self.update_title()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide verbs this resource's API does not have (like k9s does)."""
+        available = {
+            "create": self.spec.create is not None,
+            "edit": self.spec.update is not None,
+            "delete": self.spec.delete is not None,
+        }
+        return available.get(action, True)
+
+    def update_title(self) -> None:
+        table = self.table
+        parts = [f"{self.spec.title} · {self.spec.provider}"]
+        if table.filter_text:
+            parts.append(f"{table.visible_count} of {table.total_count} rows match {table.filter_text!r}")
+        else:
+            parts.append(f"{table.total_count} rows")
+        if table.sort_column:
+            label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
+            parts.append(f"sorted by {label} {'▼' if table.sort_reverse else '▲'}")
+        if self.progress:
+            parts.append(self.progress)
+        if self.load_error:
+            parts.append(f"⚠ {self.load_error}")
+        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+
+    # ---- loading --------------------------------------------------------------------------
+
+    def row_for(self, record: Any) -> Row:
+        cells = tuple(column.value(record) for column in self.spec.columns)
+        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record))
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch every page; rows appear as each page arrives."""
+        table = self.table
+        self.load_error, self.progress = "", "loading…"
+        table.loading = not self.loaded
+        self.update_title()
+        fresh: dict[str, Any] = {}
+        first = True
+        try:
+            async for page in self.spec.pages(self.app.session):
+                rows = []
+                for record in page.items:
+                    fresh[self.spec.key(record)] = record
+                    rows.append(self.row_for(record))
+                if first:
+                    table.set_rows(rows)  # replaces the old rows only once new ones are here
+                    table.loading = False
+                    first = False
+                else:
+                    table.append_rows(rows)
+                total = f" of {page.total_pages}" if page.total_pages else ""
+                self.progress = f"loading page {page.page_number}{total}…"
+                self.update_title()
+            if first:
+                table.set_rows([])
+            self.records = fresh
+            self.loaded = True
+        except PaginationStalled as error:
+            self.records = fresh
+            self.load_error = f"partial list: {error.message}"
+            self.app.report_error(error, "listing " + self.spec.title.lower())
+        except ProviderError as error:
+            self.load_error = error.summary()
+            self.app.report_error(error, "listing " + self.spec.title.lower())
+        finally:
+            table.loading = False
+            self.progress = ""
+            self.update_title()
+            # A loading widget cannot hold focus; give it back unless the user is typing a filter.
+            if not self.query_one("#filter-input", Input).has_focus:
+                table.focus()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    # ---- filter and sort ------------------------------------------------------------------
+
+    def _show_filter_box(self, shown: bool) -> None:
+        # Hidden and disabled together, so keys never land in a box the user cannot see.
+        box = self.query_one("#filter-input", Input)
+        box.display = shown
+        box.disabled = not shown
+
+    def action_filter(self) -> None:
+        self._show_filter_box(True)
+        self.query_one("#filter-input", Input).focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self.update_title()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self._show_filter_box(False)
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        if box.value or box.display:
+            box.value = ""
+            self._show_filter_box(False)
+            self.table.set_filter("")
+            self.table.focus()
+            self.update_title()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self.update_title()
+
+    def action_reverse_sort(self) -> None:
+        self.table.toggle_sort_direction()
+        self.update_title()
+
+    # ---- selection ------------------------------------------------------------------------
+
+    def current(self) -> Any | None:
+        key = self.table.current_key
+        return self.records.get(key) if key is not None else None
+
+    def _need_current(self) -> Any | None:
+        record = self.current()
+        if record is None:
+            self.notify("No row selected.", severity="warning")
+        return record
+
+    @on(VirtualTable.RowSelected, "#resource-table")
+    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        record = self._need_current()
+        if record is not None:
+            self.app.push_screen(
+                DetailScreen(self.spec.describe(record), self.spec.key(record), self.spec.raw(record),
+                             self.spec.secret_fields)
+            )
+
+    def action_copy_id(self) -> None:
+        record = self._need_current()
+        if record is not None:
+            self.app.copy_with_notice(self.spec.key(record), "id")
+
+    # ---- changes --------------------------------------------------------------------------
+
+    def _refuse_if_read_only(self, what: str) -> bool:
+        if self.app.session.read_only:
+            self.notify(f"Read-only: {what} refused. Nothing was sent.", severity="warning", title="READ-ONLY")
+            return True
+        return False
+
+    def action_create(self) -> None:
+        spec = self.spec
+        if spec.create is None or self._refuse_if_read_only(f"creating a {spec.noun}"):
+            return
+        session = self.app.session
+        find = (lambda values: spec.find_created(session, values)) if spec.find_created else None
+        form = FormScreen(
+            title=f"New {spec.noun}", fields=spec.create_fields, submit_label="Create",
+            submit=lambda values: spec.create(session, values), find_created=find, describe=spec.describe,
+        )
+        self.app.push_screen(form, self._after_change("created"))
+
+    def action_edit(self) -> None:
+        spec = self.spec
+        if spec.update is None or self._refuse_if_read_only(f"editing a {spec.noun}"):
+            return
+        record = self._need_current()
+        if record is None:
+            return
+        session = self.app.session
+        form = FormScreen(
+            title=f"Edit {spec.describe(record)}", fields=spec.edit_fields, submit_label="Save",
+            initial=spec.edit_values(record) if spec.edit_values else {},
+            submit=lambda values: spec.update(session, record, values), describe=spec.describe,
+        )
+        self.app.push_screen(form, self._after_change("saved"))
+
+    def _after_change(self, verb: str):
+        def done(record: Any) -> None:
+            if record is None:
+                return
+            key = self.spec.key(record)
+            self.records[key] = record
+            row = self.row_for(record)
+            if self.table.get_row(key) is not None:
+                self.table.update_row(row)
+            else:
+                self.table.append_rows([row])
+            self.table.move_cursor_to_key(key)
+            self.update_title()
+            self.notify(f"{self.spec.describe(record)} {verb}.")
+
+        return done
+
+    def action_delete(self) -> None:
+        spec = self.spec
+        if spec.delete is None or self._refuse_if_read_only(f"deleting a {spec.noun}"):
+            return
+        record = self._need_current()
+        if record is None:
+            return
+        question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_record(record)
+
+        self.app.push_screen(ConfirmScreen(question, title=f"Delete {spec.noun}"), answered)
+
+    @work(group="change", exit_on_error=False)
+    async def delete_record(self, record: Any) -> None:
+        key = self.spec.key(record)
+        try:
+            await self.spec.delete(self.app.session, record)
+        except ProviderError as error:
+            self.app.report_error(error, f"deleting {self.spec.describe(record)}")
+            return
+        self.records.pop(key, None)
+        self.table.remove_row(key)
+        self.update_title()
+        self.notify(f"Deleted {self.spec.describe(record)}.")
+
+    def action_run_action(self, action_id: str) -> None:
+        action = next(a for a in self.spec.actions if a.id == action_id)
+        if action.mutates and self._refuse_if_read_only(action.label.lower()):
+            return
+        record = self._need_current()
+        if record is None:
+            return
+        if action.confirm:
+            question = action.confirm.format(name=self.spec.describe(record))
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.run_spec_action(action, record)
+
+            self.app.push_screen(ConfirmScreen(question, title=action.label, confirm_label=action.label,
+                                               danger=False), answered)
+        else:
+            self.run_spec_action(action, record)
+
+    @work(group="action", exit_on_error=False)
+    async def run_spec_action(self, action: ActionSpec, record: Any) -> None:
+        self.notify(f"{action.label}: {self.spec.describe(record)}…", timeout=2)
+        try:
+            result = await action.run(self.app.session, record)
+        except ProviderError as error:
+            self.app.report_error(error, f"{action.label.lower()} for {self.spec.describe(record)}")
+            return
+        self.app.present_result(action, result, self.spec.describe(record))

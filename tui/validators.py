@@ -1,0 +1,110 @@
+"""Field validators for create and edit forms.
+
+Each takes the text typed and returns an error message, or None when the value is acceptable.
+They run before anything is sent, so a bad value never reaches a provider.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+Validator = Callable[[str], "str | None"]
+
+# ISO 3166-1 alpha-2, officially assigned codes.
+ISO_COUNTRIES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+    BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG
+    EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR
+    HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR
+    LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG
+    NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE
+    SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA
+    UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()
+)
+
+_SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+_FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2})+$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def ip_or_cidr(value: str) -> str | None:
+    value = value.strip()
+    try:
+        if "/" in value:
+            ipaddress.ip_network(value, strict=True)
+        else:
+            ipaddress.ip_address(value)
+    except ValueError as exc:
+        if "/" in value and "has host bits set" in str(exc):
+            network = ipaddress.ip_network(value, strict=False)
+            return f"host bits set: did you mean {network}?"
+        return "not an IP address or CIDR block (e.g. 203.0.113.7 or 198.51.100.0/24)"
+    return None
+
+
+def country_code(value: str) -> str | None:
+    if value.strip().upper() not in ISO_COUNTRIES:
+        return "not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)"
+    if value.strip() != value.strip().upper():
+        return "use capitals, e.g. " + value.strip().upper()
+    return None
+
+
+def url(value: str) -> str | None:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
+        return "not an http(s) URL (e.g. https://idp.example.com/saml)"
+    return None
+
+
+def uri(value: str) -> str | None:
+    """An entity id: an absolute URI such as https://… or urn:…"""
+    text = value.strip()
+    parts = urlsplit(text)
+    if not parts.scheme or " " in text or (parts.scheme in ("http", "https") and not parts.netloc):
+        return "not an absolute URI (e.g. https://idp.example.com/entity or urn:example:idp)"
+    return None
+
+
+def uuid_value(value: str) -> str | None:
+    try:
+        uuid.UUID(value.strip())
+    except ValueError:
+        return "not a UUID (e.g. 6a09cdc3-8948-47f0-aa62-74ac943d6c58)"
+    return None
+
+
+def short_name(value: str) -> str | None:
+    if not _SHORT_NAME.match(value.strip()):
+        return "2–63 lower-case letters, digits, - or _ (it becomes part of the login URL)"
+    return None
+
+
+def fingerprint(value: str) -> str | None:
+    if not _FINGERPRINT.match(value.strip()):
+        return "hex bytes, optionally colon-separated (e.g. 13:38:C7:BB:C9:FF)"
+    return None
+
+
+def e164(value: str) -> str | None:
+    if not _E164.match(value.strip()):
+        return "not an E.164 number (e.g. +13125550123)"
+    return None
+
+
+def max_length(limit: int) -> Validator:
+    def check(value: str) -> str | None:
+        return f"at most {limit} characters" if len(value) > limit else None
+
+    return check
+
+
+def min_length(limit: int) -> Validator:
+    def check(value: str) -> str | None:
+        return f"at least {limit} characters" if len(value.strip()) < limit else None
+
+    return check

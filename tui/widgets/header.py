@@ -1,0 +1,30 @@
+"""The one-line header: app, profile, provider endpoint, and the SANDBOX / READ-ONLY badges."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class AppHeader(Static):
+    DEFAULT_CSS = """
+    AppHeader { height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, *, profile: str, provider: str, endpoint: str, sandbox: bool, read_only: bool) -> None:
+        super().__init__(id="app-header")
+        self.profile, self.provider, self.endpoint = profile, provider, endpoint
+        self.sandbox, self.read_only = sandbox, read_only
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" teledeck ", style="bold reverse")
+        text.append(f"  profile: {self.profile}", style="bold")
+        text.append(f"  {self.provider}: {self.endpoint}")
+        if self.sandbox:
+            text.append("  ")
+            text.append(" SANDBOX ", style="bold black on yellow")
+        if self.read_only:
+            text.append("  ")
+            text.append(" READ-ONLY ", style="bold white on red")
+        return text
