@@ -26,6 +26,7 @@ run: $(STAMP_RUN)
 	$(VENV)/bin/teledeck $(ARGS)
 
 test: $(STAMP_TEST)
+	@bash tests/interop/prism/install.sh
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 snapshots: $(STAMP_TEST)
