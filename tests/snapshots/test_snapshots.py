@@ -1,0 +1,123 @@
+"""SVG snapshots of every screen and modal at a fixed terminal size (pytest-textual-snapshot).
+
+Deterministic by construction: seeded sandbox data with fixed timestamps, a fixed clock for
+anything the sandbox makes, no user config (TELEDECK_DATA_DIR is a temp dir), and every worker
+finished before the picture is taken. Secrets only ever appear masked here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from tests.tui.conftest import settle
+
+SIZE = (120, 34)
+
+
+def snapshot(snap_compare, app, *steps):
+    """Run `steps` (keys, or async callables taking the pilot) after the app settles."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        for step in steps:
+            if callable(step):
+                await step(pilot)
+            else:
+                await pilot.press(step)
+            await settle(pilot)
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+
+    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("resource", ["allowlist", "addresses", "sso", "billing", "secrets", "credentials"])
+def test_resource_screen(snap_compare, make_app, resource):
+    assert snapshot(snap_compare, make_app(start=resource))
+
+
+def test_allowlist_filtered(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "slash", *"office")
+
+
+def test_allowlist_inverted_filter_sorted(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "slash", *"!office", "enter", "s", "S")
+
+
+def test_read_only_header(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(read_only=True, start="billing"))
+
+
+def test_detail_screen(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(start="sso"), "enter")
+
+
+def test_create_form(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "n")
+
+
+def test_create_form_with_field_errors(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "n", *"10.0.0.7/8", "ctrl+s")
+
+
+def test_create_form_provider_refusal(snap_compare, make_app, sandbox):
+    existing = sandbox.state["access_ips"][0]["ip_address"]
+
+    async def duplicate(pilot):
+        pilot.app.screen.query_one("#input-ip_address", Input).value = existing
+
+    assert snapshot(snap_compare, make_app(), "n", duplicate, "ctrl+s")
+
+
+def test_secret_form_basic(snap_compare, make_app):
+    async def choose_basic(pilot):
+        from textual.widgets import Select
+
+        pilot.app.screen.query_one("#input-type", Select).value = "basic"
+
+    assert snapshot(snap_compare, make_app(start="secrets"), "n", choose_basic)
+
+
+def test_edit_form(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(start="sso"), "e")
+
+
+def test_confirm_delete(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "ctrl+d")
+
+
+def test_help(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(start="addresses"), "question_mark")
+
+
+def test_jump_palette(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "colon", *"bil")
+
+
+def test_token_masked(snap_compare, make_app, sandbox):
+    active = next(c for c in sandbox.state["credentials"] if not c["expired"])
+
+    async def pick(pilot):
+        pilot.app.screen.table.move_cursor_to_key(active["id"])
+
+    async def confirm(pilot):
+        await pilot.click("#confirm")
+
+    assert snapshot(snap_compare, make_app(start="credentials"), pick, "t", confirm)
+
+
+def test_address_validation(snap_compare, make_app, sandbox):
+    pending = next(a for a in sandbox.state["addresses"] if (a.get("_suggestion") or {}).get("state") == "pending")
+
+    async def pick(pilot):
+        pilot.app.screen.table.move_cursor_to_key(pending["id"])
+
+    assert snapshot(snap_compare, make_app(start="addresses"), pick, "v")
+
+
+def test_provider_error(snap_compare, make_app, sandbox):
+    sandbox.faults.respond("GET", "/billing_groups", 403, {"errors": [
+        {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}]},
+        times=None)
+    assert snapshot(snap_compare, make_app(start="billing"))
