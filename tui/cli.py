@@ -13,7 +13,13 @@ def main(argv: list[str] | None = None) -> int:
         from providers.sandbox.cli import main as sandbox_main
 
         return sandbox_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="teledeck", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="teledeck",
+        description="A keyboard-driven console for Telnyx account access. Uses TELNYX_API_KEY when set "
+        "(TELEDECK_TELNYX_BASE_URL overrides the API URL), otherwise the built-in sandbox.",
+        epilog="Also: 'teledeck sandbox serve [--vendor telnyx] [--host 127.0.0.1] [--port N]' serves the "
+        "emulator over HTTP and prints its URL and credentials; 'teledeck sandbox reset' re-seeds it.",
+    )
     parser.add_argument("--sandbox", action="store_true", help="use the built-in sandbox, whatever is configured")
     parser.add_argument("--read-only", action="store_true", help="refuse every change (create, edit, delete, actions)")
     args = parser.parse_args(argv)
