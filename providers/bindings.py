@@ -1,0 +1,112 @@
+"""The vendor-neutral privacy-number binding, and the interface each vendor adapter implements.
+
+None of Alibaba Dypls, Huawei PrivateNumber or Volcengine VMS can list all bindings of an
+account, so teledeck keeps a local ledger (providers/ledger.py) of the bindings it created or
+imported, and refreshes each one from its provider through a `BindingProvider`.
+
+Times are timezone-aware UTC datetimes everywhere in this module; each adapter converts to and
+from its vendor's wire format (Alibaba: "yyyy-MM-dd HH:mm:ss" in China time, UTC+8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+PROVIDERS = ("aliyun", "huawei", "volcengine")
+MODES = ("AXB", "AXN", "AXN_EXT", "AX")
+
+# Binding.status values
+ACTIVE = "active"
+EXPIRED = "expired"
+REMOVED = "removed"  # unbound, or no longer known to the provider
+UNKNOWN = "unknown"  # not refreshed yet, or the last refresh failed
+
+
+@dataclass(frozen=True)
+class Binding:
+    provider: str  # one of PROVIDERS
+    mode: str  # one of MODES
+    subscription_id: str  # Aliyun SubsId, Huawei subscriptionId, Volcengine SubId
+    x: str  # the privacy (middle) number
+    a: str = ""
+    b: str = ""
+    extension: str = ""  # AXN_EXT only
+    expires_at: datetime | None = None  # aware, UTC
+    recording: bool | None = None
+    status: str = UNKNOWN
+    pool: str = ""  # Aliyun PoolKey, Volcengine NumberPoolNo, Huawei: "" or the area code
+    user_data: str = ""  # Aliyun OutId, Huawei userData, Volcengine UserData
+    account: str = ""  # which configured account it belongs to (profile account label)
+    raw: dict = field(default_factory=dict, compare=False, repr=False)  # the vendor's last answer
+
+    @property
+    def key(self) -> str:
+        """Unique across providers: the ledger's primary key."""
+        return f"{self.provider}:{self.subscription_id}"
+
+    def seconds_left(self, now: datetime | None = None) -> float | None:
+        if self.expires_at is None:
+            return None
+        now = now or datetime.now(timezone.utc)
+        return (self.expires_at - now).total_seconds()
+
+
+@dataclass(frozen=True)
+class BindRequest:
+    """What the user asked to bind. Fields a vendor does not use are ignored by its adapter."""
+
+    mode: str
+    a: str
+    expires_at: datetime  # aware
+    b: str = ""
+    x: str = ""  # a specific X number, when the vendor lets you choose
+    pool: str = ""
+    area_code: str = ""  # city code to draw X from (Aliyun ExpectCity, Huawei areaCode)
+    extension: str = ""
+    recording: bool = False
+    user_data: str = ""
+
+
+@dataclass(frozen=True)
+class BindingChange:
+    """A modification; None leaves a field as it is."""
+
+    expires_at: datetime | None = None
+    a: str | None = None
+    b: str | None = None
+    recording: bool | None = None
+
+
+class BindingProvider(Protocol):
+    """One vendor account, as the Bindings screen and the ledger use it.
+
+    Every method raises `providers.errors.ProviderError` subclasses carrying the vendor's code.
+    `bind` is never re-sent after a timeout: it raises `Timeout(maybe_applied=True)` and the
+    caller uses `find_after_timeout` before deciding anything.
+    """
+
+    provider: str
+    account: str
+    modes: tuple[str, ...]  # which of MODES this vendor supports
+
+    async def bind(self, request: BindRequest) -> Binding: ...
+
+    async def update(self, binding: Binding, change: BindingChange) -> Binding: ...
+
+    async def unbind(self, binding: Binding) -> None: ...
+
+    async def refresh(self, binding: Binding) -> Binding:
+        """The binding as the provider knows it now; status REMOVED when it no longer exists."""
+        ...
+
+    async def lookup(self, *, x: str = "", subscription_id: str = "", pool: str = "") -> list[Binding]:
+        """Bindings the provider has for an X number or a subscription id (for import)."""
+        ...
+
+    async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
+        """Bindings matching a bind whose answer was lost (same A, B and pool)."""
+        ...
+
+    async def aclose(self) -> None: ...
