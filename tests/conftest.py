@@ -7,5 +7,10 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the real user data directory."""
+    """Keep every test away from the real user data, config, cache and log directories."""
     monkeypatch.setenv("TELEDECK_DATA_DIR", str(tmp_path_factory.mktemp("teledeck-data")))
+    monkeypatch.setenv("TELEDECK_CONFIG_DIR", str(tmp_path_factory.mktemp("teledeck-config")))
+    monkeypatch.setenv("TELEDECK_CACHE_DIR", str(tmp_path_factory.mktemp("teledeck-cache")))
+    monkeypatch.setenv("TELEDECK_LOG_DIR", str(tmp_path_factory.mktemp("teledeck-log")))
+    monkeypatch.delenv("TELEDECK_PROFILE", raising=False)
+    monkeypatch.delenv("TELNYX_API_KEY", raising=False)
