@@ -1,10 +1,11 @@
 """`teledeck sandbox ...`: run the vendor emulators on loopback, or reset their saved state.
 
-    teledeck sandbox serve [--vendor telnyx] [--host 127.0.0.1] [--port 4510] [--state-dir DIR] [--fresh]
-    teledeck sandbox reset [--vendor telnyx] [--state-dir DIR]
+    teledeck sandbox serve [--vendor NAME] [--host 127.0.0.1] [--port N] [--state-dir DIR] [--fresh]
+    teledeck sandbox reset [--vendor NAME] [--state-dir DIR]
 
-`serve` prints one line per vendor (base URL and the credentials it accepts), then serves until
-SIGINT or SIGTERM. `--port 0` picks a free port; the line printed names it.
+`serve` with `--vendor` serves that emulator; without it, every emulator on its own port. It
+prints a table (vendor, base URL, the credentials it accepts), then serves until SIGINT or
+SIGTERM. `--port 0` picks free ports; the table names them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from pathlib import Path
 
 from providers.sandbox.http import is_loopback_host, serve
 from providers.sandbox.state import StateStore, default_state_dir
-from providers.sandbox.telnyx import API_KEY_ENV, DEFAULT_TELNYX_API_KEY, STATE_FILE, TelnyxSandbox
+from providers.sandbox.vendors import VENDORS, available, load
 
-DEFAULT_PORT = 4510
-VENDORS = ("telnyx",)
+# One well-known port per vendor, so a profile can point at them without reading the table.
+DEFAULT_PORTS = {"telnyx": 4510, "aliyun-pls": 4511, "aliyun-cams": 4512, "huawei": 4513, "volcengine": 4514}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,66 +30,85 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("serve", help="serve the emulators on loopback until interrupted")
-    run.add_argument("--vendor", choices=VENDORS, default="telnyx")
+    run.add_argument("--vendor", choices=list(VENDORS), default=None, help="one vendor (default: every vendor)")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only unless --allow-public)")
-    run.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to bind; 0 picks a free one (default {DEFAULT_PORT})")
+    run.add_argument("--port", type=int, default=None,
+                     help="port to bind; 0 picks free ones (default: each vendor's own, from 4510)")
     run.add_argument("--state-dir", type=Path, default=None, help="where state is kept (default: the user data dir)")
     run.add_argument("--fresh", action="store_true", help="start from the seed data, discarding saved state")
     run.add_argument("--allow-public", action="store_true", help="allow binding a non-loopback address")
 
     reset = sub.add_parser("reset", help="discard saved state and re-seed it")
-    reset.add_argument("--vendor", choices=VENDORS, default="telnyx")
+    reset.add_argument("--vendor", choices=list(VENDORS), default=None, help="one vendor (default: every vendor)")
     reset.add_argument("--state-dir", type=Path, default=None)
     return parser
 
 
-def _sandbox(state_dir: Path | None) -> TelnyxSandbox:
-    return TelnyxSandbox(StateStore((state_dir or default_state_dir()) / STATE_FILE))
+def _emulator(name: str, state_dir: Path | None):
+    cls = load(name)
+    return cls(StateStore((state_dir or default_state_dir()) / cls.STATE_FILE))
 
 
-def _shown_key(key: str) -> str:
-    """The public default key in full; a key the user chose only by its first characters."""
-    return key if key == DEFAULT_TELNYX_API_KEY else f"{key[:4]}... (from ${API_KEY_ENV})"
+def _vendors(chosen: str | None) -> list[str]:
+    if chosen is None:
+        return available()
+    if chosen not in available():
+        raise SystemExit(f"teledeck sandbox: the {chosen} emulator is not part of this build")
+    return [chosen]
+
+
+def _print_table(rows: list[tuple[str, str, str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve" and not args.allow_public and not is_loopback_host(args.host):
-        print(f"teledeck sandbox: refusing to serve on non-loopback host {args.host!r}: the sandbox accepts a "
-              "published key. Add --allow-public if you really mean it.", file=sys.stderr)
+        print(f"teledeck sandbox: refusing to serve on non-loopback host {args.host!r}: the sandbox accepts "
+              "published credentials. Add --allow-public if you really mean it.", file=sys.stderr)
         return 2
-    sandbox = _sandbox(args.state_dir)
+    names = _vendors(args.vendor)
+    emulators = {name: _emulator(name, args.state_dir) for name in names}
     if args.command == "reset":
-        sandbox.reset()
-        print(f"{args.vendor}: state reset to the seed data in {sandbox.store.path}")
+        for name, emulator in emulators.items():
+            emulator.reset()
+            print(f"{name}: state reset to the seed data in {emulator.store.path}")
         return 0
 
-    if args.fresh:
-        sandbox.reset()
-    if sandbox.store.recovered_from is not None:
-        print(f"note: unreadable state was moved aside to {sandbox.store.recovered_from}", file=sys.stderr)
+    servers = []
+    rows = [("vendor", "base url", "credentials")]
     try:
-        server = serve(sandbox, args.host, args.port, allow_public=args.allow_public)
-    except OSError as exc:
-        print(f"teledeck sandbox: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 2
-
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    limit = f"{sandbox.rate_limit}/{sandbox.rate_window:g}s" if sandbox.rate_limit > 0 else "off"
-    rows = [("vendor", "base url", "credentials"),
-            (args.vendor, server.base_url, f"api key: {_shown_key(sandbox.api_key)}")]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    for row in rows:
-        print(f"{row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]}")
-    print(f"state: {sandbox.store.path}   rate limit: {limit}   pid: {os.getpid()}   (Ctrl+C to stop)")
-    sys.stdout.flush()
-    try:
+        for index, (name, emulator) in enumerate(emulators.items()):
+            if args.fresh:
+                emulator.reset()
+            if emulator.store.recovered_from is not None:
+                print(f"note: unreadable {name} state was moved aside to {emulator.store.recovered_from}",
+                      file=sys.stderr)
+            if args.port is None:
+                port = DEFAULT_PORTS.get(name, 0)
+            else:  # --port 0: free ports; --port N with several vendors: N, N+1, ...
+                port = args.port + index if args.port else 0
+            try:
+                server = serve(emulator, args.host, port, allow_public=args.allow_public)
+            except OSError as exc:
+                print(f"teledeck sandbox: cannot serve {name} on {args.host}:{port}: {exc}", file=sys.stderr)
+                return 2
+            servers.append(server)
+            rows.append((name, server.base_url, "   ".join(f"{k}: {v}" for k, v in emulator.credentials())))
+        _print_table(rows)
+        state_dir = args.state_dir or default_state_dir()
+        print(f"state: {state_dir}   pid: {os.getpid()}   (Ctrl+C to stop)")
+        sys.stdout.flush()
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         while not stop.wait(0.5):
             pass
     finally:
-        server.shutdown()
+        for server in servers:
+            server.shutdown()
     return 0
 
 

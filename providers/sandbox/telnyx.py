@@ -823,6 +823,7 @@ class TelnyxSandbox:
 
     base_path = BASE_PATH
     vendor = "telnyx"
+    STATE_FILE = STATE_FILE
 
     def __init__(
         self,
@@ -851,6 +852,11 @@ class TelnyxSandbox:
             state = self.store.get(STATE_KEY)
             if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
                 self._install(build_seed() if seed_data else empty_state())
+
+    def credentials(self) -> list[tuple[str, str]]:
+        """What `teledeck sandbox serve` prints: the public default key in full, a chosen one not."""
+        shown = self.api_key if self.api_key == DEFAULT_TELNYX_API_KEY else f"{self.api_key[:4]}... (from ${API_KEY_ENV})"
+        return [("api key", shown)]
 
     # -- state ---------------------------------------------------------------------------------
 
