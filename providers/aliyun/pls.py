@@ -1,0 +1,571 @@
+"""Alibaba Cloud Phone Number Privacy Protection (Dypls, API version 2017-05-25).
+
+`DyplsClient` wraps the eight operations teledeck uses, with typed results; `AliyunBindings`
+adapts it to the vendor-neutral `providers.bindings.BindingProvider`.
+
+Times: Dypls takes and returns `yyyy-MM-dd HH:mm:ss` with no zone; the service runs on China
+Standard Time, so this module converts explicitly between aware UTC datetimes and UTC+8 wall
+time (China has no daylight saving time, so a fixed offset is exact). Sub-second parts are
+dropped when sending.
+
+What can be found after a lost bind answer (`find_after_timeout`)
+-------------------------------------------------------------------
+Dypls has no call that lists bindings: `QuerySubsId` needs the X number and returns one SubsId,
+and `QuerySubscriptionDetail` needs SubsId and X. So:
+
+- a bind that named its X (BindRequest.x, or BindAxnExtension, which requires it) is checked by
+  asking QuerySubsId for that X and comparing A, B (and the extension) with the detail. For AXN
+  and AXN-extension bindings this is reliable. For AXB, one X can carry several bindings (with
+  other A/B pairs) while QuerySubsId returns only one SubsId, so an empty answer is strong but
+  not certain evidence that nothing was bound;
+- a bind that let Alibaba choose X from the pool can only be found if the adapter knows the pool's
+  X numbers (`known_x`, e.g. from the ledger or the profile): each is probed the same way;
+- with neither, nothing can be looked up: `find_after_timeout` raises `Timeout(maybe_applied=True)`
+  saying so (an empty list would wrongly suggest that nothing was created). Check the console's
+  number management page before binding again.
+
+Binds are never re-sent: they go out with idempotent=False, so the Transport raises
+`Timeout(maybe_applied=True)` when the answer is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+
+from providers.aliyun import signing
+from providers.aliyun.rpc import SIGNATURE_V3, AliyunRpcClient
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
+from providers.errors import FieldProblem, MalformedResponse, NotFound, ProviderError, Timeout, ValidationError
+from providers.records import flag, integer, mapping, text
+from providers.transport import RetryPolicy, shared_limiter
+
+PROVIDER = "aliyun"
+VERSION = "2017-05-25"
+DEFAULT_ENDPOINT = "https://dyplsapi.aliyuncs.com"
+ENDPOINT_ENV = "TELEDECK_ALIYUN_PLS_ENDPOINT"
+# Documented per-account limits: Bind* and QuerySubscriptionDetail 5,000 QPS, UpdateSubscription
+# 10,000. One client-side limiter per AccessKeyId at the lowest of them.
+DEFAULT_QPS = 5000
+
+CHINA_TZ = timezone(timedelta(hours=8), "China Standard Time")
+WIRE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# UpdateSubscription.OperateType values, and the parameter each one changes.
+OPERATE_TYPES: dict[str, str] = {
+    "updateNoA": "PhoneNoA",
+    "updateNoB": "PhoneNoB",
+    "updateExpire": "Expiration",
+    "updateAxgGroup": "GroupId",
+    "updateCallRestrict": "CallRestrict",
+    "updateCallDisplayType": "CallDisplayType",
+    "updateOutId": "OutId",
+    "updateIsRecordingEnabled": "IsRecordingEnabled",
+}
+CALL_RESTRICTIONS = ("CONTROL_AX_DISABLE", "CONTROL_BX_DISABLE", "CONTROL_CLEAR_DISABLE")
+
+
+def endpoint_from_env() -> str:
+    """TELEDECK_ALIYUN_PLS_ENDPOINT (a URL; http:// only to loopback) or the public endpoint."""
+    return os.environ.get(ENDPOINT_ENV, "").strip() or DEFAULT_ENDPOINT
+
+
+def to_china_time(moment: datetime) -> str:
+    """An aware datetime as Dypls wall time: `yyyy-MM-dd HH:mm:ss` in UTC+8 (fraction dropped)."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("Dypls times need an aware datetime (naive datetimes are ambiguous)")
+    return moment.astimezone(CHINA_TZ).strftime(WIRE_TIME_FORMAT)
+
+
+def from_china_time(value: str) -> datetime:
+    """Dypls wall time (`yyyy-MM-dd HH:mm:ss`, UTC+8) as an aware UTC datetime; ValueError if not."""
+    parsed = datetime.strptime((value or "").strip(), WIRE_TIME_FORMAT)
+    return parsed.replace(tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+def _maybe_china_time(value: str) -> datetime | None:
+    try:
+        return from_china_time(value) if value else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass(frozen=True)
+class SecretBind:
+    """What a Bind* call answers: `SecretBindDTO` plus the RequestId."""
+
+    subs_id: str
+    secret_no: str  # the X number
+    extension: str = ""  # AXN-extension bindings only
+    request_id: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SubscriptionDetail:
+    """QuerySubscriptionDetail's `SecretBindDetailDTO`, times as aware UTC datetimes."""
+
+    subs_id: str
+    phone_no_x: str
+    phone_no_a: str = ""
+    phone_no_b: str = ""
+    extension: str = ""
+    group_id: str = ""
+    status: int | None = None  # 1 in effect, 0 expired
+    expires_at: datetime | None = None
+    created_at: datetime | None = None
+    need_record: bool | None = None
+    call_restrict: str = ""
+    asr_status: bool | None = None
+    asr_model_id: str = ""
+    request_id: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def active(self) -> bool | None:
+        return None if self.status is None else self.status == 1
+
+
+def _secret_bind(body: dict[str, Any], action: str) -> SecretBind:
+    dto = mapping(body, "SecretBindDTO")
+    if not text(dto, "SubsId") or not text(dto, "SecretNo"):
+        raise MalformedResponse(f"{action}: the answer has no SecretBindDTO with SubsId and SecretNo",
+                                provider=PROVIDER, request_id=text(body, "RequestId"))
+    return SecretBind(subs_id=text(dto, "SubsId"), secret_no=text(dto, "SecretNo"), extension=text(dto, "Extension"),
+                      request_id=text(body, "RequestId"), raw=body)
+
+
+def _detail(body: dict[str, Any]) -> SubscriptionDetail:
+    dto = mapping(body, "SecretBindDetailDTO")
+    if not text(dto, "SubsId"):
+        raise MalformedResponse("QuerySubscriptionDetail: the answer has no SecretBindDetailDTO",
+                                provider=PROVIDER, request_id=text(body, "RequestId"))
+    return SubscriptionDetail(
+        subs_id=text(dto, "SubsId"), phone_no_x=text(dto, "PhoneNoX"), phone_no_a=text(dto, "PhoneNoA"),
+        phone_no_b=text(dto, "PhoneNoB"), extension=text(dto, "Extension"), group_id=text(dto, "GroupId"),
+        status=integer(dto, "Status"), expires_at=_maybe_china_time(text(dto, "ExpireDate")),
+        created_at=_maybe_china_time(text(dto, "GmtCreate")), need_record=flag(dto, "NeedRecord"),
+        call_restrict=text(dto, "CallRestrict"), asr_status=flag(dto, "ASRStatus"),
+        asr_model_id=text(dto, "ASRModelId"), request_id=text(body, "RequestId"), raw=body,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+
+
+class DyplsClient(AliyunRpcClient):
+    """Dypls for one account. Every method raises `providers.errors.ProviderError` subclasses."""
+
+    def __init__(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        *,
+        endpoint: str | None = None,
+        signature: str = SIGNATURE_V3,
+        security_token: str | None = None,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: httpx.Timeout | None = None,
+        read_only: bool = False,
+        rate_limit: int | None = DEFAULT_QPS,
+        clock: Callable[[], float] = time.time,
+        nonce: Callable[[], str] = signing.new_nonce,
+    ) -> None:
+        limiter = shared_limiter("aliyun-pls", access_key_id, rate_limit) if rate_limit else None
+        super().__init__(
+            endpoint=endpoint or endpoint_from_env(), version=VERSION, access_key_id=access_key_id,
+            access_key_secret=access_key_secret, signature=signature, security_token=security_token,
+            provider=PROVIDER, http_transport=http_transport, retry=retry, timeout=timeout, limiter=limiter,
+            read_only=read_only, clock=clock, nonce=nonce,
+        )
+
+    # ---- binds (never re-sent: a lost answer raises Timeout(maybe_applied=True)) ------------
+
+    async def _bind(self, action: str, params: dict[str, Any]) -> SecretBind:
+        body = await self.call(action, params, idempotent=False, mutates=True)
+        return _secret_bind(body, action)
+
+    async def bind_axb(
+        self,
+        pool_key: str,
+        phone_no_a: str,
+        expires_at: datetime,
+        *,
+        phone_no_b: str = "",
+        phone_no_x: str = "",
+        expect_city: str = "",
+        recording: bool | None = None,
+        out_id: str = "",
+        out_order_id: str = "",
+        call_display_type: int | None = None,
+        call_restrict: str = "",
+        call_timeout: int | None = None,
+        asr_status: bool | None = None,
+        asr_model_id: str = "",
+        dtmf_config: str = "",
+        ring_config: str = "",
+    ) -> SecretBind:
+        """BindAxb: A and B talk through X. X is drawn from the pool (preferring `expect_city`)
+        unless `phone_no_x` names one."""
+        return await self._bind("BindAxb", _params(
+            PoolKey=pool_key, PhoneNoA=phone_no_a, PhoneNoB=phone_no_b, PhoneNoX=phone_no_x,
+            Expiration=to_china_time(expires_at), ExpectCity=expect_city, IsRecordingEnabled=recording,
+            OutId=out_id, OutOrderId=out_order_id, CallDisplayType=call_display_type, CallRestrict=call_restrict,
+            CallTimeout=call_timeout, ASRStatus=asr_status, ASRModelId=asr_model_id, DtmfConfig=dtmf_config,
+            RingConfig=ring_config,
+        ))
+
+    async def bind_axn(
+        self,
+        pool_key: str,
+        phone_no_a: str,
+        expires_at: datetime,
+        *,
+        phone_no_b: str = "",
+        phone_no_x: str = "",
+        expect_city: str = "",
+        recording: bool | None = None,
+        out_id: str = "",
+        out_order_id: str = "",
+        call_display_type: int | None = None,
+        call_restrict: str = "",
+        asr_status: bool | None = None,
+        asr_model_id: str = "",
+        ring_config: str = "",
+    ) -> SecretBind:
+        """BindAxn: X is dedicated to A; any number calling X reaches A (A calling X reaches B)."""
+        return await self._bind("BindAxn", _params(
+            PoolKey=pool_key, PhoneNoA=phone_no_a, PhoneNoB=phone_no_b, PhoneNoX=phone_no_x,
+            Expiration=to_china_time(expires_at), ExpectCity=expect_city, IsRecordingEnabled=recording,
+            OutId=out_id, OutOrderId=out_order_id, CallDisplayType=call_display_type, CallRestrict=call_restrict,
+            ASRStatus=asr_status, ASRModelId=asr_model_id, RingConfig=ring_config,
+        ))
+
+    async def bind_axn_extension(
+        self,
+        pool_key: str,
+        phone_no_a: str,
+        expires_at: datetime,
+        *,
+        phone_no_x: str = "",
+        extension: str = "",
+        phone_no_b: str = "",
+        expect_city: str = "",
+        recording: bool | None = None,
+        out_id: str = "",
+        out_order_id: str = "",
+        call_display_type: int | None = None,
+        call_restrict: str = "",
+        asr_status: bool | None = None,
+        asr_model_id: str = "",
+        ring_config: str = "",
+    ) -> SecretBind:
+        """BindAxnExtension: callers dial X plus an extension (1-3 digits) to reach A. An
+        `extension` needs `phone_no_x`; without one Alibaba assigns it (see SecretBind.extension)."""
+        if extension and not phone_no_x:
+            raise ValidationError("an Extension can only be chosen together with PhoneNoX", provider=PROVIDER,
+                                  problems=(FieldProblem("PhoneNoX", "required when Extension is set"),))
+        return await self._bind("BindAxnExtension", _params(
+            PoolKey=pool_key, PhoneNoA=phone_no_a, PhoneNoB=phone_no_b, PhoneNoX=phone_no_x, Extension=extension,
+            Expiration=to_china_time(expires_at), ExpectCity=expect_city, IsRecordingEnabled=recording,
+            OutId=out_id, OutOrderId=out_order_id, CallDisplayType=call_display_type, CallRestrict=call_restrict,
+            ASRStatus=asr_status, ASRModelId=asr_model_id, RingConfig=ring_config,
+        ))
+
+    # ---- changes ------------------------------------------------------------------------------
+
+    async def unbind_subscription(self, pool_key: str, subs_id: str, secret_no: str) -> str:
+        """UnbindSubscription; returns the RequestId. Not re-sent after a lost answer (a second
+        unbind would answer isv.SUBS_NOT_EXIST and hide what happened)."""
+        body = await self.call("UnbindSubscription", _params(PoolKey=pool_key, SubsId=subs_id, SecretNo=secret_no),
+                               idempotent=False, mutates=True)
+        return text(body, "RequestId")
+
+    async def update_subscription(
+        self,
+        pool_key: str,
+        subs_id: str,
+        phone_no_x: str,
+        operate_type: str,
+        *,
+        phone_no_a: str | None = None,
+        phone_no_b: str | None = None,
+        expires_at: datetime | None = None,
+        recording: bool | None = None,
+        call_restrict: str | None = None,
+        call_display_type: int | None = None,
+        out_id: str | None = None,
+        group_id: str | None = None,
+    ) -> str:
+        """UpdateSubscription with one OperateType and the one field it changes; returns the
+        RequestId. Setting an absolute value twice is harmless, so this call is idempotent and
+        the Transport may re-send it after a lost answer."""
+        if operate_type not in OPERATE_TYPES:
+            raise ValueError(f"unknown OperateType {operate_type!r}; expected one of {', '.join(OPERATE_TYPES)}")
+        values: dict[str, Any] = {
+            "PhoneNoA": phone_no_a, "PhoneNoB": phone_no_b,
+            "Expiration": to_china_time(expires_at) if expires_at is not None else None,
+            "IsRecordingEnabled": recording, "CallRestrict": call_restrict, "CallDisplayType": call_display_type,
+            "OutId": out_id, "GroupId": group_id,
+        }
+        needed = OPERATE_TYPES[operate_type]
+        if values[needed] is None:
+            raise ValueError(f"OperateType {operate_type} needs {needed}")
+        params = _params(PoolKey=pool_key, SubsId=subs_id, PhoneNoX=phone_no_x, OperateType=operate_type)
+        params[needed] = values[needed]  # only the field being changed (the others are ignored anyway)
+        body = await self.call("UpdateSubscription", params, idempotent=True, mutates=True)
+        return text(body, "RequestId")
+
+    async def update_expiration(self, pool_key: str, subs_id: str, phone_no_x: str, expires_at: datetime) -> str:
+        return await self.update_subscription(pool_key, subs_id, phone_no_x, "updateExpire", expires_at=expires_at)
+
+    async def update_phone_no_a(self, pool_key: str, subs_id: str, phone_no_x: str, phone_no_a: str) -> str:
+        return await self.update_subscription(pool_key, subs_id, phone_no_x, "updateNoA", phone_no_a=phone_no_a)
+
+    async def update_phone_no_b(self, pool_key: str, subs_id: str, phone_no_x: str, phone_no_b: str) -> str:
+        return await self.update_subscription(pool_key, subs_id, phone_no_x, "updateNoB", phone_no_b=phone_no_b)
+
+    async def update_recording(self, pool_key: str, subs_id: str, phone_no_x: str, enabled: bool) -> str:
+        return await self.update_subscription(pool_key, subs_id, phone_no_x, "updateIsRecordingEnabled",
+                                              recording=enabled)
+
+    # ---- queries ------------------------------------------------------------------------------
+
+    async def query_subscription_detail(self, pool_key: str, subs_id: str, phone_no_x: str) -> SubscriptionDetail:
+        body = await self.call("QuerySubscriptionDetail", _params(PoolKey=pool_key, SubsId=subs_id, PhoneNoX=phone_no_x),
+                               idempotent=True, mutates=False)
+        return _detail(body)
+
+    async def query_subs_id(self, phone_no_x: str, pool_key: str = "") -> str | None:
+        """The SubsId bound on X, or None when X has no binding (isv.SUBS_NOT_EXIST or an empty
+        SubsId). One SubsId only, even when an AXB X carries several bindings."""
+        try:
+            body = await self.call("QuerySubsId", _params(PhoneNoX=phone_no_x, PoolKey=pool_key),
+                                   idempotent=True, mutates=False)
+        except NotFound as error:
+            if error.code == "isv.SUBS_NOT_EXIST":
+                return None
+            raise
+        return text(body, "SubsId") or None
+
+    async def query_record_file_download_url(self, pool_key: str, call_id: str, call_time: str | datetime) -> str:
+        """A download URL (valid 2 hours) for a call recording. `call_time` is the receipt's
+        call_time: its `yyyy-MM-dd HH:mm:ss` text, or an aware datetime (sent as China time)."""
+        when = to_china_time(call_time) if isinstance(call_time, datetime) else call_time
+        body = await self.call("QueryRecordFileDownloadUrl", _params(PoolKey=pool_key, CallId=call_id, CallTime=when),
+                               idempotent=True, mutates=False)
+        url = text(body, "DownloadUrl")
+        if not url:
+            raise MalformedResponse("QueryRecordFileDownloadUrl: the answer has no DownloadUrl", provider=PROVIDER,
+                                    request_id=text(body, "RequestId"))
+        return url
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Drop unset optional parameters (None and empty strings), as the SDK omits None."""
+    return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+# ---------------------------------------------------------------------------------------------
+# The vendor-neutral adapter
+
+
+KnownX = Callable[[str], Iterable[str]] | Iterable[str]
+
+
+class AliyunBindings:
+    """`BindingProvider` for Alibaba Dypls: AXB, AXN and AXN-extension bindings in one pool.
+
+    `pool` is the default PoolKey (a BindRequest or lookup may name another). `known_x` lists the
+    pool's X numbers (a callable taking the PoolKey, or a fixed list) for `find_after_timeout`
+    when a bind let Alibaba choose X.
+    """
+
+    provider = PROVIDER
+    modes: tuple[str, ...] = ("AXB", "AXN", "AXN_EXT")
+
+    def __init__(self, client: DyplsClient, *, pool: str, account: str = "", known_x: KnownX | None = None) -> None:
+        if not pool:
+            raise ValueError("a default PoolKey is needed")
+        self.client = client
+        self.pool = pool
+        self.account = account
+        self._known_x = known_x
+
+    @classmethod
+    def connect(cls, access_key_id: str, access_key_secret: str, *, pool: str, account: str = "",
+                known_x: KnownX | None = None, **client_options: Any) -> AliyunBindings:
+        """Build the DyplsClient too (`client_options` are DyplsClient's keyword arguments)."""
+        return cls(DyplsClient(access_key_id, access_key_secret, **client_options), pool=pool, account=account,
+                   known_x=known_x)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # ---- BindingProvider ----------------------------------------------------------------------
+
+    async def bind(self, request: BindRequest) -> Binding:
+        if request.mode not in self.modes:
+            raise ValidationError(f"Alibaba Dypls offers {', '.join(self.modes)} bindings, not {request.mode}",
+                                  provider=PROVIDER, problems=(FieldProblem("mode", "not offered by Alibaba"),))
+        _require_aware(request.expires_at)
+        pool = request.pool or self.pool
+        common = dict(phone_no_b=request.b, phone_no_x=request.x, expect_city=request.area_code,
+                      recording=request.recording, out_id=request.user_data)
+        if request.mode == "AXB":
+            result = await self.client.bind_axb(pool, request.a, request.expires_at, **common)
+        elif request.mode == "AXN":
+            result = await self.client.bind_axn(pool, request.a, request.expires_at, **common)
+        else:
+            result = await self.client.bind_axn_extension(pool, request.a, request.expires_at,
+                                                          extension=request.extension, **common)
+        return Binding(
+            provider=PROVIDER, mode=request.mode, subscription_id=result.subs_id, x=result.secret_no,
+            a=request.a, b=request.b, extension=result.extension if request.mode == "AXN_EXT" else "",
+            expires_at=_whole_seconds(request.expires_at), recording=request.recording, status=ACTIVE,
+            pool=pool, user_data=request.user_data, account=self.account, raw=result.raw,
+        )
+
+    async def update(self, binding: Binding, change: BindingChange) -> Binding:
+        """One UpdateSubscription per changed field, in the order expiry, A, B, recording. If one
+        fails, the ones before it were applied: the error's message says which."""
+        if change.expires_at is not None:
+            _require_aware(change.expires_at)
+        pool = binding.pool or self.pool
+        steps: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        if change.expires_at is not None:
+            steps.append(("updateExpire", {"expires_at": change.expires_at},
+                          {"expires_at": _whole_seconds(change.expires_at)}))
+        if change.a is not None:
+            steps.append(("updateNoA", {"phone_no_a": change.a}, {"a": change.a}))
+        if change.b is not None:
+            steps.append(("updateNoB", {"phone_no_b": change.b}, {"b": change.b}))
+        if change.recording is not None:
+            steps.append(("updateIsRecordingEnabled", {"recording": change.recording}, {"recording": change.recording}))
+        updated = binding
+        done: list[str] = []
+        for operate_type, kwargs, fields in steps:
+            try:
+                await self.client.update_subscription(pool, binding.subscription_id, binding.x, operate_type, **kwargs)
+            except ProviderError as error:
+                if done:
+                    error.message += f" (already applied: {', '.join(done)})"
+                raise
+            done.append(operate_type)
+            updated = dataclasses.replace(updated, **fields)
+        return updated
+
+    async def unbind(self, binding: Binding) -> None:
+        await self.client.unbind_subscription(binding.pool or self.pool, binding.subscription_id, binding.x)
+
+    async def refresh(self, binding: Binding) -> Binding:
+        pool = binding.pool or self.pool
+        try:
+            detail = await self.client.query_subscription_detail(pool, binding.subscription_id, binding.x)
+        except NotFound as error:
+            if error.code == "isv.SUBS_NOT_EXIST":
+                return dataclasses.replace(binding, status=REMOVED)
+            raise
+        return self._from_detail(detail, pool, base=binding)
+
+    async def lookup(self, *, x: str = "", subscription_id: str = "", pool: str = "") -> list[Binding]:
+        """By X (QuerySubsId, then the detail) or by X and SubsId. Alibaba cannot look a binding
+        up by SubsId alone: every lookup needs the X number."""
+        if not x:
+            raise ValidationError("Alibaba looks bindings up by their X number (PhoneNoX); give X",
+                                  provider=PROVIDER, problems=(FieldProblem("x", "required by Alibaba Dypls"),))
+        pool = pool or self.pool
+        subs_id = subscription_id or await self.client.query_subs_id(x, pool)
+        if not subs_id:
+            return []
+        try:
+            detail = await self.client.query_subscription_detail(pool, subs_id, x)
+        except NotFound as error:
+            if error.code == "isv.SUBS_NOT_EXIST":
+                return []
+            raise
+        return [self._from_detail(detail, pool)]
+
+    async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
+        """Active bindings on the asked X (or on the known X numbers of the pool) with the same A
+        and B (and extension). See the module docstring for what can and cannot be found."""
+        pool = request.pool or self.pool
+        if request.x:
+            candidates = [request.x]
+        else:
+            candidates = list(dict.fromkeys(self._candidates(pool)))
+        if not candidates:
+            raise Timeout(
+                "the bind may have been applied, and Alibaba cannot find a binding without its X number "
+                "(no API lists bindings; QuerySubsId needs PhoneNoX): check the pool in the Alibaba console "
+                "before binding again",
+                provider=PROVIDER, maybe_applied=True,
+            )
+        found: list[Binding] = []
+        for x in candidates:
+            for binding in await self.lookup(x=x, pool=pool):
+                if binding.status != ACTIVE or binding.a != request.a:
+                    continue
+                if request.b and binding.b != request.b:
+                    continue
+                if request.mode == "AXN_EXT" and request.extension and binding.extension != request.extension:
+                    continue
+                found.append(dataclasses.replace(binding, mode=request.mode, user_data=request.user_data))
+        return found
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _candidates(self, pool: str) -> Iterable[str]:
+        if self._known_x is None:
+            return ()
+        if callable(self._known_x):
+            return self._known_x(pool)
+        return self._known_x
+
+    def _from_detail(self, detail: SubscriptionDetail, pool: str, base: Binding | None = None) -> Binding:
+        if base is not None:
+            mode = base.mode
+        elif detail.extension:
+            mode = "AXN_EXT"
+        else:
+            # The detail does not say; an AXN binding that was given a B looks like AXB here.
+            mode = "AXB" if detail.phone_no_b else "AXN"
+        status = ACTIVE if detail.status == 1 else EXPIRED if detail.status == 0 else (base.status if base else ACTIVE)
+        fields = dict(
+            provider=PROVIDER, mode=mode, subscription_id=detail.subs_id, x=detail.phone_no_x or (base.x if base else ""),
+            a=detail.phone_no_a, b=detail.phone_no_b, extension=detail.extension, expires_at=detail.expires_at,
+            recording=detail.need_record, status=status, pool=pool, account=self.account, raw=detail.raw,
+        )
+        if base is not None:
+            return dataclasses.replace(base, **fields)
+        return Binding(**fields)
+
+
+def _require_aware(moment: datetime) -> None:
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError("the expiry needs a time zone (Alibaba reads it as China time, UTC+8)",
+                              provider=PROVIDER, problems=(FieldProblem("expires_at", "naive datetime"),))
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    """What Alibaba stores: the time to the second, in UTC."""
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+__all__ = [
+    "AliyunBindings", "CHINA_TZ", "DEFAULT_ENDPOINT", "DyplsClient", "ENDPOINT_ENV", "OPERATE_TYPES", "SecretBind",
+    "SubscriptionDetail", "VERSION", "endpoint_from_env", "from_china_time", "to_china_time",
+]

@@ -1,0 +1,472 @@
+"""An async client base for Alibaba Cloud RPC-style ("POP") APIs over `providers.transport`.
+
+Every call is `POST https://<endpoint>/` with the business parameters in the query string and an
+empty body, exactly as the official SDK sends them, signed with either
+
+- V3 `ACS3-HMAC-SHA256` (the SDK's default; Action and Version travel as x-acs-* headers), or
+- the legacy RPC 1.0 `HMAC-SHA1` (the SDK's `signature_algorithm='v2'`; Action, Version,
+  Timestamp, SignatureNonce, ... and Signature travel in the query).
+
+Signing happens in the Transport's signer callback, so a request the Transport re-sends (only when
+it provably never reached the server, or for idempotent calls) gets a fresh nonce and timestamp.
+
+Success is HTTP 2xx with `Code == "OK"` (and, where present, `Success` not false). Everything else
+becomes a `providers.errors` error carrying Alibaba's Code, Message and RequestId:
+
+| class            | codes                                                                        |
+|------------------|------------------------------------------------------------------------------|
+| AuthError        | SignatureDoesNotMatch, IncompleteSignature, InvalidAccessKeyId*, InvalidSecurityToken*, SignatureNonceUsed, InvalidTimeStamp*, Forbidden*, *RAM_PERMISSION_DENY, Ram.PermissionDeny, product not subscribed, account in arrears / abnormal, isv.SUBS_NOT_BELONG |
+| RateLimited      | Throttling*, FlowLimited, isv.FLOW_LIMIT, isv.BUSINESS_LIMIT_CONTROL, System.LimitControl, HTTP 429 |
+| ValidationError  | isv.*_ILLEGAL, isv.ILLEGAL_ARGUMENT, isv.INVALID_PARAMETERS, Missing*, Invalid*  (a FieldProblem names the parameter) |
+| Conflict         | isv.BIND_CONFLICT, isv.UPDATE_CONFLICT, isv.NO_AVAILABLE_NUMBER, isv.NO_USED_BY_OTHERS, isv.FORBIDDEN_ACTION, isv.BUY_NUM_OVER_LIMIT |
+| NotFound         | isv.SUBS_NOT_EXIST, isv.NO_NOT_EXIST, isv.POOLKEY_NOT_EXISTS, isv.PARTNER_NOT_EXIST, InvalidAction.NotFound |
+| Unavailable      | isp.*, InternalError, ServiceUnavailable, isv.VENDOR_BIND_FAILED, HTTP 5xx     |
+| MalformedResponse| a body that is not a JSON object, or one without a Code                      |
+
+isv.NO_AVAILABLE_NUMBER is a Conflict, not Unavailable: Alibaba answers it when the pool has no X
+left that A and B are not already bound to (or no X in the asked city of a strict pool). That is
+the state of the account's own pool, not an outage: re-sending changes nothing until numbers are
+bought or bindings removed, and Unavailable would invite the automatic retry that must not happen.
+
+SignatureNonceUsed is re-sent once with a fresh nonce (the gateway refused it before processing,
+so even a bind is safe to repeat); every other failure is left to the Transport's policy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from providers.aliyun import signing
+from providers.errors import (
+    AuthError,
+    Conflict,
+    FieldProblem,
+    MalformedResponse,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    ValidationError,
+)
+from providers.transport import RateLimiter, RetryPolicy, Transport, redact_text, redact_url
+
+SIGNATURE_V3 = "v3"  # ACS3-HMAC-SHA256
+SIGNATURE_RPC = "v1"  # RPC signature version 1.0, HMAC-SHA1
+SIGNATURES = (SIGNATURE_V3, SIGNATURE_RPC)
+_SIGNATURE_ALIASES = {
+    "v3": SIGNATURE_V3, "acs3": SIGNATURE_V3, "acs3-hmac-sha256": SIGNATURE_V3,
+    "v1": SIGNATURE_RPC, "v2": SIGNATURE_RPC, "rpc": SIGNATURE_RPC, "hmac-sha1": SIGNATURE_RPC,
+}
+
+REQUEST_ID_HEADERS = ("x-acs-request-id",)
+_SERVER_STRING_TO_SIGN = "server string to sign is:"
+
+
+# ---------------------------------------------------------------------------------------------
+# Endpoints
+
+
+def normalise_endpoint(endpoint: str) -> str:
+    """`https://host[:port]` from a bare host ("dyplsapi.aliyuncs.com") or a URL.
+
+    http:// is refused unless the host is a loopback address (a local sandbox): the query string
+    carries phone numbers and, with RPC 1.0, the AccessKeyId. A path, query or userinfo is refused.
+    """
+    text = (endpoint or "").strip()
+    if not text:
+        raise ValueError("the endpoint is empty")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ValueError(f"endpoint {endpoint!r}: only https:// (or http:// on loopback) is supported")
+    if not parts.hostname:
+        raise ValueError(f"endpoint {endpoint!r} has no host")
+    if parts.username or parts.password:
+        raise ValueError(f"endpoint {endpoint!r}: credentials in the URL are not allowed")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"endpoint {endpoint!r}: RPC-style APIs are served at '/', give the origin only")
+    if scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(f"endpoint {endpoint!r}: refusing plain http:// to a non-loopback host; use https://")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"endpoint {endpoint!r} has an invalid port") from None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def wire_value(value: Any) -> str | None:
+    """How a parameter value travels: bool as true/false (not Python's True/False), numbers as
+    decimals, None dropped."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        raise TypeError("convert datetimes to the API's own format before calling")
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Error mapping
+
+_AUTH_CODES = frozenset({
+    "SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeySecret", "SignatureNonceUsed",
+    "IllegalTimestamp", "isp.RAM_PERMISSION_DENY", "Ram.PermissionDeny", "Forbidden.RAM",
+    "isv.OUT_OF_SERVICE", "isv.PRODUCT_UN_SUBSCRIPT", "isv.PRODUCT_UNSUBSCRIBE", "Product.Unsubscript",
+    "isv.ACCOUNT_NOT_EXISTS", "isv.ACCOUNT_ABNORMAL", "isv.PARTNER_IS_CLOSED", "isv.SUBS_NOT_BELONG",
+    "MissingSecurityToken", "MissingAccessKeyId", "MissingSignature", "InvalidSignatureMethod",
+    "InvalidSignatureVersion", "UnsupportedSignatureMethod",
+})
+_AUTH_PREFIXES = ("InvalidAccessKeyId", "InvalidSecurityToken", "InvalidTimeStamp", "Forbidden")
+_RATE_CODES = frozenset({"FlowLimited", "isv.FLOW_LIMIT", "isv.BUSINESS_LIMIT_CONTROL", "System.LimitControl",
+                         "ServiceUnavailable.Throttling"})
+_CONFLICT_CODES = frozenset({"isv.BIND_CONFLICT", "isv.UPDATE_CONFLICT", "isv.NO_AVAILABLE_NUMBER",
+                             "isv.NO_USED_BY_OTHERS", "isv.FORBIDDEN_ACTION", "isv.BUY_NUM_OVER_LIMIT"})
+_NOT_FOUND_CODES = frozenset({"isv.SUBS_NOT_EXIST", "isv.NO_NOT_EXIST", "isv.POOLKEY_NOT_EXISTS",
+                              "isv.PARTNER_NOT_EXIST", "InvalidAction.NotFound", "InvalidApi.NotFound"})
+_VALIDATION_CODES = frozenset({"isv.ILLEGAL_ARGUMENT", "isv.INVALID_PARAMETERS", "MissingParameter",
+                               "InvalidParameter", "InvalidVersion", "UnsupportedHTTPMethod"})
+_UNAVAILABLE_CODES = frozenset({"InternalError", "ServiceUnavailable", "isv.VENDOR_BIND_FAILED",
+                                "ServiceTimeout", "UnknownError"})
+
+# Which request parameter an *_ILLEGAL code is about, when the message does not say.
+_ILLEGAL_FIELDS = {
+    "isv.EXPIRE_DATE_ILLEGAL": ("Expiration",),
+    "isv.MOBILE_NUMBER_ILLEGAL": ("PhoneNoA", "PhoneNoB", "PhoneNoX", "SecretNo"),
+    "isv.EXTENSION_ILLEGAL": ("Extension",),
+    "isv.CITY_ILLEGAL": ("ExpectCity",),
+}
+_FIELD_HINTS = {"isv.POOLKEY_NOT_EXISTS": "PoolKey", "isv.SUBS_NOT_EXIST": "SubsId", "isv.NO_NOT_EXIST": "PhoneNoX"}
+
+
+def classify(code: str, status: int | None) -> type[ProviderError]:
+    """The error class for an Alibaba `Code` (and the HTTP status, when the code is unknown)."""
+    if code in _AUTH_CODES or code.startswith(_AUTH_PREFIXES):
+        return AuthError
+    if code in _RATE_CODES or code.startswith("Throttling"):
+        return RateLimited
+    if code in _CONFLICT_CODES:
+        return Conflict
+    if code in _NOT_FOUND_CODES:
+        return NotFound
+    if (code in _VALIDATION_CODES or code.endswith("_ILLEGAL") or code.startswith(("Missing", "Invalid"))
+            or code.startswith("isv.INVALID")):
+        return ValidationError
+    if code in _UNAVAILABLE_CODES or code.startswith("isp."):
+        return Unavailable
+    if status is not None:
+        if status == 429:
+            return RateLimited
+        if status >= 500:
+            return Unavailable
+        if status in (401, 403):
+            return AuthError
+        if status == 404:
+            return NotFound
+        if status == 409:
+            return Conflict
+        if status == 400:
+            return ValidationError
+    return ProviderError
+
+
+def _values_look_bad(code: str, value: str) -> bool:
+    if code == "isv.MOBILE_NUMBER_ILLEGAL":
+        return not re.fullmatch(r"1[3-9]\d{9}|0\d{9,11}", value or "")
+    return True
+
+
+def field_problems(code: str, message: str, params: Mapping[str, str] | None) -> tuple[FieldProblem, ...]:
+    """Point at the request parameter a validation code is about: a parameter named in the message
+    (`Missing<Name>`, `"Name"` quoted, or a sent parameter's name), else the code's usual field."""
+    params = dict(params or {})
+    name = ""
+    if code.startswith("Missing") and len(code) > len("Missing") and code != "MissingParameter":
+        name = code[len("Missing"):]
+    if not name:
+        quoted = re.search(r'"([A-Za-z][A-Za-z0-9.]*)"', message or "")
+        if quoted:
+            name = quoted.group(1)
+    if not name and params:
+        mentioned = [p for p in params if re.search(rf"\b{re.escape(p)}\b", message or "", re.IGNORECASE)]
+        if mentioned:
+            name = max(mentioned, key=len)
+    if not name and code in _ILLEGAL_FIELDS:
+        candidates = _ILLEGAL_FIELDS[code]
+        sent = [c for c in candidates if c in params]
+        bad = [c for c in sent if _values_look_bad(code, params[c])]
+        name = (bad or sent or list(candidates))[0]
+    if not name:
+        name = _FIELD_HINTS.get(code, "")
+    if not name:
+        return ()
+    return (FieldProblem(pointer=name, message=message or code, code=code),)
+
+
+def error_from_body(
+    body: Any,
+    *,
+    status: int | None,
+    provider: str,
+    params: Mapping[str, str] | None = None,
+    request_id: str = "",
+) -> ProviderError:
+    """The typed error for an Alibaba error body (gateway or business)."""
+    if not isinstance(body, dict):
+        return MalformedResponse(
+            f"HTTP {status}: the answer is not an Alibaba JSON object" if status else "the answer is not a JSON object",
+            provider=provider, status=status, request_id=request_id,
+        )
+    code = str(body.get("Code") or body.get("code") or "")
+    message = str(body.get("Message") or body.get("message") or "")
+    detail = ""
+    if _SERVER_STRING_TO_SIGN in message:
+        # The gateway quotes its StringToSign: useful for debugging, too long for a notification.
+        head, _, tail = message.partition(_SERVER_STRING_TO_SIGN)
+        message, detail = head.strip(), _SERVER_STRING_TO_SIGN + tail
+    if body.get("AccessDeniedDetail"):
+        detail = (detail + "\n" if detail else "") + f"AccessDeniedDetail: {body['AccessDeniedDetail']}"
+    rid = str(body.get("RequestId") or body.get("requestId") or request_id or "")
+    cls = classify(code, status)
+    if not code and cls is ProviderError:
+        cls = MalformedResponse
+        message = message or "the answer has no Code"
+    problems = field_problems(code, message, params) if cls in (ValidationError, NotFound) else ()
+    kwargs: dict[str, Any] = {}
+    if cls is RateLimited:
+        kwargs["retry_after"] = None
+    error = cls(
+        message or code or f"HTTP {status}", provider=provider, status=status if status and status != 200 else None,
+        code=code, title=code, detail=detail, request_id=rid, problems=problems, **kwargs,
+    )
+    return error
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Alibaba's `x-acs-retry-after` (positive integer milliseconds in tea-openapi), if present."""
+    value = headers.get("x-acs-retry-after")
+    if not value:
+        return None
+    try:
+        ms = float(value)
+    except ValueError:
+        return None
+    return ms / 1000.0 if ms > 0 else None
+
+
+def _sent_params(request: httpx.Request) -> dict[str, str]:
+    """The business parameters a request carried in its query (RPC 1.0 common ones left out)."""
+    pairs = parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
+    return {k: v for k, v in pairs if k not in _RPC_COMMON}
+
+
+def _parse_json(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+
+
+class AliyunRpcClient:
+    """One Alibaba Cloud account talking to one RPC-style product (endpoint + version).
+
+    `call(action, params, idempotent=..., mutates=...)` returns the JSON body of a successful
+    answer, or raises a `ProviderError` (see the module docstring). Product clients (Dypls, CAMS)
+    wrap it with typed methods.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        version: str,
+        access_key_id: str,
+        access_key_secret: str,
+        signature: str = SIGNATURE_V3,
+        security_token: str | None = None,
+        provider: str = "aliyun",
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: httpx.Timeout | None = None,
+        limiter: RateLimiter | None = None,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.time,
+        nonce: Callable[[], str] = signing.new_nonce,
+        user_agent: str = "teledeck",
+    ) -> None:
+        if not access_key_id or not access_key_secret:
+            raise ValueError("an AccessKeyId and an AccessKeySecret are needed")
+        scheme = _SIGNATURE_ALIASES.get((signature or "").strip().lower())
+        if scheme is None:
+            raise ValueError(f"unknown signature scheme {signature!r}; expected one of {', '.join(SIGNATURES)}")
+        self.endpoint = normalise_endpoint(endpoint)
+        self.version = version
+        self.signature = scheme
+        self.provider = provider
+        self.access_key_id = access_key_id
+        self._secret = access_key_secret
+        self._security_token = security_token or None
+        self._clock = clock
+        self._nonce = nonce
+        extra = {"timeout": timeout} if timeout is not None else {}
+        self.transport = Transport(
+            provider=provider,
+            base_url=self.endpoint,
+            error_mapper=self._map_http_error,
+            headers={"Accept": "application/json", "User-Agent": user_agent},
+            signer=self._sign,
+            retry=retry,
+            limiter=limiter,
+            http_transport=http_transport,
+            secrets=tuple(s for s in (access_key_secret, security_token) if s),
+            request_id_headers=REQUEST_ID_HEADERS,
+            read_only=read_only,
+            **extra,
+        )
+
+    @property
+    def read_only(self) -> bool:
+        return self.transport.read_only
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> AliyunRpcClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- signing (the Transport calls this for every attempt) ------------------------------
+
+    def _sign(self, request: httpx.Request) -> None:
+        query = parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
+        now = self._clock()
+        if self.signature == SIGNATURE_V3:
+            signed = signing.sign_v3(
+                method=request.method, host=request.headers["host"],
+                action=request.headers["x-acs-action"], version=request.headers["x-acs-version"],
+                access_key_id=self.access_key_id, access_key_secret=self._secret,
+                query=query, body=request.content, content_type=request.headers.get("content-type"),
+                path=request.url.path or "/", date=now, nonce=self._nonce(), security_token=self._security_token,
+            )
+            for name, value in signed.items():
+                request.headers[name] = value
+            return
+        business = [(k, v) for k, v in query if k not in _RPC_COMMON]
+        pairs = signing.sign_rpc(
+            method=request.method, action=request.headers["x-acs-action"], version=request.headers["x-acs-version"],
+            access_key_id=self.access_key_id, access_key_secret=self._secret, params=business,
+            date=now, nonce=self._nonce(), security_token=self._security_token,
+        )
+        request.url = request.url.copy_with(query=signing.encode_query(pairs).encode("ascii"))
+
+    # ---- errors ------------------------------------------------------------------------------
+
+    def _map_http_error(self, response: httpx.Response) -> ProviderError:
+        body = _parse_json(response)
+        if body is None and response.status_code >= 500:
+            return Unavailable(f"HTTP {response.status_code} from {self.provider}", provider=self.provider,
+                               status=response.status_code)
+        error = error_from_body(body, status=response.status_code, provider=self.provider,
+                                params=_sent_params(response.request),
+                                request_id=response.headers.get("x-acs-request-id", ""))
+        error.detail = redact_text(error.detail, self.transport.secrets)
+        if isinstance(error, RateLimited) and error.retry_after is None:
+            error.retry_after = _retry_after(response.headers)
+        return error
+
+    # ---- calls -------------------------------------------------------------------------------
+
+    async def call(
+        self,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool,
+        mutates: bool,
+    ) -> dict[str, Any]:
+        """Call `action` with business `params` (None values dropped; bools as true/false).
+
+        `idempotent` lets the Transport re-send after a timeout or 5xx; a non-idempotent call
+        that may have reached the server raises `Timeout(maybe_applied=True)` instead.
+        `mutates` calls are refused before sending when the client is read-only.
+        """
+        wire = {k: v for k, v in ((str(k), wire_value(v)) for k, v in (params or {}).items()) if v is not None}
+        for attempt in range(2):
+            try:
+                return await self._call_once(action, wire, idempotent=idempotent, mutates=mutates)
+            except AuthError as error:
+                if error.code == "SignatureNonceUsed" and attempt == 0:
+                    continue  # refused before processing: a fresh nonce is safe, even for a write
+                raise
+        raise AssertionError("unreachable")
+
+    async def _call_once(self, action: str, wire: dict[str, str], *, idempotent: bool, mutates: bool) -> dict[str, Any]:
+        path = "/?" + signing.encode_query(sorted(wire.items())) if wire else "/"
+        headers = {"x-acs-action": action, "x-acs-version": self.version}
+        response = await self.transport.request(
+            "POST", path, content=b"", headers=headers, idempotent=idempotent, mutates=mutates,
+        )
+        request_id = self.transport.request_id(response)
+        shown_url = redact_url(response.request.url)
+        body = _parse_json(response)
+        if not isinstance(body, dict):
+            raise MalformedResponse(
+                f"{action}: the answer is not a JSON object", provider=self.provider,
+                status=response.status_code, request_id=request_id, method="POST", url=shown_url,
+            )
+        code = body.get("Code")
+        if code is None:
+            raise MalformedResponse(f"{action}: the answer has no Code", provider=self.provider,
+                                    request_id=str(body.get("RequestId") or request_id), method="POST", url=shown_url)
+        if code != "OK" or body.get("Success") is False:
+            error = error_from_body(body, status=response.status_code, provider=self.provider,
+                                    params=wire, request_id=request_id)
+            error.method, error.url = "POST", shown_url
+            error.message = redact_text(error.message, self.transport.secrets)
+            error.detail = redact_text(error.detail, self.transport.secrets)
+            if isinstance(error, RateLimited) and error.retry_after is None:
+                error.retry_after = _retry_after(response.headers)
+            raise error
+        return body
+
+
+_RPC_COMMON = frozenset({
+    "Action", "Format", "Version", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
+    "AccessKeyId", "SecurityToken", "Signature",
+})
+
+
+__all__ = [
+    "AliyunRpcClient", "SIGNATURES", "SIGNATURE_RPC", "SIGNATURE_V3", "classify", "error_from_body",
+    "field_problems", "normalise_endpoint", "wire_value",
+]

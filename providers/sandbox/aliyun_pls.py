@@ -1,0 +1,802 @@
+"""A local emulator of Alibaba Cloud Phone Number Privacy Protection (Dypls, version 2017-05-25).
+
+It is an RPC-style ("POP") endpoint served at "/": GET with the parameters in the query, or POST
+with them in the query and/or an application/x-www-form-urlencoded body, as the official SDK sends
+them. Operations:
+
+    BindAxb  BindAxn  BindAxnExtension  UnbindSubscription  UpdateSubscription
+    QuerySubscriptionDetail  QuerySubsId  QueryRecordFileDownloadUrl
+
+Like the real gateway, it authenticates every request with either signature scheme, verified with
+`providers.aliyun.signing` (the same pure functions the client signs with, themselves checked
+against Alibaba's published examples and the official SDK):
+
+- V3 `ACS3-HMAC-SHA256` (Authorization header; host and every x-acs-* header must be signed; the
+  payload line is the SHA-256 of the body actually received, so a changed body fails);
+- RPC 1.0 `HMAC-SHA1` (Signature parameter over the query and form fields).
+
+Gateway failures answer 4xx with `{RequestId, HostId, Code, Message, Recommend}`:
+SignatureDoesNotMatch (400; the message quotes the server's StringToSign, as Alibaba's does),
+IncompleteSignature (400), InvalidAccessKeyId.NotFound (404), InvalidTimeStamp.Format /
+InvalidTimeStamp.Expired (400; more than 15 minutes off the sandbox clock), SignatureNonceUsed
+(400; a nonce is remembered for 15 minutes per AccessKeyId, and only once its signature checked
+out), Missing<Param> (400, for the parameters the API metadata marks required),
+InvalidAction.NotFound (404), InvalidVersion (400).
+
+Business outcomes answer HTTP 200 with `{Code, Message, RequestId, ...}`; success is Code "OK":
+
+- isv.EXPIRE_DATE_ILLEGAL: Expiration not `yyyy-MM-dd HH:mm:ss` (China time), or not more than one
+  minute ahead of the sandbox clock;
+- isv.MOBILE_NUMBER_ILLEGAL: digits only; a mobile number (11 digits, 1[3-9]...) or a landline
+  with its area code (0 + 9-11 digits); the message names the parameter;
+- isv.BIND_CONFLICT: on one X, a number may be A or B of one active AXB binding only; an AXN X
+  belongs to one A; an AXN-extension X gives each A and each extension once;
+- isv.NO_AVAILABLE_NUMBER: no X of the pool can take the binding (preferring ExpectCity, which
+  matches a city's name, its pinyin or its area code; a "strict" pool uses that city only);
+- isv.FORBIDDEN_ACTION: a PhoneNoX outside the pool (createSubs), or changing an expired binding;
+- isv.SUBS_NOT_EXIST, isv.NO_NOT_EXIST, isv.POOLKEY_NOT_EXISTS, isv.INVALID_PARAMETERS;
+- isv.FLOW_LIMIT: more than `qps` requests within one second (sandbox clock) for one AccessKeyId.
+
+A binding turns inactive (Status 0) when the sandbox clock passes its expiry; expired bindings no
+longer count for conflicts or pool availability and can no longer be changed (only unbound).
+
+Where the emulator had to choose (the documentation is silent):
+
+- QuerySubsId returns the newest active binding on X; with none, isv.SUBS_NOT_EXIST;
+- an unknown CallId for QueryRecordFileDownloadUrl answers isv.INVALID_PARAMETERS naming CallId;
+- Bind* without PoolKey (the metadata does not mark it required) answers isv.POOLKEY_NOT_EXISTS;
+- the flow limit answers with the business code isv.FLOW_LIMIT (HTTP 200), not the gateway's
+  Throttling.User.
+
+Fault injection reuses the Telnyx emulator's `FaultInjector`, with the action name as the path:
+`sandbox.faults.delay("*", "/BindAxb", 5, apply=True)`, `sandbox.faults.connect_error("*", "/")`,
+`sandbox.faults.respond("*", "/QuerySubsId", 503)`, and `sandbox.fail_next("BindAxb",
+"isv.VENDOR_BIND_FAILED")` for any vendor code.
+
+Seed data uses clearly fake numbers: China reserves no range for fiction, so X numbers are
+170/171-0000-xxxx and A/B numbers 139-0000-0xxx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from providers.aliyun import signing
+from providers.sandbox.http import SandboxRequest, SandboxResponse
+from providers.sandbox.state import StateStore
+from providers.sandbox.telnyx import FaultInjector
+
+log = logging.getLogger("teledeck.sandbox.aliyun_pls")
+
+VENDOR = "aliyun-pls"
+STATE_KEY = "aliyun_pls"
+STATE_FILE = "aliyun_pls.json"
+SCHEMA_VERSION = 1
+SEED = 20260105
+VERSION = "2017-05-25"
+HOST_ID = "dyplsapi.aliyuncs.com"
+# For in-process clients; `.invalid` never resolves, so nothing can leak to a network.
+IN_PROCESS_ENDPOINT = "https://dyplsapi.sandbox.invalid"
+
+ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
+ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
+POOL_KEY_ENV = "TELEDECK_SANDBOX_ALIYUN_POOL_KEY"
+QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_PLS_QPS"
+# Public on purpose: the sandbox protects nothing. Not shaped like real Alibaba keys (LTAI...).
+DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
+DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
+DEFAULT_POOL_KEY = "FC100000000000001"
+STRICT_POOL_KEY = "FC100000000000002"
+DEFAULT_QPS = 50  # requests per second per AccessKeyId before isv.FLOW_LIMIT (0: off)
+
+CHINA_TZ = timezone(timedelta(hours=8), "China Standard Time")
+WIRE_TIME = "%Y-%m-%d %H:%M:%S"
+MIN_EXPIRY_LEAD = 60  # seconds an Expiration must be ahead of now
+MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
+RECORDING_URL_TTL = 2 * 3600
+RECORDING_RETENTION = 30 * 86400
+
+# City name -> (pinyin, area code)
+CITIES = {
+    "杭州": ("Hangzhou", "0571"),
+    "北京": ("Beijing", "010"),
+    "上海": ("Shanghai", "021"),
+    "深圳": ("Shenzhen", "0755"),
+    "广州": ("Guangzhou", "020"),
+}
+
+# (pool key or None for the configurable default, name, strict city matching, [(X, city)])
+POOLS: list[tuple[str | None, str, bool, list[tuple[str, str]]]] = [
+    (None, "teledeck-main", False, [
+        ("17000001001", "杭州"), ("17000001002", "杭州"), ("17000001003", "杭州"),
+        ("17000002001", "北京"), ("17000002002", "北京"),
+        ("17000003001", "上海"), ("17000003002", "上海"),
+        ("17000004001", "深圳"),
+    ]),
+    (STRICT_POOL_KEY, "teledeck-south-strict", True, [
+        ("17100005001", "广州"), ("17100005002", "广州"), ("17100004001", "深圳"),
+    ]),
+]
+
+# (pool index, mode, A, B, X, extension, expires in seconds from seeding, recording, out id)
+SEED_BINDINGS: list[tuple[int, str, str, str, str, str, int, bool, str]] = [
+    (0, "AXB", "13900000001", "13900000101", "17000001001", "", 30 * 86400, True, "ride-1001"),
+    (0, "AXB", "13900000002", "13900000102", "17000001001", "", 20 * 60, False, "ride-1002"),
+    (0, "AXN", "13900000003", "", "17000002001", "", 3 * 3600, False, "courier-2001"),
+    (0, "AXN_EXT", "13900000004", "", "17000003001", "101", 7 * 86400, False, "store-3001"),
+    (0, "AXB", "13900000005", "057100000005", "17000002002", "", 45 * 60, True, "ride-1005"),
+    (0, "AXB", "13900000006", "13900000106", "17000001002", "", -86400, False, "ride-0999"),
+    (1, "AXB", "13900000007", "13900000107", "17100005001", "", 10 * 86400, False, "delivery-7001"),
+]
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{9,11}")
+_EXTENSION = re.compile(r"\d{1,3}")
+
+_RPC_COMMON = frozenset({
+    "Action", "Format", "Version", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
+    "AccessKeyId", "SecurityToken", "Signature", "RegionId",
+})
+
+# Parameters the API metadata (SDK 2.5.1) marks required, with the reference's corrections
+# (ProductType is for legacy accounts only; UpdateSubscription needs only the four below).
+REQUIRED = {
+    "BindAxb": ("PhoneNoA", "Expiration"),
+    "BindAxn": ("PhoneNoA", "Expiration"),
+    "BindAxnExtension": ("PhoneNoA", "Expiration"),
+    "UnbindSubscription": ("PoolKey", "SubsId", "SecretNo"),
+    "UpdateSubscription": ("PoolKey", "SubsId", "PhoneNoX", "OperateType"),
+    "QuerySubscriptionDetail": ("PoolKey", "SubsId", "PhoneNoX"),
+    "QuerySubsId": ("PhoneNoX",),
+    "QueryRecordFileDownloadUrl": ("CallId", "PoolKey"),
+}
+
+GATEWAY_MESSAGES = {
+    400: ("InvalidParameter", "The specified parameter is not valid."),
+    403: ("Forbidden", "User not authorized to operate on the specified resource."),
+    404: ("InvalidAction.NotFound", "Specified api is not found, please check your url and method."),
+    429: ("Throttling.User", "Request was denied due to user flow control."),
+    500: ("InternalError", "The request processing has failed due to some unknown error, exception or failure."),
+    503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
+}
+
+
+class AliyunError(Exception):
+    """Raised below `handle`; becomes an Alibaba error answer (gateway shape when status != 200)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _business(code: str, message: str) -> AliyunError:
+    return AliyunError(200, code, message)
+
+
+def _china(ts: float) -> str:
+    return datetime.fromtimestamp(ts, CHINA_TZ).strftime(WIRE_TIME)
+
+
+def _parse_china(value: str) -> float:
+    return datetime.strptime(value.strip(), WIRE_TIME).replace(tzinfo=CHINA_TZ).timestamp()
+
+
+def _bool(params: Mapping[str, str], name: str) -> bool | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() not in ("true", "false"):  # the Python SDK sends True/False; Java and Go true/false
+        raise _business("isv.INVALID_PARAMETERS", f"{name} must be true or false, got {raw!r}.")
+    return raw.lower() == "true"
+
+
+def _derived_uuid(name: str) -> str:
+    return str(uuid.UUID(bytes=hashlib.sha256(f"{SEED}:{name}".encode()).digest()[:16], version=4)).upper()
+
+
+def build_seed(now: float, pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
+    """The first-start state: two pools, seven bindings (some expiring soon, one expired) and two
+    recorded calls. Expiries are relative to `now` (rounded down to the minute)."""
+    base = int(now // 60 * 60)
+    pools = {}
+    keys = []
+    for key, name, strict, numbers in POOLS:
+        key = key or pool_key
+        keys.append(key)
+        pools[key] = {"name": name, "strict_city": strict,
+                      "numbers": [{"x": x, "city": city, "area_code": CITIES[city][1]} for x, city in numbers]}
+    bindings = []
+    subs_seq = 1000000000000100
+    for i, (pool_index, mode, a, b, x, ext, expires_in, record, out_id) in enumerate(SEED_BINDINGS):
+        subs_seq += 1
+        bindings.append({
+            "subs_id": str(subs_seq), "pool_key": keys[pool_index], "mode": mode, "a": a, "b": b, "x": x,
+            "extension": ext, "expire": base + expires_in, "created": base - (2 + i) * 86400,
+            "need_record": record, "call_restrict": "", "out_id": out_id, "out_order_id": "",
+            "asr_status": False, "asr_model_id": "", "call_display_type": "",
+        })
+    calls = [
+        {"call_id": "c0ffee0000000001@17000001001", "pool_key": keys[0], "subs_id": bindings[0]["subs_id"],
+         "call_time": base - 3600},
+        {"call_id": "c0ffee0000000002@17000001001", "pool_key": keys[0], "subs_id": bindings[0]["subs_id"],
+         "call_time": base - 1800},
+    ]
+    return {"schema": SCHEMA_VERSION, "seeded": True, "pools": pools, "bindings": bindings, "calls": calls,
+            "next_subs_id": subs_seq + 1}
+
+
+def empty_state(pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
+    state = build_seed(0, pool_key)
+    state.update(bindings=[], calls=[], seeded=False)
+    return state
+
+
+class DyplsSandbox:
+    """The Dypls emulator. Thread-safe; state lives in a `StateStore` under "aliyun_pls"."""
+
+    vendor = VENDOR
+    base_path = ""
+    STATE_FILE = STATE_FILE
+
+    def __init__(
+        self,
+        store: StateStore | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        seed_data: bool = True,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        pool_key: str | None = None,
+        qps: int | None = None,
+    ) -> None:
+        self.store = store if store is not None else StateStore(None)
+        self.clock = clock
+        self.seed_data = seed_data
+        self._secret_from_env = access_key_secret is None and bool(os.environ.get(ACCESS_KEY_SECRET_ENV))
+        self.access_key_id = access_key_id or os.environ.get(ACCESS_KEY_ID_ENV) or DEFAULT_ACCESS_KEY_ID
+        self.access_key_secret = access_key_secret or os.environ.get(ACCESS_KEY_SECRET_ENV) or DEFAULT_ACCESS_KEY_SECRET
+        self.pool_key = pool_key or os.environ.get(POOL_KEY_ENV) or DEFAULT_POOL_KEY
+        if qps is None:
+            env = os.environ.get(QPS_ENV, "").strip()
+            qps = int(env) if env else DEFAULT_QPS
+        self.qps = int(qps)
+        self.faults = FaultInjector()
+        self.requests_handled = 0
+        self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
+        self._lock = threading.RLock()
+        self._nonces: dict[tuple[str, str], float] = {}
+        self._recent: dict[str, list[float]] = {}
+        self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+            "BindAxb": self._bind_axb,
+            "BindAxn": self._bind_axn,
+            "BindAxnExtension": self._bind_axn_extension,
+            "UnbindSubscription": self._unbind,
+            "UpdateSubscription": self._update,
+            "QuerySubscriptionDetail": self._detail,
+            "QuerySubsId": self._subs_id,
+            "QueryRecordFileDownloadUrl": self._record_url,
+        }
+        with self._lock:
+            state = self.store.get(STATE_KEY)
+            if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
+                self._install(self._fresh_state(seed_data))
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def _fresh_state(self, seed_data: bool) -> dict[str, Any]:
+        return build_seed(self.clock(), self.pool_key) if seed_data else empty_state(self.pool_key)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.store.data[STATE_KEY]
+
+    def _install(self, state: dict[str, Any]) -> None:
+        with self.store.transaction() as data:
+            data[STATE_KEY] = state
+
+    def reset(self, seed_data: bool | None = None) -> None:
+        """Back to the seed data (expiries relative to the clock now); clears faults, nonces and
+        the flow-control window."""
+        with self._lock:
+            self._install(self._fresh_state(self.seed_data if seed_data is None else seed_data))
+            self.faults.clear()
+            self._nonces.clear()
+            self._recent.clear()
+
+    def credentials(self) -> list[tuple[str, str]]:
+        """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
+        secret = self.access_key_secret
+        if self._secret_from_env:
+            secret = f"{secret[:4]}... (from ${ACCESS_KEY_SECRET_ENV})"
+        return [
+            ("AccessKeyId", self.access_key_id),
+            ("AccessKeySecret", secret),
+            ("PoolKey", self.pool_key),
+            ("PoolKey (strict city)", STRICT_POOL_KEY),
+        ]
+
+    def pool_numbers(self, pool_key: str | None = None) -> list[str]:
+        """The X numbers of a pool (the default one when None)."""
+        with self._lock:
+            pool = self.state["pools"].get(pool_key or self.pool_key) or {"numbers": []}
+            return [n["x"] for n in pool["numbers"]]
+
+    def bindings(self) -> list[dict[str, Any]]:
+        """A copy of every stored binding (internal shape), for tests and debugging."""
+        with self._lock:
+            return json.loads(json.dumps(self.state["bindings"]))
+
+    def fail_next(self, action: str, code: str, message: str = "", *, status: int = 200, times: int | None = 1) -> None:
+        """Answer the next `times` calls of `action` ("*" for any) with an Alibaba error `code`."""
+        body = {"Code": code, "Message": message or code}
+        if status != 200:
+            body["HostId"] = HOST_ID
+        self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times)
+
+    # -- transport hooks -------------------------------------------------------------------------
+
+    @staticmethod
+    def _action_of(req: SandboxRequest) -> str:
+        action = req.header("x-acs-action") or req.query_dict.get("Action")
+        if not action and req.content_type == "application/x-www-form-urlencoded":
+            action = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("Action")
+        return action or ""
+
+    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
+        fault = self.faults.take(("delay",), req.method, "/" + self._action_of(req))
+        return (fault.seconds, fault.apply) if fault else (0.0, False)
+
+    def connect_fails(self, req: SandboxRequest) -> bool:
+        return self.faults.take(("connect_error",), req.method, "/" + self._action_of(req)) is not None
+
+    # -- entry point -------------------------------------------------------------------------------
+
+    def handle(self, req: SandboxRequest) -> SandboxResponse:
+        with self._lock:
+            self.requests_handled += 1
+            request_id = _derived_uuid(f"request:{self.requests_handled}:{self.clock()}")
+            try:
+                response = self._handle(req, request_id)
+            except AliyunError as error:
+                response = self._error(error, request_id)
+            except Exception:  # a bug in the emulator: answer like the gateway would, and log it
+                log.exception("sandbox failed on %s %s", req.method, req.path)
+                response = self._error(AliyunError(500, *GATEWAY_MESSAGES[500]), request_id)
+            response.headers.setdefault("x-acs-request-id", request_id)
+            return response
+
+    @staticmethod
+    def _error(error: AliyunError, request_id: str) -> SandboxResponse:
+        if error.status == 200:
+            body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id}
+        else:
+            body = {"RequestId": request_id, "HostId": HOST_ID, "Code": error.code, "Message": error.message,
+                    "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=Dyplsapi"
+                                 f"&requestId={request_id}"}
+        return SandboxResponse.json_response(error.status, body)
+
+    def _handle(self, req: SandboxRequest, request_id: str) -> SandboxResponse:
+        if req.path not in ("", "/"):
+            raise AliyunError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+        if req.method not in ("GET", "POST"):
+            raise AliyunError(400, "UnsupportedHTTPMethod", f"The HTTP method {req.method} is not supported.")
+        form: list[tuple[str, str]] = []
+        if req.content_type == "application/x-www-form-urlencoded" and req.body:
+            try:
+                form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            except UnicodeDecodeError:
+                raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
+        if req.header("authorization", "").strip().startswith("ACS3-"):
+            key_id, action, version = self._verify_v3(req)
+        else:
+            key_id, action, version = self._verify_rpc(req, form)
+
+        self._flow_control(key_id)
+        fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
+        if fault is not None:
+            return self._fault_response(fault, request_id)
+        handler = self._handlers.get(action)
+        if handler is None:
+            raise AliyunError(404, "InvalidAction.NotFound", f"Specified api is not found, please check your url and "
+                                                              f"method. (Action {action!r})")
+        if version != VERSION:
+            raise AliyunError(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid; "
+                                                     f"Dyplsapi serves {VERSION}.")
+        params = {k: v for k, v in list(req.query) + form if k not in _RPC_COMMON}
+        for name in REQUIRED[action]:
+            if not params.get(name, "").strip():
+                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        self.action_counts[action] += 1
+        body = handler(params)
+        return SandboxResponse.json_response(200, {"Code": "OK", "Message": "OK", "RequestId": request_id, **body})
+
+    def _fault_response(self, fault: Any, request_id: str) -> SandboxResponse:
+        if fault.kind == "malformed":
+            return fault.response()
+        if fault.body is None:
+            if fault.status == 200:
+                body = {"Code": "OK", "Message": "OK", "RequestId": request_id}
+            else:
+                code, message = GATEWAY_MESSAGES.get(fault.status, GATEWAY_MESSAGES[500 if fault.status >= 500 else 400])
+                return self._error(AliyunError(fault.status, code, message), request_id)
+            return SandboxResponse.json_response(200, body, fault.headers)
+        try:
+            parsed = json.loads(fault.body)
+        except ValueError:
+            return fault.response()
+        if isinstance(parsed, dict):
+            parsed.setdefault("RequestId", request_id)
+            if fault.status != 200 and "HostId" in parsed:
+                parsed.setdefault("Recommend", f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
+                                               f"&product=Dyplsapi&requestId={request_id}")
+            return SandboxResponse.json_response(fault.status, parsed, fault.headers)
+        return fault.response()
+
+    # -- authentication ----------------------------------------------------------------------------
+
+    def _secret_for(self, access_key_id: str) -> str:
+        if access_key_id != self.access_key_id:
+            raise AliyunError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        return self.access_key_secret
+
+    def _check_time(self, value: str, what: str) -> None:
+        try:
+            moment = signing.parse_timestamp(value).timestamp()
+        except ValueError:
+            raise AliyunError(400, "InvalidTimeStamp.Format",
+                              f"Specified time stamp or date value is not well formatted ({what}).") from None
+        if abs(moment - self.clock()) > MAX_SKEW:
+            raise AliyunError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+
+    def _use_nonce(self, access_key_id: str, nonce: str) -> None:
+        now = self.clock()
+        for key in [k for k, seen in self._nonces.items() if now - seen > MAX_SKEW]:
+            del self._nonces[key]
+        if (access_key_id, nonce) in self._nonces:
+            raise AliyunError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+        self._nonces[(access_key_id, nonce)] = now
+
+    @staticmethod
+    def _mismatch(string_to_sign: str) -> AliyunError:
+        return AliyunError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
+                                                          f"server string to sign is:{string_to_sign}")
+
+    def _verify_v3(self, req: SandboxRequest) -> tuple[str, str, str]:
+        try:
+            auth = signing.parse_v3_authorization(req.header("authorization", ""))
+        except ValueError as exc:
+            raise AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun "
+                                                          f"standards: {exc}.") from None
+        if auth.algorithm != signing.ACS3_HMAC_SHA256:
+            raise AliyunError(400, "InvalidSignatureMethod", f"Specified signature method {auth.algorithm} is not "
+                                                             f"supported by this sandbox.")
+        for name in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
+            if not req.header(name):
+                raise AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun "
+                                                              f"standards: header {name} is missing.")
+        unsigned = sorted(n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers)
+        if unsigned:
+            raise AliyunError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: "
+                                                          f"header(s) {', '.join(unsigned)} must be signed.")
+        secret = self._secret_for(auth.access_key_id)
+        self._check_time(req.header("x-acs-date", ""), "x-acs-date")
+        try:
+            canonical = signing.v3_canonical_request(
+                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body))
+        except KeyError as exc:
+            raise AliyunError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: "
+                                                          f"signed header {exc.args[0]} is missing.") from None
+        string_to_sign = signing.v3_string_to_sign(canonical, auth.algorithm)
+        if not signing.constant_time_equal(signing.v3_signature(secret, string_to_sign), auth.signature.lower()):
+            raise self._mismatch(string_to_sign)
+        self._use_nonce(auth.access_key_id, req.header("x-acs-signature-nonce", ""))
+        return auth.access_key_id, req.header("x-acs-action", ""), req.header("x-acs-version", "")
+
+    def _verify_rpc(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
+        pairs = list(req.query) + form
+        params = dict(pairs)
+        for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "Action", "Version"):
+            if not params.get(name):
+                if name == "AccessKeyId" and not params:
+                    raise AliyunError(400, "IncompleteSignature", "The request signature does not conform to Aliyun "
+                                                                  "standards: no Authorization header and no Signature.")
+                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        if params["SignatureMethod"] != signing.RPC_SIGNATURE_METHOD:
+            raise AliyunError(400, "InvalidSignatureMethod", "Specified signature method is not valid.")
+        if params.get("SignatureVersion", signing.RPC_SIGNATURE_VERSION) != signing.RPC_SIGNATURE_VERSION:
+            raise AliyunError(400, "InvalidSignatureVersion", "Specified signature version is not valid.")
+        secret = self._secret_for(params["AccessKeyId"])
+        self._check_time(params["Timestamp"], "Timestamp")
+        string_to_sign = signing.rpc_string_to_sign(req.method, pairs)
+        if not signing.constant_time_equal(signing.rpc_signature(secret, string_to_sign), params["Signature"]):
+            raise self._mismatch(string_to_sign)
+        self._use_nonce(params["AccessKeyId"], params["SignatureNonce"])
+        return params["AccessKeyId"], params["Action"], params["Version"]
+
+    def _flow_control(self, access_key_id: str) -> None:
+        if self.qps <= 0:
+            return
+        now = self.clock()
+        recent = [t for t in self._recent.get(access_key_id, []) if now - 1.0 < t <= now]
+        if len(recent) >= self.qps:
+            self._recent[access_key_id] = recent
+            raise _business("isv.FLOW_LIMIT", f"Business flow control: more than {self.qps} requests per second "
+                                              f"for this account.")
+        recent.append(now)
+        self._recent[access_key_id] = recent
+
+    # -- business helpers ---------------------------------------------------------------------------
+
+    def _pool(self, params: Mapping[str, str], *, required: bool = True) -> tuple[str, dict[str, Any]] | None:
+        key = params.get("PoolKey", "").strip()
+        if not key:
+            if required:
+                raise _business("isv.POOLKEY_NOT_EXISTS", "PoolKey is empty.")
+            return None
+        pool = self.state["pools"].get(key)
+        if pool is None:
+            raise _business("isv.POOLKEY_NOT_EXISTS", f"The pool {key} does not exist for this account.")
+        return key, pool
+
+    def _active(self, binding: Mapping[str, Any]) -> bool:
+        return binding["expire"] > self.clock()
+
+    def _expiry(self, params: Mapping[str, str]) -> int:
+        raw = params.get("Expiration", "")
+        try:
+            expire = _parse_china(raw)
+        except ValueError:
+            raise _business("isv.EXPIRE_DATE_ILLEGAL", f"Expiration {raw!r} is not yyyy-MM-dd HH:mm:ss.") from None
+        if expire - self.clock() <= MIN_EXPIRY_LEAD:
+            raise _business("isv.EXPIRE_DATE_ILLEGAL", "expireDate less than 1 minutes from now (Expiration is "
+                                                       "China time, UTC+8).")
+        return int(expire)
+
+    @staticmethod
+    def _number(params: Mapping[str, str], name: str, *, required: bool = False) -> str:
+        value = params.get(name, "").strip()
+        if not value and not required:
+            return ""
+        if not (_MOBILE.fullmatch(value) or _LANDLINE.fullmatch(value)):
+            raise _business("isv.MOBILE_NUMBER_ILLEGAL", f"{name} {value!r} is not a valid number: digits only, a "
+                                                         f"mobile number or a landline with its area code.")
+        return value
+
+    def _on_x(self, pool_key: str, x: str, *, exclude: str = "") -> list[dict[str, Any]]:
+        return [b for b in self.state["bindings"]
+                if b["pool_key"] == pool_key and b["x"] == x and b["subs_id"] != exclude and self._active(b)]
+
+    @staticmethod
+    def _conflict(mode: str, a: str, b: str, extension: str, existing: list[dict[str, Any]]) -> str:
+        """Why (mode, a, b, extension) cannot go on an X carrying `existing`; "" when it can."""
+        if not existing:
+            return ""
+        if mode == "AXN":
+            return "the X number is dedicated to another A (AXN)"
+        modes = {e["mode"] for e in existing}
+        if mode == "AXB":
+            if modes - {"AXB"}:
+                return "the X number is in use for AXN bindings"
+            mine = {n for n in (a, b) if n}
+            for e in existing:
+                if mine & {n for n in (e["a"], e["b"]) if n}:
+                    return "A or B is already bound with this X"
+            return ""
+        if modes - {"AXN_EXT"}:
+            return "the X number is in use for AXB or AXN bindings"
+        if any(e["a"] == a for e in existing):
+            return "A is already bound with this X"
+        if extension and any(e["extension"] == extension for e in existing):
+            return f"extension {extension} is already taken on this X"
+        return ""
+
+    @staticmethod
+    def _city_matches(number: Mapping[str, Any], wanted: str) -> bool:
+        pinyin, code = CITIES.get(number["city"], ("", number.get("area_code", "")))
+        w = wanted.strip().casefold()
+        return w in (number["city"].casefold(), pinyin.casefold(), code) or w.rstrip("市") == number["city"]
+
+    def _next_extension(self, existing: list[dict[str, Any]]) -> str:
+        taken = {e["extension"] for e in existing}
+        for n in range(100, 1000):
+            if str(n) not in taken:
+                return str(n)
+        raise _business("isv.NO_AVAILABLE_NUMBER", "No extension is left on this X number.")
+
+    def _new_binding(self, params: dict[str, str], mode: str) -> dict[str, Any]:
+        key, pool = self._pool(params)  # type: ignore[misc]
+        a = self._number(params, "PhoneNoA", required=True)
+        b = self._number(params, "PhoneNoB")
+        x_asked = params.get("PhoneNoX", "").strip()
+        if x_asked:
+            self._number(params, "PhoneNoX")
+        if a and b and a == b:
+            raise _business("isv.INVALID_PARAMETERS", "PhoneNoA and PhoneNoB must be different numbers.")
+        expire = self._expiry(params)
+        extension = params.get("Extension", "").strip()
+        if mode == "AXN_EXT" and extension:
+            if not _EXTENSION.fullmatch(extension):
+                raise _business("isv.INVALID_PARAMETERS", f"Extension {extension!r} must be 1 to 3 digits.")
+            if not x_asked:
+                raise _business("isv.INVALID_PARAMETERS", "PhoneNoX is required when Extension is set.")
+        record = _bool(params, "IsRecordingEnabled")
+        asr = _bool(params, "ASRStatus")
+        restrict = params.get("CallRestrict", "")
+        if restrict and restrict not in ("CONTROL_AX_DISABLE", "CONTROL_BX_DISABLE"):
+            raise _business("isv.INVALID_PARAMETERS", f"CallRestrict {restrict!r} is not valid.")
+        display = params.get("CallDisplayType", "")
+        if display and display != "1":
+            raise _business("isv.INVALID_PARAMETERS", "CallDisplayType only accepts 1.")
+        timeout = params.get("CallTimeout", "")
+        if timeout and (not timeout.isdigit() or not 5 <= int(timeout) <= 20):
+            raise _business("isv.INVALID_PARAMETERS", "CallTimeout must be 5 to 20 seconds.")
+
+        numbers = pool["numbers"]
+        if x_asked:
+            if x_asked not in {n["x"] for n in numbers}:
+                raise _business("isv.FORBIDDEN_ACTION", f"createSubs: the X number {x_asked} is not in pool {key}.")
+            reason = self._conflict(mode, a, b, extension, self._on_x(key, x_asked))
+            if reason:
+                raise _business("isv.BIND_CONFLICT", f"Binding conflict: {reason}.")
+            x = x_asked
+        else:
+            city = params.get("ExpectCity", "").strip()
+            ordered = numbers
+            if city:
+                local = [n for n in numbers if self._city_matches(n, city)]
+                ordered = local if pool["strict_city"] else local + [n for n in numbers if n not in local]
+            x = next((n["x"] for n in ordered if not self._conflict(mode, a, b, "", self._on_x(key, n["x"]))), "")
+            if not x:
+                where = f" in {city}" if city else ""
+                raise _business("isv.NO_AVAILABLE_NUMBER", f"No X number{where} is available in pool {key} for "
+                                                           "these numbers.")
+        if mode == "AXN_EXT" and not extension:
+            extension = self._next_extension(self._on_x(key, x))
+
+        subs_id = str(self.state["next_subs_id"])
+        self.state["next_subs_id"] += 1
+        binding = {
+            "subs_id": subs_id, "pool_key": key, "mode": mode, "a": a, "b": b, "x": x, "extension": extension,
+            "expire": expire, "created": int(self.clock()), "need_record": bool(record), "call_restrict": restrict,
+            "out_id": params.get("OutId", ""), "out_order_id": params.get("OutOrderId", ""),
+            "asr_status": bool(asr), "asr_model_id": params.get("ASRModelId", ""), "call_display_type": display,
+        }
+        self.state["bindings"].append(binding)
+        self.store.save()
+        return {"SecretBindDTO": {"SubsId": subs_id, "SecretNo": x, "Extension": extension}}
+
+    def _bind_axb(self, params: dict[str, str]) -> dict[str, Any]:
+        return self._new_binding(params, "AXB")
+
+    def _bind_axn(self, params: dict[str, str]) -> dict[str, Any]:
+        return self._new_binding(params, "AXN")
+
+    def _bind_axn_extension(self, params: dict[str, str]) -> dict[str, Any]:
+        return self._new_binding(params, "AXN_EXT")
+
+    def _find(self, pool_key: str, subs_id: str, x: str) -> dict[str, Any]:
+        for binding in self.state["bindings"]:
+            if binding["pool_key"] == pool_key and binding["subs_id"] == subs_id and binding["x"] == x:
+                return binding
+        raise _business("isv.SUBS_NOT_EXIST", f"The subscription {subs_id} does not exist on X {x} in pool {pool_key}.")
+
+    # -- operations ------------------------------------------------------------------------------
+
+    def _unbind(self, params: dict[str, str]) -> dict[str, Any]:
+        key, _ = self._pool(params)  # type: ignore[misc]
+        binding = self._find(key, params["SubsId"], params["SecretNo"])
+        self.state["bindings"].remove(binding)
+        self.store.save()
+        return {}
+
+    def _update(self, params: dict[str, str]) -> dict[str, Any]:
+        key, _ = self._pool(params)  # type: ignore[misc]
+        binding = self._find(key, params["SubsId"], params["PhoneNoX"])
+        operate = params["OperateType"]
+        fields = {
+            "updateNoA": "PhoneNoA", "updateNoB": "PhoneNoB", "updateExpire": "Expiration",
+            "updateIsRecordingEnabled": "IsRecordingEnabled", "updateCallRestrict": "CallRestrict",
+            "updateOutId": "OutId", "updateCallDisplayType": "CallDisplayType", "updateAxgGroup": "GroupId",
+        }
+        if operate not in fields:
+            raise _business("isv.INVALID_PARAMETERS", f"OperateType {operate!r} is not valid.")
+        if operate == "updateAxgGroup":
+            raise _business("isv.FORBIDDEN_ACTION", "updateAxgGroup: the binding is not an AXG binding.")
+        if not self._active(binding):
+            raise _business("isv.FORBIDDEN_ACTION", "updateEndDate|updateNoB|updateNoA: the binding has expired.")
+        name = fields[operate]
+        if name not in params:
+            raise _business("isv.INVALID_PARAMETERS", f"{name} is required for OperateType {operate}.")
+        if operate == "updateExpire":
+            binding["expire"] = self._expiry(params)
+        elif operate in ("updateNoA", "updateNoB"):
+            number = self._number(params, name, required=True)
+            a, b = (number, binding["b"]) if operate == "updateNoA" else (binding["a"], number)
+            if a == b:
+                raise _business("isv.INVALID_PARAMETERS", "PhoneNoA and PhoneNoB must be different numbers.")
+            others = self._on_x(key, binding["x"], exclude=binding["subs_id"])
+            reason = self._conflict(binding["mode"], a, b, binding["extension"], others)
+            if reason:
+                raise _business("isv.BIND_CONFLICT", f"Binding conflict: {reason}.")
+            binding["a"], binding["b"] = a, b
+        elif operate == "updateIsRecordingEnabled":
+            binding["need_record"] = bool(_bool(params, name))
+        elif operate == "updateCallRestrict":
+            value = params[name]
+            if value not in ("CONTROL_AX_DISABLE", "CONTROL_BX_DISABLE", "CONTROL_CLEAR_DISABLE"):
+                raise _business("isv.INVALID_PARAMETERS", f"CallRestrict {value!r} is not valid.")
+            binding["call_restrict"] = "" if value == "CONTROL_CLEAR_DISABLE" else value
+        elif operate == "updateCallDisplayType":
+            if params[name] != "1":
+                raise _business("isv.INVALID_PARAMETERS", "CallDisplayType only accepts 1.")
+            binding["call_display_type"] = "1"
+        else:
+            binding["out_id"] = params[name]
+        self.store.save()
+        return {}
+
+    def _detail(self, params: dict[str, str]) -> dict[str, Any]:
+        key, _ = self._pool(params)  # type: ignore[misc]
+        b = self._find(key, params["SubsId"], params["PhoneNoX"])
+        dto: dict[str, Any] = {
+            "SubsId": b["subs_id"], "PhoneNoA": b["a"], "PhoneNoB": b["b"], "PhoneNoX": b["x"],
+            "Extension": b["extension"], "Status": 1 if self._active(b) else 0,
+            "ExpireDate": _china(b["expire"]), "GmtCreate": _china(b["created"]),
+            "NeedRecord": b["need_record"], "ASRStatus": b["asr_status"], "ASRModelId": b["asr_model_id"],
+        }
+        if b["call_restrict"]:
+            dto["CallRestrict"] = b["call_restrict"]
+        return {"SecretBindDetailDTO": dto}
+
+    def _subs_id(self, params: dict[str, str]) -> dict[str, Any]:
+        found = self._pool(params, required=False)
+        keys = [found[0]] if found else list(self.state["pools"])
+        x = params["PhoneNoX"]
+        if not any(n["x"] == x for k in keys for n in self.state["pools"][k]["numbers"]):
+            raise _business("isv.NO_NOT_EXIST", f"The number {x} is not in {'pool ' + keys[0] if found else 'any pool'}.")
+        active = [b for k in keys for b in self._on_x(k, x)]
+        if not active:
+            raise _business("isv.SUBS_NOT_EXIST", f"No binding is in effect on {x}.")
+        newest = max(active, key=lambda b: (b["created"], int(b["subs_id"])))
+        return {"SubsId": newest["subs_id"]}
+
+    def _record_url(self, params: dict[str, str]) -> dict[str, Any]:
+        key, _ = self._pool(params)  # type: ignore[misc]
+        call_time = params.get("CallTime", "").strip()
+        if call_time and not call_time.isdigit():
+            try:
+                _parse_china(call_time)
+            except ValueError:
+                raise _business("isv.INVALID_PARAMETERS", f"CallTime {call_time!r} is not yyyy-MM-dd HH:mm:ss "
+                                                          "or epoch milliseconds.") from None
+        call_id = params["CallId"]
+        call = next((c for c in self.state["calls"] if c["pool_key"] == key and c["call_id"] == call_id), None)
+        now = self.clock()
+        if call is None or now - call["call_time"] > RECORDING_RETENTION:
+            raise _business("isv.INVALID_PARAMETERS", f"CallId {call_id!r} has no recording in pool {key} (recordings "
+                                                      "are kept for 30 days).")
+        token = hashlib.sha256(f"{call_id}:{int(now)}".encode()).hexdigest()[:16]
+        url = (f"https://dypls-record.sandbox.invalid/{key}/{call_id.split('@')[0]}.mp3"
+               f"?Expires={int(now) + RECORDING_URL_TTL}&token={token}")
+        return {"DownloadUrl": url}
+
+
+__all__ = [
+    "ACCESS_KEY_ID_ENV", "ACCESS_KEY_SECRET_ENV", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET",
+    "DEFAULT_POOL_KEY", "DyplsSandbox", "IN_PROCESS_ENDPOINT", "POOL_KEY_ENV", "QPS_ENV", "STATE_FILE",
+    "STRICT_POOL_KEY", "VENDOR", "build_seed",
+]
