@@ -1,0 +1,1 @@
+"""Volcengine (火山引擎) VMS number privacy: request signing and the AXN/AXB binding client."""

@@ -1,0 +1,852 @@
+"""Async client for Volcengine VMS number privacy (隐私号), API version 2022-01-01, and the
+`BindingProvider` adapter built on it.
+
+Wire format (shared/reference/huawei_volcengine.md, Part B): every call goes to the endpoint's
+root with `?Action=<Action>&Version=2022-01-01`, signed with HMAC-SHA256 (signing.py). Actions are
+POSTed as `application/x-www-form-urlencoded` bodies, as the official SDK sends them, except
+NumberList, which the SDK sends as GET with its parameters in the query. Answers are
+`{"ResponseMetadata": {..., "Error"?}, "Result": ...}`; the number service reports its own errors
+under HTTP 200, so `ResponseMetadata.Error` is checked on every answer, whatever its status.
+
+Times on the wire are unix seconds (UTC by definition); they become aware UTC datetimes here.
+
+Binds, updates and unbinds are never re-sent once they may have reached the server (unlike the
+SDK, which retries every call once): after `Timeout(maybe_applied=True)` use
+`VolcBindings.find_after_timeout`, which looks the binding up with QuerySubscriptionForList.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
+from providers.errors import (
+    AuthError,
+    Conflict,
+    FieldProblem,
+    MalformedResponse,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    ValidationError,
+)
+from providers.pagination import PaginationStalled
+from providers.records import integer, text
+from providers.transport import RetryPolicy, Transport, redact_text, redact_url
+from providers.volcengine import signing
+
+PROVIDER = "volcengine"
+API_VERSION = "2022-01-01"
+DEFAULT_ENDPOINT = "https://cloud-vms.volcengineapi.com"
+ENDPOINT_ENV = "TELEDECK_VOLC_ENDPOINT"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# The vendor's docs and console speak Beijing time; a "YYYY-MM-DD HH:MM:SS" time is read in it.
+CHINA_TZ = timezone(timedelta(hours=8), "UTC+08:00")
+MAX_PAGES = 1000
+
+UPDATE_FIELDS = {
+    "updateExpireTime": "ExpireTime",
+    "updateUserData": "UserData",
+    "updateOutId": "OutId",
+    "updatePhoneNoA": "PhoneNoA",
+    "updatePhoneNoB": "PhoneNoB",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Endpoint
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str) -> str:
+    """The endpoint without a trailing slash; ValueError for anything but https, or plain http
+    to a loopback host (the sandbox)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"Volcengine endpoint {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(f"refusing plain http to {parts.hostname}: Volcengine endpoints must use https "
+                         "(http is allowed only for a loopback sandbox)")
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        raise ValueError(f"Volcengine endpoint {url!r} must be a bare origin such as {DEFAULT_ENDPOINT}")
+    return url.strip().rstrip("/")
+
+
+def endpoint_from_env() -> str:
+    """TELEDECK_VOLC_ENDPOINT (checked by `check_endpoint`), else the public endpoint."""
+    return check_endpoint(os.environ.get(ENDPOINT_ENV, "").strip() or DEFAULT_ENDPOINT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Times
+
+
+def to_wire_time(when: datetime | int) -> int:
+    """Unix seconds for an aware datetime (or seconds already); a naive datetime is refused."""
+    if isinstance(when, datetime):
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError("a naive datetime is ambiguous; give an aware one (e.g. UTC)")
+        return int(when.timestamp())
+    if isinstance(when, bool) or not isinstance(when, int):
+        raise ValueError(f"expected an aware datetime or unix seconds, got {when!r}")
+    return when
+
+
+def parse_wire_time(value: Any) -> datetime | None:
+    """An aware UTC datetime from a wire time: unix seconds as a number or digit string (the
+    documented form; 13-digit values are read as milliseconds), "YYYY-MM-DD HH:MM:SS" read in
+    Beijing time, or ISO 8601 with an offset. None for absent, zero or unreadable values."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        raw = value.strip()
+        if not raw:
+            return None
+        if re.fullmatch(r"\d+(\.\d+)?", raw):
+            value = float(raw)
+        else:
+            try:
+                parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=CHINA_TZ)
+            return parsed.astimezone(UTC)
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+        if seconds <= 0:
+            return None
+        if seconds >= 1e11:  # milliseconds
+            seconds /= 1000.0
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One binding as Volcengine describes it (bind result, QuerySubscription, list record)."""
+
+    sub_id: str
+    phone_no_x: str = ""
+    phone_no_a: str = ""
+    phone_no_b: str = ""
+    status: int | None = None  # 1 bound, 0 unbound (or expired), 2 bind error
+    record: bool | None = None
+    enable_time: datetime | None = None
+    expire_time: datetime | None = None
+    user_data: str = ""
+    out_id: str = ""
+    call_display_type: int | None = None
+    x_city_code: str = ""
+    a_city_code: str = ""
+    b_city_code: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def bound(self) -> bool:
+        return self.status == 1
+
+    @classmethod
+    def from_wire(cls, data: Any, *, what: str) -> Subscription:
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"{what}: the answer's Result is not an object", provider=PROVIDER)
+        sub_id = text(data, "SubId")
+        if not sub_id:
+            raise MalformedResponse(f"{what}: the answer carries no SubId", provider=PROVIDER)
+        record = integer(data, "RecordFlag")
+        return cls(
+            sub_id=sub_id, phone_no_x=text(data, "PhoneNoX"), phone_no_a=text(data, "PhoneNoA"),
+            phone_no_b=text(data, "PhoneNoB"), status=integer(data, "Status"),
+            record=None if record is None else record == 1,
+            enable_time=parse_wire_time(data.get("EnableTime")), expire_time=parse_wire_time(data.get("ExpireTime")),
+            user_data=text(data, "UserData"), out_id=text(data, "OutId"),
+            call_display_type=integer(data, "CallDisplayType"), x_city_code=text(data, "PhoneNoXCityCode"),
+            a_city_code=text(data, "PhoneNoACityCode"), b_city_code=text(data, "PhoneNoBCityCode"), raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class NumberPool:
+    number_pool_no: str
+    name: str = ""
+    service_type: str = ""  # 100 voice, 200 privacy number
+    sub_service_type: str = ""  # 201 AXB, 202 AXN, 203 AXNE, 204 AXYB, 205 PAXYB
+    sub_service_type_name: str = ""
+    number_count: int | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def mode(self) -> str:
+        """"AXB" or "AXN" for the pool types teledeck binds in, else ""."""
+        return {"201": "AXB", "202": "AXN"}.get(self.sub_service_type, "")
+
+    @classmethod
+    def from_wire(cls, data: Any) -> NumberPool:
+        return cls(
+            number_pool_no=text(data, "NumberPoolNo"), name=text(data, "NumberPoolName"),
+            service_type=text(data, "ServiceType"), sub_service_type=text(data, "SubServiceType"),
+            sub_service_type_name=text(data, "SubServiceTypeName"), number_count=integer(data, "NumberCount"),
+            raw=dict(data) if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class PoolNumber:
+    number: str
+    number_pool_no: str = ""
+    number_pool_name: str = ""
+    status_code: int | None = None  # 1 in use, 2 user-disabled, 3 platform-disabled, 4 cancelled
+    status: str = ""
+    type_code: int | None = None  # 0 mobile, 1 fixed line
+    location: str = ""
+    purchased_at: datetime | None = None
+    pool_type_code: int | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: Any) -> PoolNumber:
+        return cls(
+            number=text(data, "Number"), number_pool_no=text(data, "NumberPoolNo"),
+            number_pool_name=text(data, "NumberPoolName"), status_code=integer(data, "NumberStatusCode"),
+            status=text(data, "NumberStatusDesc"), type_code=integer(data, "NumberTypeCode"),
+            location=text(data, "NumberLocation"),
+            purchased_at=parse_wire_time(data.get("NumberPurchaseTime")) if isinstance(data, dict) else None,
+            pool_type_code=integer(data, "NumberPoolTypeCode"), raw=dict(data) if isinstance(data, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class AudioRecordUrls:
+    call_id: str
+    url: str = ""
+    left_url: str = ""
+    right_url: str = ""
+
+    @property
+    def available(self) -> bool:
+        return bool(self.url or self.left_url or self.right_url)
+
+
+@dataclass(frozen=True)
+class OffsetPage:
+    """One page of an Offset/Limit list answer, with what the server said about it."""
+
+    items: list
+    offset: int | None
+    limit: int | None
+    total: int | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+AUTH_CODES = frozenset({
+    "SignatureDoesNotMatch", "InvalidAccessKey", "InvalidClientTokenId", "MissingAuthenticationToken",
+    "MissingSignature", "InvalidAuthorization", "InvalidCredential", "InvalidTimestamp", "InvalidSecretToken",
+    "MissingRequestInfo", "AccessDenied", "LackPolicy", "LackProjectPolicy", "UnauthenticatedRequest",
+    "AccountFrozen",
+})
+RATE_CODES = frozenset({
+    "FlowLimitExceeded", "RequestLimitExceeded", "Throttling", "OverQpsLimit", "CallerFrequencyLimit",
+    "CalleeFrequencyLimit",
+})
+# NumberNotEnough is a Conflict: the request is well formed but clashes with the pool's current
+# state (no free X number), and re-sending it will not help until a number is freed or another
+# pool or city is chosen -- so neither ValidationError (nothing to fix in the input as such),
+# nor Unavailable / RateLimited (which invite a retry).
+CONFLICT_CODES = frozenset({
+    "ConflictWithExisting", "PhoneNoXOccupied", "PhoneNoEOccupied", "PhoneNoXBConflicted",
+    "PhoneNoYAConflicted", "ConcurrencyConflict", "ExceedMaxBindCount", "CanNotUpdate", "NumberNotEnough",
+})
+VALIDATION_CODES = frozenset({
+    "IllegalArgument", "IllegalPhoneNoX", "IllegalPhoneNoY", "XCanNotEqualsY", "CanNotUsedAsPhoneNoX",
+    "CanNotUsedAsPhoneNoY", "MissingParameter", "InvalidParameter", "BlockNumber", "PhoneNoARiskFrozen",
+    "PhoneNoBRiskFrozen", "CallerRiskFrozen", "CalleeRiskFrozen", "UnsupportedOperation", "UpgradeError",
+    "BindAXBError", "UnbindAXError",
+})
+NOT_FOUND_CODES = frozenset({"SubscriptionEmpty"})
+UNAVAILABLE_CODES = frozenset({
+    "SystemError", "ProviderException", "InternalError", "ServiceUnavailableTemp", "FailToConnect",
+    "InternalServiceTimeout", "InternalServiceError", "AccountSubServiceException", "UndefinedError",
+})
+
+# Parameters an error message may name; the first one found becomes the FieldProblem pointer.
+PARAMETERS = (
+    "NumberPoolNo", "PhoneNoA", "PhoneNoB", "PhoneNoX", "PhoneNoY", "PhoneNoE", "ExpireTime", "SubId",
+    "UpdateType", "UserData", "OutId", "AudioRecordFlag", "CityCodeByPhoneNo", "CityCode", "DegradeCityList",
+    "CallDisplayType", "Offset", "Limit", "Status", "CallId", "NumberList", "NumberPoolTypeCode",
+    "NumberStatusCode", "NumberTypeCode", "NumberPoolName", "SubServiceType", "ServiceType", "Number",
+    "Action", "Version",
+)
+_DEFAULT_FIELD = {
+    "IllegalPhoneNoX": "PhoneNoX", "IllegalPhoneNoY": "PhoneNoY", "CanNotUsedAsPhoneNoX": "PhoneNoX",
+    "CanNotUsedAsPhoneNoY": "PhoneNoY", "XCanNotEqualsY": "PhoneNoY", "PhoneNoARiskFrozen": "PhoneNoA",
+    "PhoneNoBRiskFrozen": "PhoneNoB", "CallerRiskFrozen": "PhoneNoA", "CalleeRiskFrozen": "PhoneNoB",
+    "PhoneNoXOccupied": "PhoneNoX", "ConflictWithExisting": "PhoneNoX", "NumberNotEnough": "NumberPoolNo",
+    "SubscriptionEmpty": "SubId", "UnsupportedOperation": "NumberPoolNo",
+}
+_HINTS = {
+    "NumberNotEnough": "no free X number is left for this request (every candidate is bound or disabled, or "
+                       "none is in the wanted city); free one, or choose another pool or city -- re-sending "
+                       "will not help",
+    "SignatureDoesNotMatch": "check the secret key",
+    "InvalidAccessKey": "check the access key",
+    "InvalidTimestamp": "check this machine's clock",
+}
+_PARAM_PATTERN = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")\b")
+
+
+def _class_for(code: str, status: int) -> type[ProviderError]:
+    for codes, cls in ((AUTH_CODES, AuthError), (RATE_CODES, RateLimited), (CONFLICT_CODES, Conflict),
+                       (VALIDATION_CODES, ValidationError), (NOT_FOUND_CODES, NotFound),
+                       (UNAVAILABLE_CODES, Unavailable)):
+        if code in codes:
+            return cls
+    if status in (401, 403):
+        return AuthError
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return Unavailable
+    if status == 400:
+        return ValidationError
+    return ProviderError
+
+
+def vendor_error(code: str, message: str, *, status: int, request_id: str = "", code_n: str = "") -> ProviderError:
+    """The typed error for a Volcengine error code, keeping its code, message and request id.
+
+    Parameter errors get a FieldProblem naming the parameter the message names (or the one the
+    code implies, such as PhoneNoX for IllegalPhoneNoX)."""
+    cls = _class_for(code, status)
+    problems: tuple[FieldProblem, ...] = ()
+    if cls in (ValidationError, Conflict, NotFound):
+        match = _PARAM_PATTERN.search(message)
+        pointer = match.group(1) if match else _DEFAULT_FIELD.get(code, "")
+        if pointer:
+            problems = (FieldProblem(pointer=pointer, message=message, code=code),)
+    hint = _HINTS.get(code)
+    shown = message or code or f"HTTP {status}"
+    if hint:
+        shown = f"{shown} ({hint})"
+    return cls(shown, provider=PROVIDER, status=status, code=code, title=f"CodeN {code_n}" if code_n else "", detail=message,
+               request_id=request_id, problems=problems)
+
+
+def _json(content: bytes) -> Any:
+    try:
+        return json.loads(content) if content else None
+    except ValueError:
+        return None
+
+
+def error_in_envelope(body: Any, status: int) -> ProviderError | None:
+    """The error `ResponseMetadata.Error` reports, or None when there is none."""
+    meta = body.get("ResponseMetadata") if isinstance(body, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    error = meta.get("Error")
+    if error is None or error == {}:
+        return None
+    if not isinstance(error, dict):
+        return vendor_error("", f"unreadable ResponseMetadata.Error: {error!r}"[:200], status=status,
+                            request_id=text(meta, "RequestId"))
+    code = text(error, "Code")
+    if not code and not text(error, "Message"):
+        return None
+    return vendor_error(code, text(error, "Message"), status=status, request_id=text(meta, "RequestId"),
+                        code_n=text(error, "CodeN"))
+
+
+def error_from_response(response: httpx.Response) -> ProviderError:
+    """For the transport: a non-2xx answer as a typed error (gateway envelope, or bare status)."""
+    status = response.status_code
+    error = error_in_envelope(_json(response.content), status)
+    if error is not None:
+        return error
+    kind = response.headers.get("content-type", "no content type")
+    message = f"HTTP {status} with an empty body" if not response.content else f"HTTP {status} ({kind}) without a Volcengine error envelope"
+    return _class_for("", status)(message, provider=PROVIDER, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+
+
+class _Sent(str):
+    """A value sent even when empty (clearing a text field)."""
+
+
+def _form(values: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Wire pairs: None and "" dropped (unless _Sent), booleans as 1/0, datetimes as unix seconds."""
+    pairs = []
+    for key, value in values:
+        if value is None or (value == "" and not isinstance(value, _Sent)):
+            continue
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        elif isinstance(value, datetime):
+            value = str(to_wire_time(value))
+        pairs.append((key, str(value)))
+    return pairs
+
+
+class VmsClient:
+    """One Volcengine account's VMS number-privacy API."""
+
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        *,
+        endpoint: str | None = None,
+        region: str = signing.DEFAULT_REGION,
+        session_token: str = "",
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: httpx.Timeout | None = None,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.endpoint = check_endpoint(endpoint) if endpoint else endpoint_from_env()
+        self.credentials = signing.Credentials(access_key, secret_key, region, signing.SERVICE, session_token)
+        self._clock = clock
+        extra = {"timeout": timeout} if timeout is not None else {}
+        self.transport = Transport(
+            provider=PROVIDER,
+            base_url=self.endpoint,
+            error_mapper=error_from_response,
+            headers={"Accept": "application/json", "User-Agent": "teledeck"},
+            signer=self._sign,
+            http_transport=http_transport,
+            retry=retry,
+            secrets=tuple(s for s in (secret_key, session_token) if s),
+            request_id_headers=("x-tt-logid", "x-request-id"),
+            read_only=read_only,
+            **extra,
+        )
+
+    @property
+    def read_only(self) -> bool:
+        return self.transport.read_only
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def _sign(self, request: httpx.Request) -> None:
+        query = parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
+        headers = {name: value for name, value in request.headers.items() if signing.is_signed_header(name)}
+        added = signing.sign(request.method, request.url.path or "/", query, headers, request.content,
+                             self.credentials, x_date=signing.format_x_date(self._clock()))
+        for name, value in added.items():
+            request.headers[name] = value
+
+    async def call(self, action: str, params: Sequence[tuple[str, Any]] = (), *, method: str = "POST",
+                   mutates: bool = False) -> Any:
+        """Send one action and return its `Result`; raises the typed error the answer carries.
+
+        POST sends `params` as a form body; GET puts them in the query. Writes (`mutates`) are
+        refused when read-only and never re-sent once they may have been received; reads are
+        retried by the transport's policy."""
+        pairs = _form(params)
+        query: list[tuple[str, str]] = [("Action", action), ("Version", API_VERSION)]
+        content: bytes | None = None
+        headers: dict[str, str] = {}
+        if method == "GET":
+            query += pairs
+        else:
+            content = urlencode(pairs).encode("utf-8")
+            headers["Content-Type"] = FORM_CONTENT_TYPE
+        response = await self.transport.request(method, "/", params=query, content=content, headers=headers,
+                                                mutates=mutates, idempotent=not mutates)
+        shown_url = redact_url(response.request.url)
+        body = _json(response.content)
+        request_id = self.transport.request_id(response)
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"{action}: the answer is not a JSON object", provider=PROVIDER,
+                                    status=response.status_code, request_id=request_id, method=method, url=shown_url)
+        error = error_in_envelope(body, response.status_code)
+        if error is not None:
+            error.method, error.url = method, shown_url
+            error.request_id = error.request_id or request_id
+            error.message = redact_text(error.message, self.transport.secrets)
+            raise error
+        if not isinstance(body.get("ResponseMetadata"), dict) or "Result" not in body:
+            raise MalformedResponse(f"{action}: the answer has no ResponseMetadata/Result envelope",
+                                    provider=PROVIDER, status=response.status_code, request_id=request_id,
+                                    method=method, url=shown_url)
+        return body["Result"]
+
+    async def _done(self, action: str, params: Sequence[tuple[str, Any]]) -> None:
+        result = await self.call(action, params, mutates=True)
+        if result is True or (isinstance(result, str) and result.lower() == "true"):
+            return
+        if result is False or (isinstance(result, str) and result.lower() == "false"):
+            raise ProviderError(f"{action}: Volcengine answered Result=false without an error", provider=PROVIDER)
+        raise MalformedResponse(f"{action}: expected Result true, got {str(result)[:80]!r}", provider=PROVIDER)
+
+    @staticmethod
+    def _page(action: str, result: Any, parse: Callable[[Any], Any]) -> OffsetPage:
+        if not isinstance(result, dict) or not isinstance(result.get("Records", []), list):
+            raise MalformedResponse(f"{action}: the Result has no Records list", provider=PROVIDER)
+        records = result.get("Records") or []
+        return OffsetPage(items=[parse(r) for r in records], offset=integer(result, "Offset"),
+                          limit=integer(result, "Limit"), total=integer(result, "Total"))
+
+    async def collect(self, fetch: Callable[[int], Awaitable[OffsetPage]], *, page_size: int,
+                      max_pages: int = MAX_PAGES) -> list:
+        """Every item of an Offset/Limit listing; stops with PaginationStalled instead of looping
+        when the server answers another offset than the one asked for."""
+        items: list = []
+        offset = 0
+        for _ in range(max_pages):
+            page = await fetch(offset)
+            if page.offset is not None and page.offset != offset:
+                raise PaginationStalled(f"asked for offset {offset} but the server answered offset {page.offset}; "
+                                        "stopped to avoid a loop", provider=PROVIDER)
+            items.extend(page.items)
+            offset += len(page.items)
+            if not page.items or (page.total is not None and offset >= page.total):
+                return items
+            if page.total is None and len(page.items) < page_size:
+                return items
+        raise PaginationStalled(f"stopped after {max_pages} pages", provider=PROVIDER)
+
+    # ---- bindings -------------------------------------------------------------------------
+
+    async def bind_axn(self, *, number_pool_no: str, phone_no_a: str, phone_no_x: str, expire_time: datetime | int,
+                       phone_no_b: str = "", audio_record: bool | None = None, user_data: str = "") -> Subscription:
+        params = [("PhoneNoA", phone_no_a), ("PhoneNoB", phone_no_b), ("PhoneNoX", phone_no_x),
+                  ("NumberPoolNo", number_pool_no), ("ExpireTime", to_wire_time(expire_time)),
+                  ("AudioRecordFlag", audio_record), ("UserData", user_data)]
+        return Subscription.from_wire(await self.call("BindAXN", params, mutates=True), what="BindAXN")
+
+    async def bind_axb(self, *, number_pool_no: str, phone_no_a: str, phone_no_x: str, expire_time: datetime | int,
+                       phone_no_b: str = "", audio_record: bool | None = None, user_data: str = "",
+                       out_id: str = "") -> Subscription:
+        """AXB; without `phone_no_b` this is an AX binding."""
+        params = [("PhoneNoA", phone_no_a), ("PhoneNoB", phone_no_b), ("PhoneNoX", phone_no_x),
+                  ("NumberPoolNo", number_pool_no), ("ExpireTime", to_wire_time(expire_time)),
+                  ("AudioRecordFlag", audio_record), ("UserData", user_data), ("OutId", out_id)]
+        return Subscription.from_wire(await self.call("BindAXB", params, mutates=True), what="BindAXB")
+
+    async def _select_and_bind(self, action: str, number_pool_no: str, phone_no_a: str, expire_time: datetime | int,
+                               phone_no_b: str, city_code: str, city_code_by_phone_no: str,
+                               degrade_city_list: Sequence[str], audio_record: bool | None, user_data: str,
+                               out_id: str) -> Subscription:
+        params: list[tuple[str, Any]] = [
+            ("PhoneNoA", phone_no_a), ("PhoneNoB", phone_no_b), ("NumberPoolNo", number_pool_no),
+            ("ExpireTime", to_wire_time(expire_time)), ("CityCode", city_code),
+            ("CityCodeByPhoneNo", city_code_by_phone_no), ("AudioRecordFlag", audio_record),
+            ("UserData", user_data), ("OutId", out_id)]
+        params += [("DegradeCityList", city) for city in degrade_city_list]
+        return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
+
+    async def select_number_and_bind_axn(self, *, number_pool_no: str, phone_no_a: str, expire_time: datetime | int,
+                                         phone_no_b: str = "", city_code: str = "", city_code_by_phone_no: str = "",
+                                         degrade_city_list: Sequence[str] = (), audio_record: bool | None = None,
+                                         user_data: str = "") -> Subscription:
+        """AXN with an X the platform picks from the pool (by city)."""
+        return await self._select_and_bind("SelectNumberAndBindAXN", number_pool_no, phone_no_a, expire_time,
+                                           phone_no_b, city_code, city_code_by_phone_no, degrade_city_list,
+                                           audio_record, user_data, "")
+
+    async def select_number_and_bind_axb(self, *, number_pool_no: str, phone_no_a: str, expire_time: datetime | int,
+                                         phone_no_b: str = "", city_code: str = "", city_code_by_phone_no: str = "",
+                                         degrade_city_list: Sequence[str] = (), audio_record: bool | None = None,
+                                         user_data: str = "", out_id: str = "") -> Subscription:
+        return await self._select_and_bind("SelectNumberAndBindAXB", number_pool_no, phone_no_a, expire_time,
+                                           phone_no_b, city_code, city_code_by_phone_no, degrade_city_list,
+                                           audio_record, user_data, out_id)
+
+    async def _update(self, action: str, number_pool_no: str, sub_id: str, update_type: str,
+                      values: Mapping[str, Any]) -> None:
+        wanted = UPDATE_FIELDS.get(update_type)
+        if wanted is None:
+            raise ValueError(f"update_type must be one of {', '.join(UPDATE_FIELDS)}, got {update_type!r}")
+        if values.get(wanted) is None:
+            raise ValueError(f"{update_type} needs a value for {wanted}")
+        value = values[wanted]
+        wire = str(to_wire_time(value)) if wanted == "ExpireTime" else str(value)
+        # Sent even when empty: clearing UserData or OutId is a valid update.
+        params = [("NumberPoolNo", number_pool_no), ("SubId", sub_id), ("UpdateType", update_type)]
+        await self._done(action, params + [(wanted, _Sent(wire))])
+
+    async def update_axn(self, *, number_pool_no: str, sub_id: str, update_type: str, phone_no_a: str | None = None,
+                         phone_no_b: str | None = None, expire_time: datetime | int | None = None,
+                         user_data: str | None = None, out_id: str | None = None) -> None:
+        """One change per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
+        await self._update("UpdateAXN", number_pool_no, sub_id, update_type, {
+            "PhoneNoA": phone_no_a, "PhoneNoB": phone_no_b, "ExpireTime": expire_time, "UserData": user_data,
+            "OutId": out_id})
+
+    async def update_axb(self, *, number_pool_no: str, sub_id: str, update_type: str, phone_no_a: str | None = None,
+                         phone_no_b: str | None = None, expire_time: datetime | int | None = None,
+                         user_data: str | None = None, out_id: str | None = None) -> None:
+        await self._update("UpdateAXB", number_pool_no, sub_id, update_type, {
+            "PhoneNoA": phone_no_a, "PhoneNoB": phone_no_b, "ExpireTime": expire_time, "UserData": user_data,
+            "OutId": out_id})
+
+    async def unbind_axn(self, *, number_pool_no: str, sub_id: str) -> None:
+        await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+
+    async def unbind_axb(self, *, number_pool_no: str, sub_id: str) -> None:
+        await self._done("UnbindAXB", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+
+    # ---- browsing -------------------------------------------------------------------------
+
+    async def query_subscription(self, *, number_pool_no: str, sub_id: str) -> Subscription:
+        result = await self.call("QuerySubscription", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+        return Subscription.from_wire(result, what="QuerySubscription")
+
+    async def query_subscription_for_list(self, *, number_pool_no: str, sub_id: str = "", phone_no_a: str = "",
+                                          phone_no_b: str = "", phone_no_x: str = "", out_id: str = "",
+                                          status: int | None = None, offset: int = 0, limit: int = 20) -> OffsetPage:
+        """One page; the vendor needs at least one of sub_id, phone_no_a/b/x, out_id."""
+        params = [("NumberPoolNo", number_pool_no), ("SubId", sub_id), ("PhoneNoA", phone_no_a),
+                  ("PhoneNoB", phone_no_b), ("PhoneNoX", phone_no_x), ("OutId", out_id), ("Status", status),
+                  ("Offset", offset), ("Limit", limit)]
+        result = await self.call("QuerySubscriptionForList", params)
+        return self._page("QuerySubscriptionForList", result,
+                          lambda r: Subscription.from_wire(r, what="QuerySubscriptionForList record"))
+
+    async def all_subscriptions(self, *, number_pool_no: str, sub_id: str = "", phone_no_a: str = "",
+                                phone_no_b: str = "", phone_no_x: str = "", out_id: str = "",
+                                status: int | None = None, page_size: int = 20) -> list[Subscription]:
+        """Every record QuerySubscriptionForList has for these keys, page by page."""
+        return await self.collect(lambda offset: self.query_subscription_for_list(
+            number_pool_no=number_pool_no, sub_id=sub_id, phone_no_a=phone_no_a, phone_no_b=phone_no_b,
+            phone_no_x=phone_no_x, out_id=out_id, status=status, offset=offset, limit=page_size),
+            page_size=page_size)
+
+    async def number_pool_list(self, *, service_type: str = "", sub_service_type: str = "", number_pool_no: str = "",
+                               number_pool_name: str = "", offset: int = 0, limit: int = 20) -> OffsetPage:
+        params = [("ServiceType", service_type), ("SubServiceType", sub_service_type),
+                  ("NumberPoolNo", number_pool_no), ("NumberPoolName", number_pool_name), ("Offset", offset),
+                  ("Limit", limit)]
+        return self._page("NumberPoolList", await self.call("NumberPoolList", params), NumberPool.from_wire)
+
+    async def number_list(self, *, number_pool_no: str = "", number: str = "", numbers: Sequence[str] = (),
+                          number_pool_type_code: int | None = None, number_status_code: int | None = None,
+                          number_type_code: int | None = None, offset: int = 0, limit: int = 20) -> OffsetPage:
+        """NumberList, sent as GET like the SDK does (at most 500 per page)."""
+        params = [("Number", number), ("NumberList", ",".join(numbers)), ("NumberPoolNo", number_pool_no),
+                  ("NumberPoolTypeCode", number_pool_type_code), ("NumberStatusCode", number_status_code),
+                  ("NumberTypeCode", number_type_code), ("Offset", offset), ("Limit", limit)]
+        return self._page("NumberList", await self.call("NumberList", params, method="GET"), PoolNumber.from_wire)
+
+    async def query_audio_record_file_url(self, call_id: str) -> AudioRecordUrls:
+        result = await self.call("QueryAudioRecordFileUrl", [("CallId", call_id)])
+        if not isinstance(result, dict):
+            raise MalformedResponse("QueryAudioRecordFileUrl: the Result is not an object", provider=PROVIDER)
+        return AudioRecordUrls(call_id=call_id, url=text(result, "AudioRecordFileUrl"),
+                               left_url=text(result, "AudioRecordLeftFileUrl"),
+                               right_url=text(result, "AudioRecordRightFileUrl"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The BindingProvider adapter
+
+
+def binding_status(sub: Subscription, now: datetime) -> str:
+    """ACTIVE while bound and not past ExpireTime; EXPIRED once past it; REMOVED when unbound early."""
+    expired = sub.expire_time is not None and sub.expire_time <= now
+    if sub.status == 1:
+        return EXPIRED if expired else ACTIVE
+    if sub.status == 0:
+        return EXPIRED if expired else REMOVED
+    return UNKNOWN
+
+
+def _refused(message: str, pointer: str) -> ValidationError:
+    return ValidationError(message, provider=PROVIDER, problems=(FieldProblem(pointer=pointer, message=message),))
+
+
+class VolcBindings:
+    """The Volcengine account as the Bindings screen and the ledger use it (AXN and AXB).
+
+    `default_pool` is the NumberPoolNo used when a request or binding names none. A pool's mode
+    (AXN or AXB) is read once from NumberPoolList (SubServiceType 202/201) when needed, or given
+    in `pool_modes`.
+    """
+
+    provider = PROVIDER
+    modes = ("AXN", "AXB")
+
+    def __init__(self, client: VmsClient, *, account: str = "", default_pool: str = "",
+                 pool_modes: Mapping[str, str] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.account = account
+        self.default_pool = default_pool
+        self._pool_modes: dict[str, str] = dict(pool_modes or {})
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _pool(self, pool: str) -> str:
+        chosen = pool or self.default_pool
+        if not chosen:
+            raise _refused("a Volcengine number pool (NumberPoolNo) is needed", "pool")
+        return chosen
+
+    async def pool_mode(self, pool: str) -> str:
+        """AXN or AXB, from NumberPoolList; "" for another kind of pool."""
+        if pool not in self._pool_modes:
+            page = await self.client.number_pool_list(number_pool_no=pool, limit=1)
+            match = [p for p in page.items if p.number_pool_no == pool]
+            if not match:
+                raise NotFound(f"number pool {pool} is not in this account", provider=PROVIDER,
+                               problems=(FieldProblem(pointer="pool", message="unknown number pool"),))
+            self._pool_modes[pool] = match[0].mode
+        return self._pool_modes[pool]
+
+    def to_binding(self, sub: Subscription, *, mode: str, pool: str, fallback: Binding | None = None) -> Binding:
+        base = fallback
+        return Binding(
+            provider=PROVIDER, mode=mode, subscription_id=sub.sub_id,
+            x=sub.phone_no_x or (base.x if base else ""), a=sub.phone_no_a or (base.a if base else ""),
+            b=sub.phone_no_b if (sub.phone_no_b or base is None) else base.b,
+            expires_at=sub.expire_time or (base.expires_at if base else None),
+            recording=sub.record if sub.record is not None else (base.recording if base else None),
+            status=binding_status(sub, self._now()), pool=pool,
+            user_data=sub.user_data or (base.user_data if base else ""), account=self.account, raw=dict(sub.raw),
+        )
+
+    async def bind(self, request: BindRequest) -> Binding:
+        if request.mode not in self.modes:
+            raise _refused(f"Volcengine binds {' and '.join(self.modes)}, not {request.mode}", "mode")
+        if request.expires_at.tzinfo is None or request.expires_at.utcoffset() is None:
+            raise _refused("the expiry time has no time zone; give an aware time", "expires_at")
+        if request.mode == "AXB" and not request.b:
+            raise _refused("an AXB binding needs a B number", "b")
+        pool = self._pool(request.pool)
+        common = dict(number_pool_no=pool, phone_no_a=request.a, phone_no_b=request.b,
+                      expire_time=request.expires_at, audio_record=request.recording, user_data=request.user_data)
+        if request.x:
+            call = self.client.bind_axn if request.mode == "AXN" else self.client.bind_axb
+            sub = await call(phone_no_x=request.x, **common)
+        else:
+            call = self.client.select_number_and_bind_axn if request.mode == "AXN" else self.client.select_number_and_bind_axb
+            sub = await call(city_code=request.area_code, **common)
+        self._pool_modes.setdefault(pool, request.mode)
+        sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
+        binding = Binding(provider=PROVIDER, mode=request.mode, subscription_id=sub.sub_id,
+                          x=sub.phone_no_x or request.x, a=request.a, b=request.b, expires_at=sent,
+                          recording=request.recording, status=UNKNOWN, pool=pool, user_data=request.user_data,
+                          account=self.account, raw=dict(sub.raw))
+        status = {1: ACTIVE, 0: REMOVED}.get(sub.status, UNKNOWN) if sub.status is not None else ACTIVE
+        return dataclasses.replace(binding, status=status)
+
+    async def update(self, binding: Binding, change: BindingChange) -> Binding:
+        """One Update call per changed field (the API takes one UpdateType at a time). If a later
+        call fails, the earlier ones have been applied: refresh to see the binding as it is."""
+        if change.recording is not None and change.recording != binding.recording:
+            raise _refused("Volcengine cannot switch recording on an existing binding; unbind and bind again",
+                           "recording")
+        if change.expires_at is not None and (change.expires_at.tzinfo is None or change.expires_at.utcoffset() is None):
+            raise _refused("the expiry time has no time zone; give an aware time", "expires_at")
+        if change.b is not None and binding.mode == "AXB" and not binding.b:
+            raise _refused("an AX binding cannot get a B number by update", "b")
+        pool = self._pool(binding.pool)
+        call = self.client.update_axn if binding.mode == "AXN" else self.client.update_axb
+        updated = binding
+        steps: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        if change.expires_at is not None and change.expires_at != binding.expires_at:
+            sent = datetime.fromtimestamp(to_wire_time(change.expires_at), UTC)
+            steps.append(("updateExpireTime", {"expire_time": change.expires_at}, {"expires_at": sent}))
+        if change.a is not None and change.a != binding.a:
+            steps.append(("updatePhoneNoA", {"phone_no_a": change.a}, {"a": change.a}))
+        if change.b is not None and change.b != binding.b:
+            steps.append(("updatePhoneNoB", {"phone_no_b": change.b}, {"b": change.b}))
+        for update_type, values, fields in steps:
+            await call(number_pool_no=pool, sub_id=binding.subscription_id, update_type=update_type, **values)
+            updated = dataclasses.replace(updated, **fields)
+        return updated
+
+    async def unbind(self, binding: Binding) -> None:
+        pool = self._pool(binding.pool)
+        call = self.client.unbind_axn if binding.mode == "AXN" else self.client.unbind_axb
+        await call(number_pool_no=pool, sub_id=binding.subscription_id)
+
+    async def refresh(self, binding: Binding) -> Binding:
+        pool = self._pool(binding.pool)
+        try:
+            sub = await self.client.query_subscription(number_pool_no=pool, sub_id=binding.subscription_id)
+        except NotFound:
+            return dataclasses.replace(binding, status=REMOVED)
+        return self.to_binding(sub, mode=binding.mode, pool=pool, fallback=binding)
+
+    async def lookup(self, *, x: str = "", subscription_id: str = "", pool: str = "") -> list[Binding]:
+        chosen = self._pool(pool)
+        if not x and not subscription_id:
+            raise _refused("give an X number or a subscription id to look up", "x")
+        mode = await self.pool_mode(chosen)
+        if subscription_id:
+            try:
+                subs = [await self.client.query_subscription(number_pool_no=chosen, sub_id=subscription_id)]
+            except NotFound:
+                return []
+            if x:
+                subs = [s for s in subs if s.phone_no_x == x]
+        else:
+            subs = await self.client.all_subscriptions(number_pool_no=chosen, phone_no_x=x)
+        return [self.to_binding(s, mode=mode, pool=chosen) for s in subs]
+
+    async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
+        """Bound subscriptions in the pool with the request's A (and B, X when given) and the
+        ExpireTime it sent: what a bind whose answer was lost would have created."""
+        pool = self._pool(request.pool)
+        subs = await self.client.all_subscriptions(number_pool_no=pool, phone_no_a=request.a,
+                                                   phone_no_b=request.b, phone_no_x=request.x, status=1)
+        sent = to_wire_time(request.expires_at) if request.expires_at.tzinfo is not None else None
+        found = []
+        for sub in subs:
+            if sub.phone_no_a != request.a or (sub.phone_no_b or "") != (request.b or ""):
+                continue
+            if request.x and sub.phone_no_x != request.x:
+                continue
+            if sent is not None and sub.expire_time is not None and int(sub.expire_time.timestamp()) != sent:
+                continue
+            found.append(self.to_binding(sub, mode=request.mode, pool=pool))
+        return found
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+__all__ = [
+    "API_VERSION", "AudioRecordUrls", "CHINA_TZ", "DEFAULT_ENDPOINT", "ENDPOINT_ENV", "NumberPool", "OffsetPage",
+    "PoolNumber", "Subscription", "UPDATE_FIELDS", "VmsClient", "VolcBindings", "binding_status", "check_endpoint",
+    "endpoint_from_env", "error_from_response", "error_in_envelope", "parse_wire_time", "to_wire_time",
+    "vendor_error",
+]
