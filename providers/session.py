@@ -8,13 +8,17 @@ even if a screen forgot to check.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from providers.telnyx.client import TelnyxClient, base_url_from_env
 
 SANDBOX_BASE_URL = "https://sandbox.teledeck.invalid/v2"
+SANDBOX_VENDOR_URL = "https://sandbox.teledeck.invalid"
 
 
 @dataclass
@@ -25,9 +29,35 @@ class ProviderSession:
     read_only: bool
     # What the header shows as the provider endpoint (never a credential).
     endpoint: str = ""
+    # Privacy-number binding accounts by provider name ("aliyun", "huawei", "volcengine").
+    binding_providers: dict[str, Any] = field(default_factory=dict)
+    # X numbers whose bindings a refresh looks up and imports, by provider (profile "watch_x");
+    # each entry is an X number, or (X number, pool) where the provider looks up per pool.
+    watch_x: dict[str, tuple] = field(default_factory=dict)
+    # The local ledger of bindings (providers.ledger.BindingLedger), opened on first use.
+    ledger_path: Any = None
+    # The wall clock (epoch seconds) for countdowns and signing; tests fix it.
+    clock: Callable[[], float] = time.time
+    _ledger: Any = None
+
+    @property
+    def ledger(self):
+        if self._ledger is None:
+            from datetime import datetime, timezone
+
+            from providers.ledger import BindingLedger, default_ledger_path
+
+            # The session's clock, so "expired" in the ledger agrees with the countdown on screen.
+            self._ledger = BindingLedger(
+                self.ledger_path if self.ledger_path is not None else default_ledger_path(),
+                clock=lambda: datetime.fromtimestamp(self.clock(), timezone.utc),
+            )
+        return self._ledger
 
     async def aclose(self) -> None:
         await self.telnyx.aclose()
+        for provider in self.binding_providers.values():
+            await provider.aclose()
 
 
 def sandbox_session(
@@ -38,6 +68,9 @@ def sandbox_session(
     http_transport: httpx.AsyncBaseTransport | None = None,
     page_size: int = 250,
     timeout: httpx.Timeout | None = None,
+    binding_handlers: dict | None = None,
+    ledger_path=None,
+    clock: Callable[[], float] = time.time,
 ) -> ProviderSession:
     """A session on the built-in sandbox, in process: no server, no network.
 
@@ -47,14 +80,69 @@ def sandbox_session(
     from providers.sandbox import AsyncInProcessTransport, StateStore, TelnyxSandbox, default_state_dir
 
     if handler is None:
-        directory = state_dir or default_state_dir()
-        handler = TelnyxSandbox(store=StateStore(directory / "telnyx.json"))
+        handler = TelnyxSandbox(store=StateStore((state_dir or default_state_dir()) / "telnyx.json"))
     transport = http_transport or AsyncInProcessTransport(handler)
     client = TelnyxClient(
         handler.api_key, base_url=SANDBOX_BASE_URL, http_transport=transport, read_only=read_only,
         page_size=page_size, timeout=timeout,
     )
-    return ProviderSession(profile="sandbox", telnyx=client, sandbox=True, read_only=read_only, endpoint="built-in sandbox")
+    directory = state_dir or default_state_dir()
+    providers, watch = _sandbox_binding_providers(directory, binding_handlers or {}, read_only=read_only,
+                                                  timeout=timeout, clock=clock)
+    return ProviderSession(
+        profile="sandbox", telnyx=client, sandbox=True, read_only=read_only, endpoint="built-in sandbox",
+        binding_providers=providers, watch_x=watch, clock=clock,
+        ledger_path=ledger_path if ledger_path is not None else directory / "bindings.sqlite3",
+    )
+
+
+def _sandbox_binding_providers(directory, handlers: dict, *, read_only: bool, timeout=None, clock=time.time):
+    """The binding adapters of the built-in profile, each talking in process to its emulator.
+
+    The sandbox profile watches every seeded X number, as a real profile lists its X numbers in
+    `watch_x`, so a refresh discovers the bindings that already exist there.
+    """
+    from providers.sandbox import AsyncInProcessTransport, StateStore
+
+    providers: dict[str, Any] = {}
+    watch: dict[str, tuple[str, ...]] = {}
+    options: dict[str, Any] = {"read_only": read_only, "clock": clock}
+    if timeout is not None:
+        options["timeout"] = timeout
+
+    from providers.aliyun.pls import AliyunBindings
+    from providers.sandbox.aliyun_pls import DyplsSandbox
+
+    aliyun = handlers.get("aliyun") or DyplsSandbox(StateStore(directory / DyplsSandbox.STATE_FILE))
+    aliyun_x = tuple(aliyun.pool_numbers())
+    providers["aliyun"] = AliyunBindings.connect(
+        aliyun.access_key_id, aliyun.access_key_secret, pool=aliyun.pool_key, account="sandbox", known_x=aliyun_x,
+        endpoint=SANDBOX_VENDOR_URL, http_transport=AsyncInProcessTransport(aliyun), **options,
+    )
+    watch["aliyun"] = tuple((x, aliyun.pool_key) for x in aliyun_x)
+
+    from providers.huawei.privatenumber import HuaweiBindings
+    from providers.sandbox.huawei import HuaweiSandbox
+
+    huawei = handlers.get("huawei") or HuaweiSandbox(StateStore(directory / HuaweiSandbox.STATE_FILE))
+    axb_x = tuple(huawei.state["numbers"]["AXB"])
+    providers["huawei"] = HuaweiBindings.connect(
+        huawei.app_key, huawei.app_secret, ax_app_key=huawei.ax_app_key, ax_app_secret=huawei.ax_app_secret,
+        account="sandbox", known_x=axb_x, base_url=SANDBOX_VENDOR_URL,
+        http_transport=AsyncInProcessTransport(huawei), **options,
+    )
+    watch["huawei"] = axb_x + tuple(huawei.state["numbers"]["AX"])
+
+    from providers.sandbox.volcengine import VolcSandbox
+    from providers.volcengine.vms import VmsClient, VolcBindings
+
+    volc = handlers.get("volcengine") or VolcSandbox(StateStore(directory / VolcSandbox.STATE_FILE))
+    vms = VmsClient(volc.access_key, volc.secret_key, endpoint=SANDBOX_VENDOR_URL, region=volc.region,
+                    http_transport=AsyncInProcessTransport(volc), **options)
+    providers["volcengine"] = VolcBindings(vms, account="sandbox", default_pool=volc.number_pool_no, clock=clock)
+    state = volc.store.data["volcengine"]
+    watch["volcengine"] = tuple((n["Number"], n["NumberPoolNo"]) for n in state["numbers"])
+    return providers, watch
 
 
 def environment_session(*, read_only: bool = False) -> ProviderSession | None:

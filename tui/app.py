@@ -32,10 +32,21 @@ def _mode_factory(name: str):
     return lambda: ResourceScreen(REGISTRY[name])
 
 
+def _bindings_screen():
+    from tui.screens.bindings import BindingsScreen
+
+    return BindingsScreen()
+
+
+# Screens that are not generic resource screens, with the names ':' accepts for them.
+SPECIAL_SCREENS = {"bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen)}
+
+
 class TeledeckApp(App[None]):
     TITLE = "teledeck"
     CSS_PATH = str(STYLES)
-    MODES = {name: _mode_factory(name) for name in REGISTRY}
+    MODES = {**{name: _mode_factory(name) for name in REGISTRY},
+             **{name: factory for name, (_, _, factory) in SPECIAL_SCREENS.items()}}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
@@ -46,7 +57,7 @@ class TeledeckApp(App[None]):
     def __init__(self, session: ProviderSession, *, start: str = "allowlist") -> None:
         super().__init__()
         self.session = session
-        self.start = start if start in REGISTRY else "allowlist"
+        self.start = start if start in self.MODES else "allowlist"
 
     def on_mount(self) -> None:
         self.switch_mode(self.start)
@@ -62,6 +73,11 @@ class TeledeckApp(App[None]):
     # ---- navigation -----------------------------------------------------------------------
 
     def jump_to(self, name: str) -> None:
+        wanted = name.strip().lower().lstrip(":")
+        for mode, (title, aliases, _) in SPECIAL_SCREENS.items():
+            if wanted in (mode, title.lower(), *aliases):
+                self.switch_mode(mode)
+                return
         spec = lookup(name)
         if spec is None:
             self.notify(f"No resource called {name!r}.", severity="warning")
@@ -73,6 +89,9 @@ class TeledeckApp(App[None]):
             SimpleCommand(spec.title, (lambda n=spec.name: self.jump_to(n)),
                           f":{spec.name}  ({', '.join(spec.aliases)})")
             for spec in REGISTRY.values()
+        ] + [
+            SimpleCommand(title, (lambda n=mode: self.jump_to(n)), f":{mode}  ({', '.join(aliases)})")
+            for mode, (title, aliases, _) in SPECIAL_SCREENS.items()
         ]
         self.search_commands(commands, placeholder="Jump to a resource…")
 
@@ -83,6 +102,8 @@ class TeledeckApp(App[None]):
         for spec in REGISTRY.values():
             yield SystemCommand(f"Go to {spec.title}", f"{spec.provider}: {spec.title}",
                                 (lambda n=spec.name: self.jump_to(n)))
+        for mode, (title, _, _) in SPECIAL_SCREENS.items():
+            yield SystemCommand(f"Go to {title}", title, (lambda n=mode: self.jump_to(n)))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

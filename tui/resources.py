@@ -41,6 +41,9 @@ class FieldSpec:
     # Shown only when this returns True for the form's current values (e.g. token for bearer).
     visible: Callable[[Values], bool] | None = None
     help: str = ""
+    # A check that needs the other fields (e.g. a phone format that depends on the provider).
+    # Runs on empty values too, so it can require a field conditionally.
+    cross_check: Callable[[str, Values], "str | None"] | None = None
 
     @property
     def provider_pointer(self) -> str:
@@ -51,12 +54,14 @@ class FieldSpec:
         if self.visible is not None and not self.visible(values):
             return None
         if not value.strip():
-            return "required" if self.required else None
+            if self.required:
+                return "required"
+            return self.cross_check(value, values) if self.cross_check else None
         for validate in self.validators:
             problem = validate(value)
             if problem:
                 return problem
-        return None
+        return self.cross_check(value, values) if self.cross_check else None
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,70 @@ def test_provider_error(snap_compare, make_app, sandbox):
         {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}]},
         times=None)
     assert snapshot(snap_compare, make_app(start="billing"))
+
+
+# ---- bindings: a fixed clock everywhere (emulators, adapters, countdown), times shown in UTC ----
+
+
+@pytest.fixture
+def bindings_app(sandbox, tmp_path, monkeypatch):
+    import time as time_module
+
+    from providers.sandbox.aliyun_pls import DyplsSandbox
+    from providers.sandbox.huawei import HuaweiSandbox
+    from providers.sandbox.volcengine import VolcSandbox
+    from providers.session import sandbox_session
+    from tests.tui.conftest import FIXED_NOW
+    from tui.app import TeledeckApp
+
+    monkeypatch.setenv("TZ", "UTC")
+    time_module.tzset()
+    clock = lambda: FIXED_NOW  # noqa: E731
+    handlers = {"aliyun": DyplsSandbox(clock=clock), "huawei": HuaweiSandbox(clock=clock),
+                "volcengine": VolcSandbox(clock=clock)}
+
+    def build(**kw):
+        session = sandbox_session(handler=sandbox, binding_handlers=handlers, clock=clock,
+                                  ledger_path=tmp_path / "ledger.sqlite3", **kw)
+        return TeledeckApp(session, start="bindings")
+
+    yield build
+    monkeypatch.delenv("TZ")
+    time_module.tzset()
+
+
+def test_bindings_screen(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app())
+
+
+def test_bindings_expired_hidden(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "x")
+
+
+def test_bind_form(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "n")
+
+
+def test_bind_form_errors(snap_compare, bindings_app):
+    async def bad(pilot):
+        form = pilot.app.screen
+        form.query_one("#input-a", Input).value = "12345"
+        form.query_one("#input-expires", Input).value = "+10s"
+
+    assert snapshot(snap_compare, bindings_app(), "n", bad, "ctrl+s")
+
+
+def test_modify_form(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "down", "e")
+
+
+def test_unbind_confirm(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "down", "ctrl+d")
+
+
+def test_import_form(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "i")
+
+
+def test_bindings_detail(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "down", "enter")

@@ -1,0 +1,210 @@
+"""The Bindings screen, driven with Pilot against the in-process vendor emulators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import Input, Select
+
+from providers.bindings import ACTIVE, REMOVED
+from providers.sandbox.huawei import HuaweiSandbox
+from providers.session import sandbox_session
+from tests.tui.conftest import notices, settle
+from tui.app import TeledeckApp
+from tui.screens.bindings import BindingsScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.form import FormScreen
+
+SIZE = (160, 40)
+
+
+@pytest.fixture
+def huawei() -> HuaweiSandbox:
+    return HuaweiSandbox()
+
+
+@pytest.fixture
+def bindings_app(sandbox, huawei, tmp_path):
+    def build(*, read_only: bool = False) -> TeledeckApp:
+        session = sandbox_session(handler=sandbox, read_only=read_only, binding_handlers={"huawei": huawei},
+                                  ledger_path=tmp_path / "ledger.sqlite3")
+        return TeledeckApp(session, start="bindings")
+
+    return build
+
+
+def rows(app):
+    table = app.screen.query_one("#bindings-table")
+    return [table.row_at(i) for i in range(table.visible_count)]
+
+
+def huawei_axb(huawei):
+    return huawei.state["numbers"]["AXB"]
+
+
+async def fill(form: FormScreen, **values):
+    for name, value in values.items():
+        widget = form.query_one(f"#input-{name}")
+        widget.value = value
+
+
+async def test_discovers_watched_bindings_with_countdown_and_warning(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BindingsScreen)
+        shown = rows(app)
+        assert len(shown) == len(app.screen.bindings) >= 5
+        soon = [r for r in shown if r.style == "warning"]
+        assert soon, "bindings expiring within 10 minutes stand out"
+        for row in soon:
+            assert row.cells[5].startswith("00:")  # counting down in minutes and seconds
+        assert any("found on watched X numbers" in n for n in notices(app))
+
+
+async def test_countdown_ticks_and_expiry_greys_the_row(bindings_app, monkeypatch):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        real_now = screen.now()
+        soonest = min((b for b in screen.bindings.values() if b.status == ACTIVE and b.expires_at
+                       and b.expires_at > real_now + timedelta(seconds=40)), key=lambda b: b.expires_at)
+        first = next(r for r in rows(app) if r.key == soonest.key).cells[5]
+        monkeypatch.setattr(screen, "now", lambda: real_now + timedelta(seconds=30))
+        screen.render_rows()
+        later = next(r for r in rows(app) if r.key == soonest.key).cells[5]
+        assert first != later
+        monkeypatch.setattr(screen, "now", lambda: soonest.expires_at + timedelta(minutes=5))
+        screen.render_rows()
+        row = next(r for r in rows(app) if r.key == soonest.key)
+        assert row.cells[5].startswith("expired") and row.style == "dim" and row.cells[8] == "expired"
+        await pilot.press("x")  # hide expired
+        assert soonest.key not in [r.key for r in rows(app)]
+        await pilot.press("x")
+        assert soonest.key in [r.key for r in rows(app)]
+
+
+async def test_bind_with_bad_then_good_input(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        before = len(app.screen.bindings)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.query_one("#input-provider", Select).value = "huawei"
+        await fill(form, a="13800000031", b="+8613800000032", expires="+10s")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "+86" in form.field_errors["a"]  # Huawei wants E.164
+        assert "minute" in form.field_errors["expires"] or "use +30m" in form.field_errors["expires"]
+        await fill(form, a="+8613800000031", expires="+2h", area_code="010")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), form.field_errors
+        assert len(app.screen.bindings) == before + 1
+        made = app.screen.table.current_row
+        assert made.cells[2] == "+8613800000031" and made.cells[8] == ACTIVE
+        stored = app.session.ledger.get(made.key)
+        assert stored is not None and stored.a == "+8613800000031"
+
+
+async def test_bind_conflict_shows_the_vendor_code_and_keeps_input(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        existing = next(b for b in app.screen.bindings.values() if b.mode == "AXB" and b.b)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#input-provider", Select).value = "huawei"
+        await fill(form, a=existing.a, b=existing.b, x=existing.x, expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        status = str(form.query_one("#form-status").render())
+        assert "[10" in status  # the vendor's numeric code
+        assert form.query_one("#input-a", Input).value == existing.a
+
+
+async def test_modify_extends_the_expiry(bindings_app):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target = next(b for b in app.screen.bindings.values() if b.mode == "AXB" and b.expires_at)
+        app.screen.table.move_cursor_to_key(target.key)
+        await pilot.press("e")
+        await pilot.pause()
+        await fill(app.screen, expires="+3d")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        updated = app.screen.bindings[target.key]
+        assert updated.expires_at > target.expires_at + timedelta(days=2)
+        assert app.session.ledger.get(target.key).expires_at == updated.expires_at
+
+
+async def test_unbind_asks_first_cancel_keeps_it_confirm_removes_it(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target = next(b for b in app.screen.bindings.values() if b.mode == "AXB")
+        app.screen.table.move_cursor_to_key(target.key)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.focused.id == "cancel"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.bindings[target.key].status == ACTIVE
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        assert app.screen.bindings[target.key].status == REMOVED
+        assert app.session.ledger.get(target.key).status == REMOVED  # marked, not dropped
+        assert target.subscription_id not in {r.get("subscriptionId") for r in huawei.state["axb"]}
+
+
+async def test_import_by_x_number(sandbox, huawei, tmp_path):
+    session = sandbox_session(handler=sandbox, binding_handlers={"huawei": huawei},
+                              ledger_path=tmp_path / "ledger.sqlite3")
+    session.watch_x = {}  # nothing watched: the ledger starts empty
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert rows(app) == []
+        x = next(r["relationNum"] for r in huawei.state["axb"])
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("#input-provider", Select).value = "huawei"
+        await fill(app.screen, x=x)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert rows(app) and all(r.cells[3] == x for r in rows(app))
+        assert any("Lookup found" in n for n in notices(app))
+
+
+async def test_read_only_refuses_bind_modify_unbind(bindings_app, huawei):
+    app = bindings_app(read_only=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        before = huawei.requests_handled if hasattr(huawei, "requests_handled") else None
+        for key in ("n", "e", "ctrl+d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, BindingsScreen)
+        assert sum("Read-only" in n for n in notices(app)) == 3
+        if before is not None:
+            assert huawei.requests_handled == before
+
+
+async def test_detail_shows_the_raw_vendor_response(bindings_app):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        fields = [path for path, _ in app.screen.rows]
+        assert "subscription_id" in fields and any(p.startswith("vendor_response.") for p in fields)

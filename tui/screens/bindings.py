@@ -1,0 +1,403 @@
+"""Live privacy-number bindings across providers, from the local ledger, refreshed from each vendor.
+
+It is its own screen (not the generic resource screen) because it needs more: a countdown that
+ticks every second, bindings that stand out as they near expiry, hide/show of inactive ones,
+bind/modify/unbind per provider, and import by X number or subscription id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding as Key
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding
+from providers.errors import ProviderError
+from tui import binding_forms as forms
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.form import FormScreen
+from tui.widgets.virtual_table import Column, Row, VirtualTable
+
+SOON = 600  # seconds: bindings expiring within 10 minutes stand out
+
+COLUMNS = (
+    Column("provider", "PROVIDER", width=10),
+    Column("mode", "MODE", width=7),
+    Column("a", "A", width=14),
+    Column("x", "X (EXT)", width=20),
+    Column("b", "B", width=14),
+    Column("expires_in", "EXPIRES IN", width=14),
+    Column("expires_at", "EXPIRES", width=11),
+    Column("recording", "REC", width=3),
+    Column("status", "STATUS", width=8),
+    Column("pool", "POOL / OUT-ID", max_width=28),
+    Column("subscription_id", "SUBSCRIPTION", max_width=36),
+)
+
+
+def binding_row(binding: Binding, now: datetime) -> Row:
+    left = binding.seconds_left(now)
+    status = binding.status
+    if status == ACTIVE and left is not None and left <= 0:
+        status = EXPIRED  # the clock says so before the next refresh does
+    style = ""
+    if status in (EXPIRED, REMOVED):
+        style = "dim"
+    elif left is not None and left <= SOON:
+        style = "warning"
+    x = f"{binding.x} ext {binding.extension}" if binding.extension else binding.x
+    pool = " / ".join(p for p in (binding.pool, binding.user_data) if p)
+    recording = {True: "on", False: "off"}.get(binding.recording, "?")
+    return Row(
+        key=binding.key,
+        cells=(binding.provider, binding.mode, binding.a, x, binding.b,
+               forms.countdown(left) if status != REMOVED else "removed",
+               forms.short_local_time(binding.expires_at), recording, status, pool, binding.subscription_id),
+        style=style,
+    )
+
+
+class BindingsScreen(Screen[None]):
+    BINDINGS = [
+        Key("slash", "filter", "Filter", key_display="/"),
+        Key("escape", "clear_filter", "Clear filter", show=False),
+        Key("enter", "detail", "Detail", show=False),
+        Key("r", "refresh", "Refresh"),
+        Key("n", "bind", "Bind"),
+        Key("e", "modify", "Modify/extend"),
+        Key("ctrl+d", "unbind", "Unbind"),
+        Key("i", "import", "Import"),
+        Key("x", "toggle_inactive", "Hide/show expired"),
+        Key("c", "copy_id", "Copy id"),
+        Key("s", "sort", "Sort"),
+        Key("S", "reverse_sort", "Reverse", key_display="S"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(name="bindings")
+        self.bindings: dict[str, Binding] = {}
+        self.show_inactive = True
+        self.progress = ""
+        self.problem = ""
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.app.make_header()
+        yield Static("", id="title-bar", classes="title-bar", markup=False)
+        yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
+                    id="filter-input", classes="filter-input")
+        yield VirtualTable(COLUMNS, id="bindings-table")
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#bindings-table", VirtualTable)
+
+    @property
+    def providers(self) -> dict:
+        return self.app.session.binding_providers
+
+    @property
+    def ledger(self):
+        return self.app.session.ledger
+
+    def on_mount(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        box.display, box.disabled = False, True
+        self.table.focus()
+        self.load_from_ledger()
+        # The countdown: every second, re-render the rows from the records we hold (no I/O).
+        self.set_interval(1.0, self.render_rows)
+        if self.providers:
+            self.refresh_from_providers()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.app.session.clock(), timezone.utc)
+
+    def render_rows(self) -> None:
+        if self.app.screen is not self:
+            return  # nobody is looking; skip the work
+        now = self.now()
+        rows = [
+            binding_row(b, now) for b in self.bindings.values()
+            if self.show_inactive or (b.status not in (EXPIRED, REMOVED) and (b.seconds_left(now) or 1) > 0)
+        ]
+        self.table.set_rows(rows)
+        self.update_title()
+
+    def update_title(self) -> None:
+        table = self.table
+        now = self.now()
+        active = [b for b in self.bindings.values() if b.status == ACTIVE and (b.seconds_left(now) or 1) > 0]
+        soon = sum(1 for b in active if (b.seconds_left(now) or SOON + 1) <= SOON)
+        parts = [f"Bindings · {', '.join(sorted(self.providers)) or 'no binding providers configured'}",
+                 f"{len(active)} active, {soon} expiring within 10 min, {len(self.bindings)} in ledger"]
+        if table.filter_text:
+            parts.append(f"{table.visible_count} match {table.filter_text!r}")
+        if not self.show_inactive:
+            parts.append("expired hidden")
+        if table.sort_column:
+            parts.append(f"sorted by {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
+        if self.progress:
+            parts.append(self.progress)
+        if self.problem:
+            parts.append(f"⚠ {self.problem}")
+        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+
+    # ---- ledger and refresh ---------------------------------------------------------------
+
+    @work(group="ledger", exclusive=True, exit_on_error=False)
+    async def load_from_ledger(self) -> None:
+        bindings = await asyncio.to_thread(self.ledger.all)
+        self.bindings = {b.key: b for b in bindings}
+        if getattr(self.ledger, "recovered_from", None):
+            self.problem = f"ledger was unreadable; moved aside to {self.ledger.recovered_from}"
+        self.render_rows()
+
+    @work(group="refresh", exclusive=True, exit_on_error=False)
+    async def refresh_from_providers(self) -> None:
+        from providers.ledger import refresh_all
+
+        self.progress = "looking up watched X numbers…"
+        self.update_title()
+        discovered, lookup_errors = await self.discover_watched()
+
+        def progress(done: int, total: int) -> None:
+            self.progress = f"refreshing {done}/{total}…"
+            self.update_title()
+
+        try:
+            report = await refresh_all(self.ledger, self.providers, on_progress=progress)
+        finally:
+            self.progress = ""
+        report.errors.update(lookup_errors)
+        report.failed += len(lookup_errors)
+        if discovered:
+            self.app.notify(f"{discovered} binding(s) found on watched X numbers and added to the ledger.")
+        bindings = await asyncio.to_thread(self.ledger.all)
+        self.bindings = {b.key: b for b in bindings}
+        self.problem = f"{report.failed} refresh(es) failed" if report.failed else ""
+        for key, error in list(report.errors.items())[:3]:
+            self.app.notify(f"{key}: {error}", title="refresh failed", severity="error", markup=False, timeout=8)
+        self.render_rows()
+
+    async def discover_watched(self) -> tuple[int, dict[str, str]]:
+        """Look up every watched X number (a profile's watch_x) and import what the provider has."""
+        gate = asyncio.Semaphore(4)
+        errors: dict[str, str] = {}
+
+        async def one(name: str, watched) -> list[Binding]:
+            x, pool = watched if isinstance(watched, tuple) else (watched, "")
+            async with gate:
+                try:
+                    return await self.providers[name].lookup(x=x, pool=pool)
+                except ProviderError as error:
+                    errors[f"{name}:{x}"] = error.summary()
+                    return []
+
+        jobs = [one(name, x) for name, xs in self.app.session.watch_x.items() if name in self.providers for x in xs]
+        found = [b for batch in await asyncio.gather(*jobs) for b in batch]
+        added = await asyncio.to_thread(self.ledger.record_imported, found) if found else 0
+        return added, errors
+
+    def action_refresh(self) -> None:
+        self.refresh_from_providers()
+
+    # ---- filter, sort, selection ----------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        box.display, box.disabled = True, False
+        box.focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self.update_title()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.display, event.input.disabled = False, True
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        if box.value or box.display:
+            box.value = ""
+            box.display, box.disabled = False, True
+            self.table.set_filter("")
+            self.table.focus()
+            self.update_title()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self.update_title()
+
+    def action_reverse_sort(self) -> None:
+        self.table.toggle_sort_direction()
+        self.update_title()
+
+    def action_toggle_inactive(self) -> None:
+        self.show_inactive = not self.show_inactive
+        self.render_rows()
+
+    def current(self) -> Binding | None:
+        key = self.table.current_key
+        binding = self.bindings.get(key) if key else None
+        if binding is None:
+            self.notify("No binding selected.", severity="warning")
+        return binding
+
+    @on(VirtualTable.RowSelected, "#bindings-table")
+    def _selected(self, event: VirtualTable.RowSelected) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        binding = self.current()
+        if binding is None:
+            return
+        summary = {
+            "provider": binding.provider, "mode": binding.mode, "subscription_id": binding.subscription_id,
+            "a": binding.a, "x": binding.x, "extension": binding.extension, "b": binding.b,
+            "expires_at_utc": binding.expires_at.isoformat() if binding.expires_at else "",
+            "expires_at_local": forms.local_time(binding.expires_at), "status": binding.status,
+            "recording": binding.recording, "pool": binding.pool, "user_data": binding.user_data,
+            "vendor_response": binding.raw,
+        }
+        self.app.push_screen(DetailScreen(forms.describe(binding), binding.subscription_id, summary))
+
+    def action_copy_id(self) -> None:
+        binding = self.current()
+        if binding is not None:
+            self.app.copy_with_notice(binding.subscription_id, "subscription id")
+
+    # ---- changes --------------------------------------------------------------------------
+
+    def _refuse(self, what: str) -> bool:
+        if self.app.session.read_only:
+            self.notify(f"Read-only: {what} refused. Nothing was sent.", severity="warning", title="READ-ONLY")
+            return True
+        if not self.providers:
+            self.notify("No binding providers are configured in this profile.", severity="warning")
+            return True
+        return False
+
+    def _remember(self, binding: Binding) -> None:
+        self.bindings[binding.key] = binding
+        self.render_rows()
+        self.table.move_cursor_to_key(binding.key)
+
+    def action_bind(self) -> None:
+        if self._refuse("binding"):
+            return
+        names = tuple(sorted(self.providers))
+
+        async def submit(values: dict[str, str]) -> Binding:
+            binding = await self.providers[values["provider"]].bind(forms.bind_request(values))
+            await asyncio.to_thread(self.ledger.record_created, binding)
+            return binding
+
+        async def find(values: dict[str, str]) -> list:
+            found = await self.providers[values["provider"]].find_after_timeout(forms.bind_request(values))
+            for binding in found:
+                await asyncio.to_thread(self.ledger.record_created, binding)
+            return found
+
+        form = FormScreen(title="New binding", fields=forms.bind_fields(names), submit=submit, submit_label="Bind",
+                          find_created=find, describe=forms.describe)
+        self.app.push_screen(form, self._after("bound"))
+
+    def _after(self, verb: str):
+        def done(binding: Binding | None) -> None:
+            if binding is not None:
+                self._remember(binding)
+                self.notify(f"{forms.describe(binding)} {verb}.", markup=False)
+
+        return done
+
+    def action_modify(self) -> None:
+        if self._refuse("modifying a binding"):
+            return
+        binding = self.current()
+        if binding is None:
+            return
+        provider = self.providers.get(binding.provider)
+        if provider is None:
+            self.notify(f"No {binding.provider} account in this profile.", severity="warning")
+            return
+
+        async def submit(values: dict[str, str]) -> Binding:
+            change = forms.binding_change(values)
+            updated = await provider.update(binding, change)
+            await asyncio.to_thread(self.ledger.apply_refresh, updated)
+            return updated
+
+        form = FormScreen(title=f"Modify {forms.describe(binding)}", fields=forms.modify_fields(binding.provider, binding.mode),
+                          submit=submit, submit_label="Save", describe=forms.describe)
+        self.app.push_screen(form, self._after("modified"))
+
+    def action_unbind(self) -> None:
+        if self._refuse("unbinding"):
+            return
+        binding = self.current()
+        if binding is None:
+            return
+        question = (f"Unbind {forms.describe(binding)}?\nsubscription {binding.subscription_id}\n\n"
+                    "Calls through X will stop reaching A and B.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unbind(binding)
+
+        self.app.push_screen(ConfirmScreen(question, title="Unbind", confirm_label="Unbind"), answered)
+
+    @work(group="change", exit_on_error=False)
+    async def unbind(self, binding: Binding) -> None:
+        provider = self.providers.get(binding.provider)
+        if provider is None:
+            self.notify(f"No {binding.provider} account in this profile.", severity="warning")
+            return
+        try:
+            await provider.unbind(binding)
+        except ProviderError as error:
+            self.app.report_error(error, f"unbinding {binding.subscription_id}")
+            return
+        await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
+        self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
+        self.render_rows()
+        self.notify(f"Unbound {forms.describe(binding)}.", markup=False)
+
+    def action_import(self) -> None:
+        if not self.providers:
+            self.notify("No binding providers are configured in this profile.", severity="warning")
+            return
+        names = tuple(sorted(self.providers))
+
+        async def submit(values: dict[str, str]) -> Binding | None:
+            found = await self.providers[values["provider"]].lookup(
+                x=values.get("x", "").strip(), subscription_id=values.get("subscription_id", "").strip(),
+                pool=values.get("pool", "").strip(),
+            )
+            added = await asyncio.to_thread(self.ledger.record_imported, found)
+            for binding in found:
+                self.bindings[binding.key] = binding
+            self.app.notify(f"Lookup found {len(found)} binding(s); {added} new in the ledger.")
+            return found[0] if found else None
+
+        form = FormScreen(title="Import bindings by X number or subscription id", fields=forms.import_fields(names),
+                          submit=submit, submit_label="Look up", describe=forms.describe)
+
+        def done(binding: Binding | None) -> None:
+            self.render_rows()
+            if binding is not None:
+                self.table.move_cursor_to_key(binding.key)
+
+        self.app.push_screen(form, done)
