@@ -119,6 +119,12 @@ class MalformedResponse(ProviderError):
     kind = "malformed"
 
 
+class Offline(ProviderError):
+    """The session is offline (`--offline`); nothing was sent."""
+
+    kind = "offline"
+
+
 class ReadOnlyRefused(ProviderError):
     """A change was asked for while the session is read-only; nothing was sent."""
 

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from providers.errors import (
+    Offline,
     ProviderError,
     RateLimited,
     ReadOnlyRefused,
@@ -82,10 +83,19 @@ class RateLimiter:
         self.per = per
         self._clock = clock
         self._sent: list[float] = []
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+
+    def _loop_lock(self) -> asyncio.Lock:
+        # Limiters are shared for the life of the process; an asyncio.Lock belongs to one event
+        # loop, so a new loop (a second app run, or each test) gets a lock of its own.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
 
     async def acquire(self) -> None:
-        async with self._lock:
+        async with self._loop_lock():
             while True:
                 now = self._clock()
                 cutoff = now - self.per
@@ -168,6 +178,14 @@ def read_rate_limit(headers: Mapping[str, str]) -> RateLimitInfo | None:
     )
 
 
+class OfflineTransport(httpx.AsyncBaseTransport):
+    """Stands in for the network in `--offline` sessions. A Transport given one refuses every
+    request before building it (see Transport.request); reaching this means a bypass."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("offline: no network in this session", request=request)
+
+
 ErrorMapper = Callable[[httpx.Response], ProviderError]
 RequestSigner = Callable[[httpx.Request], Awaitable[None] | None]
 
@@ -195,6 +213,7 @@ class Transport:
     ) -> None:
         self.provider = provider
         self.read_only = read_only
+        self.offline = isinstance(http_transport, OfflineTransport)
         self.base_url = base_url.rstrip("/")
         self.retry = retry
         self.limiter = limiter
@@ -244,6 +263,9 @@ class Transport:
         anything but GET/HEAD/OPTIONS) is refused before sending when the transport is read-only.
         """
         method = method.upper()
+        if self.offline:
+            raise Offline(f"offline: {method} to {self.provider} not sent; showing cached data only",
+                          provider=self.provider, method=method, url=path)
         if mutates is None:
             mutates = method not in ("GET", "HEAD", "OPTIONS")
         if mutates and self.read_only:

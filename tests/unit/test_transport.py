@@ -194,3 +194,24 @@ async def test_rate_limiter_never_exceeds_rate_in_any_window():
         asyncio.sleep = real_sleep
     for t in stamps:
         assert sum(1 for s in stamps if t <= s < t + 1.0) <= 10
+
+
+async def test_offline_transport_sends_nothing():
+    from providers.errors import Offline
+    from providers.transport import OfflineTransport
+
+    transport = Transport(provider="telnyx", base_url="https://api.example/v2", error_mapper=error_from_response,
+                          http_transport=OfflineTransport())
+    with pytest.raises(Offline):
+        await transport.request("GET", "/x")
+    assert transport.requests_sent == 0
+
+
+def test_a_shared_limiter_works_across_event_loops():
+    limiter = RateLimiter(1, 0.01)
+
+    async def burst():
+        await asyncio.gather(limiter.acquire(), limiter.acquire(), limiter.acquire())
+
+    asyncio.run(burst())
+    asyncio.run(burst())  # a second loop: the lock must not be tied to the first one
