@@ -1,0 +1,590 @@
+"""A local emulator of Alibaba Cloud Chat App Message Service (CAMS, version 2020-06-06): the
+WhatsApp Business numbers of a customer space.
+
+It is an RPC-style ("POP") endpoint served at "/", like cams.ap-southeast-1.aliyuncs.com: POST (as
+the official SDK sends it) or GET, parameters in the query and/or a form body. Operations:
+
+    ChatappSyncPhoneNumber    CustSpaceId (required)   pull the numbers' state from "Meta", answer it
+    QueryChatappPhoneNumbers  CustSpaceId, Status, IsvCode   the state CAMS last synced
+
+Both answer `{RequestId, Code: "OK", Message, Success: true, AccessDeniedDetail, PhoneNumbers: [...]}`
+with the item fields of the reference (§3.2): PhoneNumber, VerifiedName, Status, QualityRating,
+CodeVerificationStatus, NameStatus, NewNameStatus, MessagingLimitTier, StatusCallbackUrl,
+UpCallbackUrl, StatusQueue, UpQueue.
+
+Gateway. Every request is authenticated exactly as the Dypls emulator does it (same checks, codes
+and statuses; see `_Gateway`), with the pure functions of `providers.aliyun.signing` that the
+client signs with: V3 `ACS3-HMAC-SHA256` (host and every x-acs-* header signed; the payload hash
+is taken from the body received) or RPC 1.0 `HMAC-SHA1`; SignatureDoesNotMatch (400, quoting the
+server's StringToSign), IncompleteSignature (400), InvalidAccessKeyId.NotFound (404),
+InvalidTimeStamp.Format / .Expired (400, beyond 15 minutes), SignatureNonceUsed (400),
+Missing<Param> (400), InvalidAction.NotFound (404), InvalidVersion (400).
+
+Flow control. The documented limit is 10 calls per second per account. The emulator admits at
+most `qps` (default 10) calls per AccessKeyId into any 1-second window (sliding, on `rate_clock`);
+the next one is refused with what CAMS documents for these operations: HTTP 400,
+`System.LimitControl`, "The system is under flow control." A refused call does not count
+towards the window. The limit is per AccessKeyId across both operations (stricter than per
+operation; the client's limiter is shared the same way).
+
+Where the emulator had to choose (the documentation is silent):
+
+- the flow-control answer carries no `x-acs-retry-after` header (none is documented);
+- a CustSpaceId the account does not own answers HTTP 400 `InvalidParameter`, naming CustSpaceId;
+- QueryChatappPhoneNumbers without CustSpaceId answers the default space (a direct customer's
+  instance); `Status` filters case-insensitively; `IsvCode` is accepted and not checked;
+- "Meta" is a list of pending changes per number (`meta_change()`; one is seeded: a display-name
+  review that has completed). Sync applies them and answers the result; Query shows them only
+  after a Sync.
+
+Seed data: two spaces; the default one holds a number in every Status the reference lists, all
+three quality ratings, every messaging tier and several name-review states; callbacks by HTTP, by
+MNS queue, both, or neither. Numbers come from ranges reserved for fiction (NANP 555-01xx, Ofcom's
+drama ranges, ACMA's 0491 570), in CAMS's international format without "+".
+
+Faults: `faults` is the shared FaultInjector with the action as the path (`faults.delay("*",
+"/ChatappSyncPhoneNumber", 5)`), and `fail_next(action, code)` answers any vendor code.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from providers.aliyun import signing
+from providers.sandbox.http import SandboxRequest, SandboxResponse
+from providers.sandbox.state import StateStore
+from providers.sandbox.telnyx import FaultInjector
+
+log = logging.getLogger("teledeck.sandbox.aliyun_cams")
+
+VENDOR = "aliyun-cams"
+STATE_KEY = "aliyun_cams"
+STATE_FILE = "aliyun_cams.json"
+SCHEMA_VERSION = 1
+SEED = 20260105
+VERSION = "2020-06-06"
+HOST_ID = "cams.ap-southeast-1.aliyuncs.com"
+# For in-process clients; `.invalid` never resolves, so nothing can leak to a network.
+IN_PROCESS_ENDPOINT = "https://cams.sandbox.invalid"
+
+# Shared with the Dypls emulator: one Alibaba Cloud account serves both products.
+ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
+ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
+CUST_SPACE_ID_ENV = "TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID"
+QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_CAMS_QPS"
+# Public on purpose (the same defaults as the Dypls emulator): the sandbox protects nothing.
+DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
+DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
+DEFAULT_CUST_SPACE_ID = "cams-teledeck-sandbox-01"
+ISV_CUST_SPACE_ID = "cams-teledeck-sandbox-isv-02"
+DEFAULT_QPS = 10  # the documented limit: calls per second per account (0: off)
+RATE_WINDOW = 1.0
+MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
+
+THROTTLE_CODE = "System.LimitControl"
+THROTTLE_STATUS = 400
+THROTTLE_MESSAGE = "The system is under flow control."
+
+SYNC = "ChatappSyncPhoneNumber"
+QUERY = "QueryChatappPhoneNumbers"
+REQUIRED = {SYNC: ("CustSpaceId",), QUERY: ()}
+
+_RPC_COMMON = frozenset({
+    "Action", "Format", "Version", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
+    "AccessKeyId", "SecurityToken", "Signature", "RegionId",
+})
+
+# Vendor codes `fail_next` knows: code -> (HTTP status, message). Others answer HTTP 200.
+KNOWN_ERRORS: dict[str, tuple[int, str]] = {
+    THROTTLE_CODE: (THROTTLE_STATUS, THROTTLE_MESSAGE),
+    "Throttling.User": (400, "Request was denied due to user flow control."),
+    "Product.Unsubscript": (400, "You have not subscribed to the specified product."),
+    "Ram.PermissionDeny": (400, "You are not authorized to perform this operation (RAM)."),
+    "InvalidParameter": (400, "The specified parameter is not valid."),
+    "InternalError": (500, "The request processing has failed due to some unknown error, exception or failure."),
+    "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
+}
+_STATUS_ERRORS = {400: "InvalidParameter", 403: "Ram.PermissionDeny", 404: "InvalidAction.NotFound",
+                  429: "Throttling.User", 500: "InternalError", 503: "ServiceUnavailable"}
+
+_FIELDS = ("PhoneNumber", "VerifiedName", "Status", "QualityRating", "CodeVerificationStatus", "NameStatus",
+           "NewNameStatus", "MessagingLimitTier", "StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue")
+
+# Seed numbers: (number, verified name, Status, QualityRating, CodeVerificationStatus, NameStatus,
+# NewNameStatus, MessagingLimitTier, callbacks: "http" | "queue" | "both" | "")
+_DEFAULT_SPACE_NUMBERS = [
+    ("14155550101", "Northwind Support", "CONNECTED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_100K", "both"),
+    ("14155550102", "Northwind Sales", "CONNECTED", "YELLOW", "VERIFIED", "APPROVED", "PENDING_REVIEW", "TIER_10K", "http"),
+    ("447700900123", "Thames Ledger", "CONNECTED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_UNLIMITED", "queue"),
+    ("447700900456", "Firth Software", "FLAGGED", "RED", "VERIFIED", "APPROVED", "NONE", "TIER_1K", "both"),
+    ("61491570156", "Harbourside Health", "RATE_LIMITED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_250", "http"),
+    ("14155550103", "Blue Harbor Labs", "PENDING", "GREEN", "MORE_INFORMATION_REQUESTED", "PENDING_REVIEW", "NONE",
+     "TIER_50", ""),
+    ("14155550104", "Lakeside Logistics", "UNVERIFIED", "GREEN", "REJECTED", "DECLINED", "NONE", "TIER_50", ""),
+    ("14155550105", "Evergreen Clinics", "MIGRATED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_1K", "queue"),
+    ("447700900789", "Spree Telekom", "DISCONNECTED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_250", "http"),
+    ("61491570157", "Yarra Retail", "BANNED", "RED", "REVOKED", "DECLINED", "NONE", "TIER_50", ""),
+    ("14155550106", "Front Range Realty", "UNKNOWN", "GREEN", "VERIFIED", "AVAILABLE_WITHOUT_REVIEW", "NONE",
+     "TIER_250", "both"),
+    ("14155550107", "Maple Leaf Analytics", "DELETED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_1K", ""),
+    ("447700900321", "Lumiere Conseil", "RESTRICTED", "RED", "VERIFIED", "APPROVED", "DECLINED", "TIER_10K", "http"),
+]
+_ISV_SPACE_NUMBERS = [
+    ("61491570158", "Sakura Systems", "CONNECTED", "GREEN", "VERIFIED", "Approval", "NONE", "TIER_10K", "both"),
+    ("61491570159", "Paulista Contact Center", "PENDING", "GREEN", "MORE_INFORMATION_REQUESTED", "PENDING_REVIEW",
+     "NONE", "TIER_50", "queue"),
+]
+# What "Meta" already holds and CAMS has not synced yet: the new display name was approved.
+_SEED_META_CHANGES = {
+    "14155550102": {"VerifiedName": "Northwind Sales & Service", "NewNameStatus": "APPROVED"},
+}
+
+
+class AliyunError(Exception):
+    """Raised below `handle`; becomes an Alibaba error answer (gateway shape when status != 200)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _derived_uuid(name: str) -> str:
+    return str(uuid.UUID(bytes=hashlib.sha256(f"{SEED}:{name}".encode()).digest()[:16], version=4)).upper()
+
+
+def _queue_id(number: str) -> str:
+    return hashlib.sha256(f"{SEED}:queue:{number}".encode()).hexdigest()[:8]
+
+
+def _number(row: tuple[str, ...]) -> dict[str, str]:
+    number, name, status, quality, code_status, name_status, new_name, tier, callbacks = row
+    http = callbacks in ("http", "both")
+    queue = callbacks in ("queue", "both")
+    return {
+        "PhoneNumber": number,
+        "VerifiedName": name,
+        "Status": status,
+        "QualityRating": quality,
+        "CodeVerificationStatus": code_status,
+        "NameStatus": name_status,
+        "NewNameStatus": new_name,
+        "MessagingLimitTier": tier,
+        "StatusCallbackUrl": f"https://hooks.teledeck.example/cams/{number}/status" if http else "",
+        "UpCallbackUrl": f"https://hooks.teledeck.example/cams/{number}/inbound" if http else "",
+        "StatusQueue": f"alicom-{_queue_id(number)}-status-queue" if queue else "",
+        "UpQueue": f"alicom-{_queue_id(number)}-up-queue" if queue else "",
+    }
+
+
+def build_seed(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
+    """The first-start state: two spaces (the default one configurable) and one pending Meta change."""
+    spaces = {
+        cust_space_id: {"name": "teledeck sandbox (direct customer)", "numbers": [_number(r) for r in _DEFAULT_SPACE_NUMBERS]},
+        ISV_CUST_SPACE_ID: {"name": "teledeck sandbox (ISV sub-customer)", "numbers": [_number(r) for r in _ISV_SPACE_NUMBERS]},
+    }
+    return {"schema": SCHEMA_VERSION, "seeded": True, "default_space": cust_space_id, "spaces": spaces,
+            "meta_changes": copy.deepcopy(_SEED_META_CHANGES)}
+
+
+def empty_state(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
+    state = build_seed(cust_space_id)
+    for space in state["spaces"].values():
+        space["numbers"] = []
+    state.update(meta_changes={}, seeded=False)
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# The gateway: authentication as the Dypls emulator does it
+
+
+class _Gateway:
+    """Signature checks for one AccessKeyId, built only from `providers.aliyun.signing`.
+
+    This mirrors `DyplsSandbox._verify_v3/_verify_rpc` check for check (codes, statuses and
+    order), because that emulator keeps them as private methods and signing.py has no verify
+    functions yet; tests/providers/test_aliyun_cams.py checks that both emulators answer the same
+    for the same bad requests. It holds the nonce memory (15 minutes per AccessKeyId).
+    """
+
+    def __init__(self, access_key_id: str, access_key_secret: str, clock: Callable[[], float]) -> None:
+        self.access_key_id = access_key_id
+        self.access_key_secret = access_key_secret
+        self.clock = clock
+        self.nonces: dict[tuple[str, str], float] = {}
+
+    def verify(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
+        """(AccessKeyId, Action, Version) of a correctly signed request; AliyunError otherwise."""
+        if (req.header("authorization") or "").strip().startswith("ACS3-"):
+            return self._verify_v3(req)
+        return self._verify_rpc(req, form)
+
+    def _secret_for(self, access_key_id: str) -> str:
+        if access_key_id != self.access_key_id:
+            raise AliyunError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        return self.access_key_secret
+
+    def _check_time(self, value: str, what: str) -> None:
+        try:
+            moment = signing.parse_timestamp(value).timestamp()
+        except ValueError:
+            raise AliyunError(400, "InvalidTimeStamp.Format",
+                              f"Specified time stamp or date value is not well formatted ({what}).") from None
+        if abs(moment - self.clock()) > MAX_SKEW:
+            raise AliyunError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+
+    def _use_nonce(self, access_key_id: str, nonce: str) -> None:
+        now = self.clock()
+        for key in [k for k, seen in self.nonces.items() if now - seen > MAX_SKEW]:
+            del self.nonces[key]
+        if (access_key_id, nonce) in self.nonces:
+            raise AliyunError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+        self.nonces[(access_key_id, nonce)] = now
+
+    @staticmethod
+    def _mismatch(string_to_sign: str) -> AliyunError:
+        return AliyunError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
+                                                          f"server string to sign is:{string_to_sign}")
+
+    @staticmethod
+    def _incomplete(why: str) -> AliyunError:
+        return AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun standards: {why}")
+
+    def _verify_v3(self, req: SandboxRequest) -> tuple[str, str, str]:
+        try:
+            auth = signing.parse_v3_authorization(req.header("authorization", ""))
+        except ValueError as exc:
+            raise self._incomplete(f"{exc}.") from None
+        if auth.algorithm != signing.ACS3_HMAC_SHA256:
+            raise AliyunError(400, "InvalidSignatureMethod", f"Specified signature method {auth.algorithm} is not "
+                                                             f"supported by this sandbox.")
+        for name in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
+            if not req.header(name):
+                raise self._incomplete(f"header {name} is missing.")
+        unsigned = sorted(n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers)
+        if unsigned:
+            raise self._incomplete(f"header(s) {', '.join(unsigned)} must be signed.")
+        secret = self._secret_for(auth.access_key_id)
+        self._check_time(req.header("x-acs-date", ""), "x-acs-date")
+        try:
+            canonical = signing.v3_canonical_request(
+                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body))
+        except KeyError as exc:
+            raise self._incomplete(f"signed header {exc.args[0]} is missing.") from None
+        string_to_sign = signing.v3_string_to_sign(canonical, auth.algorithm)
+        if not signing.constant_time_equal(signing.v3_signature(secret, string_to_sign), auth.signature.lower()):
+            raise self._mismatch(string_to_sign)
+        self._use_nonce(auth.access_key_id, req.header("x-acs-signature-nonce", ""))
+        return auth.access_key_id, req.header("x-acs-action", ""), req.header("x-acs-version", "")
+
+    def _verify_rpc(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
+        pairs = list(req.query) + form
+        params = dict(pairs)
+        for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "Action", "Version"):
+            if not params.get(name):
+                if name == "AccessKeyId" and not params:
+                    raise self._incomplete("no Authorization header and no Signature.")
+                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        if params["SignatureMethod"] != signing.RPC_SIGNATURE_METHOD:
+            raise AliyunError(400, "InvalidSignatureMethod", "Specified signature method is not valid.")
+        if params.get("SignatureVersion", signing.RPC_SIGNATURE_VERSION) != signing.RPC_SIGNATURE_VERSION:
+            raise AliyunError(400, "InvalidSignatureVersion", "Specified signature version is not valid.")
+        secret = self._secret_for(params["AccessKeyId"])
+        self._check_time(params["Timestamp"], "Timestamp")
+        string_to_sign = signing.rpc_string_to_sign(req.method, pairs)
+        if not signing.constant_time_equal(signing.rpc_signature(secret, string_to_sign), params["Signature"]):
+            raise self._mismatch(string_to_sign)
+        self._use_nonce(params["AccessKeyId"], params["SignatureNonce"])
+        return params["AccessKeyId"], params["Action"], params["Version"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The emulator
+
+
+class CamsSandbox:
+    """The CAMS emulator. Thread-safe; state lives in a `StateStore` under "aliyun_cams".
+
+    Saved state whose default space id differs from the configured one (TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID
+    changed between runs) is re-seeded, so the printed CustSpaceId always answers.
+    """
+
+    vendor = VENDOR
+    base_path = ""
+    STATE_FILE = STATE_FILE
+
+    def __init__(
+        self,
+        store: StateStore | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        seed_data: bool = True,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        cust_space_id: str | None = None,
+        qps: int | None = None,
+        rate_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store if store is not None else StateStore(None)
+        self.clock = clock
+        self.rate_clock = rate_clock
+        self.seed_data = seed_data
+        self._key_from_env = access_key_id is None and bool(os.environ.get(ACCESS_KEY_ID_ENV))
+        self._secret_from_env = access_key_secret is None and bool(os.environ.get(ACCESS_KEY_SECRET_ENV))
+        self._space_from_env = cust_space_id is None and bool(os.environ.get(CUST_SPACE_ID_ENV, "").strip())
+        self.access_key_id = access_key_id or os.environ.get(ACCESS_KEY_ID_ENV) or DEFAULT_ACCESS_KEY_ID
+        self.access_key_secret = access_key_secret or os.environ.get(ACCESS_KEY_SECRET_ENV) or DEFAULT_ACCESS_KEY_SECRET
+        self.cust_space_id = cust_space_id or os.environ.get(CUST_SPACE_ID_ENV, "").strip() or DEFAULT_CUST_SPACE_ID
+        if qps is None:
+            env = os.environ.get(QPS_ENV, "").strip()
+            qps = int(env) if env else DEFAULT_QPS
+        self.qps = int(qps)
+        self.faults = FaultInjector()
+        self.requests_handled = 0
+        self.action_counts: Counter[str] = Counter()  # calls admitted past the gateway, by Action
+        self.throttled = 0  # calls refused with System.LimitControl by the flow control
+        self._gateway = _Gateway(self.access_key_id, self.access_key_secret, clock)
+        self._recent: dict[str, list[float]] = {}
+        self._lock = threading.RLock()
+        self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {SYNC: self._sync, QUERY: self._query}
+        with self._lock:
+            state = self.store.get(STATE_KEY)
+            if (not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION
+                    or state.get("default_space") != self.cust_space_id):
+                self._install(self._fresh_state(seed_data))
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def _fresh_state(self, seed_data: bool) -> dict[str, Any]:
+        return build_seed(self.cust_space_id) if seed_data else empty_state(self.cust_space_id)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.store.data[STATE_KEY]
+
+    def _install(self, state: dict[str, Any]) -> None:
+        with self.store.transaction() as data:
+            data[STATE_KEY] = state
+
+    def reset(self, seed_data: bool | None = None) -> None:
+        """Back to the seed data; clears faults, nonces and the flow-control window."""
+        with self._lock:
+            self._install(self._fresh_state(self.seed_data if seed_data is None else seed_data))
+            self.faults.clear()
+            self._gateway.nonces.clear()
+            self._recent.clear()
+            self.action_counts.clear()
+            self.throttled = 0
+
+    def credentials(self) -> list[tuple[str, str]]:
+        """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
+        secret = self.access_key_secret
+        if self._secret_from_env:
+            secret = f"{secret[:4]}... (from ${ACCESS_KEY_SECRET_ENV})"
+        key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self._key_from_env else "")
+        space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self._space_from_env else "")
+        return [
+            ("AccessKeyId", key_id),
+            ("AccessKeySecret", secret),
+            ("CustSpaceId", space),
+            ("CustSpaceId (ISV sub-customer)", ISV_CUST_SPACE_ID),
+            ("limit", f"{self.qps}/s per AccessKeyId" if self.qps > 0 else "off"),
+        ]
+
+    def numbers(self, cust_space_id: str | None = None) -> list[dict[str, str]]:
+        """A copy of a space's numbers as CAMS last synced them (the default space when None)."""
+        with self._lock:
+            space = self.state["spaces"].get(cust_space_id or self.cust_space_id) or {"numbers": []}
+            return json.loads(json.dumps(space["numbers"]))
+
+    def meta_change(self, phone_number: str, **fields: str) -> None:
+        """Change a number on "Meta's" side (e.g. `QualityRating="RED"`): CAMS shows it after a Sync."""
+        unknown = set(fields) - set(_FIELDS[1:])
+        if unknown:
+            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        with self._lock:
+            if not any(n["PhoneNumber"] == phone_number for s in self.state["spaces"].values() for n in s["numbers"]):
+                raise KeyError(phone_number)
+            self.state["meta_changes"].setdefault(phone_number, {}).update(fields)
+            self.store.save()
+
+    def fail_next(self, action: str, code: str, message: str = "", *, status: int | None = None,
+                  times: int | None = 1, headers: Mapping[str, str] | None = None) -> None:
+        """Answer the next `times` calls of `action` ("*" for any) with the vendor error `code`
+        (after the signature check and flow control). The status defaults to the one CAMS uses
+        for a known code (System.LimitControl: 400), else 200 (a business error)."""
+        known_status, known_message = KNOWN_ERRORS.get(code, (200, code))
+        status = known_status if status is None else status
+        body: dict[str, Any] = {"Code": code, "Message": message or known_message}
+        if status == 200:
+            body["Success"] = False
+        else:
+            body["HostId"] = HOST_ID
+        self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times,
+                            headers=headers)
+
+    # -- transport hooks -------------------------------------------------------------------------
+
+    @staticmethod
+    def _action_of(req: SandboxRequest) -> str:
+        action = req.header("x-acs-action") or req.query_dict.get("Action")
+        if not action and req.content_type == "application/x-www-form-urlencoded":
+            action = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("Action")
+        return action or ""
+
+    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
+        fault = self.faults.take(("delay",), req.method, "/" + self._action_of(req))
+        return (fault.seconds, fault.apply) if fault else (0.0, False)
+
+    def connect_fails(self, req: SandboxRequest) -> bool:
+        return self.faults.take(("connect_error",), req.method, "/" + self._action_of(req)) is not None
+
+    # -- entry point -------------------------------------------------------------------------------
+
+    def handle(self, req: SandboxRequest) -> SandboxResponse:
+        with self._lock:
+            self.requests_handled += 1
+            request_id = _derived_uuid(f"request:{self.requests_handled}:{self.clock()}")
+            try:
+                response = self._handle(req, request_id)
+            except AliyunError as error:
+                response = self._error(error, request_id)
+            except Exception:  # a bug in the emulator: answer like the gateway would, and log it
+                log.exception("sandbox failed on %s %s", req.method, req.path)
+                response = self._error(AliyunError(500, "InternalError", KNOWN_ERRORS["InternalError"][1]), request_id)
+            response.headers.setdefault("x-acs-request-id", request_id)
+            return response
+
+    @staticmethod
+    def _error(error: AliyunError, request_id: str) -> SandboxResponse:
+        if error.status == 200:
+            body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id,
+                                    "Success": False}
+        else:
+            body = {"RequestId": request_id, "HostId": HOST_ID, "Code": error.code, "Message": error.message,
+                    "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=cams"
+                                 f"&requestId={request_id}"}
+        return SandboxResponse.json_response(error.status, body)
+
+    def _handle(self, req: SandboxRequest, request_id: str) -> SandboxResponse:
+        if req.path not in ("", "/"):
+            raise AliyunError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+        if req.method not in ("GET", "POST"):
+            raise AliyunError(400, "UnsupportedHTTPMethod", f"The HTTP method {req.method} is not supported.")
+        form: list[tuple[str, str]] = []
+        if req.content_type == "application/x-www-form-urlencoded" and req.body:
+            try:
+                form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
+        key_id, action, version = self._gateway.verify(req, form)
+
+        self._flow_control(key_id)
+        fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
+        if fault is not None:
+            return self._fault_response(fault, request_id)
+        handler = self._handlers.get(action)
+        if handler is None:
+            raise AliyunError(404, "InvalidAction.NotFound", f"Specified api is not found, please check your url and "
+                                                              f"method. (Action {action!r})")
+        if version != VERSION:
+            raise AliyunError(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid; "
+                                                     f"cams serves {VERSION}.")
+        params = {k: v for k, v in list(req.query) + form if k not in _RPC_COMMON}
+        for name in REQUIRED[action]:
+            if not params.get(name, "").strip():
+                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        self.action_counts[action] += 1
+        body = handler(params)
+        return SandboxResponse.json_response(200, {"RequestId": request_id, "Code": "OK", "Message": "OK",
+                                                   "Success": True, "AccessDeniedDetail": "", **body})
+
+    def _fault_response(self, fault: Any, request_id: str) -> SandboxResponse:
+        if fault.kind == "malformed":
+            return fault.response()
+        if fault.body is None:
+            if fault.status == 200:
+                return SandboxResponse.json_response(200, {"RequestId": request_id, "Code": "OK", "Message": "OK",
+                                                           "Success": True}, fault.headers)
+            code = _STATUS_ERRORS.get(fault.status, "InternalError" if fault.status >= 500 else "InvalidParameter")
+            message = KNOWN_ERRORS.get(code, (0, "Specified api is not found, please check your url and method."))[1]
+            response = self._error(AliyunError(fault.status, code, message), request_id)
+            response.headers.update({k.lower(): v for k, v in fault.headers.items()})
+            return response
+        try:
+            parsed = json.loads(fault.body)
+        except ValueError:
+            return fault.response()
+        if isinstance(parsed, dict):
+            parsed.setdefault("RequestId", request_id)
+            if fault.status != 200 and "HostId" in parsed:
+                parsed.setdefault("Recommend", f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
+                                               f"&product=cams&requestId={request_id}")
+            return SandboxResponse.json_response(fault.status, parsed, fault.headers)
+        return fault.response()
+
+    # -- flow control ------------------------------------------------------------------------------
+
+    def _flow_control(self, access_key_id: str) -> None:
+        """At most `qps` admitted calls per AccessKeyId in any RATE_WINDOW; refused ones don't count."""
+        if self.qps <= 0:
+            return
+        now = self.rate_clock()
+        recent = [t for t in self._recent.get(access_key_id, []) if now - RATE_WINDOW < t <= now]
+        if len(recent) >= self.qps:
+            self._recent[access_key_id] = recent
+            self.throttled += 1
+            raise AliyunError(THROTTLE_STATUS, THROTTLE_CODE, THROTTLE_MESSAGE)
+        recent.append(now)
+        self._recent[access_key_id] = recent
+
+    # -- operations --------------------------------------------------------------------------------
+
+    def _space(self, params: Mapping[str, str], *, required: bool) -> tuple[str, dict[str, Any]]:
+        space_id = params.get("CustSpaceId", "").strip()
+        if not space_id and not required:
+            space_id = self.cust_space_id
+        space = self.state["spaces"].get(space_id)
+        if space is None:
+            raise AliyunError(400, "InvalidParameter", f'The specified parameter "CustSpaceId" is not valid: '
+                                                       f"no space {space_id!r} in this account.")
+        return space_id, space
+
+    def _sync(self, params: dict[str, str]) -> dict[str, Any]:
+        _, space = self._space(params, required=True)
+        changes = self.state["meta_changes"]
+        applied = False
+        for number in space["numbers"]:
+            pending = changes.pop(number["PhoneNumber"], None)
+            if pending:
+                number.update(pending)
+                applied = True
+        if applied:
+            self.store.save()  # only real changes touch the disk: a burst of reads must stay cheap
+        return {"PhoneNumbers": copy.deepcopy(space["numbers"])}
+
+    def _query(self, params: dict[str, str]) -> dict[str, Any]:
+        _, space = self._space(params, required=False)
+        wanted = params.get("Status", "").strip().upper()
+        numbers = [n for n in space["numbers"] if not wanted or n["Status"].upper() == wanted]
+        return {"PhoneNumbers": copy.deepcopy(numbers), "Data": ""}
+
+
+__all__ = [
+    "ACCESS_KEY_ID_ENV", "ACCESS_KEY_SECRET_ENV", "CUST_SPACE_ID_ENV", "CamsSandbox", "DEFAULT_ACCESS_KEY_ID",
+    "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_CUST_SPACE_ID", "DEFAULT_QPS", "IN_PROCESS_ENDPOINT", "ISV_CUST_SPACE_ID",
+    "QPS_ENV", "THROTTLE_CODE", "THROTTLE_MESSAGE", "THROTTLE_STATUS", "build_seed",
+]
