@@ -31,6 +31,9 @@ class ProviderSession:
     endpoint: str = ""
     # Privacy-number binding accounts by provider name ("aliyun", "huawei", "volcengine").
     binding_providers: dict[str, Any] = field(default_factory=dict)
+    # Alibaba CAMS (WhatsApp Business numbers) and the CustSpaceId it lists.
+    cams: Any = None
+    cams_space: str = ""
     # X numbers whose bindings a refresh looks up and imports, by provider (profile "watch_x");
     # each entry is an X number, or (X number, pool) where the provider looks up per pool.
     watch_x: dict[str, tuple] = field(default_factory=dict)
@@ -56,6 +59,8 @@ class ProviderSession:
 
     async def aclose(self) -> None:
         await self.telnyx.aclose()
+        if self.cams is not None:
+            await self.cams.aclose()
         for provider in self.binding_providers.values():
             await provider.aclose()
 
@@ -89,9 +94,16 @@ def sandbox_session(
     directory = state_dir or default_state_dir()
     providers, watch = _sandbox_binding_providers(directory, binding_handlers or {}, read_only=read_only,
                                                   timeout=timeout, clock=clock)
+    from providers.aliyun.cams import CamsClient
+    from providers.sandbox.aliyun_cams import CamsSandbox
+
+    cams_handler = (binding_handlers or {}).get("aliyun-cams") or CamsSandbox(
+        StateStore(directory / CamsSandbox.STATE_FILE))
+    cams = CamsClient(cams_handler.access_key_id, cams_handler.access_key_secret, endpoint=SANDBOX_VENDOR_URL,
+                      http_transport=AsyncInProcessTransport(cams_handler), read_only=read_only, clock=clock)
     return ProviderSession(
         profile="sandbox", telnyx=client, sandbox=True, read_only=read_only, endpoint="built-in sandbox",
-        binding_providers=providers, watch_x=watch, clock=clock,
+        binding_providers=providers, watch_x=watch, clock=clock, cams=cams, cams_space=cams_handler.cust_space_id,
         ledger_path=ledger_path if ledger_path is not None else directory / "bindings.sqlite3",
     )
 

@@ -71,6 +71,7 @@ class ColumnSpec:
     value: Callable[[Any], str]
     width: int | None = None
     justify: str = "left"
+    max_width: int = 48
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class ActionSpec:
     # The screen that shows the result ("token", "validation", or "" for a notification).
     presents: str = ""
     confirm: str = ""  # a question to ask first, with {name} replaced
+    needs_row: bool = True  # False: acts on the whole resource (e.g. a sync), record is None
 
 
 @dataclass(frozen=True)
@@ -446,8 +448,64 @@ CREDENTIALS = ResourceSpec(
 )
 
 
+# ---- WhatsApp Business numbers (Alibaba Cloud CAMS) ----------------------------------------------
+
+
+async def _waba_pages(s: ProviderSession):
+    if s.cams is None:
+        from providers.errors import ProviderError
+
+        raise ProviderError("no Alibaba CAMS account in this profile", provider="aliyun-cams")
+    numbers = await s.cams.query_phone_numbers(s.cams_space)
+    yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))
+
+
+async def _waba_sync(s: ProviderSession, record: Any):
+    return await s.cams.sync_phone_numbers(s.cams_space)
+
+
+_QUALITY_STYLE = {"RED": "error", "YELLOW": "warning"}
+# Numbers that cannot send, whatever their rating.
+_DEGRADED_STATUS = {"BANNED", "RESTRICTED", "FLAGGED", "DISCONNECTED", "RATE_LIMITED", "UNVERIFIED", "DELETED"}
+
+
+def _waba_style(r: Any) -> str:
+    return _QUALITY_STYLE.get(r.quality_rating) or ("warning" if r.status in _DEGRADED_STATUS else "")
+
+
+WHATSAPP = ResourceSpec(
+    name="whatsapp",
+    title="WhatsApp numbers",
+    singular="WhatsApp number",
+    provider="aliyun-cams",
+    aliases=("waba", "cams", "wa", "whatsapp-numbers"),
+    columns=(
+        ColumnSpec("phone_number", "NUMBER", lambda r: r.phone_number, width=16),
+        ColumnSpec("verified_name", "VERIFIED NAME", lambda r: r.verified_name),
+        ColumnSpec("status", "STATUS", lambda r: r.status, width=14),
+        # The rating as text too, so it reads on monochrome terminals.
+        ColumnSpec("quality_rating", "QUALITY", lambda r: r.quality_rating or "?", width=7),
+        ColumnSpec("tier", "TIER", lambda r: r.messaging_limit_tier.removeprefix("TIER_"), width=9),
+        # The display name's review, then a requested new name's, when there is one.
+        ColumnSpec("name_status", "NAME REVIEW", lambda r: " → ".join(
+            p for p in (r.name_status, r.new_name_status) if p and p != "NONE"), max_width=30),
+        ColumnSpec("code", "CODE VERIF.", lambda r: r.code_verification_status, width=11),
+        ColumnSpec("callbacks", "CALLBACKS", lambda r: ", ".join(r.callbacks.values()) or "none"),
+    ),
+    pages=_waba_pages,
+    key=lambda r: r.phone_number,
+    describe=lambda r: f"WhatsApp number {r.phone_number} ({r.verified_name or 'no verified name'})",
+    row_style=_waba_style,
+    actions=(
+        # Sync pulls the numbers' state from Meta into CAMS; it changes no setting, so read-only allows it.
+        ActionSpec("sync", "s", "Sync from Meta", _waba_sync, mutates=False, presents="reload", needs_row=False),
+    ),
+)
+
+
 REGISTRY: dict[str, ResourceSpec] = {
-    spec.name: spec for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS)
+    spec.name: spec
+    for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
 }
 
 

@@ -32,7 +32,7 @@ def snapshot(snap_compare, app, *steps):
     return snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-@pytest.mark.parametrize("resource", ["allowlist", "addresses", "sso", "billing", "secrets", "credentials"])
+@pytest.mark.parametrize("resource", ["allowlist", "addresses", "sso", "billing", "secrets", "credentials", "whatsapp"])
 def test_resource_screen(snap_compare, make_app, resource):
     assert snapshot(snap_compare, make_app(start=resource))
 
@@ -42,7 +42,7 @@ def test_allowlist_filtered(snap_compare, make_app):
 
 
 def test_allowlist_inverted_filter_sorted(snap_compare, make_app):
-    assert snapshot(snap_compare, make_app(), "slash", *"!office", "enter", "s", "S")
+    assert snapshot(snap_compare, make_app(), "slash", *"!office", "enter", "o", "O")
 
 
 def test_read_only_header(snap_compare, make_app):

@@ -62,10 +62,10 @@ async def test_sort_by_column_and_reverse(make_app):
     app = make_app(start="billing")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("s")  # first column: NAME
+        await pilot.press("o")  # order by the first column: NAME
         names = column(app, "name")
         assert names == sorted(names, key=str.lower)
-        await pilot.press("S")
+        await pilot.press("O")
         assert column(app, "name") == sorted(names, key=str.lower, reverse=True)
         assert "sorted by NAME ▼" in str(app.screen.query_one("#title-bar").render())
 

@@ -75,8 +75,8 @@ class BindingsScreen(Screen[None]):
         Key("i", "import", "Import"),
         Key("x", "toggle_inactive", "Hide/show expired"),
         Key("c", "copy_id", "Copy id"),
-        Key("s", "sort", "Sort"),
-        Key("S", "reverse_sort", "Reverse", key_display="S"),
+        Key("o", "sort", "Order by"),
+        Key("O", "reverse_sort", "Reverse", key_display="O"),
     ]
 
     def __init__(self) -> None:

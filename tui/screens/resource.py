@@ -33,8 +33,8 @@ class ResourceScreen(Screen[None]):
         Binding("e", "edit", "Edit"),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("c", "copy_id", "Copy id"),
-        Binding("s", "sort", "Sort"),
-        Binding("S", "reverse_sort", "Reverse", key_display="S"),
+        Binding("o", "sort", "Order by"),
+        Binding("O", "reverse_sort", "Reverse", key_display="O"),
     ]
 
     def __init__(self, spec: ResourceSpec) -> None:
@@ -55,7 +55,8 @@ class ResourceScreen(Screen[None]):
         yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
                     id="filter-input", classes="filter-input")
         table = VirtualTable(id="resource-table")
-        table.set_columns([Column(c.key, c.label, width=c.width, justify=c.justify) for c in self.spec.columns])
+        table.set_columns([Column(c.key, c.label, width=c.width, justify=c.justify, max_width=c.max_width)
+                           for c in self.spec.columns])
         yield table
         yield Footer()
 
@@ -299,8 +300,8 @@ class ResourceScreen(Screen[None]):
         action = next(a for a in self.spec.actions if a.id == action_id)
         if action.mutates and self._refuse_if_read_only(action.label.lower()):
             return
-        record = self._need_current()
-        if record is None:
+        record = self._need_current() if action.needs_row else None
+        if record is None and action.needs_row:
             return
         if action.confirm:
             question = action.confirm.format(name=self.spec.describe(record))
@@ -316,10 +317,15 @@ class ResourceScreen(Screen[None]):
 
     @work(group="action", exit_on_error=False)
     async def run_spec_action(self, action: ActionSpec, record: Any) -> None:
-        self.notify(f"{action.label}: {self.spec.describe(record)}…", timeout=2)
+        target = self.spec.describe(record) if record is not None else self.spec.title
+        self.notify(f"{action.label}: {target}…", timeout=2)
         try:
             result = await action.run(self.app.session, record)
         except ProviderError as error:
-            self.app.report_error(error, f"{action.label.lower()} for {self.spec.describe(record)}")
+            self.app.report_error(error, f"{action.label.lower()} for {target}")
             return
-        self.app.present_result(action, result, self.spec.describe(record))
+        if action.presents == "reload":
+            self.notify(f"{action.label}: done; reloading.")
+            self.load()
+            return
+        self.app.present_result(action, result, target)
