@@ -23,8 +23,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TELEDECK_CHILD = r"""
 import sys
-from providers.session import sandbox_session
 from tui.app import TeledeckApp
+from tui.config import sandbox_profile
+from tui.sessions import open_profile_session
+
+from tui.widgets.virtual_table import VirtualTable
+
+# Requests sent at the moment the first rows reach the table: "before first paint".
+_set_rows = VirtualTable.set_rows
+FIRST_ROWS = []
+
+
+def recording_set_rows(table, rows):
+    rows = list(rows)
+    if rows and not FIRST_ROWS and table.id == "resource-table":
+        FIRST_ROWS.append(table.app.session.telnyx.transport.requests_sent)
+    return _set_rows(table, rows)
+
+
+VirtualTable.set_rows = recording_set_rows
+
 
 class Probe(TeledeckApp):
     def on_mount(self):
@@ -37,11 +55,16 @@ class Probe(TeledeckApp):
             self.call_after_refresh(self.done)
 
     def done(self):
-        sys.stdout.write("PAINTED %d\n" % self.screen.query_one("#resource-table").total_count)
+        if getattr(self, "_done", False):
+            return
+        self._done = True
+        rows = self.screen.query_one("#resource-table").total_count
+        sent = FIRST_ROWS[0] if FIRST_ROWS else -1
+        sys.stdout.write("PAINTED %d REQUESTS %d\n" % (rows, sent))
         sys.stdout.flush()
         self.exit()
 
-Probe(sandbox_session()).run(headless=True, size=(140, 40))
+Probe(open_profile_session(sandbox_profile())).run(headless=True, size=(140, 40))
 """
 
 BASELINE_CHILD = r"""
@@ -68,32 +91,48 @@ Trivial().run(headless=True, size=(140, 40))
 
 
 def one_run(code: str, env: dict[str, str]) -> float:
+    return measured_run(code, env)[0]
+
+
+def measured_run(code: str, env: dict[str, str]) -> tuple[float, int]:
+    """Seconds to the first painted rows, and requests sent by then."""
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     elapsed = time.perf_counter() - started
     if "PAINTED" not in proc.stdout:
         raise SystemExit(f"child failed:\n{proc.stdout}\n{proc.stderr[-2000:]}")
-    return elapsed
+    fields = proc.stdout.split()
+    sent = int(fields[fields.index("REQUESTS") + 1]) if "REQUESTS" in fields else 0
+    return elapsed, sent
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
-        env = dict(os.environ, TELEDECK_DATA_DIR=data, TEXTUAL_ANIMATIONS="none")
-        first = one_run(TELEDECK_CHILD, env)  # seeds the sandbox state file
+    with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as warm_cache:
+        env = dict(os.environ, TELEDECK_DATA_DIR=data, TEXTUAL_ANIMATIONS="none", TELEDECK_CONFIG_DIR=data)
+        first = one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=tempfile.mkdtemp()))  # seeds the sandbox
         one_run(BASELINE_CHILD, env)  # warm the OS file cache for both
-        teledeck, baseline = [], []
-        for _ in range(args.runs):  # interleaved, so load on the machine hits both alike
+        one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=warm_cache))  # fills the warm cache
+        teledeck, baseline, warm, cold_sent, warm_sent = [], [], [], [], []
+        for _ in range(args.runs):  # interleaved, so load on the machine hits all alike
             baseline.append(one_run(BASELINE_CHILD, env))
-            teledeck.append(one_run(TELEDECK_CHILD, env))
-    med_t, med_b = statistics.median(teledeck), statistics.median(baseline)
+            seconds, sent = measured_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=tempfile.mkdtemp()))
+            teledeck.append(seconds)
+            cold_sent.append(sent)
+            seconds, sent = measured_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=warm_cache))
+            warm.append(seconds)
+            warm_sent.append(sent)
+    med_t, med_b, med_w = statistics.median(teledeck), statistics.median(baseline), statistics.median(warm)
     print(f"cold start to first painted rows, {args.runs} runs each, median (min-max), fresh interpreter each")
     print(f"  trivial Textual app (baseline)   {med_b:6.3f} s  ({min(baseline):.3f}-{max(baseline):.3f})")
     print(f"  teledeck on the sandbox          {med_t:6.3f} s  ({min(teledeck):.3f}-{max(teledeck):.3f})")
     print(f"  teledeck, first run ever (seeds the sandbox state)  {first:6.3f} s")
     print(f"  ratio teledeck / baseline        {med_t / med_b:6.2f}x")
+    print(f"  teledeck, warm cache             {med_w:6.3f} s  ({min(warm):.3f}-{max(warm):.3f})")
+    print(f"  ratio warm / cold                {med_w / med_t:6.2f}x")
+    print(f"  requests before first paint: cold {max(cold_sent)}, warm cache {max(warm_sent)} (goal: 0)")
 
 
 if __name__ == "__main__":

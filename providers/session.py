@@ -24,7 +24,7 @@ SANDBOX_VENDOR_URL = "https://sandbox.teledeck.invalid"
 @dataclass
 class ProviderSession:
     profile: str
-    telnyx: TelnyxClient
+    telnyx: TelnyxClient | None  # None when the profile has no Telnyx account
     sandbox: bool
     read_only: bool
     # What the header shows as the provider endpoint (never a credential).
@@ -41,6 +41,10 @@ class ProviderSession:
     ledger_path: Any = None
     # The wall clock (epoch seconds) for countdowns and signing; tests fix it.
     clock: Callable[[], float] = time.time
+    # `--offline`: every client refuses to send; screens show the cache only.
+    offline: bool = False
+    # providers.cache.ResultCache of list results, or None for no caching.
+    cache: Any = None
     _ledger: Any = None
 
     @property
@@ -57,8 +61,21 @@ class ProviderSession:
             )
         return self._ledger
 
+    def has(self, provider: str) -> bool:
+        """Whether this profile has an account for `provider` (a ResourceSpec.provider name)."""
+        if provider == "telnyx":
+            return self.telnyx is not None
+        if provider == "aliyun-cams":
+            return self.cams is not None
+        return provider in self.binding_providers
+
+    @property
+    def read_only_reason(self) -> str:
+        return "offline" if self.offline else "read-only"
+
     async def aclose(self) -> None:
-        await self.telnyx.aclose()
+        if self.telnyx is not None:
+            await self.telnyx.aclose()
         if self.cams is not None:
             await self.cams.aclose()
         for provider in self.binding_providers.values():

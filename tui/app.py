@@ -54,10 +54,55 @@ class TeledeckApp(App[None]):
     ]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, session: ProviderSession, *, start: str = "allowlist") -> None:
+    def __init__(self, session: ProviderSession, *, start: str = "allowlist", config=None,
+                 force_read_only: bool = False) -> None:
         super().__init__()
         self.session = session
         self.start = start if start in self.MODES else "allowlist"
+        self._config = config
+        # --read-only and --offline hold for every profile switched to in this run.
+        self.force_read_only = force_read_only
+
+    @property
+    def config(self):
+        """The loaded tui.config.Config (read on first use)."""
+        if self._config is None:
+            from tui.config import load_config
+
+            self._config = load_config()
+        return self._config
+
+    def reload_config(self):
+        self._config = None
+        return self.config
+
+    def switch_profile(self, name: str) -> None:
+        """Open `name`'s session and reset every screen, so nothing of the old profile stays."""
+        self.run_worker(self._switch_profile(name), group="profile", exclusive=True, exit_on_error=False)
+
+    async def _switch_profile(self, name: str) -> None:
+        from tui.config import ConfigError, resolve_profile
+        from tui.sessions import open_profile_session
+
+        try:
+            profile = resolve_profile(name, config=self.config)
+            session = open_profile_session(profile, read_only=self.force_read_only, offline=self.session.offline,
+                                           cache=self.session.cache)
+        except ConfigError as error:
+            self.notify(str(error), title="Cannot switch profile", severity="error", markup=False, timeout=10)
+            return
+        old, self.session = self.session, session
+        current = self.current_mode
+        # Every mode gets a fresh screen stack; the current one last, through another mode,
+        # because Textual cannot remove the active mode.
+        for mode in [m for m in self.MODES if m != current] + [current]:
+            if mode == current:
+                await self.switch_mode(next(m for m in self.MODES if m != current))
+            await self.remove_mode(mode)
+            self.add_mode(mode, self.MODES[mode])
+        await self.switch_mode(current)
+        await old.aclose()
+        self.notify(f"Switched to profile {session.profile}.")
 
     def on_mount(self) -> None:
         self.switch_mode(self.start)
@@ -67,8 +112,8 @@ class TeledeckApp(App[None]):
 
     def make_header(self) -> AppHeader:
         s = self.session
-        return AppHeader(profile=s.profile, provider="telnyx", endpoint=s.endpoint, sandbox=s.sandbox,
-                         read_only=s.read_only)
+        return AppHeader(profile=s.profile, provider="", endpoint=s.endpoint, sandbox=s.sandbox,
+                         read_only=s.read_only, offline=s.offline)
 
     # ---- navigation -----------------------------------------------------------------------
 
@@ -147,10 +192,34 @@ class TeledeckApp(App[None]):
                 self.notify(f"{action.label}: done for {name}.")
 
 
-def run_app(*, sandbox: bool = False, read_only: bool = False) -> int:
+def run_app(*, sandbox: bool = False, read_only: bool = False, profile: str | None = None,
+            offline: bool = False) -> int:
+    """Resolve the profile, open its session, run the app. Config problems end the run with one
+    clear line (exit 2), before anything is drawn or sent."""
+    import os
+    import sys
+
+    from tui.config import ConfigError, load_config, resolve_profile, sandbox_profile
     from tui.logsetup import configure
+    from tui.sessions import open_profile_session
 
     configure()
-    session = open_session(sandbox=sandbox, read_only=read_only)
-    TeledeckApp(session).run()
+    try:
+        config = load_config()
+        if sandbox:
+            chosen = sandbox_profile()
+        else:
+            chosen = resolve_profile(profile, config=config)
+        if chosen.is_sandbox and not sandbox and profile is None and os.environ.get("TELNYX_API_KEY", "").strip():
+            # No profile configured: like the official SDK, use the environment's Telnyx key.
+            session = open_session(read_only=read_only)
+            from providers.cache import ResultCache
+
+            session.cache = ResultCache()
+        else:
+            session = open_profile_session(chosen, read_only=read_only or offline, offline=offline)
+    except ConfigError as error:
+        print(f"teledeck: {error}", file=sys.stderr)
+        return 2
+    TeledeckApp(session, config=config, force_read_only=read_only or offline).run()
     return 0

@@ -113,6 +113,15 @@ class ResourceSpec:
     # Raw fields never shown unmasked in the detail view.
     secret_fields: frozenset[str] = field(default_factory=frozenset)
     singular: str = ""
+    # The cache stores each record as a JSON dict (`to_cache`, by default its raw vendor object,
+    # with secret fields scrubbed by the cache) and rebuilds records with `parse`.
+    parse: Callable[[dict], Any] | None = None
+    to_cache: Callable[[Any], dict] = lambda record: getattr(record, "raw", {})
+
+    @property
+    def cache_key(self) -> str:
+        """The cache query key of this resource's full list ("?" ends it, so no key prefixes another)."""
+        return f"{self.provider}:{self.name}?"
 
     @property
     def noun(self) -> str:
@@ -149,6 +158,7 @@ async def _find_access_ip(s: ProviderSession, values: Values) -> list:
 
 
 ALLOWLIST = ResourceSpec(
+    parse=AccessIp.from_api,
     name="allowlist",
     title="Allowlist",
     singular="access IP",
@@ -219,6 +229,7 @@ async def _validate_address(s: ProviderSession, record: Address):
 
 
 ADDRESSES = ResourceSpec(
+    parse=Address.from_api,
     name="addresses",
     title="Addresses",
     singular="address",
@@ -321,6 +332,7 @@ async def _find_sso(s: ProviderSession, values: Values) -> list:
 
 
 SSO = ResourceSpec(
+    parse=AuthProvider.from_api,
     name="sso",
     title="SSO providers",
     singular="SSO provider",
@@ -352,6 +364,7 @@ SSO = ResourceSpec(
 # ---- billing groups ---------------------------------------------------------------------------
 
 BILLING_GROUPS = ResourceSpec(
+    parse=BillingGroup.from_api,
     name="billing",
     title="Billing groups",
     singular="billing group",
@@ -391,6 +404,9 @@ async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecre
 
 
 INTEGRATION_SECRETS = ResourceSpec(
+    parse=IntegrationSecret.from_api,
+    # The API's objects carry no type (we learn it from the filter), so the cache keeps it.
+    to_cache=lambda r: {**r.raw, "type": r.type},
     name="secrets",
     title="Integration secrets",
     singular="integration secret",
@@ -424,6 +440,7 @@ INTEGRATION_SECRETS = ResourceSpec(
 # ---- telephony credentials (access tokens) ----------------------------------------------------
 
 CREDENTIALS = ResourceSpec(
+    parse=TelephonyCredential.from_api,
     name="credentials",
     title="Credentials",
     singular="telephony credential",
@@ -460,6 +477,12 @@ async def _waba_pages(s: ProviderSession):
     yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))
 
 
+def _parse_waba(item: dict):
+    from providers.aliyun.cams import parse_number
+
+    return parse_number(item)
+
+
 async def _waba_sync(s: ProviderSession, record: Any):
     return await s.cams.sync_phone_numbers(s.cams_space)
 
@@ -474,6 +497,7 @@ def _waba_style(r: Any) -> str:
 
 
 WHATSAPP = ResourceSpec(
+    parse=lambda item: _parse_waba(item),
     name="whatsapp",
     title="WhatsApp numbers",
     singular="WhatsApp number",

@@ -6,6 +6,7 @@ own actions. All provider calls run in workers on this screen; rows stream in pa
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual import on, work
@@ -103,18 +104,31 @@ class ResourceScreen(Screen[None]):
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
-        """Fetch every page; rows appear as each page arrives."""
-        table = self.table
+        """Paint the last-known rows at once (if cached), then fetch every page; rows appear as
+        each page arrives. Offline, only the cache is shown."""
+        table, session, spec = self.table, self.app.session, self.spec
         self.load_error, self.progress = "", "loading…"
-        table.loading = not self.loaded
+        if not session.has(spec.provider):
+            self.load_error = f"no {spec.provider} account in this profile"
+            self.progress = ""
+            self.update_title()
+            return
+        cached = await self._paint_cached() if not self.loaded else None
+        if session.offline:
+            self.progress = f"offline · cached, {cached.age_seconds:.0f} s old" if cached else ""
+            if cached is None:
+                self.load_error = "offline, and nothing is cached for this screen yet"
+            self.update_title()
+            return
+        table.loading = not self.loaded and cached is None
         self.update_title()
         fresh: dict[str, Any] = {}
         first = True
         try:
-            async for page in self.spec.pages(self.app.session):
+            async for page in spec.pages(session):
                 rows = []
                 for record in page.items:
-                    fresh[self.spec.key(record)] = record
+                    fresh[spec.key(record)] = record
                     rows.append(self.row_for(record))
                 if first:
                     table.set_rows(rows)  # replaces the old rows only once new ones are here
@@ -129,13 +143,14 @@ class ResourceScreen(Screen[None]):
                 table.set_rows([])
             self.records = fresh
             self.loaded = True
+            await self._store_in_cache(fresh.values())
         except PaginationStalled as error:
             self.records = fresh
             self.load_error = f"partial list: {error.message}"
-            self.app.report_error(error, "listing " + self.spec.title.lower())
+            self.app.report_error(error, "listing " + spec.title.lower())
         except ProviderError as error:
-            self.load_error = error.summary()
-            self.app.report_error(error, "listing " + self.spec.title.lower())
+            self.load_error = error.summary() + (" (showing cached rows)" if cached else "")
+            self.app.report_error(error, "listing " + spec.title.lower())
         finally:
             table.loading = False
             self.progress = ""
@@ -143,6 +158,33 @@ class ResourceScreen(Screen[None]):
             # A loading widget cannot hold focus; give it back unless the user is typing a filter.
             if not self.query_one("#filter-input", Input).has_focus:
                 table.focus()
+
+    async def _paint_cached(self):
+        session, spec = self.app.session, self.spec
+        if session.cache is None or spec.parse is None:
+            return None
+        hit = await asyncio.to_thread(session.cache.get, session.profile, spec.provider, spec.cache_key)
+        if hit is None:
+            return None
+        records = [spec.parse(item) for item in hit.items]
+        self.records = {spec.key(r): r for r in records}
+        self.table.set_rows([self.row_for(r) for r in records])
+        self.table.loading = False
+        self.progress = f"cached, {hit.age_seconds:.0f} s old · revalidating…"
+        self.update_title()
+        return hit
+
+    async def _store_in_cache(self, records) -> None:
+        session, spec = self.app.session, self.spec
+        if session.cache is not None and spec.parse is not None:
+            items = [spec.to_cache(r) for r in records]
+            await asyncio.to_thread(session.cache.put, session.profile, spec.provider, spec.cache_key, items)
+
+    def _invalidate_cache(self) -> None:
+        """A change through teledeck: drop exactly this resource's cached lists."""
+        session = self.app.session
+        if session.cache is not None:
+            session.cache.invalidate(session.profile, self.spec.provider, self.spec.cache_key)
 
     def action_refresh(self) -> None:
         self.load()
@@ -255,6 +297,7 @@ class ResourceScreen(Screen[None]):
         def done(record: Any) -> None:
             if record is None:
                 return
+            self._invalidate_cache()
             key = self.spec.key(record)
             self.records[key] = record
             row = self.row_for(record)
@@ -291,6 +334,7 @@ class ResourceScreen(Screen[None]):
         except ProviderError as error:
             self.app.report_error(error, f"deleting {self.spec.describe(record)}")
             return
+        self._invalidate_cache()
         self.records.pop(key, None)
         self.table.remove_row(key)
         self.update_title()

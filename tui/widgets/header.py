@@ -11,19 +11,23 @@ class AppHeader(Static):
     AppHeader { height: 1; background: $panel; color: $foreground; }
     """
 
-    def __init__(self, *, profile: str, provider: str, endpoint: str, sandbox: bool, read_only: bool) -> None:
+    def __init__(self, *, profile: str, provider: str, endpoint: str, sandbox: bool, read_only: bool,
+                 offline: bool = False) -> None:
         super().__init__(id="app-header")
         self.profile, self.provider, self.endpoint = profile, provider, endpoint
-        self.sandbox, self.read_only = sandbox, read_only
+        self.sandbox, self.read_only, self.offline = sandbox, read_only, offline
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" teledeck ", style="bold reverse")
         text.append(f"  profile: {self.profile}", style="bold")
-        text.append(f"  {self.provider}: {self.endpoint}")
+        text.append(f"  {self.provider}: {self.endpoint}" if self.provider else f"  {self.endpoint}")
         if self.sandbox:
             text.append("  ")
             text.append(" SANDBOX ", style="bold black on yellow")
+        if self.offline:
+            text.append("  ")
+            text.append(" OFFLINE ", style="bold black on cyan")
         if self.read_only:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold white on red")

@@ -1,0 +1,137 @@
+"""Profiles on a served sandbox, the stale-while-revalidate cache, --offline, and config errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from providers.cache import ResultCache
+from providers.sandbox import TelnyxSandbox, serve
+from tests.tui.conftest import notices, settle, table
+from tui.app import TeledeckApp
+from tui.config import AccountConfig, Config, Profile, save_config, save_secret
+from tui.sessions import open_profile_session
+
+SIZE = (140, 40)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """The Telnyx emulator on loopback, and a saved profile 'lab' pointing at it."""
+    emulator = TelnyxSandbox()
+    server = serve(emulator, port=0)
+    monkeypatch.setenv("LAB_TELNYX_KEY", emulator.api_key)
+    account = AccountConfig(kind="telnyx", label="lab-telnyx", endpoint=server.base_url,
+                            credentials={"api_key": "env:LAB_TELNYX_KEY"})
+    config = Config(profiles={"lab": Profile(name="lab", accounts=[account])})
+    save_config(config)
+    yield emulator, server, config
+    server.shutdown()
+
+
+def lab_app(config, *, offline=False, cache=None):
+    session = open_profile_session(config.get("lab"), offline=offline, cache=cache)
+    return TeledeckApp(session, config=config, force_read_only=offline)
+
+
+def shown_ips(app):
+    t = table(app)
+    return sorted(t.row_at(i).cells[0] for i in range(t.total_count))
+
+
+async def test_offline_after_the_server_is_gone_shows_the_same_rows(served):
+    emulator, server, config = served
+    online = lab_app(config)
+    async with online.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = shown_ips(online)
+        assert len(before) == 57
+    server.shutdown()  # the provider is gone
+    offline = lab_app(config, offline=True)
+    async with offline.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert shown_ips(offline) == before
+        assert "OFFLINE" in str(offline.screen.query_one("#app-header").render())
+        assert "offline · cached" in str(offline.screen.query_one("#title-bar").render())
+        assert offline.session.telnyx.transport.requests_sent == 0
+        await pilot.press("n")
+        assert any("refused" in n for n in notices(offline))
+
+
+async def test_warm_start_paints_cached_rows_before_any_request(served):
+    emulator, server, config = served
+    async with lab_app(config).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    # Slow the provider down: the cached rows must be on screen while the refresh is in flight.
+    emulator.faults.delay("GET", "/access_ip_address", 1.5, times=None)
+    warm = lab_app(config)
+    async with warm.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert table(warm).total_count == 57
+        assert "cached," in str(warm.screen.query_one("#title-bar").render())
+        await settle(pilot)
+        assert "cached," not in str(warm.screen.query_one("#title-bar").render())  # revalidated
+
+
+async def test_a_create_invalidates_exactly_its_resource(served):
+    emulator, server, config = served
+    cache = ResultCache()
+    app = lab_app(config, cache=cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.switch_mode("billing")
+        await settle(pilot)
+        allowlist, billing = "telnyx:allowlist?", "telnyx:billing?"
+        assert cache.get("lab", "telnyx", allowlist) and cache.get("lab", "telnyx", billing)
+        app.switch_mode("allowlist")
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#input-ip_address").value = "192.0.2.77"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert cache.get("lab", "telnyx", allowlist) is None
+        assert cache.get("lab", "telnyx", billing) is not None
+
+
+async def test_cache_never_holds_a_secret(served):
+    emulator, server, config = served
+    cache = ResultCache()
+    app = lab_app(config, cache=cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    key = emulator.api_key
+    for path in Path(os.environ["TELEDECK_CACHE_DIR"]).rglob("*.json"):
+        assert key not in path.read_text()
+
+
+async def test_switching_profile_clears_every_screen(served, sandbox):
+    emulator, server, config = served
+    app = lab_app(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.switch_mode("billing")
+        await settle(pilot)
+        old_screen = app.screen
+        app.switch_profile("sandbox")
+        await settle(pilot)
+        assert app.session.profile == "sandbox"
+        assert app.screen is not old_screen  # a fresh screen, fetched again
+        assert "SANDBOX" in str(app.screen.query_one("#app-header").render())
+
+
+def test_cli_refuses_a_world_readable_secrets_file(tmp_path):
+    account = AccountConfig(kind="telnyx", label="prod-telnyx", credentials={"api_key": "secrets-file"})
+    save_config(Config(profiles={"prod": Profile(name="prod", read_only=True, accounts=[account])}))
+    secrets = save_secret("prod", "prod-telnyx", "api_key", "KEYsecretvalue123")
+    os.chmod(secrets, 0o644)
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "--profile", "prod"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=30, env=dict(os.environ))
+    assert out.returncode == 2
+    assert "chmod 600" in out.stderr and str(secrets) in out.stderr
+    assert "KEYsecretvalue123" not in out.stderr + out.stdout
