@@ -11,10 +11,8 @@ import asyncio
 from datetime import datetime, timezone
 
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding as Key
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Static
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding
 from providers.errors import ProviderError
@@ -22,6 +20,7 @@ from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
+from tui.screens.table_screen import TableScreen
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
@@ -63,10 +62,8 @@ def binding_row(binding: Binding, now: datetime) -> Row:
     )
 
 
-class BindingsScreen(Screen[None]):
+class BindingsScreen(TableScreen):
     BINDINGS = [
-        Key("slash", "filter", "Filter", key_display="/"),
-        Key("escape", "clear_filter", "Clear filter", show=False),
         Key("enter", "detail", "Detail", show=False),
         Key("r", "refresh", "Refresh"),
         Key("n", "bind", "Bind"),
@@ -75,8 +72,6 @@ class BindingsScreen(Screen[None]):
         Key("i", "import", "Import"),
         Key("x", "toggle_inactive", "Hide/show expired"),
         Key("c", "copy_id", "Copy id"),
-        Key("o", "sort", "Order by"),
-        Key("O", "reverse_sort", "Reverse", key_display="O"),
     ]
 
     def __init__(self) -> None:
@@ -88,17 +83,8 @@ class BindingsScreen(Screen[None]):
 
     # ---- layout ---------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield self.app.make_header()
-        yield Static("", id="title-bar", classes="title-bar", markup=False)
-        yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
-                    id="filter-input", classes="filter-input")
-        yield VirtualTable(COLUMNS, id="bindings-table")
-        yield Footer()
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#bindings-table", VirtualTable)
+    def make_table(self) -> VirtualTable:
+        return VirtualTable(COLUMNS, id="bindings-table")
 
     @property
     def providers(self) -> dict:
@@ -109,9 +95,7 @@ class BindingsScreen(Screen[None]):
         return self.app.session.ledger
 
     def on_mount(self) -> None:
-        box = self.query_one("#filter-input", Input)
-        box.display, box.disabled = False, True
-        self.table.focus()
+        super().on_mount()
         self.load_from_ledger()
         # The countdown: every second, re-render the rows from the records we hold (no I/O).
         self.set_interval(1.0, self.render_rows)
@@ -210,40 +194,7 @@ class BindingsScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.refresh_from_providers()
 
-    # ---- filter, sort, selection ----------------------------------------------------------
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter-input", Input)
-        box.display, box.disabled = True, False
-        box.focus()
-
-    @on(Input.Changed, "#filter-input")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-        self.update_title()
-
-    @on(Input.Submitted, "#filter-input")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if not event.value:
-            event.input.display, event.input.disabled = False, True
-        self.table.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter-input", Input)
-        if box.value or box.display:
-            box.value = ""
-            box.display, box.disabled = False, True
-            self.table.set_filter("")
-            self.table.focus()
-            self.update_title()
-
-    def action_sort(self) -> None:
-        self.table.cycle_sort()
-        self.update_title()
-
-    def action_reverse_sort(self) -> None:
-        self.table.toggle_sort_direction()
-        self.update_title()
+    # ---- selection ------------------------------------------------------------------------
 
     def action_toggle_inactive(self) -> None:
         self.show_inactive = not self.show_inactive

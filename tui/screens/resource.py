@@ -10,10 +10,8 @@ import asyncio
 from typing import Any
 
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from providers.errors import ProviderError
 from providers.pagination import PaginationStalled
@@ -21,21 +19,18 @@ from tui.resources import ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
+from tui.screens.table_screen import TableScreen
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 
-class ResourceScreen(Screen[None]):
+class ResourceScreen(TableScreen):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("enter", "detail", "Detail", show=False),
         Binding("r", "refresh", "Refresh"),
         Binding("n", "create", "New"),
         Binding("e", "edit", "Edit"),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("c", "copy_id", "Copy id"),
-        Binding("o", "sort", "Order by"),
-        Binding("O", "reverse_sort", "Reverse", key_display="O"),
     ]
 
     def __init__(self, spec: ResourceSpec) -> None:
@@ -50,24 +45,14 @@ class ResourceScreen(Screen[None]):
 
     # ---- layout ---------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield self.app.make_header()
-        yield Static("", id="title-bar", classes="title-bar", markup=False)
-        yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
-                    id="filter-input", classes="filter-input")
+    def make_table(self) -> VirtualTable:
         table = VirtualTable(id="resource-table")
         table.set_columns([Column(c.key, c.label, width=c.width, justify=c.justify, max_width=c.max_width)
                            for c in self.spec.columns])
-        yield table
-        yield Footer()
-
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#resource-table", VirtualTable)
+        return table
 
     def on_mount(self) -> None:
-        self._show_filter_box(False)
-        self.table.focus()
+        super().on_mount()
         self.update_title()
         self.load()
 
@@ -188,46 +173,6 @@ class ResourceScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.load()
-
-    # ---- filter and sort ------------------------------------------------------------------
-
-    def _show_filter_box(self, shown: bool) -> None:
-        # Hidden and disabled together, so keys never land in a box the user cannot see.
-        box = self.query_one("#filter-input", Input)
-        box.display = shown
-        box.disabled = not shown
-
-    def action_filter(self) -> None:
-        self._show_filter_box(True)
-        self.query_one("#filter-input", Input).focus()
-
-    @on(Input.Changed, "#filter-input")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-        self.update_title()
-
-    @on(Input.Submitted, "#filter-input")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if not event.value:
-            self._show_filter_box(False)
-        self.table.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter-input", Input)
-        if box.value or box.display:
-            box.value = ""
-            self._show_filter_box(False)
-            self.table.set_filter("")
-            self.table.focus()
-            self.update_title()
-
-    def action_sort(self) -> None:
-        self.table.cycle_sort()
-        self.update_title()
-
-    def action_reverse_sort(self) -> None:
-        self.table.toggle_sort_direction()
-        self.update_title()
 
     # ---- selection ------------------------------------------------------------------------
 

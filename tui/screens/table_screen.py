@@ -1,0 +1,84 @@
+"""The frame every list screen shares: header, title bar, a filter box, one VirtualTable, footer.
+
+It owns the keys that behave the same everywhere (`/` filter as you type, `!` inverts, `esc`
+clears, `o`/`O` order by and reverse); a screen adds its table, its title and its own verbs.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from tui.widgets.virtual_table import VirtualTable
+
+
+class TableScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("o", "sort", "Order by"),
+        Binding("O", "reverse_sort", "Reverse", key_display="O"),
+    ]
+
+    def make_table(self) -> VirtualTable:
+        raise NotImplementedError
+
+    def update_title(self) -> None:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        yield self.app.make_header()
+        yield Static("", id="title-bar", classes="title-bar", markup=False)
+        yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
+                    id="filter-input", classes="filter-input")
+        yield self.make_table()
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
+
+    def on_mount(self) -> None:
+        self._show_filter_box(False)
+        self.table.focus()
+
+    def _show_filter_box(self, shown: bool) -> None:
+        # Hidden and disabled together, so keys never land in a box the user cannot see.
+        box = self.query_one("#filter-input", Input)
+        box.display = shown
+        box.disabled = not shown
+
+    def action_filter(self) -> None:
+        self._show_filter_box(True)
+        self.query_one("#filter-input", Input).focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self.update_title()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self._show_filter_box(False)
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        if box.value or box.display:
+            box.value = ""
+            self._show_filter_box(False)
+            self.table.set_filter("")
+            self.table.focus()
+            self.update_title()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self.update_title()
+
+    def action_reverse_sort(self) -> None:
+        self.table.toggle_sort_direction()
+        self.update_title()
