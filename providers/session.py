@@ -45,6 +45,8 @@ class ProviderSession:
     offline: bool = False
     # providers.cache.ResultCache of list results, or None for no caching.
     cache: Any = None
+    # Clients built on first use (the sandbox defers its vendor stacks so start-up stays fast).
+    pending: list[Callable[["ProviderSession"], None]] = field(default_factory=list)
     _ledger: Any = None
 
     @property
@@ -61,8 +63,13 @@ class ProviderSession:
             )
         return self._ledger
 
+    def load_pending(self) -> None:
+        while self.pending:
+            self.pending.pop(0)(self)
+
     def has(self, provider: str) -> bool:
         """Whether this profile has an account for `provider` (a ResourceSpec.provider name)."""
+        self.load_pending()
         if provider == "telnyx":
             return self.telnyx is not None
         if provider == "aliyun-cams":
@@ -109,18 +116,26 @@ def sandbox_session(
         page_size=page_size, timeout=timeout,
     )
     directory = state_dir or default_state_dir()
-    providers, watch = _sandbox_binding_providers(directory, binding_handlers or {}, read_only=read_only,
-                                                  timeout=timeout, clock=clock)
-    from providers.aliyun.cams import CamsClient
-    from providers.sandbox.aliyun_cams import CamsSandbox
+    handlers = binding_handlers or {}
 
-    cams_handler = (binding_handlers or {}).get("aliyun-cams") or CamsSandbox(
-        StateStore(directory / CamsSandbox.STATE_FILE))
-    cams = CamsClient(cams_handler.access_key_id, cams_handler.access_key_secret, endpoint=SANDBOX_VENDOR_URL,
-                      http_transport=AsyncInProcessTransport(cams_handler), read_only=read_only, clock=clock)
+    def load_bindings(session: ProviderSession) -> None:
+        providers, watch = _sandbox_binding_providers(directory, handlers, read_only=read_only, timeout=timeout,
+                                                      clock=clock)
+        session.binding_providers.update(providers)
+        session.watch_x.update(watch)
+
+    def load_cams(session: ProviderSession) -> None:
+        from providers.aliyun.cams import CamsClient
+        from providers.sandbox.aliyun_cams import CamsSandbox
+
+        emulator = handlers.get("aliyun-cams") or CamsSandbox(StateStore(directory / CamsSandbox.STATE_FILE))
+        session.cams = CamsClient(emulator.access_key_id, emulator.access_key_secret, endpoint=SANDBOX_VENDOR_URL,
+                                  http_transport=AsyncInProcessTransport(emulator), read_only=read_only, clock=clock)
+        session.cams_space = emulator.cust_space_id
+
     return ProviderSession(
         profile="sandbox", telnyx=client, sandbox=True, read_only=read_only, endpoint="built-in sandbox",
-        binding_providers=providers, watch_x=watch, clock=clock, cams=cams, cams_space=cams_handler.cust_space_id,
+        clock=clock, pending=[load_bindings, load_cams],
         ledger_path=ledger_path if ledger_path is not None else directory / "bindings.sqlite3",
     )
 

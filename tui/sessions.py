@@ -105,7 +105,7 @@ def _offline_copy(session: ProviderSession) -> ProviderSession:
 
     session.telnyx = TelnyxClient("offline", base_url=session.telnyx.base_url, http_transport=OfflineTransport(),
                                   read_only=True)
-    session.binding_providers, session.cams, session.watch_x = {}, None, {}
+    session.pending, session.binding_providers, session.cams, session.watch_x = [], {}, None, {}
     return session
 
 

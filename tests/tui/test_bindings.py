@@ -170,6 +170,7 @@ async def test_unbind_asks_first_cancel_keeps_it_confirm_removes_it(bindings_app
 async def test_import_by_x_number(sandbox, huawei, tmp_path):
     session = sandbox_session(handler=sandbox, binding_handlers={"huawei": huawei},
                               ledger_path=tmp_path / "ledger.sqlite3")
+    session.load_pending()
     session.watch_x = {}  # nothing watched: the ledger starts empty
     app = TeledeckApp(session, start="bindings")
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -88,6 +88,7 @@ class BindingsScreen(TableScreen):
 
     @property
     def providers(self) -> dict:
+        self.app.session.load_pending()
         return self.app.session.binding_providers
 
     @property
