@@ -209,3 +209,30 @@ async def test_detail_shows_the_raw_vendor_response(bindings_app):
         await pilot.pause()
         fields = [path for path, _ in app.screen.rows]
         assert "subscription_id" in fields and any(p.startswith("vendor_response.") for p in fields)
+
+
+async def test_a_bind_whose_answer_is_lost_is_looked_up_not_resent(sandbox, huawei, tmp_path):
+    import httpx
+
+    session = sandbox_session(handler=sandbox, binding_handlers={"huawei": huawei}, timeout=httpx.Timeout(0.3),
+                              ledger_path=tmp_path / "ledger.sqlite3")
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        free_x = next(x for x, n in huawei_axb(huawei).items() if n["status"] == "normal"
+                      and not any(r["relationNum"] == x for r in huawei.state["axb"]))
+        before = len(huawei.state["axb"])
+        # Huawei applies the bind, then answers too late for the client.
+        huawei.faults.delay("POST", "/rest/caas/relationnumber/partners/v1.0", 5, apply=True)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#input-provider", Select).value = "huawei"
+        await fill(form, a="+8613800000041", b="+8613800000042", x=free_x, expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        assert len(huawei.state["axb"]) == before + 1  # bound once, never re-sent
+        assert any("check found it was created" in n for n in notices(app))
+        made = app.screen.table.current_row
+        assert made.cells[3] == free_x and app.session.ledger.get(made.key) is not None
