@@ -12,13 +12,13 @@ with the item fields of the reference (§3.2): PhoneNumber, VerifiedName, Status
 CodeVerificationStatus, NameStatus, NewNameStatus, MessagingLimitTier, StatusCallbackUrl,
 UpCallbackUrl, StatusQueue, UpQueue.
 
-Gateway. Every request is authenticated exactly as the Dypls emulator does it (same checks, codes
-and statuses; see `_Gateway`), with the pure functions of `providers.aliyun.signing` that the
-client signs with: V3 `ACS3-HMAC-SHA256` (host and every x-acs-* header signed; the payload hash
-is taken from the body received) or RPC 1.0 `HMAC-SHA1`; SignatureDoesNotMatch (400, quoting the
-server's StringToSign), IncompleteSignature (400), InvalidAccessKeyId.NotFound (404),
-InvalidTimeStamp.Format / .Expired (400, beyond 15 minutes), SignatureNonceUsed (400),
-Missing<Param> (400), InvalidAction.NotFound (404), InvalidVersion (400).
+Gateway. Every request is authenticated by the gateway the Dypls emulator uses too
+(`providers.sandbox.aliyun_gateway`: same checks, codes and statuses), with the pure functions of
+`providers.aliyun.signing` that the client signs with: V3 `ACS3-HMAC-SHA256` (host and every
+x-acs-* header signed; the payload hash is taken from the body received) or RPC 1.0 `HMAC-SHA1`;
+SignatureDoesNotMatch (400, quoting the server's StringToSign), IncompleteSignature (400),
+InvalidAccessKeyId.NotFound (404), InvalidTimeStamp.Format / .Expired (400, beyond 15 minutes),
+SignatureNonceUsed (400), Missing<Param> (400), InvalidAction.NotFound (404), InvalidVersion (400).
 
 Flow control. The documented limit is 10 calls per second per account. The emulator admits at
 most `qps` (default 10) calls per AccessKeyId into any 1-second window (sliding, on `rate_clock`);
@@ -61,7 +61,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from providers.aliyun import signing
+from providers.sandbox.aliyun_gateway import AliyunError, Gateway
+from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
 from providers.sandbox.telnyx import FaultInjector
@@ -90,7 +91,6 @@ DEFAULT_CUST_SPACE_ID = "cams-teledeck-sandbox-01"
 ISV_CUST_SPACE_ID = "cams-teledeck-sandbox-isv-02"
 DEFAULT_QPS = 10  # the documented limit: calls per second per account (0: off)
 RATE_WINDOW = 1.0
-MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
 
 THROTTLE_CODE = "System.LimitControl"
 THROTTLE_STATUS = 400
@@ -151,16 +151,6 @@ _SEED_META_CHANGES = {
 }
 
 
-class AliyunError(Exception):
-    """Raised below `handle`; becomes an Alibaba error answer (gateway shape when status != 200)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 def _derived_uuid(name: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256(f"{SEED}:{name}".encode()).digest()[:16], version=4)).upper()
 
@@ -208,110 +198,6 @@ def empty_state(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The gateway: authentication as the Dypls emulator does it
-
-
-class _Gateway:
-    """Signature checks for one AccessKeyId, built only from `providers.aliyun.signing`.
-
-    This mirrors `DyplsSandbox._verify_v3/_verify_rpc` check for check (codes, statuses and
-    order), because that emulator keeps them as private methods and signing.py has no verify
-    functions yet; tests/providers/test_aliyun_cams.py checks that both emulators answer the same
-    for the same bad requests. It holds the nonce memory (15 minutes per AccessKeyId).
-    """
-
-    def __init__(self, access_key_id: str, access_key_secret: str, clock: Callable[[], float]) -> None:
-        self.access_key_id = access_key_id
-        self.access_key_secret = access_key_secret
-        self.clock = clock
-        self.nonces: dict[tuple[str, str], float] = {}
-
-    def verify(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
-        """(AccessKeyId, Action, Version) of a correctly signed request; AliyunError otherwise."""
-        if (req.header("authorization") or "").strip().startswith("ACS3-"):
-            return self._verify_v3(req)
-        return self._verify_rpc(req, form)
-
-    def _secret_for(self, access_key_id: str) -> str:
-        if access_key_id != self.access_key_id:
-            raise AliyunError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
-        return self.access_key_secret
-
-    def _check_time(self, value: str, what: str) -> None:
-        try:
-            moment = signing.parse_timestamp(value).timestamp()
-        except ValueError:
-            raise AliyunError(400, "InvalidTimeStamp.Format",
-                              f"Specified time stamp or date value is not well formatted ({what}).") from None
-        if abs(moment - self.clock()) > MAX_SKEW:
-            raise AliyunError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-
-    def _use_nonce(self, access_key_id: str, nonce: str) -> None:
-        now = self.clock()
-        for key in [k for k, seen in self.nonces.items() if now - seen > MAX_SKEW]:
-            del self.nonces[key]
-        if (access_key_id, nonce) in self.nonces:
-            raise AliyunError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
-        self.nonces[(access_key_id, nonce)] = now
-
-    @staticmethod
-    def _mismatch(string_to_sign: str) -> AliyunError:
-        return AliyunError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
-                                                          f"server string to sign is:{string_to_sign}")
-
-    @staticmethod
-    def _incomplete(why: str) -> AliyunError:
-        return AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun standards: {why}")
-
-    def _verify_v3(self, req: SandboxRequest) -> tuple[str, str, str]:
-        try:
-            auth = signing.parse_v3_authorization(req.header("authorization", ""))
-        except ValueError as exc:
-            raise self._incomplete(f"{exc}.") from None
-        if auth.algorithm != signing.ACS3_HMAC_SHA256:
-            raise AliyunError(400, "InvalidSignatureMethod", f"Specified signature method {auth.algorithm} is not "
-                                                             f"supported by this sandbox.")
-        for name in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
-            if not req.header(name):
-                raise self._incomplete(f"header {name} is missing.")
-        unsigned = sorted(n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers)
-        if unsigned:
-            raise self._incomplete(f"header(s) {', '.join(unsigned)} must be signed.")
-        secret = self._secret_for(auth.access_key_id)
-        self._check_time(req.header("x-acs-date", ""), "x-acs-date")
-        try:
-            canonical = signing.v3_canonical_request(
-                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body))
-        except KeyError as exc:
-            raise self._incomplete(f"signed header {exc.args[0]} is missing.") from None
-        string_to_sign = signing.v3_string_to_sign(canonical, auth.algorithm)
-        if not signing.constant_time_equal(signing.v3_signature(secret, string_to_sign), auth.signature.lower()):
-            raise self._mismatch(string_to_sign)
-        self._use_nonce(auth.access_key_id, req.header("x-acs-signature-nonce", ""))
-        return auth.access_key_id, req.header("x-acs-action", ""), req.header("x-acs-version", "")
-
-    def _verify_rpc(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
-        pairs = list(req.query) + form
-        params = dict(pairs)
-        for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "Action", "Version"):
-            if not params.get(name):
-                if name == "AccessKeyId" and not params:
-                    raise self._incomplete("no Authorization header and no Signature.")
-                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
-        if params["SignatureMethod"] != signing.RPC_SIGNATURE_METHOD:
-            raise AliyunError(400, "InvalidSignatureMethod", "Specified signature method is not valid.")
-        if params.get("SignatureVersion", signing.RPC_SIGNATURE_VERSION) != signing.RPC_SIGNATURE_VERSION:
-            raise AliyunError(400, "InvalidSignatureVersion", "Specified signature version is not valid.")
-        secret = self._secret_for(params["AccessKeyId"])
-        self._check_time(params["Timestamp"], "Timestamp")
-        string_to_sign = signing.rpc_string_to_sign(req.method, pairs)
-        if not signing.constant_time_equal(signing.rpc_signature(secret, string_to_sign), params["Signature"]):
-            raise self._mismatch(string_to_sign)
-        self._use_nonce(params["AccessKeyId"], params["SignatureNonce"])
-        return params["AccessKeyId"], params["Action"], params["Version"]
-
-
-# ---------------------------------------------------------------------------------------------
 # The emulator
 
 
@@ -342,11 +228,11 @@ class CamsSandbox:
         self.clock = clock
         self.rate_clock = rate_clock
         self.seed_data = seed_data
-        self._key_from_env = access_key_id is None and bool(os.environ.get(ACCESS_KEY_ID_ENV))
-        self._secret_from_env = access_key_secret is None and bool(os.environ.get(ACCESS_KEY_SECRET_ENV))
+        self._key_from_env = from_env(access_key_id, ACCESS_KEY_ID_ENV)
+        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
         self._space_from_env = cust_space_id is None and bool(os.environ.get(CUST_SPACE_ID_ENV, "").strip())
-        self.access_key_id = access_key_id or os.environ.get(ACCESS_KEY_ID_ENV) or DEFAULT_ACCESS_KEY_ID
-        self.access_key_secret = access_key_secret or os.environ.get(ACCESS_KEY_SECRET_ENV) or DEFAULT_ACCESS_KEY_SECRET
+        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
+        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
         self.cust_space_id = cust_space_id or os.environ.get(CUST_SPACE_ID_ENV, "").strip() or DEFAULT_CUST_SPACE_ID
         if qps is None:
             env = os.environ.get(QPS_ENV, "").strip()
@@ -356,7 +242,7 @@ class CamsSandbox:
         self.requests_handled = 0
         self.action_counts: Counter[str] = Counter()  # calls admitted past the gateway, by Action
         self.throttled = 0  # calls refused with System.LimitControl by the flow control
-        self._gateway = _Gateway(self.access_key_id, self.access_key_secret, clock)
+        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
         self._recent: dict[str, list[float]] = {}
         self._lock = threading.RLock()
         self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {SYNC: self._sync, QUERY: self._query}
@@ -393,7 +279,7 @@ class CamsSandbox:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
         secret = self.access_key_secret
         if self._secret_from_env:
-            secret = f"{secret[:4]}... (from ${ACCESS_KEY_SECRET_ENV})"
+            secret = masked(secret, ACCESS_KEY_SECRET_ENV)
         key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self._key_from_env else "")
         space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self._space_from_env else "")
         return [

@@ -7,9 +7,10 @@ them. Operations:
     BindAxb  BindAxn  BindAxnExtension  UnbindSubscription  UpdateSubscription
     QuerySubscriptionDetail  QuerySubsId  QueryRecordFileDownloadUrl
 
-Like the real gateway, it authenticates every request with either signature scheme, verified with
-`providers.aliyun.signing` (the same pure functions the client signs with, themselves checked
-against Alibaba's published examples and the official SDK):
+Like the real gateway, it authenticates every request with either signature scheme, verified by
+`providers.sandbox.aliyun_gateway` (shared with the CAMS emulator) with `providers.aliyun.signing`
+(the same pure functions the client signs with, themselves checked against Alibaba's published
+examples and the official SDK):
 
 - V3 `ACS3-HMAC-SHA256` (Authorization header; host and every x-acs-* header must be signed; the
   payload line is the SHA-256 of the body actually received, so a changed body fails);
@@ -73,7 +74,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl
 
-from providers.aliyun import signing
+from providers.sandbox.aliyun_gateway import AliyunError, Gateway
+from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
 from providers.sandbox.telnyx import FaultInjector
@@ -104,7 +106,6 @@ DEFAULT_QPS = 50  # requests per second per AccessKeyId before isv.FLOW_LIMIT (0
 CHINA_TZ = timezone(timedelta(hours=8), "China Standard Time")
 WIRE_TIME = "%Y-%m-%d %H:%M:%S"
 MIN_EXPIRY_LEAD = 60  # seconds an Expiration must be ahead of now
-MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
 RECORDING_URL_TTL = 2 * 3600
 RECORDING_RETENTION = 30 * 86400
 
@@ -171,16 +172,6 @@ GATEWAY_MESSAGES = {
     500: ("InternalError", "The request processing has failed due to some unknown error, exception or failure."),
     503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
 }
-
-
-class AliyunError(Exception):
-    """Raised below `handle`; becomes an Alibaba error answer (gateway shape when status != 200)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def _business(code: str, message: str) -> AliyunError:
@@ -266,10 +257,10 @@ class DyplsSandbox:
         self.store = store if store is not None else StateStore(None)
         self.clock = clock
         self.seed_data = seed_data
-        self._secret_from_env = access_key_secret is None and bool(os.environ.get(ACCESS_KEY_SECRET_ENV))
-        self.access_key_id = access_key_id or os.environ.get(ACCESS_KEY_ID_ENV) or DEFAULT_ACCESS_KEY_ID
-        self.access_key_secret = access_key_secret or os.environ.get(ACCESS_KEY_SECRET_ENV) or DEFAULT_ACCESS_KEY_SECRET
-        self.pool_key = pool_key or os.environ.get(POOL_KEY_ENV) or DEFAULT_POOL_KEY
+        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
+        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
+        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
+        self.pool_key = setting(pool_key, POOL_KEY_ENV, DEFAULT_POOL_KEY)
         if qps is None:
             env = os.environ.get(QPS_ENV, "").strip()
             qps = int(env) if env else DEFAULT_QPS
@@ -278,7 +269,7 @@ class DyplsSandbox:
         self.requests_handled = 0
         self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
         self._lock = threading.RLock()
-        self._nonces: dict[tuple[str, str], float] = {}
+        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
         self._recent: dict[str, list[float]] = {}
         self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "BindAxb": self._bind_axb,
@@ -314,14 +305,14 @@ class DyplsSandbox:
         with self._lock:
             self._install(self._fresh_state(self.seed_data if seed_data is None else seed_data))
             self.faults.clear()
-            self._nonces.clear()
+            self._gateway.nonces.clear()
             self._recent.clear()
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
         secret = self.access_key_secret
         if self._secret_from_env:
-            secret = f"{secret[:4]}... (from ${ACCESS_KEY_SECRET_ENV})"
+            secret = masked(secret, ACCESS_KEY_SECRET_ENV)
         return [
             ("AccessKeyId", self.access_key_id),
             ("AccessKeySecret", secret),
@@ -400,10 +391,7 @@ class DyplsSandbox:
                 form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
             except UnicodeDecodeError:
                 raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
-        if req.header("authorization", "").strip().startswith("ACS3-"):
-            key_id, action, version = self._verify_v3(req)
-        else:
-            key_id, action, version = self._verify_rpc(req, form)
+        key_id, action, version = self._gateway.verify(req, form)
 
         self._flow_control(key_id)
         fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
@@ -445,87 +433,6 @@ class DyplsSandbox:
                                                f"&product=Dyplsapi&requestId={request_id}")
             return SandboxResponse.json_response(fault.status, parsed, fault.headers)
         return fault.response()
-
-    # -- authentication ----------------------------------------------------------------------------
-
-    def _secret_for(self, access_key_id: str) -> str:
-        if access_key_id != self.access_key_id:
-            raise AliyunError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
-        return self.access_key_secret
-
-    def _check_time(self, value: str, what: str) -> None:
-        try:
-            moment = signing.parse_timestamp(value).timestamp()
-        except ValueError:
-            raise AliyunError(400, "InvalidTimeStamp.Format",
-                              f"Specified time stamp or date value is not well formatted ({what}).") from None
-        if abs(moment - self.clock()) > MAX_SKEW:
-            raise AliyunError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-
-    def _use_nonce(self, access_key_id: str, nonce: str) -> None:
-        now = self.clock()
-        for key in [k for k, seen in self._nonces.items() if now - seen > MAX_SKEW]:
-            del self._nonces[key]
-        if (access_key_id, nonce) in self._nonces:
-            raise AliyunError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
-        self._nonces[(access_key_id, nonce)] = now
-
-    @staticmethod
-    def _mismatch(string_to_sign: str) -> AliyunError:
-        return AliyunError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
-                                                          f"server string to sign is:{string_to_sign}")
-
-    def _verify_v3(self, req: SandboxRequest) -> tuple[str, str, str]:
-        try:
-            auth = signing.parse_v3_authorization(req.header("authorization", ""))
-        except ValueError as exc:
-            raise AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun "
-                                                          f"standards: {exc}.") from None
-        if auth.algorithm != signing.ACS3_HMAC_SHA256:
-            raise AliyunError(400, "InvalidSignatureMethod", f"Specified signature method {auth.algorithm} is not "
-                                                             f"supported by this sandbox.")
-        for name in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
-            if not req.header(name):
-                raise AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun "
-                                                              f"standards: header {name} is missing.")
-        unsigned = sorted(n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers)
-        if unsigned:
-            raise AliyunError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: "
-                                                          f"header(s) {', '.join(unsigned)} must be signed.")
-        secret = self._secret_for(auth.access_key_id)
-        self._check_time(req.header("x-acs-date", ""), "x-acs-date")
-        try:
-            canonical = signing.v3_canonical_request(
-                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body))
-        except KeyError as exc:
-            raise AliyunError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: "
-                                                          f"signed header {exc.args[0]} is missing.") from None
-        string_to_sign = signing.v3_string_to_sign(canonical, auth.algorithm)
-        if not signing.constant_time_equal(signing.v3_signature(secret, string_to_sign), auth.signature.lower()):
-            raise self._mismatch(string_to_sign)
-        self._use_nonce(auth.access_key_id, req.header("x-acs-signature-nonce", ""))
-        return auth.access_key_id, req.header("x-acs-action", ""), req.header("x-acs-version", "")
-
-    def _verify_rpc(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
-        pairs = list(req.query) + form
-        params = dict(pairs)
-        for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "Action", "Version"):
-            if not params.get(name):
-                if name == "AccessKeyId" and not params:
-                    raise AliyunError(400, "IncompleteSignature", "The request signature does not conform to Aliyun "
-                                                                  "standards: no Authorization header and no Signature.")
-                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
-        if params["SignatureMethod"] != signing.RPC_SIGNATURE_METHOD:
-            raise AliyunError(400, "InvalidSignatureMethod", "Specified signature method is not valid.")
-        if params.get("SignatureVersion", signing.RPC_SIGNATURE_VERSION) != signing.RPC_SIGNATURE_VERSION:
-            raise AliyunError(400, "InvalidSignatureVersion", "Specified signature version is not valid.")
-        secret = self._secret_for(params["AccessKeyId"])
-        self._check_time(params["Timestamp"], "Timestamp")
-        string_to_sign = signing.rpc_string_to_sign(req.method, pairs)
-        if not signing.constant_time_equal(signing.rpc_signature(secret, string_to_sign), params["Signature"]):
-            raise self._mismatch(string_to_sign)
-        self._use_nonce(params["AccessKeyId"], params["SignatureNonce"])
-        return params["AccessKeyId"], params["Action"], params["Version"]
 
     def _flow_control(self, access_key_id: str) -> None:
         if self.qps <= 0:

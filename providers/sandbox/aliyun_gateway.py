@@ -1,0 +1,136 @@
+"""The Alibaba Cloud POP gateway as the sandbox emulators see it: who signed a request, and whether
+they signed it right. Shared by the Dypls (aliyun_pls) and CAMS (aliyun_cams) emulators, so both
+answer a bad request alike.
+
+Verification only, built on the pure functions of `providers.aliyun.signing` that the client signs
+with:
+
+- V3 `ACS3-HMAC-SHA256` (Authorization header; host and every x-acs-* header must be signed; the
+  payload line is the SHA-256 of the body actually received, so a changed body fails);
+- RPC 1.0 `HMAC-SHA1` (Signature parameter over the query and form fields).
+
+Refusals raise `AliyunError`: SignatureDoesNotMatch (400; the message quotes the server's
+StringToSign, as Alibaba's does), IncompleteSignature (400), InvalidSignatureMethod /
+InvalidSignatureVersion (400), InvalidAccessKeyId.NotFound (404), InvalidTimeStamp.Format /
+InvalidTimeStamp.Expired (400; more than 15 minutes off the emulator's clock), SignatureNonceUsed
+(400; a nonce is remembered for 15 minutes per AccessKeyId, and only once its signature checked
+out), Missing<Param> (400) for a missing RPC common parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from providers.aliyun import signing
+from providers.sandbox.http import SandboxRequest
+
+MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
+
+
+class AliyunError(Exception):
+    """Raised below an emulator's `handle`; becomes an Alibaba error answer (gateway shape when
+    status != 200)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _mismatch(string_to_sign: str) -> AliyunError:
+    return AliyunError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
+                                                      f"server string to sign is:{string_to_sign}")
+
+
+def _incomplete(why: str) -> AliyunError:
+    return AliyunError(400, "IncompleteSignature", f"The request signature does not conform to Aliyun standards: {why}")
+
+
+class Gateway:
+    """Signature checks for one AccessKeyId. It holds the nonce memory (15 minutes per AccessKeyId)."""
+
+    def __init__(self, access_key_id: str, access_key_secret: str, clock: Callable[[], float]) -> None:
+        self.access_key_id = access_key_id
+        self.access_key_secret = access_key_secret
+        self.clock = clock
+        self.nonces: dict[tuple[str, str], float] = {}
+
+    def verify(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
+        """(AccessKeyId, Action, Version) of a correctly signed request; AliyunError otherwise.
+        `form` holds the fields of an application/x-www-form-urlencoded body (RPC signs them)."""
+        if req.header("authorization", "").strip().startswith("ACS3-"):
+            return self._verify_v3(req)
+        return self._verify_rpc(req, form)
+
+    def _secret_for(self, access_key_id: str) -> str:
+        if access_key_id != self.access_key_id:
+            raise AliyunError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        return self.access_key_secret
+
+    def _check_time(self, value: str, what: str) -> None:
+        try:
+            moment = signing.parse_timestamp(value).timestamp()
+        except ValueError:
+            raise AliyunError(400, "InvalidTimeStamp.Format",
+                              f"Specified time stamp or date value is not well formatted ({what}).") from None
+        if abs(moment - self.clock()) > MAX_SKEW:
+            raise AliyunError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+
+    def _use_nonce(self, access_key_id: str, nonce: str) -> None:
+        now = self.clock()
+        for key in [k for k, seen in self.nonces.items() if now - seen > MAX_SKEW]:
+            del self.nonces[key]
+        if (access_key_id, nonce) in self.nonces:
+            raise AliyunError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+        self.nonces[(access_key_id, nonce)] = now
+
+    def _verify_v3(self, req: SandboxRequest) -> tuple[str, str, str]:
+        try:
+            auth = signing.parse_v3_authorization(req.header("authorization", ""))
+        except ValueError as exc:
+            raise _incomplete(f"{exc}.") from None
+        if auth.algorithm != signing.ACS3_HMAC_SHA256:
+            raise AliyunError(400, "InvalidSignatureMethod", f"Specified signature method {auth.algorithm} is not "
+                                                             f"supported by this sandbox.")
+        for name in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
+            if not req.header(name):
+                raise _incomplete(f"header {name} is missing.")
+        unsigned = sorted(n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers)
+        if unsigned:
+            raise _incomplete(f"header(s) {', '.join(unsigned)} must be signed.")
+        secret = self._secret_for(auth.access_key_id)
+        self._check_time(req.header("x-acs-date", ""), "x-acs-date")
+        try:
+            canonical = signing.v3_canonical_request(
+                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body))
+        except KeyError as exc:
+            raise _incomplete(f"signed header {exc.args[0]} is missing.") from None
+        string_to_sign = signing.v3_string_to_sign(canonical, auth.algorithm)
+        if not signing.constant_time_equal(signing.v3_signature(secret, string_to_sign), auth.signature.lower()):
+            raise _mismatch(string_to_sign)
+        self._use_nonce(auth.access_key_id, req.header("x-acs-signature-nonce", ""))
+        return auth.access_key_id, req.header("x-acs-action", ""), req.header("x-acs-version", "")
+
+    def _verify_rpc(self, req: SandboxRequest, form: list[tuple[str, str]]) -> tuple[str, str, str]:
+        pairs = list(req.query) + form
+        params = dict(pairs)
+        for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "Action", "Version"):
+            if not params.get(name):
+                if name == "AccessKeyId" and not params:
+                    raise _incomplete("no Authorization header and no Signature.")
+                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        if params["SignatureMethod"] != signing.RPC_SIGNATURE_METHOD:
+            raise AliyunError(400, "InvalidSignatureMethod", "Specified signature method is not valid.")
+        if params.get("SignatureVersion", signing.RPC_SIGNATURE_VERSION) != signing.RPC_SIGNATURE_VERSION:
+            raise AliyunError(400, "InvalidSignatureVersion", "Specified signature version is not valid.")
+        secret = self._secret_for(params["AccessKeyId"])
+        self._check_time(params["Timestamp"], "Timestamp")
+        string_to_sign = signing.rpc_string_to_sign(req.method, pairs)
+        if not signing.constant_time_equal(signing.rpc_signature(secret, string_to_sign), params["Signature"]):
+            raise _mismatch(string_to_sign)
+        self._use_nonce(params["AccessKeyId"], params["SignatureNonce"])
+        return params["AccessKeyId"], params["Action"], params["Version"]
+
+
+__all__ = ["AliyunError", "Gateway", "MAX_SKEW"]
