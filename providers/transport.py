@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import logging
 import random
 import re
@@ -116,6 +117,17 @@ def shared_limiter(provider: str, account: str, rate: int, per: float = 1.0) -> 
     if limiter is None or limiter.rate != rate or limiter.per != per:
         limiter = _limiters[key] = RateLimiter(rate, per)
     return limiter
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` ("localhost", an IPv4 or IPv6 address, brackets allowed) is this machine: the
+    only place plain http:// may go (a local sandbox), and where a sandbox may listen."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def redact_url(url: str | httpx.URL) -> str:

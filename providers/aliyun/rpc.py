@@ -56,7 +56,7 @@ from providers.errors import (
     Unavailable,
     ValidationError,
 )
-from providers.transport import RateLimiter, RetryPolicy, Transport, redact_text, redact_url
+from providers.transport import RateLimiter, RetryPolicy, Transport, is_loopback_host, redact_text, redact_url
 
 SIGNATURE_V3 = "v3"  # ACS3-HMAC-SHA256
 SIGNATURE_RPC = "v1"  # RPC signature version 1.0, HMAC-SHA1
@@ -95,7 +95,7 @@ def normalise_endpoint(endpoint: str) -> str:
         raise ValueError(f"endpoint {endpoint!r}: credentials in the URL are not allowed")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"endpoint {endpoint!r}: RPC-style APIs are served at '/', give the origin only")
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"endpoint {endpoint!r}: refusing plain http:// to a non-loopback host; use https://")
     try:
         port = parts.port
@@ -103,17 +103,6 @@ def normalise_endpoint(endpoint: str) -> str:
         raise ValueError(f"endpoint {endpoint!r} has an invalid port") from None
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     return f"{scheme}://{host}" + (f":{port}" if port else "")
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def wire_value(value: Any) -> str | None:

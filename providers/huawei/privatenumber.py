@@ -26,7 +26,6 @@ finds otherwise say so (e.g. UTC+8). AX bindings never expire (`expires_at` None
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import os
@@ -55,7 +54,7 @@ from providers.errors import (
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
 from providers.records import Page, flag, integer, text
-from providers.transport import RateLimiter, RetryPolicy, Transport
+from providers.transport import RateLimiter, RetryPolicy, Transport, is_loopback_host
 
 PROVIDER = "huawei"
 KnownX = Callable[[str], Iterable[str]] | Iterable[str]
@@ -88,15 +87,6 @@ PARAMETERS = (
 # Base URL
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_base_url(base_url: str | None = None) -> str:
     """The base URL to use: `base_url`, else $TELEDECK_HUAWEI_BASE_URL, else the current public
     endpoint. Plain http is refused unless the host is loopback (the app secret signs every call,
@@ -108,7 +98,7 @@ def resolve_base_url(base_url: str | None = None) -> str:
         raise ValueError(f"Huawei base URL must be an absolute http(s) URL, got {value!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError("Huawei base URL must not carry credentials, a query or a fragment")
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"refusing plain http to {parts.hostname!r}: use https (http is only allowed to loopback)")
     return value.rstrip("/")
 

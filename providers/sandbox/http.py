@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json as _json
 import logging
 import select
@@ -41,6 +40,8 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, unquote
 
 import httpx
+
+from providers.transport import is_loopback_host
 
 log = logging.getLogger("teledeck.sandbox")
 
@@ -276,15 +277,6 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
-
-
-def is_loopback_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

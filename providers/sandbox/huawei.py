@@ -52,6 +52,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
+from providers.sandbox.credentials import setting, shown
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
 from providers.sandbox.telnyx import FaultInjector
@@ -325,10 +326,10 @@ class HuaweiSandbox:
         self.store = store if store is not None else StateStore(None)
         self.clock = clock
         self.seed_data = seed_data
-        self.app_key = app_key or os.environ.get(APP_KEY_ENV) or DEFAULT_APP_KEY
-        self.app_secret = app_secret or os.environ.get(APP_SECRET_ENV) or DEFAULT_APP_SECRET
-        self.ax_app_key = ax_app_key or os.environ.get(AX_APP_KEY_ENV) or DEFAULT_AX_APP_KEY
-        self.ax_app_secret = ax_app_secret or os.environ.get(AX_APP_SECRET_ENV) or DEFAULT_AX_APP_SECRET
+        self.app_key = setting(app_key, APP_KEY_ENV, DEFAULT_APP_KEY)
+        self.app_secret = setting(app_secret, APP_SECRET_ENV, DEFAULT_APP_SECRET)
+        self.ax_app_key = setting(ax_app_key, AX_APP_KEY_ENV, DEFAULT_AX_APP_KEY)
+        self.ax_app_secret = setting(ax_app_secret, AX_APP_SECRET_ENV, DEFAULT_AX_APP_SECRET)
         if self.app_key == self.ax_app_key:
             raise ValueError("the AXB and AX apps need different app keys")
         # app key -> (mode, secret, recording enabled)
@@ -355,8 +356,6 @@ class HuaweiSandbox:
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. Secrets chosen through the environment are not
         shown in full."""
-        def shown(value: str, default: str, env: str) -> str:
-            return value if value == default else f"{value[:4]}... (from ${env})"
         return [
             ("AXB app_key", self.app_key),
             ("AXB app_secret", shown(self.app_secret, DEFAULT_APP_SECRET, APP_SECRET_ENV)),

@@ -64,6 +64,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from providers.sandbox.credentials import setting, shown
 from providers.sandbox.http import JSON_CONTENT_TYPE, BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
 
@@ -835,7 +836,7 @@ class TelnyxSandbox:
         seed_data: bool = True,
     ) -> None:
         self.store = store if store is not None else StateStore(None)
-        self.api_key = api_key or os.environ.get(API_KEY_ENV) or DEFAULT_TELNYX_API_KEY
+        self.api_key = setting(api_key, API_KEY_ENV, DEFAULT_TELNYX_API_KEY)
         if rate_limit is None:
             env = os.environ.get(RATE_LIMIT_ENV, "").strip()
             rate_limit = int(env) if env else DEFAULT_RATE_LIMIT
@@ -855,8 +856,7 @@ class TelnyxSandbox:
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints: the public default key in full, a chosen one not."""
-        shown = self.api_key if self.api_key == DEFAULT_TELNYX_API_KEY else f"{self.api_key[:4]}... (from ${API_KEY_ENV})"
-        return [("api key", shown)]
+        return [("api key", shown(self.api_key, DEFAULT_TELNYX_API_KEY, API_KEY_ENV))]
 
     # -- state ---------------------------------------------------------------------------------
 

@@ -56,7 +56,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -66,6 +65,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
 from providers.sandbox.telnyx import Fault, FaultInjector
@@ -297,11 +297,11 @@ class VolcSandbox:
         region: str = REGION,
     ) -> None:
         self.store = store if store is not None else StateStore(None)
-        self._ak_from_env = access_key is None and bool(os.environ.get(ACCESS_KEY_ENV))
-        self._sk_from_env = secret_key is None and bool(os.environ.get(SECRET_KEY_ENV))
-        self.access_key = access_key or os.environ.get(ACCESS_KEY_ENV) or DEFAULT_ACCESS_KEY
-        self.secret_key = secret_key or os.environ.get(SECRET_KEY_ENV) or DEFAULT_SECRET_KEY
-        self.number_pool_no = number_pool_no or os.environ.get(NUMBER_POOL_ENV) or DEFAULT_NUMBER_POOL_NO
+        self._ak_from_env = from_env(access_key, ACCESS_KEY_ENV)
+        self._sk_from_env = from_env(secret_key, SECRET_KEY_ENV)
+        self.access_key = setting(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
+        self.secret_key = setting(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
+        self.number_pool_no = setting(number_pool_no, NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)
         self.axb_pool_no = AXB_POOL_NO
         self.full_pool_no = FULL_POOL_NO
         self.region = region
@@ -341,7 +341,7 @@ class VolcSandbox:
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints; a key set through the environment is not shown whole."""
-        ak = f"{self.access_key[:4]}... (from ${ACCESS_KEY_ENV})" if self._ak_from_env else self.access_key
+        ak = masked(self.access_key, ACCESS_KEY_ENV) if self._ak_from_env else self.access_key
         sk = f"(from ${SECRET_KEY_ENV})" if self._sk_from_env else self.secret_key
         return [("access key", ak), ("secret key", sk), ("region", self.region), ("service", SERVICE),
                 ("AXN number pool", self.number_pool_no), ("AXB number pool", self.axb_pool_no)]

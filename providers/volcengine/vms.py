@@ -18,7 +18,6 @@ SDK, which retries every call once): after `Timeout(maybe_applied=True)` use
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import os
 import re
@@ -45,7 +44,7 @@ from providers.errors import (
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, text
-from providers.transport import RetryPolicy, Transport, redact_text, redact_url
+from providers.transport import RetryPolicy, Transport, is_loopback_host, redact_text, redact_url
 from providers.volcengine import signing
 
 PROVIDER = "volcengine"
@@ -69,22 +68,13 @@ UPDATE_FIELDS = {
 # Endpoint
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_endpoint(url: str) -> str:
     """The endpoint without a trailing slash; ValueError for anything but https, or plain http
     to a loopback host (the sandbox)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"Volcengine endpoint {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(f"refusing plain http to {parts.hostname}: Volcengine endpoints must use https "
                          "(http is allowed only for a loopback sandbox)")
     if parts.query or parts.fragment or parts.path not in ("", "/"):
