@@ -38,8 +38,17 @@ def _bindings_screen():
     return BindingsScreen()
 
 
+def _profiles_screen():
+    from tui.screens.profiles import ProfilesScreen
+
+    return ProfilesScreen()
+
+
 # Screens that are not generic resource screens, with the names ':' accepts for them.
-SPECIAL_SCREENS = {"bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen)}
+SPECIAL_SCREENS = {
+    "bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen),
+    "profiles": ("Profiles", ("profile", "ctx", "context", "accounts"), _profiles_screen),
+}
 
 
 class TeledeckApp(App[None]):

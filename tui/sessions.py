@@ -109,15 +109,30 @@ def _offline_copy(session: ProviderSession) -> ProviderSession:
     return session
 
 
+async def _test_sandbox_account(account: AccountConfig) -> str:
+    """The same cheap read as for a real account, against the built-in emulator of its kind."""
+    session = sandbox_session(read_only=True)
+    try:
+        if account.kind == "telnyx":
+            page = await anext(session.telnyx.billing_group_pages())
+            return f"sandbox Telnyx answered: {page.total_results or len(page.items)} billing groups"
+        session.load_pending()
+        if account.kind == "aliyun-cams":
+            numbers = await session.cams.query_phone_numbers(session.cams_space)
+            return f"sandbox CAMS answered: {len(numbers)} WhatsApp numbers in {session.cams_space}"
+        name = PROVIDER_OF_KIND[account.kind]
+        watched = session.watch_x.get(name, ())[0]
+        x, pool = watched if isinstance(watched, tuple) else (watched, "")
+        found = await session.binding_providers[name].lookup(x=x, pool=pool)
+        return f"sandbox {account.kind} answered: {len(found)} binding(s) on {x}"
+    finally:
+        await session.aclose()
+
+
 async def test_account(profile: Profile, account: AccountConfig) -> str:
     """One cheap read with this account's credentials; a line to show, or a ProviderError."""
     if profile.is_sandbox:
-        session = sandbox_session(read_only=True)
-        try:
-            page = await anext(session.telnyx.billing_group_pages())
-        finally:
-            await session.aclose()
-        return f"sandbox answered: {page.total_results or len(page.items)} billing groups"
+        return await _test_sandbox_account(account)
     credentials = credentials_for(profile, account)
     options = {"read_only": True}
     if account.kind == "telnyx":

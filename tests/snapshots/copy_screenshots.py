@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = Path(__file__).resolve().parent / "__snapshots__" / "test_snapshots"
+SOURCES = sorted((Path(__file__).resolve().parent / "__snapshots__").glob("test_snapshots*"))
 TARGET = ROOT / "screenshots"
 START, END = "<!-- screenshots:start -->", "<!-- screenshots:end -->"
 
@@ -22,7 +22,7 @@ def main() -> None:
     for old in TARGET.glob("*.svg"):
         old.unlink()
     names = []
-    for svg in sorted(SOURCE.glob("*.svg")):
+    for svg in sorted(svg for source in SOURCES for svg in source.glob("*.svg")):
         name = clean_name(svg)
         shutil.copyfile(svg, TARGET / name)
         names.append(name)
