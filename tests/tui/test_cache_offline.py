@@ -78,7 +78,7 @@ async def test_warm_start_paints_cached_rows_before_any_request(served):
         assert "cached," not in str(warm.screen.query_one("#title-bar").render())  # revalidated
 
 
-async def test_a_create_invalidates_exactly_its_resource(served):
+async def test_a_create_or_delete_invalidates_exactly_its_resource(served):
     emulator, server, config = served
     cache = ResultCache()
     app = lab_app(config, cache=cache)
@@ -94,6 +94,16 @@ async def test_a_create_invalidates_exactly_its_resource(served):
         await pilot.pause()
         app.screen.query_one("#input-ip_address").value = "192.0.2.77"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert cache.get("lab", "telnyx", allowlist) is None
+        assert cache.get("lab", "telnyx", billing) is not None
+        # A delete too: refill by refreshing, then delete a row.
+        await pilot.press("r")
+        await settle(pilot)
+        assert cache.get("lab", "telnyx", allowlist) is not None
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("right", "enter")
         await settle(pilot)
         assert cache.get("lab", "telnyx", allowlist) is None
         assert cache.get("lab", "telnyx", billing) is not None
