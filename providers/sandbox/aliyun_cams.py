@@ -61,7 +61,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from providers.sandbox.aliyun_gateway import AliyunError, Gateway
+from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
 from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
@@ -201,7 +201,7 @@ def empty_state(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
 # The emulator
 
 
-class CamsSandbox:
+class CamsSandbox(AliyunEmulator):
     """The CAMS emulator. Thread-safe; state lives in a `StateStore` under "aliyun_cams".
 
     Saved state whose default space id differs from the configured one (TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID
@@ -324,35 +324,12 @@ class CamsSandbox:
 
     # -- transport hooks -------------------------------------------------------------------------
 
+    # Shared with the other Alibaba emulator (AliyunEmulator): fault hooks and `handle`.
+    _request_id = staticmethod(_derived_uuid)
+
     @staticmethod
-    def _action_of(req: SandboxRequest) -> str:
-        action = req.header("x-acs-action") or req.query_dict.get("Action")
-        if not action and req.content_type == "application/x-www-form-urlencoded":
-            action = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("Action")
-        return action or ""
-
-    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
-        fault = self.faults.take(("delay",), req.method, "/" + self._action_of(req))
-        return (fault.seconds, fault.apply) if fault else (0.0, False)
-
-    def connect_fails(self, req: SandboxRequest) -> bool:
-        return self.faults.take(("connect_error",), req.method, "/" + self._action_of(req)) is not None
-
-    # -- entry point -------------------------------------------------------------------------------
-
-    def handle(self, req: SandboxRequest) -> SandboxResponse:
-        with self._lock:
-            self.requests_handled += 1
-            request_id = _derived_uuid(f"request:{self.requests_handled}:{self.clock()}")
-            try:
-                response = self._handle(req, request_id)
-            except AliyunError as error:
-                response = self._error(error, request_id)
-            except Exception:  # a bug in the emulator: answer like the gateway would, and log it
-                log.exception("sandbox failed on %s %s", req.method, req.path)
-                response = self._error(AliyunError(500, "InternalError", KNOWN_ERRORS["InternalError"][1]), request_id)
-            response.headers.setdefault("x-acs-request-id", request_id)
-            return response
+    def _internal_error() -> AliyunError:
+        return AliyunError(500, "InternalError", KNOWN_ERRORS["InternalError"][1])
 
     @staticmethod
     def _error(error: AliyunError, request_id: str) -> SandboxResponse:

@@ -19,10 +19,14 @@ out), Missing<Param> (400) for a missing RPC common parameter.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from providers.aliyun import signing
-from providers.sandbox.http import SandboxRequest
+from providers.sandbox.http import SandboxRequest, SandboxResponse
+
+log = logging.getLogger("teledeck.sandbox")
 
 MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
 
@@ -134,3 +138,40 @@ class Gateway:
 
 
 __all__ = ["AliyunError", "Gateway", "MAX_SKEW"]
+
+
+class AliyunEmulator:
+    """What both Alibaba RPC emulators share: fault hooks keyed by the action name, and the entry
+    point that turns an AliyunError (or an emulator bug) into Alibaba's error answer.
+
+    A subclass provides `_lock`, `faults`, `clock`, `requests_handled`, `_handle(req, request_id)`,
+    `_error(error, request_id)`, `_request_id(name)` and `_internal_error()`.
+    """
+
+    @staticmethod
+    def _action_of(req: SandboxRequest) -> str:
+        action = req.header("x-acs-action") or req.query_dict.get("Action")
+        if not action and req.content_type == "application/x-www-form-urlencoded":
+            action = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("Action")
+        return action or ""
+
+    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
+        fault = self.faults.take(("delay",), req.method, "/" + self._action_of(req))
+        return (fault.seconds, fault.apply) if fault else (0.0, False)
+
+    def connect_fails(self, req: SandboxRequest) -> bool:
+        return self.faults.take(("connect_error",), req.method, "/" + self._action_of(req)) is not None
+
+    def handle(self, req: SandboxRequest) -> SandboxResponse:
+        with self._lock:
+            self.requests_handled += 1
+            request_id = self._request_id(f"request:{self.requests_handled}:{self.clock()}")
+            try:
+                response = self._handle(req, request_id)
+            except AliyunError as error:
+                response = self._error(error, request_id)
+            except Exception:  # a bug in the emulator: answer like the gateway would, and log it
+                log.exception("sandbox failed on %s %s", req.method, req.path)
+                response = self._error(self._internal_error(), request_id)
+            response.headers.setdefault("x-acs-request-id", request_id)
+            return response
