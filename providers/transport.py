@@ -367,3 +367,22 @@ class Transport:
             if isinstance(error, RateLimited) and error.retry_after is None:
                 error.retry_after = retry_after
             raise error
+
+
+class TransportClient:
+    """What every vendor client shares on top of its `transport`: the read-only flag and closing."""
+
+    transport: Transport
+
+    @property
+    def read_only(self) -> bool:
+        return self.transport.read_only
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()

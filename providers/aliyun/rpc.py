@@ -56,7 +56,7 @@ from providers.errors import (
     Unavailable,
     ValidationError,
 )
-from providers.transport import RateLimiter, RetryPolicy, Transport, is_loopback_host, redact_text, redact_url
+from providers.transport import RateLimiter, RetryPolicy, Transport, TransportClient, is_loopback_host, redact_text, redact_url
 
 SIGNATURE_V3 = "v3"  # ACS3-HMAC-SHA256
 SIGNATURE_RPC = "v1"  # RPC signature version 1.0, HMAC-SHA1
@@ -284,7 +284,7 @@ def _parse_json(response: httpx.Response) -> Any:
 # The client
 
 
-class AliyunRpcClient:
+class AliyunRpcClient(TransportClient):
     """One Alibaba Cloud account talking to one RPC-style product (endpoint + version).
 
     `call(action, params, idempotent=..., mutates=...)` returns the JSON body of a successful
@@ -340,19 +340,6 @@ class AliyunRpcClient:
             read_only=read_only,
             **extra,
         )
-
-    @property
-    def read_only(self) -> bool:
-        return self.transport.read_only
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-
-    async def __aenter__(self) -> AliyunRpcClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # ---- signing (the Transport calls this for every attempt) ------------------------------
 

@@ -54,7 +54,7 @@ from providers.errors import (
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
 from providers.records import Page, flag, integer, text
-from providers.transport import RateLimiter, RetryPolicy, Transport, is_loopback_host
+from providers.transport import RateLimiter, RetryPolicy, Transport, TransportClient, is_loopback_host
 
 PROVIDER = "huawei"
 KnownX = Callable[[str], Iterable[str]] | Iterable[str]
@@ -391,7 +391,7 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 # The client
 
 
-class HuaweiPrivateNumberClient:
+class HuaweiPrivateNumberClient(TransportClient):
     """One PrivateNumber app (one APP_Key/APP_Secret, one mode) over the shared Transport.
 
     Binds (POST) are never re-sent once they may have reached the platform: a lost answer raises
@@ -430,13 +430,6 @@ class HuaweiPrivateNumberClient:
             read_only=read_only,
             **extra,
         )
-
-    @property
-    def read_only(self) -> bool:
-        return self.transport.read_only
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
 
     # ---- plumbing -------------------------------------------------------------------------
 

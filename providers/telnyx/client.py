@@ -34,7 +34,7 @@ from providers.telnyx.models import (
     TelephonyCredential,
     read_meta,
 )
-from providers.transport import RetryPolicy, Transport
+from providers.transport import RetryPolicy, Transport, TransportClient
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 MAX_PAGE_SIZE = 250
@@ -55,7 +55,7 @@ def _with_type(secret: IntegrationSecret, kind: str) -> IntegrationSecret:
     return secret if secret.type else dataclasses.replace(secret, type=kind)
 
 
-class TelnyxClient:
+class TelnyxClient(TransportClient):
     def __init__(
         self,
         api_key: str,
@@ -81,13 +81,6 @@ class TelnyxClient:
             read_only=read_only,
             **extra,
         )
-
-    @property
-    def read_only(self) -> bool:
-        return self.transport.read_only
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
 
     # ---- plumbing -------------------------------------------------------------------------
 

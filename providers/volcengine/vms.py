@@ -44,7 +44,7 @@ from providers.errors import (
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, text
-from providers.transport import RetryPolicy, Transport, is_loopback_host, redact_text, redact_url
+from providers.transport import RetryPolicy, Transport, TransportClient, is_loopback_host, redact_text, redact_url
 from providers.volcengine import signing
 
 PROVIDER = "volcengine"
@@ -408,7 +408,7 @@ def _form(values: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
     return pairs
 
 
-class VmsClient:
+class VmsClient(TransportClient):
     """One Volcengine account's VMS number-privacy API."""
 
     def __init__(
@@ -442,13 +442,6 @@ class VmsClient:
             read_only=read_only,
             **extra,
         )
-
-    @property
-    def read_only(self) -> bool:
-        return self.transport.read_only
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
 
     # ---- plumbing -------------------------------------------------------------------------
 
