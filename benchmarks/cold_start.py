@@ -1,7 +1,8 @@
 """Cold start to first painted rows on the sandbox, against a trivial Textual app as baseline.
 
 Each run is a fresh interpreter (imports included), started by this script; the clock runs from
-just before the spawn until the child reports its first painted frame that shows rows. The
+just before the spawn until the moment the child stamps its first painted frame that shows rows
+(shutdown is not counted). The
 baseline child is the smallest Textual app (Header, Static, Footer) measured the same way, so
 the ratio says what teledeck costs on top of Textual itself on this machine.
 
@@ -60,11 +61,19 @@ class Probe(TeledeckApp):
         self._done = True
         rows = self.screen.query_one("#resource-table").total_count
         sent = FIRST_ROWS[0] if FIRST_ROWS else -1
-        sys.stdout.write("PAINTED %d REQUESTS %d\n" % (rows, sent))
+        import time
+        sys.stdout.write("PAINTED %d REQUESTS %d AT %.6f\n" % (rows, sent, time.time()))
         sys.stdout.flush()
         self.exit()
 
-Probe(open_profile_session(sandbox_profile())).run(headless=True, size=(140, 40))
+import os
+
+session = open_profile_session(sandbox_profile())
+latency = float(os.environ.get("BENCH_LATENCY", "0"))
+if latency:
+    # A slow link: every list call answers `latency` seconds late (the sandbox's delay fault).
+    session.telnyx.transport._client._transport.handler.faults.delay("GET", "/", latency, times=None)
+Probe(session).run(headless=True, size=(140, 40))
 """
 
 BASELINE_CHILD = r"""
@@ -82,7 +91,8 @@ class Trivial(App):
         self.call_after_refresh(self.done)
 
     def done(self):
-        sys.stdout.write("PAINTED 0\n")
+        import time
+        sys.stdout.write("PAINTED 0 AT %.6f\n" % time.time())
         sys.stdout.flush()
         self.exit()
 
@@ -95,13 +105,14 @@ def one_run(code: str, env: dict[str, str]) -> float:
 
 
 def measured_run(code: str, env: dict[str, str]) -> tuple[float, int]:
-    """Seconds to the first painted rows, and requests sent by then."""
-    started = time.perf_counter()
+    """Seconds from spawning the interpreter to its first painted rows (the child stamps the
+    moment; shutdown is not counted), and requests sent by then."""
+    started = time.time()
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    elapsed = time.perf_counter() - started
     if "PAINTED" not in proc.stdout:
         raise SystemExit(f"child failed:\n{proc.stdout}\n{proc.stderr[-2000:]}")
     fields = proc.stdout.split()
+    elapsed = float(fields[fields.index("AT") + 1]) - started
     sent = int(fields[fields.index("REQUESTS") + 1]) if "REQUESTS" in fields else 0
     return elapsed, sent
 
@@ -109,9 +120,12 @@ def measured_run(code: str, env: dict[str, str]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds each list call takes, to stand in for a slow SSH/VPN link (default 0)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as warm_cache:
-        env = dict(os.environ, TELEDECK_DATA_DIR=data, TEXTUAL_ANIMATIONS="none", TELEDECK_CONFIG_DIR=data)
+        env = dict(os.environ, TELEDECK_DATA_DIR=data, TEXTUAL_ANIMATIONS="none", TELEDECK_CONFIG_DIR=data,
+                   BENCH_LATENCY=str(args.latency))
         first = one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=tempfile.mkdtemp()))  # seeds the sandbox
         one_run(BASELINE_CHILD, env)  # warm the OS file cache for both
         one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=warm_cache))  # fills the warm cache
@@ -125,7 +139,8 @@ def main() -> None:
             warm.append(seconds)
             warm_sent.append(sent)
     med_t, med_b, med_w = statistics.median(teledeck), statistics.median(baseline), statistics.median(warm)
-    print(f"cold start to first painted rows, {args.runs} runs each, median (min-max), fresh interpreter each")
+    link = f", each list call {args.latency:g} s late" if args.latency else ", in-process sandbox (no latency)"
+    print(f"cold start to first painted rows, {args.runs} runs each, median (min-max), fresh interpreter each{link}")
     print(f"  trivial Textual app (baseline)   {med_b:6.3f} s  ({min(baseline):.3f}-{max(baseline):.3f})")
     print(f"  teledeck on the sandbox          {med_t:6.3f} s  ({min(teledeck):.3f}-{max(teledeck):.3f})")
     print(f"  teledeck, first run ever (seeds the sandbox state)  {first:6.3f} s")
