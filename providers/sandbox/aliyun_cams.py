@@ -59,11 +59,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
 from providers.sandbox.credentials import from_env, masked, setting
-from providers.sandbox.http import SandboxRequest, SandboxResponse
+from providers.sandbox.http import SandboxResponse
 from providers.sandbox.state import StateStore
 from providers.sandbox.telnyx import FaultInjector
 
@@ -208,6 +207,11 @@ class CamsSandbox(AliyunEmulator):
     changed between runs) is re-seeded, so the printed CustSpaceId always answers.
     """
 
+    PRODUCT = "cams"
+    VERSION = VERSION
+    REQUIRED = REQUIRED
+    RPC_COMMON = _RPC_COMMON
+
     vendor = VENDOR
     base_path = ""
     STATE_FILE = STATE_FILE
@@ -342,38 +346,9 @@ class CamsSandbox(AliyunEmulator):
                                  f"&requestId={request_id}"}
         return SandboxResponse.json_response(error.status, body)
 
-    def _handle(self, req: SandboxRequest, request_id: str) -> SandboxResponse:
-        if req.path not in ("", "/"):
-            raise AliyunError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
-        if req.method not in ("GET", "POST"):
-            raise AliyunError(400, "UnsupportedHTTPMethod", f"The HTTP method {req.method} is not supported.")
-        form: list[tuple[str, str]] = []
-        if req.content_type == "application/x-www-form-urlencoded" and req.body:
-            try:
-                form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)
-            except UnicodeDecodeError:
-                raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
-        key_id, action, version = self._gateway.verify(req, form)
-
-        self._flow_control(key_id)
-        fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
-        if fault is not None:
-            return self._fault_response(fault, request_id)
-        handler = self._handlers.get(action)
-        if handler is None:
-            raise AliyunError(404, "InvalidAction.NotFound", f"Specified api is not found, please check your url and "
-                                                              f"method. (Action {action!r})")
-        if version != VERSION:
-            raise AliyunError(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid; "
-                                                     f"cams serves {VERSION}.")
-        params = {k: v for k, v in list(req.query) + form if k not in _RPC_COMMON}
-        for name in REQUIRED[action]:
-            if not params.get(name, "").strip():
-                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
-        self.action_counts[action] += 1
-        body = handler(params)
-        return SandboxResponse.json_response(200, {"RequestId": request_id, "Code": "OK", "Message": "OK",
-                                                   "Success": True, "AccessDeniedDetail": "", **body})
+    def _ok(self, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"RequestId": request_id, "Code": "OK", "Message": "OK", "Success": True, "AccessDeniedDetail": "",
+                **body}
 
     def _fault_response(self, fault: Any, request_id: str) -> SandboxResponse:
         if fault.kind == "malformed":

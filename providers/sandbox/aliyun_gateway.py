@@ -144,9 +144,49 @@ class AliyunEmulator:
     """What both Alibaba RPC emulators share: fault hooks keyed by the action name, and the entry
     point that turns an AliyunError (or an emulator bug) into Alibaba's error answer.
 
-    A subclass provides `_lock`, `faults`, `clock`, `requests_handled`, `_handle(req, request_id)`,
-    `_error(error, request_id)`, `_request_id(name)` and `_internal_error()`.
+    A subclass provides `_lock`, `faults`, `clock`, `requests_handled`, `_gateway`, `_handlers`,
+    `action_counts`, `_flow_control(key_id)`, `_fault_response(fault, request_id)`,
+    `_error(error, request_id)`, `_ok(request_id, body)`, `_request_id(name)`, `_internal_error()`,
+    and the class attributes PRODUCT, VERSION, REQUIRED (action -> parameter names) and RPC_COMMON.
     """
+
+    PRODUCT: str
+    VERSION: str
+    REQUIRED: dict
+    RPC_COMMON: frozenset
+
+    def _handle(self, req: SandboxRequest, request_id: str) -> SandboxResponse:
+        """One RPC call as the gateway takes it: path and method, signature, flow control,
+        injected faults, action and version, required parameters, then the action itself."""
+        if req.path not in ("", "/"):
+            raise AliyunError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+        if req.method not in ("GET", "POST"):
+            raise AliyunError(400, "UnsupportedHTTPMethod", f"The HTTP method {req.method} is not supported.")
+        form: list[tuple[str, str]] = []
+        if req.content_type == "application/x-www-form-urlencoded" and req.body:
+            try:
+                form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
+        key_id, action, version = self._gateway.verify(req, form)
+
+        self._flow_control(key_id)
+        fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
+        if fault is not None:
+            return self._fault_response(fault, request_id)
+        handler = self._handlers.get(action)
+        if handler is None:
+            raise AliyunError(404, "InvalidAction.NotFound", f"Specified api is not found, please check your url and "
+                                                              f"method. (Action {action!r})")
+        if version != self.VERSION:
+            raise AliyunError(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid; "
+                                                     f"{self.PRODUCT} serves {self.VERSION}.")
+        params = {k: v for k, v in list(req.query) + form if k not in self.RPC_COMMON}
+        for name in self.REQUIRED[action]:
+            if not params.get(name, "").strip():
+                raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        self.action_counts[action] += 1
+        return SandboxResponse.json_response(200, self._ok(request_id, handler(params)))
 
     @staticmethod
     def _action_of(req: SandboxRequest) -> str:
