@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.records import Page, flag, integer, mapping, text
+from providers.records import flag, integer, mapping, text
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from textual.widgets import Footer, Static
 
 from providers.records import flatten
 from providers.telnyx.models import mask
-from tui.clipboard import copy_text
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 
