@@ -72,9 +72,7 @@ def open_profile_session(profile: Profile, *, read_only: bool = False, offline: 
     permissions) before anything is opened, so the caller can show one clear message."""
     read_only = read_only or profile.read_only or offline  # offline refuses every change
     if profile.is_sandbox:
-        session = sandbox_session(read_only=read_only)
-        if offline:
-            session = _offline_copy(session)
+        session = _offline_sandbox_session() if offline else sandbox_session(read_only=read_only)
     else:
         options = _client_options(read_only, offline)
         session = ProviderSession(profile=profile.name, telnyx=None, sandbox=False, read_only=read_only)
@@ -99,14 +97,14 @@ def open_profile_session(profile: Profile, *, read_only: bool = False, offline: 
     return session
 
 
-def _offline_copy(session: ProviderSession) -> ProviderSession:
-    """The sandbox session with every client swapped for one that sends nothing."""
+def _offline_sandbox_session() -> ProviderSession:
+    """The sandbox profile with no network: a Telnyx client that sends nothing, so the screens show
+    the cache (keyed like the online sandbox's), and no emulator is loaded at all."""
+    from providers.session import SANDBOX_BASE_URL
     from providers.telnyx.client import TelnyxClient
 
-    session.telnyx = TelnyxClient("offline", base_url=session.telnyx.base_url, http_transport=OfflineTransport(),
-                                  read_only=True)
-    session.pending, session.binding_providers, session.cams, session.watch_x = [], {}, None, {}
-    return session
+    client = TelnyxClient("offline", base_url=SANDBOX_BASE_URL, http_transport=OfflineTransport(), read_only=True)
+    return ProviderSession(profile="sandbox", telnyx=client, sandbox=True, read_only=True, endpoint="built-in sandbox")
 
 
 async def _test_sandbox_account(account: AccountConfig) -> str:

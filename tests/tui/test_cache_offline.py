@@ -145,3 +145,21 @@ def test_cli_refuses_a_world_readable_secrets_file(tmp_path):
     assert out.returncode == 2
     assert "chmod 600" in out.stderr and str(secrets) in out.stderr
     assert "KEYsecretvalue123" not in out.stderr + out.stdout
+
+
+async def test_offline_sandbox_profile_shows_the_cached_rows_and_loads_no_emulator():
+    from tui.config import sandbox_profile
+
+    cache = ResultCache()
+    online = TeledeckApp(open_profile_session(sandbox_profile(), cache=cache))
+    async with online.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = shown_ips(online)
+    offline_session = open_profile_session(sandbox_profile(), offline=True, cache=cache)
+    assert offline_session.read_only and offline_session.pending == []
+    offline = TeledeckApp(offline_session, force_read_only=True)
+    async with offline.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_ips(offline) == before and len(before) == 57
+        assert offline.session.telnyx.transport.requests_sent == 0
+        assert "OFFLINE" in str(offline.screen.query_one("#app-header").render())
