@@ -174,6 +174,13 @@ class TeledeckApp(App[None]):
         self.notify(f"{error.summary()}{request}", title=f"{error.provider or 'provider'} error while {doing}",
                     severity="error", timeout=10, markup=False)
 
+    def refuse_if_read_only(self, what: str, *, nothing: str = "was sent") -> bool:
+        """The one read-only guard every screen asks before a change; True means refused."""
+        if self.session.read_only:
+            self.notify(f"Read-only: {what} refused. Nothing {nothing}.", severity="warning", title="READ-ONLY")
+            return True
+        return False
+
     def copy_with_notice(self, text: str, what: str) -> None:
         try:
             copy_text(self, text)

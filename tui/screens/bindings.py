@@ -234,8 +234,7 @@ class BindingsScreen(TableScreen):
     # ---- changes --------------------------------------------------------------------------
 
     def _refuse(self, what: str) -> bool:
-        if self.app.session.read_only:
-            self.notify(f"Read-only: {what} refused. Nothing was sent.", severity="warning", title="READ-ONLY")
+        if self.app.refuse_if_read_only(what):
             return True
         if not self.providers:
             self.notify("No binding providers are configured in this profile.", severity="warning")

@@ -493,10 +493,7 @@ class ProfilesScreen(Screen[None]):
     # ---- guards ---------------------------------------------------------------------------
 
     def _refuse_if_read_only(self, what: str) -> bool:
-        if self.app.session.read_only:
-            self.notify(f"Read-only: {what} refused. Nothing was saved.", severity="warning", title="READ-ONLY")
-            return True
-        return False
+        return self.app.refuse_if_read_only(what, nothing="was saved")
 
     def _need_profile(self) -> Profile | None:
         profile = self.selected_profile()

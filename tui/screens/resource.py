@@ -205,15 +205,9 @@ class ResourceScreen(TableScreen):
 
     # ---- changes --------------------------------------------------------------------------
 
-    def _refuse_if_read_only(self, what: str) -> bool:
-        if self.app.session.read_only:
-            self.notify(f"Read-only: {what} refused. Nothing was sent.", severity="warning", title="READ-ONLY")
-            return True
-        return False
-
     def action_create(self) -> None:
         spec = self.spec
-        if spec.create is None or self._refuse_if_read_only(f"creating a {spec.noun}"):
+        if spec.create is None or self.app.refuse_if_read_only(f"creating a {spec.noun}"):
             return
         session = self.app.session
         find = (lambda values: spec.find_created(session, values)) if spec.find_created else None
@@ -225,7 +219,7 @@ class ResourceScreen(TableScreen):
 
     def action_edit(self) -> None:
         spec = self.spec
-        if spec.update is None or self._refuse_if_read_only(f"editing a {spec.noun}"):
+        if spec.update is None or self.app.refuse_if_read_only(f"editing a {spec.noun}"):
             return
         record = self._need_current()
         if record is None:
@@ -258,7 +252,7 @@ class ResourceScreen(TableScreen):
 
     def action_delete(self) -> None:
         spec = self.spec
-        if spec.delete is None or self._refuse_if_read_only(f"deleting a {spec.noun}"):
+        if spec.delete is None or self.app.refuse_if_read_only(f"deleting a {spec.noun}"):
             return
         record = self._need_current()
         if record is None:
@@ -287,7 +281,7 @@ class ResourceScreen(TableScreen):
 
     def action_run_action(self, action_id: str) -> None:
         action = next(a for a in self.spec.actions if a.id == action_id)
-        if action.mutates and self._refuse_if_read_only(action.label.lower()):
+        if action.mutates and self.app.refuse_if_read_only(action.label.lower()):
             return
         record = self._need_current() if action.needs_row else None
         if record is None and action.needs_row:
