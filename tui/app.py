@@ -51,6 +51,14 @@ SPECIAL_SCREENS = {
 }
 
 
+def destinations():
+    """Every screen ':' and the command palette can go to: (mode, title, aliases, help text)."""
+    for spec in REGISTRY.values():
+        yield spec.name, spec.title, spec.aliases, f"{spec.provider}: {spec.title}"
+    for mode, (title, aliases, _) in SPECIAL_SCREENS.items():
+        yield mode, title, aliases, title
+
+
 class TeledeckApp(App[None]):
     TITLE = "teledeck"
     CSS_PATH = str(STYLES)
@@ -140,12 +148,8 @@ class TeledeckApp(App[None]):
 
     def action_jump(self) -> None:
         commands = [
-            SimpleCommand(spec.title, (lambda n=spec.name: self.jump_to(n)),
-                          f":{spec.name}  ({', '.join(spec.aliases)})")
-            for spec in REGISTRY.values()
-        ] + [
             SimpleCommand(title, (lambda n=mode: self.jump_to(n)), f":{mode}  ({', '.join(aliases)})")
-            for mode, (title, aliases, _) in SPECIAL_SCREENS.items()
+            for mode, title, aliases, _ in destinations()
         ]
         self.search_commands(commands, placeholder="Jump to a resource…")
 
@@ -153,11 +157,8 @@ class TeledeckApp(App[None]):
         yield from super().get_system_commands(screen)
         from textual.app import SystemCommand
 
-        for spec in REGISTRY.values():
-            yield SystemCommand(f"Go to {spec.title}", f"{spec.provider}: {spec.title}",
-                                (lambda n=spec.name: self.jump_to(n)))
-        for mode, (title, _, _) in SPECIAL_SCREENS.items():
-            yield SystemCommand(f"Go to {title}", title, (lambda n=mode: self.jump_to(n)))
+        for mode, title, _, help_text in destinations():
+            yield SystemCommand(f"Go to {title}", help_text, (lambda n=mode: self.jump_to(n)))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
