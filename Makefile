@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_CHECK := $(VENV)/.installed-check
 
-.PHONY: run test venv clean snapshots bench
+.PHONY: run test check venv clean snapshots bench
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -20,6 +21,10 @@ $(STAMP_TEST): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@ $(STAMP_RUN)
 
+$(STAMP_CHECK): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test,check]'
+	@touch $@ $(STAMP_TEST) $(STAMP_RUN)
+
 venv: $(STAMP_RUN)
 
 run: $(STAMP_RUN)
@@ -28,6 +33,12 @@ run: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	@bash tests/interop/prism/install.sh
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# The quality gate: lint, format and types (configured in pyproject.toml).
+check: $(STAMP_CHECK)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 snapshots: $(STAMP_TEST)
 	$(PY) -m pytest -q tests/snapshots --snapshot-update

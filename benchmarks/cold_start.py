@@ -120,12 +120,21 @@ def measured_run(code: str, env: dict[str, str]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds each list call takes, to stand in for a slow SSH/VPN link (default 0)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds each list call takes, to stand in for a slow SSH/VPN link (default 0)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as warm_cache:
-        env = dict(os.environ, TELEDECK_DATA_DIR=data, TEXTUAL_ANIMATIONS="none", TELEDECK_CONFIG_DIR=data,
-                   BENCH_LATENCY=str(args.latency))
+        env = dict(
+            os.environ,
+            TELEDECK_DATA_DIR=data,
+            TEXTUAL_ANIMATIONS="none",
+            TELEDECK_CONFIG_DIR=data,
+            BENCH_LATENCY=str(args.latency),
+        )
         first = one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=tempfile.mkdtemp()))  # seeds the sandbox
         one_run(BASELINE_CHILD, env)  # warm the OS file cache for both
         one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=warm_cache))  # fills the warm cache

@@ -8,7 +8,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script, args in (("cold_start.py", []), ("cold_start.py", ["--latency", "0.5"]),
-                     ("table_load_filter.py", ["--rows", "100000"])):
+for script, args in (
+    ("cold_start.py", []),
+    ("cold_start.py", ["--latency", "0.5"]),
+    ("table_load_filter.py", ["--rows", "100000"]),
+):
     print(f"\n=== {script} {' '.join(args)}", flush=True)
     subprocess.run([sys.executable, str(HERE / script), *args], check=True)

@@ -25,8 +25,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -65,9 +66,7 @@ def make_data(count: int) -> list[tuple[str, str, str, str, str]]:
             cidr = f"{a}.{b}.{c}.{rng.randrange(0, 256, 2 ** (32 - prefix))}/{prefix}"
         else:
             cidr = f"{a}.{b}.0.0/16"
-        created = time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + (index * two_years) // max(count, 1))
-        )
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + (index * two_years) // max(count, 1)))
         rows.append(
             (
                 str(100_000 + index),
@@ -159,7 +158,7 @@ class DataTableDriver:
         if self.search is None:  # like VirtualTable: lower-cased text made once, lazily
             self.search = ["\x1f".join(cells).lower() for cells in self.data]
         needle = text.lower()
-        rows = [cells for cells, hay in zip(self.data, self.search) if needle in hay]
+        rows = [cells for cells, hay in zip(self.data, self.search, strict=False) if needle in hay]
         self.table.clear()
         self.table.add_rows(rows)
         await wait_painted(self.table, self._ready)
@@ -321,9 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="budget in seconds for each DataTable step (default 60)",
     )
-    parser.add_argument(
-        "--virtual-timeout", type=float, default=60.0, help="budget per VirtualTable step (default 60)"
-    )
+    parser.add_argument("--virtual-timeout", type=float, default=60.0, help="budget per VirtualTable step (default 60)")
     parser.add_argument(
         "--size",
         default="160x50",
@@ -370,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     aligns = ["<", ">", ">", ">", ">", ">"]
 
     def render(row: tuple[str, ...]) -> str:
-        return "  ".join(f"{cell:{align}{width}}" for cell, align, width in zip(row, aligns, widths))
+        return "  ".join(f"{cell:{align}{width}}" for cell, align, width in zip(row, aligns, widths, strict=False))
 
     print(render(header))
     print("  ".join("-" * width for width in widths))

@@ -11,7 +11,7 @@ from its vendor's wire format (Alibaba: "yyyy-MM-dd HH:mm:ss" in China time, UTC
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 PROVIDERS = ("aliyun", "huawei", "volcengine")
@@ -49,7 +49,7 @@ class Binding:
     def seconds_left(self, now: datetime | None = None) -> float | None:
         if self.expires_at is None:
             return None
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return (self.expires_at - now).total_seconds()
 
 

@@ -56,11 +56,30 @@ Clock = Callable[[], float]
 # ---- secrets ----------------------------------------------------------------------------------
 
 # Field names (lower-cased, without "_" and "-") that always hold a secret.
-_SECRET_NAMES = frozenset({
-    "token", "password", "passwd", "pwd", "secret", "apikey", "value", "accesskeysecret", "appsecret",
-    "secretaccesskey", "secretkey", "securitytoken", "sessiontoken", "privatekey", "clientsecret",
-    "authorization", "credential", "credentials", "signature", "passworddigest",
-})
+_SECRET_NAMES = frozenset(
+    {
+        "token",
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "apikey",
+        "value",
+        "accesskeysecret",
+        "appsecret",
+        "secretaccesskey",
+        "secretkey",
+        "securitytoken",
+        "sessiontoken",
+        "privatekey",
+        "clientsecret",
+        "authorization",
+        "credential",
+        "credentials",
+        "signature",
+        "passworddigest",
+    }
+)
 # ... and name endings that do (sip_password, access_token, AppSecret, x_api_key). A name that only
 # starts with "secret" (Alibaba's SecretNo, SecretBindDTO, SecretStatus) is a number, not a secret.
 _SECRET_ENDINGS = ("password", "token", "secret", "apikey", "privatekey")
@@ -219,7 +238,13 @@ class ResultCache:
     # ---- writing ----
 
     def put(
-        self, profile: str, account: str, query: str, items: Iterable[Mapping[str, Any]], *, fetched_at: float | None = None,
+        self,
+        profile: str,
+        account: str,
+        query: str,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        fetched_at: float | None = None,
     ) -> CachedResult:
         """Store `items` (scrubbed of secrets first) as the result for this key."""
         clean = [scrub(item) for item in items]
@@ -233,12 +258,19 @@ class ResultCache:
     def _write(self, profile: str, account: str, query: str, items: list[Raw], fetched_at: float) -> None:
         path = self.path_for(profile, account, query)
         header = {
-            "format": FORMAT, "version": FORMAT_VERSION, "profile": profile, "account": account, "query": query,
-            "fetched_at": fetched_at, "count": len(items),
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "profile": profile,
+            "account": account,
+            "query": query,
+            "fetched_at": fetched_at,
+            "count": len(items),
         }
         data = (
-            json.dumps(header, ensure_ascii=False, separators=(",", ":")) + "\n"
-            + json.dumps(items, ensure_ascii=False, separators=(",", ":")) + "\n"
+            json.dumps(header, ensure_ascii=False, separators=(",", ":"))
+            + "\n"
+            + json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+            + "\n"
         ).encode("utf-8")
         tmp = None
         try:

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
@@ -172,20 +172,20 @@ class LedgerEvent:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(value: datetime) -> str:
     """Aware datetime -> fixed-width UTC text, so that text order is time order."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: the ledger only stores timezone-aware times")
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _check(binding: Binding) -> None:
@@ -240,7 +240,9 @@ def _binding(row: sqlite3.Row) -> Binding:
 def _entry(row: sqlite3.Row) -> LedgerEntry:
     error = None
     if row["last_error_at"] is not None:
-        error = RefreshFailure(row["last_error_code"] or "", row["last_error_message"] or "", _parse(row["last_error_at"]))
+        error = RefreshFailure(
+            row["last_error_code"] or "", row["last_error_message"] or "", _parse(row["last_error_at"])
+        )
     return LedgerEntry(
         binding=_binding(row),
         origin=row["origin"],
@@ -538,7 +540,9 @@ class BindingLedger:
             if include_inactive:
                 return self._conn.execute(f"SELECT * FROM bindings {_ORDER}").fetchall()
             live = ", ".join("?" for _ in LIVE_STATUSES)
-            return self._conn.execute(f"SELECT * FROM bindings WHERE status IN ({live}) {_ORDER}", LIVE_STATUSES).fetchall()
+            return self._conn.execute(
+                f"SELECT * FROM bindings WHERE status IN ({live}) {_ORDER}", LIVE_STATUSES
+            ).fetchall()
 
     def all(self, include_inactive: bool = True) -> list[Binding]:
         """Every binding, soonest expiry first (no expiry last). `include_inactive=False` keeps only

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -46,20 +47,20 @@ class ProviderSession:
     # providers.cache.ResultCache of list results, or None for no caching.
     cache: Any = None
     # Clients built on first use (the sandbox defers its vendor stacks so start-up stays fast).
-    pending: list[Callable[["ProviderSession"], None]] = field(default_factory=list)
+    pending: list[Callable[[ProviderSession], None]] = field(default_factory=list)
     _ledger: Any = None
 
     @property
     def ledger(self):
         if self._ledger is None:
-            from datetime import datetime, timezone
+            from datetime import datetime
 
             from providers.ledger import BindingLedger, default_ledger_path
 
             # The session's clock, so "expired" in the ledger agrees with the countdown on screen.
             self._ledger = BindingLedger(
                 self.ledger_path if self.ledger_path is not None else default_ledger_path(),
-                clock=lambda: datetime.fromtimestamp(self.clock(), timezone.utc),
+                clock=lambda: datetime.fromtimestamp(self.clock(), UTC),
             )
         return self._ledger
 
@@ -112,15 +113,20 @@ def sandbox_session(
         handler = TelnyxSandbox(store=StateStore((state_dir or default_state_dir()) / "telnyx.json"))
     transport = http_transport or AsyncInProcessTransport(handler)
     client = TelnyxClient(
-        handler.api_key, base_url=SANDBOX_BASE_URL, http_transport=transport, read_only=read_only,
-        page_size=page_size, timeout=timeout,
+        handler.api_key,
+        base_url=SANDBOX_BASE_URL,
+        http_transport=transport,
+        read_only=read_only,
+        page_size=page_size,
+        timeout=timeout,
     )
     directory = state_dir or default_state_dir()
     handlers = binding_handlers or {}
 
     def load_bindings(session: ProviderSession) -> None:
-        providers, watch = _sandbox_binding_providers(directory, handlers, read_only=read_only, timeout=timeout,
-                                                      clock=clock)
+        providers, watch = _sandbox_binding_providers(
+            directory, handlers, read_only=read_only, timeout=timeout, clock=clock
+        )
         session.binding_providers.update(providers)
         session.watch_x.update(watch)
 
@@ -129,13 +135,24 @@ def sandbox_session(
         from providers.sandbox.aliyun_cams import CamsSandbox
 
         emulator = handlers.get("aliyun-cams") or CamsSandbox(StateStore(directory / CamsSandbox.STATE_FILE))
-        session.cams = CamsClient(emulator.access_key_id, emulator.access_key_secret, endpoint=SANDBOX_VENDOR_URL,
-                                  http_transport=AsyncInProcessTransport(emulator), read_only=read_only, clock=clock)
+        session.cams = CamsClient(
+            emulator.access_key_id,
+            emulator.access_key_secret,
+            endpoint=SANDBOX_VENDOR_URL,
+            http_transport=AsyncInProcessTransport(emulator),
+            read_only=read_only,
+            clock=clock,
+        )
         session.cams_space = emulator.cust_space_id
 
     return ProviderSession(
-        profile="sandbox", telnyx=client, sandbox=True, read_only=read_only, endpoint="built-in sandbox",
-        clock=clock, pending=[load_bindings, load_cams],
+        profile="sandbox",
+        telnyx=client,
+        sandbox=True,
+        read_only=read_only,
+        endpoint="built-in sandbox",
+        clock=clock,
+        pending=[load_bindings, load_cams],
         ledger_path=ledger_path if ledger_path is not None else directory / "bindings.sqlite3",
     )
 
@@ -160,8 +177,14 @@ def _sandbox_binding_providers(directory, handlers: dict, *, read_only: bool, ti
     aliyun = handlers.get("aliyun") or DyplsSandbox(StateStore(directory / DyplsSandbox.STATE_FILE))
     aliyun_x = tuple(aliyun.pool_numbers())
     providers["aliyun"] = AliyunBindings.connect(
-        aliyun.access_key_id, aliyun.access_key_secret, pool=aliyun.pool_key, account="sandbox", known_x=aliyun_x,
-        endpoint=SANDBOX_VENDOR_URL, http_transport=AsyncInProcessTransport(aliyun), **options,
+        aliyun.access_key_id,
+        aliyun.access_key_secret,
+        pool=aliyun.pool_key,
+        account="sandbox",
+        known_x=aliyun_x,
+        endpoint=SANDBOX_VENDOR_URL,
+        http_transport=AsyncInProcessTransport(aliyun),
+        **options,
     )
     watch["aliyun"] = tuple((x, aliyun.pool_key) for x in aliyun_x)
 
@@ -171,9 +194,15 @@ def _sandbox_binding_providers(directory, handlers: dict, *, read_only: bool, ti
     huawei = handlers.get("huawei") or HuaweiSandbox(StateStore(directory / HuaweiSandbox.STATE_FILE))
     axb_x = tuple(huawei.state["numbers"]["AXB"])
     providers["huawei"] = HuaweiBindings.connect(
-        huawei.app_key, huawei.app_secret, ax_app_key=huawei.ax_app_key, ax_app_secret=huawei.ax_app_secret,
-        account="sandbox", known_x=axb_x, base_url=SANDBOX_VENDOR_URL,
-        http_transport=AsyncInProcessTransport(huawei), **options,
+        huawei.app_key,
+        huawei.app_secret,
+        ax_app_key=huawei.ax_app_key,
+        ax_app_secret=huawei.ax_app_secret,
+        account="sandbox",
+        known_x=axb_x,
+        base_url=SANDBOX_VENDOR_URL,
+        http_transport=AsyncInProcessTransport(huawei),
+        **options,
     )
     watch["huawei"] = axb_x + tuple(huawei.state["numbers"]["AX"])
 
@@ -181,8 +210,14 @@ def _sandbox_binding_providers(directory, handlers: dict, *, read_only: bool, ti
     from providers.volcengine.vms import VmsClient, VolcBindings
 
     volc = handlers.get("volcengine") or VolcSandbox(StateStore(directory / VolcSandbox.STATE_FILE))
-    vms = VmsClient(volc.access_key, volc.secret_key, endpoint=SANDBOX_VENDOR_URL, region=volc.region,
-                    http_transport=AsyncInProcessTransport(volc), **options)
+    vms = VmsClient(
+        volc.access_key,
+        volc.secret_key,
+        endpoint=SANDBOX_VENDOR_URL,
+        region=volc.region,
+        http_transport=AsyncInProcessTransport(volc),
+        **options,
+    )
     providers["volcengine"] = VolcBindings(vms, account="sandbox", default_pool=volc.number_pool_no, clock=clock)
     state = volc.store.data["volcengine"]
     watch["volcengine"] = tuple((n["Number"], n["NumberPoolNo"]) for n in state["numbers"])

@@ -33,8 +33,8 @@ from providers.errors import (
     Offline,
     ProviderError,
     RateLimited,
-    ReadOnlyRefused,
     RateLimitInfo,
+    ReadOnlyRefused,
     Timeout,
     Unavailable,
 )
@@ -276,8 +276,12 @@ class Transport:
         """
         method = method.upper()
         if self.offline:
-            raise Offline(f"offline: {method} to {self.provider} not sent; showing cached data only",
-                          provider=self.provider, method=method, url=path)
+            raise Offline(
+                f"offline: {method} to {self.provider} not sent; showing cached data only",
+                provider=self.provider,
+                method=method,
+                url=path,
+            )
         if mutates is None:
             mutates = method not in ("GET", "HEAD", "OPTIONS")
         if mutates and self.read_only:
@@ -288,7 +292,9 @@ class Transport:
             idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
-            request = self._client.build_request(method, path, params=params, json=json, content=content, headers=headers)
+            request = self._client.build_request(
+                method, path, params=params, json=json, content=content, headers=headers
+            )
             if self._signer is not None:
                 outcome = self._signer(request)
                 if outcome is not None:
@@ -310,7 +316,9 @@ class Transport:
                     continue
                 raise Unavailable(
                     f"could not connect to {self.provider}: {type(exc).__name__}",
-                    provider=self.provider, method=method, url=shown_url,
+                    provider=self.provider,
+                    method=method,
+                    url=shown_url,
                 ) from None
             except httpx.TimeoutException as exc:
                 log.info("%s %s -> timed out: %s", method, shown_url, type(exc).__name__)
@@ -321,7 +329,10 @@ class Transport:
                 raise Timeout(
                     f"{self.provider} did not answer in time"
                     + ("; the change may or may not have been applied" if not idempotent else ""),
-                    provider=self.provider, method=method, url=shown_url, maybe_applied=not idempotent,
+                    provider=self.provider,
+                    method=method,
+                    url=shown_url,
+                    maybe_applied=not idempotent,
                 ) from None
             except httpx.TransportError as exc:
                 log.info("%s %s -> transport error: %s", method, shown_url, type(exc).__name__)
@@ -332,18 +343,30 @@ class Transport:
                 if not idempotent:
                     raise Timeout(
                         f"connection to {self.provider} broke mid-request; the change may or may not have been applied",
-                        provider=self.provider, method=method, url=shown_url, maybe_applied=True,
+                        provider=self.provider,
+                        method=method,
+                        url=shown_url,
+                        maybe_applied=True,
                     ) from None
                 raise Unavailable(
                     f"{self.provider} connection failed: {type(exc).__name__}",
-                    provider=self.provider, method=method, url=shown_url,
+                    provider=self.provider,
+                    method=method,
+                    url=shown_url,
                 ) from None
 
             elapsed_ms = (time.perf_counter() - started) * 1000
             info = read_rate_limit(response.headers)
             if info is not None:
                 self.rate_limit = info
-            log.info("%s %s -> %s in %.0f ms %s", method, shown_url, response.status_code, elapsed_ms, self.request_id(response))
+            log.info(
+                "%s %s -> %s in %.0f ms %s",
+                method,
+                shown_url,
+                response.status_code,
+                elapsed_ms,
+                self.request_id(response),
+            )
 
             if 200 <= response.status_code < 300 or (ok_statuses and response.status_code in ok_statuses):
                 return response

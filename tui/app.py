@@ -62,8 +62,10 @@ def destinations():
 class TeledeckApp(App[None]):
     TITLE = "teledeck"
     CSS_PATH = str(STYLES)
-    MODES = {**{name: _mode_factory(name) for name in REGISTRY},
-             **{name: factory for name, (_, _, factory) in SPECIAL_SCREENS.items()}}
+    MODES = {
+        **{name: _mode_factory(name) for name in REGISTRY},
+        **{name: factory for name, (_, _, factory) in SPECIAL_SCREENS.items()},
+    }
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
@@ -71,8 +73,9 @@ class TeledeckApp(App[None]):
     ]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, session: ProviderSession, *, start: str = "allowlist", config=None,
-                 force_read_only: bool = False) -> None:
+    def __init__(
+        self, session: ProviderSession, *, start: str = "allowlist", config=None, force_read_only: bool = False
+    ) -> None:
         super().__init__()
         self.session = session
         self.start = start if start in self.MODES else "allowlist"
@@ -103,8 +106,9 @@ class TeledeckApp(App[None]):
 
         try:
             profile = resolve_profile(name, config=self.config)
-            session = open_profile_session(profile, read_only=self.force_read_only, offline=self.session.offline,
-                                           cache=self.session.cache)
+            session = open_profile_session(
+                profile, read_only=self.force_read_only, offline=self.session.offline, cache=self.session.cache
+            )
         except ConfigError as error:
             self.notify(str(error), title="Cannot switch profile", severity="error", markup=False, timeout=10)
             return
@@ -129,8 +133,14 @@ class TeledeckApp(App[None]):
 
     def make_header(self) -> AppHeader:
         s = self.session
-        return AppHeader(profile=s.profile, provider="", endpoint=s.endpoint, sandbox=s.sandbox,
-                         read_only=s.read_only, offline=s.offline)
+        return AppHeader(
+            profile=s.profile,
+            provider="",
+            endpoint=s.endpoint,
+            sandbox=s.sandbox,
+            read_only=s.read_only,
+            offline=s.offline,
+        )
 
     # ---- navigation -----------------------------------------------------------------------
 
@@ -172,8 +182,13 @@ class TeledeckApp(App[None]):
         """The one place a provider error becomes visible: vendor code and message, no traceback."""
         log.info("error while %s: %s", doing, error.summary())
         request = f"\nrequest id {error.request_id}" if error.request_id else ""
-        self.notify(f"{error.summary()}{request}", title=f"{error.provider or 'provider'} error while {doing}",
-                    severity="error", timeout=10, markup=False)
+        self.notify(
+            f"{error.summary()}{request}",
+            title=f"{error.provider or 'provider'} error while {doing}",
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
 
     def refuse_if_read_only(self, what: str, *, nothing: str = "was sent") -> bool:
         """The one read-only guard every screen asks before a change; True means refused."""
@@ -209,8 +224,9 @@ class TeledeckApp(App[None]):
                 self.notify(f"{action.label}: done for {name}.")
 
 
-def run_app(*, sandbox: bool = False, read_only: bool = False, profile: str | None = None,
-            offline: bool = False) -> int:
+def run_app(
+    *, sandbox: bool = False, read_only: bool = False, profile: str | None = None, offline: bool = False
+) -> int:
     """Resolve the profile, open its session, run the app. Config problems end the run with one
     clear line (exit 2), before anything is drawn or sent."""
     import os

@@ -9,10 +9,11 @@ in the user's local time or as a relative duration, and checked against each ven
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from providers.bindings import BindRequest, BindingChange
+from providers.bindings import BindingChange, BindRequest
 from tui.resources import FieldSpec
 
 PHONE_RULES: dict[str, tuple[re.Pattern[str], str]] = {
@@ -22,7 +23,7 @@ PHONE_RULES: dict[str, tuple[re.Pattern[str], str]] = {
 }
 
 # The latest expiry each vendor accepts (Volcengine: before 2038).
-MAX_EXPIRY = {"volcengine": datetime(2038, 1, 1, tzinfo=timezone.utc)}
+MAX_EXPIRY = {"volcengine": datetime(2038, 1, 1, tzinfo=UTC)}
 MIN_AHEAD = timedelta(minutes=1)
 
 MODES_BY_PROVIDER = {"aliyun": ("AXB", "AXN", "AXN_EXT"), "huawei": ("AXB", "AX"), "volcengine": ("AXB", "AXN")}
@@ -33,7 +34,7 @@ _RELATIVE = re.compile(r"^\+(\d+)\s*([mhd])$")
 
 def parse_expiry(text: str, now: datetime | None = None) -> datetime:
     """'+30m', '+2h', '+7d', or 'YYYY-MM-DD HH:MM[:SS]' in the local time zone -> aware UTC."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     text = text.strip()
     match = _RELATIVE.match(text)
     if match:
@@ -44,12 +45,12 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime:
             local = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return local.astimezone().astimezone(timezone.utc)  # naive = the user's local time
+        return local.astimezone().astimezone(UTC)  # naive = the user's local time
     raise ValueError("use +30m, +2h, +7d, or YYYY-MM-DD HH:MM (your local time)")
 
 
 def expiry_problem(text: str, provider: str, now: datetime | None = None) -> str | None:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         when = parse_expiry(text, now)
     except ValueError as error:
@@ -70,9 +71,13 @@ def phone_problem(value: str, provider: str) -> str | None:
 
 
 def _phone(name: str, label: str, *, required: bool, visible=None) -> FieldSpec:
-    return FieldSpec(name, label, required=required, visible=visible,
-                     cross_check=lambda value, values: phone_problem(value, values.get("provider", ""))
-                     if value.strip() else None)
+    return FieldSpec(
+        name,
+        label,
+        required=required,
+        visible=visible,
+        cross_check=lambda value, values: phone_problem(value, values.get("provider", "")) if value.strip() else None,
+    )
 
 
 def bind_fields(providers: tuple[str, ...]) -> tuple[FieldSpec, ...]:
@@ -81,18 +86,39 @@ def bind_fields(providers: tuple[str, ...]) -> tuple[FieldSpec, ...]:
 
     return (
         FieldSpec("provider", "Provider", kind="choice", choices=providers, default=providers[0], required=True),
-        FieldSpec("mode", "Mode", kind="choice", choices=("AXB", "AXN", "AXN_EXT", "AX"), default="AXB", required=True,
-                  cross_check=lambda value, values: None if value in MODES_BY_PROVIDER.get(values.get("provider", ""), ())
-                  else f"{values.get('provider')} supports {', '.join(MODES_BY_PROVIDER.get(values.get('provider', ''), ()))}"),
+        FieldSpec(
+            "mode",
+            "Mode",
+            kind="choice",
+            choices=("AXB", "AXN", "AXN_EXT", "AX"),
+            default="AXB",
+            required=True,
+            cross_check=lambda value, values: (
+                None
+                if value in MODES_BY_PROVIDER.get(values.get("provider", ""), ())
+                else f"{values.get('provider')} supports {', '.join(MODES_BY_PROVIDER.get(values.get('provider', ''), ()))}"
+            ),
+        ),
         _phone("a", "A number", required=True),
         _phone("b", "B number", required=True, visible=has_b),
         _phone("x", "X number (optional: a specific one)", required=False),
-        FieldSpec("pool", "Pool (Aliyun PoolKey / Volcengine NumberPoolNo)", required=False,
-                  cross_check=lambda value, values: "required for this provider"
-                  if not value.strip() and values.get("provider") in POOL_REQUIRED else None),
+        FieldSpec(
+            "pool",
+            "Pool (Aliyun PoolKey / Volcengine NumberPoolNo)",
+            required=False,
+            cross_check=lambda value, values: (
+                "required for this provider" if not value.strip() and values.get("provider") in POOL_REQUIRED else None
+            ),
+        ),
         FieldSpec("area_code", "City / area code for X (optional)", required=False),
-        FieldSpec("expires", "Expires", required=True, default="+2h", placeholder="+2h, +7d or 2026-12-01 18:00",
-                  cross_check=lambda value, values: expiry_problem(value, values.get("provider", ""))),
+        FieldSpec(
+            "expires",
+            "Expires",
+            required=True,
+            default="+2h",
+            placeholder="+2h, +7d or 2026-12-01 18:00",
+            cross_check=lambda value, values: expiry_problem(value, values.get("provider", "")),
+        ),
         FieldSpec("recording", "Record calls", kind="bool", default="false"),
         FieldSpec("user_data", "User data / out id (optional)", required=False),
     )
@@ -100,9 +126,14 @@ def bind_fields(providers: tuple[str, ...]) -> tuple[FieldSpec, ...]:
 
 def bind_request(values: Mapping[str, str]) -> BindRequest:
     return BindRequest(
-        mode=values["mode"], a=values["a"].strip(), b=values.get("b", "").strip() if values["mode"] == "AXB" else "",
-        x=values.get("x", "").strip(), pool=values.get("pool", "").strip(), area_code=values.get("area_code", "").strip(),
-        expires_at=parse_expiry(values["expires"]), recording=values.get("recording") == "true",
+        mode=values["mode"],
+        a=values["a"].strip(),
+        b=values.get("b", "").strip() if values["mode"] == "AXB" else "",
+        x=values.get("x", "").strip(),
+        pool=values.get("pool", "").strip(),
+        area_code=values.get("area_code", "").strip(),
+        expires_at=parse_expiry(values["expires"]),
+        recording=values.get("recording") == "true",
         user_data=values.get("user_data", "").strip(),
     )
 
@@ -112,14 +143,19 @@ def modify_fields(provider: str, mode: str) -> tuple[FieldSpec, ...]:
         return phone_problem(value, provider) if value.strip() else None
 
     fields = [
-        FieldSpec("expires", "New expiry (empty: unchanged)", placeholder="+2h, +7d or 2026-12-01 18:00",
-                  cross_check=lambda value, values: expiry_problem(value, provider) if value.strip() else None),
+        FieldSpec(
+            "expires",
+            "New expiry (empty: unchanged)",
+            placeholder="+2h, +7d or 2026-12-01 18:00",
+            cross_check=lambda value, values: expiry_problem(value, provider) if value.strip() else None,
+        ),
         FieldSpec("a", "New A number (empty: unchanged)", cross_check=check_phone),
     ]
     if mode == "AXB":
         fields.append(FieldSpec("b", "New B number (empty: unchanged)", cross_check=check_phone))
-    fields.append(FieldSpec("recording", "Record calls", kind="choice", choices=("unchanged", "on", "off"),
-                            default="unchanged"))
+    fields.append(
+        FieldSpec("recording", "Record calls", kind="choice", choices=("unchanged", "on", "off"), default="unchanged")
+    )
     return tuple(fields)
 
 
@@ -127,16 +163,24 @@ def binding_change(values: Mapping[str, str]) -> BindingChange:
     recording = {"on": True, "off": False}.get(values.get("recording", "unchanged"))
     return BindingChange(
         expires_at=parse_expiry(values["expires"]) if values.get("expires", "").strip() else None,
-        a=values.get("a", "").strip() or None, b=values.get("b", "").strip() or None, recording=recording,
+        a=values.get("a", "").strip() or None,
+        b=values.get("b", "").strip() or None,
+        recording=recording,
     )
 
 
 def import_fields(providers: tuple[str, ...]) -> tuple[FieldSpec, ...]:
     return (
         FieldSpec("provider", "Provider", kind="choice", choices=providers, default=providers[0], required=True),
-        FieldSpec("x", "X number", cross_check=lambda value, values: phone_problem(value, values.get("provider", ""))
-                  if value.strip() else (None if values.get("subscription_id", "").strip()
-                                         else "give an X number or a subscription id")),
+        FieldSpec(
+            "x",
+            "X number",
+            cross_check=lambda value, values: (
+                phone_problem(value, values.get("provider", ""))
+                if value.strip()
+                else (None if values.get("subscription_id", "").strip() else "give an X number or a subscription id")
+            ),
+        ),
         FieldSpec("subscription_id", "or subscription id"),
         FieldSpec("pool", "Pool (if the provider needs it)"),
     )

@@ -22,10 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sandbox", action="store_true", help="use the built-in sandbox, whatever is configured")
     parser.add_argument("--read-only", action="store_true", help="refuse every change (create, edit, delete, actions)")
-    parser.add_argument("--profile", default=None,
-                        help="the configured profile to open (default: $TELEDECK_PROFILE, then the config's default)")
-    parser.add_argument("--offline", action="store_true",
-                        help="no network at all: browse the cache; every change is refused")
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="the configured profile to open (default: $TELEDECK_PROFILE, then the config's default)",
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="no network at all: browse the cache; every change is refused"
+    )
     args = parser.parse_args(argv)
     from tui.app import run_app
 

@@ -51,7 +51,9 @@ ENV_PREFIX = "env:"
 class ConfigError(Exception):
     """The config could not be read, or a profile asked for does not exist. `str()` says where."""
 
-    def __init__(self, reason: str, *, path: Path | None = None, line: int | None = None, column: int | None = None) -> None:
+    def __init__(
+        self, reason: str, *, path: Path | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         self.reason = reason
         self.path = path
         self.line = line
@@ -113,27 +115,60 @@ class KindSpec:
 KINDS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec("telnyx", "Telnyx", ("api_key",), default_endpoint="https://api.telnyx.com/v2",
-                 suggested_env={"api_key": "TELNYX_API_KEY"}),
-        KindSpec("aliyun-pls", "Alibaba Cloud Dypls (privacy numbers)", ("access_key_id", "access_key_secret"),
-                 ("security_token",), required=("pool_key",),
-                 settings=("endpoint", "region", "pool_key", "watch_x"),
-                 default_endpoint="https://dyplsapi.aliyuncs.com", default_region="cn-hangzhou",
-                 suggested_env={"access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                                "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN"}),
-        KindSpec("aliyun-cams", "Alibaba Cloud CAMS (WhatsApp numbers)", ("access_key_id", "access_key_secret"),
-                 ("security_token",), required=("cust_space_id",), settings=("endpoint", "region", "cust_space_id"),
-                 default_endpoint="https://cams.ap-southeast-1.aliyuncs.com", default_region="ap-southeast-1",
-                 suggested_env={"access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                                "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN"}),
-        KindSpec("huawei", "Huawei Cloud PrivateNumber", ("app_key", "app_secret"),
-                 settings=("endpoint", "watch_x"), default_endpoint="https://rtcpns.cn-north-1.myhuaweicloud.com"),
-        KindSpec("volcengine", "Volcengine VMS (privacy numbers)", ("access_key_id", "secret_access_key"),
-                 required=("number_pool_no",), settings=("endpoint", "region", "number_pool_no", "watch_x"),
-                 default_endpoint="https://cloud-vms.volcengineapi.com", default_region="cn-north-1",
-                 suggested_env={"access_key_id": "VOLC_ACCESSKEY", "secret_access_key": "VOLC_SECRETKEY"}),
+        KindSpec(
+            "telnyx",
+            "Telnyx",
+            ("api_key",),
+            default_endpoint="https://api.telnyx.com/v2",
+            suggested_env={"api_key": "TELNYX_API_KEY"},
+        ),
+        KindSpec(
+            "aliyun-pls",
+            "Alibaba Cloud Dypls (privacy numbers)",
+            ("access_key_id", "access_key_secret"),
+            ("security_token",),
+            required=("pool_key",),
+            settings=("endpoint", "region", "pool_key", "watch_x"),
+            default_endpoint="https://dyplsapi.aliyuncs.com",
+            default_region="cn-hangzhou",
+            suggested_env={
+                "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
+            },
+        ),
+        KindSpec(
+            "aliyun-cams",
+            "Alibaba Cloud CAMS (WhatsApp numbers)",
+            ("access_key_id", "access_key_secret"),
+            ("security_token",),
+            required=("cust_space_id",),
+            settings=("endpoint", "region", "cust_space_id"),
+            default_endpoint="https://cams.ap-southeast-1.aliyuncs.com",
+            default_region="ap-southeast-1",
+            suggested_env={
+                "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
+            },
+        ),
+        KindSpec(
+            "huawei",
+            "Huawei Cloud PrivateNumber",
+            ("app_key", "app_secret"),
+            settings=("endpoint", "watch_x"),
+            default_endpoint="https://rtcpns.cn-north-1.myhuaweicloud.com",
+        ),
+        KindSpec(
+            "volcengine",
+            "Volcengine VMS (privacy numbers)",
+            ("access_key_id", "secret_access_key"),
+            required=("number_pool_no",),
+            settings=("endpoint", "region", "number_pool_no", "watch_x"),
+            default_endpoint="https://cloud-vms.volcengineapi.com",
+            default_region="cn-north-1",
+            suggested_env={"access_key_id": "VOLC_ACCESSKEY", "secret_access_key": "VOLC_SECRETKEY"},
+        ),
     )
 }
 
@@ -175,7 +210,7 @@ class AccountConfig:
     def env_var(self, credential: str) -> str | None:
         """The environment variable that holds `credential`, if the config says one does."""
         ref = self.credentials.get(credential, "")
-        return ref[len(ENV_PREFIX):] if ref.startswith(ENV_PREFIX) else None
+        return ref[len(ENV_PREFIX) :] if ref.startswith(ENV_PREFIX) else None
 
 
 @dataclass
@@ -203,8 +238,9 @@ def sandbox_profile(*, read_only: bool = False) -> Profile:
     Its accounts carry no credential references: the sandbox session uses the emulators' own.
     """
     accounts = [AccountConfig(kind=kind, label=kind) for kind in KINDS]
-    return Profile(SANDBOX, read_only=read_only, accounts=accounts, builtin=True,
-                   description="built-in sandbox (no network)")
+    return Profile(
+        SANDBOX, read_only=read_only, accounts=accounts, builtin=True, description="built-in sandbox (no network)"
+    )
 
 
 @dataclass
@@ -324,7 +360,7 @@ def validate_credential_ref(ref: str) -> str | None:
     if ref == SECRETS_REF:
         return None
     if ref.startswith(ENV_PREFIX):
-        return validate_env_name(ref[len(ENV_PREFIX):])
+        return validate_env_name(ref[len(ENV_PREFIX) :])
     return f'write "env:VARIABLE_NAME" or "{SECRETS_REF}"; never the credential itself'
 
 
@@ -362,7 +398,9 @@ def validate_account(account: AccountConfig) -> dict[str, str]:
             )
     for name, ref in account.credentials.items():
         if name not in spec.credential_fields:
-            problems[f"credentials.{name}"] = f"not a {spec.title} credential (expected {', '.join(spec.credential_fields)})"
+            problems[f"credentials.{name}"] = (
+                f"not a {spec.title} credential (expected {', '.join(spec.credential_fields)})"
+            )
             continue
         ref_problem = validate_credential_ref(ref) if isinstance(ref, str) else "must be a string"
         if ref_problem:
@@ -383,7 +421,9 @@ def validate_profile(profile: Profile) -> dict[str, str]:
         for key, message in validate_account(account).items():
             problems[f"accounts[{index}].{key}"] = message
         if account.label in seen:
-            problems.setdefault(f"accounts[{index}].label", f"another account of this profile is called {account.label!r}")
+            problems.setdefault(
+                f"accounts[{index}].label", f"another account of this profile is called {account.label!r}"
+            )
         seen.add(account.label)
     return problems
 
@@ -457,11 +497,17 @@ def config_from_document(document: Mapping[str, Any], *, path: Path | None = Non
         if name == SANDBOX:
             unknown = sorted(set(body) - {"read_only"})
             if unknown:
-                raise ConfigError(f"{where}: the built-in sandbox profile takes only read_only (found {', '.join(unknown)})",
-                                  path=path)
-            config.sandbox_read_only = _expect(body.get("read_only", False), bool, f"{where}.read_only", "true or false", path)
+                raise ConfigError(
+                    f"{where}: the built-in sandbox profile takes only read_only (found {', '.join(unknown)})",
+                    path=path,
+                )
+            config.sandbox_read_only = _expect(
+                body.get("read_only", False), bool, f"{where}.read_only", "true or false", path
+            )
             continue
-        accounts_doc = _expect(body.get("accounts", []), list, f"{where}.accounts", "an array of tables ([[...accounts]])", path)
+        accounts_doc = _expect(
+            body.get("accounts", []), list, f"{where}.accounts", "an array of tables ([[...accounts]])", path
+        )
         accounts = [_account_from(item, f"{where}.accounts[{i}]", path) for i, item in enumerate(accounts_doc)]
         config.profiles[name] = Profile(
             name=name,
@@ -486,14 +532,20 @@ def _account_from(item: Any, where: str, path: Path | None) -> AccountConfig:
         raise ConfigError(f"{where}.label: missing", path=path)
     watch = _expect(item.get("watch_x", []), list, f"{where}.watch_x", "a list of numbers (strings)", path)
     if not all(isinstance(n, str) for n in watch):
-        raise ConfigError(f"{where}.watch_x: expected a list of numbers as strings, e.g. [\"17100000001\"]", path=path)
+        raise ConfigError(f'{where}.watch_x: expected a list of numbers as strings, e.g. ["17100000001"]', path=path)
     credentials = _expect(item.get("credentials", {}), dict, f"{where}.credentials", "a table", path)
     if not all(isinstance(v, str) for v in credentials.values()):
         raise ConfigError(f'{where}.credentials: each value is "env:NAME" or "{SECRETS_REF}"', path=path)
     return AccountConfig(
-        kind=text["kind"], label=text["label"], endpoint=text["endpoint"] or text["base_url"], region=text["region"],
-        pool_key=text["pool_key"], number_pool_no=text["number_pool_no"], cust_space_id=text["cust_space_id"],
-        watch_x=list(watch), credentials=dict(credentials),
+        kind=text["kind"],
+        label=text["label"],
+        endpoint=text["endpoint"] or text["base_url"],
+        region=text["region"],
+        pool_key=text["pool_key"],
+        number_pool_no=text["number_pool_no"],
+        cust_space_id=text["cust_space_id"],
+        watch_x=list(watch),
+        credentials=dict(credentials),
         extra={k: v for k, v in item.items() if k not in _ACCOUNT_KEYS},
     )
 
@@ -541,7 +593,9 @@ def _secret_key_error(where: str, path: Path | None) -> SecretInConfigError:
     return SecretInConfigError(
         f"{where}: credentials are never stored in config.toml; reference them from the account's "
         f'credentials table ("env:NAME" or "{SECRETS_REF}") and keep the value in an environment '
-        f"variable or {SECRETS_FILE}", path=path)
+        f"variable or {SECRETS_FILE}",
+        path=path,
+    )
 
 
 def _guard_keys(value: Any, where: str, path: Path | None) -> None:
@@ -591,9 +645,11 @@ def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) 
                             for field_name, ref in avalue.items():
                                 if not _is_reference(ref):
                                     raise SecretInConfigError(
-                                        f'{here}.{field_name}: config.toml holds only where a credential is '
+                                        f"{here}.{field_name}: config.toml holds only where a credential is "
                                         f'("env:NAME" or "{SECRETS_REF}"), never its value; put the value in '
-                                        f"{SECRETS_FILE} or an environment variable", path=path)
+                                        f"{SECRETS_FILE} or an environment variable",
+                                        path=path,
+                                    )
                             continue
                         if is_secret_field(str(akey)) or str(akey) in CREDENTIAL_FIELDS:
                             raise _secret_key_error(here, path)
@@ -653,11 +709,15 @@ def _check_private(path: Path, st: os.stat_result) -> None:
     if st.st_mode & 0o077:
         raise SecretsPermissionError(
             f"other users can read or write it (mode {stat.S_IMODE(st.st_mode):04o}), so it is not used; "
-            f"fix it with: chmod 600 {path}", path=path)
+            f"fix it with: chmod 600 {path}",
+            path=path,
+        )
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         raise SecretsPermissionError(
             f"it belongs to another user (uid {st.st_uid}), so it is not used; fix it with: "
-            f"chown {os.getuid()} {path} && chmod 600 {path}", path=path)
+            f"chown {os.getuid()} {path} && chmod 600 {path}",
+            path=path,
+        )
 
 
 def load_secrets(path: Path | None = None) -> Secrets:
@@ -689,7 +749,7 @@ def load_secrets(path: Path | None = None) -> Secrets:
             raise ConfigError(f"{profile}: expected a table of accounts ([{profile}.<account>])", path=path)
         for label, fields in accounts.items():
             if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-                raise ConfigError(f"{profile}.{label}: expected field = \"value\" strings", path=path)
+                raise ConfigError(f'{profile}.{label}: expected field = "value" strings', path=path)
             secrets.setdefault(profile, {})[label] = dict(fields)
     return secrets
 
@@ -715,8 +775,9 @@ def save_secret(profile: str, account_label: str, field: str, value: str, *, pat
     return path
 
 
-def delete_secrets(profile: str, account_label: str | None = None, field: str | None = None, *,
-                   path: Path | None = None) -> bool:
+def delete_secrets(
+    profile: str, account_label: str | None = None, field: str | None = None, *, path: Path | None = None
+) -> bool:
     """Remove one credential, one account's, or a whole profile's; True if anything was removed."""
     path = path or secrets_path()
     secrets = load_secrets(path)
@@ -762,10 +823,11 @@ def credentials_for(
         if ref is None:
             if name in spec.credentials:
                 raise MissingCredentialError(
-                    f'{who}: no {name} configured; add credentials.{name} = "env:VARIABLE" or "{SECRETS_REF}"')
+                    f'{who}: no {name} configured; add credentials.{name} = "env:VARIABLE" or "{SECRETS_REF}"'
+                )
             continue
         if ref.startswith(ENV_PREFIX):
-            variable = ref[len(ENV_PREFIX):]
+            variable = ref[len(ENV_PREFIX) :]
             value = env.get(variable, "").strip()
             if not value:
                 raise MissingCredentialError(f"{who}: environment variable {variable} ({name}) is not set")
@@ -777,7 +839,8 @@ def credentials_for(
             if not value:
                 raise MissingCredentialError(
                     f"{who}: {name} is not in the secrets file {secrets_path()} "
-                    f"(expected [{profile.name}.{account.label}] {name} = ...)")
+                    f"(expected [{profile.name}.{account.label}] {name} = ...)"
+                )
             values[name] = value
         else:
             raise MissingCredentialError(f"{who}: credentials.{name}: {validate_credential_ref(ref)}")
@@ -801,7 +864,14 @@ def resolve_profile(
     wanted = (name or "").strip() or env.get(PROFILE_ENV, "").strip() or (config.default_profile or "") or SANDBOX
     profile = config.get(wanted)
     if profile is None:
-        source = "--profile" if (name or "").strip() else PROFILE_ENV if env.get(PROFILE_ENV, "").strip() else "default_profile"
-        raise ConfigError(f"no profile named {wanted!r} ({source}); known profiles: {', '.join(config.names())}",
-                          path=config_path())
+        source = (
+            "--profile"
+            if (name or "").strip()
+            else PROFILE_ENV
+            if env.get(PROFILE_ENV, "").strip()
+            else "default_profile"
+        )
+        raise ConfigError(
+            f"no profile named {wanted!r} ({source}); known profiles: {', '.join(config.names())}", path=config_path()
+        )
     return profile

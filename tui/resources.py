@@ -43,7 +43,7 @@ class FieldSpec:
     help: str = ""
     # A check that needs the other fields (e.g. a phone format that depends on the provider).
     # Runs on empty values too, so it can require a field conditionally.
-    cross_check: Callable[[str, Values], "str | None"] | None = None
+    cross_check: Callable[[str, Values], str | None] | None = None
 
     @property
     def provider_pointer(self) -> str:
@@ -177,8 +177,13 @@ ALLOWLIST = ResourceSpec(
     describe=lambda r: f"access IP {r.ip_address}",
     row_style=lambda r: "warning" if r.status == "pending" else "",
     create_fields=(
-        FieldSpec("ip_address", "IP address or CIDR", required=True, placeholder="203.0.113.7 or 198.51.100.0/24",
-                  validators=(v.ip_or_cidr,)),
+        FieldSpec(
+            "ip_address",
+            "IP address or CIDR",
+            required=True,
+            placeholder="203.0.113.7 or 198.51.100.0/24",
+            validators=(v.ip_or_cidr,),
+        ),
         FieldSpec("description", "Description", placeholder="office VPN egress", validators=(v.max_length(255),)),
     ),
     create=_create_access_ip,
@@ -190,11 +195,17 @@ ALLOWLIST = ResourceSpec(
 # ---- addresses --------------------------------------------------------------------------------
 
 _ADDRESS_FIELDS = (
-    ("first_name", "First name", True), ("last_name", "Last name", True), ("business_name", "Business name", True),
-    ("street_address", "Street address", True), ("extended_address", "Extended address", False),
-    ("locality", "Locality (city)", True), ("administrative_area", "Administrative area", False),
-    ("postal_code", "Postal code", False), ("country_code", "Country code", True),
-    ("customer_reference", "Customer reference", False), ("phone_number", "Phone number", False),
+    ("first_name", "First name", True),
+    ("last_name", "Last name", True),
+    ("business_name", "Business name", True),
+    ("street_address", "Street address", True),
+    ("extended_address", "Extended address", False),
+    ("locality", "Locality (city)", True),
+    ("administrative_area", "Administrative area", False),
+    ("postal_code", "Postal code", False),
+    ("country_code", "Country code", True),
+    ("customer_reference", "Customer reference", False),
+    ("phone_number", "Phone number", False),
 )
 
 
@@ -222,8 +233,11 @@ async def _find_address(s: ProviderSession, values: Values) -> list:
 
 async def _validate_address(s: ProviderSession, record: Address):
     return await s.telnyx.validate_address(
-        country_code=record.country_code, street_address=record.street_address, postal_code=record.postal_code,
-        administrative_area=record.administrative_area or None, extended_address=record.extended_address or None,
+        country_code=record.country_code,
+        street_address=record.street_address,
+        postal_code=record.postal_code,
+        administrative_area=record.administrative_area or None,
+        extended_address=record.extended_address or None,
         locality=record.locality or None,
     )
 
@@ -248,8 +262,8 @@ ADDRESSES = ResourceSpec(
     pages=lambda s: s.telnyx.address_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"address {r.name}, {r.street_address}, {r.locality} {r.country_code}".strip(),
-    create_fields=tuple(_address_field(*f) for f in _ADDRESS_FIELDS)
-    + (
+    create_fields=(
+        *tuple(_address_field(*f) for f in _ADDRESS_FIELDS),
         FieldSpec("address_book", "Save to address book", kind="bool", default="true"),
         FieldSpec("validate_address", "Validate before saving", kind="bool", default="true"),
     ),
@@ -258,9 +272,13 @@ ADDRESSES = ResourceSpec(
     delete=lambda s, r: s.telnyx.delete_address(r.id),
     actions=(
         ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
-        ActionSpec("accept_suggestions", "a", "Accept suggestions",
-                   lambda s, r: s.telnyx.accept_address_suggestions(r.id),
-                   confirm="Accept the suggested corrections for {name}?"),
+        ActionSpec(
+            "accept_suggestions",
+            "a",
+            "Accept suggestions",
+            lambda s, r: s.telnyx.accept_address_suggestions(r.id),
+            confirm="Accept the suggested corrections for {name}?",
+        ),
     ),
 )
 
@@ -273,17 +291,46 @@ _ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
 def _sso_fields(required: bool) -> tuple[FieldSpec, ...]:
     return (
         FieldSpec("name", "Name", required=required, validators=(v.max_length(255),)),
-        FieldSpec("short_name", "Short name", required=required, validators=(v.short_name,),
-                  placeholder="acme-okta", help="unique; part of the login URL"),
+        FieldSpec(
+            "short_name",
+            "Short name",
+            required=required,
+            validators=(v.short_name,),
+            placeholder="acme-okta",
+            help="unique; part of the login URL",
+        ),
         FieldSpec("active", "Active", kind="bool", default="true"),
-        FieldSpec("idp_entity_id", "IdP entity ID", required=required, validators=(v.uri,),
-                  pointer="/settings/idp_entity_id", placeholder="https://idp.example.com/entity"),
-        FieldSpec("idp_sso_target_url", "IdP SSO target URL", required=required, validators=(v.url,),
-                  pointer="/settings/idp_sso_target_url", placeholder="https://idp.example.com/sso/saml"),
-        FieldSpec("idp_cert_fingerprint", "IdP certificate fingerprint", required=required,
-                  validators=(v.fingerprint,), pointer="/settings/idp_cert_fingerprint"),
-        FieldSpec("idp_cert_fingerprint_algorithm", "Fingerprint algorithm", kind="choice", choices=_ALGORITHMS,
-                  default="sha1" if required else "", pointer="/settings/idp_cert_fingerprint_algorithm"),
+        FieldSpec(
+            "idp_entity_id",
+            "IdP entity ID",
+            required=required,
+            validators=(v.uri,),
+            pointer="/settings/idp_entity_id",
+            placeholder="https://idp.example.com/entity",
+        ),
+        FieldSpec(
+            "idp_sso_target_url",
+            "IdP SSO target URL",
+            required=required,
+            validators=(v.url,),
+            pointer="/settings/idp_sso_target_url",
+            placeholder="https://idp.example.com/sso/saml",
+        ),
+        FieldSpec(
+            "idp_cert_fingerprint",
+            "IdP certificate fingerprint",
+            required=required,
+            validators=(v.fingerprint,),
+            pointer="/settings/idp_cert_fingerprint",
+        ),
+        FieldSpec(
+            "idp_cert_fingerprint_algorithm",
+            "Fingerprint algorithm",
+            kind="choice",
+            choices=_ALGORITHMS,
+            default="sha1" if required else "",
+            pointer="/settings/idp_cert_fingerprint_algorithm",
+        ),
     )
 
 
@@ -296,7 +343,9 @@ def _sso_settings(values: Values) -> dict[str, str]:
 
 async def _create_sso(s: ProviderSession, values: Values) -> AuthProvider:
     return await s.telnyx.create_auth_provider(
-        name=values["name"].strip(), short_name=values["short_name"].strip(), settings=_sso_settings(values),
+        name=values["name"].strip(),
+        short_name=values["short_name"].strip(),
+        settings=_sso_settings(values),
         active=_bool(values.get("active", "true")),
     )
 
@@ -320,8 +369,11 @@ async def _update_sso(s: ProviderSession, record: AuthProvider, values: Values) 
 
 def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
     return {
-        "name": r.name, "short_name": r.short_name, "active": "true" if r.active else "false",
-        "idp_entity_id": r.idp_entity_id, "idp_sso_target_url": r.idp_sso_target_url,
+        "name": r.name,
+        "short_name": r.short_name,
+        "active": "true" if r.active else "false",
+        "idp_entity_id": r.idp_entity_id,
+        "idp_sso_target_url": r.idp_sso_target_url,
         "idp_cert_fingerprint": r.idp_cert_fingerprint,
         "idp_cert_fingerprint_algorithm": r.idp_cert_fingerprint_algorithm,
     }
@@ -396,7 +448,8 @@ BILLING_GROUPS = ResourceSpec(
 async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecret:
     kind = values["type"]
     return await s.telnyx.create_integration_secret(
-        identifier=values["identifier"].strip(), type=kind,
+        identifier=values["identifier"].strip(),
+        type=kind,
         token=values.get("token") if kind == "bearer" else None,
         username=_opt(values, "username") if kind == "basic" else None,
         password=values.get("password") if kind == "basic" else None,
@@ -423,8 +476,14 @@ INTEGRATION_SECRETS = ResourceSpec(
     key=lambda r: r.id,
     describe=lambda r: f"integration secret {r.identifier} ({r.type})",
     create_fields=(
-        FieldSpec("identifier", "Identifier", required=True, validators=(v.max_length(255),),
-                  placeholder="crm_webhook_token", help="how AI assistants and tools refer to this secret"),
+        FieldSpec(
+            "identifier",
+            "Identifier",
+            required=True,
+            validators=(v.max_length(255),),
+            placeholder="crm_webhook_token",
+            help="how AI assistants and tools refer to this secret",
+        ),
         FieldSpec("type", "Type", kind="choice", choices=("bearer", "basic"), default="bearer", required=True),
         FieldSpec("token", "Bearer token", kind="secret", required=True, visible=_when("type", "bearer")),
         FieldSpec("username", "Username", required=True, visible=_when("type", "basic")),
@@ -459,8 +518,14 @@ CREDENTIALS = ResourceSpec(
     describe=lambda r: f"telephony credential {r.name or r.id}",
     row_style=lambda r: "dim" if r.expired else "",
     actions=(
-        ActionSpec("token", "t", "New token", lambda s, r: s.telnyx.create_access_token(r.id), presents="token",
-                   confirm="Create a new access token for {name}?"),
+        ActionSpec(
+            "token",
+            "t",
+            "New token",
+            lambda s, r: s.telnyx.create_access_token(r.id),
+            presents="token",
+            confirm="Create a new access token for {name}?",
+        ),
     ),
 )
 
@@ -511,8 +576,12 @@ WHATSAPP = ResourceSpec(
         ColumnSpec("quality_rating", "QUALITY", lambda r: r.quality_rating or "?", width=7),
         ColumnSpec("tier", "TIER", lambda r: r.messaging_limit_tier.removeprefix("TIER_"), width=9),
         # The display name's review, then a requested new name's, when there is one.
-        ColumnSpec("name_status", "NAME REVIEW", lambda r: " → ".join(
-            p for p in (r.name_status, r.new_name_status) if p and p != "NONE"), max_width=30),
+        ColumnSpec(
+            "name_status",
+            "NAME REVIEW",
+            lambda r: " → ".join(p for p in (r.name_status, r.new_name_status) if p and p != "NONE"),
+            max_width=30,
+        ),
         ColumnSpec("code", "CODE VERIF.", lambda r: r.code_verification_status, width=11),
         ColumnSpec("callbacks", "CALLBACKS", lambda r: ", ".join(r.callbacks.values()) or "none"),
     ),
@@ -528,8 +597,7 @@ WHATSAPP = ResourceSpec(
 
 
 REGISTRY: dict[str, ResourceSpec] = {
-    spec.name: spec
-    for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
+    spec.name: spec for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
 }
 
 

@@ -38,20 +38,36 @@ def binding_provider(account: AccountConfig, credentials: dict[str, str], option
         from providers.aliyun.pls import AliyunBindings
 
         return AliyunBindings.connect(
-            credentials["access_key_id"], credentials["access_key_secret"], pool=account.pool_key,
-            account=account.label, known_x=tuple(account.watch_x), endpoint=_endpoint(account),
-            security_token=credentials.get("security_token") or None, **options,
+            credentials["access_key_id"],
+            credentials["access_key_secret"],
+            pool=account.pool_key,
+            account=account.label,
+            known_x=tuple(account.watch_x),
+            endpoint=_endpoint(account),
+            security_token=credentials.get("security_token") or None,
+            **options,
         )
     if account.kind == "huawei":
         from providers.huawei.privatenumber import HuaweiBindings
 
-        return HuaweiBindings.connect(credentials["app_key"], credentials["app_secret"], account=account.label,
-                                      known_x=tuple(account.watch_x), base_url=_endpoint(account), **options)
+        return HuaweiBindings.connect(
+            credentials["app_key"],
+            credentials["app_secret"],
+            account=account.label,
+            known_x=tuple(account.watch_x),
+            base_url=_endpoint(account),
+            **options,
+        )
     if account.kind == "volcengine":
         from providers.volcengine.vms import VmsClient, VolcBindings
 
-        client = VmsClient(credentials["access_key_id"], credentials["secret_access_key"], endpoint=_endpoint(account),
-                           region=account.effective_region or "cn-north-1", **options)
+        client = VmsClient(
+            credentials["access_key_id"],
+            credentials["secret_access_key"],
+            endpoint=_endpoint(account),
+            region=account.effective_region or "cn-north-1",
+            **options,
+        )
         return VolcBindings(client, account=account.label, default_pool=account.number_pool_no)
     raise ValueError(f"{account.kind} is not a privacy-number provider")
 
@@ -59,15 +75,21 @@ def binding_provider(account: AccountConfig, credentials: dict[str, str], option
 def cams_client(account: AccountConfig, credentials: dict[str, str], options: dict[str, Any]):
     from providers.aliyun.cams import CamsClient
 
-    return CamsClient(credentials["access_key_id"], credentials["access_key_secret"], endpoint=_endpoint(account),
-                      security_token=credentials.get("security_token") or None, **options)
+    return CamsClient(
+        credentials["access_key_id"],
+        credentials["access_key_secret"],
+        endpoint=_endpoint(account),
+        security_token=credentials.get("security_token") or None,
+        **options,
+    )
 
 
 PROVIDER_OF_KIND = {"aliyun-pls": "aliyun", "huawei": "huawei", "volcengine": "volcengine"}
 
 
-def open_profile_session(profile: Profile, *, read_only: bool = False, offline: bool = False,
-                         cache: ResultCache | None = None) -> ProviderSession:
+def open_profile_session(
+    profile: Profile, *, read_only: bool = False, offline: bool = False, cache: ResultCache | None = None
+) -> ProviderSession:
     """The session for `profile`. Raises tui.config.ConfigError (missing credential, secrets file
     permissions) before anything is opened, so the caller can show one clear message."""
     read_only = read_only or profile.read_only or offline  # offline refuses every change

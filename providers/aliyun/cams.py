@@ -79,14 +79,29 @@ QUERY_ACTION = "QueryChatappPhoneNumbers"
 THROTTLE_RETRY = RetryPolicy(max_retries=3, initial_delay=0.5, max_delay=2.0, max_retry_after=5.0)
 
 # The values Alibaba documents (reference §3.2). Others may appear; records keep them as given.
-STATUSES = ("CONNECTED", "PENDING", "UNVERIFIED", "MIGRATED", "FLAGGED", "RATE_LIMITED", "RESTRICTED",
-            "DISCONNECTED", "BANNED", "DELETED", "UNKNOWN")
+STATUSES = (
+    "CONNECTED",
+    "PENDING",
+    "UNVERIFIED",
+    "MIGRATED",
+    "FLAGGED",
+    "RATE_LIMITED",
+    "RESTRICTED",
+    "DISCONNECTED",
+    "BANNED",
+    "DELETED",
+    "UNKNOWN",
+)
 QUALITY_RATINGS = ("GREEN", "YELLOW", "RED")
 CODE_VERIFICATION_STATUSES = ("VERIFIED", "MORE_INFORMATION_REQUESTED", "REJECTED", "REVOKED")
 MESSAGING_LIMIT_TIERS = ("TIER_50", "TIER_250", "TIER_1K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
 # Business-initiated conversations per rolling 24 h that each tier allows (None: unlimited).
 TIER_LIMITS: dict[str, int | None] = {
-    "TIER_50": 50, "TIER_250": 250, "TIER_1K": 1_000, "TIER_10K": 10_000, "TIER_100K": 100_000,
+    "TIER_50": 50,
+    "TIER_250": 250,
+    "TIER_1K": 1_000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
     "TIER_UNLIMITED": None,
 }
 
@@ -128,8 +143,12 @@ class WabaNumber:
     @property
     def callbacks(self) -> dict[str, str]:
         """Where reports go: the configured ones of status/inbound URL and queue."""
-        found = {"status_callback_url": self.status_callback_url, "up_callback_url": self.up_callback_url,
-                 "status_queue": self.status_queue, "up_queue": self.up_queue}
+        found = {
+            "status_callback_url": self.status_callback_url,
+            "up_callback_url": self.up_callback_url,
+            "status_queue": self.status_queue,
+            "up_queue": self.up_queue,
+        }
         return {k: v for k, v in found.items() if v}
 
 
@@ -167,7 +186,8 @@ def parse_phone_numbers(body: Any, action: str) -> list[WabaNumber]:
         return []
     if not isinstance(items, list):
         raise MalformedResponse(
-            f"{action}: PhoneNumbers is {type(items).__name__}, not a list", provider=PROVIDER,
+            f"{action}: PhoneNumbers is {type(items).__name__}, not a list",
+            provider=PROVIDER,
             request_id=text(body, "RequestId"),
         )
     numbers = []
@@ -211,9 +231,20 @@ class CamsClient(AliyunRpcClient):
         # One limiter per account: the same AccessKeyId on the same endpoint, whichever instance.
         limiter = shared_limiter(PROVIDER, f"{access_key_id}@{origin}", int(rate_limit), RATE_WINDOW_SECONDS)
         super().__init__(
-            endpoint=origin, version=VERSION, access_key_id=access_key_id, access_key_secret=access_key_secret,
-            signature=signature, security_token=security_token, provider=PROVIDER, http_transport=http_transport,
-            retry=retry, timeout=timeout, limiter=limiter, read_only=read_only, clock=clock, nonce=nonce,
+            endpoint=origin,
+            version=VERSION,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            signature=signature,
+            security_token=security_token,
+            provider=PROVIDER,
+            http_transport=http_transport,
+            retry=retry,
+            timeout=timeout,
+            limiter=limiter,
+            read_only=read_only,
+            clock=clock,
+            nonce=nonce,
         )
         self.throttle_retry = throttle_retry
         self.throttled_attempts = 0  # throttling answers seen (and re-sent or surfaced)
@@ -237,11 +268,15 @@ class CamsClient(AliyunRpcClient):
             except RateLimited as error:
                 self.throttled_attempts += 1
                 wait = error.retry_after
-                if (attempt >= policy.max_retries or self._transport_retried(error)
-                        or (wait is not None and wait > policy.max_retry_after)):
+                if (
+                    attempt >= policy.max_retries
+                    or self._transport_retried(error)
+                    or (wait is not None and wait > policy.max_retry_after)
+                ):
                     if attempt:
                         error.detail = (error.detail + "\n" if error.detail else "") + (
-                            f"still throttled after {attempt + 1} attempts")
+                            f"still throttled after {attempt + 1} attempts"
+                        )
                     raise
                 delay = wait if wait is not None else policy.backoff(attempt, self._rng)
                 log.info("%s throttled (%s); re-sending in %.2f s", action, error.code or error.status, delay)
@@ -256,7 +291,9 @@ class CamsClient(AliyunRpcClient):
         space = (cust_space_id or "").strip()
         if not space:
             raise ValidationError(
-                "CustSpaceId is required", provider=PROVIDER, code="MissingCustSpaceId",
+                "CustSpaceId is required",
+                provider=PROVIDER,
+                code="MissingCustSpaceId",
                 problems=(FieldProblem("CustSpaceId", "CustSpaceId is required", "MissingCustSpaceId"),),
             )
         body = await self._call_throttled(SYNC_ACTION, {"CustSpaceId": space})
@@ -281,8 +318,21 @@ class CamsClient(AliyunRpcClient):
 
 
 __all__ = [
-    "ARRIVAL_GUARD_SECONDS", "CODE_VERIFICATION_STATUSES", "CamsClient", "DEFAULT_ENDPOINT", "DOCUMENTED_QPS",
-    "ENDPOINT_ENV", "MESSAGING_LIMIT_TIERS", "QUALITY_RATINGS", "RATE_WINDOW_SECONDS", "STATUSES",
-    "THROTTLE_RETRY", "TIER_LIMITS", "VERSION", "WabaNumber", "endpoint_from_env", "parse_number",
+    "ARRIVAL_GUARD_SECONDS",
+    "CODE_VERIFICATION_STATUSES",
+    "DEFAULT_ENDPOINT",
+    "DOCUMENTED_QPS",
+    "ENDPOINT_ENV",
+    "MESSAGING_LIMIT_TIERS",
+    "QUALITY_RATINGS",
+    "RATE_WINDOW_SECONDS",
+    "STATUSES",
+    "THROTTLE_RETRY",
+    "TIER_LIMITS",
+    "VERSION",
+    "CamsClient",
+    "WabaNumber",
+    "endpoint_from_env",
+    "parse_number",
     "parse_phone_numbers",
 ]

@@ -140,24 +140,44 @@ class SubscriptionDetail:
 def _secret_bind(body: dict[str, Any], action: str) -> SecretBind:
     dto = mapping(body, "SecretBindDTO")
     if not text(dto, "SubsId") or not text(dto, "SecretNo"):
-        raise MalformedResponse(f"{action}: the answer has no SecretBindDTO with SubsId and SecretNo",
-                                provider=PROVIDER, request_id=text(body, "RequestId"))
-    return SecretBind(subs_id=text(dto, "SubsId"), secret_no=text(dto, "SecretNo"), extension=text(dto, "Extension"),
-                      request_id=text(body, "RequestId"), raw=body)
+        raise MalformedResponse(
+            f"{action}: the answer has no SecretBindDTO with SubsId and SecretNo",
+            provider=PROVIDER,
+            request_id=text(body, "RequestId"),
+        )
+    return SecretBind(
+        subs_id=text(dto, "SubsId"),
+        secret_no=text(dto, "SecretNo"),
+        extension=text(dto, "Extension"),
+        request_id=text(body, "RequestId"),
+        raw=body,
+    )
 
 
 def _detail(body: dict[str, Any]) -> SubscriptionDetail:
     dto = mapping(body, "SecretBindDetailDTO")
     if not text(dto, "SubsId"):
-        raise MalformedResponse("QuerySubscriptionDetail: the answer has no SecretBindDetailDTO",
-                                provider=PROVIDER, request_id=text(body, "RequestId"))
+        raise MalformedResponse(
+            "QuerySubscriptionDetail: the answer has no SecretBindDetailDTO",
+            provider=PROVIDER,
+            request_id=text(body, "RequestId"),
+        )
     return SubscriptionDetail(
-        subs_id=text(dto, "SubsId"), phone_no_x=text(dto, "PhoneNoX"), phone_no_a=text(dto, "PhoneNoA"),
-        phone_no_b=text(dto, "PhoneNoB"), extension=text(dto, "Extension"), group_id=text(dto, "GroupId"),
-        status=integer(dto, "Status"), expires_at=_maybe_china_time(text(dto, "ExpireDate")),
-        created_at=_maybe_china_time(text(dto, "GmtCreate")), need_record=flag(dto, "NeedRecord"),
-        call_restrict=text(dto, "CallRestrict"), asr_status=flag(dto, "ASRStatus"),
-        asr_model_id=text(dto, "ASRModelId"), request_id=text(body, "RequestId"), raw=body,
+        subs_id=text(dto, "SubsId"),
+        phone_no_x=text(dto, "PhoneNoX"),
+        phone_no_a=text(dto, "PhoneNoA"),
+        phone_no_b=text(dto, "PhoneNoB"),
+        extension=text(dto, "Extension"),
+        group_id=text(dto, "GroupId"),
+        status=integer(dto, "Status"),
+        expires_at=_maybe_china_time(text(dto, "ExpireDate")),
+        created_at=_maybe_china_time(text(dto, "GmtCreate")),
+        need_record=flag(dto, "NeedRecord"),
+        call_restrict=text(dto, "CallRestrict"),
+        asr_status=flag(dto, "ASRStatus"),
+        asr_model_id=text(dto, "ASRModelId"),
+        request_id=text(body, "RequestId"),
+        raw=body,
     )
 
 
@@ -186,10 +206,20 @@ class DyplsClient(AliyunRpcClient):
     ) -> None:
         limiter = shared_limiter("aliyun-pls", access_key_id, rate_limit) if rate_limit else None
         super().__init__(
-            endpoint=endpoint or endpoint_from_env(), version=VERSION, access_key_id=access_key_id,
-            access_key_secret=access_key_secret, signature=signature, security_token=security_token,
-            provider=PROVIDER, http_transport=http_transport, retry=retry, timeout=timeout, limiter=limiter,
-            read_only=read_only, clock=clock, nonce=nonce,
+            endpoint=endpoint or endpoint_from_env(),
+            version=VERSION,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            signature=signature,
+            security_token=security_token,
+            provider=PROVIDER,
+            http_transport=http_transport,
+            retry=retry,
+            timeout=timeout,
+            limiter=limiter,
+            read_only=read_only,
+            clock=clock,
+            nonce=nonce,
         )
 
     # ---- binds (never re-sent: a lost answer raises Timeout(maybe_applied=True)) ------------
@@ -220,13 +250,27 @@ class DyplsClient(AliyunRpcClient):
     ) -> SecretBind:
         """BindAxb: A and B talk through X. X is drawn from the pool (preferring `expect_city`)
         unless `phone_no_x` names one."""
-        return await self._bind("BindAxb", _params(
-            PoolKey=pool_key, PhoneNoA=phone_no_a, PhoneNoB=phone_no_b, PhoneNoX=phone_no_x,
-            Expiration=to_china_time(expires_at), ExpectCity=expect_city, IsRecordingEnabled=recording,
-            OutId=out_id, OutOrderId=out_order_id, CallDisplayType=call_display_type, CallRestrict=call_restrict,
-            CallTimeout=call_timeout, ASRStatus=asr_status, ASRModelId=asr_model_id, DtmfConfig=dtmf_config,
-            RingConfig=ring_config,
-        ))
+        return await self._bind(
+            "BindAxb",
+            _params(
+                PoolKey=pool_key,
+                PhoneNoA=phone_no_a,
+                PhoneNoB=phone_no_b,
+                PhoneNoX=phone_no_x,
+                Expiration=to_china_time(expires_at),
+                ExpectCity=expect_city,
+                IsRecordingEnabled=recording,
+                OutId=out_id,
+                OutOrderId=out_order_id,
+                CallDisplayType=call_display_type,
+                CallRestrict=call_restrict,
+                CallTimeout=call_timeout,
+                ASRStatus=asr_status,
+                ASRModelId=asr_model_id,
+                DtmfConfig=dtmf_config,
+                RingConfig=ring_config,
+            ),
+        )
 
     async def bind_axn(
         self,
@@ -247,12 +291,25 @@ class DyplsClient(AliyunRpcClient):
         ring_config: str = "",
     ) -> SecretBind:
         """BindAxn: X is dedicated to A; any number calling X reaches A (A calling X reaches B)."""
-        return await self._bind("BindAxn", _params(
-            PoolKey=pool_key, PhoneNoA=phone_no_a, PhoneNoB=phone_no_b, PhoneNoX=phone_no_x,
-            Expiration=to_china_time(expires_at), ExpectCity=expect_city, IsRecordingEnabled=recording,
-            OutId=out_id, OutOrderId=out_order_id, CallDisplayType=call_display_type, CallRestrict=call_restrict,
-            ASRStatus=asr_status, ASRModelId=asr_model_id, RingConfig=ring_config,
-        ))
+        return await self._bind(
+            "BindAxn",
+            _params(
+                PoolKey=pool_key,
+                PhoneNoA=phone_no_a,
+                PhoneNoB=phone_no_b,
+                PhoneNoX=phone_no_x,
+                Expiration=to_china_time(expires_at),
+                ExpectCity=expect_city,
+                IsRecordingEnabled=recording,
+                OutId=out_id,
+                OutOrderId=out_order_id,
+                CallDisplayType=call_display_type,
+                CallRestrict=call_restrict,
+                ASRStatus=asr_status,
+                ASRModelId=asr_model_id,
+                RingConfig=ring_config,
+            ),
+        )
 
     async def bind_axn_extension(
         self,
@@ -276,22 +333,43 @@ class DyplsClient(AliyunRpcClient):
         """BindAxnExtension: callers dial X plus an extension (1-3 digits) to reach A. An
         `extension` needs `phone_no_x`; without one Alibaba assigns it (see SecretBind.extension)."""
         if extension and not phone_no_x:
-            raise ValidationError("an Extension can only be chosen together with PhoneNoX", provider=PROVIDER,
-                                  problems=(FieldProblem("PhoneNoX", "required when Extension is set"),))
-        return await self._bind("BindAxnExtension", _params(
-            PoolKey=pool_key, PhoneNoA=phone_no_a, PhoneNoB=phone_no_b, PhoneNoX=phone_no_x, Extension=extension,
-            Expiration=to_china_time(expires_at), ExpectCity=expect_city, IsRecordingEnabled=recording,
-            OutId=out_id, OutOrderId=out_order_id, CallDisplayType=call_display_type, CallRestrict=call_restrict,
-            ASRStatus=asr_status, ASRModelId=asr_model_id, RingConfig=ring_config,
-        ))
+            raise ValidationError(
+                "an Extension can only be chosen together with PhoneNoX",
+                provider=PROVIDER,
+                problems=(FieldProblem("PhoneNoX", "required when Extension is set"),),
+            )
+        return await self._bind(
+            "BindAxnExtension",
+            _params(
+                PoolKey=pool_key,
+                PhoneNoA=phone_no_a,
+                PhoneNoB=phone_no_b,
+                PhoneNoX=phone_no_x,
+                Extension=extension,
+                Expiration=to_china_time(expires_at),
+                ExpectCity=expect_city,
+                IsRecordingEnabled=recording,
+                OutId=out_id,
+                OutOrderId=out_order_id,
+                CallDisplayType=call_display_type,
+                CallRestrict=call_restrict,
+                ASRStatus=asr_status,
+                ASRModelId=asr_model_id,
+                RingConfig=ring_config,
+            ),
+        )
 
     # ---- changes ------------------------------------------------------------------------------
 
     async def unbind_subscription(self, pool_key: str, subs_id: str, secret_no: str) -> str:
         """UnbindSubscription; returns the RequestId. Not re-sent after a lost answer (a second
         unbind would answer isv.SUBS_NOT_EXIST and hide what happened)."""
-        body = await self.call("UnbindSubscription", _params(PoolKey=pool_key, SubsId=subs_id, SecretNo=secret_no),
-                               idempotent=False, mutates=True)
+        body = await self.call(
+            "UnbindSubscription",
+            _params(PoolKey=pool_key, SubsId=subs_id, SecretNo=secret_no),
+            idempotent=False,
+            mutates=True,
+        )
         return text(body, "RequestId")
 
     async def update_subscription(
@@ -316,10 +394,14 @@ class DyplsClient(AliyunRpcClient):
         if operate_type not in OPERATE_TYPES:
             raise ValueError(f"unknown OperateType {operate_type!r}; expected one of {', '.join(OPERATE_TYPES)}")
         values: dict[str, Any] = {
-            "PhoneNoA": phone_no_a, "PhoneNoB": phone_no_b,
+            "PhoneNoA": phone_no_a,
+            "PhoneNoB": phone_no_b,
             "Expiration": to_china_time(expires_at) if expires_at is not None else None,
-            "IsRecordingEnabled": recording, "CallRestrict": call_restrict, "CallDisplayType": call_display_type,
-            "OutId": out_id, "GroupId": group_id,
+            "IsRecordingEnabled": recording,
+            "CallRestrict": call_restrict,
+            "CallDisplayType": call_display_type,
+            "OutId": out_id,
+            "GroupId": group_id,
         }
         needed = OPERATE_TYPES[operate_type]
         if values[needed] is None:
@@ -339,22 +421,28 @@ class DyplsClient(AliyunRpcClient):
         return await self.update_subscription(pool_key, subs_id, phone_no_x, "updateNoB", phone_no_b=phone_no_b)
 
     async def update_recording(self, pool_key: str, subs_id: str, phone_no_x: str, enabled: bool) -> str:
-        return await self.update_subscription(pool_key, subs_id, phone_no_x, "updateIsRecordingEnabled",
-                                              recording=enabled)
+        return await self.update_subscription(
+            pool_key, subs_id, phone_no_x, "updateIsRecordingEnabled", recording=enabled
+        )
 
     # ---- queries ------------------------------------------------------------------------------
 
     async def query_subscription_detail(self, pool_key: str, subs_id: str, phone_no_x: str) -> SubscriptionDetail:
-        body = await self.call("QuerySubscriptionDetail", _params(PoolKey=pool_key, SubsId=subs_id, PhoneNoX=phone_no_x),
-                               idempotent=True, mutates=False)
+        body = await self.call(
+            "QuerySubscriptionDetail",
+            _params(PoolKey=pool_key, SubsId=subs_id, PhoneNoX=phone_no_x),
+            idempotent=True,
+            mutates=False,
+        )
         return _detail(body)
 
     async def query_subs_id(self, phone_no_x: str, pool_key: str = "") -> str | None:
         """The SubsId bound on X, or None when X has no binding (isv.SUBS_NOT_EXIST or an empty
         SubsId). One SubsId only, even when an AXB X carries several bindings."""
         try:
-            body = await self.call("QuerySubsId", _params(PhoneNoX=phone_no_x, PoolKey=pool_key),
-                                   idempotent=True, mutates=False)
+            body = await self.call(
+                "QuerySubsId", _params(PhoneNoX=phone_no_x, PoolKey=pool_key), idempotent=True, mutates=False
+            )
         except NotFound as error:
             if error.code == "isv.SUBS_NOT_EXIST":
                 return None
@@ -365,12 +453,19 @@ class DyplsClient(AliyunRpcClient):
         """A download URL (valid 2 hours) for a call recording. `call_time` is the receipt's
         call_time: its `yyyy-MM-dd HH:mm:ss` text, or an aware datetime (sent as China time)."""
         when = to_china_time(call_time) if isinstance(call_time, datetime) else call_time
-        body = await self.call("QueryRecordFileDownloadUrl", _params(PoolKey=pool_key, CallId=call_id, CallTime=when),
-                               idempotent=True, mutates=False)
+        body = await self.call(
+            "QueryRecordFileDownloadUrl",
+            _params(PoolKey=pool_key, CallId=call_id, CallTime=when),
+            idempotent=True,
+            mutates=False,
+        )
         url = text(body, "DownloadUrl")
         if not url:
-            raise MalformedResponse("QueryRecordFileDownloadUrl: the answer has no DownloadUrl", provider=PROVIDER,
-                                    request_id=text(body, "RequestId"))
+            raise MalformedResponse(
+                "QueryRecordFileDownloadUrl: the answer has no DownloadUrl",
+                provider=PROVIDER,
+                request_id=text(body, "RequestId"),
+            )
         return url
 
 
@@ -406,11 +501,20 @@ class AliyunBindings:
         self._known_x = known_x
 
     @classmethod
-    def connect(cls, access_key_id: str, access_key_secret: str, *, pool: str, account: str = "",
-                known_x: KnownX | None = None, **client_options: Any) -> AliyunBindings:
+    def connect(
+        cls,
+        access_key_id: str,
+        access_key_secret: str,
+        *,
+        pool: str,
+        account: str = "",
+        known_x: KnownX | None = None,
+        **client_options: Any,
+    ) -> AliyunBindings:
         """Build the DyplsClient too (`client_options` are DyplsClient's keyword arguments)."""
-        return cls(DyplsClient(access_key_id, access_key_secret, **client_options), pool=pool, account=account,
-                   known_x=known_x)
+        return cls(
+            DyplsClient(access_key_id, access_key_secret, **client_options), pool=pool, account=account, known_x=known_x
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -419,24 +523,43 @@ class AliyunBindings:
 
     async def bind(self, request: BindRequest) -> Binding:
         if request.mode not in self.modes:
-            raise ValidationError(f"Alibaba Dypls offers {', '.join(self.modes)} bindings, not {request.mode}",
-                                  provider=PROVIDER, problems=(FieldProblem("mode", "not offered by Alibaba"),))
+            raise ValidationError(
+                f"Alibaba Dypls offers {', '.join(self.modes)} bindings, not {request.mode}",
+                provider=PROVIDER,
+                problems=(FieldProblem("mode", "not offered by Alibaba"),),
+            )
         _require_aware(request.expires_at)
         pool = request.pool or self.pool
-        common = dict(phone_no_b=request.b, phone_no_x=request.x, expect_city=request.area_code,
-                      recording=request.recording, out_id=request.user_data)
+        common = dict(
+            phone_no_b=request.b,
+            phone_no_x=request.x,
+            expect_city=request.area_code,
+            recording=request.recording,
+            out_id=request.user_data,
+        )
         if request.mode == "AXB":
             result = await self.client.bind_axb(pool, request.a, request.expires_at, **common)
         elif request.mode == "AXN":
             result = await self.client.bind_axn(pool, request.a, request.expires_at, **common)
         else:
-            result = await self.client.bind_axn_extension(pool, request.a, request.expires_at,
-                                                          extension=request.extension, **common)
+            result = await self.client.bind_axn_extension(
+                pool, request.a, request.expires_at, extension=request.extension, **common
+            )
         return Binding(
-            provider=PROVIDER, mode=request.mode, subscription_id=result.subs_id, x=result.secret_no,
-            a=request.a, b=request.b, extension=result.extension if request.mode == "AXN_EXT" else "",
-            expires_at=_whole_seconds(request.expires_at), recording=request.recording, status=ACTIVE,
-            pool=pool, user_data=request.user_data, account=self.account, raw=result.raw,
+            provider=PROVIDER,
+            mode=request.mode,
+            subscription_id=result.subs_id,
+            x=result.secret_no,
+            a=request.a,
+            b=request.b,
+            extension=result.extension if request.mode == "AXN_EXT" else "",
+            expires_at=_whole_seconds(request.expires_at),
+            recording=request.recording,
+            status=ACTIVE,
+            pool=pool,
+            user_data=request.user_data,
+            account=self.account,
+            raw=result.raw,
         )
 
     async def update(self, binding: Binding, change: BindingChange) -> Binding:
@@ -447,8 +570,9 @@ class AliyunBindings:
         pool = binding.pool or self.pool
         steps: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         if change.expires_at is not None:
-            steps.append(("updateExpire", {"expires_at": change.expires_at},
-                          {"expires_at": _whole_seconds(change.expires_at)}))
+            steps.append(
+                ("updateExpire", {"expires_at": change.expires_at}, {"expires_at": _whole_seconds(change.expires_at)})
+            )
         if change.a is not None:
             steps.append(("updateNoA", {"phone_no_a": change.a}, {"a": change.a}))
         if change.b is not None:
@@ -485,8 +609,11 @@ class AliyunBindings:
         """By X (QuerySubsId, then the detail) or by X and SubsId. Alibaba cannot look a binding
         up by SubsId alone: every lookup needs the X number."""
         if not x:
-            raise ValidationError("Alibaba looks bindings up by their X number (PhoneNoX); give X",
-                                  provider=PROVIDER, problems=(FieldProblem("x", "required by Alibaba Dypls"),))
+            raise ValidationError(
+                "Alibaba looks bindings up by their X number (PhoneNoX); give X",
+                provider=PROVIDER,
+                problems=(FieldProblem("x", "required by Alibaba Dypls"),),
+            )
         pool = pool or self.pool
         subs_id = subscription_id or await self.client.query_subs_id(x, pool)
         if not subs_id:
@@ -512,7 +639,8 @@ class AliyunBindings:
                 "the bind may have been applied, and Alibaba cannot find a binding without its X number "
                 "(no API lists bindings; QuerySubsId needs PhoneNoX): check the pool in the Alibaba console "
                 "before binding again",
-                provider=PROVIDER, maybe_applied=True,
+                provider=PROVIDER,
+                maybe_applied=True,
             )
         found: list[Binding] = []
         for x in candidates:
@@ -545,9 +673,19 @@ class AliyunBindings:
             mode = "AXB" if detail.phone_no_b else "AXN"
         status = ACTIVE if detail.status == 1 else EXPIRED if detail.status == 0 else (base.status if base else ACTIVE)
         fields = dict(
-            provider=PROVIDER, mode=mode, subscription_id=detail.subs_id, x=detail.phone_no_x or (base.x if base else ""),
-            a=detail.phone_no_a, b=detail.phone_no_b, extension=detail.extension, expires_at=detail.expires_at,
-            recording=detail.need_record, status=status, pool=pool, account=self.account, raw=detail.raw,
+            provider=PROVIDER,
+            mode=mode,
+            subscription_id=detail.subs_id,
+            x=detail.phone_no_x or (base.x if base else ""),
+            a=detail.phone_no_a,
+            b=detail.phone_no_b,
+            extension=detail.extension,
+            expires_at=detail.expires_at,
+            recording=detail.need_record,
+            status=status,
+            pool=pool,
+            account=self.account,
+            raw=detail.raw,
         )
         if base is not None:
             return dataclasses.replace(base, **fields)
@@ -556,8 +694,11 @@ class AliyunBindings:
 
 def _require_aware(moment: datetime) -> None:
     if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationError("the expiry needs a time zone (Alibaba reads it as China time, UTC+8)",
-                              provider=PROVIDER, problems=(FieldProblem("expires_at", "naive datetime"),))
+        raise ValidationError(
+            "the expiry needs a time zone (Alibaba reads it as China time, UTC+8)",
+            provider=PROVIDER,
+            problems=(FieldProblem("expires_at", "naive datetime"),),
+        )
 
 
 def _whole_seconds(moment: datetime) -> datetime:
@@ -566,6 +707,16 @@ def _whole_seconds(moment: datetime) -> datetime:
 
 
 __all__ = [
-    "AliyunBindings", "CHINA_TZ", "DEFAULT_ENDPOINT", "DyplsClient", "ENDPOINT_ENV", "OPERATE_TYPES", "SecretBind",
-    "SubscriptionDetail", "VERSION", "endpoint_from_env", "from_china_time", "to_china_time",
+    "CHINA_TZ",
+    "DEFAULT_ENDPOINT",
+    "ENDPOINT_ENV",
+    "OPERATE_TYPES",
+    "VERSION",
+    "AliyunBindings",
+    "DyplsClient",
+    "SecretBind",
+    "SubscriptionDetail",
+    "endpoint_from_env",
+    "from_china_time",
+    "to_china_time",
 ]

@@ -56,14 +56,27 @@ from providers.errors import (
     Unavailable,
     ValidationError,
 )
-from providers.transport import RateLimiter, RetryPolicy, Transport, TransportClient, is_loopback_host, redact_text, redact_url
+from providers.transport import (
+    RateLimiter,
+    RetryPolicy,
+    Transport,
+    TransportClient,
+    is_loopback_host,
+    redact_text,
+    redact_url,
+)
 
 SIGNATURE_V3 = "v3"  # ACS3-HMAC-SHA256
 SIGNATURE_RPC = "v1"  # RPC signature version 1.0, HMAC-SHA1
 SIGNATURES = (SIGNATURE_V3, SIGNATURE_RPC)
 _SIGNATURE_ALIASES = {
-    "v3": SIGNATURE_V3, "acs3": SIGNATURE_V3, "acs3-hmac-sha256": SIGNATURE_V3,
-    "v1": SIGNATURE_RPC, "v2": SIGNATURE_RPC, "rpc": SIGNATURE_RPC, "hmac-sha1": SIGNATURE_RPC,
+    "v3": SIGNATURE_V3,
+    "acs3": SIGNATURE_V3,
+    "acs3-hmac-sha256": SIGNATURE_V3,
+    "v1": SIGNATURE_RPC,
+    "v2": SIGNATURE_RPC,
+    "rpc": SIGNATURE_RPC,
+    "hmac-sha1": SIGNATURE_RPC,
 }
 
 REQUEST_ID_HEADERS = ("x-acs-request-id",)
@@ -120,25 +133,75 @@ def wire_value(value: Any) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Error mapping
 
-_AUTH_CODES = frozenset({
-    "SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeySecret", "SignatureNonceUsed",
-    "IllegalTimestamp", "isp.RAM_PERMISSION_DENY", "Ram.PermissionDeny", "Forbidden.RAM",
-    "isv.OUT_OF_SERVICE", "isv.PRODUCT_UN_SUBSCRIPT", "isv.PRODUCT_UNSUBSCRIBE", "Product.Unsubscript",
-    "isv.ACCOUNT_NOT_EXISTS", "isv.ACCOUNT_ABNORMAL", "isv.PARTNER_IS_CLOSED", "isv.SUBS_NOT_BELONG",
-    "MissingSecurityToken", "MissingAccessKeyId", "MissingSignature", "InvalidSignatureMethod",
-    "InvalidSignatureVersion", "UnsupportedSignatureMethod",
-})
+_AUTH_CODES = frozenset(
+    {
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "InvalidAccessKeySecret",
+        "SignatureNonceUsed",
+        "IllegalTimestamp",
+        "isp.RAM_PERMISSION_DENY",
+        "Ram.PermissionDeny",
+        "Forbidden.RAM",
+        "isv.OUT_OF_SERVICE",
+        "isv.PRODUCT_UN_SUBSCRIPT",
+        "isv.PRODUCT_UNSUBSCRIBE",
+        "Product.Unsubscript",
+        "isv.ACCOUNT_NOT_EXISTS",
+        "isv.ACCOUNT_ABNORMAL",
+        "isv.PARTNER_IS_CLOSED",
+        "isv.SUBS_NOT_BELONG",
+        "MissingSecurityToken",
+        "MissingAccessKeyId",
+        "MissingSignature",
+        "InvalidSignatureMethod",
+        "InvalidSignatureVersion",
+        "UnsupportedSignatureMethod",
+    }
+)
 _AUTH_PREFIXES = ("InvalidAccessKeyId", "InvalidSecurityToken", "InvalidTimeStamp", "Forbidden")
-_RATE_CODES = frozenset({"FlowLimited", "isv.FLOW_LIMIT", "isv.BUSINESS_LIMIT_CONTROL", "System.LimitControl",
-                         "ServiceUnavailable.Throttling"})
-_CONFLICT_CODES = frozenset({"isv.BIND_CONFLICT", "isv.UPDATE_CONFLICT", "isv.NO_AVAILABLE_NUMBER",
-                             "isv.NO_USED_BY_OTHERS", "isv.FORBIDDEN_ACTION", "isv.BUY_NUM_OVER_LIMIT"})
-_NOT_FOUND_CODES = frozenset({"isv.SUBS_NOT_EXIST", "isv.NO_NOT_EXIST", "isv.POOLKEY_NOT_EXISTS",
-                              "isv.PARTNER_NOT_EXIST", "InvalidAction.NotFound", "InvalidApi.NotFound"})
-_VALIDATION_CODES = frozenset({"isv.ILLEGAL_ARGUMENT", "isv.INVALID_PARAMETERS", "MissingParameter",
-                               "InvalidParameter", "InvalidVersion", "UnsupportedHTTPMethod"})
-_UNAVAILABLE_CODES = frozenset({"InternalError", "ServiceUnavailable", "isv.VENDOR_BIND_FAILED",
-                                "ServiceTimeout", "UnknownError"})
+_RATE_CODES = frozenset(
+    {
+        "FlowLimited",
+        "isv.FLOW_LIMIT",
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "System.LimitControl",
+        "ServiceUnavailable.Throttling",
+    }
+)
+_CONFLICT_CODES = frozenset(
+    {
+        "isv.BIND_CONFLICT",
+        "isv.UPDATE_CONFLICT",
+        "isv.NO_AVAILABLE_NUMBER",
+        "isv.NO_USED_BY_OTHERS",
+        "isv.FORBIDDEN_ACTION",
+        "isv.BUY_NUM_OVER_LIMIT",
+    }
+)
+_NOT_FOUND_CODES = frozenset(
+    {
+        "isv.SUBS_NOT_EXIST",
+        "isv.NO_NOT_EXIST",
+        "isv.POOLKEY_NOT_EXISTS",
+        "isv.PARTNER_NOT_EXIST",
+        "InvalidAction.NotFound",
+        "InvalidApi.NotFound",
+    }
+)
+_VALIDATION_CODES = frozenset(
+    {
+        "isv.ILLEGAL_ARGUMENT",
+        "isv.INVALID_PARAMETERS",
+        "MissingParameter",
+        "InvalidParameter",
+        "InvalidVersion",
+        "UnsupportedHTTPMethod",
+    }
+)
+_UNAVAILABLE_CODES = frozenset(
+    {"InternalError", "ServiceUnavailable", "isv.VENDOR_BIND_FAILED", "ServiceTimeout", "UnknownError"}
+)
 
 # Which request parameter an *_ILLEGAL code is about, when the message does not say.
 _ILLEGAL_FIELDS = {
@@ -160,8 +223,12 @@ def classify(code: str, status: int | None) -> type[ProviderError]:
         return Conflict
     if code in _NOT_FOUND_CODES:
         return NotFound
-    if (code in _VALIDATION_CODES or code.endswith("_ILLEGAL") or code.startswith(("Missing", "Invalid"))
-            or code.startswith("isv.INVALID")):
+    if (
+        code in _VALIDATION_CODES
+        or code.endswith("_ILLEGAL")
+        or code.startswith(("Missing", "Invalid"))
+        or code.startswith("isv.INVALID")
+    ):
         return ValidationError
     if code in _UNAVAILABLE_CODES or code.startswith("isp."):
         return Unavailable
@@ -193,7 +260,7 @@ def field_problems(code: str, message: str, params: Mapping[str, str] | None) ->
     params = dict(params or {})
     name = ""
     if code.startswith("Missing") and len(code) > len("Missing") and code != "MissingParameter":
-        name = code[len("Missing"):]
+        name = code[len("Missing") :]
     if not name:
         quoted = re.search(r'"([A-Za-z][A-Za-z0-9.]*)"', message or "")
         if quoted:
@@ -226,7 +293,9 @@ def error_from_body(
     if not isinstance(body, dict):
         return MalformedResponse(
             f"HTTP {status}: the answer is not an Alibaba JSON object" if status else "the answer is not a JSON object",
-            provider=provider, status=status, request_id=request_id,
+            provider=provider,
+            status=status,
+            request_id=request_id,
         )
     code = str(body.get("Code") or body.get("code") or "")
     message = str(body.get("Message") or body.get("message") or "")
@@ -247,8 +316,15 @@ def error_from_body(
     if cls is RateLimited:
         kwargs["retry_after"] = None
     error = cls(
-        message or code or f"HTTP {status}", provider=provider, status=status if status and status != 200 else None,
-        code=code, title=code, detail=detail, request_id=rid, problems=problems, **kwargs,
+        message or code or f"HTTP {status}",
+        provider=provider,
+        status=status if status and status != 200 else None,
+        code=code,
+        title=code,
+        detail=detail,
+        request_id=rid,
+        problems=problems,
+        **kwargs,
     )
     return error
 
@@ -348,20 +424,34 @@ class AliyunRpcClient(TransportClient):
         now = self._clock()
         if self.signature == SIGNATURE_V3:
             signed = signing.sign_v3(
-                method=request.method, host=request.headers["host"],
-                action=request.headers["x-acs-action"], version=request.headers["x-acs-version"],
-                access_key_id=self.access_key_id, access_key_secret=self._secret,
-                query=query, body=request.content, content_type=request.headers.get("content-type"),
-                path=request.url.path or "/", date=now, nonce=self._nonce(), security_token=self._security_token,
+                method=request.method,
+                host=request.headers["host"],
+                action=request.headers["x-acs-action"],
+                version=request.headers["x-acs-version"],
+                access_key_id=self.access_key_id,
+                access_key_secret=self._secret,
+                query=query,
+                body=request.content,
+                content_type=request.headers.get("content-type"),
+                path=request.url.path or "/",
+                date=now,
+                nonce=self._nonce(),
+                security_token=self._security_token,
             )
             for name, value in signed.items():
                 request.headers[name] = value
             return
         business = [(k, v) for k, v in query if k not in _RPC_COMMON]
         pairs = signing.sign_rpc(
-            method=request.method, action=request.headers["x-acs-action"], version=request.headers["x-acs-version"],
-            access_key_id=self.access_key_id, access_key_secret=self._secret, params=business,
-            date=now, nonce=self._nonce(), security_token=self._security_token,
+            method=request.method,
+            action=request.headers["x-acs-action"],
+            version=request.headers["x-acs-version"],
+            access_key_id=self.access_key_id,
+            access_key_secret=self._secret,
+            params=business,
+            date=now,
+            nonce=self._nonce(),
+            security_token=self._security_token,
         )
         request.url = request.url.copy_with(query=signing.encode_query(pairs).encode("ascii"))
 
@@ -370,11 +460,16 @@ class AliyunRpcClient(TransportClient):
     def _map_http_error(self, response: httpx.Response) -> ProviderError:
         body = _parse_json(response)
         if body is None and response.status_code >= 500:
-            return Unavailable(f"HTTP {response.status_code} from {self.provider}", provider=self.provider,
-                               status=response.status_code)
-        error = error_from_body(body, status=response.status_code, provider=self.provider,
-                                params=_sent_params(response.request),
-                                request_id=response.headers.get("x-acs-request-id", ""))
+            return Unavailable(
+                f"HTTP {response.status_code} from {self.provider}", provider=self.provider, status=response.status_code
+            )
+        error = error_from_body(
+            body,
+            status=response.status_code,
+            provider=self.provider,
+            params=_sent_params(response.request),
+            request_id=response.headers.get("x-acs-request-id", ""),
+        )
         error.detail = redact_text(error.detail, self.transport.secrets)
         if isinstance(error, RateLimited) and error.retry_after is None:
             error.retry_after = _retry_after(response.headers)
@@ -410,23 +505,38 @@ class AliyunRpcClient(TransportClient):
         path = "/?" + signing.encode_query(sorted(wire.items())) if wire else "/"
         headers = {"x-acs-action": action, "x-acs-version": self.version}
         response = await self.transport.request(
-            "POST", path, content=b"", headers=headers, idempotent=idempotent, mutates=mutates,
+            "POST",
+            path,
+            content=b"",
+            headers=headers,
+            idempotent=idempotent,
+            mutates=mutates,
         )
         request_id = self.transport.request_id(response)
         shown_url = redact_url(response.request.url)
         body = _parse_json(response)
         if not isinstance(body, dict):
             raise MalformedResponse(
-                f"{action}: the answer is not a JSON object", provider=self.provider,
-                status=response.status_code, request_id=request_id, method="POST", url=shown_url,
+                f"{action}: the answer is not a JSON object",
+                provider=self.provider,
+                status=response.status_code,
+                request_id=request_id,
+                method="POST",
+                url=shown_url,
             )
         code = body.get("Code")
         if code is None:
-            raise MalformedResponse(f"{action}: the answer has no Code", provider=self.provider,
-                                    request_id=str(body.get("RequestId") or request_id), method="POST", url=shown_url)
+            raise MalformedResponse(
+                f"{action}: the answer has no Code",
+                provider=self.provider,
+                request_id=str(body.get("RequestId") or request_id),
+                method="POST",
+                url=shown_url,
+            )
         if code != "OK" or body.get("Success") is False:
-            error = error_from_body(body, status=response.status_code, provider=self.provider,
-                                    params=wire, request_id=request_id)
+            error = error_from_body(
+                body, status=response.status_code, provider=self.provider, params=wire, request_id=request_id
+            )
             error.method, error.url = "POST", shown_url
             error.message = redact_text(error.message, self.transport.secrets)
             error.detail = redact_text(error.detail, self.transport.secrets)
@@ -436,13 +546,30 @@ class AliyunRpcClient(TransportClient):
         return body
 
 
-_RPC_COMMON = frozenset({
-    "Action", "Format", "Version", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
-    "AccessKeyId", "SecurityToken", "Signature",
-})
+_RPC_COMMON = frozenset(
+    {
+        "Action",
+        "Format",
+        "Version",
+        "Timestamp",
+        "SignatureNonce",
+        "SignatureMethod",
+        "SignatureVersion",
+        "AccessKeyId",
+        "SecurityToken",
+        "Signature",
+    }
+)
 
 
 __all__ = [
-    "AliyunRpcClient", "SIGNATURES", "SIGNATURE_RPC", "SIGNATURE_V3", "classify", "error_from_body",
-    "field_problems", "normalise_endpoint", "wire_value",
+    "SIGNATURES",
+    "SIGNATURE_RPC",
+    "SIGNATURE_V3",
+    "AliyunRpcClient",
+    "classify",
+    "error_from_body",
+    "field_problems",
+    "normalise_endpoint",
+    "wire_value",
 ]

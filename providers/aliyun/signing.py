@@ -40,7 +40,6 @@ import secrets as _secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Union
 from urllib.parse import quote
 
 ACS3_HMAC_SHA256 = "ACS3-HMAC-SHA256"
@@ -52,7 +51,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # both schemes: ISO 8601, UTC, whole se
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 
 # Parameters may be given as a mapping or as (name, value) pairs (a repeated name is kept).
-Params = Union[Mapping[str, "str | None"], Iterable[tuple[str, "str | None"]]]
+Params = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,8 +121,9 @@ def canonical_query_string(params: Params) -> str:
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
-def canonical_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]],
-                      signed: Iterable[str] | None = None) -> tuple[str, str]:
+def canonical_headers(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]], signed: Iterable[str] | None = None
+) -> tuple[str, str]:
     """(CanonicalHeaders, SignedHeaders) for the headers named in `signed` (all when None).
 
     Names are lower-cased, values trimmed; a repeated name joins its sorted values with ",".
@@ -143,8 +143,14 @@ def canonical_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]],
     return "".join(lines), ";".join(names)
 
 
-def v3_canonical_request(method: str, path: str, query: Params, headers: Mapping[str, str] | Iterable[tuple[str, str]],
-                         signed_headers: Iterable[str] | None, payload_hash: str) -> str:
+def v3_canonical_request(
+    method: str,
+    path: str,
+    query: Params,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    signed_headers: Iterable[str] | None,
+    payload_hash: str,
+) -> str:
     """The V3 CanonicalRequest. `path` is the URI path as sent ("/" for RPC-style APIs)."""
     canonical, signed = canonical_headers(headers, signed_headers)
     uri = quote(path or "/", safe="/~", encoding="utf-8")
@@ -160,8 +166,7 @@ def v3_signature(access_key_secret: str, string_to_sign: str) -> str:
     return hmac.new(access_key_secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def v3_authorization(access_key_id: str, signed_headers: str, signature: str,
-                     algorithm: str = ACS3_HMAC_SHA256) -> str:
+def v3_authorization(access_key_id: str, signed_headers: str, signature: str, algorithm: str = ACS3_HMAC_SHA256) -> str:
     return f"{algorithm} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
 
 
@@ -224,14 +229,16 @@ def sign_v3(
     if date is None:
         date = datetime.now(UTC)
     headers: dict[str, str] = {k.lower(): str(v) for k, v in (extra_headers or {}).items()}
-    headers.update({
-        "host": host,
-        "x-acs-action": action,
-        "x-acs-version": version,
-        "x-acs-date": date if isinstance(date, str) else timestamp(date),
-        "x-acs-signature-nonce": nonce or new_nonce(),
-        "x-acs-content-sha256": sha256_hex(body),
-    })
+    headers.update(
+        {
+            "host": host,
+            "x-acs-action": action,
+            "x-acs-version": version,
+            "x-acs-date": date if isinstance(date, str) else timestamp(date),
+            "x-acs-signature-nonce": nonce or new_nonce(),
+            "x-acs-content-sha256": sha256_hex(body),
+        }
+    )
     if body and content_type:
         headers["content-type"] = content_type
     if security_token:
@@ -311,11 +318,19 @@ def sign_rpc(
 
     `params` are the business parameters; for a form POST whose fields are signed but sent in
     the body, compute `rpc_string_to_sign` over query and form fields together instead."""
-    pairs = _pairs(params) + list(rpc_common_params(
-        action=action, version=version, access_key_id=access_key_id, date=date, nonce=nonce,
-        security_token=security_token, response_format=response_format).items())
+    pairs = _pairs(params) + list(
+        rpc_common_params(
+            action=action,
+            version=version,
+            access_key_id=access_key_id,
+            date=date,
+            nonce=nonce,
+            security_token=security_token,
+            response_format=response_format,
+        ).items()
+    )
     signature = rpc_signature(access_key_secret, rpc_string_to_sign(method, pairs))
-    return pairs + [("Signature", signature)]
+    return [*pairs, ("Signature", signature)]
 
 
 def constant_time_equal(a: str, b: str) -> bool:
@@ -323,10 +338,32 @@ def constant_time_equal(a: str, b: str) -> bool:
 
 
 __all__ = [
-    "ACS3_HMAC_SHA256", "Acs3Authorization", "EMPTY_BODY_SHA256", "MAX_CLOCK_SKEW_SECONDS", "Params",
-    "RPC_SIGNATURE_METHOD", "RPC_SIGNATURE_VERSION", "canonical_headers", "canonical_query_string",
-    "constant_time_equal", "encode_query", "new_nonce", "parse_timestamp", "parse_v3_authorization",
-    "percent_encode", "rpc_canonicalized_query", "rpc_common_params", "rpc_signature", "rpc_string_to_sign",
-    "sha256_hex", "sign_rpc", "sign_v3", "timestamp", "v3_authorization", "v3_canonical_request",
-    "v3_headers_to_sign", "v3_signature", "v3_string_to_sign",
+    "ACS3_HMAC_SHA256",
+    "EMPTY_BODY_SHA256",
+    "MAX_CLOCK_SKEW_SECONDS",
+    "RPC_SIGNATURE_METHOD",
+    "RPC_SIGNATURE_VERSION",
+    "Acs3Authorization",
+    "Params",
+    "canonical_headers",
+    "canonical_query_string",
+    "constant_time_equal",
+    "encode_query",
+    "new_nonce",
+    "parse_timestamp",
+    "parse_v3_authorization",
+    "percent_encode",
+    "rpc_canonicalized_query",
+    "rpc_common_params",
+    "rpc_signature",
+    "rpc_string_to_sign",
+    "sha256_hex",
+    "sign_rpc",
+    "sign_v3",
+    "timestamp",
+    "v3_authorization",
+    "v3_canonical_request",
+    "v3_headers_to_sign",
+    "v3_signature",
+    "v3_string_to_sign",
 ]

@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -65,9 +65,9 @@ def format_created(moment: datetime | float | int) -> str:
     if isinstance(moment, datetime):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("Created needs an aware datetime; a naive one has no defined zone")
-        instant = moment.astimezone(timezone.utc)
+        instant = moment.astimezone(UTC)
     else:
-        instant = datetime.fromtimestamp(float(moment), timezone.utc)
+        instant = datetime.fromtimestamp(float(moment), UTC)
     return instant.strftime(CREATED_FORMAT)
 
 
@@ -80,7 +80,7 @@ def parse_created(value: str) -> datetime:
     """An aware UTC datetime from a `Created` value; ValueError when it is not in the documented shape."""
     if not _CREATED.match(value or ""):
         raise ValueError(f"Created must look like 2018-02-12T15:30:20Z, got {value!r}")
-    return datetime.strptime(value, CREATED_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, CREATED_FORMAT).replace(tzinfo=UTC)
 
 
 def new_nonce() -> str:
@@ -95,8 +95,14 @@ def x_aksk_value(app_key: str, app_secret: str, nonce: str, created: str, *, sep
     return "UsernameToken " + separator.join(f'{name}="{value}"' for name, value in fields)
 
 
-def aksk_headers(app_key: str, app_secret: str, *, nonce: str | None = None, created: str | None = None,
-                 clock: Callable[[], float] = time.time) -> dict[str, str]:
+def aksk_headers(
+    app_key: str,
+    app_secret: str,
+    *,
+    nonce: str | None = None,
+    created: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, str]:
     """Both authentication headers, with a fresh nonce and the current UTC time unless given."""
     nonce = nonce if nonce is not None else new_nonce()
     if not _NONCE.match(nonce):
@@ -109,8 +115,14 @@ class AkskSigner:
     """A `Transport` signer: sets fresh X-AKSK headers on every request it is given (also on
     re-sends, so a retried request never reuses a nonce)."""
 
-    def __init__(self, app_key: str, app_secret: str, *, clock: Callable[[], float] = time.time,
-                 nonce_factory: Callable[[], str] = new_nonce) -> None:
+    def __init__(
+        self,
+        app_key: str,
+        app_secret: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        nonce_factory: Callable[[], str] = new_nonce,
+    ) -> None:
         if not app_key or not app_secret:
             raise ValueError("Huawei PrivateNumber needs both an APP_Key and an APP_Secret")
         self.app_key = app_key
@@ -156,7 +168,7 @@ def parse_params(text: str) -> dict[str, str]:
         if match is None:
             raise ValueError(f"cannot read {rest[:40]!r}")
         params[match.group(1)] = match.group(2)
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
         if rest.startswith(","):
             rest = rest[1:]
         elif rest:
@@ -194,8 +206,15 @@ class NonceCache:
             self._seen.clear()
 
 
-def verify(authorization: str | None, x_aksk: str | None, *, secret_for: Callable[[str], str | None],
-           now: float, max_skew: float = DEFAULT_MAX_SKEW, nonces: NonceCache | None = None) -> str:
+def verify(
+    authorization: str | None,
+    x_aksk: str | None,
+    *,
+    secret_for: Callable[[str], str | None],
+    now: float,
+    max_skew: float = DEFAULT_MAX_SKEW,
+    nonces: NonceCache | None = None,
+) -> str:
     """Check one request's headers the way the platform does; return the app key, or raise `AkskRejected`.
 
     `secret_for(app_key)` gives the app's secret (None: unknown key); `now` is the server clock
@@ -210,9 +229,11 @@ def verify(authorization: str | None, x_aksk: str | None, *, secret_for: Callabl
         auth = parse_params(rest)
     except ValueError:
         raise _reject("1023006", 400, "Authentication failed: the Authorization header cannot be parsed.") from None
-    for name, missing, wrong, expected in (("realm", "1023007", "1023009", REALM),
-                                           ("profile", "1023008", "1023010", PROFILE),
-                                           ("type", "1023012", "1023011", TYPE)):
+    for name, missing, wrong, expected in (
+        ("realm", "1023007", "1023009", REALM),
+        ("profile", "1023008", "1023010", PROFILE),
+        ("type", "1023012", "1023011", TYPE),
+    ):
         value = _lookup(auth, name)
         if value is None:
             raise _reject(missing, 400, f"{name} not contained in Authorization.")
@@ -233,8 +254,12 @@ def verify(authorization: str | None, x_aksk: str | None, *, secret_for: Callabl
     nonce = _lookup(fields, "Nonce")
     created = _lookup(fields, "Created")
     digest = _lookup(fields, "PasswordDigest")
-    for value, code, name in ((username, "1023034", "UserName"), (nonce, "1023035", "Nonce"),
-                              (created, "1023036", "Created"), (digest, "1023037", "PasswordDigest")):
+    for value, code, name in (
+        (username, "1023034", "UserName"),
+        (nonce, "1023035", "Nonce"),
+        (created, "1023036", "Created"),
+        (digest, "1023037", "PasswordDigest"),
+    ):
         if not value:
             raise _reject(code, 400, f"{name} not contained in X-AKSK.")
     assert username is not None and nonce is not None and created is not None and digest is not None
@@ -259,7 +284,19 @@ def verify(authorization: str | None, x_aksk: str | None, *, secret_for: Callabl
 
 
 __all__ = [
-    "AUTHORIZATION", "AkskRejected", "AkskSigner", "CREATED_FORMAT", "DEFAULT_MAX_SKEW", "NonceCache",
-    "aksk_headers", "created_now", "format_created", "new_nonce", "parse_created", "parse_params",
-    "password_digest", "verify", "x_aksk_value",
+    "AUTHORIZATION",
+    "CREATED_FORMAT",
+    "DEFAULT_MAX_SKEW",
+    "AkskRejected",
+    "AkskSigner",
+    "NonceCache",
+    "aksk_headers",
+    "created_now",
+    "format_created",
+    "new_nonce",
+    "parse_created",
+    "parse_params",
+    "password_digest",
+    "verify",
+    "x_aksk_value",
 ]

@@ -33,7 +33,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,10 +76,29 @@ _WIRE_TIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2}):(
 
 # Every request parameter name we send; a 1010002 "Invalid request." names the offending one.
 PARAMETERS = (
-    "subscriptionId", "relationNum", "callerNum", "calleeNum", "areaCode", "areaMatchMode", "callDirection",
-    "duration", "maxDuration", "lastMinVoice", "recordFlag", "recordHintTone", "privateSms", "preVoice",
-    "userData", "pageIndex", "pageSize", "origNum", "privateNum", "privateNumType", "calleeNumDisplay",
-    "fileName", "recordDomain",
+    "subscriptionId",
+    "relationNum",
+    "callerNum",
+    "calleeNum",
+    "areaCode",
+    "areaMatchMode",
+    "callDirection",
+    "duration",
+    "maxDuration",
+    "lastMinVoice",
+    "recordFlag",
+    "recordHintTone",
+    "privateSms",
+    "preVoice",
+    "userData",
+    "pageIndex",
+    "pageSize",
+    "origNum",
+    "privateNum",
+    "privateNumType",
+    "calleeNumDisplay",
+    "fileName",
+    "recordDomain",
 )
 
 
@@ -107,7 +126,7 @@ def resolve_base_url(base_url: str | None = None) -> str:
 # Times
 
 
-def parse_wire_time(value: Any, wire_tz: tzinfo = timezone.utc) -> datetime | None:
+def parse_wire_time(value: Any, wire_tz: tzinfo = UTC) -> datetime | None:
     """Huawei's "yyyy-MM-dd HH:mm:ss" (unpadded month/day accepted, a trailing Z means UTC) as an
     aware UTC datetime; None when absent or unreadable."""
     if not isinstance(value, str):
@@ -117,13 +136,13 @@ def parse_wire_time(value: Any, wire_tz: tzinfo = timezone.utc) -> datetime | No
         return None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     try:
-        local = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc if match.group(7) else wire_tz)
+        local = datetime(year, month, day, hour, minute, second, tzinfo=UTC if match.group(7) else wire_tz)
     except ValueError:
         return None
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
-def format_wire_time(moment: datetime, wire_tz: tzinfo = timezone.utc) -> str:
+def format_wire_time(moment: datetime, wire_tz: tzinfo = UTC) -> str:
     """An aware datetime in Huawei's "yyyy-MM-dd HH:mm:ss" (in `wire_tz`)."""
     if moment.tzinfo is None:
         raise ValueError("an aware datetime is needed")
@@ -180,14 +199,19 @@ class AxbBinding:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_api(cls, data: Any, wire_tz: tzinfo = timezone.utc) -> AxbBinding:
+    def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxbBinding:
         return cls(
-            subscription_id=text(data, "subscriptionId"), relation_num=text(data, "relationNum"),
-            caller=text(data, "callerNum"), callee=text(data, "calleeNum"),
-            call_direction=integer(data, "callDirection"), duration=integer(data, "duration"),
-            max_duration=integer(data, "maxDuration"), record=flag(data, "recordFlag"),
+            subscription_id=text(data, "subscriptionId"),
+            relation_num=text(data, "relationNum"),
+            caller=text(data, "callerNum"),
+            callee=text(data, "calleeNum"),
+            call_direction=integer(data, "callDirection"),
+            duration=integer(data, "duration"),
+            max_duration=integer(data, "maxDuration"),
+            record=flag(data, "recordFlag"),
             subscribe_time=parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
-            user_data=text(data, "userData"), raw=dict(data) if isinstance(data, dict) else {},
+            user_data=text(data, "userData"),
+            raw=dict(data) if isinstance(data, dict) else {},
         )
 
     @property
@@ -212,13 +236,16 @@ class AxBinding:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_api(cls, data: Any, wire_tz: tzinfo = timezone.utc) -> AxBinding:
+    def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
         return cls(
-            subscription_id=text(data, "subscriptionId"), orig=text(data, "origNum"),
-            private_num=text(data, "privateNum"), private_num_type=text(data, "privateNumType"),
+            subscription_id=text(data, "subscriptionId"),
+            orig=text(data, "origNum"),
+            private_num=text(data, "privateNum"),
+            private_num_type=text(data, "privateNumType"),
             record=flag(data, "recordFlag"),
             subscribe_time=parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
-            user_data=text(data, "userData"), raw=dict(data) if isinstance(data, dict) else {},
+            user_data=text(data, "userData"),
+            raw=dict(data) if isinstance(data, dict) else {},
         )
 
 
@@ -226,37 +253,43 @@ class AxBinding:
 # Errors
 
 # Result codes, from Huawei's published result-code tables and FAQ (see the reference, A.2-A.4).
-AUTH_CODES = frozenset({
-    "1010003",  # Invalid app_key.
-    "1010008",  # app_key status unavailable
-    "1010013",  # Time out limit. (Created too far from the server clock)
-    "1010029",  # The subscriber status is frozen. (arrears)
-    "1010040",  # The app_key is not allowed to invoke the API. (another mode's app)
-    "1020166",  # client IP not in the whitelist
-    "1020176",  # too many authentication failures: IP blocked for ~30 minutes
-    *(f"10230{n:02d}" for n in range(6, 38)),  # 1023006..1023037: Authorization / X-AKSK problems
-})
+AUTH_CODES = frozenset(
+    {
+        "1010003",  # Invalid app_key.
+        "1010008",  # app_key status unavailable
+        "1010013",  # Time out limit. (Created too far from the server clock)
+        "1010029",  # The subscriber status is frozen. (arrears)
+        "1010040",  # The app_key is not allowed to invoke the API. (another mode's app)
+        "1020166",  # client IP not in the whitelist
+        "1020176",  # too many authentication failures: IP blocked for ~30 minutes
+        *(f"10230{n:02d}" for n in range(6, 38)),  # 1023006..1023037: Authorization / X-AKSK problems
+    }
+)
 NOT_FOUND_CODES = frozenset({"1012007", "1016001"})  # "The record does not exist."
-CONFLICT_CODES = frozenset({
-    "1012010",  # The relation number has been bound. (A or B already on this X)
-    "1012009",  # this X already holds its maximum number of pairs
-    "1011003",  # A already holds 5 X numbers (AX)
-    "1011005",  # X already bound to another A (AX)
-    "1012102",  # X status abnormal (blacklisted after complaints or arrears)
-    # No number available. Conflict, not Unavailable: nothing is wrong with the platform and a
-    # retry changes nothing; every suitable X is taken in the current state. The fix is a change
-    # of request (another areaCode, areaMatchMode=1, another X) or of state (unbind, buy numbers).
-    "1012008",  # Insufficient number of resources (AXB)
-    "1011002",  # Insufficient number resources (AX)
-})
-VALIDATION_CODES = frozenset({
-    "1010002",  # Invalid request. (resultdesc names the parameter)
-    "1020001",  # Parameter error.
-    "1012001",  # Resource of number is not to be applied. (X is not this app's number)
-    "1011001",  # The account does not exist. (X is not one of the app's numbers)
-    "1011004",  # The number is not applied for binding application.
-    "1012012",  # Application does not open recording function.
-})
+CONFLICT_CODES = frozenset(
+    {
+        "1012010",  # The relation number has been bound. (A or B already on this X)
+        "1012009",  # this X already holds its maximum number of pairs
+        "1011003",  # A already holds 5 X numbers (AX)
+        "1011005",  # X already bound to another A (AX)
+        "1012102",  # X status abnormal (blacklisted after complaints or arrears)
+        # No number available. Conflict, not Unavailable: nothing is wrong with the platform and a
+        # retry changes nothing; every suitable X is taken in the current state. The fix is a change
+        # of request (another areaCode, areaMatchMode=1, another X) or of state (unbind, buy numbers).
+        "1012008",  # Insufficient number of resources (AXB)
+        "1011002",  # Insufficient number resources (AX)
+    }
+)
+VALIDATION_CODES = frozenset(
+    {
+        "1010002",  # Invalid request. (resultdesc names the parameter)
+        "1020001",  # Parameter error.
+        "1012001",  # Resource of number is not to be applied. (X is not this app's number)
+        "1011001",  # The account does not exist. (X is not one of the app's numbers)
+        "1011004",  # The number is not applied for binding application.
+        "1012012",  # Application does not open recording function.
+    }
+)
 UNAVAILABLE_CODES = frozenset({"1010001", "1023001", "1023002"})
 FLOW_CONTROL = "1010010"  # with HTTP 401 it means "Invalid digest."; otherwise flow control
 
@@ -319,9 +352,14 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
         if status == 401:
             cls: type[ProviderError] = AuthError
         else:
-            return RateLimited(desc or "The flow control upper limit is reached on the platform.",
-                               retry_after=FLOW_CONTROL_WAIT, provider=PROVIDER, status=status, code=code,
-                               detail="wait a minute before trying again")
+            return RateLimited(
+                desc or "The flow control upper limit is reached on the platform.",
+                retry_after=FLOW_CONTROL_WAIT,
+                provider=PROVIDER,
+                status=status,
+                code=code,
+                detail="wait a minute before trying again",
+            )
     elif code in AUTH_CODES:
         cls = AuthError
     elif code in NOT_FOUND_CODES:
@@ -341,8 +379,14 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
     else:
         cls = ProviderError  # an unknown code: keep it, do not guess its meaning
     message = desc or f"result code {code}"
-    return cls(message, provider=PROVIDER, status=status, code=code, detail=_HINTS.get(code, ""),
-               problems=_problems(code, desc, request))
+    return cls(
+        message,
+        provider=PROVIDER,
+        status=status,
+        code=code,
+        detail=_HINTS.get(code, ""),
+        problems=_problems(code, desc, request),
+    )
 
 
 def _read_json(response: httpx.Response) -> Any:
@@ -365,8 +409,15 @@ def error_from_response(response: httpx.Response) -> ProviderError:
     if isinstance(body, dict) and text(body, "resultcode"):
         return error_for_result(status, text(body, "resultcode"), text(body, "resultdesc"), request)
     # No result code: a gateway or proxy answered, or the body is unreadable.
-    what = "an empty body" if not response.content else (
-        "no resultcode" if isinstance(body, dict) else f"an unreadable body ({response.headers.get('content-type', 'no content type')})")
+    what = (
+        "an empty body"
+        if not response.content
+        else (
+            "no resultcode"
+            if isinstance(body, dict)
+            else f"an unreadable body ({response.headers.get('content-type', 'no content type')})"
+        )
+    )
     message = f"HTTP {status} with {what}"
     if status >= 500:
         return Unavailable(message, provider=PROVIDER, status=status)
@@ -410,7 +461,7 @@ class HuaweiPrivateNumberClient(TransportClient):
         timeout: httpx.Timeout | None = None,
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
-        wire_tz: tzinfo = timezone.utc,
+        wire_tz: tzinfo = UTC,
         limiter: RateLimiter | None = None,
     ) -> None:
         self.app_key = app_key
@@ -433,10 +484,13 @@ class HuaweiPrivateNumberClient(TransportClient):
 
     # ---- plumbing -------------------------------------------------------------------------
 
-    async def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                    body: Mapping[str, Any] | None = None) -> dict:
+    async def _call(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None
+    ) -> dict:
         response = await self.transport.request(
-            method, path, params=_drop_none(params) if params else None,
+            method,
+            path,
+            params=_drop_none(params) if params else None,
             json=_drop_none(body) if body is not None else None,
         )
         return self._result(response, f"{method} {path}")
@@ -448,8 +502,9 @@ class HuaweiPrivateNumberClient(TransportClient):
             raise MalformedResponse(f"{what}: the answer is {kind}", provider=PROVIDER, status=response.status_code)
         code = text(body, "resultcode")
         if not code:
-            raise MalformedResponse(f"{what}: the answer has no resultcode", provider=PROVIDER,
-                                    status=response.status_code)
+            raise MalformedResponse(
+                f"{what}: the answer has no resultcode", provider=PROVIDER, status=response.status_code
+            )
         if code != "0":  # an error in a 2xx answer
             raise error_for_result(response.status_code, code, text(body, "resultdesc"), response.request)
         return body
@@ -476,21 +531,33 @@ class HuaweiPrivateNumberClient(TransportClient):
     ) -> AxbBinding:
         """CreateAXBBinding. `relation_num` (X) wins over `area_code`; `duration` in seconds."""
         body = {
-            "relationNum": relation_num, "areaCode": area_code,
+            "relationNum": relation_num,
+            "areaCode": area_code,
             "areaMatchMode": None if area_match_mode is None else str(area_match_mode),
-            "callerNum": caller, "calleeNum": callee, "callDirection": call_direction, "duration": duration,
-            "maxDuration": max_duration, "lastMinVoice": last_min_voice, "recordFlag": _bool_text(record),
-            "recordHintTone": record_hint_tone, "privateSms": _bool_text(private_sms),
-            "preVoice": dict(pre_voice) if pre_voice else None, "userData": user_data,
+            "callerNum": caller,
+            "calleeNum": callee,
+            "callDirection": call_direction,
+            "duration": duration,
+            "maxDuration": max_duration,
+            "lastMinVoice": last_min_voice,
+            "recordFlag": _bool_text(record),
+            "recordHintTone": record_hint_tone,
+            "privateSms": _bool_text(private_sms),
+            "preVoice": dict(pre_voice) if pre_voice else None,
+            "userData": user_data,
         }
         answer = await self._call("POST", AXB_PATH, body=body)
         binding = AxbBinding.from_api(answer, self.wire_tz)
         if not binding.subscription_id or not binding.relation_num:
             raise MalformedResponse("AXB bind: the answer has no subscriptionId or relationNum", provider=PROVIDER)
         # The bind answer does not echo A and B.
-        return replace(binding, caller=binding.caller or caller, callee=binding.callee or callee,
-                       record=binding.record if binding.record is not None else record,
-                       user_data=binding.user_data or (user_data or ""))
+        return replace(
+            binding,
+            caller=binding.caller or caller,
+            callee=binding.callee or callee,
+            record=binding.record if binding.record is not None else record,
+            user_data=binding.user_data or (user_data or ""),
+        )
 
     async def axb_unbind(self, *, subscription_id: str | None = None, relation_num: str | None = None) -> None:
         """DeleteAXBBinding. With only `relation_num`, every pair on that X is unbound."""
@@ -515,9 +582,15 @@ class HuaweiPrivateNumberClient(TransportClient):
         if not subscription_id:
             raise ValueError("subscription_id is required")
         body = {
-            "subscriptionId": subscription_id, "callerNum": caller, "calleeNum": callee,
-            "callDirection": call_direction, "duration": duration, "maxDuration": max_duration,
-            "lastMinVoice": last_min_voice, "privateSms": _bool_text(private_sms), "userData": user_data,
+            "subscriptionId": subscription_id,
+            "callerNum": caller,
+            "calleeNum": callee,
+            "callDirection": call_direction,
+            "duration": duration,
+            "maxDuration": max_duration,
+            "lastMinVoice": last_min_voice,
+            "privateSms": _bool_text(private_sms),
+            "userData": user_data,
         }
         await self._call("PUT", AXB_PATH, body=body)
 
@@ -537,10 +610,18 @@ class HuaweiPrivateNumberClient(TransportClient):
             raise ValueError("give subscription_id or relation_num")
         if page_size is not None:
             page_size = max(PAGE_SIZE_MIN, min(PAGE_SIZE_MAX, page_size))
-        answer = await self._call("GET", AXB_PATH, params={
-            "subscriptionId": subscription_id, "relationNum": relation_num, "callerNum": caller,
-            "calleeNum": callee, "pageIndex": page_index, "pageSize": page_size,
-        })
+        answer = await self._call(
+            "GET",
+            AXB_PATH,
+            params={
+                "subscriptionId": subscription_id,
+                "relationNum": relation_num,
+                "callerNum": caller,
+                "calleeNum": callee,
+                "pageIndex": page_index,
+                "pageSize": page_size,
+            },
+        )
         items = answer.get("relationNumList")
         if items is None:
             items = []
@@ -550,16 +631,23 @@ class HuaweiPrivateNumberClient(TransportClient):
         size = integer(answer, "pageSize") or page_size
         total = integer(answer, "totalCount")
         pages = math.ceil(total / size) if total is not None and size else None
-        return Page(items=[AxbBinding.from_api(i, self.wire_tz) for i in items if isinstance(i, dict)],
-                    page_number=number, page_size=size, total_pages=pages, total_results=total)
+        return Page(
+            items=[AxbBinding.from_api(i, self.wire_tz) for i in items if isinstance(i, dict)],
+            page_number=number,
+            page_size=size,
+            total_pages=pages,
+            total_results=total,
+        )
 
     def axb_pages(self, relation_num: str, *, page_size: int = PAGE_SIZE_MAX) -> AsyncIterator[Page]:
         """Every page of the bindings on one X (stops on a page that does not advance)."""
+
         async def fetch(number: int) -> Page:
             try:
                 return await self.axb_query(relation_num=relation_num, page_index=number, page_size=page_size)
             except NotFound:
                 return Page(items=[], page_number=number, page_size=page_size, total_pages=0, total_results=0)
+
         return numbered_pages(fetch, provider=PROVIDER)
 
     async def axb_list(self, relation_num: str, *, page_size: int = PAGE_SIZE_MAX) -> list[AxbBinding]:
@@ -591,32 +679,44 @@ class HuaweiPrivateNumberClient(TransportClient):
         if area_code and not private_num and private_num_type is None:
             private_num_type = "mobile-virtual"
         body = {
-            "origNum": orig, "privateNum": private_num, "areaCode": area_code,
+            "origNum": orig,
+            "privateNum": private_num,
+            "areaCode": area_code,
             "areaMatchMode": None if area_match_mode is None else str(area_match_mode),
-            "privateNumType": private_num_type, "recordFlag": _bool_text(record), "recordHintTone": record_hint_tone,
-            "calleeNumDisplay": callee_num_display, "privateSms": _bool_text(private_sms),
-            "maxDuration": max_duration, "lastMinVoice": last_min_voice, "userData": user_data,
+            "privateNumType": private_num_type,
+            "recordFlag": _bool_text(record),
+            "recordHintTone": record_hint_tone,
+            "calleeNumDisplay": callee_num_display,
+            "privateSms": _bool_text(private_sms),
+            "maxDuration": max_duration,
+            "lastMinVoice": last_min_voice,
+            "userData": user_data,
         }
         answer = await self._call("POST", AX_PATH, body=body)
         binding = AxBinding.from_api(answer, self.wire_tz)
         if not binding.subscription_id or not binding.private_num:
             raise MalformedResponse("AX bind: the answer has no subscriptionId or privateNum", provider=PROVIDER)
-        return replace(binding, orig=binding.orig or orig,
-                       record=binding.record if binding.record is not None else record,
-                       user_data=binding.user_data or (user_data or ""))
+        return replace(
+            binding,
+            orig=binding.orig or orig,
+            record=binding.record if binding.record is not None else record,
+            user_data=binding.user_data or (user_data or ""),
+        )
 
     async def ax_unbind(self, *, subscription_id: str | None = None, private_num: str | None = None) -> None:
         if not subscription_id and not private_num:
             raise ValueError("give subscription_id or private_num")
         await self._call("DELETE", AX_PATH, params={"subscriptionId": subscription_id, "privateNum": private_num})
 
-    async def ax_query(self, *, subscription_id: str | None = None, orig: str | None = None,
-                       private_num: str | None = None) -> list[AxBinding]:
+    async def ax_query(
+        self, *, subscription_id: str | None = None, orig: str | None = None, private_num: str | None = None
+    ) -> list[AxBinding]:
         """AX query by one of subscription id > A > X (the platform's precedence)."""
         if not (subscription_id or orig or private_num):
             raise ValueError("give subscription_id, orig or private_num")
-        answer = await self._call("GET", AX_PATH, params={
-            "subscriptionId": subscription_id, "origNum": orig, "privateNum": private_num})
+        answer = await self._call(
+            "GET", AX_PATH, params={"subscriptionId": subscription_id, "origNum": orig, "privateNum": private_num}
+        )
         items = answer.get("privateNumList")
         if items is None:
             items = []
@@ -630,17 +730,24 @@ class HuaweiPrivateNumberClient(TransportClient):
         """The download URL of a call recording (`recordObjectName`, `recordDomain` from the CDR):
         the Location of the platform's 301/302, which is not followed. Recordings are kept 7 days."""
         response = await self.transport.request(
-            "GET", RECORD_PATH, params={"fileName": file_name, "recordDomain": record_domain}, ok_statuses=(301, 302),
+            "GET",
+            RECORD_PATH,
+            params={"fileName": file_name, "recordDomain": record_domain},
+            ok_statuses=(301, 302),
         )
         if response.status_code in (301, 302):
             location = response.headers.get("location", "").strip()
             if not location:
-                raise MalformedResponse(f"recording: HTTP {response.status_code} without a Location header",
-                                        provider=PROVIDER, status=response.status_code)
+                raise MalformedResponse(
+                    f"recording: HTTP {response.status_code} without a Location header",
+                    provider=PROVIDER,
+                    status=response.status_code,
+                )
             return location
         self._result(response, f"GET {RECORD_PATH}")  # a 2xx with a failure code raises here
-        raise MalformedResponse("recording: expected a redirect to the download URL", provider=PROVIDER,
-                                status=response.status_code)
+        raise MalformedResponse(
+            "recording: expected a redirect to the download URL", provider=PROVIDER, status=response.status_code
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -721,26 +828,32 @@ class HuaweiBindings:
         return self._known_x
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), timezone.utc)
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def _client(self, mode: str) -> HuaweiPrivateNumberClient:
         client = {"AXB": self.axb, "AX": self.ax}.get(mode)
         if client is None:
             raise ValidationError(
                 f"Huawei mode {mode} is not configured for this account (configured: {', '.join(self.modes)})",
-                provider=PROVIDER, problems=(FieldProblem("mode", f"choose one of {', '.join(self.modes)}"),))
+                provider=PROVIDER,
+                problems=(FieldProblem("mode", f"choose one of {', '.join(self.modes)}"),),
+            )
         return client
 
     def _duration(self, expires_at: datetime, now: datetime) -> int:
         if expires_at.tzinfo is None:
-            raise ValidationError("the expiry time has no time zone", provider=PROVIDER,
-                                  problems=(FieldProblem("expires_at", "give an aware date and time"),))
+            raise ValidationError(
+                "the expiry time has no time zone",
+                provider=PROVIDER,
+                problems=(FieldProblem("expires_at", "give an aware date and time"),),
+            )
         seconds = duration_until(expires_at, now)
         if seconds < MIN_DURATION or seconds > MAX_DURATION:
             raise ValidationError(
                 f"Huawei AXB bindings last 60 s to 90 days; this expiry is {seconds} s from now",
                 provider=PROVIDER,
-                problems=(FieldProblem("expires_at", "must be between 1 minute and 90 days from now"),))
+                problems=(FieldProblem("expires_at", "must be between 1 minute and 90 days from now"),),
+            )
         return seconds
 
     # ---- conversions --------------------------------------------------------------------------
@@ -748,14 +861,37 @@ class HuaweiBindings:
     def _from_axb(self, item: AxbBinding, *, pool: str = "", now: datetime | None = None) -> Binding:
         expires = item.expires_at
         status = EXPIRED if expires is not None and expires <= (now or self._now()) else ACTIVE
-        return Binding(provider=PROVIDER, mode="AXB", subscription_id=item.subscription_id, x=item.relation_num,
-                       a=item.caller, b=item.callee, expires_at=expires, recording=item.record, status=status,
-                       pool=pool, user_data=item.user_data, account=self.account, raw=item.raw)
+        return Binding(
+            provider=PROVIDER,
+            mode="AXB",
+            subscription_id=item.subscription_id,
+            x=item.relation_num,
+            a=item.caller,
+            b=item.callee,
+            expires_at=expires,
+            recording=item.record,
+            status=status,
+            pool=pool,
+            user_data=item.user_data,
+            account=self.account,
+            raw=item.raw,
+        )
 
     def _from_ax(self, item: AxBinding, *, pool: str = "") -> Binding:
-        return Binding(provider=PROVIDER, mode="AX", subscription_id=item.subscription_id, x=item.private_num,
-                       a=item.orig, expires_at=None, recording=item.record, status=ACTIVE, pool=pool,
-                       user_data=item.user_data, account=self.account, raw=item.raw)
+        return Binding(
+            provider=PROVIDER,
+            mode="AX",
+            subscription_id=item.subscription_id,
+            x=item.private_num,
+            a=item.orig,
+            expires_at=None,
+            recording=item.record,
+            status=ACTIVE,
+            pool=pool,
+            user_data=item.user_data,
+            account=self.account,
+            raw=item.raw,
+        )
 
     # ---- BindingProvider ------------------------------------------------------------------------
 
@@ -768,27 +904,45 @@ class HuaweiBindings:
         area = request.area_code.strip() or None
         if request.mode == "AXB":
             if not request.b:
-                raise ValidationError("AXB needs a B number", provider=PROVIDER,
-                                      problems=(FieldProblem("b", "required for AXB"),))
+                raise ValidationError(
+                    "AXB needs a B number", provider=PROVIDER, problems=(FieldProblem("b", "required for AXB"),)
+                )
             now = self._now()
             duration = self._duration(request.expires_at, now)
             made = await client.axb_bind(
-                a, normalize_number(request.b), relation_num=x, area_code=None if x else area, duration=duration,
-                record=request.recording or None, user_data=request.user_data or None)
+                a,
+                normalize_number(request.b),
+                relation_num=x,
+                area_code=None if x else area,
+                duration=duration,
+                record=request.recording or None,
+                user_data=request.user_data or None,
+            )
             binding = self._from_axb(made, pool=area or "", now=now)
             return replace(binding, expires_at=now + timedelta(seconds=made.duration or duration), status=ACTIVE)
-        made_ax = await client.ax_bind(a, private_num=x, area_code=None if x else area,
-                                       record=request.recording or None, user_data=request.user_data or None)
+        made_ax = await client.ax_bind(
+            a,
+            private_num=x,
+            area_code=None if x else area,
+            record=request.recording or None,
+            user_data=request.user_data or None,
+        )
         return self._from_ax(made_ax, pool=area or "")
 
     async def update(self, binding: Binding, change: BindingChange) -> Binding:
         client = self._client(binding.mode)
         if binding.mode != "AXB":
-            raise ValidationError("Huawei AX bindings are not changed here: unbind and bind again",
-                                  provider=PROVIDER, problems=(FieldProblem("mode", "AX bindings cannot be modified"),))
+            raise ValidationError(
+                "Huawei AX bindings are not changed here: unbind and bind again",
+                provider=PROVIDER,
+                problems=(FieldProblem("mode", "AX bindings cannot be modified"),),
+            )
         if change.recording is not None and change.recording != binding.recording:
-            raise ValidationError("Huawei AXB cannot switch recording on an existing binding: unbind and bind again",
-                                  provider=PROVIDER, problems=(FieldProblem("recording", "cannot be changed"),))
+            raise ValidationError(
+                "Huawei AXB cannot switch recording on an existing binding: unbind and bind again",
+                provider=PROVIDER,
+                problems=(FieldProblem("recording", "cannot be changed"),),
+            )
         now = self._now()
         if change.expires_at is not None:
             duration: int | None = self._duration(change.expires_at, now)
@@ -848,8 +1002,9 @@ class HuaweiBindings:
         area code) only labels the results: Huawei cannot search by area."""
         if subscription_id:
             for mode in self.modes:
-                probe = Binding(provider=PROVIDER, mode=mode, subscription_id=subscription_id, x="", pool=pool,
-                                account=self.account)
+                probe = Binding(
+                    provider=PROVIDER, mode=mode, subscription_id=subscription_id, x="", pool=pool, account=self.account
+                )
                 fresh = await self.refresh(probe)
                 if fresh.status != REMOVED:
                     return [fresh]
@@ -898,7 +1053,8 @@ class HuaweiBindings:
             raise ProviderError(
                 "cannot check whether the AXB bind was applied: the platform picked X, and Huawei can only "
                 "be queried per X number; add this account's X numbers to its configuration",
-                provider=PROVIDER)
+                provider=PROVIDER,
+            )
         now = self._now()
         found: list[Binding] = []
         for number in candidates:
@@ -920,7 +1076,20 @@ class HuaweiBindings:
 
 
 __all__ = [
-    "AX_PATH", "AXB_PATH", "AxBinding", "AxbBinding", "BASE_URL_ENV", "DEFAULT_BASE_URL", "HuaweiBindings",
-    "HuaweiPrivateNumberClient", "RECORD_PATH", "duration_until", "error_for_result", "error_from_response",
-    "format_wire_time", "normalize_number", "parse_wire_time", "resolve_base_url",
+    "AXB_PATH",
+    "AX_PATH",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "RECORD_PATH",
+    "AxBinding",
+    "AxbBinding",
+    "HuaweiBindings",
+    "HuaweiPrivateNumberClient",
+    "duration_until",
+    "error_for_result",
+    "error_from_response",
+    "format_wire_time",
+    "normalize_number",
+    "parse_wire_time",
+    "resolve_base_url",
 ]

@@ -9,8 +9,8 @@ from providers.sandbox.state import StateStore, default_state_dir
 from providers.sandbox.telnyx import DEFAULT_TELNYX_API_KEY, TelnyxSandbox
 
 __all__ = [
-    "AsyncInProcessTransport",
     "DEFAULT_TELNYX_API_KEY",
+    "AsyncInProcessTransport",
     "StateStore",
     "SyncInProcessTransport",
     "TelnyxSandbox",

@@ -99,10 +99,21 @@ SYNC = "ChatappSyncPhoneNumber"
 QUERY = "QueryChatappPhoneNumbers"
 REQUIRED = {SYNC: ("CustSpaceId",), QUERY: ()}
 
-_RPC_COMMON = frozenset({
-    "Action", "Format", "Version", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
-    "AccessKeyId", "SecurityToken", "Signature", "RegionId",
-})
+_RPC_COMMON = frozenset(
+    {
+        "Action",
+        "Format",
+        "Version",
+        "Timestamp",
+        "SignatureNonce",
+        "SignatureMethod",
+        "SignatureVersion",
+        "AccessKeyId",
+        "SecurityToken",
+        "Signature",
+        "RegionId",
+    }
+)
 
 # Vendor codes `fail_next` knows: code -> (HTTP status, message). Others answer HTTP 200.
 KNOWN_ERRORS: dict[str, tuple[int, str]] = {
@@ -114,35 +125,90 @@ KNOWN_ERRORS: dict[str, tuple[int, str]] = {
     "InternalError": (500, "The request processing has failed due to some unknown error, exception or failure."),
     "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
 }
-_STATUS_ERRORS = {400: "InvalidParameter", 403: "Ram.PermissionDeny", 404: "InvalidAction.NotFound",
-                  429: "Throttling.User", 500: "InternalError", 503: "ServiceUnavailable"}
+_STATUS_ERRORS = {
+    400: "InvalidParameter",
+    403: "Ram.PermissionDeny",
+    404: "InvalidAction.NotFound",
+    429: "Throttling.User",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
 
-_FIELDS = ("PhoneNumber", "VerifiedName", "Status", "QualityRating", "CodeVerificationStatus", "NameStatus",
-           "NewNameStatus", "MessagingLimitTier", "StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue")
+_FIELDS = (
+    "PhoneNumber",
+    "VerifiedName",
+    "Status",
+    "QualityRating",
+    "CodeVerificationStatus",
+    "NameStatus",
+    "NewNameStatus",
+    "MessagingLimitTier",
+    "StatusCallbackUrl",
+    "UpCallbackUrl",
+    "StatusQueue",
+    "UpQueue",
+)
 
 # Seed numbers: (number, verified name, Status, QualityRating, CodeVerificationStatus, NameStatus,
 # NewNameStatus, MessagingLimitTier, callbacks: "http" | "queue" | "both" | "")
 _DEFAULT_SPACE_NUMBERS = [
     ("14155550101", "Northwind Support", "CONNECTED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_100K", "both"),
-    ("14155550102", "Northwind Sales", "CONNECTED", "YELLOW", "VERIFIED", "APPROVED", "PENDING_REVIEW", "TIER_10K", "http"),
+    (
+        "14155550102",
+        "Northwind Sales",
+        "CONNECTED",
+        "YELLOW",
+        "VERIFIED",
+        "APPROVED",
+        "PENDING_REVIEW",
+        "TIER_10K",
+        "http",
+    ),
     ("447700900123", "Thames Ledger", "CONNECTED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_UNLIMITED", "queue"),
     ("447700900456", "Firth Software", "FLAGGED", "RED", "VERIFIED", "APPROVED", "NONE", "TIER_1K", "both"),
     ("61491570156", "Harbourside Health", "RATE_LIMITED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_250", "http"),
-    ("14155550103", "Blue Harbor Labs", "PENDING", "GREEN", "MORE_INFORMATION_REQUESTED", "PENDING_REVIEW", "NONE",
-     "TIER_50", ""),
+    (
+        "14155550103",
+        "Blue Harbor Labs",
+        "PENDING",
+        "GREEN",
+        "MORE_INFORMATION_REQUESTED",
+        "PENDING_REVIEW",
+        "NONE",
+        "TIER_50",
+        "",
+    ),
     ("14155550104", "Lakeside Logistics", "UNVERIFIED", "GREEN", "REJECTED", "DECLINED", "NONE", "TIER_50", ""),
     ("14155550105", "Evergreen Clinics", "MIGRATED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_1K", "queue"),
     ("447700900789", "Spree Telekom", "DISCONNECTED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_250", "http"),
     ("61491570157", "Yarra Retail", "BANNED", "RED", "REVOKED", "DECLINED", "NONE", "TIER_50", ""),
-    ("14155550106", "Front Range Realty", "UNKNOWN", "GREEN", "VERIFIED", "AVAILABLE_WITHOUT_REVIEW", "NONE",
-     "TIER_250", "both"),
+    (
+        "14155550106",
+        "Front Range Realty",
+        "UNKNOWN",
+        "GREEN",
+        "VERIFIED",
+        "AVAILABLE_WITHOUT_REVIEW",
+        "NONE",
+        "TIER_250",
+        "both",
+    ),
     ("14155550107", "Maple Leaf Analytics", "DELETED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_1K", ""),
     ("447700900321", "Lumiere Conseil", "RESTRICTED", "RED", "VERIFIED", "APPROVED", "DECLINED", "TIER_10K", "http"),
 ]
 _ISV_SPACE_NUMBERS = [
     ("61491570158", "Sakura Systems", "CONNECTED", "GREEN", "VERIFIED", "Approval", "NONE", "TIER_10K", "both"),
-    ("61491570159", "Paulista Contact Center", "PENDING", "GREEN", "MORE_INFORMATION_REQUESTED", "PENDING_REVIEW",
-     "NONE", "TIER_50", "queue"),
+    (
+        "61491570159",
+        "Paulista Contact Center",
+        "PENDING",
+        "GREEN",
+        "MORE_INFORMATION_REQUESTED",
+        "PENDING_REVIEW",
+        "NONE",
+        "TIER_50",
+        "queue",
+    ),
 ]
 # What "Meta" already holds and CAMS has not synced yet: the new display name was approved.
 _SEED_META_CHANGES = {
@@ -181,11 +247,22 @@ def _number(row: tuple[str, ...]) -> dict[str, str]:
 def build_seed(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
     """The first-start state: two spaces (the default one configurable) and one pending Meta change."""
     spaces = {
-        cust_space_id: {"name": "teledeck sandbox (direct customer)", "numbers": [_number(r) for r in _DEFAULT_SPACE_NUMBERS]},
-        ISV_CUST_SPACE_ID: {"name": "teledeck sandbox (ISV sub-customer)", "numbers": [_number(r) for r in _ISV_SPACE_NUMBERS]},
+        cust_space_id: {
+            "name": "teledeck sandbox (direct customer)",
+            "numbers": [_number(r) for r in _DEFAULT_SPACE_NUMBERS],
+        },
+        ISV_CUST_SPACE_ID: {
+            "name": "teledeck sandbox (ISV sub-customer)",
+            "numbers": [_number(r) for r in _ISV_SPACE_NUMBERS],
+        },
     }
-    return {"schema": SCHEMA_VERSION, "seeded": True, "default_space": cust_space_id, "spaces": spaces,
-            "meta_changes": copy.deepcopy(_SEED_META_CHANGES)}
+    return {
+        "schema": SCHEMA_VERSION,
+        "seeded": True,
+        "default_space": cust_space_id,
+        "spaces": spaces,
+        "meta_changes": copy.deepcopy(_SEED_META_CHANGES),
+    }
 
 
 def empty_state(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
@@ -252,8 +329,11 @@ class CamsSandbox(AliyunEmulator):
         self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {SYNC: self._sync, QUERY: self._query}
         with self._lock:
             state = self.store.get(STATE_KEY)
-            if (not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION
-                    or state.get("default_space") != self.cust_space_id):
+            if (
+                not isinstance(state, dict)
+                or state.get("schema") != SCHEMA_VERSION
+                or state.get("default_space") != self.cust_space_id
+            ):
                 self._install(self._fresh_state(seed_data))
 
     # -- state -----------------------------------------------------------------------------------
@@ -311,8 +391,16 @@ class CamsSandbox(AliyunEmulator):
             self.state["meta_changes"].setdefault(phone_number, {}).update(fields)
             self.store.save()
 
-    def fail_next(self, action: str, code: str, message: str = "", *, status: int | None = None,
-                  times: int | None = 1, headers: Mapping[str, str] | None = None) -> None:
+    def fail_next(
+        self,
+        action: str,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        times: int | None = 1,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         """Answer the next `times` calls of `action` ("*" for any) with the vendor error `code`
         (after the signature check and flow control). The status defaults to the one CAMS uses
         for a known code (System.LimitControl: 400), else 200 (a business error)."""
@@ -323,8 +411,7 @@ class CamsSandbox(AliyunEmulator):
             body["Success"] = False
         else:
             body["HostId"] = HOST_ID
-        self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times,
-                            headers=headers)
+        self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times, headers=headers)
 
     # -- transport hooks -------------------------------------------------------------------------
 
@@ -338,25 +425,40 @@ class CamsSandbox(AliyunEmulator):
     @staticmethod
     def _error(error: AliyunError, request_id: str) -> SandboxResponse:
         if error.status == 200:
-            body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id,
-                                    "Success": False}
+            body: dict[str, Any] = {
+                "Code": error.code,
+                "Message": error.message,
+                "RequestId": request_id,
+                "Success": False,
+            }
         else:
-            body = {"RequestId": request_id, "HostId": HOST_ID, "Code": error.code, "Message": error.message,
-                    "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=cams"
-                                 f"&requestId={request_id}"}
+            body = {
+                "RequestId": request_id,
+                "HostId": HOST_ID,
+                "Code": error.code,
+                "Message": error.message,
+                "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=cams&requestId={request_id}",
+            }
         return SandboxResponse.json_response(error.status, body)
 
     def _ok(self, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return {"RequestId": request_id, "Code": "OK", "Message": "OK", "Success": True, "AccessDeniedDetail": "",
-                **body}
+        return {
+            "RequestId": request_id,
+            "Code": "OK",
+            "Message": "OK",
+            "Success": True,
+            "AccessDeniedDetail": "",
+            **body,
+        }
 
     def _fault_response(self, fault: Any, request_id: str) -> SandboxResponse:
         if fault.kind == "malformed":
             return fault.response()
         if fault.body is None:
             if fault.status == 200:
-                return SandboxResponse.json_response(200, {"RequestId": request_id, "Code": "OK", "Message": "OK",
-                                                           "Success": True}, fault.headers)
+                return SandboxResponse.json_response(
+                    200, {"RequestId": request_id, "Code": "OK", "Message": "OK", "Success": True}, fault.headers
+                )
             code = _STATUS_ERRORS.get(fault.status, "InternalError" if fault.status >= 500 else "InvalidParameter")
             message = KNOWN_ERRORS.get(code, (0, "Specified api is not found, please check your url and method."))[1]
             response = self._error(AliyunError(fault.status, code, message), request_id)
@@ -369,8 +471,11 @@ class CamsSandbox(AliyunEmulator):
         if isinstance(parsed, dict):
             parsed.setdefault("RequestId", request_id)
             if fault.status != 200 and "HostId" in parsed:
-                parsed.setdefault("Recommend", f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
-                                               f"&product=cams&requestId={request_id}")
+                parsed.setdefault(
+                    "Recommend",
+                    f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
+                    f"&product=cams&requestId={request_id}",
+                )
             return SandboxResponse.json_response(fault.status, parsed, fault.headers)
         return fault.response()
 
@@ -397,8 +502,11 @@ class CamsSandbox(AliyunEmulator):
             space_id = self.cust_space_id
         space = self.state["spaces"].get(space_id)
         if space is None:
-            raise AliyunError(400, "InvalidParameter", f'The specified parameter "CustSpaceId" is not valid: '
-                                                       f"no space {space_id!r} in this account.")
+            raise AliyunError(
+                400,
+                "InvalidParameter",
+                f'The specified parameter "CustSpaceId" is not valid: no space {space_id!r} in this account.',
+            )
         return space_id, space
 
     def _sync(self, params: dict[str, str]) -> dict[str, Any]:
@@ -422,7 +530,19 @@ class CamsSandbox(AliyunEmulator):
 
 
 __all__ = [
-    "ACCESS_KEY_ID_ENV", "ACCESS_KEY_SECRET_ENV", "CUST_SPACE_ID_ENV", "CamsSandbox", "DEFAULT_ACCESS_KEY_ID",
-    "DEFAULT_ACCESS_KEY_SECRET", "DEFAULT_CUST_SPACE_ID", "DEFAULT_QPS", "IN_PROCESS_ENDPOINT", "ISV_CUST_SPACE_ID",
-    "QPS_ENV", "THROTTLE_CODE", "THROTTLE_MESSAGE", "THROTTLE_STATUS", "build_seed",
+    "ACCESS_KEY_ID_ENV",
+    "ACCESS_KEY_SECRET_ENV",
+    "CUST_SPACE_ID_ENV",
+    "DEFAULT_ACCESS_KEY_ID",
+    "DEFAULT_ACCESS_KEY_SECRET",
+    "DEFAULT_CUST_SPACE_ID",
+    "DEFAULT_QPS",
+    "IN_PROCESS_ENDPOINT",
+    "ISV_CUST_SPACE_ID",
+    "QPS_ENV",
+    "THROTTLE_CODE",
+    "THROTTLE_MESSAGE",
+    "THROTTLE_STATUS",
+    "CamsSandbox",
+    "build_seed",
 ]

@@ -43,8 +43,11 @@ class AliyunError(Exception):
 
 
 def _mismatch(string_to_sign: str) -> AliyunError:
-    return AliyunError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
-                                                      f"server string to sign is:{string_to_sign}")
+    return AliyunError(
+        400,
+        "SignatureDoesNotMatch",
+        f"Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
+    )
 
 
 def _incomplete(why: str) -> AliyunError:
@@ -76,8 +79,9 @@ class Gateway:
         try:
             moment = signing.parse_timestamp(value).timestamp()
         except ValueError:
-            raise AliyunError(400, "InvalidTimeStamp.Format",
-                              f"Specified time stamp or date value is not well formatted ({what}).") from None
+            raise AliyunError(
+                400, "InvalidTimeStamp.Format", f"Specified time stamp or date value is not well formatted ({what})."
+            ) from None
         if abs(moment - self.clock()) > MAX_SKEW:
             raise AliyunError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
 
@@ -95,19 +99,25 @@ class Gateway:
         except ValueError as exc:
             raise _incomplete(f"{exc}.") from None
         if auth.algorithm != signing.ACS3_HMAC_SHA256:
-            raise AliyunError(400, "InvalidSignatureMethod", f"Specified signature method {auth.algorithm} is not "
-                                                             f"supported by this sandbox.")
+            raise AliyunError(
+                400,
+                "InvalidSignatureMethod",
+                f"Specified signature method {auth.algorithm} is not supported by this sandbox.",
+            )
         for name in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
             if not req.header(name):
                 raise _incomplete(f"header {name} is missing.")
-        unsigned = sorted(n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers)
+        unsigned = sorted(
+            n for n in req.headers if (n == "host" or n.startswith("x-acs-")) and n not in auth.signed_headers
+        )
         if unsigned:
             raise _incomplete(f"header(s) {', '.join(unsigned)} must be signed.")
         secret = self._secret_for(auth.access_key_id)
         self._check_time(req.header("x-acs-date", ""), "x-acs-date")
         try:
             canonical = signing.v3_canonical_request(
-                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body))
+                req.method, req.path or "/", req.query, req.headers, auth.signed_headers, signing.sha256_hex(req.body)
+            )
         except KeyError as exc:
             raise _incomplete(f"signed header {exc.args[0]} is missing.") from None
         string_to_sign = signing.v3_string_to_sign(canonical, auth.algorithm)
@@ -137,7 +147,7 @@ class Gateway:
         return params["AccessKeyId"], params["Action"], params["Version"]
 
 
-__all__ = ["AliyunError", "Gateway", "MAX_SKEW"]
+__all__ = ["MAX_SKEW", "AliyunError", "Gateway"]
 
 
 class AliyunEmulator:
@@ -159,7 +169,9 @@ class AliyunEmulator:
         """One RPC call as the gateway takes it: path and method, signature, flow control,
         injected faults, action and version, required parameters, then the action itself."""
         if req.path not in ("", "/"):
-            raise AliyunError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+            raise AliyunError(
+                404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."
+            )
         if req.method not in ("GET", "POST"):
             raise AliyunError(400, "UnsupportedHTTPMethod", f"The HTTP method {req.method} is not supported.")
         form: list[tuple[str, str]] = []
@@ -176,11 +188,17 @@ class AliyunEmulator:
             return self._fault_response(fault, request_id)
         handler = self._handlers.get(action)
         if handler is None:
-            raise AliyunError(404, "InvalidAction.NotFound", f"Specified api is not found, please check your url and "
-                                                              f"method. (Action {action!r})")
+            raise AliyunError(
+                404,
+                "InvalidAction.NotFound",
+                f"Specified api is not found, please check your url and method. (Action {action!r})",
+            )
         if version != self.VERSION:
-            raise AliyunError(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid; "
-                                                     f"{self.PRODUCT} serves {self.VERSION}.")
+            raise AliyunError(
+                400,
+                "InvalidVersion",
+                f"Specified parameter Version {version!r} is not valid; {self.PRODUCT} serves {self.VERSION}.",
+            )
         params = {k: v for k, v in list(req.query) + form if k not in self.RPC_COMMON}
         for name in self.REQUIRED[action]:
             if not params.get(name, "").strip():

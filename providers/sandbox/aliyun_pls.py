@@ -119,15 +119,31 @@ CITIES = {
 
 # (pool key or None for the configurable default, name, strict city matching, [(X, city)])
 POOLS: list[tuple[str | None, str, bool, list[tuple[str, str]]]] = [
-    (None, "teledeck-main", False, [
-        ("17000001001", "杭州"), ("17000001002", "杭州"), ("17000001003", "杭州"),
-        ("17000002001", "北京"), ("17000002002", "北京"),
-        ("17000003001", "上海"), ("17000003002", "上海"),
-        ("17000004001", "深圳"),
-    ]),
-    (STRICT_POOL_KEY, "teledeck-south-strict", True, [
-        ("17100005001", "广州"), ("17100005002", "广州"), ("17100004001", "深圳"),
-    ]),
+    (
+        None,
+        "teledeck-main",
+        False,
+        [
+            ("17000001001", "杭州"),
+            ("17000001002", "杭州"),
+            ("17000001003", "杭州"),
+            ("17000002001", "北京"),
+            ("17000002002", "北京"),
+            ("17000003001", "上海"),
+            ("17000003002", "上海"),
+            ("17000004001", "深圳"),
+        ],
+    ),
+    (
+        STRICT_POOL_KEY,
+        "teledeck-south-strict",
+        True,
+        [
+            ("17100005001", "广州"),
+            ("17100005002", "广州"),
+            ("17100004001", "深圳"),
+        ],
+    ),
 ]
 
 # (pool index, mode, A, B, X, extension, expires in seconds from seeding, recording, out id)
@@ -145,10 +161,21 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{9,11}")
 _EXTENSION = re.compile(r"\d{1,3}")
 
-_RPC_COMMON = frozenset({
-    "Action", "Format", "Version", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
-    "AccessKeyId", "SecurityToken", "Signature", "RegionId",
-})
+_RPC_COMMON = frozenset(
+    {
+        "Action",
+        "Format",
+        "Version",
+        "Timestamp",
+        "SignatureNonce",
+        "SignatureMethod",
+        "SignatureVersion",
+        "AccessKeyId",
+        "SecurityToken",
+        "Signature",
+        "RegionId",
+    }
+)
 
 # Parameters the API metadata (SDK 2.5.1) marks required, with the reference's corrections
 # (ProductType is for legacy accounts only; UpdateSubscription needs only the four below).
@@ -207,26 +234,57 @@ def build_seed(now: float, pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
     for key, name, strict, numbers in POOLS:
         key = key or pool_key
         keys.append(key)
-        pools[key] = {"name": name, "strict_city": strict,
-                      "numbers": [{"x": x, "city": city, "area_code": CITIES[city][1]} for x, city in numbers]}
+        pools[key] = {
+            "name": name,
+            "strict_city": strict,
+            "numbers": [{"x": x, "city": city, "area_code": CITIES[city][1]} for x, city in numbers],
+        }
     bindings = []
     subs_seq = 1000000000000100
     for i, (pool_index, mode, a, b, x, ext, expires_in, record, out_id) in enumerate(SEED_BINDINGS):
         subs_seq += 1
-        bindings.append({
-            "subs_id": str(subs_seq), "pool_key": keys[pool_index], "mode": mode, "a": a, "b": b, "x": x,
-            "extension": ext, "expire": base + expires_in, "created": base - (2 + i) * 86400,
-            "need_record": record, "call_restrict": "", "out_id": out_id, "out_order_id": "",
-            "asr_status": False, "asr_model_id": "", "call_display_type": "",
-        })
+        bindings.append(
+            {
+                "subs_id": str(subs_seq),
+                "pool_key": keys[pool_index],
+                "mode": mode,
+                "a": a,
+                "b": b,
+                "x": x,
+                "extension": ext,
+                "expire": base + expires_in,
+                "created": base - (2 + i) * 86400,
+                "need_record": record,
+                "call_restrict": "",
+                "out_id": out_id,
+                "out_order_id": "",
+                "asr_status": False,
+                "asr_model_id": "",
+                "call_display_type": "",
+            }
+        )
     calls = [
-        {"call_id": "c0ffee0000000001@17000001001", "pool_key": keys[0], "subs_id": bindings[0]["subs_id"],
-         "call_time": base - 3600},
-        {"call_id": "c0ffee0000000002@17000001001", "pool_key": keys[0], "subs_id": bindings[0]["subs_id"],
-         "call_time": base - 1800},
+        {
+            "call_id": "c0ffee0000000001@17000001001",
+            "pool_key": keys[0],
+            "subs_id": bindings[0]["subs_id"],
+            "call_time": base - 3600,
+        },
+        {
+            "call_id": "c0ffee0000000002@17000001001",
+            "pool_key": keys[0],
+            "subs_id": bindings[0]["subs_id"],
+            "call_time": base - 1800,
+        },
     ]
-    return {"schema": SCHEMA_VERSION, "seeded": True, "pools": pools, "bindings": bindings, "calls": calls,
-            "next_subs_id": subs_seq + 1}
+    return {
+        "schema": SCHEMA_VERSION,
+        "seeded": True,
+        "pools": pools,
+        "bindings": bindings,
+        "calls": calls,
+        "next_subs_id": subs_seq + 1,
+    }
 
 
 def empty_state(pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
@@ -356,9 +414,14 @@ class DyplsSandbox(AliyunEmulator):
         if error.status == 200:
             body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id}
         else:
-            body = {"RequestId": request_id, "HostId": HOST_ID, "Code": error.code, "Message": error.message,
-                    "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=Dyplsapi"
-                                 f"&requestId={request_id}"}
+            body = {
+                "RequestId": request_id,
+                "HostId": HOST_ID,
+                "Code": error.code,
+                "Message": error.message,
+                "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=Dyplsapi"
+                f"&requestId={request_id}",
+            }
         return SandboxResponse.json_response(error.status, body)
 
     def _ok(self, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -371,7 +434,9 @@ class DyplsSandbox(AliyunEmulator):
             if fault.status == 200:
                 body = {"Code": "OK", "Message": "OK", "RequestId": request_id}
             else:
-                code, message = GATEWAY_MESSAGES.get(fault.status, GATEWAY_MESSAGES[500 if fault.status >= 500 else 400])
+                code, message = GATEWAY_MESSAGES.get(
+                    fault.status, GATEWAY_MESSAGES[500 if fault.status >= 500 else 400]
+                )
                 return self._error(AliyunError(fault.status, code, message), request_id)
             return SandboxResponse.json_response(200, body, fault.headers)
         try:
@@ -381,8 +446,11 @@ class DyplsSandbox(AliyunEmulator):
         if isinstance(parsed, dict):
             parsed.setdefault("RequestId", request_id)
             if fault.status != 200 and "HostId" in parsed:
-                parsed.setdefault("Recommend", f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
-                                               f"&product=Dyplsapi&requestId={request_id}")
+                parsed.setdefault(
+                    "Recommend",
+                    f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
+                    f"&product=Dyplsapi&requestId={request_id}",
+                )
             return SandboxResponse.json_response(fault.status, parsed, fault.headers)
         return fault.response()
 
@@ -393,8 +461,9 @@ class DyplsSandbox(AliyunEmulator):
         recent = [t for t in self._recent.get(access_key_id, []) if now - 1.0 < t <= now]
         if len(recent) >= self.qps:
             self._recent[access_key_id] = recent
-            raise _business("isv.FLOW_LIMIT", f"Business flow control: more than {self.qps} requests per second "
-                                              f"for this account.")
+            raise _business(
+                "isv.FLOW_LIMIT", f"Business flow control: more than {self.qps} requests per second for this account."
+            )
         recent.append(now)
         self._recent[access_key_id] = recent
 
@@ -421,8 +490,9 @@ class DyplsSandbox(AliyunEmulator):
         except ValueError:
             raise _business("isv.EXPIRE_DATE_ILLEGAL", f"Expiration {raw!r} is not yyyy-MM-dd HH:mm:ss.") from None
         if expire - self.clock() <= MIN_EXPIRY_LEAD:
-            raise _business("isv.EXPIRE_DATE_ILLEGAL", "expireDate less than 1 minutes from now (Expiration is "
-                                                       "China time, UTC+8).")
+            raise _business(
+                "isv.EXPIRE_DATE_ILLEGAL", "expireDate less than 1 minutes from now (Expiration is China time, UTC+8)."
+            )
         return int(expire)
 
     @staticmethod
@@ -431,13 +501,19 @@ class DyplsSandbox(AliyunEmulator):
         if not value and not required:
             return ""
         if not (_MOBILE.fullmatch(value) or _LANDLINE.fullmatch(value)):
-            raise _business("isv.MOBILE_NUMBER_ILLEGAL", f"{name} {value!r} is not a valid number: digits only, a "
-                                                         f"mobile number or a landline with its area code.")
+            raise _business(
+                "isv.MOBILE_NUMBER_ILLEGAL",
+                f"{name} {value!r} is not a valid number: digits only, a "
+                f"mobile number or a landline with its area code.",
+            )
         return value
 
     def _on_x(self, pool_key: str, x: str, *, exclude: str = "") -> list[dict[str, Any]]:
-        return [b for b in self.state["bindings"]
-                if b["pool_key"] == pool_key and b["x"] == x and b["subs_id"] != exclude and self._active(b)]
+        return [
+            b
+            for b in self.state["bindings"]
+            if b["pool_key"] == pool_key and b["x"] == x and b["subs_id"] != exclude and self._active(b)
+        ]
 
     @staticmethod
     def _conflict(mode: str, a: str, b: str, extension: str, existing: list[dict[str, Any]]) -> str:
@@ -521,18 +597,31 @@ class DyplsSandbox(AliyunEmulator):
             x = next((n["x"] for n in ordered if not self._conflict(mode, a, b, "", self._on_x(key, n["x"]))), "")
             if not x:
                 where = f" in {city}" if city else ""
-                raise _business("isv.NO_AVAILABLE_NUMBER", f"No X number{where} is available in pool {key} for "
-                                                           "these numbers.")
+                raise _business(
+                    "isv.NO_AVAILABLE_NUMBER", f"No X number{where} is available in pool {key} for these numbers."
+                )
         if mode == "AXN_EXT" and not extension:
             extension = self._next_extension(self._on_x(key, x))
 
         subs_id = str(self.state["next_subs_id"])
         self.state["next_subs_id"] += 1
         binding = {
-            "subs_id": subs_id, "pool_key": key, "mode": mode, "a": a, "b": b, "x": x, "extension": extension,
-            "expire": expire, "created": int(self.clock()), "need_record": bool(record), "call_restrict": restrict,
-            "out_id": params.get("OutId", ""), "out_order_id": params.get("OutOrderId", ""),
-            "asr_status": bool(asr), "asr_model_id": params.get("ASRModelId", ""), "call_display_type": display,
+            "subs_id": subs_id,
+            "pool_key": key,
+            "mode": mode,
+            "a": a,
+            "b": b,
+            "x": x,
+            "extension": extension,
+            "expire": expire,
+            "created": int(self.clock()),
+            "need_record": bool(record),
+            "call_restrict": restrict,
+            "out_id": params.get("OutId", ""),
+            "out_order_id": params.get("OutOrderId", ""),
+            "asr_status": bool(asr),
+            "asr_model_id": params.get("ASRModelId", ""),
+            "call_display_type": display,
         }
         self.state["bindings"].append(binding)
         self.store.save()
@@ -567,9 +656,14 @@ class DyplsSandbox(AliyunEmulator):
         binding = self._find(key, params["SubsId"], params["PhoneNoX"])
         operate = params["OperateType"]
         fields = {
-            "updateNoA": "PhoneNoA", "updateNoB": "PhoneNoB", "updateExpire": "Expiration",
-            "updateIsRecordingEnabled": "IsRecordingEnabled", "updateCallRestrict": "CallRestrict",
-            "updateOutId": "OutId", "updateCallDisplayType": "CallDisplayType", "updateAxgGroup": "GroupId",
+            "updateNoA": "PhoneNoA",
+            "updateNoB": "PhoneNoB",
+            "updateExpire": "Expiration",
+            "updateIsRecordingEnabled": "IsRecordingEnabled",
+            "updateCallRestrict": "CallRestrict",
+            "updateOutId": "OutId",
+            "updateCallDisplayType": "CallDisplayType",
+            "updateAxgGroup": "GroupId",
         }
         if operate not in fields:
             raise _business("isv.INVALID_PARAMETERS", f"OperateType {operate!r} is not valid.")
@@ -612,10 +706,17 @@ class DyplsSandbox(AliyunEmulator):
         key, _ = self._pool(params)  # type: ignore[misc]
         b = self._find(key, params["SubsId"], params["PhoneNoX"])
         dto: dict[str, Any] = {
-            "SubsId": b["subs_id"], "PhoneNoA": b["a"], "PhoneNoB": b["b"], "PhoneNoX": b["x"],
-            "Extension": b["extension"], "Status": 1 if self._active(b) else 0,
-            "ExpireDate": _china(b["expire"]), "GmtCreate": _china(b["created"]),
-            "NeedRecord": b["need_record"], "ASRStatus": b["asr_status"], "ASRModelId": b["asr_model_id"],
+            "SubsId": b["subs_id"],
+            "PhoneNoA": b["a"],
+            "PhoneNoB": b["b"],
+            "PhoneNoX": b["x"],
+            "Extension": b["extension"],
+            "Status": 1 if self._active(b) else 0,
+            "ExpireDate": _china(b["expire"]),
+            "GmtCreate": _china(b["created"]),
+            "NeedRecord": b["need_record"],
+            "ASRStatus": b["asr_status"],
+            "ASRModelId": b["asr_model_id"],
         }
         if b["call_restrict"]:
             dto["CallRestrict"] = b["call_restrict"]
@@ -626,7 +727,9 @@ class DyplsSandbox(AliyunEmulator):
         keys = [found[0]] if found else list(self.state["pools"])
         x = params["PhoneNoX"]
         if not any(n["x"] == x for k in keys for n in self.state["pools"][k]["numbers"]):
-            raise _business("isv.NO_NOT_EXIST", f"The number {x} is not in {'pool ' + keys[0] if found else 'any pool'}.")
+            raise _business(
+                "isv.NO_NOT_EXIST", f"The number {x} is not in {'pool ' + keys[0] if found else 'any pool'}."
+            )
         active = [b for k in keys for b in self._on_x(k, x)]
         if not active:
             raise _business("isv.SUBS_NOT_EXIST", f"No binding is in effect on {x}.")
@@ -640,22 +743,38 @@ class DyplsSandbox(AliyunEmulator):
             try:
                 _parse_china(call_time)
             except ValueError:
-                raise _business("isv.INVALID_PARAMETERS", f"CallTime {call_time!r} is not yyyy-MM-dd HH:mm:ss "
-                                                          "or epoch milliseconds.") from None
+                raise _business(
+                    "isv.INVALID_PARAMETERS",
+                    f"CallTime {call_time!r} is not yyyy-MM-dd HH:mm:ss or epoch milliseconds.",
+                ) from None
         call_id = params["CallId"]
         call = next((c for c in self.state["calls"] if c["pool_key"] == key and c["call_id"] == call_id), None)
         now = self.clock()
         if call is None or now - call["call_time"] > RECORDING_RETENTION:
-            raise _business("isv.INVALID_PARAMETERS", f"CallId {call_id!r} has no recording in pool {key} (recordings "
-                                                      "are kept for 30 days).")
+            raise _business(
+                "isv.INVALID_PARAMETERS",
+                f"CallId {call_id!r} has no recording in pool {key} (recordings are kept for 30 days).",
+            )
         token = hashlib.sha256(f"{call_id}:{int(now)}".encode()).hexdigest()[:16]
-        url = (f"https://dypls-record.sandbox.invalid/{key}/{call_id.split('@')[0]}.mp3"
-               f"?Expires={int(now) + RECORDING_URL_TTL}&token={token}")
+        url = (
+            f"https://dypls-record.sandbox.invalid/{key}/{call_id.split('@')[0]}.mp3"
+            f"?Expires={int(now) + RECORDING_URL_TTL}&token={token}"
+        )
         return {"DownloadUrl": url}
 
 
 __all__ = [
-    "ACCESS_KEY_ID_ENV", "ACCESS_KEY_SECRET_ENV", "DEFAULT_ACCESS_KEY_ID", "DEFAULT_ACCESS_KEY_SECRET",
-    "DEFAULT_POOL_KEY", "DyplsSandbox", "IN_PROCESS_ENDPOINT", "POOL_KEY_ENV", "QPS_ENV", "STATE_FILE",
-    "STRICT_POOL_KEY", "VENDOR", "build_seed",
+    "ACCESS_KEY_ID_ENV",
+    "ACCESS_KEY_SECRET_ENV",
+    "DEFAULT_ACCESS_KEY_ID",
+    "DEFAULT_ACCESS_KEY_SECRET",
+    "DEFAULT_POOL_KEY",
+    "IN_PROCESS_ENDPOINT",
+    "POOL_KEY_ENV",
+    "QPS_ENV",
+    "STATE_FILE",
+    "STRICT_POOL_KEY",
+    "VENDOR",
+    "DyplsSandbox",
+    "build_seed",
 ]

@@ -32,8 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("serve", help="serve the emulators on loopback until interrupted")
     run.add_argument("--vendor", choices=list(VENDORS), default=None, help="one vendor (default: every vendor)")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only unless --allow-public)")
-    run.add_argument("--port", type=int, default=None,
-                     help="port to bind; 0 picks free ones (default: each vendor's own, from 4510)")
+    run.add_argument(
+        "--port", type=int, default=None, help="port to bind; 0 picks free ones (default: each vendor's own, from 4510)"
+    )
     run.add_argument("--state-dir", type=Path, default=None, help="where state is kept (default: the user data dir)")
     run.add_argument("--fresh", action="store_true", help="start from the seed data, discarding saved state")
     run.add_argument("--allow-public", action="store_true", help="allow binding a non-loopback address")
@@ -66,8 +67,11 @@ def _print_table(rows: list[tuple[str, str, str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve" and not args.allow_public and not is_loopback_host(args.host):
-        print(f"teledeck sandbox: refusing to serve on non-loopback host {args.host!r}: the sandbox accepts "
-              "published credentials. Add --allow-public if you really mean it.", file=sys.stderr)
+        print(
+            f"teledeck sandbox: refusing to serve on non-loopback host {args.host!r}: the sandbox accepts "
+            "published credentials. Add --allow-public if you really mean it.",
+            file=sys.stderr,
+        )
         return 2
     names = _vendors(args.vendor)
     emulators = {name: _emulator(name, args.state_dir) for name in names}
@@ -84,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.fresh:
                 emulator.reset()
             if emulator.store.recovered_from is not None:
-                print(f"note: unreadable {name} state was moved aside to {emulator.store.recovered_from}",
-                      file=sys.stderr)
+                print(
+                    f"note: unreadable {name} state was moved aside to {emulator.store.recovered_from}", file=sys.stderr
+                )
             if args.port is None:
                 port = DEFAULT_PORTS.get(name, 0)
             else:  # --port 0: free ports; --port N with several vendors: N, N+1, ...

@@ -287,7 +287,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "teledeck-sandbox/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def _read_body(self) -> bytes:
@@ -396,8 +396,9 @@ class SandboxServer:
         shown_host = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown_host}:{self.port}"
         self.base_url = self.url + str(getattr(handler, "base_path", "") or "")
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                         name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name=f"sandbox-{self.port}", daemon=True
+        )
         self._stopped = False
 
     def start(self) -> SandboxServer:
@@ -438,4 +439,3 @@ def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0, *, allow_pub
     family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
     httpd = _SandboxHTTPServer((bind_host, port), handler, family)
     return SandboxServer(httpd, handler, bind_host).start()
-

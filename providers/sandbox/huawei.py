@@ -48,7 +48,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
@@ -128,7 +128,9 @@ class HuaweiError(Exception):
 
 def _answer(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> SandboxResponse:
     data = json.dumps(dict(body), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return SandboxResponse(status, {"content-type": JSON_TYPE, **{k.lower(): v for k, v in (headers or {}).items()}}, data)
+    return SandboxResponse(
+        status, {"content-type": JSON_TYPE, **{k.lower(): v for k, v in (headers or {}).items()}}, data
+    )
 
 
 def _ok(**fields: Any) -> SandboxResponse:
@@ -141,7 +143,7 @@ def invalid(param: str, why: str) -> HuaweiError:
 
 
 def _wire_time(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime(WIRE_TIME)
+    return datetime.fromtimestamp(ts, UTC).strftime(WIRE_TIME)
 
 
 def _derived_id(name: str) -> str:
@@ -187,7 +189,7 @@ def _flag(body: Mapping[str, Any], name: str) -> bool | None:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise invalid(name, "must be \"true\" or \"false\"")
+    raise invalid(name, 'must be "true" or "false"')
 
 
 def _str(body: Mapping[str, Any], name: str, max_len: int, pattern: re.Pattern[str] | None = None) -> str | None:
@@ -242,18 +244,34 @@ def build_seed(now: float, *, seeded: bool = True) -> dict[str, Any]:
         for area, xs in pools.items():
             for x in xs:
                 numbers[mode][x] = {"area": area, "status": "abnormal" if x in BLACKLISTED else "normal"}
-    state: dict[str, Any] = {"schema": SCHEMA_VERSION, "seeded": seeded, "seq": 0, "numbers": numbers,
-                             "axb": [], "ax": [], "expired": [], "recordings": []}
+    state: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "seeded": seeded,
+        "seq": 0,
+        "numbers": numbers,
+        "axb": [],
+        "ax": [],
+        "expired": [],
+        "recordings": [],
+    }
     if not seeded:
         return state
 
-    def axb(seq: int, x: str, a: int, b: int, *, age: float, duration: int, record: bool = False,
-            user_data: str = "") -> dict[str, Any]:
+    def axb(
+        seq: int, x: str, a: int, b: int, *, age: float, duration: int, record: bool = False, user_data: str = ""
+    ) -> dict[str, Any]:
         subscribed = now - age
         record_ = {
-            "subscriptionId": _derived_id(f"seed:axb:{seq}"), "relationNum": x, "callerNum": user_number(a),
-            "calleeNum": user_number(b), "callDirection": 0, "duration": duration, "maxDuration": 0,
-            "recordFlag": record, "_subscribed": subscribed, "_expires": subscribed + duration if duration else None,
+            "subscriptionId": _derived_id(f"seed:axb:{seq}"),
+            "relationNum": x,
+            "callerNum": user_number(a),
+            "calleeNum": user_number(b),
+            "callDirection": 0,
+            "duration": duration,
+            "maxDuration": 0,
+            "recordFlag": record,
+            "_subscribed": subscribed,
+            "_expires": subscribed + duration if duration else None,
         }
         if user_data:
             record_["userData"] = user_data
@@ -271,21 +289,31 @@ def build_seed(now: float, *, seeded: bool = True) -> dict[str, Any]:
     state["axb"][5]["calleeNum"] = "+8675500000001"  # a Shenzhen landline (area 755, fake local number)
     # Expired before the emulator first started: kept only in the "expired" archive.
     state["expired"] = [axb(7, "+8617000000211", 13, 14, age=2 * 3600, duration=600, user_data="expired-3001")]
-    state["ax"] = [{
-        "subscriptionId": _derived_id("seed:ax:1"), "origNum": user_number(21), "privateNum": "+8617100007551",
-        "privateNumType": "mobile-virtual", "recordFlag": False, "calleeNumDisplay": "0", "maxDuration": 0,
-        "_subscribed": now - 5 * day,
-    }]
+    state["ax"] = [
+        {
+            "subscriptionId": _derived_id("seed:ax:1"),
+            "origNum": user_number(21),
+            "privateNum": "+8617100007551",
+            "privateNumType": "mobile-virtual",
+            "recordFlag": False,
+            "calleeNumDisplay": "0",
+            "maxDuration": 0,
+            "_subscribed": now - 5 * day,
+        }
+    ]
     state["recordings"] = [
         {"fileName": f"sandbox_0001_{_stamp(now - day)}.wav", "recordDomain": RECORD_DOMAIN, "pushed_at": now - day},
-        {"fileName": f"sandbox_0002_{_stamp(now - 8 * day)}.wav", "recordDomain": RECORD_DOMAIN,
-         "pushed_at": now - 8 * day},  # older than the 7-day retention: gone
+        {
+            "fileName": f"sandbox_0002_{_stamp(now - 8 * day)}.wav",
+            "recordDomain": RECORD_DOMAIN,
+            "pushed_at": now - 8 * day,
+        },  # older than the 7-day retention: gone
     ]
     return state
 
 
 def _stamp(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y%m%d%H%M%S")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y%m%d%H%M%S")
 
 
 def _public(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -424,7 +452,7 @@ class HuaweiSandbox:
     def _handle(self, req: SandboxRequest) -> SandboxResponse:
         app_key = self._authenticate(req)
         if req.path == "/_sandbox" or req.path.startswith("/_sandbox/"):
-            return self._control(req, req.path[len("/_sandbox"):].rstrip("/"))
+            return self._control(req, req.path[len("/_sandbox") :].rstrip("/"))
         self._flow_control(app_key)
         fault = self.faults.take(("status", "malformed"), req.method, req.path)
         if fault is not None:
@@ -435,8 +463,12 @@ class HuaweiSandbox:
             req = SandboxRequest(req.method, req.path, query, dict(req.headers), req.body)
         mode = self.apps[app_key][0]
         routes: dict[str, dict[str, Callable[[SandboxRequest, str], SandboxResponse]]] = {
-            AXB_PATH: {"POST": self._axb_bind, "DELETE": self._axb_unbind, "PUT": self._axb_modify,
-                       "GET": self._axb_query},
+            AXB_PATH: {
+                "POST": self._axb_bind,
+                "DELETE": self._axb_unbind,
+                "PUT": self._axb_modify,
+                "GET": self._axb_query,
+            },
             AX_PATH: {"POST": self._ax_bind, "DELETE": self._ax_unbind, "GET": self._ax_query},
             RECORD_PATH: {"GET": self._record_url},
         }
@@ -458,9 +490,16 @@ class HuaweiSandbox:
         def secret_for(key: str) -> str | None:
             app = self.apps.get(key)
             return app[1] if app else None
+
         try:
-            return verify(req.header("authorization"), req.header("x-aksk"), secret_for=secret_for,
-                          now=self.clock(), max_skew=self.max_skew, nonces=self.nonces)
+            return verify(
+                req.header("authorization"),
+                req.header("x-aksk"),
+                secret_for=secret_for,
+                now=self.clock(),
+                max_skew=self.max_skew,
+                nonces=self.nonces,
+            )
         except AkskRejected as exc:
             raise HuaweiError(exc.status, exc.code, exc.desc) from None
 
@@ -517,8 +556,11 @@ class HuaweiSandbox:
 
     def _axb_usable(self, x: str, numbers: set[str]) -> bool:
         info = self.state["numbers"]["AXB"][x]
-        return (info["status"] == "normal" and not self._axb_conflict(x, numbers)
-                and len(self._axb_pairs(x)) < self.max_pairs_per_x)
+        return (
+            info["status"] == "normal"
+            and not self._axb_conflict(x, numbers)
+            and len(self._axb_pairs(x)) < self.max_pairs_per_x
+        )
 
     def _axb_fields(self, body: Mapping[str, Any], app_key: str) -> dict[str, Any]:
         """The optional fields shared by bind and modify, checked; None for absent ones."""
@@ -571,10 +613,16 @@ class HuaweiSandbox:
         now = self.clock()
         duration = fields["duration"] or 0
         record_ = {
-            "subscriptionId": self._new_id("axb"), "relationNum": x, "callerNum": caller, "calleeNum": callee,
-            "callDirection": fields["callDirection"] or 0, "duration": duration,
-            "maxDuration": fields["maxDuration"] or 0, "recordFlag": bool(record),
-            "_subscribed": now, "_expires": now + duration if duration else None,
+            "subscriptionId": self._new_id("axb"),
+            "relationNum": x,
+            "callerNum": caller,
+            "calleeNum": callee,
+            "callDirection": fields["callDirection"] or 0,
+            "duration": duration,
+            "maxDuration": fields["maxDuration"] or 0,
+            "recordFlag": bool(record),
+            "_subscribed": now,
+            "_expires": now + duration if duration else None,
         }
         for key in ("lastMinVoice", "privateSms", "preVoice", "userData"):
             if fields[key] is not None:
@@ -583,8 +631,13 @@ class HuaweiSandbox:
             record_["recordHintTone"] = hint
         self.state["axb"].append(record_)
         self.store.save()
-        return _ok(subscriptionId=record_["subscriptionId"], relationNum=x, callDirection=record_["callDirection"],
-                   duration=duration, maxDuration=record_["maxDuration"])
+        return _ok(
+            subscriptionId=record_["subscriptionId"],
+            relationNum=x,
+            callDirection=record_["callDirection"],
+            duration=duration,
+            maxDuration=record_["maxDuration"],
+        )
 
     def _axb_find(self, subscription_id: str) -> dict[str, Any]:
         for record in self.state["axb"]:
@@ -670,8 +723,13 @@ class HuaweiSandbox:
             raise invalid("subscriptionId", "subscriptionId or relationNum is required")
         total = len(items)
         start = (page_index - 1) * page_size
-        return _ok(app_key=app_key, pageIndex=page_index, pageSize=page_size, totalCount=total,
-                   relationNumList=[_public(r) for r in items[start:start + page_size]])
+        return _ok(
+            app_key=app_key,
+            pageIndex=page_index,
+            pageSize=page_size,
+            totalCount=total,
+            relationNumList=[_public(r) for r in items[start : start + page_size]],
+        )
 
     # -- AX ------------------------------------------------------------------------------------
 
@@ -691,12 +749,12 @@ class HuaweiSandbox:
         match_mode = _match_mode(body)
         kind = body.get("privateNumType")
         if x is None and area is not None and kind != "mobile-virtual":
-            raise invalid("privateNumType", "must be \"mobile-virtual\" when areaCode is given")
+            raise invalid("privateNumType", 'must be "mobile-virtual" when areaCode is given')
         record = _flag(body, "recordFlag")
         hint = _str(body, "recordHintTone", 128, _TONE)
         display = body.get("calleeNumDisplay")
         if display is not None and display not in ("0", "1"):
-            raise invalid("calleeNumDisplay", "must be \"0\" or \"1\"")
+            raise invalid("calleeNumDisplay", 'must be "0" or "1"')
         max_duration = _int(body, "maxDuration", 1, 1440, zero_ok=True)
         last_min = _str(body, "lastMinVoice", 128, _TONE)
         if last_min and not max_duration:
@@ -715,20 +773,33 @@ class HuaweiSandbox:
             if x in taken:
                 raise HuaweiError(403, "1011005", "The number has been allocated.")
         else:
-            free = sorted(n for n, info in numbers.items()
-                          if n not in taken and info["status"] == "normal" and (area is None or info["area"] == area))
+            free = sorted(
+                n
+                for n, info in numbers.items()
+                if n not in taken and info["status"] == "normal" and (area is None or info["area"] == area)
+            )
             if not free and area is not None and match_mode == "1":
                 free = sorted(n for n, info in numbers.items() if n not in taken and info["status"] == "normal")
             if not free:
                 raise HuaweiError(403, "1011002", "Insufficient number resources.")
             x = free[0]
         record_: dict[str, Any] = {
-            "subscriptionId": self._new_id("ax"), "origNum": orig, "privateNum": x,
-            "privateNumType": kind or "mobile-virtual", "recordFlag": bool(record),
-            "calleeNumDisplay": display or "0", "maxDuration": max_duration or 0, "_subscribed": self.clock(),
+            "subscriptionId": self._new_id("ax"),
+            "origNum": orig,
+            "privateNum": x,
+            "privateNumType": kind or "mobile-virtual",
+            "recordFlag": bool(record),
+            "calleeNumDisplay": display or "0",
+            "maxDuration": max_duration or 0,
+            "_subscribed": self.clock(),
         }
-        for key, value in (("recordHintTone", hint), ("lastMinVoice", last_min), ("userData", user_data),
-                           ("privateSms", private_sms), ("preVoice", pre_voice)):
+        for key, value in (
+            ("recordHintTone", hint),
+            ("lastMinVoice", last_min),
+            ("userData", user_data),
+            ("privateSms", private_sms),
+            ("preVoice", pre_voice),
+        ):
             if value is not None:
                 record_[key] = value
         self.state["ax"].append(record_)
@@ -816,7 +887,17 @@ class HuaweiSandbox:
 
 
 __all__ = [
-    "AXB_POOLS", "AX_POOLS", "BLACKLISTED", "DEFAULT_APP_KEY", "DEFAULT_APP_SECRET", "DEFAULT_AX_APP_KEY",
-    "DEFAULT_AX_APP_SECRET", "HuaweiError", "HuaweiSandbox", "IN_PROCESS_BASE_URL", "RECORD_DOMAIN", "build_seed",
+    "AXB_POOLS",
+    "AX_POOLS",
+    "BLACKLISTED",
+    "DEFAULT_APP_KEY",
+    "DEFAULT_APP_SECRET",
+    "DEFAULT_AX_APP_KEY",
+    "DEFAULT_AX_APP_SECRET",
+    "IN_PROCESS_BASE_URL",
+    "RECORD_DOMAIN",
+    "HuaweiError",
+    "HuaweiSandbox",
+    "build_seed",
     "user_number",
 ]

@@ -70,8 +70,9 @@ class StateStore:
                 self.recovered_from = aside
             except OSError:
                 self.recovered_from = None
-            log.warning("sandbox state %s was unreadable (%s); moved aside to %s and starting fresh",
-                        self.path, exc, aside)
+            log.warning(
+                "sandbox state %s was unreadable (%s); moved aside to %s and starting fresh", self.path, exc, aside
+            )
             return
         self.data = loaded
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -96,7 +97,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Errors
 
@@ -118,13 +118,22 @@ E_IN_USE = ("10021", "Resource in use")
 E_INVALID_JSON = ("10023", "Invalid JSON")
 
 _STATUS_DEFAULT_ERROR = {
-    400: E_BAD_REQUEST, 401: E_AUTH, 403: E_FORBIDDEN, 404: E_NOT_FOUND, 408: E_TIMEOUT,
-    409: E_IN_USE, 415: E_MEDIA_TYPE, 422: E_BAD_REQUEST, 429: E_RATE, 504: E_TIMEOUT,
+    400: E_BAD_REQUEST,
+    401: E_AUTH,
+    403: E_FORBIDDEN,
+    404: E_NOT_FOUND,
+    408: E_TIMEOUT,
+    409: E_IN_USE,
+    415: E_MEDIA_TYPE,
+    422: E_BAD_REQUEST,
+    429: E_RATE,
+    504: E_TIMEOUT,
 }
 
 
-def problem(kind: tuple[str, str], detail: str, *, pointer: str | None = None,
-            parameter: str | None = None) -> dict[str, Any]:
+def problem(
+    kind: tuple[str, str], detail: str, *, pointer: str | None = None, parameter: str | None = None
+) -> dict[str, Any]:
     """One Telnyx error object."""
     code, title = kind
     error: dict[str, Any] = {"code": code, "title": title, "detail": detail}
@@ -138,8 +147,9 @@ def problem(kind: tuple[str, str], detail: str, *, pointer: str | None = None,
 class ApiError(Exception):
     """Raised anywhere below `handle`; becomes a Telnyx error response."""
 
-    def __init__(self, status: int, errors: list[dict[str, Any]] | dict[str, Any],
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, errors: list[dict[str, Any]] | dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
         self.status = status
         self.errors = errors if isinstance(errors, list) else [errors]
         self.headers = dict(headers or {})
@@ -189,7 +199,9 @@ class Fault:
         headers = {k.lower(): v for k, v in self.headers.items()}
         if self.kind == "malformed":
             body = self.body if self.body is not None else json.dumps(MALFORMED_BODY).encode()
-            return SandboxResponse(self.status, {"content-type": self.content_type or JSON_CONTENT_TYPE, **headers}, body)
+            return SandboxResponse(
+                self.status, {"content-type": self.content_type or JSON_CONTENT_TYPE, **headers}, body
+            )
         if self.body is None:
             if self.status >= 400:
                 if self.status == 429:
@@ -222,7 +234,7 @@ def _as_body(body: Any) -> tuple[bytes | None, str | None]:
 def _norm_fault_path(path: str) -> str:
     path = "/" + path.strip().lstrip("/")
     if path == BASE_PATH or path.startswith(BASE_PATH + "/"):
-        path = path[len(BASE_PATH):] or "/"
+        path = path[len(BASE_PATH) :] or "/"
     return path
 
 
@@ -248,22 +260,39 @@ class FaultInjector:
             self._faults.append(fault)
         return fault
 
-    def respond(self, method: str, path: str, status: int, body: Any = None, *, times: int | None = 1,
-                content_type: str | None = None, headers: Mapping[str, str] | None = None) -> Fault:
+    def respond(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: Any = None,
+        *,
+        times: int | None = 1,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
         """Answer with `status` instead of handling the request. `body=None` gives a Telnyx error
         body for 4xx/5xx (`{}` otherwise); `b""` gives an empty body; str/bytes are sent raw."""
         raw, guessed = _as_body(body)
-        return self._queue(Fault("status", method, path, times, status=status, body=raw,
-                                 content_type=content_type or guessed, headers=dict(headers or {})))
+        return self._queue(
+            Fault(
+                "status",
+                method,
+                path,
+                times,
+                status=status,
+                body=raw,
+                content_type=content_type or guessed,
+                headers=dict(headers or {}),
+            )
+        )
 
-    def malformed(self, method: str, path: str, *, times: int | None = 1, body: Any = None,
-                  status: int = 200) -> Fault:
+    def malformed(self, method: str, path: str, *, times: int | None = 1, body: Any = None, status: int = 200) -> Fault:
         """Answer 200 with well-formed JSON of the wrong shape (or `body`), without handling."""
         raw, guessed = _as_body(body)
         return self._queue(Fault("malformed", method, path, times, status=status, body=raw, content_type=guessed))
 
-    def delay(self, method: str, path: str, seconds: float, *, apply: bool = False,
-              times: int | None = 1) -> Fault:
+    def delay(self, method: str, path: str, seconds: float, *, apply: bool = False, times: int | None = 1) -> Fault:
         """Answer `seconds` late. `apply=True`: act on the request first (a client that times out
         has had its change applied); `apply=False`: wait first (a timed-out request never applies)."""
         return self._queue(Fault("delay", method, path, times, seconds=float(seconds), apply=apply))
@@ -272,8 +301,7 @@ class FaultInjector:
         """Fail before the request reaches the emulator (httpx.ConnectError in process)."""
         return self._queue(Fault("connect_error", method, path, times))
 
-    def repeat_page(self, path: str, *, page_number: int = 1, method: str = "GET",
-                    times: int | None = None) -> Fault:
+    def repeat_page(self, path: str, *, page_number: int = 1, method: str = "GET", times: int | None = None) -> Fault:
         """Serve page `page_number` whatever page is asked for, so `meta.page_number` never
         advances (the static Prism mock does this); by default until cleared."""
         return self._queue(Fault("repeat_page", method, path, times, page_number=int(page_number)))
@@ -297,8 +325,15 @@ class FaultInjector:
         if kind == "repeat_page":
             spec.setdefault("times", None)
             spec.setdefault("method", "GET")
-        fault = Fault(kind, str(spec.pop("method", "*")), str(spec.pop("path", "/")), spec.pop("times", 1),
-                      body=raw, content_type=spec.pop("content_type", None) or guessed, **spec)
+        fault = Fault(
+            kind,
+            str(spec.pop("method", "*")),
+            str(spec.pop("path", "/")),
+            spec.pop("times", 1),
+            body=raw,
+            content_type=spec.pop("content_type", None) or guessed,
+            **spec,
+        )
         fault.status = int(fault.status)
         fault.seconds = float(fault.seconds)
         fault.apply = bool(fault.apply)
@@ -378,7 +413,8 @@ def decode_token(token: str, secret: bytes = JWT_SECRET) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-ISO_3166_ALPHA2 = frozenset("""
+ISO_3166_ALPHA2 = frozenset(
+    """
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
 BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH
 ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
@@ -387,16 +423,34 @@ LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
 NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG
 SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
 UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-""".split())
+""".split()
+)
 
 # Postal-code shapes the emulator's address validation knows; other countries need any value.
 POSTAL_PATTERNS = {
-    "US": r"\d{5}(-\d{4})?", "CA": r"[A-Za-z]\d[A-Za-z][ -]?\d[A-Za-z]\d",
-    "GB": r"[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}", "IE": r"[A-Za-z]\d[\dWw]\s?[A-Za-z\d]{4}",
-    "DE": r"\d{5}", "FR": r"\d{5}", "ES": r"\d{5}", "IT": r"\d{5}", "MX": r"\d{5}",
-    "NL": r"\d{4}\s?[A-Za-z]{2}", "AU": r"\d{4}", "CH": r"\d{4}", "AT": r"\d{4}", "BE": r"\d{4}",
-    "DK": r"\d{4}", "NO": r"\d{4}", "SE": r"\d{3}\s?\d{2}", "JP": r"\d{3}-?\d{4}",
-    "BR": r"\d{5}-?\d{3}", "PL": r"\d{2}-\d{3}", "PT": r"\d{4}-\d{3}", "IN": r"\d{6}", "SG": r"\d{6}",
+    "US": r"\d{5}(-\d{4})?",
+    "CA": r"[A-Za-z]\d[A-Za-z][ -]?\d[A-Za-z]\d",
+    "GB": r"[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}",
+    "IE": r"[A-Za-z]\d[\dWw]\s?[A-Za-z\d]{4}",
+    "DE": r"\d{5}",
+    "FR": r"\d{5}",
+    "ES": r"\d{5}",
+    "IT": r"\d{5}",
+    "MX": r"\d{5}",
+    "NL": r"\d{4}\s?[A-Za-z]{2}",
+    "AU": r"\d{4}",
+    "CH": r"\d{4}",
+    "AT": r"\d{4}",
+    "BE": r"\d{4}",
+    "DK": r"\d{4}",
+    "NO": r"\d{4}",
+    "SE": r"\d{3}\s?\d{2}",
+    "JP": r"\d{3}-?\d{4}",
+    "BR": r"\d{5}-?\d{3}",
+    "PL": r"\d{2}-\d{3}",
+    "PT": r"\d{4}-\d{3}",
+    "IN": r"\d{6}",
+    "SG": r"\d{6}",
 }
 
 
@@ -440,19 +494,35 @@ def validate_address_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
             suggested[name] = _tidy(str(fields[name]))
     if fields.get("administrative_area"):
         area = " ".join(str(fields["administrative_area"]).split())
-        suggested["administrative_area"] = area.upper() if country in ("US", "CA", "AU") and len(area) <= 3 else _tidy(area)
+        suggested["administrative_area"] = (
+            area.upper() if country in ("US", "CA", "AU") and len(area) <= 3 else _tidy(area)
+        )
     errors = []
     if not re.search(r"\d", street):
-        errors.append({"code": "20207", "title": "Invalid street address",
-                       "description": "The street address provided is invalid: no building number was found.",
-                       "source": {"pointer": "/street_address"}})
+        errors.append(
+            {
+                "code": "20207",
+                "title": "Invalid street address",
+                "description": "The street address provided is invalid: no building number was found.",
+                "source": {"pointer": "/street_address"},
+            }
+        )
     pattern = POSTAL_PATTERNS.get(country)
     if not postal.strip() or (pattern and not re.fullmatch(pattern, postal.strip())):
-        errors.append({"code": "20209", "title": "Invalid postal code",
-                       "description": f"The postal code {postal!r} is not valid for country {country}.",
-                       "source": {"pointer": "/postal_code"}})
-    return {"record_type": "address_validation", "result": "invalid" if errors else "valid",
-            "suggested": suggested, "errors": errors}
+        errors.append(
+            {
+                "code": "20209",
+                "title": "Invalid postal code",
+                "description": f"The postal code {postal!r} is not valid for country {country}.",
+                "source": {"pointer": "/postal_code"},
+            }
+        )
+    return {
+        "record_type": "address_validation",
+        "result": "invalid" if errors else "valid",
+        "suggested": suggested,
+        "errors": errors,
+    }
 
 
 def _is_uri(value: str) -> bool:
@@ -481,44 +551,323 @@ def _is_http_url(value: str) -> bool:
 _T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC).timestamp()
 
 _ACCESS_IP_LABELS = [
-    "Frankfurt office NAT", "London office egress", "CI runners (GitHub Actions)", "Billing service",
-    "VPN concentrator", "Ops bastion", "Sao Paulo contact centre", "Tokyo dev office",
-    "Cloudflare WARP egress", "Kubernetes egress (eu-west-1)", "Kubernetes egress (us-east-1)",
-    "Partner SFTP", "Home office - on-call", "Monitoring probes", "Backup site (Dublin)",
-    "Toronto support floor", "Sydney sales office", "Data warehouse loader", "QA lab", "Load balancer pool",
+    "Frankfurt office NAT",
+    "London office egress",
+    "CI runners (GitHub Actions)",
+    "Billing service",
+    "VPN concentrator",
+    "Ops bastion",
+    "Sao Paulo contact centre",
+    "Tokyo dev office",
+    "Cloudflare WARP egress",
+    "Kubernetes egress (eu-west-1)",
+    "Kubernetes egress (us-east-1)",
+    "Partner SFTP",
+    "Home office - on-call",
+    "Monitoring probes",
+    "Backup site (Dublin)",
+    "Toronto support floor",
+    "Sydney sales office",
+    "Data warehouse loader",
+    "QA lab",
+    "Load balancer pool",
 ]
 
 # (first, last, business, street, extended, locality, admin area, postal, country, phone, region)
 _ADDRESSES = [
-    ("Alice", "Morgan", "Northwind Traders", "120 Hudson Street", "Floor 4", "New York", "NY", "10013", "US", "+12125550142", "AMER"),
-    ("Ben", "Carter", "Blue Harbor Labs", "500 Brannan Street", "Suite 210", "San Francisco", "CA", "94107", "US", "+14155550118", "AMER"),
-    ("Carla", "Ruiz", "Lone Star Dental", "301 congress avenue", "", "Austin", "TX", "78701", "US", "+15125550177", "AMER"),
-    ("Daniel", "Okafor", "Lakeside Logistics", "233 South Wacker Drive", "Suite 8400", "Chicago", "IL", "60606", "US", "+13125550190", "AMER"),
-    ("Emma", "Lindqvist", "Evergreen Clinics", "710 2nd Avenue", "", "Seattle", "WA", "98104", "US", "+12065550123", "AMER"),
-    ("Frank", "Novak", "Front Range Realty", "1600 Glenarm Place", "Unit 12", "Denver", "CO", "80202", "US", "+13035550164", "AMER"),
-    ("Grace", "Tremblay", "Maple Leaf Analytics", "290 Bremner Boulevard", "", "Toronto", "ON", "m5v3l9", "CA", "+14165550109", "AMER"),
-    ("Hugo", "Gagnon", "Vieux-Port Media", "1250 Boulevard Rene-Levesque Ouest", "Bureau 900", "Montreal", "QC", "H3B 4W8", "CA", "+15145550138", "AMER"),
-    ("Isla", "Campbell", "Thames Ledger Ltd", "25 Old Broad Street", "", "London", "", "EC2N 1HQ", "GB", "+442079460123", "EMEA"),
-    ("Jack", "Whitfield", "Northern Quarter Studios", "57 Deansgate", "Second floor", "Manchester", "", "m3 2bw", "GB", "+441614960456", "EMEA"),
-    ("Kirsty", "MacLeod", "Firth Software", "44 George Street", "", "Edinburgh", "", "EH2 2LE", "GB", "+441314960789", "EMEA"),
+    (
+        "Alice",
+        "Morgan",
+        "Northwind Traders",
+        "120 Hudson Street",
+        "Floor 4",
+        "New York",
+        "NY",
+        "10013",
+        "US",
+        "+12125550142",
+        "AMER",
+    ),
+    (
+        "Ben",
+        "Carter",
+        "Blue Harbor Labs",
+        "500 Brannan Street",
+        "Suite 210",
+        "San Francisco",
+        "CA",
+        "94107",
+        "US",
+        "+14155550118",
+        "AMER",
+    ),
+    (
+        "Carla",
+        "Ruiz",
+        "Lone Star Dental",
+        "301 congress avenue",
+        "",
+        "Austin",
+        "TX",
+        "78701",
+        "US",
+        "+15125550177",
+        "AMER",
+    ),
+    (
+        "Daniel",
+        "Okafor",
+        "Lakeside Logistics",
+        "233 South Wacker Drive",
+        "Suite 8400",
+        "Chicago",
+        "IL",
+        "60606",
+        "US",
+        "+13125550190",
+        "AMER",
+    ),
+    (
+        "Emma",
+        "Lindqvist",
+        "Evergreen Clinics",
+        "710 2nd Avenue",
+        "",
+        "Seattle",
+        "WA",
+        "98104",
+        "US",
+        "+12065550123",
+        "AMER",
+    ),
+    (
+        "Frank",
+        "Novak",
+        "Front Range Realty",
+        "1600 Glenarm Place",
+        "Unit 12",
+        "Denver",
+        "CO",
+        "80202",
+        "US",
+        "+13035550164",
+        "AMER",
+    ),
+    (
+        "Grace",
+        "Tremblay",
+        "Maple Leaf Analytics",
+        "290 Bremner Boulevard",
+        "",
+        "Toronto",
+        "ON",
+        "m5v3l9",
+        "CA",
+        "+14165550109",
+        "AMER",
+    ),
+    (
+        "Hugo",
+        "Gagnon",
+        "Vieux-Port Media",
+        "1250 Boulevard Rene-Levesque Ouest",
+        "Bureau 900",
+        "Montreal",
+        "QC",
+        "H3B 4W8",
+        "CA",
+        "+15145550138",
+        "AMER",
+    ),
+    (
+        "Isla",
+        "Campbell",
+        "Thames Ledger Ltd",
+        "25 Old Broad Street",
+        "",
+        "London",
+        "",
+        "EC2N 1HQ",
+        "GB",
+        "+442079460123",
+        "EMEA",
+    ),
+    (
+        "Jack",
+        "Whitfield",
+        "Northern Quarter Studios",
+        "57 Deansgate",
+        "Second floor",
+        "Manchester",
+        "",
+        "m3 2bw",
+        "GB",
+        "+441614960456",
+        "EMEA",
+    ),
+    (
+        "Kirsty",
+        "MacLeod",
+        "Firth Software",
+        "44 George Street",
+        "",
+        "Edinburgh",
+        "",
+        "EH2 2LE",
+        "GB",
+        "+441314960789",
+        "EMEA",
+    ),
     ("Lukas", "Becker", "Spree Telekom GmbH", "Friedrichstrasse 68", "", "Berlin", "Berlin", "10117", "DE", "", "EMEA"),
     ("Marie", "Schneider", "Isar Cloud AG", "Leopoldstrasse 50", "", "Muenchen", "Bayern", "80802", "DE", "", "EMEA"),
-    ("Niklas", "Fischer", "Hafenblick Reederei", "Grosse Elbstrasse 145", "", "Hamburg", "Hamburg", "22767", "DE", "", "EMEA"),
-    ("Oceane", "Martin", "Lumiere Conseil SARL", "18 Rue Vivienne", "", "Paris", "Ile-de-France", "75002", "FR", "+33199001234", "EMEA"),
-    ("Pierre", "Dubois", "Rhone Vocal", "12 Quai Saint-Antoine", "", "Lyon", "Auvergne-Rhone-Alpes", "69002", "FR", "+33199005678", "EMEA"),
-    ("Sanne", "de Vries", "Grachten Data B.V.", "Herengracht 420", "", "Amsterdam", "Noord-Holland", "1017bz", "NL", "", "EMEA"),
-    ("Daan", "Bakker", "Maas Connect", "Wilhelminakade 91", "", "Rotterdam", "Zuid-Holland", "3072 AP", "NL", "", "EMEA"),
+    (
+        "Niklas",
+        "Fischer",
+        "Hafenblick Reederei",
+        "Grosse Elbstrasse 145",
+        "",
+        "Hamburg",
+        "Hamburg",
+        "22767",
+        "DE",
+        "",
+        "EMEA",
+    ),
+    (
+        "Oceane",
+        "Martin",
+        "Lumiere Conseil SARL",
+        "18 Rue Vivienne",
+        "",
+        "Paris",
+        "Ile-de-France",
+        "75002",
+        "FR",
+        "+33199001234",
+        "EMEA",
+    ),
+    (
+        "Pierre",
+        "Dubois",
+        "Rhone Vocal",
+        "12 Quai Saint-Antoine",
+        "",
+        "Lyon",
+        "Auvergne-Rhone-Alpes",
+        "69002",
+        "FR",
+        "+33199005678",
+        "EMEA",
+    ),
+    (
+        "Sanne",
+        "de Vries",
+        "Grachten Data B.V.",
+        "Herengracht 420",
+        "",
+        "Amsterdam",
+        "Noord-Holland",
+        "1017bz",
+        "NL",
+        "",
+        "EMEA",
+    ),
+    (
+        "Daan",
+        "Bakker",
+        "Maas Connect",
+        "Wilhelminakade 91",
+        "",
+        "Rotterdam",
+        "Zuid-Holland",
+        "3072 AP",
+        "NL",
+        "",
+        "EMEA",
+    ),
     ("Aoife", "Byrne", "Liffey Support Ltd", "1 Grand Canal Square", "", "Dublin", "", "D02 P820", "IE", "", "EMEA"),
     ("Lucia", "Garcia", "Sol Telecom SL", "Calle de Alcala 45", "", "Madrid", "Madrid", "28014", "ES", "", "EMEA"),
-    ("Jordi", "Puig", "Mediterrania Apps", "Carrer de Balmes 150", "", "Barcelona", "Catalunya", "08008", "ES", "", "EMEA"),
+    (
+        "Jordi",
+        "Puig",
+        "Mediterrania Apps",
+        "Carrer de Balmes 150",
+        "",
+        "Barcelona",
+        "Catalunya",
+        "08008",
+        "ES",
+        "",
+        "EMEA",
+    ),
     ("Giulia", "Rossi", "Navigli Voce Srl", "Via Torino 61", "", "Milano", "MI", "20123", "IT", "", "EMEA"),
     ("Erik", "Johansson", "Nordljus AB", "Drottninggatan 33", "", "Stockholm", "", "111 51", "SE", "", "EMEA"),
-    ("Olivia", "Nguyen", "Harbourside Health", "200 George Street", "Level 12", "Sydney", "NSW", "2000", "AU", "+61255501234", "APAC"),
-    ("Liam", "Walker", "Yarra Retail Group", "80 Collins Street", "", "Melbourne", "VIC", "3000", "AU", "+61355504321", "APAC"),
+    (
+        "Olivia",
+        "Nguyen",
+        "Harbourside Health",
+        "200 George Street",
+        "Level 12",
+        "Sydney",
+        "NSW",
+        "2000",
+        "AU",
+        "+61255501234",
+        "APAC",
+    ),
+    (
+        "Liam",
+        "Walker",
+        "Yarra Retail Group",
+        "80 Collins Street",
+        "",
+        "Melbourne",
+        "VIC",
+        "3000",
+        "AU",
+        "+61355504321",
+        "APAC",
+    ),
     ("Haruto", "Sato", "Sakura Systems KK", "1-9-1 Marunouchi", "", "Chiyoda-ku", "Tokyo", "1000005", "JP", "", "APAC"),
-    ("Ana", "Souza", "Paulista Contact Center", "Avenida Paulista 1578", "Conjunto 41", "Sao Paulo", "SP", "01310-200", "BR", "", "AMER"),
-    ("Maria", "Lopez", "Biscayne Travel", "1450 Brickell Avenue", "Suite 1900", "Miami", "FL", "33131", "US", "+13055550181", "AMER"),
-    ("Nathan", "Brooks", "Beacon Hill Legal", "1 Federal Street", "", "Boston", "MA", "02110", "US", "+16175550135", "AMER"),
+    (
+        "Ana",
+        "Souza",
+        "Paulista Contact Center",
+        "Avenida Paulista 1578",
+        "Conjunto 41",
+        "Sao Paulo",
+        "SP",
+        "01310-200",
+        "BR",
+        "",
+        "AMER",
+    ),
+    (
+        "Maria",
+        "Lopez",
+        "Biscayne Travel",
+        "1450 Brickell Avenue",
+        "Suite 1900",
+        "Miami",
+        "FL",
+        "33131",
+        "US",
+        "+13055550181",
+        "AMER",
+    ),
+    (
+        "Nathan",
+        "Brooks",
+        "Beacon Hill Legal",
+        "1 Federal Street",
+        "",
+        "Boston",
+        "MA",
+        "02110",
+        "US",
+        "+16175550135",
+        "AMER",
+    ),
     ("Sophie", "Meier", "Limmat Finanz AG", "Bahnhofstrasse 45", "", "Zuerich", "ZH", "8001", "CH", "", "EMEA"),
 ]
 _EMERGENCY = {0, 1, 3, 8, 11, 14, 23, 27}
@@ -528,35 +877,75 @@ _ACCEPTED_SUGGESTION = {23}
 
 _SSO_PROVIDERS = [
     # name, short_name, active, algorithm, entity id, sso url
-    ("Okta", "northwind", True, "sha256", "http://www.okta.com/exk1tdsandbox0northwind",
-     "https://northwind-traders.okta.com/app/northwind_telnyx/exk1tdsandbox0northwind/sso/saml"),
-    ("Microsoft Entra ID", "blueharbor", True, "sha1",
-     "https://sts.windows.net/0b8c7a4e-5d2f-4e51-9a3c-7f1d2e6b9c01/",
-     "https://login.microsoftonline.com/0b8c7a4e-5d2f-4e51-9a3c-7f1d2e6b9c01/saml2"),
-    ("Google Workspace", "thames-ledger", False, "sha256", "https://accounts.google.com/o/saml2?idpid=C02sandbx1",
-     "https://accounts.google.com/o/saml2/idp?idpid=C02sandbx1"),
-    ("OneLogin", "lakeside", True, "sha512", "https://app.onelogin.com/saml/metadata/7d2f9c1e-sandbox",
-     "https://lakeside-logistics.onelogin.com/trust/saml2/http-post/sso/7d2f9c1e-sandbox"),
+    (
+        "Okta",
+        "northwind",
+        True,
+        "sha256",
+        "http://www.okta.com/exk1tdsandbox0northwind",
+        "https://northwind-traders.okta.com/app/northwind_telnyx/exk1tdsandbox0northwind/sso/saml",
+    ),
+    (
+        "Microsoft Entra ID",
+        "blueharbor",
+        True,
+        "sha1",
+        "https://sts.windows.net/0b8c7a4e-5d2f-4e51-9a3c-7f1d2e6b9c01/",
+        "https://login.microsoftonline.com/0b8c7a4e-5d2f-4e51-9a3c-7f1d2e6b9c01/saml2",
+    ),
+    (
+        "Google Workspace",
+        "thames-ledger",
+        False,
+        "sha256",
+        "https://accounts.google.com/o/saml2?idpid=C02sandbx1",
+        "https://accounts.google.com/o/saml2/idp?idpid=C02sandbx1",
+    ),
+    (
+        "OneLogin",
+        "lakeside",
+        True,
+        "sha512",
+        "https://app.onelogin.com/saml/metadata/7d2f9c1e-sandbox",
+        "https://lakeside-logistics.onelogin.com/trust/saml2/http-post/sso/7d2f9c1e-sandbox",
+    ),
 ]
 _FINGERPRINT_BYTES = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
 
 _BILLING_GROUPS = [
-    "Default", "EMEA Voice", "AMER Messaging", "APAC SIP Trunking", "Contact Centre - London",
-    "Engineering Sandbox", "Marketing Campaigns", "Customer Support", "Operator Connect",
-    "Partner Resale", "Disaster Recovery", "Q3 Pilot - Retail",
+    "Default",
+    "EMEA Voice",
+    "AMER Messaging",
+    "APAC SIP Trunking",
+    "Contact Centre - London",
+    "Engineering Sandbox",
+    "Marketing Campaigns",
+    "Customer Support",
+    "Operator Connect",
+    "Partner Resale",
+    "Disaster Recovery",
+    "Q3 Pilot - Retail",
 ]
 _BILLING_IN_USE = {0, 1}
 
 _INTEGRATION_SECRETS = [
-    ("zendesk_webhook", "bearer"), ("hubspot_crm", "bearer"), ("salesforce_sandbox", "basic"),
-    ("jira_service_desk", "basic"), ("slack_alerts", "bearer"), ("pagerduty_events", "bearer"),
-    ("legacy_pbx_provisioning", "basic"), ("datadog_logs", "bearer"),
+    ("zendesk_webhook", "bearer"),
+    ("hubspot_crm", "bearer"),
+    ("salesforce_sandbox", "basic"),
+    ("jira_service_desk", "basic"),
+    ("slack_alerts", "bearer"),
+    ("pagerduty_events", "bearer"),
+    ("legacy_pbx_provisioning", "basic"),
+    ("datadog_logs", "bearer"),
 ]
 
 _CREDENTIALS = [
-    ("Web softphone - London", "webrtc", False), ("Mobile app (iOS)", "mobile", False),
-    ("Mobile app (Android)", "mobile", False), ("Lobby kiosk", "kiosk", False),
-    ("QA automation", "qa", False), ("Retail pilot 2026-Q1", "pilot", True),
+    ("Web softphone - London", "webrtc", False),
+    ("Mobile app (iOS)", "mobile", False),
+    ("Mobile app (Android)", "mobile", False),
+    ("Lobby kiosk", "kiosk", False),
+    ("QA automation", "qa", False),
+    ("Retail pilot 2026-Q1", "pilot", True),
 ]
 
 
@@ -590,36 +979,56 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
             elif pick < 0.80:
                 ip = f"203.0.113.{rng.randrange(0, 16) * 16}/28"
             elif pick < 0.92:
-                ip = f"2001:db8:{rng.randrange(0x10, 0xfff):x}::{rng.randrange(1, 0xffff):x}"
+                ip = f"2001:db8:{rng.randrange(0x10, 0xFFF):x}::{rng.randrange(1, 0xFFFF):x}"
             else:
-                ip = f"2001:db8:{rng.randrange(0x10, 0xfff):x}::/48"
+                ip = f"2001:db8:{rng.randrange(0x10, 0xFFF):x}::/48"
             if ip not in seen:
                 seen.add(ip)
                 break
         created = _T0 + i * 2.5 * 86400 + rng.randrange(0, 8 * 3600)
         pending = i % 7 == 3
-        access_ips.append({
-            "id": _uuid(rng), "ip_address": ip, "source": rng.choice(sources),
-            "status": "pending" if pending else "added", "description": rng.choice(_ACCESS_IP_LABELS),
-            "user_id": user_id, "created_at": _iso(created),
-            "updated_at": _iso(created if pending else created + rng.randrange(30, 600)),
-        })
+        access_ips.append(
+            {
+                "id": _uuid(rng),
+                "ip_address": ip,
+                "source": rng.choice(sources),
+                "status": "pending" if pending else "added",
+                "description": rng.choice(_ACCESS_IP_LABELS),
+                "user_id": user_id,
+                "created_at": _iso(created),
+                "updated_at": _iso(created if pending else created + rng.randrange(30, 600)),
+            }
+        )
 
     addresses = []
     address_id = 1493120874522000000
-    for i, (first, last, business, street, extended, locality, area, postal, country, phone, region) in enumerate(_ADDRESSES):
+    for i, (first, last, business, street, extended, locality, area, postal, country, phone, region) in enumerate(
+        _ADDRESSES
+    ):
         address_id += 4_194_304_000 + rng.randrange(0, 4_000_000)
         created = _T0 + 86400 * 3 + i * 4 * 86400 + rng.randrange(0, 9 * 3600)
         record: dict[str, Any] = {
-            "id": str(address_id), "record_type": "address",
-            "first_name": first, "last_name": last, "business_name": business,
-            "street_address": street, "extended_address": extended, "locality": locality,
-            "administrative_area": area, "postal_code": postal, "country_code": country,
-            "borough": "", "neighborhood": "", "phone_number": phone,
+            "id": str(address_id),
+            "record_type": "address",
+            "first_name": first,
+            "last_name": last,
+            "business_name": business,
+            "street_address": street,
+            "extended_address": extended,
+            "locality": locality,
+            "administrative_area": area,
+            "postal_code": postal,
+            "country_code": country,
+            "borough": "",
+            "neighborhood": "",
+            "phone_number": phone,
             "customer_reference": f"{region}-{business.split()[0].upper()}-{i + 1:03d}",
-            "address_book": i not in _NOT_IN_ADDRESS_BOOK, "validate_address": True,
-            "created_at": _iso(created), "updated_at": _iso(created + 3600 * (i % 5)),
-            "_location_id": _uuid(rng), "_used_as_emergency": i in _EMERGENCY,
+            "address_book": i not in _NOT_IN_ADDRESS_BOOK,
+            "validate_address": True,
+            "created_at": _iso(created),
+            "updated_at": _iso(created + 3600 * (i % 5)),
+            "_location_id": _uuid(rng),
+            "_used_as_emergency": i in _EMERGENCY,
         }
         if i in _PENDING_SUGGESTION or i in _ACCEPTED_SUGGESTION:
             suggested = validate_address_fields(record)["suggested"]
@@ -631,34 +1040,59 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
     for i, (name, short, active, algorithm, entity_id, sso_url) in enumerate(_SSO_PROVIDERS):
         created = _T0 + 86400 * (10 + 21 * i) + rng.randrange(0, 6 * 3600)
         fingerprint = ":".join(f"{rng.randrange(256):02X}" for _ in range(_FINGERPRINT_BYTES[algorithm]))
-        providers.append(_provider_record(
-            id=_uuid(rng), organization_id=organization_id, name=name, short_name=short, active=active,
-            settings={"idp_entity_id": entity_id, "idp_sso_target_url": sso_url,
-                      "idp_cert_fingerprint": fingerprint, "idp_cert_fingerprint_algorithm": algorithm},
-            created_at=_iso(created), updated_at=_iso(created + 86400 * 2),
-            activated_at=_iso(created + 3600) if active else None,
-        ))
+        providers.append(
+            _provider_record(
+                id=_uuid(rng),
+                organization_id=organization_id,
+                name=name,
+                short_name=short,
+                active=active,
+                settings={
+                    "idp_entity_id": entity_id,
+                    "idp_sso_target_url": sso_url,
+                    "idp_cert_fingerprint": fingerprint,
+                    "idp_cert_fingerprint_algorithm": algorithm,
+                },
+                created_at=_iso(created),
+                updated_at=_iso(created + 86400 * 2),
+                activated_at=_iso(created + 3600) if active else None,
+            )
+        )
 
     billing_groups = []
     for i, name in enumerate(_BILLING_GROUPS):
         created = _T0 + i * 9 * 86400 + rng.randrange(0, 8 * 3600)
-        billing_groups.append({
-            "id": _uuid(rng), "record_type": "billing_group", "name": name,
-            "organization_id": organization_id, "created_at": _iso(created),
-            "updated_at": _iso(created + 86400 * (i % 3)), "deleted_at": None,
-            "_in_use": i in _BILLING_IN_USE,
-        })
+        billing_groups.append(
+            {
+                "id": _uuid(rng),
+                "record_type": "billing_group",
+                "name": name,
+                "organization_id": organization_id,
+                "created_at": _iso(created),
+                "updated_at": _iso(created + 86400 * (i % 3)),
+                "deleted_at": None,
+                "_in_use": i in _BILLING_IN_USE,
+            }
+        )
 
     secrets = []
     for i, (identifier, kind) in enumerate(_INTEGRATION_SECRETS):
         created = _T0 + 86400 * (20 + 11 * i) + rng.randrange(0, 8 * 3600)
-        value = {"token": f"sandbox-bearer-placeholder-{i:02d}"} if kind == "bearer" else {
-            "username": f"sandbox-user-{i:02d}", "password": f"sandbox-password-placeholder-{i:02d}"}
-        secrets.append({
-            "id": _uuid(rng), "record_type": "integration_secret", "identifier": identifier,
-            "created_at": _iso(created), "updated_at": _iso(created),
-            "_secret": {"type": kind, **value},
-        })
+        value = (
+            {"token": f"sandbox-bearer-placeholder-{i:02d}"}
+            if kind == "bearer"
+            else {"username": f"sandbox-user-{i:02d}", "password": f"sandbox-password-placeholder-{i:02d}"}
+        )
+        secrets.append(
+            {
+                "id": _uuid(rng),
+                "record_type": "integration_secret",
+                "identifier": identifier,
+                "created_at": _iso(created),
+                "updated_at": _iso(created),
+                "_secret": {"type": kind, **value},
+            }
+        )
 
     credentials = []
     connection_ids = [str(1684641123236054000 + rng.randrange(10**6)) for _ in range(3)]
@@ -666,21 +1100,40 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
     for i, (name, tag, expired) in enumerate(_CREDENTIALS):
         created = _T0 + 86400 * (15 + 17 * i) + rng.randrange(0, 8 * 3600)
         connection_id = connection_ids[i % len(connection_ids)]
-        expires = _iso(datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC).timestamp()) if expired else \
-            _iso(datetime(2031, 1, 1 + i, 0, 0, tzinfo=UTC).timestamp())
-        credentials.append({
-            "id": _uuid(rng), "record_type": "credential", "name": name,
-            "sip_username": "gencred" + "".join(rng.choice(alphabet) for _ in range(26)),
-            "connection_id": connection_id, "resource_id": f"connection:{connection_id}",
-            "tag": tag, "expired": expired, "expires_at": expires, "user_id": user_id,
-            "created_at": _iso(created), "updated_at": _iso(created + 86400),
-        })
+        expires = (
+            _iso(datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC).timestamp())
+            if expired
+            else _iso(datetime(2031, 1, 1 + i, 0, 0, tzinfo=UTC).timestamp())
+        )
+        credentials.append(
+            {
+                "id": _uuid(rng),
+                "record_type": "credential",
+                "name": name,
+                "sip_username": "gencred" + "".join(rng.choice(alphabet) for _ in range(26)),
+                "connection_id": connection_id,
+                "resource_id": f"connection:{connection_id}",
+                "tag": tag,
+                "expired": expired,
+                "expires_at": expires,
+                "user_id": user_id,
+                "created_at": _iso(created),
+                "updated_at": _iso(created + 86400),
+            }
+        )
 
     return {
-        "schema": SCHEMA_VERSION, "seeded": True, "user_id": user_id, "organization_id": organization_id,
+        "schema": SCHEMA_VERSION,
+        "seeded": True,
+        "user_id": user_id,
+        "organization_id": organization_id,
         "next_address_id": str(address_id + 4_194_304_000),
-        "access_ips": access_ips, "addresses": addresses, "auth_providers": providers,
-        "billing_groups": billing_groups, "integration_secrets": secrets, "credentials": credentials,
+        "access_ips": access_ips,
+        "addresses": addresses,
+        "auth_providers": providers,
+        "billing_groups": billing_groups,
+        "integration_secrets": secrets,
+        "credentials": credentials,
         "idempotency": {},
     }
 
@@ -693,13 +1146,28 @@ def empty_state(seed: int = SEED) -> dict[str, Any]:
     return state
 
 
-def _provider_record(*, id: str, organization_id: str, name: str, short_name: str, active: bool,
-                     settings: Mapping[str, Any], created_at: str, updated_at: str,
-                     activated_at: str | None) -> dict[str, Any]:
+def _provider_record(
+    *,
+    id: str,
+    organization_id: str,
+    name: str,
+    short_name: str,
+    active: bool,
+    settings: Mapping[str, Any],
+    created_at: str,
+    updated_at: str,
+    activated_at: str | None,
+) -> dict[str, Any]:
     record = {
-        "id": id, "record_type": "authentication_provider", "name": name, "short_name": short_name,
-        "active": active, "organization_id": organization_id, "settings": {},
-        "created_at": created_at, "updated_at": updated_at,
+        "id": id,
+        "record_type": "authentication_provider",
+        "name": name,
+        "short_name": short_name,
+        "active": active,
+        "organization_id": organization_id,
+        "settings": {},
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
     if activated_at:
         record["activated_at"] = activated_at
@@ -717,14 +1185,16 @@ def _set_provider_settings(record: dict[str, Any], settings: Mapping[str, Any] |
     current = record.get("settings", {})
     merged = {k: current[k] for k in _IDP_SETTINGS if k in current} if settings is None else dict(settings)
     merged.setdefault("idp_cert_fingerprint_algorithm", "sha1")
-    merged.update({
-        "assertion_consumer_service_url": f"https://api.telnyx.com/sso/saml/auth/{short}",
-        "service_provider_entity_id": f"https://api.telnyx.com/sso/saml/metadata/{short}",
-        "service_provider_login_url": f"https://api.telnyx.com/sso/{short}",
-        "name_identifier_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-        "idp_attribute_names": {"email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"},
-        "provision_groups": False,
-    })
+    merged.update(
+        {
+            "assertion_consumer_service_url": f"https://api.telnyx.com/sso/saml/auth/{short}",
+            "service_provider_entity_id": f"https://api.telnyx.com/sso/saml/metadata/{short}",
+            "service_provider_login_url": f"https://api.telnyx.com/sso/{short}",
+            "name_identifier_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            "idp_attribute_names": {"email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"},
+            "provision_groups": False,
+        }
+    )
     record["settings"] = merged
 
 
@@ -743,7 +1213,9 @@ def _page(req: SandboxRequest, status: int) -> tuple[int, int]:
         try:
             value = int(raw)
         except ValueError:
-            raise ApiError(status, problem(E_BAD_REQUEST, f"{name} must be an integer, got {raw!r}.", parameter=name)) from None
+            raise ApiError(
+                status, problem(E_BAD_REQUEST, f"{name} must be an integer, got {raw!r}.", parameter=name)
+            ) from None
         if value < 1 or (maximum is not None and value > maximum):
             bound = f"between 1 and {maximum}" if maximum else "at least 1"
             raise ApiError(status, problem(E_BAD_REQUEST, f"{name} must be {bound}, got {value}.", parameter=name))
@@ -757,9 +1229,13 @@ def _paginate(items: list[dict[str, Any]], req: SandboxRequest, status: int) -> 
     total = len(items)
     start = (page_number - 1) * page_size
     return {
-        "data": [_public(item) for item in items[start:start + page_size]],
-        "meta": {"page_number": page_number, "page_size": page_size,
-                 "total_pages": math.ceil(total / page_size), "total_results": total},
+        "data": [_public(item) for item in items[start : start + page_size]],
+        "meta": {
+            "page_number": page_number,
+            "page_size": page_size,
+            "total_pages": math.ceil(total / page_size),
+            "total_results": total,
+        },
     }
 
 
@@ -780,8 +1256,9 @@ def _sorted(items: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
     return sorted(items, key=sort_key, reverse=descending)
 
 
-def _require_str(body: Mapping[str, Any], name: str, errors: list[dict[str, Any]], *,
-                 required: bool, pointer_prefix: str = "") -> str | None:
+def _require_str(
+    body: Mapping[str, Any], name: str, errors: list[dict[str, Any]], *, required: bool, pointer_prefix: str = ""
+) -> str | None:
     """Type-check one string field, adding a 10004 (missing) or 10015 (wrong type) error."""
     pointer = f"{pointer_prefix}/{name}"
     value = body.get(name)
@@ -808,7 +1285,9 @@ def _bool_param(req: SandboxRequest, name: str, status: int) -> bool | None:
     if raw is None:
         return None
     if raw.lower() not in ("true", "false"):
-        raise ApiError(status, problem(E_BAD_REQUEST, f"{name} must be 'true' or 'false', got {raw!r}.", parameter=name))
+        raise ApiError(
+            status, problem(E_BAD_REQUEST, f"{name} must be 'true' or 'false', got {raw!r}.", parameter=name)
+        )
     return raw.lower() == "true"
 
 
@@ -903,7 +1382,7 @@ class TelnyxSandbox:
     @staticmethod
     def _relative(path: str) -> str | None:
         if path == BASE_PATH or path.startswith(BASE_PATH + "/"):
-            rel = path[len(BASE_PATH):] or "/"
+            rel = path[len(BASE_PATH) :] or "/"
             return rel.rstrip("/") or "/"
         return None
 
@@ -935,7 +1414,7 @@ class TelnyxSandbox:
         control = req.path.removeprefix(BASE_PATH)
         if control.startswith("/_sandbox/") or control == "/_sandbox":
             self._authenticate(req)
-            return self._control(req, control[len("/_sandbox"):].rstrip("/"))
+            return self._control(req, control[len("/_sandbox") :].rstrip("/"))
         rel = self._relative(req.path)
         if rel is None:
             raise ApiError(404, problem(E_NOT_FOUND, "The requested resource or URL could not be found."))
@@ -957,8 +1436,11 @@ class TelnyxSandbox:
             detail = "The required authentication headers were either invalid or not included in the request."
             raise ApiError(401, problem(E_AUTH, detail), {"www-authenticate": 'Bearer realm="telnyx-sandbox"'})
         if not hmac.compare_digest(token.strip().encode(), self.api_key.encode()):
-            raise ApiError(401, problem(E_AUTH, "The API key provided is not valid for this account."),
-                           {"www-authenticate": 'Bearer realm="telnyx-sandbox", error="invalid_token"'})
+            raise ApiError(
+                401,
+                problem(E_AUTH, "The API key provided is not valid for this account."),
+                {"www-authenticate": 'Bearer realm="telnyx-sandbox", error="invalid_token"'},
+            )
 
     def _rate_limit(self) -> dict[str, str]:
         if self.rate_limit <= 0:
@@ -969,12 +1451,19 @@ class TelnyxSandbox:
             window[0], window[1] = now, 0
         reset = max(1, math.ceil(window[0] + self.rate_window - now))
         if window[1] >= self.rate_limit:
-            headers = {"x-ratelimit-limit": str(self.rate_limit), "x-ratelimit-remaining": "0",
-                       "x-ratelimit-reset": str(reset), "retry-after": str(reset)}
+            headers = {
+                "x-ratelimit-limit": str(self.rate_limit),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(reset),
+                "retry-after": str(reset),
+            }
             raise ApiError(429, problem(E_RATE, "You have exceeded the maximum number of allowed requests."), headers)
         window[1] += 1
-        return {"x-ratelimit-limit": str(self.rate_limit),
-                "x-ratelimit-remaining": str(self.rate_limit - window[1]), "x-ratelimit-reset": str(reset)}
+        return {
+            "x-ratelimit-limit": str(self.rate_limit),
+            "x-ratelimit-remaining": str(self.rate_limit - window[1]),
+            "x-ratelimit-reset": str(reset),
+        }
 
     def _serve(self, req: SandboxRequest, rel: str) -> SandboxResponse:
         fault = self.faults.take(("status", "malformed"), req.method, rel)
@@ -983,8 +1472,9 @@ class TelnyxSandbox:
         repeat = self.faults.take(("repeat_page",), req.method, rel)
         if repeat is not None:
             query = [(k, v) for k, v in req.query if k != "page[number]"]
-            req = SandboxRequest(req.method, req.path, query + [("page[number]", str(repeat.page_number))],
-                                 dict(req.headers), req.body)
+            req = SandboxRequest(
+                req.method, req.path, [*query, ("page[number]", str(repeat.page_number))], dict(req.headers), req.body
+            )
         allowed = []
         for method, pattern, view in self._routes:
             match = pattern.fullmatch(rel)
@@ -994,11 +1484,14 @@ class TelnyxSandbox:
                 allowed.append(method)
                 continue
             if method == "POST" and req.header("idempotency-key") is not None:
-                return self._idempotent(req, rel, lambda: view(req, **match.groupdict()))
+                return self._idempotent(req, rel, functools.partial(view, req, **match.groupdict()))
             return view(req, **match.groupdict())
         if allowed:
-            raise ApiError(405, problem(E_BAD_REQUEST, f"{req.method} is not supported on {rel}."),
-                           {"allow": ", ".join(sorted(set(allowed)))})
+            raise ApiError(
+                405,
+                problem(E_BAD_REQUEST, f"{req.method} is not supported on {rel}."),
+                {"allow": ", ".join(sorted(set(allowed)))},
+            )
         raise ApiError(404, problem(E_NOT_FOUND, "The requested resource or URL could not be found."))
 
     def _build_routes(self) -> list[Route]:
@@ -1036,9 +1529,14 @@ class TelnyxSandbox:
     def _idempotent(self, req: SandboxRequest, rel: str, run: Callable[[], SandboxResponse]) -> SandboxResponse:
         key = req.header("idempotency-key") or ""
         if not _IDEMPOTENCY_KEY.match(key):
-            raise ApiError(400, problem(
-                E_BAD_REQUEST, "The Idempotency-Key header must be 1 to 255 letters, digits, '-', '_' or ':'.",
-                parameter="Idempotency-Key"))
+            raise ApiError(
+                400,
+                problem(
+                    E_BAD_REQUEST,
+                    "The Idempotency-Key header must be 1 to 255 letters, digits, '-', '_' or ':'.",
+                    parameter="Idempotency-Key",
+                ),
+            )
         records: dict[str, Any] = self.state.setdefault("idempotency", {})
         now = self.clock()
         for stale in [k for k, r in records.items() if r["expires"] <= now]:
@@ -1048,16 +1546,24 @@ class TelnyxSandbox:
         record = records.get(scope)
         if record is not None:
             if record["fingerprint"] != fingerprint:
-                raise ApiError(422, problem(
-                    E_BAD_REQUEST, "This Idempotency-Key was already used with a different request "
-                    "(query or body); use a new key for a new request.", parameter="Idempotency-Key"))
+                raise ApiError(
+                    422,
+                    problem(
+                        E_BAD_REQUEST,
+                        "This Idempotency-Key was already used with a different request "
+                        "(query or body); use a new key for a new request.",
+                        parameter="Idempotency-Key",
+                    ),
+                )
             headers = dict(record["headers"])
             headers["idempotent-replayed"] = "true"
             return SandboxResponse(record["status"], headers, record["body"].encode("utf-8"))
         response = run()
         if 200 <= response.status < 300:  # only successful answers are replayed
             records[scope] = {
-                "fingerprint": fingerprint, "status": response.status, "expires": now + IDEMPOTENCY_TTL,
+                "fingerprint": fingerprint,
+                "status": response.status,
+                "expires": now + IDEMPOTENCY_TTL,
                 "headers": {k: v for k, v in response.headers.items() if k == "content-type"},
                 "body": response.body.decode("utf-8"),
             }
@@ -1097,7 +1603,9 @@ class TelnyxSandbox:
             return {}
         media = req.content_type
         if media and media != "application/json" and not media.endswith("+json"):
-            raise ApiError(415, problem(E_MEDIA_TYPE, f"Content-Type {media!r} is not supported; send application/json."))
+            raise ApiError(
+                415, problem(E_MEDIA_TYPE, f"Content-Type {media!r} is not supported; send application/json.")
+            )
         try:
             body = req.json()
         except BodyError as exc:
@@ -1148,9 +1656,14 @@ class TelnyxSandbox:
         for name, value in query.items():
             if not name.startswith("filter[created_at]"):
                 continue
-            op = name[len("filter[created_at]"):]
-            compare = {"": lambda a, b: a == b, "[gt]": lambda a, b: a > b, "[gte]": lambda a, b: a >= b,
-                       "[lt]": lambda a, b: a < b, "[lte]": lambda a, b: a <= b}.get(op)
+            op = name[len("filter[created_at]") :]
+            compare = {
+                "": lambda a, b: a == b,
+                "[gt]": lambda a, b: a > b,
+                "[gte]": lambda a, b: a >= b,
+                "[lt]": lambda a, b: a < b,
+                "[lte]": lambda a, b: a <= b,
+            }.get(op)
             if compare is None:
                 detail = "filter[created_at] takes a date-time, or [gt], [gte], [lt] or [lte]."
                 raise ApiError(422, problem(E_BAD_REQUEST, detail, parameter=name))
@@ -1171,16 +1684,27 @@ class TelnyxSandbox:
         if raw_ip is not None:
             ip = _normalise_ip(raw_ip)
             if ip is None:
-                errors.append(problem(E_BAD_REQUEST, f"{raw_ip!r} is not an IPv4/IPv6 address or CIDR block.",
-                                      pointer="/ip_address"))
+                errors.append(
+                    problem(
+                        E_BAD_REQUEST, f"{raw_ip!r} is not an IPv4/IPv6 address or CIDR block.", pointer="/ip_address"
+                    )
+                )
             elif any(r["ip_address"] == ip for r in self.state["access_ips"]):
-                errors.append(problem(E_DUPLICATE, f"The IP address {ip} is already on the access list.", pointer="/ip_address"))
+                errors.append(
+                    problem(E_DUPLICATE, f"The IP address {ip} is already on the access list.", pointer="/ip_address")
+                )
         self._check(errors)
         now = self.clock()
         record = {
-            "id": self._new_id(), "ip_address": ip, "source": "api", "status": "pending",
-            "description": description or "", "user_id": self.state["user_id"],
-            "created_at": _iso(now), "updated_at": _iso(now), "_sync_at": now + ACCESS_IP_SYNC_SECONDS,
+            "id": self._new_id(),
+            "ip_address": ip,
+            "source": "api",
+            "status": "pending",
+            "description": description or "",
+            "user_id": self.state["user_id"],
+            "created_at": _iso(now),
+            "updated_at": _iso(now),
+            "_sync_at": now + ACCESS_IP_SYNC_SECONDS,
         }
         self.state["access_ips"].append(record)
         self._save()
@@ -1188,7 +1712,9 @@ class TelnyxSandbox:
 
     def _get_access_ip(self, req: SandboxRequest, id: str) -> SandboxResponse:
         self._sync_access_ips()
-        return SandboxResponse.json_response(200, _public(self._find(self.state["access_ips"], id, "access IP address")))
+        return SandboxResponse.json_response(
+            200, _public(self._find(self.state["access_ips"], id, "access IP address"))
+        )
 
     def _delete_access_ip(self, req: SandboxRequest, id: str) -> SandboxResponse:
         self._sync_access_ips()
@@ -1200,9 +1726,21 @@ class TelnyxSandbox:
     # -- addresses -------------------------------------------------------------------------------
 
     ADDRESS_SORTS = ("created_at", "first_name", "last_name", "business_name", "street_address")
-    ADDRESS_STRINGS = ("administrative_area", "borough", "business_name", "country_code", "customer_reference",
-                       "extended_address", "first_name", "last_name", "locality", "neighborhood",
-                       "phone_number", "postal_code", "street_address")
+    ADDRESS_STRINGS = (
+        "administrative_area",
+        "borough",
+        "business_name",
+        "country_code",
+        "customer_reference",
+        "extended_address",
+        "first_name",
+        "last_name",
+        "locality",
+        "neighborhood",
+        "phone_number",
+        "postal_code",
+        "street_address",
+    )
     ADDRESS_REQUIRED = ("first_name", "last_name", "business_name", "street_address", "locality", "country_code")
 
     def _list_addresses(self, req: SandboxRequest) -> SandboxResponse:
@@ -1220,8 +1758,14 @@ class TelnyxSandbox:
         street = query.get("filter[street_address][contains]")
         if street is not None:
             if len(street.strip()) < 3:
-                raise ApiError(400, problem(E_BAD_REQUEST, "filter[street_address][contains] needs at least 3 characters.",
-                                            parameter="filter[street_address][contains]"))
+                raise ApiError(
+                    400,
+                    problem(
+                        E_BAD_REQUEST,
+                        "filter[street_address][contains] needs at least 3 characters.",
+                        parameter="filter[street_address][contains]",
+                    ),
+                )
             items = [r for r in items if street.casefold() in r["street_address"].casefold()]
         emergency = _bool_param(req, "filter[used_as_emergency]", 400)
         if emergency is not None:
@@ -1235,11 +1779,19 @@ class TelnyxSandbox:
         elif sort.lstrip("-") in self.ADDRESS_SORTS and sort.count("-") <= 1:
             items = _sorted(items, sort)
         else:
-            raise ApiError(400, problem(E_BAD_REQUEST, f"sort must be one of {', '.join(self.ADDRESS_SORTS)}, "
-                                        f"optionally prefixed with '-', got {sort!r}.", parameter="sort"))
+            raise ApiError(
+                400,
+                problem(
+                    E_BAD_REQUEST,
+                    f"sort must be one of {', '.join(self.ADDRESS_SORTS)}, optionally prefixed with '-', got {sort!r}.",
+                    parameter="sort",
+                ),
+            )
         return SandboxResponse.json_response(200, _paginate(items, req, 400))
 
-    def _address_errors(self, body: Mapping[str, Any], required: tuple[str, ...]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _address_errors(
+        self, body: Mapping[str, Any], required: tuple[str, ...]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         errors: list[dict[str, Any]] = []
         values: dict[str, Any] = {}
         for name in self.ADDRESS_STRINGS:
@@ -1248,8 +1800,11 @@ class TelnyxSandbox:
                 values[name] = value
         country = values.get("country_code")
         if country is not None and country.upper() not in ISO_3166_ALPHA2:
-            errors.append(problem(E_BAD_REQUEST, f"{country!r} is not an ISO 3166-1 alpha-2 country code.",
-                                  pointer="/country_code"))
+            errors.append(
+                problem(
+                    E_BAD_REQUEST, f"{country!r} is not an ISO 3166-1 alpha-2 country code.", pointer="/country_code"
+                )
+            )
         phone = values.get("phone_number")
         if phone and not _E164.match(phone):
             errors.append(problem(E_E164, "The phone_number must be in +E.164 format.", pointer="/phone_number"))
@@ -1266,8 +1821,13 @@ class TelnyxSandbox:
         if validate:
             result = validate_address_fields(values)
             if result["result"] == "invalid":
-                raise ApiError(422, [problem((e["code"], e["title"]), e["description"], pointer=e["source"]["pointer"])
-                                     for e in result["errors"]])
+                raise ApiError(
+                    422,
+                    [
+                        problem((e["code"], e["title"]), e["description"], pointer=e["source"]["pointer"])
+                        for e in result["errors"]
+                    ],
+                )
             changes = {k: v for k, v in result["suggested"].items() if values.get(k, "") != v}
             if changes:
                 suggestion = {"state": "pending", "fields": changes}
@@ -1276,9 +1836,16 @@ class TelnyxSandbox:
         now = self._now()
         record: dict[str, Any] = {"id": str(next_id), "record_type": "address"}
         record.update({name: values.get(name, "") for name in self.ADDRESS_STRINGS})
-        record.update({"address_book": True if address_book is None else address_book, "validate_address": validate,
-                       "created_at": now, "updated_at": now, "_location_id": self._new_id(),
-                       "_used_as_emergency": False})
+        record.update(
+            {
+                "address_book": True if address_book is None else address_book,
+                "validate_address": validate,
+                "created_at": now,
+                "updated_at": now,
+                "_location_id": self._new_id(),
+                "_used_as_emergency": False,
+            }
+        )
         if suggestion:
             record["_suggestion"] = suggestion
         self.state["addresses"].append(record)
@@ -1288,9 +1855,19 @@ class TelnyxSandbox:
     def _validate_address(self, req: SandboxRequest) -> SandboxResponse:
         body = self._body(req)
         values, errors = self._address_errors(
-            {k: body.get(k) for k in ("country_code", "street_address", "postal_code", "administrative_area",
-                                      "extended_address", "locality")},
-            ("country_code", "street_address", "postal_code"))
+            {
+                k: body.get(k)
+                for k in (
+                    "country_code",
+                    "street_address",
+                    "postal_code",
+                    "administrative_area",
+                    "extended_address",
+                    "locality",
+                )
+            },
+            ("country_code", "street_address", "postal_code"),
+        )
         self._check(errors)
         return SandboxResponse.json_response(200, {"data": validate_address_fields(values)})
 
@@ -1300,8 +1877,15 @@ class TelnyxSandbox:
     def _delete_address(self, req: SandboxRequest, id: str) -> SandboxResponse:
         record = self._find(self.state["addresses"], id, "address")
         if record["_used_as_emergency"]:
-            raise ApiError(422, problem(E_IN_USE, "The address is the emergency address of at least one active "
-                                                  "phone number; remove it from those numbers first.", pointer="/id"))
+            raise ApiError(
+                422,
+                problem(
+                    E_IN_USE,
+                    "The address is the emergency address of at least one active "
+                    "phone number; remove it from those numbers first.",
+                    pointer="/id",
+                ),
+            )
         self.state["addresses"].remove(record)
         self._save()
         return SandboxResponse.json_response(200, {"data": _public(record)})
@@ -1337,12 +1921,15 @@ class TelnyxSandbox:
         sort = req.query_dict.get("sort") or "-created_at"
         if sort.lstrip("-") not in self.PROVIDER_SORTS or sort.count("-") > 1:
             allowed = ", ".join(f"{s}, -{s}" for s in self.PROVIDER_SORTS)
-            raise ApiError(400, problem(E_BAD_REQUEST, f"sort must be one of {allowed}; got {sort!r}.", parameter="sort"))
+            raise ApiError(
+                400, problem(E_BAD_REQUEST, f"sort must be one of {allowed}; got {sort!r}.", parameter="sort")
+            )
         items = _sorted(self.state["auth_providers"], sort)
         return SandboxResponse.json_response(200, _paginate(items, req, 400))
 
-    def _provider_errors(self, body: Mapping[str, Any], *, creating: bool,
-                         record_id: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _provider_errors(
+        self, body: Mapping[str, Any], *, creating: bool, record_id: str | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         errors: list[dict[str, Any]] = []
         values: dict[str, Any] = {}
         name = _require_str(body, "name", errors, required=creating)
@@ -1353,12 +1940,18 @@ class TelnyxSandbox:
         short = _require_str(body, "short_name", errors, required=creating)
         if short is not None:
             if not _SHORT_NAME.match(short):
-                detail = ("The 'short_name' must be URL-safe: letters, digits, '-' and '_', "
-                          "starting with a letter or digit, at most 63 characters.")
+                detail = (
+                    "The 'short_name' must be URL-safe: letters, digits, '-' and '_', "
+                    "starting with a letter or digit, at most 63 characters."
+                )
                 errors.append(problem(E_BAD_REQUEST, detail, pointer="/short_name"))
-            elif any(r["short_name"].casefold() == short.casefold() and r["id"] != record_id
-                     for r in self.state["auth_providers"]):
-                errors.append(problem(E_DUPLICATE, f"The short_name {short!r} is already taken.", pointer="/short_name"))
+            elif any(
+                r["short_name"].casefold() == short.casefold() and r["id"] != record_id
+                for r in self.state["auth_providers"]
+            ):
+                errors.append(
+                    problem(E_DUPLICATE, f"The short_name {short!r} is already taken.", pointer="/short_name")
+                )
             values["short_name"] = short
         active = _require_bool(body, "active", errors)
         if active is not None:
@@ -1366,8 +1959,11 @@ class TelnyxSandbox:
         settings_url = _require_str(body, "settings_url", errors, required=False)
         if settings_url is not None:
             if not _is_http_url(settings_url):
-                errors.append(problem(E_INVALID_URL, "The 'settings_url' must be an absolute http(s) URL.",
-                                      pointer="/settings_url"))
+                errors.append(
+                    problem(
+                        E_INVALID_URL, "The 'settings_url' must be an absolute http(s) URL.", pointer="/settings_url"
+                    )
+                )
             values["settings_url"] = settings_url
         settings = body.get("settings")
         if settings is None:
@@ -1384,14 +1980,27 @@ class TelnyxSandbox:
                 if value is not None:
                     clean[key] = value
             if "idp_entity_id" in clean and not _is_uri(clean["idp_entity_id"]):
-                errors.append(problem(E_INVALID_URL, "The 'idp_entity_id' must be an absolute URI.",
-                                      pointer="/settings/idp_entity_id"))
+                errors.append(
+                    problem(
+                        E_INVALID_URL, "The 'idp_entity_id' must be an absolute URI.", pointer="/settings/idp_entity_id"
+                    )
+                )
             if "idp_sso_target_url" in clean and not _is_http_url(clean["idp_sso_target_url"]):
-                errors.append(problem(E_INVALID_URL, "The 'idp_sso_target_url' must be an absolute http(s) URL.",
-                                      pointer="/settings/idp_sso_target_url"))
+                errors.append(
+                    problem(
+                        E_INVALID_URL,
+                        "The 'idp_sso_target_url' must be an absolute http(s) URL.",
+                        pointer="/settings/idp_sso_target_url",
+                    )
+                )
             if "idp_cert_fingerprint" in clean and not _FINGERPRINT.match(clean["idp_cert_fingerprint"]):
-                errors.append(problem(E_BAD_REQUEST, "The 'idp_cert_fingerprint' must be hexadecimal bytes, "
-                                                     "optionally separated by ':'.", pointer="/settings/idp_cert_fingerprint"))
+                errors.append(
+                    problem(
+                        E_BAD_REQUEST,
+                        "The 'idp_cert_fingerprint' must be hexadecimal bytes, optionally separated by ':'.",
+                        pointer="/settings/idp_cert_fingerprint",
+                    )
+                )
             algorithm = settings.get("idp_cert_fingerprint_algorithm")
             if algorithm is not None:
                 if algorithm not in _FINGERPRINT_BYTES:
@@ -1408,9 +2017,16 @@ class TelnyxSandbox:
         now = self._now()
         active = values.get("active", True)
         record = _provider_record(
-            id=self._new_id(), organization_id=self.state["organization_id"], name=values["name"],
-            short_name=values["short_name"], active=active, settings=values["settings"],
-            created_at=now, updated_at=now, activated_at=now if active else None)
+            id=self._new_id(),
+            organization_id=self.state["organization_id"],
+            name=values["name"],
+            short_name=values["short_name"],
+            active=active,
+            settings=values["settings"],
+            created_at=now,
+            updated_at=now,
+            activated_at=now if active else None,
+        )
         self.state["auth_providers"].append(record)
         self._save()
         return SandboxResponse.json_response(200, {"data": _public(record)})
@@ -1446,7 +2062,9 @@ class TelnyxSandbox:
 
     def _billing_group(self, id: str) -> dict[str, Any]:
         if not _is_uuid(id):
-            raise ApiError(422, problem(E_INVALID_ID, f"The billing group id must be a UUID, got {id!r}.", parameter="id"))
+            raise ApiError(
+                422, problem(E_INVALID_ID, f"The billing group id must be a UUID, got {id!r}.", parameter="id")
+            )
         return self._find(self.state["billing_groups"], id, "billing group")
 
     def _billing_name(self, req: SandboxRequest) -> str | None:
@@ -1461,9 +2079,16 @@ class TelnyxSandbox:
     def _create_billing_group(self, req: SandboxRequest) -> SandboxResponse:
         name = self._billing_name(req)
         now = self._now()
-        record = {"id": self._new_id(), "record_type": "billing_group", "name": name or "",
-                  "organization_id": self.state["organization_id"], "created_at": now, "updated_at": now,
-                  "deleted_at": None, "_in_use": False}
+        record = {
+            "id": self._new_id(),
+            "record_type": "billing_group",
+            "name": name or "",
+            "organization_id": self.state["organization_id"],
+            "created_at": now,
+            "updated_at": now,
+            "deleted_at": None,
+            "_in_use": False,
+        }
         self.state["billing_groups"].append(record)
         self._save()
         return SandboxResponse.json_response(200, {"data": _public(record)})
@@ -1483,8 +2108,14 @@ class TelnyxSandbox:
     def _delete_billing_group(self, req: SandboxRequest, id: str) -> SandboxResponse:
         record = self._billing_group(id)
         if record["_in_use"]:
-            raise ApiError(409, problem(E_IN_USE, "The billing group can not be removed as it is still in use "
-                                                  "by phone numbers or connections.", pointer="/id"))
+            raise ApiError(
+                409,
+                problem(
+                    E_IN_USE,
+                    "The billing group can not be removed as it is still in use by phone numbers or connections.",
+                    pointer="/id",
+                ),
+            )
         self.state["billing_groups"].remove(record)
         now = self._now()
         record["deleted_at"] = now
@@ -1499,8 +2130,14 @@ class TelnyxSandbox:
         items = self.state["integration_secrets"]
         if kind is not None:
             if kind not in ("bearer", "basic"):
-                raise ApiError(400, problem(E_BAD_REQUEST, f"filter[type] must be 'bearer' or 'basic', got {kind!r}.",
-                                            parameter="filter[type]"))
+                raise ApiError(
+                    400,
+                    problem(
+                        E_BAD_REQUEST,
+                        f"filter[type] must be 'bearer' or 'basic', got {kind!r}.",
+                        parameter="filter[type]",
+                    ),
+                )
             items = [r for r in items if r["_secret"]["type"] == kind]
         return SandboxResponse.json_response(200, _paginate(_newest_first(items), req, 400))
 
@@ -1510,11 +2147,19 @@ class TelnyxSandbox:
         identifier = _require_str(body, "identifier", errors, required=True)
         if identifier is not None:
             if not _IDENTIFIER.match(identifier):
-                errors.append(problem(E_BAD_REQUEST, "The 'identifier' may hold letters, digits, '.', '-' and '_' only.",
-                                      pointer="/identifier"))
+                errors.append(
+                    problem(
+                        E_BAD_REQUEST,
+                        "The 'identifier' may hold letters, digits, '.', '-' and '_' only.",
+                        pointer="/identifier",
+                    )
+                )
             elif any(r["identifier"] == identifier for r in self.state["integration_secrets"]):
-                errors.append(problem(E_DUPLICATE, f"A secret with identifier {identifier!r} already exists.",
-                                      pointer="/identifier"))
+                errors.append(
+                    problem(
+                        E_DUPLICATE, f"A secret with identifier {identifier!r} already exists.", pointer="/identifier"
+                    )
+                )
         kind = body.get("type")
         secret: dict[str, Any] = {}
         if kind is None:
@@ -1530,8 +2175,14 @@ class TelnyxSandbox:
                     secret[name] = value
         self._check(errors)
         now = self._now()
-        record = {"id": self._new_id(), "record_type": "integration_secret", "identifier": identifier,
-                  "created_at": now, "updated_at": now, "_secret": secret}
+        record = {
+            "id": self._new_id(),
+            "record_type": "integration_secret",
+            "identifier": identifier,
+            "created_at": now,
+            "updated_at": now,
+            "_secret": secret,
+        }
         self.state["integration_secrets"].append(record)
         self._save()
         return SandboxResponse.json_response(201, {"data": _public(record)})
@@ -1547,7 +2198,9 @@ class TelnyxSandbox:
     def _credential_view(self, record: dict[str, Any]) -> dict[str, Any]:
         view = _public(record)
         expires = record.get("expires_at")
-        view["expired"] = bool(record.get("expired")) or bool(expires and _parse_dt(expires).timestamp() <= self.clock())
+        view["expired"] = bool(record.get("expired")) or bool(
+            expires and _parse_dt(expires).timestamp() <= self.clock()
+        )
         return view
 
     def _list_credentials(self, req: SandboxRequest) -> SandboxResponse:
@@ -1560,21 +2213,40 @@ class TelnyxSandbox:
         status = query.get("filter[status]")
         if status is not None:
             if status not in ("active", "expired"):
-                raise ApiError(400, problem(E_BAD_REQUEST, f"filter[status] must be 'active' or 'expired', got {status!r}.",
-                                            parameter="filter[status]"))
+                raise ApiError(
+                    400,
+                    problem(
+                        E_BAD_REQUEST,
+                        f"filter[status] must be 'active' or 'expired', got {status!r}.",
+                        parameter="filter[status]",
+                    ),
+                )
             items = [r for r in items if r["expired"] == (status == "expired")]
         return SandboxResponse.json_response(200, _paginate(items, req, 400))
 
     def _create_token(self, req: SandboxRequest, id: str) -> SandboxResponse:
         record = self._find(self.state["credentials"], id, "telephony credential")
         if self._credential_view(record)["expired"]:
-            raise ApiError(422, problem(E_BAD_REQUEST, "The credential has expired; access tokens can only be "
-                                                       "created for active credentials.", parameter="id"))
+            raise ApiError(
+                422,
+                problem(
+                    E_BAD_REQUEST,
+                    "The credential has expired; access tokens can only be created for active credentials.",
+                    parameter="id",
+                ),
+            )
         now = int(self.clock())
         claims = {
-            "aud": "telnyx_telephony", "iss": "telnyx_telephony", "sub": record["id"],
-            "iat": now, "nbf": now - 1, "exp": now + TOKEN_LIFETIME, "jti": self._new_id(), "typ": "access",
-            "credential_id": record["id"], "sip_username": record["sip_username"],
+            "aud": "telnyx_telephony",
+            "iss": "telnyx_telephony",
+            "sub": record["id"],
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + TOKEN_LIFETIME,
+            "jti": self._new_id(),
+            "typ": "access",
+            "credential_id": record["id"],
+            "sip_username": record["sip_username"],
         }
         self._save()  # the token's jti used the id counter
         return SandboxResponse.text_response(201, make_token(claims))
@@ -1594,6 +2266,16 @@ def _normalise_ip(value: str) -> str | None:
 
 
 __all__ = [
-    "ApiError", "DEFAULT_TELNYX_API_KEY", "Fault", "FaultInjector", "IN_PROCESS_BASE_URL", "JWT_SECRET",
-    "TelnyxSandbox", "build_seed", "decode_token", "make_token", "problem", "validate_address_fields",
+    "DEFAULT_TELNYX_API_KEY",
+    "IN_PROCESS_BASE_URL",
+    "JWT_SECRET",
+    "ApiError",
+    "Fault",
+    "FaultInjector",
+    "TelnyxSandbox",
+    "build_seed",
+    "decode_token",
+    "make_token",
+    "problem",
+    "validate_address_fields",
 ]

@@ -98,9 +98,18 @@ USER_DATA_MAX = 2048
 OUT_ID_MAX = 128
 
 ACTIONS = (
-    "BindAXN", "SelectNumberAndBindAXN", "UpdateAXN", "UnbindAXN",
-    "BindAXB", "SelectNumberAndBindAXB", "UpdateAXB", "UnbindAXB",
-    "QuerySubscription", "QuerySubscriptionForList", "NumberPoolList", "NumberList",
+    "BindAXN",
+    "SelectNumberAndBindAXN",
+    "UpdateAXN",
+    "UnbindAXN",
+    "BindAXB",
+    "SelectNumberAndBindAXB",
+    "UpdateAXB",
+    "UnbindAXB",
+    "QuerySubscription",
+    "QuerySubscriptionForList",
+    "NumberPoolList",
+    "NumberList",
     "QueryAudioRecordFileUrl",
 )
 
@@ -113,21 +122,37 @@ GATEWAY_ERRORS: dict[str, tuple[int, int | None, str]] = {
     "InvalidTimestamp": (403, 100006, "The Signature of the request is expired."),
     "InvalidActionOrVersion": (404, 100008, "Could not find operation {}."),
     "InvalidAccessKey": (401, 100009, "The accesskey [{}] included in the request is invalid."),
-    "SignatureDoesNotMatch": (401, 100010, "The request signature we calculated does not match the signature "
-                                           "you provided. Check your Secret Access Key and signing method. "
-                                           "Consult the service documentation for details."),
+    "SignatureDoesNotMatch": (
+        401,
+        100010,
+        "The request signature we calculated does not match the signature "
+        "you provided. Check your Secret Access Key and signing method. "
+        "Consult the service documentation for details.",
+    ),
     "AccessDenied": (403, 100013, "User is not authorized to perform: {}."),
     "InternalError": (500, 100014, "Service has some internal Error. Pls Contact With Admin."),
     "InvalidAuthorization": (400, None, "Invalid 'Authorization' header, Pls check authorization header."),
-    "InvalidCredential": (400, None, "Invalid credential in 'Authorization', Pls check credential in "
-                                     "authorization header."),
+    "InvalidCredential": (
+        400,
+        None,
+        "Invalid credential in 'Authorization', Pls check credential in authorization header.",
+    ),
     "MethodNotAllowed": (405, None, "Http method {} is not allowed."),
     "FlowLimitExceeded": (429, None, "Too many requests: the basic rate limit was exceeded."),
     "ServiceUnavailableTemp": (503, None, "Service is temporarily unavailable."),
 }
-_STATUS_CODES = {400: "MissingParameter", 401: "SignatureDoesNotMatch", 403: "AccessDenied",
-                 404: "InvalidActionOrVersion", 405: "MethodNotAllowed", 429: "FlowLimitExceeded",
-                 500: "InternalError", 502: "InternalError", 503: "ServiceUnavailableTemp", 504: "InternalError"}
+_STATUS_CODES = {
+    400: "MissingParameter",
+    401: "SignatureDoesNotMatch",
+    403: "AccessDenied",
+    404: "InvalidActionOrVersion",
+    405: "MethodNotAllowed",
+    429: "FlowLimitExceeded",
+    500: "InternalError",
+    502: "InternalError",
+    503: "ServiceUnavailableTemp",
+    504: "InternalError",
+}
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")  # area code with its 0, then 7-8 digits
@@ -136,12 +161,16 @@ _INTEGER = re.compile(r"^-?\d+$")
 CITY_NAMES = {"010": "北京", "021": "上海", "020": "广州", "0755": "深圳", "0571": "杭州"}
 # A made-up mobile segment table, for the sandbox's A/B city codes (real platforms use a
 # number-segment database). Unknown segments have no city code.
-MOBILE_SEGMENTS = {"13700000": "010", "13700001": "021", "13700002": "020", "13700003": "0755",
-                   "13700004": "0571"}
+MOBILE_SEGMENTS = {"13700000": "010", "13700001": "021", "13700002": "020", "13700003": "0755", "13700004": "0571"}
 SUB_SERVICE_NAMES = {"201": "AXB", "202": "AXN"}
 NUMBER_STATUS = {1: "在用", 2: "用户停用", 3: "平台停用", 4: "已注销"}
 NUMBER_TYPES = {0: "移动", 1: "固话"}
-CALL_DISPLAY_TYPES = {1: "不显示真实号码", 2: "被叫看到主叫真实号码", 3: "主叫看到被叫真实号码", 4: "双方都看到真实号码"}
+CALL_DISPLAY_TYPES = {
+    1: "不显示真实号码",
+    2: "被叫看到主叫真实号码",
+    3: "主叫看到被叫真实号码",
+    4: "双方都看到真实号码",
+}
 
 
 class VolcError(Exception):
@@ -158,8 +187,9 @@ class VolcError(Exception):
     @classmethod
     def gateway(cls, code: str, *args: str) -> VolcError:
         status, _, template = GATEWAY_ERRORS[code]
-        return cls(code, template.format(*args) if args else template.replace(" {}", "").replace("{}", ""),
-                   status=status)
+        return cls(
+            code, template.format(*args) if args else template.replace(" {}", "").replace("{}", ""), status=status
+        )
 
 
 def illegal(parameter: str, why: str) -> VolcError:
@@ -180,16 +210,38 @@ def build_seed(now: float, pool_no: str = DEFAULT_NUMBER_POOL_NO) -> dict[str, A
     """The first-start state; binding times are relative to `now`, so some always expire soon."""
     bought = int(now) - 90 * 86400
     pools = [
-        {"NumberPoolNo": pool_no, "NumberPoolName": "teledeck sandbox AXN", "ServiceType": "200", "SubServiceType": "202"},
-        {"NumberPoolNo": AXB_POOL_NO, "NumberPoolName": "teledeck sandbox AXB", "ServiceType": "200", "SubServiceType": "201"},
-        {"NumberPoolNo": FULL_POOL_NO, "NumberPoolName": "teledeck sandbox AXN (full)", "ServiceType": "200",
-         "SubServiceType": "202"},
+        {
+            "NumberPoolNo": pool_no,
+            "NumberPoolName": "teledeck sandbox AXN",
+            "ServiceType": "200",
+            "SubServiceType": "202",
+        },
+        {
+            "NumberPoolNo": AXB_POOL_NO,
+            "NumberPoolName": "teledeck sandbox AXB",
+            "ServiceType": "200",
+            "SubServiceType": "201",
+        },
+        {
+            "NumberPoolNo": FULL_POOL_NO,
+            "NumberPoolName": "teledeck sandbox AXN (full)",
+            "ServiceType": "200",
+            "SubServiceType": "202",
+        },
     ]
     numbers: list[dict[str, Any]] = []
 
     def add(number: str, pool: str, city: str, kind: int = 0, status: int = 1) -> None:
-        numbers.append({"Number": number, "NumberPoolNo": pool, "CityCode": city, "NumberTypeCode": kind,
-                        "NumberStatusCode": status, "NumberPurchaseTime": bought + len(numbers) * 600})
+        numbers.append(
+            {
+                "Number": number,
+                "NumberPoolNo": pool,
+                "CityCode": city,
+                "NumberTypeCode": kind,
+                "NumberStatusCode": status,
+                "NumberPurchaseTime": bought + len(numbers) * 600,
+            }
+        )
 
     for city in ("010", "021", "020", "0755", "0571"):
         for n in range(1, 5):
@@ -206,30 +258,110 @@ def build_seed(now: float, pool_no: str = DEFAULT_NUMBER_POOL_NO) -> dict[str, A
     day = 86400
     subs = [
         # pool, mode, A, B, X, enabled, expires, status, record, user data, out id
-        (pool_no, "AXN", "13700000001", "13700000002", "17000100001", t - 3 * day, t + 30 * day, 1, 1, "order-1001", ""),
+        (
+            pool_no,
+            "AXN",
+            "13700000001",
+            "13700000002",
+            "17000100001",
+            t - 3 * day,
+            t + 30 * day,
+            1,
+            1,
+            "order-1001",
+            "",
+        ),
         (pool_no, "AXN", "13700000003", "13700000004", "17000100002", t - day, t + 10 * 60, 1, 1, "order-1002", ""),
         (pool_no, "AXN", "13700001005", "", "17000210001", t - day, t + 2 * 3600, 1, 0, "courier-77", ""),
         (pool_no, "AXN", "13700002006", "13700002007", "17000200001", t - 9 * day, t - day, 1, 1, "order-0999", ""),
-        (pool_no, "AXN", "13700003008", "13700003009", "17007550001", t - 5 * day, t + 20 * day, 0, 1, "order-0950", ""),
-        (AXB_POOL_NO, "AXB", "13700000011", "13700000012", "17000100101", t - 2 * day, t + 7 * day, 1, 1, "ride-501", "out-501"),
-        (AXB_POOL_NO, "AXB", "13700000013", "13700000014", "17000100101", t - 2 * day, t + 7 * day, 1, 1, "ride-502", "out-502"),
-        (AXB_POOL_NO, "AXB", "13700001015", "13700001016", "17000210101", t - day, t + 30 * 60, 1, 0, "ride-503", "out-503"),
+        (
+            pool_no,
+            "AXN",
+            "13700003008",
+            "13700003009",
+            "17007550001",
+            t - 5 * day,
+            t + 20 * day,
+            0,
+            1,
+            "order-0950",
+            "",
+        ),
+        (
+            AXB_POOL_NO,
+            "AXB",
+            "13700000011",
+            "13700000012",
+            "17000100101",
+            t - 2 * day,
+            t + 7 * day,
+            1,
+            1,
+            "ride-501",
+            "out-501",
+        ),
+        (
+            AXB_POOL_NO,
+            "AXB",
+            "13700000013",
+            "13700000014",
+            "17000100101",
+            t - 2 * day,
+            t + 7 * day,
+            1,
+            1,
+            "ride-502",
+            "out-502",
+        ),
+        (
+            AXB_POOL_NO,
+            "AXB",
+            "13700001015",
+            "13700001016",
+            "17000210101",
+            t - day,
+            t + 30 * 60,
+            1,
+            0,
+            "ride-503",
+            "out-503",
+        ),
         (FULL_POOL_NO, "AXN", "13700002017", "13700002018", "17000200901", t - day, t + 14 * day, 1, 1, "", ""),
     ]
     subscriptions = []
     for i, (pool, mode, a, b, x, enabled, expires, status, record, user_data, out_id) in enumerate(subs, start=1):
-        subscriptions.append({
-            "SubId": _sub_id(enabled, i), "NumberPoolNo": pool, "Mode": mode, "PhoneNoA": a, "PhoneNoB": b,
-            "PhoneNoX": x, "Status": status, "RecordFlag": record, "EnableTime": enabled, "ExpireTime": expires,
-            "UserData": user_data, "OutId": out_id, "CallDisplayType": 1, "Seq": i,
-        })
+        subscriptions.append(
+            {
+                "SubId": _sub_id(enabled, i),
+                "NumberPoolNo": pool,
+                "Mode": mode,
+                "PhoneNoA": a,
+                "PhoneNoB": b,
+                "PhoneNoX": x,
+                "Status": status,
+                "RecordFlag": record,
+                "EnableTime": enabled,
+                "ExpireTime": expires,
+                "UserData": user_data,
+                "OutId": out_id,
+                "CallDisplayType": 1,
+                "Seq": i,
+            }
+        )
     calls = [
         {"CallId": "SBXCALL202601050000000001", "SubId": subscriptions[0]["SubId"], "Recorded": True},
         {"CallId": "SBXCALL202601050000000002", "SubId": subscriptions[5]["SubId"], "Recorded": True},
         {"CallId": "SBXCALL202601050000000003", "SubId": subscriptions[2]["SubId"], "Recorded": False},
     ]
-    return {"schema": SCHEMA_VERSION, "seeded": True, "seq": len(subscriptions), "pools": pools,
-            "numbers": numbers, "subscriptions": subscriptions, "calls": calls}
+    return {
+        "schema": SCHEMA_VERSION,
+        "seeded": True,
+        "seq": len(subscriptions),
+        "pools": pools,
+        "numbers": numbers,
+        "subscriptions": subscriptions,
+        "calls": calls,
+    }
 
 
 def empty_state(now: float, pool_no: str = DEFAULT_NUMBER_POOL_NO) -> dict[str, Any]:
@@ -343,8 +475,14 @@ class VolcSandbox:
         """What `teledeck sandbox serve` prints; a key set through the environment is not shown whole."""
         ak = masked(self.access_key, ACCESS_KEY_ENV) if self._ak_from_env else self.access_key
         sk = f"(from ${SECRET_KEY_ENV})" if self._sk_from_env else self.secret_key
-        return [("access key", ak), ("secret key", sk), ("region", self.region), ("service", SERVICE),
-                ("AXN number pool", self.number_pool_no), ("AXB number pool", self.axb_pool_no)]
+        return [
+            ("access key", ak),
+            ("secret key", sk),
+            ("region", self.region),
+            ("service", SERVICE),
+            ("AXN number pool", self.number_pool_no),
+            ("AXB number pool", self.axb_pool_no),
+        ]
 
     def subscription(self, sub_id: str) -> dict[str, Any] | None:
         """A copy of a stored subscription (for tests), or None."""
@@ -367,8 +505,16 @@ class VolcSandbox:
     def connect_fails(self, req: SandboxRequest) -> bool:
         return self.faults.take(("connect_error",), req.method, self._fault_path(req)) is not None
 
-    def inject_error(self, action: str, code: str, message: str = "", *, status: int | None = None,
-                     times: int | None = 1, method: str = "*") -> Fault:
+    def inject_error(
+        self,
+        action: str,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        times: int | None = 1,
+        method: str = "*",
+    ) -> Fault:
         """Answer the next `times` requests for `action` with the vendor error `code` (HTTP 200 for a
         business code, the gateway's status for a gateway code), after the signature check."""
         error = VolcError(code, message, status=status)
@@ -377,8 +523,9 @@ class VolcSandbox:
 
     def repeat_offset(self, action: str, offset: int = 0, *, times: int | None = None) -> Fault:
         """Serve `offset` whatever Offset is asked for (a server whose pages never advance)."""
-        return self.faults.add({"kind": "repeat_page", "method": "*", "path": "/" + action,
-                                "page_number": int(offset), "times": times})
+        return self.faults.add(
+            {"kind": "repeat_page", "method": "*", "path": "/" + action, "page_number": int(offset), "times": times}
+        )
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -404,8 +551,13 @@ class VolcSandbox:
         return stamp + hashlib.sha256(f"volc-request:{self.requests_handled}".encode()).hexdigest()[:20].upper()
 
     def _envelope(self, action: str, request_id: str, *, result: Any = None, error: VolcError | None = None) -> dict:
-        meta: dict[str, Any] = {"RequestId": request_id, "Action": action, "Version": API_VERSION,
-                                "Service": SERVICE, "Region": self.region}
+        meta: dict[str, Any] = {
+            "RequestId": request_id,
+            "Action": action,
+            "Version": API_VERSION,
+            "Service": SERVICE,
+            "Region": self.region,
+        }
         if error is not None:
             err: dict[str, Any] = {"Code": error.code, "Message": error.message}
             if error.code_n is not None:
@@ -417,7 +569,7 @@ class VolcSandbox:
     def _handle(self, req: SandboxRequest, action: str, request_id: str) -> SandboxResponse:
         if req.path.rstrip("/") == "/_sandbox" or req.path.startswith("/_sandbox/"):
             self._authenticate(req)
-            return self._control(req, req.path[len("/_sandbox"):].rstrip("/"))
+            return self._control(req, req.path[len("/_sandbox") :].rstrip("/"))
         if req.path not in ("/", ""):
             raise VolcError.gateway("InvalidActionOrVersion", f"{action or '(none)'} at path {req.path}")
         if req.method not in ("GET", "POST"):
@@ -436,8 +588,9 @@ class VolcSandbox:
             if fault.kind == "status" and fault.body is None:
                 code = _STATUS_CODES.get(fault.status, "InternalError" if fault.status >= 500 else "MissingParameter")
                 error = VolcError(code, f"HTTP {fault.status} (injected by the sandbox)", status=fault.status)
-                return SandboxResponse.json_response(fault.status, self._envelope(action, request_id, error=error),
-                                                     fault.headers)
+                return SandboxResponse.json_response(
+                    fault.status, self._envelope(action, request_id, error=error), fault.headers
+                )
             return fault.response()
         params = self._params(req)
         repeat = self.faults.take(("repeat_page",), req.method, "/" + action)
@@ -458,20 +611,29 @@ class VolcSandbox:
         try:
             auth = signing.parse_authorization(header)
         except signing.SignatureFormatError as exc:
-            code = {"signature": "MissingSignature", "credential": "InvalidCredential"}.get(exc.part, "InvalidAuthorization")
+            code = {"signature": "MissingSignature", "credential": "InvalidCredential"}.get(
+                exc.part, "InvalidAuthorization"
+            )
             error = VolcError.gateway(code)
             error.message = f"{error.message} ({exc})"
             raise error from None
         if auth.algorithm != signing.ALGORITHM:
-            raise VolcError("InvalidAuthorization", f"Unsupported signing algorithm {auth.algorithm!r}; "
-                                                    f"use {signing.ALGORITHM}.", status=400)
+            raise VolcError(
+                "InvalidAuthorization",
+                f"Unsupported signing algorithm {auth.algorithm!r}; use {signing.ALGORITHM}.",
+                status=400,
+            )
         if "host" not in auth.signed_headers or "x-date" not in auth.signed_headers:
             raise VolcError("InvalidAuthorization", "SignedHeaders must include host and x-date.", status=400)
         if not hmac.compare_digest(auth.access_key.encode(), self.access_key.encode()):
             raise VolcError.gateway("InvalidAccessKey", auth.access_key)
         if auth.service != SERVICE or auth.region != self.region:
-            raise VolcError("InvalidCredential", f"The credential scope names {auth.region}/{auth.service}; this "
-                                                 f"endpoint serves {self.region}/{SERVICE}.", status=400)
+            raise VolcError(
+                "InvalidCredential",
+                f"The credential scope names {auth.region}/{auth.service}; this "
+                f"endpoint serves {self.region}/{SERVICE}.",
+                status=400,
+            )
         x_date = req.header("x-date") or req.query_dict.get("X-Date", "")
         if not x_date:
             raise VolcError.gateway("MissingRequestInfo", "X-Date")
@@ -480,19 +642,25 @@ class VolcSandbox:
         except signing.SignatureFormatError as exc:
             raise VolcError("InvalidTimestamp", f"{exc}.", status=403) from None
         if x_date[:8] != auth.date:
-            raise VolcError("InvalidCredential", f"The credential date {auth.date} is not the date of "
-                                                 f"X-Date {x_date}.", status=400)
+            raise VolcError(
+                "InvalidCredential", f"The credential date {auth.date} is not the date of X-Date {x_date}.", status=400
+            )
         expires = req.query_dict.get("X-Expires", "")
         lifetime = int(expires) if expires.isdigit() else signing.DEFAULT_EXPIRES_SECONDS
         now = self.clock()
         if now - signed_at > lifetime or signed_at - now > FUTURE_SKEW_SECONDS:
-            raise VolcError("InvalidTimestamp", f"The Signature of the request is expired: X-Date {x_date} is "
-                                                f"{now - signed_at:+.0f} s from the server's time.", status=403)
+            raise VolcError(
+                "InvalidTimestamp",
+                f"The Signature of the request is expired: X-Date {x_date} is "
+                f"{now - signed_at:+.0f} s from the server's time.",
+                status=403,
+            )
         claimed = req.header("x-content-sha256")
         if claimed is not None and claimed.strip().lower() != signing.sha256_hex(req.body):
             raise VolcError.gateway("SignatureDoesNotMatch")
-        expected = signing.expected_signature(req.method, req.path or "/", req.query, req.headers, req.body,
-                                              auth, self.secret_key)
+        expected = signing.expected_signature(
+            req.method, req.path or "/", req.query, req.headers, req.body, auth, self.secret_key
+        )
         if not hmac.compare_digest(expected, auth.signature):
             raise VolcError.gateway("SignatureDoesNotMatch")
 
@@ -551,8 +719,10 @@ class VolcSandbox:
             if pool["NumberPoolNo"] == pool_no:
                 kind = SUB_SERVICE_NAMES.get(pool["SubServiceType"], "")
                 if mode is not None and kind != mode:
-                    raise VolcError("UnsupportedOperation", f"NumberPoolNo {pool_no} is an {kind or 'other'} pool; "
-                                                            f"this action needs an {mode} pool")
+                    raise VolcError(
+                        "UnsupportedOperation",
+                        f"NumberPoolNo {pool_no} is an {kind or 'other'} pool; this action needs an {mode} pool",
+                    )
                 return pool
         raise illegal("NumberPoolNo", f"{pool_no} does not exist in this account")
 
@@ -563,16 +733,19 @@ class VolcSandbox:
             if required:
                 raise illegal(name, "is required")
             return ""
-        if value.startswith("+") or value.startswith("86") and len(value) == 13:
+        if value.startswith("+") or (value.startswith("86") and len(value) == 13):
             raise illegal(name, f"{value!r} must be domestic digits without the +86 country code")
         if not (_MOBILE.match(value) or _LANDLINE.match(value)):
-            raise illegal(name, f"{value!r} is neither an 11-digit mobile number nor a landline with its "
-                                "area code (e.g. 02131075869)")
+            raise illegal(
+                name,
+                f"{value!r} is neither an 11-digit mobile number nor a landline with its area code (e.g. 02131075869)",
+            )
         return value
 
     @staticmethod
-    def _int(p: Params, name: str, default: int | None = None, *, low: int | None = None,
-             high: int | None = None) -> int | None:
+    def _int(
+        p: Params, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None
+    ) -> int | None:
         raw = p.get(name).strip()
         if raw == "":
             return default
@@ -607,24 +780,33 @@ class VolcSandbox:
         return sub["Status"] == 1 and sub["ExpireTime"] > self.clock()
 
     def _active_on(self, pool_no: str, x: str, *, excluding: str = "") -> list[dict[str, Any]]:
-        return [s for s in self.state["subscriptions"]
-                if s["NumberPoolNo"] == pool_no and s["PhoneNoX"] == x and s["SubId"] != excluding and self._active(s)]
+        return [
+            s
+            for s in self.state["subscriptions"]
+            if s["NumberPoolNo"] == pool_no and s["PhoneNoX"] == x and s["SubId"] != excluding and self._active(s)
+        ]
 
     def _conflict(self, mode: str, pool_no: str, x: str, a: str, b: str, *, excluding: str = "") -> VolcError | None:
         """Why (a, b) cannot be bound on x now, or None."""
         for sub in self._active_on(pool_no, x, excluding=excluding):
             if mode == "AXN":
                 if sub["PhoneNoA"] == a:
-                    return VolcError("ConflictWithExisting", f"PhoneNoA {a} is already bound to PhoneNoX {x} "
-                                                             f"(SubId {sub['SubId']})")
-                return VolcError("PhoneNoXOccupied", f"PhoneNoX {x} already serves another A number in an AXN "
-                                                     f"binding (SubId {sub['SubId']})")
+                    return VolcError(
+                        "ConflictWithExisting", f"PhoneNoA {a} is already bound to PhoneNoX {x} (SubId {sub['SubId']})"
+                    )
+                return VolcError(
+                    "PhoneNoXOccupied",
+                    f"PhoneNoX {x} already serves another A number in an AXN binding (SubId {sub['SubId']})",
+                )
             taken = {sub["PhoneNoA"], sub["PhoneNoB"]} - {""}
             clash = sorted(({a, b} - {""}) & taken)
             if clash:
-                return VolcError("ConflictWithExisting", f"{', '.join(clash)} already bound on PhoneNoX {x} "
-                                                         f"(SubId {sub['SubId']}); an A or B number may be "
-                                                         "bound only once per X")
+                return VolcError(
+                    "ConflictWithExisting",
+                    f"{', '.join(clash)} already bound on PhoneNoX {x} "
+                    f"(SubId {sub['SubId']}); an A or B number may be "
+                    "bound only once per X",
+                )
         return None
 
     def _number(self, pool_no: str, x: str) -> dict[str, Any] | None:
@@ -635,7 +817,9 @@ class VolcSandbox:
 
     def _select(self, p: Params, mode: str, pool_no: str, a: str, b: str) -> str:
         numbers = [n for n in self.state["numbers"] if n["NumberPoolNo"] == pool_no and n["NumberStatusCode"] == 1]
-        free = [n for n in numbers if n["Number"] not in (a, b) and self._conflict(mode, pool_no, n["Number"], a, b) is None]
+        free = [
+            n for n in numbers if n["Number"] not in (a, b) and self._conflict(mode, pool_no, n["Number"], a, b) is None
+        ]
         wanted: list[str] = []
         if p.has("CityCode"):
             wanted.append(p.get("CityCode").strip())
@@ -658,8 +842,9 @@ class VolcSandbox:
             in_city = sorted((n for n in free if n["CityCode"] == city), key=lambda n: n["Number"])
             if in_city:
                 return in_city[0]["Number"]
-        raise VolcError("NumberNotEnough", f"no free X number in NumberPoolNo {pool_no} for city code(s) "
-                                           f"{', '.join(wanted)}")
+        raise VolcError(
+            "NumberNotEnough", f"no free X number in NumberPoolNo {pool_no} for city code(s) {', '.join(wanted)}"
+        )
 
     def _bind(self, p: Params, mode: str, *, select: bool) -> dict[str, Any]:
         pool = self._pool(p, mode)
@@ -683,8 +868,10 @@ class VolcSandbox:
             if number is None:
                 raise VolcError("IllegalPhoneNoX", f"PhoneNoX {x} is not a number of NumberPoolNo {pool_no}")
             if number["NumberStatusCode"] != 1:
-                raise VolcError("IllegalPhoneNoX", f"PhoneNoX {x} is {NUMBER_STATUS.get(number['NumberStatusCode'])} "
-                                                   "(disabled) and cannot be bound")
+                raise VolcError(
+                    "IllegalPhoneNoX",
+                    f"PhoneNoX {x} is {NUMBER_STATUS.get(number['NumberStatusCode'])} (disabled) and cannot be bound",
+                )
             if x in (a, b):
                 raise illegal("PhoneNoX", "must differ from PhoneNoA and PhoneNoB")
             conflict = self._conflict(mode, pool_no, x, a, b)
@@ -692,15 +879,34 @@ class VolcSandbox:
                 raise conflict
         now = int(self.clock())
         self.state["seq"] += 1
-        sub = {"SubId": _sub_id(now, self.state["seq"]), "NumberPoolNo": pool_no, "Mode": mode, "PhoneNoA": a,
-               "PhoneNoB": b, "PhoneNoX": x, "Status": 1, "RecordFlag": record, "EnableTime": now,
-               "ExpireTime": expire, "UserData": user_data, "OutId": out_id, "CallDisplayType": display,
-               "Seq": self.state["seq"]}
+        sub = {
+            "SubId": _sub_id(now, self.state["seq"]),
+            "NumberPoolNo": pool_no,
+            "Mode": mode,
+            "PhoneNoA": a,
+            "PhoneNoB": b,
+            "PhoneNoX": x,
+            "Status": 1,
+            "RecordFlag": record,
+            "EnableTime": now,
+            "ExpireTime": expire,
+            "UserData": user_data,
+            "OutId": out_id,
+            "CallDisplayType": display,
+            "Seq": self.state["seq"],
+        }
         self.state["subscriptions"].append(sub)
         numbers = self.state["numbers"]
-        return {"SubId": sub["SubId"], "PhoneNoX": x, "Status": 1, "PhoneNoXCityCode": city_code_of(x, numbers),
-                "PhoneNoA": a, "PhoneNoACityCode": city_code_of(a, numbers), "PhoneNoB": b,
-                "PhoneNoBCityCode": city_code_of(b, numbers) if b else ""}
+        return {
+            "SubId": sub["SubId"],
+            "PhoneNoX": x,
+            "Status": 1,
+            "PhoneNoXCityCode": city_code_of(x, numbers),
+            "PhoneNoA": a,
+            "PhoneNoACityCode": city_code_of(a, numbers),
+            "PhoneNoB": b,
+            "PhoneNoBCityCode": city_code_of(b, numbers) if b else "",
+        }
 
     def _find_sub(self, p: Params, pool_no: str, *, active: bool) -> dict[str, Any]:
         sub_id = p.get("SubId").strip()
@@ -731,8 +937,9 @@ class VolcSandbox:
         else:
             field = "PhoneNoA" if kind == "updatePhoneNoA" else "PhoneNoB"
             if field == "PhoneNoB" and mode == "AXB" and not sub["PhoneNoB"]:
-                raise VolcError("UnsupportedOperation", "updatePhoneNoB is not supported for an AX binding "
-                                                        "(use UpgradeAXToAXB)")
+                raise VolcError(
+                    "UnsupportedOperation", "updatePhoneNoB is not supported for an AX binding (use UpgradeAXToAXB)"
+                )
             number = self._phone(p, field, required=True)
             a = number if field == "PhoneNoA" else sub["PhoneNoA"]
             b = number if field == "PhoneNoB" else sub["PhoneNoB"]
@@ -759,12 +966,22 @@ class VolcSandbox:
         def when(value: int) -> int | str:
             return str(value) if times_as_text else value
 
-        return {"SubId": sub["SubId"], "PhoneNoA": sub["PhoneNoA"], "PhoneNoB": sub["PhoneNoB"],
-                "PhoneNoX": sub["PhoneNoX"], "PhoneNoY": "", "PhoneNoE": "",
-                "Status": 1 if self._active(sub) else 0, "RecordFlag": sub["RecordFlag"],
-                "EnableTime": when(sub["EnableTime"]), "ExpireTime": when(sub["ExpireTime"]),
-                "CallDisplayType": display, "CallDisplayTypeName": CALL_DISPLAY_TYPES.get(display, ""),
-                "UserData": sub["UserData"], "OutId": sub["OutId"]}
+        return {
+            "SubId": sub["SubId"],
+            "PhoneNoA": sub["PhoneNoA"],
+            "PhoneNoB": sub["PhoneNoB"],
+            "PhoneNoX": sub["PhoneNoX"],
+            "PhoneNoY": "",
+            "PhoneNoE": "",
+            "Status": 1 if self._active(sub) else 0,
+            "RecordFlag": sub["RecordFlag"],
+            "EnableTime": when(sub["EnableTime"]),
+            "ExpireTime": when(sub["ExpireTime"]),
+            "CallDisplayType": display,
+            "CallDisplayTypeName": CALL_DISPLAY_TYPES.get(display, ""),
+            "UserData": sub["UserData"],
+            "OutId": sub["OutId"],
+        }
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -811,9 +1028,13 @@ class VolcSandbox:
         if status is not None:
             items = [s for s in items if (1 if self._active(s) else 0) == status]
         items.sort(key=lambda s: (s["EnableTime"], s.get("Seq", 0)))
-        page = items[offset:offset + limit]
-        return {"Records": [self._record(s, times_as_text=True) for s in page], "Offset": offset,
-                "Limit": limit, "Total": len(items)}
+        page = items[offset : offset + limit]
+        return {
+            "Records": [self._record(s, times_as_text=True) for s in page],
+            "Offset": offset,
+            "Limit": limit,
+            "Total": len(items),
+        }
 
     def _do_NumberPoolList(self, p: Params) -> dict[str, Any]:
         offset = self._int(p, "Offset", 0, low=0)
@@ -825,11 +1046,16 @@ class VolcSandbox:
         if p.has("NumberPoolName"):
             pools = [x for x in pools if p.get("NumberPoolName").strip() in x["NumberPoolName"]]
         records = []
-        for pool in pools[offset:offset + limit]:
+        for pool in pools[offset : offset + limit]:
             count = sum(1 for n in self.state["numbers"] if n["NumberPoolNo"] == pool["NumberPoolNo"])
-            records.append({**pool, "ServiceTypeName": "隐私号",
-                            "SubServiceTypeName": SUB_SERVICE_NAMES.get(pool["SubServiceType"], ""),
-                            "NumberCount": count})
+            records.append(
+                {
+                    **pool,
+                    "ServiceTypeName": "隐私号",
+                    "SubServiceTypeName": SUB_SERVICE_NAMES.get(pool["SubServiceType"], ""),
+                    "NumberCount": count,
+                }
+            )
         return {"Records": records, "Offset": offset, "Limit": limit, "Total": len(pools)}
 
     def _do_NumberList(self, p: Params) -> dict[str, Any]:
@@ -854,19 +1080,27 @@ class VolcSandbox:
                 value = self._int(p, key, low=0, high=high)
                 numbers = [n for n in numbers if n[key] == value]
         records = []
-        for n in numbers[offset:offset + limit]:
+        for n in numbers[offset : offset + limit]:
             pool = pools[n["NumberPoolNo"]]
-            records.append({
-                "Number": n["Number"], "NumberStatusCode": n["NumberStatusCode"],
-                "NumberStatusDesc": NUMBER_STATUS.get(n["NumberStatusCode"], ""),
-                "NumberTypeCode": n["NumberTypeCode"], "NumberTypeDesc": NUMBER_TYPES.get(n["NumberTypeCode"], ""),
-                "NumberLocation": CITY_NAMES.get(n["CityCode"], ""), "NumberPurchaseTime": n["NumberPurchaseTime"],
-                "NumberPoolNo": pool["NumberPoolNo"], "NumberPoolName": pool["NumberPoolName"],
-                "NumberPoolTypeCode": int(pool["SubServiceType"]),
-                "NumberPoolTypeDesc": SUB_SERVICE_NAMES.get(pool["SubServiceType"], ""),
-                "ServiceTypeCode": int(pool["ServiceType"]), "ServiceTypeDesc": "隐私号",
-                "QualificationNo": "QA-SANDBOX-0001", "QualificationEntity": "teledeck sandbox (fictional)",
-            })
+            records.append(
+                {
+                    "Number": n["Number"],
+                    "NumberStatusCode": n["NumberStatusCode"],
+                    "NumberStatusDesc": NUMBER_STATUS.get(n["NumberStatusCode"], ""),
+                    "NumberTypeCode": n["NumberTypeCode"],
+                    "NumberTypeDesc": NUMBER_TYPES.get(n["NumberTypeCode"], ""),
+                    "NumberLocation": CITY_NAMES.get(n["CityCode"], ""),
+                    "NumberPurchaseTime": n["NumberPurchaseTime"],
+                    "NumberPoolNo": pool["NumberPoolNo"],
+                    "NumberPoolName": pool["NumberPoolName"],
+                    "NumberPoolTypeCode": int(pool["SubServiceType"]),
+                    "NumberPoolTypeDesc": SUB_SERVICE_NAMES.get(pool["SubServiceType"], ""),
+                    "ServiceTypeCode": int(pool["ServiceType"]),
+                    "ServiceTypeDesc": "隐私号",
+                    "QualificationNo": "QA-SANDBOX-0001",
+                    "QualificationEntity": "teledeck sandbox (fictional)",
+                }
+            )
         return {"Records": records, "Offset": offset, "Limit": limit, "Total": len(numbers)}
 
     def _do_QueryAudioRecordFileUrl(self, p: Params) -> dict[str, Any]:
@@ -877,9 +1111,11 @@ class VolcSandbox:
             if call["CallId"] == call_id and call["Recorded"]:
                 expires = int(self.clock()) + 3600
                 base = f"https://vms-record.sandbox.teledeck.invalid/{call_id}"
-                return {"AudioRecordFileUrl": f"{base}.mp3?Expires={expires}",
-                        "AudioRecordLeftFileUrl": f"{base}-left.mp3?Expires={expires}",
-                        "AudioRecordRightFileUrl": f"{base}-right.mp3?Expires={expires}"}
+                return {
+                    "AudioRecordFileUrl": f"{base}.mp3?Expires={expires}",
+                    "AudioRecordLeftFileUrl": f"{base}-left.mp3?Expires={expires}",
+                    "AudioRecordRightFileUrl": f"{base}-right.mp3?Expires={expires}",
+                }
         return {"AudioRecordFileUrl": "", "AudioRecordLeftFileUrl": "", "AudioRecordRightFileUrl": ""}
 
 
@@ -892,7 +1128,18 @@ def _wire_text(value: Any) -> str:
 
 
 __all__ = [
-    "ACTIONS", "AXB_POOL_NO", "DEFAULT_ACCESS_KEY", "DEFAULT_NUMBER_POOL_NO", "DEFAULT_SECRET_KEY",
-    "EXPIRY_LIMIT", "FULL_POOL_NO", "GATEWAY_ERRORS", "IN_PROCESS_ENDPOINT", "STATE_FILE", "VolcError",
-    "VolcSandbox", "build_seed", "city_code_of",
+    "ACTIONS",
+    "AXB_POOL_NO",
+    "DEFAULT_ACCESS_KEY",
+    "DEFAULT_NUMBER_POOL_NO",
+    "DEFAULT_SECRET_KEY",
+    "EXPIRY_LIMIT",
+    "FULL_POOL_NO",
+    "GATEWAY_ERRORS",
+    "IN_PROCESS_ENDPOINT",
+    "STATE_FILE",
+    "VolcError",
+    "VolcSandbox",
+    "build_seed",
+    "city_code_of",
 ]

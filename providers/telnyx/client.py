@@ -92,7 +92,9 @@ class TelnyxClient(TransportClient):
             return response.json()
         except ValueError:
             raise MalformedResponse(
-                f"{method} {path}: answer is not JSON", provider=PROVIDER, status=response.status_code,
+                f"{method} {path}: answer is not JSON",
+                provider=PROVIDER,
+                status=response.status_code,
                 request_id=self.transport.request_id(response),
             ) from None
 
@@ -112,7 +114,9 @@ class TelnyxClient(TransportClient):
             raise MalformedResponse(f"{method} {path}: answer is not an object", provider=PROVIDER)
         return body
 
-    async def _page(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], number: int, size: int) -> Page:
+    async def _page(
+        self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], number: int, size: int
+    ) -> Page:
         query = dict(params)
         query["page[number]"] = number
         query["page[size]"] = size
@@ -121,8 +125,11 @@ class TelnyxClient(TransportClient):
             raise MalformedResponse(f"GET {path}: answer has no 'data' list", provider=PROVIDER)
         page_number, page_size, total_pages, total_results = read_meta(body, number)
         return Page(
-            items=[parse(item) for item in body["data"]], page_number=page_number, page_size=page_size,
-            total_pages=total_pages, total_results=total_results,
+            items=[parse(item) for item in body["data"]],
+            page_number=page_number,
+            page_size=page_size,
+            total_pages=total_pages,
+            total_results=total_results,
         )
 
     def _pages(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T]) -> AsyncIterator[Page]:
@@ -138,7 +145,11 @@ class TelnyxClient(TransportClient):
     # ---- access IP addresses --------------------------------------------------------------
 
     def access_ip_pages(
-        self, *, ip_source: str | None = None, ip_address: str | None = None, created_at: Mapping[str, str] | str | None = None
+        self,
+        *,
+        ip_source: str | None = None,
+        ip_address: str | None = None,
+        created_at: Mapping[str, str] | str | None = None,
     ) -> AsyncIterator[Page]:
         params = _drop_empty({"filter[ip_source]": ip_source, "filter[ip_address]": ip_address})
         if isinstance(created_at, str):
@@ -210,7 +221,8 @@ class TelnyxClient(TransportClient):
         if not isinstance(data, dict):
             raise MalformedResponse("accept_suggestions: answer has no 'data' object", provider=PROVIDER)
         return SuggestionAcceptance(
-            id=str(data.get("id", address_id)), accepted=bool(data.get("accepted")),
+            id=str(data.get("id", address_id)),
+            accepted=bool(data.get("accepted")),
             newly_accepted=response.status_code == 202,
         )
 
@@ -219,7 +231,8 @@ class TelnyxClient(TransportClient):
             self.address_pages(street_address_contains=street_address if len(street_address) >= 3 else None)
         )
         return [
-            a for a in found
+            a
+            for a in found
             if a.street_address.lower() == street_address.lower()
             and (not customer_reference or a.customer_reference == customer_reference)
         ]
@@ -230,10 +243,23 @@ class TelnyxClient(TransportClient):
         return self._pages("/authentication_providers", _drop_empty({"sort": sort}), AuthProvider.from_api)
 
     async def create_auth_provider(
-        self, *, name: str, short_name: str, settings: Mapping[str, Any], active: bool = True, settings_url: str | None = None
+        self,
+        *,
+        name: str,
+        short_name: str,
+        settings: Mapping[str, Any],
+        active: bool = True,
+        settings_url: str | None = None,
     ) -> AuthProvider:
-        body = _drop_empty({"name": name, "short_name": short_name, "settings": dict(settings), "active": active,
-                            "settings_url": settings_url})
+        body = _drop_empty(
+            {
+                "name": name,
+                "short_name": short_name,
+                "settings": dict(settings),
+                "active": active,
+                "settings_url": settings_url,
+            }
+        )
         return AuthProvider.from_api(await self._data("POST", "/authentication_providers", json=body))
 
     async def get_auth_provider(self, provider_id: str) -> AuthProvider:
@@ -286,9 +312,17 @@ class TelnyxClient(TransportClient):
                 yield page
 
     async def create_integration_secret(
-        self, *, identifier: str, type: str, token: str | None = None, username: str | None = None, password: str | None = None
+        self,
+        *,
+        identifier: str,
+        type: str,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> IntegrationSecret:
-        body = _drop_empty({"identifier": identifier, "type": type, "token": token, "username": username, "password": password})
+        body = _drop_empty(
+            {"identifier": identifier, "type": type, "token": token, "username": username, "password": password}
+        )
         return _with_type(IntegrationSecret.from_api(await self._data("POST", "/integration_secrets", json=body)), type)
 
     async def delete_integration_secret(self, secret_id: str) -> None:

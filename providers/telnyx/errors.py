@@ -72,8 +72,15 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         if not response.content:
             message = f"HTTP {status} with an empty body"
         else:
-            message = f"HTTP {status}: unreadable error body ({response.headers.get('content-type', 'no content type')})"
+            message = (
+                f"HTTP {status}: unreadable error body ({response.headers.get('content-type', 'no content type')})"
+            )
     return cls(
         message or f"HTTP {status}",
-        provider=PROVIDER, status=status, code=code, title=title, detail=detail, problems=tuple(problems),
+        provider=PROVIDER,
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        problems=tuple(problems),
     )

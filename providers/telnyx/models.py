@@ -26,11 +26,16 @@ class AccessIp:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "AccessIp":
+    def from_api(cls, data: Any) -> AccessIp:
         return cls(
-            id=text(data, "id"), ip_address=text(data, "ip_address"), source=text(data, "source"),
-            status=text(data, "status"), description=text(data, "description"), user_id=text(data, "user_id"),
-            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            id=text(data, "id"),
+            ip_address=text(data, "ip_address"),
+            source=text(data, "source"),
+            status=text(data, "status"),
+            description=text(data, "description"),
+            user_id=text(data, "user_id"),
+            created_at=text(data, "created_at"),
+            updated_at=text(data, "updated_at"),
             raw=data if isinstance(data, dict) else {},
         )
 
@@ -54,15 +59,23 @@ class Address:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "Address":
+    def from_api(cls, data: Any) -> Address:
         return cls(
-            id=text(data, "id"), first_name=text(data, "first_name"), last_name=text(data, "last_name"),
-            business_name=text(data, "business_name"), street_address=text(data, "street_address"),
-            extended_address=text(data, "extended_address"), locality=text(data, "locality"),
-            administrative_area=text(data, "administrative_area"), postal_code=text(data, "postal_code"),
-            country_code=text(data, "country_code"), customer_reference=text(data, "customer_reference"),
-            phone_number=text(data, "phone_number"), address_book=flag(data, "address_book"),
-            created_at=text(data, "created_at"), raw=data if isinstance(data, dict) else {},
+            id=text(data, "id"),
+            first_name=text(data, "first_name"),
+            last_name=text(data, "last_name"),
+            business_name=text(data, "business_name"),
+            street_address=text(data, "street_address"),
+            extended_address=text(data, "extended_address"),
+            locality=text(data, "locality"),
+            administrative_area=text(data, "administrative_area"),
+            postal_code=text(data, "postal_code"),
+            country_code=text(data, "country_code"),
+            customer_reference=text(data, "customer_reference"),
+            phone_number=text(data, "phone_number"),
+            address_book=flag(data, "address_book"),
+            created_at=text(data, "created_at"),
+            raw=data if isinstance(data, dict) else {},
         )
 
     @property
@@ -79,7 +92,7 @@ class AddressValidation:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "AddressValidation":
+    def from_api(cls, data: Any) -> AddressValidation:
         problems = []
         errors = data.get("errors") if isinstance(data, dict) else None
         for item in errors if isinstance(errors, list) else []:
@@ -87,8 +100,10 @@ class AddressValidation:
             message = text(item, "description") or text(item, "detail") or text(item, "title")
             problems.append((text(item, "code"), pointer, message))
         return cls(
-            result=text(data, "result") or "unknown", suggested=mapping(data, "suggested"),
-            problems=tuple(problems), raw=data if isinstance(data, dict) else {},
+            result=text(data, "result") or "unknown",
+            suggested=mapping(data, "suggested"),
+            problems=tuple(problems),
+            raw=data if isinstance(data, dict) else {},
         )
 
 
@@ -116,16 +131,21 @@ class AuthProvider:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "AuthProvider":
+    def from_api(cls, data: Any) -> AuthProvider:
         settings = mapping(data, "settings")
         return cls(
-            id=text(data, "id"), name=text(data, "name"), short_name=text(data, "short_name"),
-            active=flag(data, "active"), organization_id=text(data, "organization_id"),
-            idp_entity_id=text(settings, "idp_entity_id"), idp_sso_target_url=text(settings, "idp_sso_target_url"),
+            id=text(data, "id"),
+            name=text(data, "name"),
+            short_name=text(data, "short_name"),
+            active=flag(data, "active"),
+            organization_id=text(data, "organization_id"),
+            idp_entity_id=text(settings, "idp_entity_id"),
+            idp_sso_target_url=text(settings, "idp_sso_target_url"),
             idp_cert_fingerprint=text(settings, "idp_cert_fingerprint"),
             idp_cert_fingerprint_algorithm=text(settings, "idp_cert_fingerprint_algorithm"),
             login_url=text(settings, "service_provider_login_url"),
-            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            created_at=text(data, "created_at"),
+            updated_at=text(data, "updated_at"),
             raw=data if isinstance(data, dict) else {},
         )
 
@@ -141,11 +161,15 @@ class BillingGroup:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "BillingGroup":
+    def from_api(cls, data: Any) -> BillingGroup:
         return cls(
-            id=text(data, "id"), name=text(data, "name"), organization_id=text(data, "organization_id"),
-            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
-            deleted_at=text(data, "deleted_at"), raw=data if isinstance(data, dict) else {},
+            id=text(data, "id"),
+            name=text(data, "name"),
+            organization_id=text(data, "organization_id"),
+            created_at=text(data, "created_at"),
+            updated_at=text(data, "updated_at"),
+            deleted_at=text(data, "deleted_at"),
+            raw=data if isinstance(data, dict) else {},
         )
 
 
@@ -159,10 +183,13 @@ class IntegrationSecret:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "IntegrationSecret":
+    def from_api(cls, data: Any) -> IntegrationSecret:
         return cls(
-            id=text(data, "id"), identifier=text(data, "identifier"), type=text(data, "type"),
-            created_at=text(data, "created_at"), updated_at=text(data, "updated_at"),
+            id=text(data, "id"),
+            identifier=text(data, "identifier"),
+            type=text(data, "type"),
+            created_at=text(data, "created_at"),
+            updated_at=text(data, "updated_at"),
             raw=data if isinstance(data, dict) else {},
         )
 
@@ -181,12 +208,18 @@ class TelephonyCredential:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> "TelephonyCredential":
+    def from_api(cls, data: Any) -> TelephonyCredential:
         return cls(
-            id=text(data, "id"), name=text(data, "name"), sip_username=text(data, "sip_username"),
-            connection_id=text(data, "connection_id"), resource_id=text(data, "resource_id"),
-            tag=text(data, "tag"), expired=flag(data, "expired"), expires_at=text(data, "expires_at"),
-            created_at=text(data, "created_at"), raw=data if isinstance(data, dict) else {},
+            id=text(data, "id"),
+            name=text(data, "name"),
+            sip_username=text(data, "sip_username"),
+            connection_id=text(data, "connection_id"),
+            resource_id=text(data, "resource_id"),
+            tag=text(data, "tag"),
+            expired=flag(data, "expired"),
+            expires_at=text(data, "expires_at"),
+            created_at=text(data, "created_at"),
+            raw=data if isinstance(data, dict) else {},
         )
 
 

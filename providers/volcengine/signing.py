@@ -168,14 +168,16 @@ def canonical_request(
     body_sha256: str,
 ) -> str:
     names = sorted(n.lower() for n in signed_headers)
-    return "\n".join([
-        method.upper(),
-        canonical_uri(path),
-        canonical_query(query),
-        canonical_headers(headers, names),
-        ";".join(names),
-        body_sha256,
-    ])
+    return "\n".join(
+        [
+            method.upper(),
+            canonical_uri(path),
+            canonical_query(query),
+            canonical_headers(headers, names),
+            ";".join(names),
+            body_sha256,
+        ]
+    )
 
 
 def credential_scope(date: str, region: str, service: str) -> str:
@@ -220,18 +222,22 @@ def parse_authorization(value: str) -> ParsedAuthorization:
         raise SignatureFormatError("the Authorization header carries no Signature", "signature")
     parts = fields["Credential"].split("/")
     if len(parts) != 5 or not all(parts):
-        raise SignatureFormatError(
-            "Credential must be AccessKey/YYYYMMDD/region/service/request", "credential")
+        raise SignatureFormatError("Credential must be AccessKey/YYYYMMDD/region/service/request", "credential")
     access_key, date, region, service, terminator = parts
     if not re.fullmatch(r"\d{8}", date) or terminator != TERMINATOR:
-        raise SignatureFormatError(
-            "Credential must be AccessKey/YYYYMMDD/region/service/request", "credential")
+        raise SignatureFormatError("Credential must be AccessKey/YYYYMMDD/region/service/request", "credential")
     names = tuple(n.strip().lower() for n in fields["SignedHeaders"].split(";") if n.strip())
     if not names:
         raise SignatureFormatError("SignedHeaders is empty", "authorization")
     return ParsedAuthorization(
-        algorithm=match.group("algorithm"), access_key=access_key, date=date, region=region,
-        service=service, terminator=terminator, signed_headers=names, signature=fields["Signature"].lower(),
+        algorithm=match.group("algorithm"),
+        access_key=access_key,
+        date=date,
+        region=region,
+        service=service,
+        terminator=terminator,
+        signed_headers=names,
+        signature=fields["Signature"].lower(),
     )
 
 
@@ -314,9 +320,31 @@ def verify(
 
 
 __all__ = [
-    "ALGORITHM", "Credentials", "DEFAULT_EXPIRES_SECONDS", "DEFAULT_REGION", "EMPTY_BODY_SHA256",
-    "ParsedAuthorization", "SERVICE", "SignatureFormatError", "authorization_header", "canonical_headers",
-    "canonical_query", "canonical_request", "canonical_uri", "credential_scope", "expected_signature",
-    "format_x_date", "is_signed_header", "parse_authorization", "parse_x_date", "sha256_hex", "sign",
-    "signed_header_names", "signature", "signing_key", "string_to_sign", "uri_encode", "verify",
+    "ALGORITHM",
+    "DEFAULT_EXPIRES_SECONDS",
+    "DEFAULT_REGION",
+    "EMPTY_BODY_SHA256",
+    "SERVICE",
+    "Credentials",
+    "ParsedAuthorization",
+    "SignatureFormatError",
+    "authorization_header",
+    "canonical_headers",
+    "canonical_query",
+    "canonical_request",
+    "canonical_uri",
+    "credential_scope",
+    "expected_signature",
+    "format_x_date",
+    "is_signed_header",
+    "parse_authorization",
+    "parse_x_date",
+    "sha256_hex",
+    "sign",
+    "signature",
+    "signed_header_names",
+    "signing_key",
+    "string_to_sign",
+    "uri_encode",
+    "verify",
 ]

@@ -75,8 +75,10 @@ def check_endpoint(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"Volcengine endpoint {url!r} is not an http(s) URL")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"refusing plain http to {parts.hostname}: Volcengine endpoints must use https "
-                         "(http is allowed only for a loopback sandbox)")
+        raise ValueError(
+            f"refusing plain http to {parts.hostname}: Volcengine endpoints must use https "
+            "(http is allowed only for a loopback sandbox)"
+        )
     if parts.query or parts.fragment or parts.path not in ("", "/"):
         raise ValueError(f"Volcengine endpoint {url!r} must be a bare origin such as {DEFAULT_ENDPOINT}")
     return url.strip().rstrip("/")
@@ -172,13 +174,21 @@ class Subscription:
             raise MalformedResponse(f"{what}: the answer carries no SubId", provider=PROVIDER)
         record = integer(data, "RecordFlag")
         return cls(
-            sub_id=sub_id, phone_no_x=text(data, "PhoneNoX"), phone_no_a=text(data, "PhoneNoA"),
-            phone_no_b=text(data, "PhoneNoB"), status=integer(data, "Status"),
+            sub_id=sub_id,
+            phone_no_x=text(data, "PhoneNoX"),
+            phone_no_a=text(data, "PhoneNoA"),
+            phone_no_b=text(data, "PhoneNoB"),
+            status=integer(data, "Status"),
             record=None if record is None else record == 1,
-            enable_time=parse_wire_time(data.get("EnableTime")), expire_time=parse_wire_time(data.get("ExpireTime")),
-            user_data=text(data, "UserData"), out_id=text(data, "OutId"),
-            call_display_type=integer(data, "CallDisplayType"), x_city_code=text(data, "PhoneNoXCityCode"),
-            a_city_code=text(data, "PhoneNoACityCode"), b_city_code=text(data, "PhoneNoBCityCode"), raw=dict(data),
+            enable_time=parse_wire_time(data.get("EnableTime")),
+            expire_time=parse_wire_time(data.get("ExpireTime")),
+            user_data=text(data, "UserData"),
+            out_id=text(data, "OutId"),
+            call_display_type=integer(data, "CallDisplayType"),
+            x_city_code=text(data, "PhoneNoXCityCode"),
+            a_city_code=text(data, "PhoneNoACityCode"),
+            b_city_code=text(data, "PhoneNoBCityCode"),
+            raw=dict(data),
         )
 
 
@@ -194,15 +204,18 @@ class NumberPool:
 
     @property
     def mode(self) -> str:
-        """"AXB" or "AXN" for the pool types teledeck binds in, else ""."""
+        """ "AXB" or "AXN" for the pool types teledeck binds in, else ""."""
         return {"201": "AXB", "202": "AXN"}.get(self.sub_service_type, "")
 
     @classmethod
     def from_wire(cls, data: Any) -> NumberPool:
         return cls(
-            number_pool_no=text(data, "NumberPoolNo"), name=text(data, "NumberPoolName"),
-            service_type=text(data, "ServiceType"), sub_service_type=text(data, "SubServiceType"),
-            sub_service_type_name=text(data, "SubServiceTypeName"), number_count=integer(data, "NumberCount"),
+            number_pool_no=text(data, "NumberPoolNo"),
+            name=text(data, "NumberPoolName"),
+            service_type=text(data, "ServiceType"),
+            sub_service_type=text(data, "SubServiceType"),
+            sub_service_type_name=text(data, "SubServiceTypeName"),
+            number_count=integer(data, "NumberCount"),
             raw=dict(data) if isinstance(data, dict) else {},
         )
 
@@ -223,12 +236,16 @@ class PoolNumber:
     @classmethod
     def from_wire(cls, data: Any) -> PoolNumber:
         return cls(
-            number=text(data, "Number"), number_pool_no=text(data, "NumberPoolNo"),
-            number_pool_name=text(data, "NumberPoolName"), status_code=integer(data, "NumberStatusCode"),
-            status=text(data, "NumberStatusDesc"), type_code=integer(data, "NumberTypeCode"),
+            number=text(data, "Number"),
+            number_pool_no=text(data, "NumberPoolNo"),
+            number_pool_name=text(data, "NumberPoolName"),
+            status_code=integer(data, "NumberStatusCode"),
+            status=text(data, "NumberStatusDesc"),
+            type_code=integer(data, "NumberTypeCode"),
             location=text(data, "NumberLocation"),
             purchased_at=parse_wire_time(data.get("NumberPurchaseTime")) if isinstance(data, dict) else None,
-            pool_type_code=integer(data, "NumberPoolTypeCode"), raw=dict(data) if isinstance(data, dict) else {},
+            pool_type_code=integer(data, "NumberPoolTypeCode"),
+            raw=dict(data) if isinstance(data, dict) else {},
         )
 
 
@@ -257,55 +274,141 @@ class OffsetPage:
 # ---------------------------------------------------------------------------------------------
 # Errors
 
-AUTH_CODES = frozenset({
-    "SignatureDoesNotMatch", "InvalidAccessKey", "InvalidClientTokenId", "MissingAuthenticationToken",
-    "MissingSignature", "InvalidAuthorization", "InvalidCredential", "InvalidTimestamp", "InvalidSecretToken",
-    "MissingRequestInfo", "AccessDenied", "LackPolicy", "LackProjectPolicy", "UnauthenticatedRequest",
-    "AccountFrozen",
-})
-RATE_CODES = frozenset({
-    "FlowLimitExceeded", "RequestLimitExceeded", "Throttling", "OverQpsLimit", "CallerFrequencyLimit",
-    "CalleeFrequencyLimit",
-})
+AUTH_CODES = frozenset(
+    {
+        "SignatureDoesNotMatch",
+        "InvalidAccessKey",
+        "InvalidClientTokenId",
+        "MissingAuthenticationToken",
+        "MissingSignature",
+        "InvalidAuthorization",
+        "InvalidCredential",
+        "InvalidTimestamp",
+        "InvalidSecretToken",
+        "MissingRequestInfo",
+        "AccessDenied",
+        "LackPolicy",
+        "LackProjectPolicy",
+        "UnauthenticatedRequest",
+        "AccountFrozen",
+    }
+)
+RATE_CODES = frozenset(
+    {
+        "FlowLimitExceeded",
+        "RequestLimitExceeded",
+        "Throttling",
+        "OverQpsLimit",
+        "CallerFrequencyLimit",
+        "CalleeFrequencyLimit",
+    }
+)
 # NumberNotEnough is a Conflict: the request is well formed but clashes with the pool's current
 # state (no free X number), and re-sending it will not help until a number is freed or another
 # pool or city is chosen -- so neither ValidationError (nothing to fix in the input as such),
 # nor Unavailable / RateLimited (which invite a retry).
-CONFLICT_CODES = frozenset({
-    "ConflictWithExisting", "PhoneNoXOccupied", "PhoneNoEOccupied", "PhoneNoXBConflicted",
-    "PhoneNoYAConflicted", "ConcurrencyConflict", "ExceedMaxBindCount", "CanNotUpdate", "NumberNotEnough",
-})
-VALIDATION_CODES = frozenset({
-    "IllegalArgument", "IllegalPhoneNoX", "IllegalPhoneNoY", "XCanNotEqualsY", "CanNotUsedAsPhoneNoX",
-    "CanNotUsedAsPhoneNoY", "MissingParameter", "InvalidParameter", "BlockNumber", "PhoneNoARiskFrozen",
-    "PhoneNoBRiskFrozen", "CallerRiskFrozen", "CalleeRiskFrozen", "UnsupportedOperation", "UpgradeError",
-    "BindAXBError", "UnbindAXError",
-})
+CONFLICT_CODES = frozenset(
+    {
+        "ConflictWithExisting",
+        "PhoneNoXOccupied",
+        "PhoneNoEOccupied",
+        "PhoneNoXBConflicted",
+        "PhoneNoYAConflicted",
+        "ConcurrencyConflict",
+        "ExceedMaxBindCount",
+        "CanNotUpdate",
+        "NumberNotEnough",
+    }
+)
+VALIDATION_CODES = frozenset(
+    {
+        "IllegalArgument",
+        "IllegalPhoneNoX",
+        "IllegalPhoneNoY",
+        "XCanNotEqualsY",
+        "CanNotUsedAsPhoneNoX",
+        "CanNotUsedAsPhoneNoY",
+        "MissingParameter",
+        "InvalidParameter",
+        "BlockNumber",
+        "PhoneNoARiskFrozen",
+        "PhoneNoBRiskFrozen",
+        "CallerRiskFrozen",
+        "CalleeRiskFrozen",
+        "UnsupportedOperation",
+        "UpgradeError",
+        "BindAXBError",
+        "UnbindAXError",
+    }
+)
 NOT_FOUND_CODES = frozenset({"SubscriptionEmpty"})
-UNAVAILABLE_CODES = frozenset({
-    "SystemError", "ProviderException", "InternalError", "ServiceUnavailableTemp", "FailToConnect",
-    "InternalServiceTimeout", "InternalServiceError", "AccountSubServiceException", "UndefinedError",
-})
+UNAVAILABLE_CODES = frozenset(
+    {
+        "SystemError",
+        "ProviderException",
+        "InternalError",
+        "ServiceUnavailableTemp",
+        "FailToConnect",
+        "InternalServiceTimeout",
+        "InternalServiceError",
+        "AccountSubServiceException",
+        "UndefinedError",
+    }
+)
 
 # Parameters an error message may name; the first one found becomes the FieldProblem pointer.
 PARAMETERS = (
-    "NumberPoolNo", "PhoneNoA", "PhoneNoB", "PhoneNoX", "PhoneNoY", "PhoneNoE", "ExpireTime", "SubId",
-    "UpdateType", "UserData", "OutId", "AudioRecordFlag", "CityCodeByPhoneNo", "CityCode", "DegradeCityList",
-    "CallDisplayType", "Offset", "Limit", "Status", "CallId", "NumberList", "NumberPoolTypeCode",
-    "NumberStatusCode", "NumberTypeCode", "NumberPoolName", "SubServiceType", "ServiceType", "Number",
-    "Action", "Version",
+    "NumberPoolNo",
+    "PhoneNoA",
+    "PhoneNoB",
+    "PhoneNoX",
+    "PhoneNoY",
+    "PhoneNoE",
+    "ExpireTime",
+    "SubId",
+    "UpdateType",
+    "UserData",
+    "OutId",
+    "AudioRecordFlag",
+    "CityCodeByPhoneNo",
+    "CityCode",
+    "DegradeCityList",
+    "CallDisplayType",
+    "Offset",
+    "Limit",
+    "Status",
+    "CallId",
+    "NumberList",
+    "NumberPoolTypeCode",
+    "NumberStatusCode",
+    "NumberTypeCode",
+    "NumberPoolName",
+    "SubServiceType",
+    "ServiceType",
+    "Number",
+    "Action",
+    "Version",
 )
 _DEFAULT_FIELD = {
-    "IllegalPhoneNoX": "PhoneNoX", "IllegalPhoneNoY": "PhoneNoY", "CanNotUsedAsPhoneNoX": "PhoneNoX",
-    "CanNotUsedAsPhoneNoY": "PhoneNoY", "XCanNotEqualsY": "PhoneNoY", "PhoneNoARiskFrozen": "PhoneNoA",
-    "PhoneNoBRiskFrozen": "PhoneNoB", "CallerRiskFrozen": "PhoneNoA", "CalleeRiskFrozen": "PhoneNoB",
-    "PhoneNoXOccupied": "PhoneNoX", "ConflictWithExisting": "PhoneNoX", "NumberNotEnough": "NumberPoolNo",
-    "SubscriptionEmpty": "SubId", "UnsupportedOperation": "NumberPoolNo",
+    "IllegalPhoneNoX": "PhoneNoX",
+    "IllegalPhoneNoY": "PhoneNoY",
+    "CanNotUsedAsPhoneNoX": "PhoneNoX",
+    "CanNotUsedAsPhoneNoY": "PhoneNoY",
+    "XCanNotEqualsY": "PhoneNoY",
+    "PhoneNoARiskFrozen": "PhoneNoA",
+    "PhoneNoBRiskFrozen": "PhoneNoB",
+    "CallerRiskFrozen": "PhoneNoA",
+    "CalleeRiskFrozen": "PhoneNoB",
+    "PhoneNoXOccupied": "PhoneNoX",
+    "ConflictWithExisting": "PhoneNoX",
+    "NumberNotEnough": "NumberPoolNo",
+    "SubscriptionEmpty": "SubId",
+    "UnsupportedOperation": "NumberPoolNo",
 }
 _HINTS = {
     "NumberNotEnough": "no free X number is left for this request (every candidate is bound or disabled, or "
-                       "none is in the wanted city); free one, or choose another pool or city -- re-sending "
-                       "will not help",
+    "none is in the wanted city); free one, or choose another pool or city -- re-sending "
+    "will not help",
     "SignatureDoesNotMatch": "check the secret key",
     "InvalidAccessKey": "check the access key",
     "InvalidTimestamp": "check this machine's clock",
@@ -314,9 +417,14 @@ _PARAM_PATTERN = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, revers
 
 
 def _class_for(code: str, status: int) -> type[ProviderError]:
-    for codes, cls in ((AUTH_CODES, AuthError), (RATE_CODES, RateLimited), (CONFLICT_CODES, Conflict),
-                       (VALIDATION_CODES, ValidationError), (NOT_FOUND_CODES, NotFound),
-                       (UNAVAILABLE_CODES, Unavailable)):
+    for codes, cls in (
+        (AUTH_CODES, AuthError),
+        (RATE_CODES, RateLimited),
+        (CONFLICT_CODES, Conflict),
+        (VALIDATION_CODES, ValidationError),
+        (NOT_FOUND_CODES, NotFound),
+        (UNAVAILABLE_CODES, Unavailable),
+    ):
         if code in codes:
             return cls
     if status in (401, 403):
@@ -346,8 +454,16 @@ def vendor_error(code: str, message: str, *, status: int, request_id: str = "", 
     shown = message or code or f"HTTP {status}"
     if hint:
         shown = f"{shown} ({hint})"
-    return cls(shown, provider=PROVIDER, status=status, code=code, title=f"CodeN {code_n}" if code_n else "", detail=message,
-               request_id=request_id, problems=problems)
+    return cls(
+        shown,
+        provider=PROVIDER,
+        status=status,
+        code=code,
+        title=f"CodeN {code_n}" if code_n else "",
+        detail=message,
+        request_id=request_id,
+        problems=problems,
+    )
 
 
 def _json(content: bytes) -> Any:
@@ -366,13 +482,15 @@ def error_in_envelope(body: Any, status: int) -> ProviderError | None:
     if error is None or error == {}:
         return None
     if not isinstance(error, dict):
-        return vendor_error("", f"unreadable ResponseMetadata.Error: {error!r}"[:200], status=status,
-                            request_id=text(meta, "RequestId"))
+        return vendor_error(
+            "", f"unreadable ResponseMetadata.Error: {error!r}"[:200], status=status, request_id=text(meta, "RequestId")
+        )
     code = text(error, "Code")
     if not code and not text(error, "Message"):
         return None
-    return vendor_error(code, text(error, "Message"), status=status, request_id=text(meta, "RequestId"),
-                        code_n=text(error, "CodeN"))
+    return vendor_error(
+        code, text(error, "Message"), status=status, request_id=text(meta, "RequestId"), code_n=text(error, "CodeN")
+    )
 
 
 def error_from_response(response: httpx.Response) -> ProviderError:
@@ -382,7 +500,11 @@ def error_from_response(response: httpx.Response) -> ProviderError:
     if error is not None:
         return error
     kind = response.headers.get("content-type", "no content type")
-    message = f"HTTP {status} with an empty body" if not response.content else f"HTTP {status} ({kind}) without a Volcengine error envelope"
+    message = (
+        f"HTTP {status} with an empty body"
+        if not response.content
+        else f"HTTP {status} ({kind}) without a Volcengine error envelope"
+    )
     return _class_for("", status)(message, provider=PROVIDER, status=status)
 
 
@@ -448,13 +570,21 @@ class VmsClient(TransportClient):
     def _sign(self, request: httpx.Request) -> None:
         query = parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
         headers = {name: value for name, value in request.headers.items() if signing.is_signed_header(name)}
-        added = signing.sign(request.method, request.url.path or "/", query, headers, request.content,
-                             self.credentials, x_date=signing.format_x_date(self._clock()))
+        added = signing.sign(
+            request.method,
+            request.url.path or "/",
+            query,
+            headers,
+            request.content,
+            self.credentials,
+            x_date=signing.format_x_date(self._clock()),
+        )
         for name, value in added.items():
             request.headers[name] = value
 
-    async def call(self, action: str, params: Sequence[tuple[str, Any]] = (), *, method: str = "POST",
-                   mutates: bool = False) -> Any:
+    async def call(
+        self, action: str, params: Sequence[tuple[str, Any]] = (), *, method: str = "POST", mutates: bool = False
+    ) -> Any:
         """Send one action and return its `Result`; raises the typed error the answer carries.
 
         POST sends `params` as a form body; GET puts them in the query. Writes (`mutates`) are
@@ -469,14 +599,21 @@ class VmsClient(TransportClient):
         else:
             content = urlencode(pairs).encode("utf-8")
             headers["Content-Type"] = FORM_CONTENT_TYPE
-        response = await self.transport.request(method, "/", params=query, content=content, headers=headers,
-                                                mutates=mutates, idempotent=not mutates)
+        response = await self.transport.request(
+            method, "/", params=query, content=content, headers=headers, mutates=mutates, idempotent=not mutates
+        )
         shown_url = redact_url(response.request.url)
         body = _json(response.content)
         request_id = self.transport.request_id(response)
         if not isinstance(body, dict):
-            raise MalformedResponse(f"{action}: the answer is not a JSON object", provider=PROVIDER,
-                                    status=response.status_code, request_id=request_id, method=method, url=shown_url)
+            raise MalformedResponse(
+                f"{action}: the answer is not a JSON object",
+                provider=PROVIDER,
+                status=response.status_code,
+                request_id=request_id,
+                method=method,
+                url=shown_url,
+            )
         error = error_in_envelope(body, response.status_code)
         if error is not None:
             error.method, error.url = method, shown_url
@@ -484,9 +621,14 @@ class VmsClient(TransportClient):
             error.message = redact_text(error.message, self.transport.secrets)
             raise error
         if not isinstance(body.get("ResponseMetadata"), dict) or "Result" not in body:
-            raise MalformedResponse(f"{action}: the answer has no ResponseMetadata/Result envelope",
-                                    provider=PROVIDER, status=response.status_code, request_id=request_id,
-                                    method=method, url=shown_url)
+            raise MalformedResponse(
+                f"{action}: the answer has no ResponseMetadata/Result envelope",
+                provider=PROVIDER,
+                status=response.status_code,
+                request_id=request_id,
+                method=method,
+                url=shown_url,
+            )
         return body["Result"]
 
     async def _done(self, action: str, params: Sequence[tuple[str, Any]]) -> None:
@@ -502,11 +644,16 @@ class VmsClient(TransportClient):
         if not isinstance(result, dict) or not isinstance(result.get("Records", []), list):
             raise MalformedResponse(f"{action}: the Result has no Records list", provider=PROVIDER)
         records = result.get("Records") or []
-        return OffsetPage(items=[parse(r) for r in records], offset=integer(result, "Offset"),
-                          limit=integer(result, "Limit"), total=integer(result, "Total"))
+        return OffsetPage(
+            items=[parse(r) for r in records],
+            offset=integer(result, "Offset"),
+            limit=integer(result, "Limit"),
+            total=integer(result, "Total"),
+        )
 
-    async def collect(self, fetch: Callable[[int], Awaitable[OffsetPage]], *, page_size: int,
-                      max_pages: int = MAX_PAGES) -> list:
+    async def collect(
+        self, fetch: Callable[[int], Awaitable[OffsetPage]], *, page_size: int, max_pages: int = MAX_PAGES
+    ) -> list:
         """Every item of an Offset/Limit listing; stops with PaginationStalled instead of looping
         when the server answers another offset than the one asked for."""
         items: list = []
@@ -514,8 +661,10 @@ class VmsClient(TransportClient):
         for _ in range(max_pages):
             page = await fetch(offset)
             if page.offset is not None and page.offset != offset:
-                raise PaginationStalled(f"asked for offset {offset} but the server answered offset {page.offset}; "
-                                        "stopped to avoid a loop", provider=PROVIDER)
+                raise PaginationStalled(
+                    f"asked for offset {offset} but the server answered offset {page.offset}; stopped to avoid a loop",
+                    provider=PROVIDER,
+                )
             items.extend(page.items)
             offset += len(page.items)
             if not page.items or (page.total is not None and offset >= page.total):
@@ -526,53 +675,140 @@ class VmsClient(TransportClient):
 
     # ---- bindings -------------------------------------------------------------------------
 
-    async def bind_axn(self, *, number_pool_no: str, phone_no_a: str, phone_no_x: str, expire_time: datetime | int,
-                       phone_no_b: str = "", audio_record: bool | None = None, user_data: str = "") -> Subscription:
-        params = [("PhoneNoA", phone_no_a), ("PhoneNoB", phone_no_b), ("PhoneNoX", phone_no_x),
-                  ("NumberPoolNo", number_pool_no), ("ExpireTime", to_wire_time(expire_time)),
-                  ("AudioRecordFlag", audio_record), ("UserData", user_data)]
+    async def bind_axn(
+        self,
+        *,
+        number_pool_no: str,
+        phone_no_a: str,
+        phone_no_x: str,
+        expire_time: datetime | int,
+        phone_no_b: str = "",
+        audio_record: bool | None = None,
+        user_data: str = "",
+    ) -> Subscription:
+        params = [
+            ("PhoneNoA", phone_no_a),
+            ("PhoneNoB", phone_no_b),
+            ("PhoneNoX", phone_no_x),
+            ("NumberPoolNo", number_pool_no),
+            ("ExpireTime", to_wire_time(expire_time)),
+            ("AudioRecordFlag", audio_record),
+            ("UserData", user_data),
+        ]
         return Subscription.from_wire(await self.call("BindAXN", params, mutates=True), what="BindAXN")
 
-    async def bind_axb(self, *, number_pool_no: str, phone_no_a: str, phone_no_x: str, expire_time: datetime | int,
-                       phone_no_b: str = "", audio_record: bool | None = None, user_data: str = "",
-                       out_id: str = "") -> Subscription:
+    async def bind_axb(
+        self,
+        *,
+        number_pool_no: str,
+        phone_no_a: str,
+        phone_no_x: str,
+        expire_time: datetime | int,
+        phone_no_b: str = "",
+        audio_record: bool | None = None,
+        user_data: str = "",
+        out_id: str = "",
+    ) -> Subscription:
         """AXB; without `phone_no_b` this is an AX binding."""
-        params = [("PhoneNoA", phone_no_a), ("PhoneNoB", phone_no_b), ("PhoneNoX", phone_no_x),
-                  ("NumberPoolNo", number_pool_no), ("ExpireTime", to_wire_time(expire_time)),
-                  ("AudioRecordFlag", audio_record), ("UserData", user_data), ("OutId", out_id)]
+        params = [
+            ("PhoneNoA", phone_no_a),
+            ("PhoneNoB", phone_no_b),
+            ("PhoneNoX", phone_no_x),
+            ("NumberPoolNo", number_pool_no),
+            ("ExpireTime", to_wire_time(expire_time)),
+            ("AudioRecordFlag", audio_record),
+            ("UserData", user_data),
+            ("OutId", out_id),
+        ]
         return Subscription.from_wire(await self.call("BindAXB", params, mutates=True), what="BindAXB")
 
-    async def _select_and_bind(self, action: str, number_pool_no: str, phone_no_a: str, expire_time: datetime | int,
-                               phone_no_b: str, city_code: str, city_code_by_phone_no: str,
-                               degrade_city_list: Sequence[str], audio_record: bool | None, user_data: str,
-                               out_id: str) -> Subscription:
+    async def _select_and_bind(
+        self,
+        action: str,
+        number_pool_no: str,
+        phone_no_a: str,
+        expire_time: datetime | int,
+        phone_no_b: str,
+        city_code: str,
+        city_code_by_phone_no: str,
+        degrade_city_list: Sequence[str],
+        audio_record: bool | None,
+        user_data: str,
+        out_id: str,
+    ) -> Subscription:
         params: list[tuple[str, Any]] = [
-            ("PhoneNoA", phone_no_a), ("PhoneNoB", phone_no_b), ("NumberPoolNo", number_pool_no),
-            ("ExpireTime", to_wire_time(expire_time)), ("CityCode", city_code),
-            ("CityCodeByPhoneNo", city_code_by_phone_no), ("AudioRecordFlag", audio_record),
-            ("UserData", user_data), ("OutId", out_id)]
+            ("PhoneNoA", phone_no_a),
+            ("PhoneNoB", phone_no_b),
+            ("NumberPoolNo", number_pool_no),
+            ("ExpireTime", to_wire_time(expire_time)),
+            ("CityCode", city_code),
+            ("CityCodeByPhoneNo", city_code_by_phone_no),
+            ("AudioRecordFlag", audio_record),
+            ("UserData", user_data),
+            ("OutId", out_id),
+        ]
         params += [("DegradeCityList", city) for city in degrade_city_list]
         return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
 
-    async def select_number_and_bind_axn(self, *, number_pool_no: str, phone_no_a: str, expire_time: datetime | int,
-                                         phone_no_b: str = "", city_code: str = "", city_code_by_phone_no: str = "",
-                                         degrade_city_list: Sequence[str] = (), audio_record: bool | None = None,
-                                         user_data: str = "") -> Subscription:
+    async def select_number_and_bind_axn(
+        self,
+        *,
+        number_pool_no: str,
+        phone_no_a: str,
+        expire_time: datetime | int,
+        phone_no_b: str = "",
+        city_code: str = "",
+        city_code_by_phone_no: str = "",
+        degrade_city_list: Sequence[str] = (),
+        audio_record: bool | None = None,
+        user_data: str = "",
+    ) -> Subscription:
         """AXN with an X the platform picks from the pool (by city)."""
-        return await self._select_and_bind("SelectNumberAndBindAXN", number_pool_no, phone_no_a, expire_time,
-                                           phone_no_b, city_code, city_code_by_phone_no, degrade_city_list,
-                                           audio_record, user_data, "")
+        return await self._select_and_bind(
+            "SelectNumberAndBindAXN",
+            number_pool_no,
+            phone_no_a,
+            expire_time,
+            phone_no_b,
+            city_code,
+            city_code_by_phone_no,
+            degrade_city_list,
+            audio_record,
+            user_data,
+            "",
+        )
 
-    async def select_number_and_bind_axb(self, *, number_pool_no: str, phone_no_a: str, expire_time: datetime | int,
-                                         phone_no_b: str = "", city_code: str = "", city_code_by_phone_no: str = "",
-                                         degrade_city_list: Sequence[str] = (), audio_record: bool | None = None,
-                                         user_data: str = "", out_id: str = "") -> Subscription:
-        return await self._select_and_bind("SelectNumberAndBindAXB", number_pool_no, phone_no_a, expire_time,
-                                           phone_no_b, city_code, city_code_by_phone_no, degrade_city_list,
-                                           audio_record, user_data, out_id)
+    async def select_number_and_bind_axb(
+        self,
+        *,
+        number_pool_no: str,
+        phone_no_a: str,
+        expire_time: datetime | int,
+        phone_no_b: str = "",
+        city_code: str = "",
+        city_code_by_phone_no: str = "",
+        degrade_city_list: Sequence[str] = (),
+        audio_record: bool | None = None,
+        user_data: str = "",
+        out_id: str = "",
+    ) -> Subscription:
+        return await self._select_and_bind(
+            "SelectNumberAndBindAXB",
+            number_pool_no,
+            phone_no_a,
+            expire_time,
+            phone_no_b,
+            city_code,
+            city_code_by_phone_no,
+            degrade_city_list,
+            audio_record,
+            user_data,
+            out_id,
+        )
 
-    async def _update(self, action: str, number_pool_no: str, sub_id: str, update_type: str,
-                      values: Mapping[str, Any]) -> None:
+    async def _update(
+        self, action: str, number_pool_no: str, sub_id: str, update_type: str, values: Mapping[str, Any]
+    ) -> None:
         wanted = UPDATE_FIELDS.get(update_type)
         if wanted is None:
             raise ValueError(f"update_type must be one of {', '.join(UPDATE_FIELDS)}, got {update_type!r}")
@@ -582,22 +818,60 @@ class VmsClient(TransportClient):
         wire = str(to_wire_time(value)) if wanted == "ExpireTime" else str(value)
         # Sent even when empty: clearing UserData or OutId is a valid update.
         params = [("NumberPoolNo", number_pool_no), ("SubId", sub_id), ("UpdateType", update_type)]
-        await self._done(action, params + [(wanted, _Sent(wire))])
+        await self._done(action, [*params, (wanted, _Sent(wire))])
 
-    async def update_axn(self, *, number_pool_no: str, sub_id: str, update_type: str, phone_no_a: str | None = None,
-                         phone_no_b: str | None = None, expire_time: datetime | int | None = None,
-                         user_data: str | None = None, out_id: str | None = None) -> None:
+    async def update_axn(
+        self,
+        *,
+        number_pool_no: str,
+        sub_id: str,
+        update_type: str,
+        phone_no_a: str | None = None,
+        phone_no_b: str | None = None,
+        expire_time: datetime | int | None = None,
+        user_data: str | None = None,
+        out_id: str | None = None,
+    ) -> None:
         """One change per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
-        await self._update("UpdateAXN", number_pool_no, sub_id, update_type, {
-            "PhoneNoA": phone_no_a, "PhoneNoB": phone_no_b, "ExpireTime": expire_time, "UserData": user_data,
-            "OutId": out_id})
+        await self._update(
+            "UpdateAXN",
+            number_pool_no,
+            sub_id,
+            update_type,
+            {
+                "PhoneNoA": phone_no_a,
+                "PhoneNoB": phone_no_b,
+                "ExpireTime": expire_time,
+                "UserData": user_data,
+                "OutId": out_id,
+            },
+        )
 
-    async def update_axb(self, *, number_pool_no: str, sub_id: str, update_type: str, phone_no_a: str | None = None,
-                         phone_no_b: str | None = None, expire_time: datetime | int | None = None,
-                         user_data: str | None = None, out_id: str | None = None) -> None:
-        await self._update("UpdateAXB", number_pool_no, sub_id, update_type, {
-            "PhoneNoA": phone_no_a, "PhoneNoB": phone_no_b, "ExpireTime": expire_time, "UserData": user_data,
-            "OutId": out_id})
+    async def update_axb(
+        self,
+        *,
+        number_pool_no: str,
+        sub_id: str,
+        update_type: str,
+        phone_no_a: str | None = None,
+        phone_no_b: str | None = None,
+        expire_time: datetime | int | None = None,
+        user_data: str | None = None,
+        out_id: str | None = None,
+    ) -> None:
+        await self._update(
+            "UpdateAXB",
+            number_pool_no,
+            sub_id,
+            update_type,
+            {
+                "PhoneNoA": phone_no_a,
+                "PhoneNoB": phone_no_b,
+                "ExpireTime": expire_time,
+                "UserData": user_data,
+                "OutId": out_id,
+            },
+        )
 
     async def unbind_axn(self, *, number_pool_no: str, sub_id: str) -> None:
         await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
@@ -611,49 +885,121 @@ class VmsClient(TransportClient):
         result = await self.call("QuerySubscription", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
         return Subscription.from_wire(result, what="QuerySubscription")
 
-    async def query_subscription_for_list(self, *, number_pool_no: str, sub_id: str = "", phone_no_a: str = "",
-                                          phone_no_b: str = "", phone_no_x: str = "", out_id: str = "",
-                                          status: int | None = None, offset: int = 0, limit: int = 20) -> OffsetPage:
+    async def query_subscription_for_list(
+        self,
+        *,
+        number_pool_no: str,
+        sub_id: str = "",
+        phone_no_a: str = "",
+        phone_no_b: str = "",
+        phone_no_x: str = "",
+        out_id: str = "",
+        status: int | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> OffsetPage:
         """One page; the vendor needs at least one of sub_id, phone_no_a/b/x, out_id."""
-        params = [("NumberPoolNo", number_pool_no), ("SubId", sub_id), ("PhoneNoA", phone_no_a),
-                  ("PhoneNoB", phone_no_b), ("PhoneNoX", phone_no_x), ("OutId", out_id), ("Status", status),
-                  ("Offset", offset), ("Limit", limit)]
+        params = [
+            ("NumberPoolNo", number_pool_no),
+            ("SubId", sub_id),
+            ("PhoneNoA", phone_no_a),
+            ("PhoneNoB", phone_no_b),
+            ("PhoneNoX", phone_no_x),
+            ("OutId", out_id),
+            ("Status", status),
+            ("Offset", offset),
+            ("Limit", limit),
+        ]
         result = await self.call("QuerySubscriptionForList", params)
-        return self._page("QuerySubscriptionForList", result,
-                          lambda r: Subscription.from_wire(r, what="QuerySubscriptionForList record"))
+        return self._page(
+            "QuerySubscriptionForList",
+            result,
+            lambda r: Subscription.from_wire(r, what="QuerySubscriptionForList record"),
+        )
 
-    async def all_subscriptions(self, *, number_pool_no: str, sub_id: str = "", phone_no_a: str = "",
-                                phone_no_b: str = "", phone_no_x: str = "", out_id: str = "",
-                                status: int | None = None, page_size: int = 20) -> list[Subscription]:
+    async def all_subscriptions(
+        self,
+        *,
+        number_pool_no: str,
+        sub_id: str = "",
+        phone_no_a: str = "",
+        phone_no_b: str = "",
+        phone_no_x: str = "",
+        out_id: str = "",
+        status: int | None = None,
+        page_size: int = 20,
+    ) -> list[Subscription]:
         """Every record QuerySubscriptionForList has for these keys, page by page."""
-        return await self.collect(lambda offset: self.query_subscription_for_list(
-            number_pool_no=number_pool_no, sub_id=sub_id, phone_no_a=phone_no_a, phone_no_b=phone_no_b,
-            phone_no_x=phone_no_x, out_id=out_id, status=status, offset=offset, limit=page_size),
-            page_size=page_size)
+        return await self.collect(
+            lambda offset: self.query_subscription_for_list(
+                number_pool_no=number_pool_no,
+                sub_id=sub_id,
+                phone_no_a=phone_no_a,
+                phone_no_b=phone_no_b,
+                phone_no_x=phone_no_x,
+                out_id=out_id,
+                status=status,
+                offset=offset,
+                limit=page_size,
+            ),
+            page_size=page_size,
+        )
 
-    async def number_pool_list(self, *, service_type: str = "", sub_service_type: str = "", number_pool_no: str = "",
-                               number_pool_name: str = "", offset: int = 0, limit: int = 20) -> OffsetPage:
-        params = [("ServiceType", service_type), ("SubServiceType", sub_service_type),
-                  ("NumberPoolNo", number_pool_no), ("NumberPoolName", number_pool_name), ("Offset", offset),
-                  ("Limit", limit)]
+    async def number_pool_list(
+        self,
+        *,
+        service_type: str = "",
+        sub_service_type: str = "",
+        number_pool_no: str = "",
+        number_pool_name: str = "",
+        offset: int = 0,
+        limit: int = 20,
+    ) -> OffsetPage:
+        params = [
+            ("ServiceType", service_type),
+            ("SubServiceType", sub_service_type),
+            ("NumberPoolNo", number_pool_no),
+            ("NumberPoolName", number_pool_name),
+            ("Offset", offset),
+            ("Limit", limit),
+        ]
         return self._page("NumberPoolList", await self.call("NumberPoolList", params), NumberPool.from_wire)
 
-    async def number_list(self, *, number_pool_no: str = "", number: str = "", numbers: Sequence[str] = (),
-                          number_pool_type_code: int | None = None, number_status_code: int | None = None,
-                          number_type_code: int | None = None, offset: int = 0, limit: int = 20) -> OffsetPage:
+    async def number_list(
+        self,
+        *,
+        number_pool_no: str = "",
+        number: str = "",
+        numbers: Sequence[str] = (),
+        number_pool_type_code: int | None = None,
+        number_status_code: int | None = None,
+        number_type_code: int | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> OffsetPage:
         """NumberList, sent as GET like the SDK does (at most 500 per page)."""
-        params = [("Number", number), ("NumberList", ",".join(numbers)), ("NumberPoolNo", number_pool_no),
-                  ("NumberPoolTypeCode", number_pool_type_code), ("NumberStatusCode", number_status_code),
-                  ("NumberTypeCode", number_type_code), ("Offset", offset), ("Limit", limit)]
+        params = [
+            ("Number", number),
+            ("NumberList", ",".join(numbers)),
+            ("NumberPoolNo", number_pool_no),
+            ("NumberPoolTypeCode", number_pool_type_code),
+            ("NumberStatusCode", number_status_code),
+            ("NumberTypeCode", number_type_code),
+            ("Offset", offset),
+            ("Limit", limit),
+        ]
         return self._page("NumberList", await self.call("NumberList", params, method="GET"), PoolNumber.from_wire)
 
     async def query_audio_record_file_url(self, call_id: str) -> AudioRecordUrls:
         result = await self.call("QueryAudioRecordFileUrl", [("CallId", call_id)])
         if not isinstance(result, dict):
             raise MalformedResponse("QueryAudioRecordFileUrl: the Result is not an object", provider=PROVIDER)
-        return AudioRecordUrls(call_id=call_id, url=text(result, "AudioRecordFileUrl"),
-                               left_url=text(result, "AudioRecordLeftFileUrl"),
-                               right_url=text(result, "AudioRecordRightFileUrl"))
+        return AudioRecordUrls(
+            call_id=call_id,
+            url=text(result, "AudioRecordFileUrl"),
+            left_url=text(result, "AudioRecordLeftFileUrl"),
+            right_url=text(result, "AudioRecordRightFileUrl"),
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,8 +1031,15 @@ class VolcBindings:
     provider = PROVIDER
     modes = ("AXN", "AXB")
 
-    def __init__(self, client: VmsClient, *, account: str = "", default_pool: str = "",
-                 pool_modes: Mapping[str, str] | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: VmsClient,
+        *,
+        account: str = "",
+        default_pool: str = "",
+        pool_modes: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.account = account
         self.default_pool = default_pool
@@ -708,21 +1061,30 @@ class VolcBindings:
             page = await self.client.number_pool_list(number_pool_no=pool, limit=1)
             match = [p for p in page.items if p.number_pool_no == pool]
             if not match:
-                raise NotFound(f"number pool {pool} is not in this account", provider=PROVIDER,
-                               problems=(FieldProblem(pointer="pool", message="unknown number pool"),))
+                raise NotFound(
+                    f"number pool {pool} is not in this account",
+                    provider=PROVIDER,
+                    problems=(FieldProblem(pointer="pool", message="unknown number pool"),),
+                )
             self._pool_modes[pool] = match[0].mode
         return self._pool_modes[pool]
 
     def to_binding(self, sub: Subscription, *, mode: str, pool: str, fallback: Binding | None = None) -> Binding:
         base = fallback
         return Binding(
-            provider=PROVIDER, mode=mode, subscription_id=sub.sub_id,
-            x=sub.phone_no_x or (base.x if base else ""), a=sub.phone_no_a or (base.a if base else ""),
+            provider=PROVIDER,
+            mode=mode,
+            subscription_id=sub.sub_id,
+            x=sub.phone_no_x or (base.x if base else ""),
+            a=sub.phone_no_a or (base.a if base else ""),
             b=sub.phone_no_b if (sub.phone_no_b or base is None) else base.b,
             expires_at=sub.expire_time or (base.expires_at if base else None),
             recording=sub.record if sub.record is not None else (base.recording if base else None),
-            status=binding_status(sub, self._now()), pool=pool,
-            user_data=sub.user_data or (base.user_data if base else ""), account=self.account, raw=dict(sub.raw),
+            status=binding_status(sub, self._now()),
+            pool=pool,
+            user_data=sub.user_data or (base.user_data if base else ""),
+            account=self.account,
+            raw=dict(sub.raw),
         )
 
     async def bind(self, request: BindRequest) -> Binding:
@@ -733,20 +1095,41 @@ class VolcBindings:
         if request.mode == "AXB" and not request.b:
             raise _refused("an AXB binding needs a B number", "b")
         pool = self._pool(request.pool)
-        common = dict(number_pool_no=pool, phone_no_a=request.a, phone_no_b=request.b,
-                      expire_time=request.expires_at, audio_record=request.recording, user_data=request.user_data)
+        common = dict(
+            number_pool_no=pool,
+            phone_no_a=request.a,
+            phone_no_b=request.b,
+            expire_time=request.expires_at,
+            audio_record=request.recording,
+            user_data=request.user_data,
+        )
         if request.x:
             call = self.client.bind_axn if request.mode == "AXN" else self.client.bind_axb
             sub = await call(phone_no_x=request.x, **common)
         else:
-            call = self.client.select_number_and_bind_axn if request.mode == "AXN" else self.client.select_number_and_bind_axb
+            call = (
+                self.client.select_number_and_bind_axn
+                if request.mode == "AXN"
+                else self.client.select_number_and_bind_axb
+            )
             sub = await call(city_code=request.area_code, **common)
         self._pool_modes.setdefault(pool, request.mode)
         sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
-        binding = Binding(provider=PROVIDER, mode=request.mode, subscription_id=sub.sub_id,
-                          x=sub.phone_no_x or request.x, a=request.a, b=request.b, expires_at=sent,
-                          recording=request.recording, status=UNKNOWN, pool=pool, user_data=request.user_data,
-                          account=self.account, raw=dict(sub.raw))
+        binding = Binding(
+            provider=PROVIDER,
+            mode=request.mode,
+            subscription_id=sub.sub_id,
+            x=sub.phone_no_x or request.x,
+            a=request.a,
+            b=request.b,
+            expires_at=sent,
+            recording=request.recording,
+            status=UNKNOWN,
+            pool=pool,
+            user_data=request.user_data,
+            account=self.account,
+            raw=dict(sub.raw),
+        )
         status = {1: ACTIVE, 0: REMOVED}.get(sub.status, UNKNOWN) if sub.status is not None else ACTIVE
         return dataclasses.replace(binding, status=status)
 
@@ -754,9 +1137,12 @@ class VolcBindings:
         """One Update call per changed field (the API takes one UpdateType at a time). If a later
         call fails, the earlier ones have been applied: refresh to see the binding as it is."""
         if change.recording is not None and change.recording != binding.recording:
-            raise _refused("Volcengine cannot switch recording on an existing binding; unbind and bind again",
-                           "recording")
-        if change.expires_at is not None and (change.expires_at.tzinfo is None or change.expires_at.utcoffset() is None):
+            raise _refused(
+                "Volcengine cannot switch recording on an existing binding; unbind and bind again", "recording"
+            )
+        if change.expires_at is not None and (
+            change.expires_at.tzinfo is None or change.expires_at.utcoffset() is None
+        ):
             raise _refused("the expiry time has no time zone; give an aware time", "expires_at")
         if change.b is not None and binding.mode == "AXB" and not binding.b:
             raise _refused("an AX binding cannot get a B number by update", "b")
@@ -809,8 +1195,9 @@ class VolcBindings:
         """Bound subscriptions in the pool with the request's A (and B, X when given) and the
         ExpireTime it sent: what a bind whose answer was lost would have created."""
         pool = self._pool(request.pool)
-        subs = await self.client.all_subscriptions(number_pool_no=pool, phone_no_a=request.a,
-                                                   phone_no_b=request.b, phone_no_x=request.x, status=1)
+        subs = await self.client.all_subscriptions(
+            number_pool_no=pool, phone_no_a=request.a, phone_no_b=request.b, phone_no_x=request.x, status=1
+        )
         sent = to_wire_time(request.expires_at) if request.expires_at.tzinfo is not None else None
         found = []
         for sub in subs:
@@ -828,8 +1215,24 @@ class VolcBindings:
 
 
 __all__ = [
-    "API_VERSION", "AudioRecordUrls", "CHINA_TZ", "DEFAULT_ENDPOINT", "ENDPOINT_ENV", "NumberPool", "OffsetPage",
-    "PoolNumber", "Subscription", "UPDATE_FIELDS", "VmsClient", "VolcBindings", "binding_status", "check_endpoint",
-    "endpoint_from_env", "error_from_response", "error_in_envelope", "parse_wire_time", "to_wire_time",
+    "API_VERSION",
+    "CHINA_TZ",
+    "DEFAULT_ENDPOINT",
+    "ENDPOINT_ENV",
+    "UPDATE_FIELDS",
+    "AudioRecordUrls",
+    "NumberPool",
+    "OffsetPage",
+    "PoolNumber",
+    "Subscription",
+    "VmsClient",
+    "VolcBindings",
+    "binding_status",
+    "check_endpoint",
+    "endpoint_from_env",
+    "error_from_response",
+    "error_in_envelope",
+    "parse_wire_time",
+    "to_wire_time",
     "vendor_error",
 ]

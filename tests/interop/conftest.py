@@ -62,7 +62,11 @@ def _start(log_path: Path) -> tuple[subprocess.Popen, str]:
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [str(PRISM), "mock", str(SPEC), "-p", str(port), "-h", "127.0.0.1"],
-        cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
     deadline = time.monotonic() + START_TIMEOUT

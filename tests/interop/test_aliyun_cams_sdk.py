@@ -68,9 +68,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["TELEDECK_DATA_DIR"] = str(state_dir)
     stderr = (state_dir / "stderr.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--vendor", "aliyun-cams", "--port", "0",
-         "--state-dir", str(state_dir)],
-        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "sandbox",
+            "serve",
+            "--vendor",
+            "aliyun-cams",
+            "--port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+        ],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        start_new_session=True,
     )
     stderr.close()
     try:
@@ -96,8 +112,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _sdk(address: str, *, secret: str = DEFAULT_ACCESS_KEY_SECRET, algorithm: str | None = None) -> cams_client.Client:
-    config = openapi_models.Config(access_key_id=DEFAULT_ACCESS_KEY_ID, access_key_secret=secret,
-                                   endpoint=address, protocol="http", read_timeout=10000, connect_timeout=5000)
+    config = openapi_models.Config(
+        access_key_id=DEFAULT_ACCESS_KEY_ID,
+        access_key_secret=secret,
+        endpoint=address,
+        protocol="http",
+        read_timeout=10000,
+        connect_timeout=5000,
+    )
     if algorithm:
         config.signature_algorithm = algorithm
     return cams_client.Client(config)
@@ -118,7 +140,11 @@ def test_sdk_syncs_the_seeded_numbers(served: str) -> None:
     assert {n.messaging_limit_tier for n in numbers} == set(MESSAGING_LIMIT_TIERS)
     assert {n.code_verification_status for n in numbers} == set(CODE_VERIFICATION_STATUSES)
     first = numbers[0]
-    assert (first.phone_number, first.verified_name, first.name_status) == ("14155550101", "Northwind Support", "APPROVED")
+    assert (first.phone_number, first.verified_name, first.name_status) == (
+        "14155550101",
+        "Northwind Support",
+        "APPROVED",
+    )
     assert first.status_callback_url.startswith("https://") and first.up_callback_url.startswith("https://")
     assert first.status_queue.startswith("alicom-") and first.up_queue.startswith("alicom-")
     renamed = next(n for n in numbers if n.phone_number == "14155550102")
@@ -128,11 +154,13 @@ def test_sdk_syncs_the_seeded_numbers(served: str) -> None:
 def test_sdk_queries_with_filters(served: str) -> None:
     client = _sdk(served)
     banned = client.query_chatapp_phone_numbers(
-        cams_models.QueryChatappPhoneNumbersRequest(cust_space_id=SPACE, status="BANNED")).body
+        cams_models.QueryChatappPhoneNumbersRequest(cust_space_id=SPACE, status="BANNED")
+    ).body
     assert banned.code == "OK" and [n.phone_number for n in banned.phone_numbers] == ["61491570157"]
     assert banned.phone_numbers[0].quality_rating == "RED"
     isv = client.query_chatapp_phone_numbers(
-        cams_models.QueryChatappPhoneNumbersRequest(cust_space_id=ISV_CUST_SPACE_ID, isv_code="isv-code")).body
+        cams_models.QueryChatappPhoneNumbersRequest(cust_space_id=ISV_CUST_SPACE_ID, isv_code="isv-code")
+    ).body
     assert [n.phone_number for n in isv.phone_numbers] == ["61491570158", "61491570159"]
 
 

@@ -76,12 +76,21 @@ def http(sandbox: TelnyxSandbox) -> Iterator[httpx.Client]:
 def as_openapi(response: httpx.Response, body: bytes | None = None) -> tuple[MockRequest, MockResponse]:
     request = response.request
     query = ImmutableMultiDict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
-    openapi_request = MockRequest(SPEC_HOST, request.method, request.url.path, args=query,
-                                  headers=dict(request.headers), data=request.content or None,
-                                  content_type=request.headers.get("content-type", ""))
-    openapi_response = MockResponse(response.content if body is None else body, response.status_code,
-                                    headers=dict(response.headers),
-                                    content_type=response.headers.get("content-type", ""))
+    openapi_request = MockRequest(
+        SPEC_HOST,
+        request.method,
+        request.url.path,
+        args=query,
+        headers=dict(request.headers),
+        data=request.content or None,
+        content_type=request.headers.get("content-type", ""),
+    )
+    openapi_response = MockResponse(
+        response.content if body is None else body,
+        response.status_code,
+        headers=dict(response.headers),
+        content_type=response.headers.get("content-type", ""),
+    )
     return openapi_request, openapi_response
 
 
@@ -115,25 +124,56 @@ def refs(sandbox: TelnyxSandbox) -> dict[str, str]:
     }
 
 
-PROVIDER = {"name": "Keycloak", "short_name": "conformance",
-            "settings": {"idp_entity_id": "https://sso.example.com/realms/main",
-                         "idp_sso_target_url": "https://sso.example.com/realms/main/protocol/saml",
-                         "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
-                         "idp_cert_fingerprint_algorithm": "sha1"}}
-ADDRESS = {"first_name": "Rosa", "last_name": "Diaz", "business_name": "Nine-Nine Bakery",
-           "street_address": "99 Court Street", "locality": "Brooklyn", "administrative_area": "NY",
-           "postal_code": "11201", "country_code": "US"}
+PROVIDER = {
+    "name": "Keycloak",
+    "short_name": "conformance",
+    "settings": {
+        "idp_entity_id": "https://sso.example.com/realms/main",
+        "idp_sso_target_url": "https://sso.example.com/realms/main/protocol/saml",
+        "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
+        "idp_cert_fingerprint_algorithm": "sha1",
+    },
+}
+ADDRESS = {
+    "first_name": "Rosa",
+    "last_name": "Diaz",
+    "business_name": "Nine-Nine Bakery",
+    "street_address": "99 Court Street",
+    "locality": "Brooklyn",
+    "administrative_area": "NY",
+    "postal_code": "11201",
+    "country_code": "US",
+}
 
 # (operationId, method, path, request kwargs, expected status, request valid per the spec)
 CASES: list[tuple[str, str, str, dict[str, Any], int, bool]] = [
     ("ListAccessIpAddresses", "GET", "/access_ip_address", {}, 200, True),
-    ("ListAccessIpAddresses", "GET", "/access_ip_address",
-     {"params": {"page[number]": 2, "page[size]": 25, "filter[ip_source]": "api",
-                 "filter[created_at][gt]": "2026-01-01T00:00:00Z"}}, 200, True),
+    (
+        "ListAccessIpAddresses",
+        "GET",
+        "/access_ip_address",
+        {
+            "params": {
+                "page[number]": 2,
+                "page[size]": 25,
+                "filter[ip_source]": "api",
+                "filter[created_at][gt]": "2026-01-01T00:00:00Z",
+            }
+        },
+        200,
+        True,
+    ),
     ("ListAccessIpAddresses", "GET", "/access_ip_address", {"params": {"filter[ip_address]": "192.0.2.1"}}, 200, True),
     ("ListAccessIpAddresses", "GET", "/access_ip_address", {"params": {"page[size]": 500}}, 422, False),
     ("ListAccessIpAddresses", "GET", "/access_ip_address", {"params": {"filter[created_at][gt]": "soon"}}, 422, False),
-    ("CreateAccessIpAddress", "POST", "/access_ip_address", {"json": {"ip_address": "198.51.100.9", "description": "x"}}, 200, True),
+    (
+        "CreateAccessIpAddress",
+        "POST",
+        "/access_ip_address",
+        {"json": {"ip_address": "198.51.100.9", "description": "x"}},
+        200,
+        True,
+    ),
     ("CreateAccessIpAddress", "POST", "/access_ip_address", {"json": {"description": "no ip"}}, 422, False),
     ("CreateAccessIpAddress", "POST", "/access_ip_address", {"json": {"ip_address": "300.1.1.1"}}, 422, True),
     ("GetAccessIpAddress", "GET", "/access_ip_address/{access_ip}", {}, 200, True),
@@ -141,19 +181,50 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, bool]] = [
     ("DeleteAccessIpAddress", "DELETE", "/access_ip_address/{access_ip}", {}, 200, True),
     ("DeleteAccessIpAddress", "DELETE", "/access_ip_address/{unknown}", {}, 404, True),
     ("FindAddresses", "GET", "/addresses", {}, 200, True),
-    ("FindAddresses", "GET", "/addresses",
-     {"params": {"filter[customer_reference]": "amer", "filter[used_as_emergency]": "true", "sort": "business_name",
-                 "page[size]": 5}}, 200, True),
-    ("FindAddresses", "GET", "/addresses", {"params": {"filter[customer_reference][eq]": "AMER-NORTHWIND-001"}}, 200, True),
+    (
+        "FindAddresses",
+        "GET",
+        "/addresses",
+        {
+            "params": {
+                "filter[customer_reference]": "amer",
+                "filter[used_as_emergency]": "true",
+                "sort": "business_name",
+                "page[size]": 5,
+            }
+        },
+        200,
+        True,
+    ),
+    (
+        "FindAddresses",
+        "GET",
+        "/addresses",
+        {"params": {"filter[customer_reference][eq]": "AMER-NORTHWIND-001"}},
+        200,
+        True,
+    ),
     ("FindAddresses", "GET", "/addresses", {"params": {"sort": "city"}}, 400, False),
     ("FindAddresses", "GET", "/addresses", {"params": {"page[size]": 0}}, 400, False),
     ("CreateAddress", "POST", "/addresses", {"json": ADDRESS}, 200, True),
     ("CreateAddress", "POST", "/addresses", {"json": {"first_name": "Only"}}, 422, False),
     ("CreateAddress", "POST", "/addresses", {"json": {**ADDRESS, "country_code": "XX"}}, 422, True),
-    ("ValidateAddress", "POST", "/addresses/actions/validate",
-     {"json": {"country_code": "GB", "postal_code": "ec2n1hq", "street_address": "25 old broad street"}}, 200, True),
-    ("ValidateAddress", "POST", "/addresses/actions/validate",
-     {"json": {"country_code": "DE", "postal_code": "1", "street_address": "Hauptstrasse"}}, 200, True),
+    (
+        "ValidateAddress",
+        "POST",
+        "/addresses/actions/validate",
+        {"json": {"country_code": "GB", "postal_code": "ec2n1hq", "street_address": "25 old broad street"}},
+        200,
+        True,
+    ),
+    (
+        "ValidateAddress",
+        "POST",
+        "/addresses/actions/validate",
+        {"json": {"country_code": "DE", "postal_code": "1", "street_address": "Hauptstrasse"}},
+        200,
+        True,
+    ),
     ("ValidateAddress", "POST", "/addresses/actions/validate", {"json": {"country_code": "US"}}, 422, False),
     ("GetAddress", "GET", "/addresses/{address}", {}, 200, True),
     ("GetAddress", "GET", "/addresses/1", {}, 404, True),
@@ -161,25 +232,69 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, bool]] = [
     ("DeleteAddress", "DELETE", "/addresses/1", {}, 404, True),
     ("DeleteAddress", "DELETE", "/addresses/{emergency_address}", {}, 422, True),
     ("acceptAddressSuggestions", "POST", "/addresses/{pending_location}/actions/accept_suggestions", {}, 202, True),
-    ("acceptAddressSuggestions", "POST", "/addresses/{accepted_location}/actions/accept_suggestions",
-     {"json": {}}, 200, True),
+    (
+        "acceptAddressSuggestions",
+        "POST",
+        "/addresses/{accepted_location}/actions/accept_suggestions",
+        {"json": {}},
+        200,
+        True,
+    ),
     ("acceptAddressSuggestions", "POST", "/addresses/{unknown}/actions/accept_suggestions", {}, 404, True),
     ("FindAuthenticationProviders", "GET", "/authentication_providers", {}, 200, True),
-    ("FindAuthenticationProviders", "GET", "/authentication_providers", {"params": {"sort": "-name", "page[size]": 2}}, 200, True),
+    (
+        "FindAuthenticationProviders",
+        "GET",
+        "/authentication_providers",
+        {"params": {"sort": "-name", "page[size]": 2}},
+        200,
+        True,
+    ),
     ("FindAuthenticationProviders", "GET", "/authentication_providers", {"params": {"sort": "colour"}}, 400, False),
     ("CreateAuthenticationProvider", "POST", "/authentication_providers", {"json": PROVIDER}, 200, True),
     ("CreateAuthenticationProvider", "POST", "/authentication_providers", {"json": {"name": "x"}}, 422, False),
-    ("CreateAuthenticationProvider", "POST", "/authentication_providers",
-     {"json": {**PROVIDER, "short_name": "northwind"}}, 422, True),
+    (
+        "CreateAuthenticationProvider",
+        "POST",
+        "/authentication_providers",
+        {"json": {**PROVIDER, "short_name": "northwind"}},
+        422,
+        True,
+    ),
     ("GetAuthenticationProvider", "GET", "/authentication_providers/{provider}", {}, 200, True),
     ("GetAuthenticationProvider", "GET", "/authentication_providers/{unknown}", {}, 404, True),
-    ("UpdateAuthenticationProvider", "PATCH", "/authentication_providers/{provider}",
-     {"json": {"active": False, "settings": {**PROVIDER["settings"], "idp_cert_fingerprint_algorithm": "sha256"}}}, 200, True),
-    ("UpdateAuthenticationProvider", "PATCH", "/authentication_providers/{provider}",
-     {"json": {"settings": {"idp_cert_fingerprint_algorithm": "sha256"}}}, 422, False),
-    ("UpdateAuthenticationProvider", "PATCH", "/authentication_providers/{unknown}", {"json": {"name": "x"}}, 404, True),
-    ("UpdateAuthenticationProvider", "PATCH", "/authentication_providers/{provider}",
-     {"json": {"settings_url": "not a url"}}, 422, True),
+    (
+        "UpdateAuthenticationProvider",
+        "PATCH",
+        "/authentication_providers/{provider}",
+        {"json": {"active": False, "settings": {**PROVIDER["settings"], "idp_cert_fingerprint_algorithm": "sha256"}}},
+        200,
+        True,
+    ),
+    (
+        "UpdateAuthenticationProvider",
+        "PATCH",
+        "/authentication_providers/{provider}",
+        {"json": {"settings": {"idp_cert_fingerprint_algorithm": "sha256"}}},
+        422,
+        False,
+    ),
+    (
+        "UpdateAuthenticationProvider",
+        "PATCH",
+        "/authentication_providers/{unknown}",
+        {"json": {"name": "x"}},
+        404,
+        True,
+    ),
+    (
+        "UpdateAuthenticationProvider",
+        "PATCH",
+        "/authentication_providers/{provider}",
+        {"json": {"settings_url": "not a url"}},
+        422,
+        True,
+    ),
     ("DeleteAuthenticationProvider", "DELETE", "/authentication_providers/{provider}", {}, 200, True),
     ("DeleteAuthenticationProvider", "DELETE", "/authentication_providers/{unknown}", {}, 404, True),
     ("ListBillingGroups", "GET", "/billing_groups", {"params": {"page[number]": 2, "page[size]": 5}}, 200, True),
@@ -191,18 +306,50 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, bool]] = [
     ("UpdateBillingGroup", "PATCH", "/billing_groups/{billing}", {"json": {"name": "Renamed"}}, 200, True),
     ("DeleteBillingGroup", "DELETE", "/billing_groups/{billing}", {}, 200, True),
     ("list_integration_secrets", "GET", "/integration_secrets", {}, 200, True),
-    ("list_integration_secrets", "GET", "/integration_secrets", {"params": {"filter[type]": "basic", "page[size]": 3}}, 200, True),
+    (
+        "list_integration_secrets",
+        "GET",
+        "/integration_secrets",
+        {"params": {"filter[type]": "basic", "page[size]": 3}},
+        200,
+        True,
+    ),
     ("list_integration_secrets", "GET", "/integration_secrets", {"params": {"filter[type]": "oauth"}}, 400, False),
-    ("create_integration_secret", "POST", "/integration_secrets",
-     {"json": {"identifier": "conformance_bearer", "type": "bearer", "token": "t"}}, 201, True),
-    ("create_integration_secret", "POST", "/integration_secrets",
-     {"json": {"identifier": "conformance_basic", "type": "basic", "username": "u", "password": "p"}}, 201, True),
-    ("create_integration_secret", "POST", "/integration_secrets", {"json": {"identifier": "x", "type": "basic"}}, 422, True),
+    (
+        "create_integration_secret",
+        "POST",
+        "/integration_secrets",
+        {"json": {"identifier": "conformance_bearer", "type": "bearer", "token": "t"}},
+        201,
+        True,
+    ),
+    (
+        "create_integration_secret",
+        "POST",
+        "/integration_secrets",
+        {"json": {"identifier": "conformance_basic", "type": "basic", "username": "u", "password": "p"}},
+        201,
+        True,
+    ),
+    (
+        "create_integration_secret",
+        "POST",
+        "/integration_secrets",
+        {"json": {"identifier": "x", "type": "basic"}},
+        422,
+        True,
+    ),
     ("create_integration_secret", "POST", "/integration_secrets", {"json": {"type": "bearer"}}, 422, False),
     ("delete_integration_secret", "DELETE", "/integration_secrets/{secret}", {}, 204, True),
     ("delete_integration_secret", "DELETE", "/integration_secrets/{unknown}", {}, 404, True),
-    ("CreateTelephonyCredentialToken", "POST", "/telephony_credentials/{credential}/token",
-     {"headers": {"Accept": "text/plain", "Idempotency-Key": "conformance-1"}}, 201, True),
+    (
+        "CreateTelephonyCredentialToken",
+        "POST",
+        "/telephony_credentials/{credential}/token",
+        {"headers": {"Accept": "text/plain", "Idempotency-Key": "conformance-1"}},
+        201,
+        True,
+    ),
     ("CreateTelephonyCredentialToken", "POST", "/telephony_credentials/{unknown}/token", {}, 404, True),
 ]
 
@@ -213,15 +360,27 @@ def send(http: httpx.Client, sandbox: TelnyxSandbox, method: str, path: str, kwa
 
 def test_every_operation_is_covered(spec: OpenAPI) -> None:
     document = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    operations = {op["operationId"] for item in document["paths"].values() for op in item.values() if isinstance(op, dict)}
+    operations = {
+        op["operationId"] for item in document["paths"].values() for op in item.values() if isinstance(op, dict)
+    }
     assert len(operations) == 24
     assert {case[0] for case in CASES} == operations
 
 
-@pytest.mark.parametrize("operation,method,path,kwargs,status,request_valid", CASES,
-                         ids=[f"{c[0]}-{c[4]}-{i}" for i, c in enumerate(CASES)])
-def test_exchange_conforms(spec: OpenAPI, http: httpx.Client, sandbox: TelnyxSandbox, operation: str, method: str,
-                           path: str, kwargs: dict[str, Any], status: int, request_valid: bool) -> None:
+@pytest.mark.parametrize(
+    "operation,method,path,kwargs,status,request_valid", CASES, ids=[f"{c[0]}-{c[4]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_exchange_conforms(
+    spec: OpenAPI,
+    http: httpx.Client,
+    sandbox: TelnyxSandbox,
+    operation: str,
+    method: str,
+    path: str,
+    kwargs: dict[str, Any],
+    status: int,
+    request_valid: bool,
+) -> None:
     response = send(http, sandbox, method, path, kwargs)
     assert response.status_code == status, response.text
     request, answer = as_openapi(response)
@@ -250,8 +409,9 @@ BILLING_ERRORS = [
 
 
 @pytest.mark.parametrize("method,path,body,status", BILLING_ERRORS)
-def test_quirk_billing_group_error_codes_are_strings(spec: OpenAPI, http: httpx.Client, sandbox: TelnyxSandbox,
-                                                     method: str, path: str, body: Any, status: int) -> None:
+def test_quirk_billing_group_error_codes_are_strings(
+    spec: OpenAPI, http: httpx.Client, sandbox: TelnyxSandbox, method: str, path: str, body: Any, status: int
+) -> None:
     """Quirk 1: the sandbox sends string codes; the spec's billing-group_Error says integer."""
     response = send(http, sandbox, method, path, {"json": body} if body is not None else {})
     assert response.status_code == status
@@ -267,9 +427,20 @@ def test_quirk_billing_group_error_codes_are_strings(spec: OpenAPI, http: httpx.
 
 
 # Operations whose declared responses include 401 (or a `default`), so a 401 validates.
-DECLARES_401 = {"FindAddresses", "GetAddress", "DeleteAddress", "FindAuthenticationProviders",
-                "GetAuthenticationProvider", "UpdateAuthenticationProvider", "DeleteAuthenticationProvider",
-                "ListBillingGroups", "CreateBillingGroup", "GetBillingGroup", "UpdateBillingGroup", "DeleteBillingGroup"}
+DECLARES_401 = {
+    "FindAddresses",
+    "GetAddress",
+    "DeleteAddress",
+    "FindAuthenticationProviders",
+    "GetAuthenticationProvider",
+    "UpdateAuthenticationProvider",
+    "DeleteAuthenticationProvider",
+    "ListBillingGroups",
+    "CreateBillingGroup",
+    "GetBillingGroup",
+    "UpdateBillingGroup",
+    "DeleteBillingGroup",
+}
 OPERATIONS = {c[0]: c for c in CASES if c[4] < 300}  # one successful request per operation
 
 
@@ -278,7 +449,9 @@ def test_quirk_401_is_declared_only_by_some_operations(spec: OpenAPI, sandbox: T
     """Quirk 2 (401): every endpoint refuses a wrong key, but only some operations declare it."""
     _, method, path, kwargs, _, _ = OPERATIONS[operation]
     transport = SyncInProcessTransport(sandbox)
-    with httpx.Client(base_url=IN_PROCESS_BASE_URL, transport=transport, headers={"Authorization": "Bearer wrong"}) as bad:
+    with httpx.Client(
+        base_url=IN_PROCESS_BASE_URL, transport=transport, headers={"Authorization": "Bearer wrong"}
+    ) as bad:
         response = send(bad, sandbox, method, path, kwargs)
     assert response.status_code == 401 and response.json()["errors"][0]["code"] == "10009"
     request, answer = as_openapi(response)
@@ -322,7 +495,9 @@ def test_quirk_malformed_json_400_is_undeclared(spec: OpenAPI, http: httpx.Clien
 
 
 @pytest.mark.parametrize("sort", ["-created_at", "-first_name", "-last_name", "-business_name", "-street_address"])
-def test_quirk_descending_address_sort_is_documented_but_not_in_the_enum(spec: OpenAPI, http: httpx.Client, sort: str) -> None:
+def test_quirk_descending_address_sort_is_documented_but_not_in_the_enum(
+    spec: OpenAPI, http: httpx.Client, sort: str
+) -> None:
     """Quirk 3: the parameter's description offers '-field'; its enum does not list it."""
     response = http.get("/addresses", params={"sort": sort})
     assert response.status_code == 200
@@ -335,7 +510,9 @@ def test_quirk_descending_address_sort_is_documented_but_not_in_the_enum(spec: O
     spec.validate_response(request, answer)
 
 
-@pytest.mark.parametrize("params", [{"filter[street_address][contains]": "street"}, {"filter[address_book][eq]": "true"}])
+@pytest.mark.parametrize(
+    "params", [{"filter[street_address][contains]": "street"}, {"filter[address_book][eq]": "true"}]
+)
 def test_quirk_nested_deep_object_filters_exceed_openapi_core(spec: OpenAPI, http: httpx.Client, params: dict) -> None:
     """Limit 4: valid two-level deepObject filters that openapi-core cannot parse; the answer still validates."""
     response = http.get("/addresses", params=params)
@@ -346,7 +523,9 @@ def test_quirk_nested_deep_object_filters_exceed_openapi_core(spec: OpenAPI, htt
     spec.validate_response(request, answer)
 
 
-def test_quirk_expired_credential_token_422_is_undeclared(spec: OpenAPI, http: httpx.Client, sandbox: TelnyxSandbox) -> None:
+def test_quirk_expired_credential_token_422_is_undeclared(
+    spec: OpenAPI, http: httpx.Client, sandbox: TelnyxSandbox
+) -> None:
     """Choice 5: the spec declares only 201 and 404 for tokens; an expired credential gets 422."""
     response = http.post(f"/telephony_credentials/{refs(sandbox)['expired_credential']}/token")
     assert response.status_code == 422

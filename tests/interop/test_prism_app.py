@@ -20,7 +20,14 @@ import pytest
 from providers.errors import ProviderError
 from providers.session import ProviderSession
 from providers.telnyx.client import TelnyxClient
-from providers.telnyx.models import AccessIp, Address, AuthProvider, BillingGroup, IntegrationSecret, TelephonyCredential
+from providers.telnyx.models import (
+    AccessIp,
+    Address,
+    AuthProvider,
+    BillingGroup,
+    IntegrationSecret,
+    TelephonyCredential,
+)
 from tui.app import TeledeckApp
 from tui.resources import REGISTRY
 from tui.screens.resource import ResourceScreen
@@ -170,20 +177,38 @@ class Recorder(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-ADDRESS = Address.from_api({
-    "id": "1293384261075731499", "first_name": "Alfred", "last_name": "Foster", "business_name": "Toy-O'Kon",
-    "street_address": "600 Congress Avenue", "extended_address": "14th Floor", "locality": "Austin",
-    "administrative_area": "TX", "postal_code": "78701", "country_code": "US",
-})
-SSO_RECORD = AuthProvider.from_api({
-    "id": "35146afd-df93-4963-b1e9-1a085e2ae874", "name": "Okta", "short_name": "myorg", "active": True,
-    "settings": {"idp_entity_id": "https://myorg.myidp.com/saml/metadata",
-                 "idp_sso_target_url": "https://myorg.myidp.com/trust/saml2/http-post/sso",
-                 "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
-                 "idp_cert_fingerprint_algorithm": "sha1"},
-})
+ADDRESS = Address.from_api(
+    {
+        "id": "1293384261075731499",
+        "first_name": "Alfred",
+        "last_name": "Foster",
+        "business_name": "Toy-O'Kon",
+        "street_address": "600 Congress Avenue",
+        "extended_address": "14th Floor",
+        "locality": "Austin",
+        "administrative_area": "TX",
+        "postal_code": "78701",
+        "country_code": "US",
+    }
+)
+SSO_RECORD = AuthProvider.from_api(
+    {
+        "id": "35146afd-df93-4963-b1e9-1a085e2ae874",
+        "name": "Okta",
+        "short_name": "myorg",
+        "active": True,
+        "settings": {
+            "idp_entity_id": "https://myorg.myidp.com/saml/metadata",
+            "idp_sso_target_url": "https://myorg.myidp.com/trust/saml2/http-post/sso",
+            "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
+            "idp_cert_fingerprint_algorithm": "sha1",
+        },
+    }
+)
 SSO_VALUES = {
-    "name": "Okta", "short_name": "myorg", "active": "true",
+    "name": "Okta",
+    "short_name": "myorg",
+    "active": "true",
     "idp_entity_id": "https://myorg.myidp.com/saml/metadata",
     "idp_sso_target_url": "https://myorg.myidp.com/trust/saml2/http-post/sso",
     "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
@@ -197,25 +222,42 @@ def _action(resource: str, action_id: str):
 
 VERBS: dict[str, Callable[[ProviderSession], Awaitable[Any]]] = {
     "allowlist.create": lambda s: REGISTRY["allowlist"].create(s, {"ip_address": "203.0.113.7", "description": "vpn"}),
-    "allowlist.delete": lambda s: REGISTRY["allowlist"].delete(s, AccessIp.from_api({"id": "x", "ip_address": "203.0.113.7"})),
-    "addresses.create": lambda s: REGISTRY["addresses"].create(s, {
-        "first_name": "Alfred", "last_name": "Foster", "business_name": "Toy-O'Kon",
-        "street_address": "600 Congress Avenue", "locality": "Austin", "administrative_area": "TX",
-        "postal_code": "78701", "country_code": "us", "address_book": "true", "validate_address": "true"}),
+    "allowlist.delete": lambda s: REGISTRY["allowlist"].delete(
+        s, AccessIp.from_api({"id": "x", "ip_address": "203.0.113.7"})
+    ),
+    "addresses.create": lambda s: REGISTRY["addresses"].create(
+        s,
+        {
+            "first_name": "Alfred",
+            "last_name": "Foster",
+            "business_name": "Toy-O'Kon",
+            "street_address": "600 Congress Avenue",
+            "locality": "Austin",
+            "administrative_area": "TX",
+            "postal_code": "78701",
+            "country_code": "us",
+            "address_book": "true",
+            "validate_address": "true",
+        },
+    ),
     "addresses.delete": lambda s: REGISTRY["addresses"].delete(s, ADDRESS),
     "addresses.validate": lambda s: _action("addresses", "validate")(s, ADDRESS),
     # The spec declares this path id a uuid although its own Address examples use numeric ids.
     "addresses.accept_suggestions": lambda s: _action("addresses", "accept_suggestions")(
-        s, Address.from_api({"id": UUID})),
+        s, Address.from_api({"id": UUID})
+    ),
     "sso.create": lambda s: REGISTRY["sso"].create(s, SSO_VALUES),
     "sso.update_name": lambda s: REGISTRY["sso"].update(s, SSO_RECORD, {**SSO_VALUES, "name": "Okta 2"}),
     "sso.delete": lambda s: REGISTRY["sso"].delete(s, SSO_RECORD),
     "billing.create": lambda s: REGISTRY["billing"].create(s, {"name": "Ops"}),
     "billing.update": lambda s: REGISTRY["billing"].update(s, BillingGroup.from_api({"id": UUID}), {"name": "Ops 2"}),
     "billing.delete": lambda s: REGISTRY["billing"].delete(s, BillingGroup.from_api({"id": UUID})),
-    "secrets.create_bearer": lambda s: REGISTRY["secrets"].create(s, {"identifier": "crm", "type": "bearer", "token": "t0k"}),
+    "secrets.create_bearer": lambda s: REGISTRY["secrets"].create(
+        s, {"identifier": "crm", "type": "bearer", "token": "t0k"}
+    ),
     "secrets.create_basic": lambda s: REGISTRY["secrets"].create(
-        s, {"identifier": "crm", "type": "basic", "username": "u", "password": "p4ss"}),
+        s, {"identifier": "crm", "type": "basic", "username": "u", "password": "p4ss"}
+    ),
     "secrets.delete": lambda s: REGISTRY["secrets"].delete(s, IntegrationSecret.from_api({"id": "x"})),
     "credentials.token": lambda s: _action("credentials", "token")(s, TelephonyCredential.from_api({"id": "cred"})),
 }

@@ -118,6 +118,8 @@ LISTS: dict[str, tuple[Callable[[TelnyxClient], AsyncIterator], type]] = {
     "billing_groups": (lambda c: c.billing_group_pages(), BillingGroup),
     "integration_secrets": (lambda c: c.integration_secret_pages(), IntegrationSecret),
 }
+
+
 async def drain(client: TelnyxClient, pages: AsyncIterator) -> tuple[list, ProviderError | None, int]:
     """Every item until the list ends, with the error it ended on (if any) and the requests sent."""
     before = client.transport.requests_sent
@@ -170,7 +172,11 @@ async def test_list_records_parse_the_spec_examples(telnyx: TelnyxClient) -> Non
 
     address, meta = await first("/addresses", Address.from_api)
     assert (address.id, address.street_address, address.locality, address.country_code) == (
-        "1293384261075731499", "600 Congress Avenue", "Austin", "US")
+        "1293384261075731499",
+        "600 Congress Avenue",
+        "Austin",
+        "US",
+    )
     assert address.address_book is True and address.name == "Toy-O'Kon"
     assert meta == (2, 25, 3, 55)
 
@@ -191,11 +197,19 @@ async def test_list_records_parse_the_spec_examples(telnyx: TelnyxClient) -> Non
 async def test_list_filters_and_sorts_are_spec_conformant(telnyx: TelnyxClient) -> None:
     """Every filter and sort we can send passes Prism's request validation (checked at teardown)."""
     lists = [
-        telnyx.access_ip_pages(ip_source="cloudflare", ip_address="192.0.2.1",
-                               created_at={"gte": "2023-01-01T00:00:00Z", "lt": "2024-01-01T00:00:00Z"}),
+        telnyx.access_ip_pages(
+            ip_source="cloudflare",
+            ip_address="192.0.2.1",
+            created_at={"gte": "2023-01-01T00:00:00Z", "lt": "2024-01-01T00:00:00Z"},
+        ),
         telnyx.access_ip_pages(created_at="2023-01-01T00:00:00Z"),
-        telnyx.address_pages(customer_reference="MY REF", street_address_contains="Congress",
-                             used_as_emergency=True, address_book="true", sort="street_address"),
+        telnyx.address_pages(
+            customer_reference="MY REF",
+            street_address_contains="Congress",
+            used_as_emergency=True,
+            address_book="true",
+            sort="street_address",
+        ),
         telnyx.auth_provider_pages(sort="-short_name"),
         telnyx.integration_secret_pages(type="basic"),
     ]
@@ -219,9 +233,18 @@ async def test_access_ip_create_get_delete(telnyx: TelnyxClient) -> None:
 
 async def test_address_create_get_delete(telnyx: TelnyxClient) -> None:
     created = await telnyx.create_address(
-        first_name="Alfred", last_name="Foster", business_name="Toy-O'Kon", street_address="600 Congress Avenue",
-        extended_address="14th Floor", locality="Austin", administrative_area="TX", postal_code="78701",
-        country_code="US", customer_reference="MY REF 001", phone_number="+12125559000", address_book=True,
+        first_name="Alfred",
+        last_name="Foster",
+        business_name="Toy-O'Kon",
+        street_address="600 Congress Avenue",
+        extended_address="14th Floor",
+        locality="Austin",
+        administrative_area="TX",
+        postal_code="78701",
+        country_code="US",
+        customer_reference="MY REF 001",
+        phone_number="+12125559000",
+        address_book=True,
     )
     fetched = await telnyx.get_address(created.id)
     deleted = await telnyx.delete_address(created.id)
@@ -232,7 +255,10 @@ async def test_address_create_get_delete(telnyx: TelnyxClient) -> None:
 
 async def test_address_validate(telnyx: TelnyxClient) -> None:
     result = await telnyx.validate_address(
-        street_address="600 Congress", locality="Austin", administrative_area="TX", postal_code="78701",
+        street_address="600 Congress",
+        locality="Austin",
+        administrative_area="TX",
+        postal_code="78701",
         country_code="US",
     )
     assert isinstance(result, AddressValidation)
@@ -324,7 +350,11 @@ NOT_FOUND_CALLS: list[tuple[str, Callable[[TelnyxClient], Awaitable[Any]], tuple
     ("update_auth_provider", lambda c: c.update_auth_provider("x", name="n"), EMPTY),
     ("delete_auth_provider", lambda c: c.delete_auth_provider("x"), EMPTY),
     ("get_billing_group", lambda c: c.get_billing_group(UUID), ("-2147483648", "string", "string", "string")),
-    ("update_billing_group", lambda c: c.update_billing_group(UUID, "n"), ("-2147483648", "string", "string", "string")),
+    (
+        "update_billing_group",
+        lambda c: c.update_billing_group(UUID, "n"),
+        ("-2147483648", "string", "string", "string"),
+    ),
     ("delete_billing_group", lambda c: c.delete_billing_group(UUID), ("-2147483648", "string", "string", "string")),
     ("delete_integration_secret", lambda c: c.delete_integration_secret("x"), ("string", "string", "string", "")),
     ("create_access_token", lambda c: c.create_access_token("x"), None),
@@ -354,7 +384,9 @@ async def test_forced_404_through_the_transport(telnyx: TelnyxClient) -> None:
     with pytest.raises(NotFound) as caught:
         await telnyx.transport.request("GET", "/access_ip_address/x", headers={"Prefer": "code=404"})
     assert (caught.value.code, caught.value.title, caught.value.status) == ("string", "string", 404)
-    raw = await telnyx.transport.request("GET", "/access_ip_address/x", headers={"Prefer": "code=404"}, ok_statuses=[404])
+    raw = await telnyx.transport.request(
+        "GET", "/access_ip_address/x", headers={"Prefer": "code=404"}, ok_statuses=[404]
+    )
     assert isinstance(error_from_response(raw), NotFound)
 
 

@@ -21,7 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_serve_without_vendor_prints_one_row_per_emulator_and_each_answers(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--port", "0", "--state-dir", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         printed = b""
@@ -31,8 +35,11 @@ def test_serve_without_vendor_prints_one_row_per_emulator_and_each_answers(tmp_p
             if ready:
                 printed += os.read(proc.stdout.fileno(), 65536)
         text = printed.decode()
-        rows = dict(re.findall(r"^(telnyx|aliyun-pls|aliyun-cams|huawei|volcengine)\s+(http://127\.0\.0\.1:\d+\S*)",
-                               text, re.MULTILINE))
+        rows = dict(
+            re.findall(
+                r"^(telnyx|aliyun-pls|aliyun-cams|huawei|volcengine)\s+(http://127\.0\.0\.1:\d+\S*)", text, re.MULTILINE
+            )
+        )
         assert set(rows) == {"telnyx", "aliyun-pls", "aliyun-cams", "huawei", "volcengine"}, text
         assert len({url.split("/")[2] for url in rows.values()}) == 5  # five different ports
         # Each one answers, and refuses an unauthenticated call rather than serving it.

@@ -66,7 +66,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     stderr = (state_dir / "stderr.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "sandbox", "serve", "--port", "0", "--state-dir", str(state_dir)],
-        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        start_new_session=True,
     )
     stderr.close()
     try:
@@ -105,7 +110,9 @@ def test_access_ip_auto_pagination_across_pages(client: telnyx.Telnyx) -> None:
     expected = first.meta.total_results
     assert expected >= 57 and first.meta.total_pages >= 3
     pages = list(first.iter_pages())
-    assert len(pages) == first.meta.total_pages and [p.meta.page_number for p in pages] == list(range(1, len(pages) + 1))
+    assert len(pages) == first.meta.total_pages and [p.meta.page_number for p in pages] == list(
+        range(1, len(pages) + 1)
+    )
     items = list(client.access_ip_address.list())
     assert len(items) == expected and len({i.id for i in items}) == expected
     small = list(client.access_ip_address.list(page_size=10))
@@ -157,24 +164,39 @@ def test_addresses(client: telnyx.Telnyx, served: Served) -> None:
     emergency = client.addresses.list(filter={"used_as_emergency": "true", "street_address": {"contains": "street"}})
     assert all("street" in a.street_address.lower() for a in emergency.data)
     created = client.addresses.create(
-        first_name="Rosa", last_name="Diaz", business_name="Nine-Nine Bakery", street_address="99 Court Street",
-        locality="Brooklyn", country_code="US", administrative_area="NY", postal_code="11201",
-        customer_reference="AMER-SDK-001").data
+        first_name="Rosa",
+        last_name="Diaz",
+        business_name="Nine-Nine Bakery",
+        street_address="99 Court Street",
+        locality="Brooklyn",
+        country_code="US",
+        administrative_area="NY",
+        postal_code="11201",
+        customer_reference="AMER-SDK-001",
+    ).data
     assert created.id and created.record_type == "address"
     assert client.addresses.retrieve(created.id).data.business_name == "Nine-Nine Bakery"
     assert client.addresses.delete(created.id).data.id == created.id
     with pytest.raises(telnyx.NotFoundError):
         client.addresses.retrieve(created.id)
     with pytest.raises(telnyx.UnprocessableEntityError) as refused:
-        client.addresses.create(first_name="A", last_name="B", business_name="C", street_address="1 Main St",
-                                locality="Nowhere", country_code="XX")
+        client.addresses.create(
+            first_name="A",
+            last_name="B",
+            business_name="C",
+            street_address="1 Main St",
+            locality="Nowhere",
+            country_code="XX",
+        )
     assert refused.value.body["errors"][0]["source"]["pointer"] == "/country_code"
     with pytest.raises(telnyx.BadRequestError):
         client.addresses.list(sort="colour")  # type: ignore[arg-type]
 
 
 def test_address_actions(client: telnyx.Telnyx, served: Served) -> None:
-    result = client.addresses.actions.validate(country_code="CA", postal_code="m5v3l9", street_address="290 bremner boulevard").data
+    result = client.addresses.actions.validate(
+        country_code="CA", postal_code="m5v3l9", street_address="290 bremner boulevard"
+    ).data
     assert result.result == "valid" and result.suggested.postal_code == "M5V 3L9"
     bad = client.addresses.actions.validate(country_code="US", postal_code="1", street_address="Main Street").data
     assert bad.result == "invalid" and {e.source.pointer for e in bad.errors} == {"/postal_code", "/street_address"}
@@ -182,7 +204,9 @@ def test_address_actions(client: telnyx.Telnyx, served: Served) -> None:
     first = client.addresses.actions.with_raw_response.accept_suggestions(pending["_location_id"], id=pending["id"])
     assert first.status_code == 202
     parsed = first.parse().data
-    assert parsed.accepted is True and parsed.id == pending["_location_id"] and parsed.record_type == "address_suggestion"
+    assert (
+        parsed.accepted is True and parsed.id == pending["_location_id"] and parsed.record_type == "address_suggestion"
+    )
     again = client.addresses.actions.with_raw_response.accept_suggestions(pending["_location_id"])
     assert again.status_code == 200
 
@@ -194,8 +218,11 @@ def test_address_actions(client: telnyx.Telnyx, served: Served) -> None:
 def test_authentication_providers(client: telnyx.Telnyx) -> None:
     names = [p.name for p in client.authentication_providers.list(sort="name")]
     assert len(names) >= 4 and names == sorted(names, key=str.casefold)
-    settings = {"idp_entity_id": "https://sso.example.com/realms/sdk", "idp_sso_target_url": "https://sso.example.com/sso",
-                "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7"}
+    settings = {
+        "idp_entity_id": "https://sso.example.com/realms/sdk",
+        "idp_sso_target_url": "https://sso.example.com/sso",
+        "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
+    }
     created = client.authentication_providers.create(name="Keycloak", short_name="sdk-interop", settings=settings).data
     assert created.active is True and created.settings.idp_cert_fingerprint_algorithm == "sha1"
     assert client.authentication_providers.retrieve(created.id).data.short_name == "sdk-interop"
@@ -250,12 +277,22 @@ def test_telephony_credentials_and_tokens(client: telnyx.Telnyx) -> None:
 
 
 def test_injected_faults_surface_as_sdk_errors(client: telnyx.Telnyx, served: Served) -> None:
-    added = served.control("POST", "/_sandbox/faults", [
-        {"kind": "status", "method": "GET", "path": "/billing_groups", "status": 429, "headers": {"Retry-After": "2"}},
-        {"kind": "status", "method": "GET", "path": "/addresses", "status": 500, "body": ""},
-        {"kind": "connect_error", "method": "GET", "path": "/integration_secrets"},
-        {"kind": "delay", "method": "POST", "path": "/billing_groups", "seconds": 0.6, "apply": False},
-    ])
+    added = served.control(
+        "POST",
+        "/_sandbox/faults",
+        [
+            {
+                "kind": "status",
+                "method": "GET",
+                "path": "/billing_groups",
+                "status": 429,
+                "headers": {"Retry-After": "2"},
+            },
+            {"kind": "status", "method": "GET", "path": "/addresses", "status": 500, "body": ""},
+            {"kind": "connect_error", "method": "GET", "path": "/integration_secrets"},
+            {"kind": "delay", "method": "POST", "path": "/billing_groups", "seconds": 0.6, "apply": False},
+        ],
+    )
     assert added.status_code == 201
     try:
         with pytest.raises(telnyx.RateLimitError) as limited:
@@ -278,7 +315,10 @@ def test_injected_faults_surface_as_sdk_errors(client: telnyx.Telnyx, served: Se
 
 def test_repeat_page_fault_would_loop_the_sdk_paginator(client: telnyx.Telnyx, served: Served) -> None:
     """A server stuck on one page number (as Prism is) keeps the SDK asking for the next page."""
-    assert served.control("POST", "/_sandbox/faults", {"kind": "repeat_page", "path": "/access_ip_address"}).status_code == 201
+    assert (
+        served.control("POST", "/_sandbox/faults", {"kind": "repeat_page", "path": "/access_ip_address"}).status_code
+        == 201
+    )
     try:
         numbers = []
         for page in client.access_ip_address.list().iter_pages():

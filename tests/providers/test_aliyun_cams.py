@@ -47,10 +47,17 @@ from providers.transport import RetryPolicy
 SYNC = "ChatappSyncPhoneNumber"
 QUERY = "QueryChatappPhoneNumbers"
 WIRE = {
-    "phone_number": "PhoneNumber", "verified_name": "VerifiedName", "status": "Status",
-    "quality_rating": "QualityRating", "code_verification_status": "CodeVerificationStatus",
-    "name_status": "NameStatus", "new_name_status": "NewNameStatus", "messaging_limit_tier": "MessagingLimitTier",
-    "status_callback_url": "StatusCallbackUrl", "up_callback_url": "UpCallbackUrl", "status_queue": "StatusQueue",
+    "phone_number": "PhoneNumber",
+    "verified_name": "VerifiedName",
+    "status": "Status",
+    "quality_rating": "QualityRating",
+    "code_verification_status": "CodeVerificationStatus",
+    "name_status": "NameStatus",
+    "new_name_status": "NewNameStatus",
+    "messaging_limit_tier": "MessagingLimitTier",
+    "status_callback_url": "StatusCallbackUrl",
+    "up_callback_url": "UpCallbackUrl",
+    "status_queue": "StatusQueue",
     "up_queue": "UpQueue",
 }
 
@@ -98,8 +105,9 @@ async def make_client(sandbox: CamsSandbox, endpoint: str) -> AsyncIterator[Call
     def make(**kw: Any) -> CamsClient:
         kw.setdefault("endpoint", endpoint)
         kw.setdefault("http_transport", AsyncInProcessTransport(kw.pop("handler", sandbox)))
-        client = CamsClient(kw.pop("access_key_id", DEFAULT_ACCESS_KEY_ID),
-                            kw.pop("access_key_secret", DEFAULT_ACCESS_KEY_SECRET), **kw)
+        client = CamsClient(
+            kw.pop("access_key_id", DEFAULT_ACCESS_KEY_ID), kw.pop("access_key_secret", DEFAULT_ACCESS_KEY_SECRET), **kw
+        )
         made.append(client)
         return client
 
@@ -190,8 +198,12 @@ async def test_env_sets_the_seeded_space_id(monkeypatch: pytest.MonkeyPatch, end
     monkeypatch.setenv(CUST_SPACE_ID_ENV, "cams-from-env-42")
     sandbox = CamsSandbox()
     assert ("CustSpaceId", f"cams-from-env-42 (from ${CUST_SPACE_ID_ENV})") in sandbox.credentials()
-    async with CamsClient(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, endpoint=endpoint,
-                          http_transport=AsyncInProcessTransport(sandbox)) as client:
+    async with CamsClient(
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_ACCESS_KEY_SECRET,
+        endpoint=endpoint,
+        http_transport=AsyncInProcessTransport(sandbox),
+    ) as client:
         assert len(await client.sync_phone_numbers("cams-from-env-42")) == 13
         assert len(await client.query_phone_numbers()) == 13  # the default space is the env's
         with pytest.raises(ValidationError):
@@ -200,26 +212,49 @@ async def test_env_sets_the_seeded_space_id(monkeypatch: pytest.MonkeyPatch, end
 
 async def test_lenient_items_and_malformed_envelopes(sandbox: CamsSandbox, make_client) -> None:
     client = make_client()
-    odd = {"Code": "OK", "RequestId": "r-1", "Success": True, "PhoneNumbers": [
-        {"PhoneNumber": 8613800001234, "Status": " connected ", "QualityRating": None, "MessagingLimitTier": ["x"],
-         "VerifiedName": {"nested": 1}, "IsOfficial": True, "Extra": "kept"},
-        "not an object", None, 7,
-        {},
-    ]}
+    odd = {
+        "Code": "OK",
+        "RequestId": "r-1",
+        "Success": True,
+        "PhoneNumbers": [
+            {
+                "PhoneNumber": 8613800001234,
+                "Status": " connected ",
+                "QualityRating": None,
+                "MessagingLimitTier": ["x"],
+                "VerifiedName": {"nested": 1},
+                "IsOfficial": True,
+                "Extra": "kept",
+            },
+            "not an object",
+            None,
+            7,
+            {},
+        ],
+    }
     sandbox.faults.respond("*", f"/{QUERY}", 200, odd)
     numbers = await client.query_phone_numbers()
     assert len(numbers) == 2
     first, empty = numbers
     assert (first.phone_number, first.status, first.quality_rating, first.messaging_limit_tier) == (
-        "8613800001234", "CONNECTED", "", "")
+        "8613800001234",
+        "CONNECTED",
+        "",
+        "",
+    )
     assert first.verified_name == "" and first.is_official == "true" and first.raw["Extra"] == "kept"
     assert first.messaging_limit is None and first.callbacks == {}
     assert empty == WabaNumber(phone_number="")
 
     sandbox.faults.respond("*", f"/{QUERY}", 200, {"Code": "OK", "RequestId": "r-2"})
     assert await client.query_phone_numbers() == []  # no PhoneNumbers: none
-    for body in ({"Code": "OK", "PhoneNumbers": "nope"}, {"Code": "OK", "PhoneNumbers": {"PhoneNumber": []}},
-                 {"PhoneNumbers": []}, "<html>gateway</html>", [1, 2]):
+    for body in (
+        {"Code": "OK", "PhoneNumbers": "nope"},
+        {"Code": "OK", "PhoneNumbers": {"PhoneNumber": []}},
+        {"PhoneNumbers": []},
+        "<html>gateway</html>",
+        [1, 2],
+    ):
         sandbox.faults.respond("*", f"/{SYNC}", 200, body)
         with pytest.raises(MalformedResponse):
             await client.sync_phone_numbers(DEFAULT_CUST_SPACE_ID)
@@ -230,8 +265,12 @@ async def test_business_failure_with_success_false(sandbox: CamsSandbox, make_cl
     with pytest.raises(AuthError) as refused:
         await make_client().sync_phone_numbers(DEFAULT_CUST_SPACE_ID)
     assert refused.value.code == "Product.Unsubscript" and refused.value.status == 400
-    sandbox.faults.respond("*", f"/{QUERY}", 200, {"Code": "OK", "Success": False, "Message": "denied",
-                                                    "AccessDeniedDetail": "cams:QueryChatappPhoneNumbers"})
+    sandbox.faults.respond(
+        "*",
+        f"/{QUERY}",
+        200,
+        {"Code": "OK", "Success": False, "Message": "denied", "AccessDeniedDetail": "cams:QueryChatappPhoneNumbers"},
+    )
     with pytest.raises(ProviderError) as failed:
         await make_client().query_phone_numbers()
     assert "AccessDeniedDetail" in failed.value.detail
@@ -242,8 +281,9 @@ async def test_business_failure_with_success_false(sandbox: CamsSandbox, make_cl
 
 
 @pytest.mark.parametrize("signature", ["v3", "v1"])
-async def test_wrong_secret_is_an_auth_error_with_the_vendor_code(sandbox: CamsSandbox, make_client,
-                                                                  signature: str) -> None:
+async def test_wrong_secret_is_an_auth_error_with_the_vendor_code(
+    sandbox: CamsSandbox, make_client, signature: str
+) -> None:
     secret = "definitely-the-wrong-secret"
     client = make_client(access_key_secret=secret, signature=signature)
     with pytest.raises(AuthError) as refused:
@@ -261,12 +301,29 @@ async def test_unknown_access_key_id(make_client) -> None:
     assert refused.value.code == "InvalidAccessKeyId.NotFound" and refused.value.status == 404
 
 
-def _signed(action: str, *, query: dict[str, str] | None = None, secret: str = DEFAULT_ACCESS_KEY_SECRET,
-            key_id: str = DEFAULT_ACCESS_KEY_ID, date: float | None = None, nonce: str | None = None,
-            host: str = "cams.sandbox.invalid", version: str = "2020-06-06") -> httpx.Request:
+def _signed(
+    action: str,
+    *,
+    query: dict[str, str] | None = None,
+    secret: str = DEFAULT_ACCESS_KEY_SECRET,
+    key_id: str = DEFAULT_ACCESS_KEY_ID,
+    date: float | None = None,
+    nonce: str | None = None,
+    host: str = "cams.sandbox.invalid",
+    version: str = "2020-06-06",
+) -> httpx.Request:
     pairs = sorted((query or {}).items())
-    headers = signing.sign_v3(method="POST", host=host, action=action, version=version, access_key_id=key_id,
-                              access_key_secret=secret, query=pairs, date=date, nonce=nonce)
+    headers = signing.sign_v3(
+        method="POST",
+        host=host,
+        action=action,
+        version=version,
+        access_key_id=key_id,
+        access_key_secret=secret,
+        query=pairs,
+        date=date,
+        nonce=nonce,
+    )
     url = f"https://{host}/" + (f"?{signing.encode_query(pairs)}" if pairs else "")
     return httpx.Request("POST", url, headers=headers, content=b"")
 
@@ -280,22 +337,41 @@ def _bad_requests(now: float) -> dict[str, list[httpx.Request]]:
     del missing_date.headers["x-acs-date"]
     tampered = _signed(SYNC, query={"CustSpaceId": "a"}, date=now)
     tampered.url = tampered.url.copy_with(query=b"CustSpaceId=b")
-    rpc = signing.sign_rpc(method="POST", action=SYNC, version="2020-06-06", access_key_id=DEFAULT_ACCESS_KEY_ID,
-                           access_key_secret="wrong", params=[("CustSpaceId", "x")], date=now)
+    rpc = signing.sign_rpc(
+        method="POST",
+        action=SYNC,
+        version="2020-06-06",
+        access_key_id=DEFAULT_ACCESS_KEY_ID,
+        access_key_secret="wrong",
+        params=[("CustSpaceId", "x")],
+        date=now,
+    )
     rpc_no_sig = [(k, v) for k, v in rpc if k != "Signature"]
     return {
         "wrong secret": [_signed(SYNC, secret="wrong", date=now)],
         "unknown key": [_signed(SYNC, key_id="nobody", date=now)],
         "stale date": [_signed(SYNC, date=now - 16 * 60)],
-        "bad authorization": [httpx.Request("POST", "https://cams.sandbox.invalid/",
-                                            headers={"authorization": "ACS3-HMAC-SHA256 Credential=x"})],
+        "bad authorization": [
+            httpx.Request(
+                "POST", "https://cams.sandbox.invalid/", headers={"authorization": "ACS3-HMAC-SHA256 Credential=x"}
+            )
+        ],
         "unsigned x-acs header": [unsigned],
         "missing x-acs-date": [missing_date],
         "tampered query": [tampered],
-        "nonce reused": [good, _signed(SYNC, query={"CustSpaceId": DEFAULT_CUST_SPACE_ID}, date=now,
-                                       nonce=good.headers["x-acs-signature-nonce"])],
+        "nonce reused": [
+            good,
+            _signed(
+                SYNC,
+                query={"CustSpaceId": DEFAULT_CUST_SPACE_ID},
+                date=now,
+                nonce=good.headers["x-acs-signature-nonce"],
+            ),
+        ],
         "rpc wrong secret": [httpx.Request("POST", "https://cams.sandbox.invalid/?" + signing.encode_query(rpc))],
-        "rpc no signature": [httpx.Request("POST", "https://cams.sandbox.invalid/?" + signing.encode_query(rpc_no_sig))],
+        "rpc no signature": [
+            httpx.Request("POST", "https://cams.sandbox.invalid/?" + signing.encode_query(rpc_no_sig))
+        ],
         "no credentials": [httpx.Request("POST", "https://cams.sandbox.invalid/")],
     }
 
@@ -306,9 +382,15 @@ def test_gateway_refusals_match_the_dypls_emulator() -> None:
     aliyun_pls = pytest.importorskip("providers.sandbox.aliyun_pls")
     clock = FakeClock(1_767_600_000.0)
     answers: dict[str, dict[str, tuple[int, str]]] = {}
-    for name, emulator in (("cams", CamsSandbox(clock=clock, qps=0)),
-                           ("dypls", aliyun_pls.DyplsSandbox(clock=clock, qps=0, access_key_id=DEFAULT_ACCESS_KEY_ID,
-                                                             access_key_secret=DEFAULT_ACCESS_KEY_SECRET))):
+    for name, emulator in (
+        ("cams", CamsSandbox(clock=clock, qps=0)),
+        (
+            "dypls",
+            aliyun_pls.DyplsSandbox(
+                clock=clock, qps=0, access_key_id=DEFAULT_ACCESS_KEY_ID, access_key_secret=DEFAULT_ACCESS_KEY_SECRET
+            ),
+        ),
+    ):
         with httpx.Client(transport=SyncInProcessTransport(emulator)) as http:
             for case, requests in _bad_requests(clock.now).items():
                 for request in requests:
@@ -426,8 +508,9 @@ async def test_forty_concurrent_calls_through_two_clients_never_exceed_ten_per_s
     sandbox = RecordingSandbox()
     transport = AsyncInProcessTransport(sandbox)
     first = CamsClient(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, endpoint=endpoint, http_transport=transport)
-    second = CamsClient(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, endpoint=endpoint,
-                        http_transport=transport, signature="v1")
+    second = CamsClient(
+        DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, endpoint=endpoint, http_transport=transport, signature="v1"
+    )
     assert first.transport.limiter is second.transport.limiter  # same account, same limiter
 
     async def screen(index: int) -> int:
@@ -502,9 +585,14 @@ def test_credentials_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -
 
 def test_defaults_are_shared_with_the_dypls_emulator() -> None:
     aliyun_pls = pytest.importorskip("providers.sandbox.aliyun_pls")
-    assert (DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET) == (aliyun_pls.DEFAULT_ACCESS_KEY_ID,
-                                                                 aliyun_pls.DEFAULT_ACCESS_KEY_SECRET)
-    assert (ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV) == (aliyun_pls.ACCESS_KEY_ID_ENV, aliyun_pls.ACCESS_KEY_SECRET_ENV)
+    assert (DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET) == (
+        aliyun_pls.DEFAULT_ACCESS_KEY_ID,
+        aliyun_pls.DEFAULT_ACCESS_KEY_SECRET,
+    )
+    assert (ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV) == (
+        aliyun_pls.ACCESS_KEY_ID_ENV,
+        aliyun_pls.ACCESS_KEY_SECRET_ENV,
+    )
 
 
 def test_registered_in_the_emulator_registry() -> None:
@@ -516,8 +604,12 @@ def test_registered_in_the_emulator_registry() -> None:
 async def test_state_persists_and_resets(tmp_path, endpoint: str) -> None:
     path = tmp_path / "aliyun_cams.json"
     sandbox = CamsSandbox(StateStore(path))
-    async with CamsClient(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, endpoint=endpoint,
-                          http_transport=AsyncInProcessTransport(sandbox)) as client:
+    async with CamsClient(
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_ACCESS_KEY_SECRET,
+        endpoint=endpoint,
+        http_transport=AsyncInProcessTransport(sandbox),
+    ) as client:
         await client.sync_phone_numbers(DEFAULT_CUST_SPACE_ID)
     saved = json.loads(path.read_text())["aliyun_cams"]
     assert saved["meta_changes"] == {}

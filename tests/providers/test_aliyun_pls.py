@@ -80,13 +80,31 @@ def sandbox(clock) -> DyplsSandbox:
     return DyplsSandbox(clock=clock, qps=0)
 
 
-def client_for(sandbox, clock, *, signature="v3", key=None, secret=None, read_only=False, timeout=None,
-               nonce=None, client_clock=None) -> DyplsClient:
+def client_for(
+    sandbox,
+    clock,
+    *,
+    signature="v3",
+    key=None,
+    secret=None,
+    read_only=False,
+    timeout=None,
+    nonce=None,
+    client_clock=None,
+) -> DyplsClient:
     extra = {"nonce": nonce} if nonce is not None else {}
     return DyplsClient(
-        key or sandbox.access_key_id, secret or sandbox.access_key_secret, endpoint=IN_PROCESS_ENDPOINT,
-        signature=signature, http_transport=AsyncInProcessTransport(sandbox), retry=FAST, timeout=timeout,
-        read_only=read_only, rate_limit=None, clock=client_clock or clock, **extra,
+        key or sandbox.access_key_id,
+        secret or sandbox.access_key_secret,
+        endpoint=IN_PROCESS_ENDPOINT,
+        signature=signature,
+        http_transport=AsyncInProcessTransport(sandbox),
+        retry=FAST,
+        timeout=timeout,
+        read_only=read_only,
+        rate_limit=None,
+        clock=client_clock or clock,
+        **extra,
     )
 
 
@@ -107,8 +125,9 @@ def _detail_of(sandbox, subs_id):
 
 async def test_every_operation(client, sandbox, clock):
     P = DEFAULT_POOL_KEY
-    bound = await client.bind_axb(P, A, clock.utc(86400), phone_no_b=B, expect_city="Beijing", recording=True,
-                                  out_id="order 42")
+    bound = await client.bind_axb(
+        P, A, clock.utc(86400), phone_no_b=B, expect_city="Beijing", recording=True, out_id="order 42"
+    )
     assert bound.subs_id and bound.secret_no.startswith("1700000200") and bound.request_id
     stored = _detail_of(sandbox, bound.subs_id)
     assert (stored["a"], stored["b"], stored["need_record"], stored["out_id"]) == (A, B, True, "order 42")
@@ -130,8 +149,7 @@ async def test_every_operation(client, sandbox, clock):
     assert _detail_of(sandbox, axn.subs_id)["mode"] == "AXN"
     ext = await client.bind_axn_extension(P, "13900000041", clock.utc(3600), phone_no_x="17000003001")
     assert ext.secret_no == "17000003001" and ext.extension == "100"  # 101 is the seeded one
-    chosen = await client.bind_axn_extension(P, "13900000042", clock.utc(3600), phone_no_x="17000003001",
-                                             extension="7")
+    chosen = await client.bind_axn_extension(P, "13900000042", clock.utc(3600), phone_no_x="17000003001", extension="7")
     assert chosen.extension == "7"
 
     url = await client.query_record_file_download_url(P, "c0ffee0000000001@17000001001", clock.utc(-3600))
@@ -167,8 +185,13 @@ async def test_wire_format_matches_the_sdk(sandbox, clock):
     assert v3.header("x-acs-date") == "2026-03-01T02:00:00Z"
     assert v1.header("authorization") is None
     common = {k: v1.query_dict[k] for k in ("Action", "Version", "SignatureMethod", "SignatureVersion", "Timestamp")}
-    assert common == {"Action": "BindAxb", "Version": "2017-05-25", "SignatureMethod": "HMAC-SHA1",
-                      "SignatureVersion": "1.0", "Timestamp": "2026-03-01T02:00:00Z"}
+    assert common == {
+        "Action": "BindAxb",
+        "Version": "2017-05-25",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "Timestamp": "2026-03-01T02:00:00Z",
+    }
     assert v1.query_dict["AccessKeyId"] == sandbox.access_key_id and v1.query_dict["Signature"]
 
 
@@ -211,11 +234,14 @@ async def test_expiry_must_be_more_than_a_minute_ahead(client, clock):
     assert (await client.bind_axb(DEFAULT_POOL_KEY, A, clock.utc(61), phone_no_b=B)).subs_id
 
 
-@pytest.mark.parametrize("field, kwargs", [
-    ("PhoneNoA", {"phone_no_a": "139-0000-0021"}),
-    ("PhoneNoB", {"phone_no_b": "1390000abcd"}),
-    ("PhoneNoB", {"phone_no_b": "23900000022"}),
-])
+@pytest.mark.parametrize(
+    "field, kwargs",
+    [
+        ("PhoneNoA", {"phone_no_a": "139-0000-0021"}),
+        ("PhoneNoB", {"phone_no_b": "1390000abcd"}),
+        ("PhoneNoB", {"phone_no_b": "23900000022"}),
+    ],
+)
 async def test_number_formats(sandbox, clock, field, kwargs):
     args = {"phone_no_a": A, "phone_no_b": B, **kwargs}
     async with client_for(sandbox, clock) as c:
@@ -282,7 +308,7 @@ async def test_expiry_turns_a_binding_inactive(client, sandbox, clock):
 
 
 async def test_seeded_expired_binding_reads_as_expired(client, sandbox):
-    expired = [b for b in sandbox.bindings() if b["out_id"] == "ride-0999"][0]
+    expired = next(b for b in sandbox.bindings() if b["out_id"] == "ride-0999")
     detail = await client.query_subscription_detail(DEFAULT_POOL_KEY, expired["subs_id"], expired["x"])
     assert detail.status == 0 and detail.phone_no_a == "13900000006"
 
@@ -372,9 +398,16 @@ def _raw(sandbox) -> httpx.AsyncClient:
 
 
 def _rpc_pairs(clock, nonce, **params):
-    return signing.sign_rpc(method="GET", action="QuerySubsId", version="2017-05-25",
-                            access_key_id=DEFAULT_ACCESS_KEY_ID, access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
-                            params=params, date=clock(), nonce=nonce)
+    return signing.sign_rpc(
+        method="GET",
+        action="QuerySubsId",
+        version="2017-05-25",
+        access_key_id=DEFAULT_ACCESS_KEY_ID,
+        access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
+        params=params,
+        date=clock(),
+        nonce=nonce,
+    )
 
 
 async def test_gateway_accepts_get_and_form_post_and_refuses_tampering(sandbox, clock):
@@ -394,18 +427,21 @@ async def test_gateway_accepts_get_and_form_post_and_refuses_tampering(sandbox, 
         assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
 
         # RPC 1.0 as a form POST: the form fields are signed with the query.
-        common = signing.rpc_common_params(action="QuerySubsId", version="2017-05-25",
-                                           access_key_id=DEFAULT_ACCESS_KEY_ID, date=clock(), nonce="f1")
+        common = signing.rpc_common_params(
+            action="QuerySubsId", version="2017-05-25", access_key_id=DEFAULT_ACCESS_KEY_ID, date=clock(), nonce="f1"
+        )
         form = {"PhoneNoX": "17000001001", "PoolKey": DEFAULT_POOL_KEY}
-        signature = signing.rpc_signature(DEFAULT_ACCESS_KEY_SECRET,
-                                          signing.rpc_string_to_sign("POST", {**common, **form}))
+        signature = signing.rpc_signature(
+            DEFAULT_ACCESS_KEY_SECRET, signing.rpc_string_to_sign("POST", {**common, **form})
+        )
         query = signing.encode_query({**common, "Signature": signature})
         headers = {"content-type": "application/x-www-form-urlencoded"}
         ok = await http.post("/?" + query, content=signing.encode_query(form).encode(), headers=headers)
         assert ok.json()["Code"] == "OK"
         common["SignatureNonce"] = "f2"
-        signature = signing.rpc_signature(DEFAULT_ACCESS_KEY_SECRET,
-                                          signing.rpc_string_to_sign("POST", {**common, **form}))
+        signature = signing.rpc_signature(
+            DEFAULT_ACCESS_KEY_SECRET, signing.rpc_string_to_sign("POST", {**common, **form})
+        )
         query = signing.encode_query({**common, "Signature": signature})
         changed = signing.encode_query({**form, "PhoneNoX": "17000002001"}).encode()
         refused = await http.post("/?" + query, content=changed, headers=headers)
@@ -413,23 +449,47 @@ async def test_gateway_accepts_get_and_form_post_and_refuses_tampering(sandbox, 
 
         # V3 with a form body: the body is covered by x-acs-content-sha256.
         body = signing.encode_query(form).encode()
-        signed = signing.sign_v3(method="POST", host="dyplsapi.sandbox.invalid", action="QuerySubsId",
-                                 version="2017-05-25", access_key_id=DEFAULT_ACCESS_KEY_ID,
-                                 access_key_secret=DEFAULT_ACCESS_KEY_SECRET, body=body,
-                                 content_type="application/x-www-form-urlencoded", date=clock(), nonce="v1")
+        signed = signing.sign_v3(
+            method="POST",
+            host="dyplsapi.sandbox.invalid",
+            action="QuerySubsId",
+            version="2017-05-25",
+            access_key_id=DEFAULT_ACCESS_KEY_ID,
+            access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
+            body=body,
+            content_type="application/x-www-form-urlencoded",
+            date=clock(),
+            nonce="v1",
+        )
         ok = await http.post("/", content=body, headers=signed)
         assert ok.json()["Code"] == "OK"
-        signed = signing.sign_v3(method="POST", host="dyplsapi.sandbox.invalid", action="QuerySubsId",
-                                 version="2017-05-25", access_key_id=DEFAULT_ACCESS_KEY_ID,
-                                 access_key_secret=DEFAULT_ACCESS_KEY_SECRET, body=body,
-                                 content_type="application/x-www-form-urlencoded", date=clock(), nonce="v2")
+        signed = signing.sign_v3(
+            method="POST",
+            host="dyplsapi.sandbox.invalid",
+            action="QuerySubsId",
+            version="2017-05-25",
+            access_key_id=DEFAULT_ACCESS_KEY_ID,
+            access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
+            body=body,
+            content_type="application/x-www-form-urlencoded",
+            date=clock(),
+            nonce="v2",
+        )
         refused = await http.post("/", content=changed, headers=signed)
         assert refused.status_code == 400 and refused.json()["Code"] == "SignatureDoesNotMatch"
 
         # V3 with an x-acs-* header left out of SignedHeaders.
-        signed = signing.sign_v3(method="GET", host="dyplsapi.sandbox.invalid", action="QuerySubsId",
-                                 version="2017-05-25", access_key_id=DEFAULT_ACCESS_KEY_ID,
-                                 access_key_secret=DEFAULT_ACCESS_KEY_SECRET, query=form, date=clock(), nonce="v3")
+        signed = signing.sign_v3(
+            method="GET",
+            host="dyplsapi.sandbox.invalid",
+            action="QuerySubsId",
+            version="2017-05-25",
+            access_key_id=DEFAULT_ACCESS_KEY_ID,
+            access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
+            query=form,
+            date=clock(),
+            nonce="v3",
+        )
         refused = await http.get("/?" + signing.encode_query(form), headers={**signed, "x-acs-extra": "1"})
         assert refused.status_code == 400 and refused.json()["Code"] == "IncompleteSignature"
 
@@ -444,9 +504,14 @@ async def test_unknown_action_and_version(sandbox, clock):
         with pytest.raises(NotFound) as caught:
             await c.call("QueryNothing", {}, idempotent=True, mutates=False)
         assert caught.value.code == "InvalidAction.NotFound" and caught.value.status == 404
-    other = AliyunRpcClient(endpoint=IN_PROCESS_ENDPOINT, version="2099-01-01", access_key_id=sandbox.access_key_id,
-                            access_key_secret=sandbox.access_key_secret, http_transport=AsyncInProcessTransport(sandbox),
-                            clock=clock)
+    other = AliyunRpcClient(
+        endpoint=IN_PROCESS_ENDPOINT,
+        version="2099-01-01",
+        access_key_id=sandbox.access_key_id,
+        access_key_secret=sandbox.access_key_secret,
+        http_transport=AsyncInProcessTransport(sandbox),
+        clock=clock,
+    )
     with pytest.raises(ValidationError) as caught:
         await other.call("QuerySubsId", {"PhoneNoX": "17000001001"}, idempotent=True, mutates=False)
     assert caught.value.code == "InvalidVersion"
@@ -505,19 +570,22 @@ async def test_malformed_answers(sandbox, clock):
             await c.query_subs_id("17000001001", DEFAULT_POOL_KEY)
 
 
-@pytest.mark.parametrize("code, status, cls", [
-    ("isv.NO_AVAILABLE_NUMBER", 200, Conflict),
-    ("isv.BIND_CONFLICT", 200, Conflict),
-    ("isv.FLOW_LIMIT", 200, RateLimited),
-    ("Throttling.User", 400, RateLimited),
-    ("FlowLimited", 400, RateLimited),
-    ("isp.SYSTEM_ERROR", 200, Unavailable),
-    ("isv.SUBS_NOT_EXIST", 200, NotFound),
-    ("isv.EXPIRE_DATE_ILLEGAL", 200, ValidationError),
-    ("isp.RAM_PERMISSION_DENY", 200, AuthError),
-    ("Forbidden.RAM", 403, AuthError),
-    ("isv.OUT_OF_SERVICE", 200, AuthError),
-])
+@pytest.mark.parametrize(
+    "code, status, cls",
+    [
+        ("isv.NO_AVAILABLE_NUMBER", 200, Conflict),
+        ("isv.BIND_CONFLICT", 200, Conflict),
+        ("isv.FLOW_LIMIT", 200, RateLimited),
+        ("Throttling.User", 400, RateLimited),
+        ("FlowLimited", 400, RateLimited),
+        ("isp.SYSTEM_ERROR", 200, Unavailable),
+        ("isv.SUBS_NOT_EXIST", 200, NotFound),
+        ("isv.EXPIRE_DATE_ILLEGAL", 200, ValidationError),
+        ("isp.RAM_PERMISSION_DENY", 200, AuthError),
+        ("Forbidden.RAM", 403, AuthError),
+        ("isv.OUT_OF_SERVICE", 200, AuthError),
+    ],
+)
 async def test_vendor_code_classification(sandbox, clock, code, status, cls):
     sandbox.fail_next("BindAxb", code, f"sandbox says {code}", status=status)
     async with client_for(sandbox, clock) as c:
@@ -530,8 +598,13 @@ async def test_vendor_code_classification(sandbox, clock, code, status, cls):
 
 
 async def test_retry_after_header_on_throttling(sandbox, clock):
-    sandbox.faults.respond("*", "/QuerySubsId", 400, {"Code": "Throttling.User", "Message": "slow down"},
-                           headers={"x-acs-retry-after": "1500"})
+    sandbox.faults.respond(
+        "*",
+        "/QuerySubsId",
+        400,
+        {"Code": "Throttling.User", "Message": "slow down"},
+        headers={"x-acs-retry-after": "1500"},
+    )
     async with client_for(sandbox, clock) as c:
         with pytest.raises(RateLimited) as caught:
             await c.query_subs_id("17000001001", DEFAULT_POOL_KEY)
@@ -581,16 +654,21 @@ def test_client_refuses_unknown_signature_scheme():
 
 @pytest.fixture
 async def bindings(sandbox, clock):
-    adapter = AliyunBindings(client_for(sandbox, clock), pool=DEFAULT_POOL_KEY, account="sandbox",
-                             known_x=lambda pool: sandbox.pool_numbers(pool))
+    adapter = AliyunBindings(
+        client_for(sandbox, clock),
+        pool=DEFAULT_POOL_KEY,
+        account="sandbox",
+        known_x=lambda pool: sandbox.pool_numbers(pool),
+    )
     yield adapter
     await adapter.aclose()
 
 
 async def test_bindings_lifecycle(bindings, sandbox, clock):
     expires = clock.utc(3600).replace(microsecond=123456)
-    axb = await bindings.bind(BindRequest(mode="AXB", a=A, b=B, expires_at=expires, area_code="010",
-                                          recording=True, user_data="ticket-9"))
+    axb = await bindings.bind(
+        BindRequest(mode="AXB", a=A, b=B, expires_at=expires, area_code="010", recording=True, user_data="ticket-9")
+    )
     assert isinstance(axb, Binding) and axb.provider == "aliyun" and axb.status == ACTIVE
     assert axb.x.startswith("1700000200") and axb.pool == DEFAULT_POOL_KEY and axb.account == "sandbox"
     assert axb.expires_at == expires.replace(microsecond=0) and axb.key == f"aliyun:{axb.subscription_id}"
@@ -616,8 +694,9 @@ async def test_bindings_lifecycle(bindings, sandbox, clock):
 async def test_bindings_axn_and_extension(bindings, clock):
     axn = await bindings.bind(BindRequest(mode="AXN", a="13900000081", expires_at=clock.utc(600)))
     assert axn.mode == "AXN" and axn.b == "" and axn.extension == ""
-    ext = await bindings.bind(BindRequest(mode="AXN_EXT", a="13900000082", expires_at=clock.utc(600),
-                                          x="17000003001", extension="55"))
+    ext = await bindings.bind(
+        BindRequest(mode="AXN_EXT", a="13900000082", expires_at=clock.utc(600), x="17000003001", extension="55")
+    )
     assert (ext.mode, ext.x, ext.extension) == ("AXN_EXT", "17000003001", "55")
     looked = await bindings.lookup(x=axn.x)
     assert looked[0].mode == "AXN" and looked[0].a == "13900000081"
@@ -646,8 +725,11 @@ async def test_bindings_update_reports_what_was_already_applied(bindings, sandbo
 
 async def test_find_after_timeout(sandbox, clock):
     sandbox.faults.delay("*", "/BindAxb", 5.0, apply=True, times=2)
-    bindings = AliyunBindings(client_for(sandbox, clock, timeout=httpx.Timeout(0.2)), pool=DEFAULT_POOL_KEY,
-                              known_x=lambda pool: sandbox.pool_numbers(pool))
+    bindings = AliyunBindings(
+        client_for(sandbox, clock, timeout=httpx.Timeout(0.2)),
+        pool=DEFAULT_POOL_KEY,
+        known_x=lambda pool: sandbox.pool_numbers(pool),
+    )
     asked = BindRequest(mode="AXB", a=A, b=B, expires_at=clock.utc(600), x="17000001003")
     with pytest.raises(Timeout) as caught:
         await bindings.bind(asked)
@@ -664,8 +746,12 @@ async def test_find_after_timeout(sandbox, clock):
     assert sandbox.action_counts["BindAxb"] == 2
 
     # A bind that never happened is not found.
-    assert await bindings.find_after_timeout(BindRequest(mode="AXB", a="13900000093", b=B,
-                                                         expires_at=clock.utc(600), x="17000001003")) == []
+    assert (
+        await bindings.find_after_timeout(
+            BindRequest(mode="AXB", a="13900000093", b=B, expires_at=clock.utc(600), x="17000001003")
+        )
+        == []
+    )
     await bindings.aclose()
 
 

@@ -4,6 +4,7 @@ stale-while-revalidate order and offline mode."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
@@ -111,9 +112,9 @@ def test_memory_only_cache_writes_nothing(_cache_dir, clock):
 
 
 def test_non_json_values_are_stored_as_text_and_identical_after_reload(cache, clock, _cache_dir):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    when = datetime(2025, 1, 2, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 2, tzinfo=UTC)
     cache.put("prod", "tx", ADDRESSES, [{"id": "a", "at": when, "tags": ("x", "y"), 3: "three"}])
     memory = cache.get("prod", "tx", ADDRESSES).items
     disk = ResultCache(_cache_dir, clock=clock).get("prod", "tx", ADDRESSES).items
@@ -191,8 +192,19 @@ def _damage_cases(path):
     }
 
 
-DAMAGE = ["garbage", "empty", "header only, truncated", "partial body", "foreign version", "foreign format",
-          "another key", "count mismatch", "items not objects", "bad fetched_at", "not utf-8"]
+DAMAGE = [
+    "garbage",
+    "empty",
+    "header only, truncated",
+    "partial body",
+    "foreign version",
+    "foreign format",
+    "another key",
+    "count mismatch",
+    "items not objects",
+    "bad fetched_at",
+    "not utf-8",
+]
 
 
 @pytest.mark.parametrize("case", DAMAGE)
@@ -276,8 +288,12 @@ SECRET_RECORD = {
 def test_secrets_are_scrubbed_before_storing(cache, clock, _cache_dir):
     cache.put("prod", "tx", "telnyx:integration_secrets", [SECRET_RECORD])
     expected = {
-        "id": "sec-1", "identifier": "crm_webhook", "settings": {"region": "cn-north-1"}, "apps": [{"name": "axb"}],
-        "SecretNo": "17100000001", "SecretBindDTO": {"SubsId": "100006", "SecretNo": "17100000001"},
+        "id": "sec-1",
+        "identifier": "crm_webhook",
+        "settings": {"region": "cn-north-1"},
+        "apps": [{"name": "axb"}],
+        "SecretNo": "17100000001",
+        "SecretBindDTO": {"SubsId": "100006", "SecretNo": "17100000001"},
     }
     assert cache.get("prod", "tx", "telnyx:integration_secrets").items == [expected]
     assert ResultCache(_cache_dir, clock=clock).get("prod", "tx", "telnyx:integration_secrets").items == [expected]
@@ -287,14 +303,31 @@ def test_secrets_are_scrubbed_before_storing(cache, clock, _cache_dir):
     assert SECRET_RECORD["token"] == "tok-SECRET-1"  # the caller's dict is not modified
 
 
-@pytest.mark.parametrize("name", ["token", "password", "secret", "api_key", "access_key_secret", "app_secret", "value",
-                                  "AccessKeySecret", "x-api-key", "refresh_token", "client_secret", "private_key"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "token",
+        "password",
+        "secret",
+        "api_key",
+        "access_key_secret",
+        "app_secret",
+        "value",
+        "AccessKeySecret",
+        "x-api-key",
+        "refresh_token",
+        "client_secret",
+        "private_key",
+    ],
+)
 def test_secret_names(name):
     assert is_secret_field(name)
 
 
-@pytest.mark.parametrize("name", ["SecretNo", "SecretBindDTO", "SecretStatus", "id", "ip_address", "sip_username",
-                                  "identifier", "type", "PoolKey"])
+@pytest.mark.parametrize(
+    "name",
+    ["SecretNo", "SecretBindDTO", "SecretStatus", "id", "ip_address", "sip_username", "identifier", "type", "PoolKey"],
+)
 def test_not_secret_names(name):
     assert not is_secret_field(name)
 

@@ -7,8 +7,7 @@ operation and every vendor error path runs through the real client, Transport an
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -55,7 +54,7 @@ from providers.sandbox.huawei import (
 from providers.sandbox.state import StateStore
 from providers.transport import RetryPolicy
 
-UTC = timezone.utc
+UTC = UTC
 BEIJING = timezone(timedelta(hours=8))
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC).timestamp()
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
@@ -86,15 +85,33 @@ def sandbox(clock):
     return HuaweiSandbox(clock=clock)
 
 
-def make_client(sandbox, clock, *, mode="AXB", key=None, secret=None, timeout=None, read_only=False,
-                retry=FAST, wire_tz=UTC, client_clock=None):
+def make_client(
+    sandbox,
+    clock,
+    *,
+    mode="AXB",
+    key=None,
+    secret=None,
+    timeout=None,
+    read_only=False,
+    retry=FAST,
+    wire_tz=UTC,
+    client_clock=None,
+):
     if mode == "AXB":
         key, secret = key or sandbox.app_key, secret or sandbox.app_secret
     else:
         key, secret = key or sandbox.ax_app_key, secret or sandbox.ax_app_secret
     return HuaweiPrivateNumberClient(
-        key, secret, base_url=IN_PROCESS_BASE_URL, http_transport=AsyncInProcessTransport(sandbox),
-        retry=retry, timeout=timeout, read_only=read_only, clock=client_clock or clock, wire_tz=wire_tz,
+        key,
+        secret,
+        base_url=IN_PROCESS_BASE_URL,
+        http_transport=AsyncInProcessTransport(sandbox),
+        retry=retry,
+        timeout=timeout,
+        read_only=read_only,
+        clock=client_clock or clock,
+        wire_tz=wire_tz,
     )
 
 
@@ -136,7 +153,9 @@ def test_seed_has_pools_by_area_and_bindings_some_expiring_soon_one_expired(sand
     assert any(r["_expires"] is None for r in state["axb"])  # and some never
     assert len(state["expired"]) == 1 and state["expired"][0]["_expires"] < clock()
     assert state["ax"] and state["recordings"]
-    assert HuaweiSandbox.vendor == "huawei" and HuaweiSandbox.base_path == "" and HuaweiSandbox.STATE_FILE == "huawei.json"
+    assert (
+        HuaweiSandbox.vendor == "huawei" and HuaweiSandbox.base_path == "" and HuaweiSandbox.STATE_FILE == "huawei.json"
+    )
 
 
 def test_credentials_print_public_defaults_and_mask_env_secrets(monkeypatch, clock):
@@ -147,7 +166,10 @@ def test_credentials_print_public_defaults_and_mask_env_secrets(monkeypatch, clo
     sandbox = HuaweiSandbox(clock=clock)
     labels = dict(sandbox.credentials())
     assert labels["AXB app_key"] == "envKey123"
-    assert "envSecretValue987" not in labels["AXB app_secret"] and "TELEDECK_SANDBOX_HUAWEI_APP_SECRET" in labels["AXB app_secret"]
+    assert (
+        "envSecretValue987" not in labels["AXB app_secret"]
+        and "TELEDECK_SANDBOX_HUAWEI_APP_SECRET" in labels["AXB app_secret"]
+    )
     assert sandbox.app_secret == "envSecretValue987"
 
 
@@ -181,13 +203,26 @@ async def test_state_persists_in_its_file(tmp_path, clock):
 
 
 async def test_axb_bind_query_modify_unbind(axb, clock):
-    made = await axb.axb_bind(user_number(101), user_number(102), relation_num=X_BJ3, duration=3600, record=True,
-                              user_data="ticket-7", max_duration=30, call_direction=1)
+    made = await axb.axb_bind(
+        user_number(101),
+        user_number(102),
+        relation_num=X_BJ3,
+        duration=3600,
+        record=True,
+        user_data="ticket-7",
+        max_duration=30,
+        call_direction=1,
+    )
     assert made.relation_num == X_BJ3 and made.subscription_id and made.duration == 3600 and made.call_direction == 1
     page = await axb.axb_query(subscription_id=made.subscription_id)
     item = page.items[0]
     assert (item.caller, item.callee, item.record, item.user_data, item.max_duration) == (
-        user_number(101), user_number(102), True, "ticket-7", 30)
+        user_number(101),
+        user_number(102),
+        True,
+        "ticket-7",
+        30,
+    )
     assert item.subscribe_time == datetime.fromtimestamp(T0, UTC) and item.subscribe_time.tzinfo is not None
     assert item.expires_at == datetime.fromtimestamp(T0 + 3600, UTC)
 
@@ -218,8 +253,7 @@ async def test_pool_exhaustion_is_a_conflict_pointing_at_the_area_code(axb):
     error = caught.value
     assert error.code == "1012008" and error.status == 403 and error.pointer == "areaCode"
     assert "another area code" in error.detail
-    fallback = await axb.axb_bind(user_number(121), user_number(123), area_code="0571", area_match_mode=1,
-                                  duration=600)
+    fallback = await axb.axb_bind(user_number(121), user_number(123), area_code="0571", area_match_mode=1, duration=600)
     assert fallback.relation_num != X_HZ
     with pytest.raises(Conflict) as caught:
         await axb.axb_bind(user_number(121), user_number(124), area_code="0999", duration=600)
@@ -228,12 +262,17 @@ async def test_pool_exhaustion_is_a_conflict_pointing_at_the_area_code(axb):
 
 async def test_a_user_number_may_appear_only_once_per_x(axb):
     # Seed: A=user 1, B=user 2 on X_SZ1. A-X-C and C-X-B are both refused; C-X-D is fine.
-    for caller, callee in ((user_number(1), user_number(131)), (user_number(131), user_number(2)),
-                           (user_number(2), user_number(132))):
+    for caller, callee in (
+        (user_number(1), user_number(131)),
+        (user_number(131), user_number(2)),
+        (user_number(2), user_number(132)),
+    ):
         with pytest.raises(Conflict) as caught:
             await axb.axb_bind(caller, callee, relation_num=X_SZ1, duration=600)
         assert caught.value.code == "1012010" and caught.value.status == 403
-    assert (await axb.axb_bind(user_number(133), user_number(134), relation_num=X_SZ1, duration=600)).relation_num == X_SZ1
+    assert (
+        await axb.axb_bind(user_number(133), user_number(134), relation_num=X_SZ1, duration=600)
+    ).relation_num == X_SZ1
     # The same A and B on another X is allowed.
     assert (await axb.axb_bind(user_number(1), user_number(2), relation_num=X_SZ2, duration=600)).relation_num == X_SZ2
 
@@ -296,7 +335,13 @@ async def test_paged_query_of_one_x(axb, sandbox):
     for n in range(25):
         await axb.axb_bind(user_number(1000 + 2 * n), user_number(1001 + 2 * n), relation_num=X_BJ2, duration=3600)
     first = await axb.axb_query(relation_num=X_BJ2, page_index=1, page_size=10)
-    assert (first.page_number, first.page_size, first.total_results, first.total_pages, len(first.items)) == (1, 10, 25, 3, 10)
+    assert (first.page_number, first.page_size, first.total_results, first.total_pages, len(first.items)) == (
+        1,
+        10,
+        25,
+        3,
+        10,
+    )
     pages = [page async for page in axb.axb_pages(X_BJ2, page_size=10)]
     assert [len(p.items) for p in pages] == [10, 10, 5]
     everything = await axb.axb_list(X_BJ2)
@@ -342,7 +387,9 @@ async def test_expiry_by_the_injected_clock_removes_the_binding(axb, clock):
     with pytest.raises(NotFound):
         await axb.axb_query(subscription_id=made.subscription_id)
     # Its numbers are free again on that X.
-    assert (await axb.axb_bind(user_number(191), user_number(192), relation_num=X_BJ3, duration=60)).relation_num == X_BJ3
+    assert (
+        await axb.axb_bind(user_number(191), user_number(192), relation_num=X_BJ3, duration=60)
+    ).relation_num == X_BJ3
     # The seeded binding with about two minutes left goes the same way.
     before = {b.subscription_id for b in await axb.axb_list(X_BJ1)}
     clock.advance(5 * 60)
@@ -353,8 +400,9 @@ async def test_expiry_by_the_injected_clock_removes_the_binding(axb, clock):
 async def test_modify_sending_recording_is_refused(axb):
     made = await axb.axb_bind(user_number(195), user_number(196), relation_num=X_BJ3, duration=600)
     # The client never offers it; a raw request shows the sandbox's answer.
-    response = await axb.transport.request("PUT", AXB_PATH, json={"subscriptionId": made.subscription_id,
-                                                                  "recordFlag": "true"}, ok_statuses=(403,))
+    response = await axb.transport.request(
+        "PUT", AXB_PATH, json={"subscriptionId": made.subscription_id, "recordFlag": "true"}, ok_statuses=(403,)
+    )
     assert response.json()["resultcode"] == "1010002" and "recordFlag" in response.json()["resultdesc"]
 
 
@@ -407,7 +455,9 @@ async def test_ax_business_rules(ax):
 
 async def test_an_a_number_holds_at_most_five_x(sandbox, clock):
     roomy = HuaweiSandbox(clock=clock, seed_data=False)
-    roomy.state["numbers"]["AX"].update({f"+86171000099{n:02d}": {"area": "0755", "status": "normal"} for n in range(6)})
+    roomy.state["numbers"]["AX"].update(
+        {f"+86171000099{n:02d}": {"area": "0755", "status": "normal"} for n in range(6)}
+    )
     client = make_client(roomy, clock, mode="AX")
     for _ in range(5):
         await client.ax_bind(user_number(320), area_code="0755")
@@ -430,8 +480,9 @@ async def test_each_app_may_call_only_its_own_mode(ax, axb):
 
 async def test_recording_url_is_the_location_of_the_redirect_not_followed(sandbox, clock):
     wire = AsyncInProcessTransport(sandbox)
-    axb = HuaweiPrivateNumberClient(sandbox.app_key, sandbox.app_secret, base_url=IN_PROCESS_BASE_URL,
-                                    http_transport=wire, retry=FAST, clock=clock)
+    axb = HuaweiPrivateNumberClient(
+        sandbox.app_key, sandbox.app_secret, base_url=IN_PROCESS_BASE_URL, http_transport=wire, retry=FAST, clock=clock
+    )
     fresh, old = sandbox.state["recordings"]
     url = await axb.record_download_url(fresh["fileName"], fresh["recordDomain"])
     assert url.startswith(f"https://{RECORD_DOMAIN}/{fresh['fileName']}?")
@@ -479,7 +530,10 @@ async def test_raw_http_wrongly_signed_stale_and_replayed_requests(sandbox, cloc
 
         wrong = {**base, **aksk_headers(sandbox.app_key, "wrong-secret", nonce="abc123", created=created)}
         response = await http.get(url, headers=wrong)
-        assert response.status_code == 401 and response.json() == {"resultcode": "1010010", "resultdesc": "Invalid digest."}
+        assert response.status_code == 401 and response.json() == {
+            "resultcode": "1010010",
+            "resultdesc": "Invalid digest.",
+        }
 
         stale = {**base, **aksk_headers(sandbox.app_key, sandbox.app_secret, created=format_created(clock() - 3600))}
         response = await http.get(url, headers=stale)
@@ -576,8 +630,9 @@ async def test_axb_bind_is_not_resent_after_a_timeout_and_can_be_found(sandbox, 
     client = make_client(sandbox, clock, timeout=httpx.Timeout(0.05))
     provider = HuaweiBindings(axb=client, clock=clock)
     sandbox.faults.delay("POST", AXB_PATH, 1.0, apply=True)
-    request = BindRequest(mode="AXB", a=user_number(501), b=user_number(502), x=X_BJ3,
-                          expires_at=datetime.fromtimestamp(T0 + 3600, UTC))
+    request = BindRequest(
+        mode="AXB", a=user_number(501), b=user_number(502), x=X_BJ3, expires_at=datetime.fromtimestamp(T0 + 3600, UTC)
+    )
     before = len(sandbox.state["axb"])
     with pytest.raises(Timeout) as caught:
         await provider.bind(request)
@@ -590,8 +645,13 @@ async def test_axb_bind_is_not_resent_after_a_timeout_and_can_be_found(sandbox, 
 
 async def test_find_after_timeout_when_the_platform_picked_x(sandbox, clock):
     client = make_client(sandbox, clock, timeout=httpx.Timeout(0.05))
-    request = BindRequest(mode="AXB", a=user_number(511), b=user_number(512), area_code="021",
-                          expires_at=datetime.fromtimestamp(T0 + 600, UTC))
+    request = BindRequest(
+        mode="AXB",
+        a=user_number(511),
+        b=user_number(512),
+        area_code="021",
+        expires_at=datetime.fromtimestamp(T0 + 600, UTC),
+    )
     sandbox.faults.delay("POST", AXB_PATH, 1.0, apply=True)
     blind = HuaweiBindings(axb=client, clock=clock)
     with pytest.raises(Timeout):
@@ -603,7 +663,9 @@ async def test_find_after_timeout_when_the_platform_picked_x(sandbox, clock):
     found = await informed.find_after_timeout(request)
     assert len(found) == 1 and found[0].x in AXB_POOLS["021"] and found[0].pool == "021"
     asked: list[str] = []
-    by_area = HuaweiBindings(axb=client, clock=clock, known_x=lambda area: asked.append(area) or AXB_POOLS.get(area, []))
+    by_area = HuaweiBindings(
+        axb=client, clock=clock, known_x=lambda area: asked.append(area) or AXB_POOLS.get(area, [])
+    )
     assert [b.subscription_id for b in await by_area.find_after_timeout(request)] == [found[0].subscription_id]
     assert asked == ["021"]
 
@@ -618,7 +680,10 @@ async def test_ax_bind_after_timeout_is_found_by_a(sandbox, clock):
     assert sent(client) == 1
     found = await provider.find_after_timeout(request)
     assert [(b.a, b.x, b.mode) for b in found] == [(user_number(521), AX_POOLS["021"][0], "AX")]
-    assert await provider.find_after_timeout(BindRequest(mode="AX", a=user_number(522), expires_at=request.expires_at)) == []
+    assert (
+        await provider.find_after_timeout(BindRequest(mode="AX", a=user_number(522), expires_at=request.expires_at))
+        == []
+    )
 
 
 async def test_read_only_refuses_changes_without_sending(sandbox, clock):
@@ -650,8 +715,9 @@ def test_wire_times_become_aware_utc():
 
 async def test_binding_times_are_aware_utc_whatever_zone_was_asked_in(bindings, sandbox):
     in_beijing = datetime.fromtimestamp(T0 + 7200, BEIJING)  # 18:00 in Beijing = 10:00 UTC
-    made = await bindings.bind(BindRequest(mode="AXB", a=user_number(701), b=user_number(702), x=X_BJ3,
-                                           expires_at=in_beijing))
+    made = await bindings.bind(
+        BindRequest(mode="AXB", a=user_number(701), b=user_number(702), x=X_BJ3, expires_at=in_beijing)
+    )
     assert made.expires_at == datetime(2026, 1, 5, 10, 0, tzinfo=UTC) and made.expires_at.utcoffset() == timedelta(0)
     stored = next(r for r in sandbox.state["axb"] if r["subscriptionId"] == made.subscription_id)
     assert stored["duration"] == 7200
@@ -683,8 +749,13 @@ def test_base_url_from_env_and_the_http_rule(monkeypatch):
     assert HuaweiPrivateNumberClient("k", "s").base_url == "https://rtcapi.cn-north-1.myhuaweicloud.com:12543"
     assert resolve_base_url("http://127.0.0.1:4513") == "http://127.0.0.1:4513"
     assert resolve_base_url("http://localhost:4513") == "http://localhost:4513"
-    for bad in ("http://rtcpns.cn-north-1.myhuaweicloud.com", "ftp://127.0.0.1", "not a url",
-                "https://user:pw@example.com", "https://example.com/?a=1"):
+    for bad in (
+        "http://rtcpns.cn-north-1.myhuaweicloud.com",
+        "ftp://127.0.0.1",
+        "not a url",
+        "https://user:pw@example.com",
+        "https://example.com/?a=1",
+    ):
         with pytest.raises(ValueError):
             resolve_base_url(bad)
     monkeypatch.setenv("TELEDECK_HUAWEI_BASE_URL", "http://example.com")
@@ -711,11 +782,26 @@ async def test_client_over_loopback_http():
 
 async def test_provider_bind_update_refresh_unbind(bindings, sandbox, clock):
     assert bindings.provider == "huawei" and bindings.modes == ("AXB", "AX")
-    made = await bindings.bind(BindRequest(mode="AXB", a="138 0000 0801", b=user_number(802), area_code="0755",
-                                           expires_at=datetime.fromtimestamp(T0 + 3600, UTC), recording=True,
-                                           user_data="order-801"))
+    made = await bindings.bind(
+        BindRequest(
+            mode="AXB",
+            a="138 0000 0801",
+            b=user_number(802),
+            area_code="0755",
+            expires_at=datetime.fromtimestamp(T0 + 3600, UTC),
+            recording=True,
+            user_data="order-801",
+        )
+    )
     assert (made.provider, made.mode, made.a, made.b, made.status, made.pool, made.account) == (
-        "huawei", "AXB", user_number(801), user_number(802), ACTIVE, "0755", "sandbox")
+        "huawei",
+        "AXB",
+        user_number(801),
+        user_number(802),
+        ACTIVE,
+        "0755",
+        "sandbox",
+    )
     assert made.x in AXB_POOLS["0755"] and made.recording is True and made.user_data == "order-801"
 
     clock.advance(600)
@@ -739,8 +825,15 @@ async def test_provider_bind_update_refresh_unbind(bindings, sandbox, clock):
 
 
 async def test_provider_refresh_marks_expired_bindings(bindings, clock):
-    made = await bindings.bind(BindRequest(mode="AXB", a=user_number(811), b=user_number(812), x=X_BJ3,
-                                           expires_at=datetime.fromtimestamp(T0 + 120, UTC)))
+    made = await bindings.bind(
+        BindRequest(
+            mode="AXB",
+            a=user_number(811),
+            b=user_number(812),
+            x=X_BJ3,
+            expires_at=datetime.fromtimestamp(T0 + 120, UTC),
+        )
+    )
     clock.advance(121)
     assert (await bindings.refresh(made)).status == EXPIRED
 
@@ -750,11 +843,22 @@ async def test_provider_refuses_impossible_requests_locally(bindings, sandbox):
     soon = datetime.fromtimestamp(T0 + 30, UTC)
     for request, field in (
         (BindRequest(mode="AXB", a=user_number(821), b=user_number(822), expires_at=soon), "expires_at"),
-        (BindRequest(mode="AXB", a=user_number(821), b=user_number(822),
-                     expires_at=datetime.fromtimestamp(T0 + 91 * 86400, UTC)), "expires_at"),
+        (
+            BindRequest(
+                mode="AXB",
+                a=user_number(821),
+                b=user_number(822),
+                expires_at=datetime.fromtimestamp(T0 + 91 * 86400, UTC),
+            ),
+            "expires_at",
+        ),
         (BindRequest(mode="AXB", a=user_number(821), expires_at=datetime.fromtimestamp(T0 + 600, UTC)), "b"),
-        (BindRequest(mode="AXN", a=user_number(821), b=user_number(822),
-                     expires_at=datetime.fromtimestamp(T0 + 600, UTC)), "mode"),
+        (
+            BindRequest(
+                mode="AXN", a=user_number(821), b=user_number(822), expires_at=datetime.fromtimestamp(T0 + 600, UTC)
+            ),
+            "mode",
+        ),
     ):
         with pytest.raises(ValidationError) as caught:
             await bindings.bind(request)
@@ -763,10 +867,13 @@ async def test_provider_refuses_impossible_requests_locally(bindings, sandbox):
 
 
 async def test_provider_ax_bind_lookup_and_unbind(bindings):
-    made = await bindings.bind(BindRequest(mode="AX", a=user_number(831), area_code="0755",
-                                           expires_at=datetime.fromtimestamp(T0, UTC)))
+    made = await bindings.bind(
+        BindRequest(mode="AX", a=user_number(831), area_code="0755", expires_at=datetime.fromtimestamp(T0, UTC))
+    )
     assert made.mode == "AX" and made.x in AX_POOLS["0755"] and made.expires_at is None and made.b == ""
-    assert [b.subscription_id for b in await bindings.lookup(subscription_id=made.subscription_id)] == [made.subscription_id]
+    assert [b.subscription_id for b in await bindings.lookup(subscription_id=made.subscription_id)] == [
+        made.subscription_id
+    ]
     assert [b.a for b in await bindings.lookup(x=made.x)] == [user_number(831)]
     with pytest.raises(ValidationError):
         await bindings.update(made, BindingChange(a=user_number(832)))
@@ -784,20 +891,39 @@ async def test_provider_lookup_by_x_and_across_known_numbers(axb, ax, clock, san
     everything = await provider.lookup()
     assert {b.mode for b in everything} == {"AXB", "AX"} and len(everything) == 3
     expired_id = sandbox.state["expired"][0]["subscriptionId"]
-    gone = await provider.refresh(Binding(provider="huawei", mode="AXB", subscription_id=expired_id,
-                                          x=AXB_POOLS["021"][0], expires_at=datetime.fromtimestamp(T0 - 3600, UTC)))
+    gone = await provider.refresh(
+        Binding(
+            provider="huawei",
+            mode="AXB",
+            subscription_id=expired_id,
+            x=AXB_POOLS["021"][0],
+            expires_at=datetime.fromtimestamp(T0 - 3600, UTC),
+        )
+    )
     assert gone.status == EXPIRED
 
 
 async def test_connect_builds_one_client_per_app(sandbox, clock):
     provider = HuaweiBindings.connect(
-        sandbox.app_key, sandbox.app_secret, ax_app_key=sandbox.ax_app_key, ax_app_secret=sandbox.ax_app_secret,
-        account="lab", clock=clock, base_url=IN_PROCESS_BASE_URL, http_transport=AsyncInProcessTransport(sandbox))
+        sandbox.app_key,
+        sandbox.app_secret,
+        ax_app_key=sandbox.ax_app_key,
+        ax_app_secret=sandbox.ax_app_secret,
+        account="lab",
+        clock=clock,
+        base_url=IN_PROCESS_BASE_URL,
+        http_transport=AsyncInProcessTransport(sandbox),
+    )
     assert provider.modes == ("AXB", "AX") and provider.account == "lab"
     assert len(await provider.lookup(x=X_SZ1)) == 2 and len(await provider.lookup(x=AX_POOLS["0755"][0])) == 1
     await provider.aclose()
-    only_ax = HuaweiBindings.connect(ax_app_key=sandbox.ax_app_key, ax_app_secret=sandbox.ax_app_secret, clock=clock,
-                                     base_url=IN_PROCESS_BASE_URL, http_transport=AsyncInProcessTransport(sandbox))
+    only_ax = HuaweiBindings.connect(
+        ax_app_key=sandbox.ax_app_key,
+        ax_app_secret=sandbox.ax_app_secret,
+        clock=clock,
+        base_url=IN_PROCESS_BASE_URL,
+        http_transport=AsyncInProcessTransport(sandbox),
+    )
     assert only_ax.modes == ("AX",)
     await only_ax.aclose()
 
@@ -810,6 +936,6 @@ async def test_provider_needs_a_client_and_closes_both(axb, ax):
     with pytest.raises(ValidationError):
         await provider.bind(BindRequest(mode="AX", a=user_number(841), expires_at=datetime.fromtimestamp(T0, UTC)))
     await HuaweiBindings(axb=axb, ax=ax).aclose()
-    for client, call in ((axb, axb.axb_query(relation_num=X_SZ1)), (ax, ax.ax_query(orig=user_number(21)))):
+    for _client, call in ((axb, axb.axb_query(relation_num=X_SZ1)), (ax, ax.ax_query(orig=user_number(21)))):
         with pytest.raises(RuntimeError):  # httpx: the client has been closed
             await call

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from providers.ledger import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-UTC = timezone.utc
+UTC = UTC
 CHINA = timezone(timedelta(hours=8))
 T0 = datetime(2031, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 
@@ -49,7 +49,9 @@ class Clock:
 def bnd(sub: str, provider: str = "aliyun", **kw) -> Binding:
     kw.setdefault("status", ACTIVE)
     kw.setdefault("expires_at", T0 + timedelta(days=1))
-    return Binding(provider=provider, mode=kw.pop("mode", "AXB"), subscription_id=sub, x=kw.pop("x", "+8617000000001"), **kw)
+    return Binding(
+        provider=provider, mode=kw.pop("mode", "AXB"), subscription_id=sub, x=kw.pop("x", "+8617000000001"), **kw
+    )
 
 
 @pytest.fixture
@@ -105,7 +107,13 @@ def test_schema_pragmas_and_columns(tmp_path):
             "status", "pool", "user_data", "account", "raw", "origin", "created_at", "updated_at",
             "last_refreshed_at", "last_error_code", "last_error_message", "last_error_at",
         } <= cols  # fmt: skip
-        assert {r["name"] for r in conn.execute("PRAGMA table_info(events)")} == {"id", "binding_key", "at", "kind", "detail"}
+        assert {r["name"] for r in conn.execute("PRAGMA table_info(events)")} == {
+            "id",
+            "binding_key",
+            "at",
+            "kind",
+            "detail",
+        }
     assert led.recovered_from is None and led.notice is None
     if os.name == "posix":
         assert path.stat().st_mode & 0o077 == 0  # phone numbers: owner only
@@ -115,7 +123,11 @@ def test_forward_migration_upgrades_and_keeps_data(tmp_path, monkeypatch):
     path = tmp_path / "l.sqlite3"
     with BindingLedger(path) as led:
         led.record_created(bnd("s1"))
-    monkeypatch.setattr(ledger_mod, "_MIGRATIONS", {**ledger_mod._MIGRATIONS, 2: ("ALTER TABLE bindings ADD COLUMN note TEXT NOT NULL DEFAULT 'n'",)})
+    monkeypatch.setattr(
+        ledger_mod,
+        "_MIGRATIONS",
+        {**ledger_mod._MIGRATIONS, 2: ("ALTER TABLE bindings ADD COLUMN note TEXT NOT NULL DEFAULT 'n'",)},
+    )
     monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 2)
     with BindingLedger(path) as led:
         assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 2
@@ -282,7 +294,9 @@ def test_all_orders_by_expiry_and_filters_inactive(ledger):
     ])  # fmt: skip
     assert [b.subscription_id for b in ledger.all()] == ["old", "gone", "soon", "unk", "late", "never"]
     assert [b.subscription_id for b in ledger.all(include_inactive=False)] == ["soon", "unk", "late", "never"]
-    assert [e.key for e in ledger.entries(include_inactive=False)] == [b.key for b in ledger.all(include_inactive=False)]
+    assert [e.key for e in ledger.entries(include_inactive=False)] == [
+        b.key for b in ledger.all(include_inactive=False)
+    ]
 
 
 def test_import_dedups_against_the_ledger_and_within_the_batch(ledger, clock):
@@ -324,7 +338,14 @@ def test_mark_expired_by_the_clock(ledger, clock):
     ])  # fmt: skip
     assert ledger.mark_expired() == 3
     status = {b.subscription_id: b.status for b in ledger.all()}
-    assert status == {"past": EXPIRED, "now": EXPIRED, "unk": EXPIRED, "future": ACTIVE, "never": ACTIVE, "removed": REMOVED}
+    assert status == {
+        "past": EXPIRED,
+        "now": EXPIRED,
+        "unk": EXPIRED,
+        "future": ACTIVE,
+        "never": ACTIVE,
+        "removed": REMOVED,
+    }
     assert kinds(ledger, "aliyun:past") == ["imported", "expired"]
     assert kinds(ledger, "aliyun:removed") == ["imported"]
     assert ledger.mark_expired() == 0
@@ -402,7 +423,12 @@ def test_history_events_carry_timestamps(ledger, clock):
     t3 = clock.advance(minutes=1)
     ledger.mark_unbound(key)
     events = ledger.events(key)
-    assert [(e.kind, e.at) for e in events] == [("bound", T0), ("modified", t1), ("refresh_failed", t2), ("unbound", t3)]
+    assert [(e.kind, e.at) for e in events] == [
+        ("bound", T0),
+        ("modified", t1),
+        ("refresh_failed", t2),
+        ("unbound", t3),
+    ]
     assert all(e.key == key and e.at.tzinfo == UTC for e in events)
     assert events[2].detail == "[Timeout] slow"
     assert ledger.events("aliyun:other") == []
@@ -435,7 +461,9 @@ def failing_on_event(monkeypatch, nth: int) -> None:
 
 
 def test_an_exception_inside_a_write_leaves_no_partial_change(ledger, monkeypatch):
-    ledger.record_imported([bnd("old", expires_at=T0 - timedelta(days=1)), bnd("old2", expires_at=T0 - timedelta(days=1))])
+    ledger.record_imported(
+        [bnd("old", expires_at=T0 - timedelta(days=1)), bnd("old2", expires_at=T0 - timedelta(days=1))]
+    )
     before = [(b, b.raw) for b in ledger.all()]
 
     failing_on_event(monkeypatch, 2)  # bindings "n1" and "n2" are inserted, n1's event too, then it fails
@@ -474,7 +502,7 @@ def test_one_ledger_shared_by_many_threads(tmp_path):
                     led.record_created(bnd(f"t{t}-{i}"))
                     led.record_refresh_error(f"aliyun:t{t}-{i}", "c", "m")
                     led.all()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            except Exception as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
@@ -508,7 +536,9 @@ class Gauge:
 class FakeProvider:
     """`outcomes[key]`: an exception to raise, "removed", a Binding to return, or a callable."""
 
-    def __init__(self, provider: str, outcomes: dict | None = None, gauge: Gauge | None = None, account: str = "") -> None:
+    def __init__(
+        self, provider: str, outcomes: dict | None = None, gauge: Gauge | None = None, account: str = ""
+    ) -> None:
         self.provider = provider
         self.account = account
         self.modes = ("AXB", "AXN")
@@ -549,7 +579,14 @@ async def test_refresh_all_success(ledger, clock):
     huawei = FakeProvider("huawei")
     clock.advance(minutes=1)
     report = await refresh_all(ledger, {"aliyun": aliyun, "huawei": huawei})
-    assert (report.total, report.refreshed, report.removed, report.expired, report.failed, report.skipped) == (3, 3, 0, 0, 0, 0)
+    assert (report.total, report.refreshed, report.removed, report.expired, report.failed, report.skipped) == (
+        3,
+        3,
+        0,
+        0,
+        0,
+        0,
+    )
     invariant(report)
     assert sorted(aliyun.calls) == ["aliyun:a1", "aliyun:a2"] and huawei.calls == ["huawei:h1"]
     assert all(b.status == ACTIVE for b in ledger.all())
@@ -762,7 +799,7 @@ def check_consistent(path: Path) -> dict[int, int]:
     """Every row present is one complete write: fields, raw and history all of one generation."""
     assert integrity(path) == ["ok"]
     helpers: dict = {}
-    exec(HELPERS, helpers)  # noqa: S102 - our own helper source, shared with the child
+    exec(HELPERS, helpers)
     gens = {}
     with BindingLedger(path) as led:
         assert led.recovered_from is None

@@ -64,8 +64,12 @@ def sandbox(state_path: Path, clock: Clock) -> TelnyxSandbox:
 
 
 def make_client(sandbox: TelnyxSandbox, headers: dict[str, str] | None = None, **kw: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=IN_PROCESS_BASE_URL, transport=AsyncInProcessTransport(sandbox),
-                             headers=AUTH if headers is None else headers, **kw)
+    return httpx.AsyncClient(
+        base_url=IN_PROCESS_BASE_URL,
+        transport=AsyncInProcessTransport(sandbox),
+        headers=AUTH if headers is None else headers,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -170,7 +174,12 @@ def test_sync_transport_honours_delays_and_timeouts(sandbox: TelnyxSandbox) -> N
 
 
 async def test_missing_and_wrong_keys_are_refused(sandbox: TelnyxSandbox) -> None:
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {KEY}"}, {"Authorization": "Bearer "}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {KEY}"},
+        {"Authorization": "Bearer "},
+    ):
         async with make_client(sandbox, headers) as c:
             response = await c.get("/access_ip_address")
         assert response.status_code == 401, headers
@@ -204,7 +213,9 @@ async def test_common_headers_and_unknown_routes(client: httpx.AsyncClient) -> N
 
 
 async def test_body_errors(client: httpx.AsyncClient) -> None:
-    bad_json = await client.post("/access_ip_address", content=b'{"ip_address": ', headers={"content-type": "application/json"})
+    bad_json = await client.post(
+        "/access_ip_address", content=b'{"ip_address": ', headers={"content-type": "application/json"}
+    )
     assert bad_json.status_code == 400 and error_of(bad_json)["code"] == "10023"
     array = await client.post("/access_ip_address", json=["198.51.100.1"])
     assert array.status_code == 400 and error_of(array)["code"] == "10015"
@@ -232,16 +243,20 @@ async def test_access_ip_pagination_meta_across_pages(client: httpx.AsyncClient)
     assert created == sorted(created, reverse=True)
 
 
-@pytest.mark.parametrize("name,value", [("page[size]", "251"), ("page[size]", "0"), ("page[number]", "0"),
-                                        ("page[number]", "two"), ("page[size]", "-5")])
+@pytest.mark.parametrize(
+    "name,value",
+    [("page[size]", "251"), ("page[size]", "0"), ("page[number]", "0"), ("page[number]", "two"), ("page[size]", "-5")],
+)
 async def test_access_ip_page_params_refused(client: httpx.AsyncClient, name: str, value: str) -> None:
     response = await client.get("/access_ip_address", params={name: value})
     assert response.status_code == 422
     assert error_of(response)["source"]["parameter"] == name
 
 
-@pytest.mark.parametrize("path", ["/addresses", "/authentication_providers", "/billing_groups", "/integration_secrets",
-                                  "/telephony_credentials"])
+@pytest.mark.parametrize(
+    "path",
+    ["/addresses", "/authentication_providers", "/billing_groups", "/integration_secrets", "/telephony_credentials"],
+)
 async def test_other_lists_refuse_bad_pages_with_400(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path, params={"page[size]": "251"})
     assert response.status_code == 400 and error_of(response)["source"]["parameter"] == "page[size]"
@@ -253,13 +268,27 @@ async def test_access_ip_seed_mix(client: httpx.AsyncClient) -> None:
     assert {i["status"] for i in items} == {"pending", "added"}
     assert any("/" in i["ip_address"] for i in items) and any(":" in i["ip_address"] for i in items)
     for item in items:
-        assert set(item) == {"id", "ip_address", "source", "status", "description", "user_id", "created_at", "updated_at"}
+        assert set(item) == {
+            "id",
+            "ip_address",
+            "source",
+            "status",
+            "description",
+            "user_id",
+            "created_at",
+            "updated_at",
+        }
 
 
 async def test_access_ip_filters(client: httpx.AsyncClient) -> None:
-    by_source = {s: await total(client, "/access_ip_address", **{"filter[ip_source]": s}) for s in ("api", "portal", "cloudflare")}
+    by_source = {
+        s: await total(client, "/access_ip_address", **{"filter[ip_source]": s})
+        for s in ("api", "portal", "cloudflare")
+    }
     assert sum(by_source.values()) == 57 and all(by_source.values())
-    api = (await client.get("/access_ip_address", params={"filter[ip_source]": "api", "page[size]": 250})).json()["data"]
+    api = (await client.get("/access_ip_address", params={"filter[ip_source]": "api", "page[size]": 250})).json()[
+        "data"
+    ]
     assert {i["source"] for i in api} == {"api"}
     one = api[0]
     exact = (await client.get("/access_ip_address", params={"filter[ip_address]": one["ip_address"]})).json()
@@ -272,8 +301,11 @@ async def test_access_ip_filters(client: httpx.AsyncClient) -> None:
     gte = await total(client, "/access_ip_address", **{"filter[created_at][gte]": when})
     lt = await total(client, "/access_ip_address", **{"filter[created_at][lt]": when})
     assert gte + lt == 57 and gte == gt + 1
-    window = await total(client, "/access_ip_address", **{"filter[created_at][gt]": "2026-02-01T00:00:00Z",
-                                                          "filter[created_at][lt]": "2026-03-01T00:00:00Z"})
+    window = await total(
+        client,
+        "/access_ip_address",
+        **{"filter[created_at][gt]": "2026-02-01T00:00:00Z", "filter[created_at][lt]": "2026-03-01T00:00:00Z"},
+    )
     assert 0 < window < 57
     bad = await client.get("/access_ip_address", params={"filter[created_at][gt]": "yesterday"})
     assert bad.status_code == 422 and error_of(bad)["source"]["parameter"] == "filter[created_at][gt]"
@@ -300,15 +332,18 @@ async def test_access_ip_lifecycle(client: httpx.AsyncClient, clock: Clock) -> N
     assert (await client.delete(f"/access_ip_address/{body['id']}")).status_code == 404
 
 
-@pytest.mark.parametrize("payload,pointer,code", [
-    ({}, "/ip_address", "10004"),
-    ({"ip_address": None}, "/ip_address", "10004"),
-    ({"ip_address": 1234}, "/ip_address", "10015"),
-    ({"ip_address": "999.1.1.1"}, "/ip_address", "10015"),
-    ({"ip_address": "10.0.0.1/8"}, "/ip_address", "10015"),
-    ({"ip_address": "not an ip"}, "/ip_address", "10015"),
-    ({"ip_address": "198.51.100.77", "description": 5}, "/description", "10015"),
-])
+@pytest.mark.parametrize(
+    "payload,pointer,code",
+    [
+        ({}, "/ip_address", "10004"),
+        ({"ip_address": None}, "/ip_address", "10004"),
+        ({"ip_address": 1234}, "/ip_address", "10015"),
+        ({"ip_address": "999.1.1.1"}, "/ip_address", "10015"),
+        ({"ip_address": "10.0.0.1/8"}, "/ip_address", "10015"),
+        ({"ip_address": "not an ip"}, "/ip_address", "10015"),
+        ({"ip_address": "198.51.100.77", "description": 5}, "/description", "10015"),
+    ],
+)
 async def test_access_ip_validation(client: httpx.AsyncClient, payload: dict, pointer: str, code: str) -> None:
     response = await client.post("/access_ip_address", json=payload)
     assert response.status_code == 422
@@ -335,8 +370,14 @@ async def test_addresses_list_default_order_and_sorts(client: httpx.AsyncClient)
     created = [a["created_at"] for a in default["data"]]
     assert created == sorted(created, reverse=True)
     for sort in ("created_at", "first_name", "last_name", "business_name", "street_address"):
-        asc = [a[sort].casefold() for a in (await client.get("/addresses", params={"sort": sort, "page[size]": 250})).json()["data"]]
-        desc = [a[sort].casefold() for a in (await client.get("/addresses", params={"sort": f"-{sort}", "page[size]": 250})).json()["data"]]
+        asc = [
+            a[sort].casefold()
+            for a in (await client.get("/addresses", params={"sort": sort, "page[size]": 250})).json()["data"]
+        ]
+        desc = [
+            a[sort].casefold()
+            for a in (await client.get("/addresses", params={"sort": f"-{sort}", "page[size]": 250})).json()["data"]
+        ]
         assert asc == sorted(asc) and desc == sorted(desc, reverse=True), sort
     bad = await client.get("/addresses", params={"sort": "locality"})
     assert bad.status_code == 400 and error_of(bad)["source"]["parameter"] == "sort"
@@ -350,8 +391,13 @@ async def test_addresses_filters(client: httpx.AsyncClient) -> None:
     first = (await client.get("/addresses")).json()["data"][0]
     eq = (await client.get("/addresses", params={"filter[customer_reference][eq]": first["customer_reference"]})).json()
     assert [a["id"] for a in eq["data"]] == [first["id"]]
-    assert await total(client, "/addresses", **{"filter[customer_reference][eq]": first["customer_reference"].lower()}) == 0
-    streets = (await client.get("/addresses", params={"filter[street_address][contains]": "STREET", "page[size]": 250})).json()["data"]
+    assert (
+        await total(client, "/addresses", **{"filter[customer_reference][eq]": first["customer_reference"].lower()})
+        == 0
+    )
+    streets = (
+        await client.get("/addresses", params={"filter[street_address][contains]": "STREET", "page[size]": 250})
+    ).json()["data"]
     assert streets and all("street" in a["street_address"].lower() for a in streets)
     short = await client.get("/addresses", params={"filter[street_address][contains]": "st"})
     assert short.status_code == 400 and error_of(short)["source"]["parameter"] == "filter[street_address][contains]"
@@ -365,10 +411,18 @@ async def test_addresses_filters(client: httpx.AsyncClient) -> None:
     assert len(countries) >= 10
 
 
-VALID_ADDRESS = {"first_name": "Rosa", "last_name": "Diaz", "business_name": "Nine-Nine Bakery",
-                 "street_address": "99 Court Street", "locality": "Brooklyn", "administrative_area": "NY",
-                 "postal_code": "11201", "country_code": "US", "phone_number": "+17185550199",
-                 "customer_reference": "AMER-NINE-001"}
+VALID_ADDRESS = {
+    "first_name": "Rosa",
+    "last_name": "Diaz",
+    "business_name": "Nine-Nine Bakery",
+    "street_address": "99 Court Street",
+    "locality": "Brooklyn",
+    "administrative_area": "NY",
+    "postal_code": "11201",
+    "country_code": "US",
+    "phone_number": "+17185550199",
+    "customer_reference": "AMER-NINE-001",
+}
 
 
 async def test_address_create_get_delete(client: httpx.AsyncClient) -> None:
@@ -385,7 +439,9 @@ async def test_address_create_get_delete(client: httpx.AsyncClient) -> None:
     assert (await client.delete("/addresses/1")).status_code == 404
 
 
-@pytest.mark.parametrize("field", ["first_name", "last_name", "business_name", "street_address", "locality", "country_code"])
+@pytest.mark.parametrize(
+    "field", ["first_name", "last_name", "business_name", "street_address", "locality", "country_code"]
+)
 async def test_address_required_fields(client: httpx.AsyncClient, field: str) -> None:
     payload = {k: v for k, v in VALID_ADDRESS.items() if k != field}
     response = await client.post("/addresses", json=payload)
@@ -393,15 +449,18 @@ async def test_address_required_fields(client: httpx.AsyncClient, field: str) ->
     assert error_of(response)["source"]["pointer"] == f"/{field}" and error_of(response)["code"] == "10004"
 
 
-@pytest.mark.parametrize("change,pointer", [
-    ({"country_code": "XX"}, "/country_code"),
-    ({"country_code": "USA"}, "/country_code"),
-    ({"phone_number": "212-555-0100"}, "/phone_number"),
-    ({"address_book": "yes"}, "/address_book"),
-    ({"locality": 7}, "/locality"),
-    ({"postal_code": "ABCDE"}, "/postal_code"),  # validate_address defaults to true
-    ({"street_address": "Court Street"}, "/street_address"),
-])
+@pytest.mark.parametrize(
+    "change,pointer",
+    [
+        ({"country_code": "XX"}, "/country_code"),
+        ({"country_code": "USA"}, "/country_code"),
+        ({"phone_number": "212-555-0100"}, "/phone_number"),
+        ({"address_book": "yes"}, "/address_book"),
+        ({"locality": 7}, "/locality"),
+        ({"postal_code": "ABCDE"}, "/postal_code"),  # validate_address defaults to true
+        ({"street_address": "Court Street"}, "/street_address"),
+    ],
+)
 async def test_address_validation_errors(client: httpx.AsyncClient, change: dict, pointer: str) -> None:
     response = await client.post("/addresses", json={**VALID_ADDRESS, **change})
     assert response.status_code == 422
@@ -409,28 +468,54 @@ async def test_address_validation_errors(client: httpx.AsyncClient, change: dict
 
 
 async def test_address_validate_false_skips_checks_and_empty_body_lists_all_fields(client: httpx.AsyncClient) -> None:
-    response = await client.post("/addresses", json={**VALID_ADDRESS, "postal_code": "ABCDE", "validate_address": False})
+    response = await client.post(
+        "/addresses", json={**VALID_ADDRESS, "postal_code": "ABCDE", "validate_address": False}
+    )
     assert response.status_code == 200 and response.json()["data"]["validate_address"] is False
     empty = await client.post("/addresses", json={})
-    assert pointers(empty) == {"/first_name", "/last_name", "/business_name", "/street_address", "/locality", "/country_code"}
+    assert pointers(empty) == {
+        "/first_name",
+        "/last_name",
+        "/business_name",
+        "/street_address",
+        "/locality",
+        "/country_code",
+    }
 
 
 async def test_validate_action(client: httpx.AsyncClient) -> None:
-    ok = await client.post("/addresses/actions/validate", json={"country_code": "gb", "postal_code": "ec2n1hq",
-                                                                "street_address": "25 old broad street", "locality": "london"})
+    ok = await client.post(
+        "/addresses/actions/validate",
+        json={
+            "country_code": "gb",
+            "postal_code": "ec2n1hq",
+            "street_address": "25 old broad street",
+            "locality": "london",
+        },
+    )
     assert ok.status_code == 200
     data = ok.json()["data"]
     assert data["result"] == "valid" and data["record_type"] == "address_validation" and data["errors"] == []
-    assert data["suggested"] == {"country_code": "GB", "postal_code": "EC2N 1HQ",
-                                 "street_address": "25 Old Broad Street", "locality": "London"}
-    bad = (await client.post("/addresses/actions/validate", json={"country_code": "DE", "postal_code": "123",
-                                                                   "street_address": "Hauptstrasse"})).json()["data"]
+    assert data["suggested"] == {
+        "country_code": "GB",
+        "postal_code": "EC2N 1HQ",
+        "street_address": "25 Old Broad Street",
+        "locality": "London",
+    }
+    bad = (
+        await client.post(
+            "/addresses/actions/validate",
+            json={"country_code": "DE", "postal_code": "123", "street_address": "Hauptstrasse"},
+        )
+    ).json()["data"]
     assert bad["result"] == "invalid"
     assert {e["source"]["pointer"] for e in bad["errors"]} == {"/postal_code", "/street_address"}
     assert all(e["description"] and e["code"] and e["title"] for e in bad["errors"])
     missing = await client.post("/addresses/actions/validate", json={"country_code": "US"})
     assert missing.status_code == 422 and pointers(missing) == {"/street_address", "/postal_code"}
-    country = await client.post("/addresses/actions/validate", json={"country_code": "ZZ", "postal_code": "1", "street_address": "1 A"})
+    country = await client.post(
+        "/addresses/actions/validate", json={"country_code": "ZZ", "postal_code": "1", "street_address": "1 A"}
+    )
     assert country.status_code == 422 and pointers(country) == {"/country_code"}
 
 
@@ -464,7 +549,9 @@ async def test_accept_suggestions(client: httpx.AsyncClient, sandbox: TelnyxSand
 
 
 async def test_created_address_with_untidy_fields_gets_a_suggestion(client: httpx.AsyncClient) -> None:
-    created = (await client.post("/addresses", json={**VALID_ADDRESS, "street_address": "99 court street"})).json()["data"]
+    created = (await client.post("/addresses", json={**VALID_ADDRESS, "street_address": "99 court street"})).json()[
+        "data"
+    ]
     assert created["street_address"] == "99 court street"
     assert (await client.post(f"/addresses/{created['id']}/actions/accept_suggestions")).status_code == 202
     assert (await client.get(f"/addresses/{created['id']}")).json()["data"]["street_address"] == "99 Court Street"
@@ -473,10 +560,15 @@ async def test_created_address_with_untidy_fields_gets_a_suggestion(client: http
 # ---------------------------------------------------------------------------------------------
 # SSO authentication providers
 
-PROVIDER = {"name": "Keycloak", "short_name": "nine-nine",
-            "settings": {"idp_entity_id": "https://sso.nine-nine.example/realms/main",
-                         "idp_sso_target_url": "https://sso.nine-nine.example/realms/main/protocol/saml",
-                         "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7"}}
+PROVIDER = {
+    "name": "Keycloak",
+    "short_name": "nine-nine",
+    "settings": {
+        "idp_entity_id": "https://sso.nine-nine.example/realms/main",
+        "idp_sso_target_url": "https://sso.nine-nine.example/realms/main/protocol/saml",
+        "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70:38:3A:E3:D9:5C:CD:DB:2E:50:1E:80:A7",
+    },
+}
 
 
 async def test_providers_list_and_sort(client: httpx.AsyncClient) -> None:
@@ -486,7 +578,9 @@ async def test_providers_list_and_sort(client: httpx.AsyncClient) -> None:
     assert created == sorted(created, reverse=True)
     names = [p["name"] for p in (await client.get("/authentication_providers", params={"sort": "name"})).json()["data"]]
     assert names == sorted(names, key=str.casefold)
-    active = [p["active"] for p in (await client.get("/authentication_providers", params={"sort": "-active"})).json()["data"]]
+    active = [
+        p["active"] for p in (await client.get("/authentication_providers", params={"sort": "-active"})).json()["data"]
+    ]
     assert active == sorted(active, reverse=True) and False in active
     for bad in ("title", "--name", "+name"):
         response = await client.get("/authentication_providers", params={"sort": bad})
@@ -503,17 +597,34 @@ async def test_provider_lifecycle(client: httpx.AsyncClient) -> None:
     assert settings["idp_cert_fingerprint_algorithm"] == "sha1"
     assert settings["assertion_consumer_service_url"].endswith("/nine-nine")
     assert (await client.get(f"/authentication_providers/{data['id']}")).json() == {"data": data}
-    partial = await client.patch(f"/authentication_providers/{data['id']}",
-                                 json={"settings": {"idp_cert_fingerprint_algorithm": "sha256"}})
+    partial = await client.patch(
+        f"/authentication_providers/{data['id']}", json={"settings": {"idp_cert_fingerprint_algorithm": "sha256"}}
+    )
     assert partial.status_code == 422  # the spec's update uses the same settings schema: all or nothing
-    assert pointers(partial) == {"/settings/idp_entity_id", "/settings/idp_sso_target_url", "/settings/idp_cert_fingerprint"}
-    renamed = (await client.patch(f"/authentication_providers/{data['id']}", json={
-        "name": "Keycloak (prod)", "short_name": "nine-nine-prod", "active": False})).json()["data"]
+    assert pointers(partial) == {
+        "/settings/idp_entity_id",
+        "/settings/idp_sso_target_url",
+        "/settings/idp_cert_fingerprint",
+    }
+    renamed = (
+        await client.patch(
+            f"/authentication_providers/{data['id']}",
+            json={"name": "Keycloak (prod)", "short_name": "nine-nine-prod", "active": False},
+        )
+    ).json()["data"]
     assert renamed["name"] == "Keycloak (prod)" and renamed["active"] is False
     assert renamed["settings"]["idp_entity_id"] == PROVIDER["settings"]["idp_entity_id"]  # kept
     assert renamed["settings"]["service_provider_login_url"].endswith("/nine-nine-prod")
-    replaced = await client.patch(f"/authentication_providers/{data['id']}", json={
-        "settings": {**PROVIDER["settings"], "idp_entity_id": "urn:example:idp", "idp_cert_fingerprint_algorithm": "sha256"}})
+    replaced = await client.patch(
+        f"/authentication_providers/{data['id']}",
+        json={
+            "settings": {
+                **PROVIDER["settings"],
+                "idp_entity_id": "urn:example:idp",
+                "idp_cert_fingerprint_algorithm": "sha256",
+            }
+        },
+    )
     assert replaced.status_code == 200
     new = replaced.json()["data"]
     assert new["settings"]["idp_cert_fingerprint_algorithm"] == "sha256"
@@ -521,26 +632,37 @@ async def test_provider_lifecycle(client: httpx.AsyncClient) -> None:
     deleted = await client.delete(f"/authentication_providers/{data['id']}")
     assert deleted.status_code == 200 and deleted.json()["data"]["id"] == data["id"]
     for method in ("GET", "PATCH", "DELETE"):
-        response = await client.request(method, f"/authentication_providers/{data['id']}", json={} if method == "PATCH" else None)
+        response = await client.request(
+            method, f"/authentication_providers/{data['id']}", json={} if method == "PATCH" else None
+        )
         assert response.status_code == 404
 
 
-@pytest.mark.parametrize("change,pointer", [
-    ({"name": None}, "/name"),
-    ({"short_name": None}, "/short_name"),
-    ({"settings": None}, "/settings"),
-    ({"settings": "x"}, "/settings"),
-    ({"short_name": "has space"}, "/short_name"),
-    ({"short_name": "northwind"}, "/short_name"),  # seeded, taken
-    ({"short_name": "NorthWind"}, "/short_name"),  # case-insensitive uniqueness
-    ({"active": "yes"}, "/active"),
-    ({"settings_url": "ftp://x"}, "/settings_url"),
-    ({"settings": {**PROVIDER["settings"], "idp_entity_id": "not a uri"}}, "/settings/idp_entity_id"),
-    ({"settings": {**PROVIDER["settings"], "idp_sso_target_url": "urn:sso"}}, "/settings/idp_sso_target_url"),
-    ({"settings": {**PROVIDER["settings"], "idp_cert_fingerprint": "zz:11"}}, "/settings/idp_cert_fingerprint"),
-    ({"settings": {**PROVIDER["settings"], "idp_cert_fingerprint_algorithm": "md5"}}, "/settings/idp_cert_fingerprint_algorithm"),
-    ({"settings": {"idp_sso_target_url": "https://a.example/sso", "idp_cert_fingerprint": "AA"}}, "/settings/idp_entity_id"),
-])
+@pytest.mark.parametrize(
+    "change,pointer",
+    [
+        ({"name": None}, "/name"),
+        ({"short_name": None}, "/short_name"),
+        ({"settings": None}, "/settings"),
+        ({"settings": "x"}, "/settings"),
+        ({"short_name": "has space"}, "/short_name"),
+        ({"short_name": "northwind"}, "/short_name"),  # seeded, taken
+        ({"short_name": "NorthWind"}, "/short_name"),  # case-insensitive uniqueness
+        ({"active": "yes"}, "/active"),
+        ({"settings_url": "ftp://x"}, "/settings_url"),
+        ({"settings": {**PROVIDER["settings"], "idp_entity_id": "not a uri"}}, "/settings/idp_entity_id"),
+        ({"settings": {**PROVIDER["settings"], "idp_sso_target_url": "urn:sso"}}, "/settings/idp_sso_target_url"),
+        ({"settings": {**PROVIDER["settings"], "idp_cert_fingerprint": "zz:11"}}, "/settings/idp_cert_fingerprint"),
+        (
+            {"settings": {**PROVIDER["settings"], "idp_cert_fingerprint_algorithm": "md5"}},
+            "/settings/idp_cert_fingerprint_algorithm",
+        ),
+        (
+            {"settings": {"idp_sso_target_url": "https://a.example/sso", "idp_cert_fingerprint": "AA"}},
+            "/settings/idp_entity_id",
+        ),
+    ],
+)
 async def test_provider_validation(client: httpx.AsyncClient, change: dict, pointer: str) -> None:
     payload = {**PROVIDER, **change}
     response = await client.post("/authentication_providers", json={k: v for k, v in payload.items() if v is not None})
@@ -589,7 +711,9 @@ async def test_billing_group_errors(client: httpx.AsyncClient, sandbox: TelnyxSa
     for method in ("GET", "PATCH", "DELETE"):
         bad = await client.request(method, "/billing_groups/not-a-uuid", json={} if method == "PATCH" else None)
         assert bad.status_code == 422 and error_of(bad)["source"]["parameter"] == "id"
-        missing = await client.request(method, f"/billing_groups/{uuid.uuid4()}", json={} if method == "PATCH" else None)
+        missing = await client.request(
+            method, f"/billing_groups/{uuid.uuid4()}", json={} if method == "PATCH" else None
+        )
         assert missing.status_code == 404 and error_of(missing)["code"] == "10005"
     wrong = await client.post("/billing_groups", json={"name": 42})
     assert wrong.status_code == 422 and pointers(wrong) == {"/name"}
@@ -607,12 +731,19 @@ async def test_integration_secrets(client: httpx.AsyncClient) -> None:
     assert basic + bearer == 8 and basic and bearer
     bad = await client.get("/integration_secrets", params={"filter[type]": "oauth"})
     assert bad.status_code == 400 and error_of(bad)["source"]["parameter"] == "filter[type]"
-    created = await client.post("/integration_secrets", json={"identifier": "nine_nine_hook", "type": "bearer", "token": "tok-123"})
+    created = await client.post(
+        "/integration_secrets", json={"identifier": "nine_nine_hook", "type": "bearer", "token": "tok-123"}
+    )
     assert created.status_code == 201
     data = created.json()["data"]
-    assert set(data) == {"id", "identifier", "record_type", "created_at", "updated_at"} and data["record_type"] == "integration_secret"
-    basic_created = await client.post("/integration_secrets", json={"identifier": "nine_nine_basic", "type": "basic",
-                                                                    "username": "u", "password": "p", "token": "ignored"})
+    assert (
+        set(data) == {"id", "identifier", "record_type", "created_at", "updated_at"}
+        and data["record_type"] == "integration_secret"
+    )
+    basic_created = await client.post(
+        "/integration_secrets",
+        json={"identifier": "nine_nine_basic", "type": "basic", "username": "u", "password": "p", "token": "ignored"},
+    )
     assert basic_created.status_code == 201
     deleted = await client.delete(f"/integration_secrets/{data['id']}")
     assert deleted.status_code == 204 and deleted.content == b""
@@ -620,27 +751,40 @@ async def test_integration_secrets(client: httpx.AsyncClient) -> None:
     assert again.status_code == 404 and error_of(again)["detail"]
 
 
-@pytest.mark.parametrize("payload,expected", [
-    ({}, {"/identifier", "/type"}),
-    ({"identifier": "x1", "type": "bearer"}, {"/token"}),
-    ({"identifier": "x1", "type": "basic", "username": "u"}, {"/password"}),
-    ({"identifier": "x1", "type": "basic"}, {"/username", "/password"}),
-    ({"identifier": "x1", "type": "oauth"}, {"/type"}),
-    ({"identifier": "bad id!", "type": "bearer", "token": "t"}, {"/identifier"}),
-    ({"identifier": "zendesk_webhook", "type": "bearer", "token": "t"}, {"/identifier"}),  # seeded: duplicate
-])
+@pytest.mark.parametrize(
+    "payload,expected",
+    [
+        ({}, {"/identifier", "/type"}),
+        ({"identifier": "x1", "type": "bearer"}, {"/token"}),
+        ({"identifier": "x1", "type": "basic", "username": "u"}, {"/password"}),
+        ({"identifier": "x1", "type": "basic"}, {"/username", "/password"}),
+        ({"identifier": "x1", "type": "oauth"}, {"/type"}),
+        ({"identifier": "bad id!", "type": "bearer", "token": "t"}, {"/identifier"}),
+        ({"identifier": "zendesk_webhook", "type": "bearer", "token": "t"}, {"/identifier"}),  # seeded: duplicate
+    ],
+)
 async def test_integration_secret_validation(client: httpx.AsyncClient, payload: dict, expected: set[str]) -> None:
     response = await client.post("/integration_secrets", json=payload)
     assert response.status_code == 422 and pointers(response) == expected
 
 
 async def test_secret_values_are_never_returned(client: httpx.AsyncClient, sandbox: TelnyxSandbox) -> None:
-    await client.post("/integration_secrets", json={"identifier": "leak_probe", "type": "bearer", "token": "SECRET-VALUE-XYZ"})
+    await client.post(
+        "/integration_secrets", json={"identifier": "leak_probe", "type": "bearer", "token": "SECRET-VALUE-XYZ"}
+    )
     stored = [s["_secret"] for s in sandbox.state["integration_secrets"]]
-    assert all("placeholder" in (s.get("token") or s.get("password")) for s in stored if s.get("token") != "SECRET-VALUE-XYZ")
+    assert all(
+        "placeholder" in (s.get("token") or s.get("password")) for s in stored if s.get("token") != "SECRET-VALUE-XYZ"
+    )
     bodies = []
-    for path in ("/integration_secrets", "/access_ip_address", "/addresses", "/authentication_providers",
-                 "/billing_groups", "/telephony_credentials"):
+    for path in (
+        "/integration_secrets",
+        "/access_ip_address",
+        "/addresses",
+        "/authentication_providers",
+        "/billing_groups",
+        "/telephony_credentials",
+    ):
         bodies.append((await client.get(path, params={"page[size]": 250})).text)
     text = "\n".join(bodies)
     for secret in stored:
@@ -657,8 +801,20 @@ async def test_secret_values_are_never_returned(client: httpx.AsyncClient, sandb
 async def test_credentials_list_and_filters(client: httpx.AsyncClient) -> None:
     body = (await client.get("/telephony_credentials")).json()
     assert body["meta"]["total_results"] == 6
-    keys = {"id", "record_type", "name", "sip_username", "connection_id", "resource_id", "tag", "expired",
-            "expires_at", "created_at", "updated_at", "user_id"}
+    keys = {
+        "id",
+        "record_type",
+        "name",
+        "sip_username",
+        "connection_id",
+        "resource_id",
+        "tag",
+        "expired",
+        "expires_at",
+        "created_at",
+        "updated_at",
+        "user_id",
+    }
     for item in body["data"]:
         assert set(item) == keys and item["record_type"] == "credential"
         assert item["resource_id"] == f"connection:{item['connection_id']}"
@@ -817,8 +973,11 @@ def test_seed_is_deterministic_and_has_the_promised_shape() -> None:
     assert sum(g["_in_use"] for g in a["billing_groups"]) == 2
     assert {s["_secret"]["type"] for s in a["integration_secrets"]} == {"bearer", "basic"}
     assert sum(1 for r in a["addresses"] if r.get("_suggestion", {}).get("state") == "pending") >= 3
-    stamps = [r["created_at"] for key in ("access_ips", "addresses", "auth_providers", "billing_groups",
-                                          "integration_secrets", "credentials") for r in a[key]]
+    stamps = [
+        r["created_at"]
+        for key in ("access_ips", "addresses", "auth_providers", "billing_groups", "integration_secrets", "credentials")
+        for r in a[key]
+    ]
     assert all(s.startswith("2026-") for s in stamps)
 
 
@@ -884,7 +1043,9 @@ async def test_fault_bodies_empty_raw_and_malformed(client: httpx.AsyncClient, s
     sandbox.faults.respond("POST", "/telephony_credentials", 500, b"")
     empty_500 = await client.post(f"/telephony_credentials/{uuid.uuid4()}/token")
     assert empty_500.status_code == 500 and empty_500.content == b"" and empty_500.headers["content-length"] == "0"
-    sandbox.faults.respond("GET", "/billing_groups", 502, "<html><body>Bad gateway</body></html>", content_type="text/html")
+    sandbox.faults.respond(
+        "GET", "/billing_groups", 502, "<html><body>Bad gateway</body></html>", content_type="text/html"
+    )
     html = await client.get("/billing_groups")
     assert html.status_code == 502 and html.headers["content-type"] == "text/html" and html.text.startswith("<html>")
     sandbox.faults.respond("GET", "/billing_groups", 200, "{truncated", content_type="application/json")
@@ -947,13 +1108,22 @@ async def test_fault_repeat_page(client: httpx.AsyncClient, sandbox: TelnyxSandb
 
 
 async def test_faults_over_http_control_endpoints(client: httpx.AsyncClient, sandbox: TelnyxSandbox) -> None:
-    added = await client.post("/_sandbox/faults", json=[
-        {"kind": "status", "method": "GET", "path": "/billing_groups", "status": 503, "times": 1},
-        {"kind": "malformed", "method": "GET", "path": "/addresses"},
-        {"kind": "repeat_page", "path": "/access_ip_address", "page_number": 2},
-        {"kind": "status", "method": "GET", "path": "/integration_secrets", "status": 500, "body": ""},
-        {"kind": "status", "method": "GET", "path": "/telephony_credentials", "status": 500, "json": {"oops": True}},
-    ])
+    added = await client.post(
+        "/_sandbox/faults",
+        json=[
+            {"kind": "status", "method": "GET", "path": "/billing_groups", "status": 503, "times": 1},
+            {"kind": "malformed", "method": "GET", "path": "/addresses"},
+            {"kind": "repeat_page", "path": "/access_ip_address", "page_number": 2},
+            {"kind": "status", "method": "GET", "path": "/integration_secrets", "status": 500, "body": ""},
+            {
+                "kind": "status",
+                "method": "GET",
+                "path": "/telephony_credentials",
+                "status": 500,
+                "json": {"oops": True},
+            },
+        ],
+    )
     assert added.status_code == 201 and len(added.json()["data"]) == 5
     assert len((await client.get("/_sandbox/faults")).json()["data"]) == 5
     assert (await client.get("/billing_groups")).status_code == 503

@@ -32,8 +32,13 @@ def sandbox():
 
 def client_for(sandbox, *, key=None, page_size=250, timeout=None, read_only=False):
     return TelnyxClient(
-        key or sandbox.api_key, base_url="https://sandbox.test/v2", http_transport=AsyncInProcessTransport(sandbox),
-        retry=FAST, page_size=page_size, timeout=timeout, read_only=read_only,
+        key or sandbox.api_key,
+        base_url="https://sandbox.test/v2",
+        http_transport=AsyncInProcessTransport(sandbox),
+        retry=FAST,
+        page_size=page_size,
+        timeout=timeout,
+        read_only=read_only,
     )
 
 
@@ -78,15 +83,22 @@ async def test_access_ip_validation_error_points_at_the_field(client):
 
 
 async def test_addresses_crud_validate_and_accept_suggestions(client, sandbox):
-    fields = dict(first_name="Ada", last_name="Lovelace", business_name="Analytical Engines Ltd",
-                  street_address="12 St James's Square", locality="London", country_code="GB",
-                  postal_code="SW1Y 4LB")
+    fields = dict(
+        first_name="Ada",
+        last_name="Lovelace",
+        business_name="Analytical Engines Ltd",
+        street_address="12 St James's Square",
+        locality="London",
+        country_code="GB",
+        postal_code="SW1Y 4LB",
+    )
     created = await client.create_address(**fields)
     assert isinstance(created, Address) and created.country_code == "GB" and created.id
     assert (await client.get_address(created.id)).street_address == fields["street_address"]
     assert [a.id for a in await client.find_addresses(fields["street_address"])] == [created.id]
-    result = await client.validate_address(country_code="GB", street_address=fields["street_address"],
-                                           postal_code="SW1Y 4LB")
+    result = await client.validate_address(
+        country_code="GB", street_address=fields["street_address"], postal_code="SW1Y 4LB"
+    )
     assert result.result in ("valid", "invalid") and isinstance(result.suggested, dict)
     sorted_names = [a.business_name async for p in client.address_pages(sort="business_name") for a in p.items]
     assert sorted_names == sorted(sorted_names, key=str.lower) or sorted_names == sorted(sorted_names)
@@ -107,17 +119,29 @@ async def test_address_missing_required_fields_are_each_pointed_at(client):
 
 async def test_sso_providers_create_update_delete(client):
     created = await client.create_auth_provider(
-        name="Acme Okta", short_name="acme-okta-test",
-        settings={"idp_entity_id": "https://idp.acme.test/entity", "idp_sso_target_url": "https://idp.acme.test/sso",
-                  "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70", "idp_cert_fingerprint_algorithm": "sha256"},
+        name="Acme Okta",
+        short_name="acme-okta-test",
+        settings={
+            "idp_entity_id": "https://idp.acme.test/entity",
+            "idp_sso_target_url": "https://idp.acme.test/sso",
+            "idp_cert_fingerprint": "13:38:C7:BB:C9:FF:4A:70",
+            "idp_cert_fingerprint_algorithm": "sha256",
+        },
     )
     assert isinstance(created, AuthProvider) and created.short_name == "acme-okta-test"
     updated = await client.update_auth_provider(created.id, name="Acme Okta (prod)", active=False)
     assert updated.name == "Acme Okta (prod)" and updated.active is False
     assert [p.id for p in await client.find_auth_providers("acme-okta-test")] == [created.id]
     with pytest.raises(ValidationError):  # short_name is unique
-        await client.create_auth_provider(name="Dup", short_name="acme-okta-test", settings={
-            "idp_entity_id": "https://x.test/e", "idp_sso_target_url": "https://x.test/s", "idp_cert_fingerprint": "AA:BB"})
+        await client.create_auth_provider(
+            name="Dup",
+            short_name="acme-okta-test",
+            settings={
+                "idp_entity_id": "https://x.test/e",
+                "idp_sso_target_url": "https://x.test/s",
+                "idp_cert_fingerprint": "AA:BB",
+            },
+        )
     await client.delete_auth_provider(created.id)
     with pytest.raises(NotFound):
         await client.get_auth_provider(created.id)
@@ -207,8 +231,9 @@ async def test_empty_and_malformed_answers_become_typed_errors(client, sandbox):
     sandbox.faults.malformed("GET", "/addresses", times=1)
     with pytest.raises(MalformedResponse):
         await client.collect(client.address_pages())
-    sandbox.faults.respond("POST", "/telephony_credentials", 201, body='{"data": "not a jwt"}', times=1,
-                           content_type="application/json")
+    sandbox.faults.respond(
+        "POST", "/telephony_credentials", 201, body='{"data": "not a jwt"}', times=1, content_type="application/json"
+    )
     active = next(c for c in sandbox.state["credentials"] if not c["expired"])
     with pytest.raises(MalformedResponse):
         await client.create_access_token(active["id"])

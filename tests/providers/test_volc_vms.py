@@ -88,12 +88,19 @@ def sandbox(clock):
     return VolcSandbox(clock=clock)
 
 
-def client_for(sandbox, clock, *, secret=None, access_key=None, read_only=False, timeout=None, region="cn-north-1",
-               transport=None):
+def client_for(
+    sandbox, clock, *, secret=None, access_key=None, read_only=False, timeout=None, region="cn-north-1", transport=None
+):
     return VmsClient(
-        access_key or sandbox.access_key, secret or sandbox.secret_key, endpoint=IN_PROCESS_ENDPOINT,
-        http_transport=transport or AsyncInProcessTransport(sandbox), retry=FAST, read_only=read_only,
-        timeout=timeout, clock=clock, region=region,
+        access_key or sandbox.access_key,
+        secret or sandbox.secret_key,
+        endpoint=IN_PROCESS_ENDPOINT,
+        http_transport=transport or AsyncInProcessTransport(sandbox),
+        retry=FAST,
+        read_only=read_only,
+        timeout=timeout,
+        clock=clock,
+        region=region,
     )
 
 
@@ -138,7 +145,9 @@ async def test_number_list_is_a_signed_get_with_its_filters_in_the_query(sandbox
     assert "content-type" not in request.headers
     assert "SignedHeaders=host;x-content-sha256;x-date," in request.headers["authorization"]
     assert [(n.number, n.type_code, n.location) for n in page.items] == [
-        ("01055500101", 1, "北京"), ("02155500101", 1, "上海")]
+        ("01055500101", 1, "北京"),
+        ("02155500101", 1, "上海"),
+    ]
     assert page.items[0].purchased_at is not None and page.items[0].purchased_at.tzinfo == UTC
 
 
@@ -155,8 +164,15 @@ async def test_number_list_pages_and_status_filter(client):
 
 async def test_bind_axn_query_update_and_unbind(client, clock):
     expires = datetime(2026, 1, 5, 18, 30, tzinfo=CHINA_TZ)  # 10:30 UTC
-    sub = await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000021", phone_no_b="13700000022",
-                                phone_no_x="17000100003", expire_time=expires, audio_record=False, user_data="订单 42&x")
+    sub = await client.bind_axn(
+        number_pool_no=POOL,
+        phone_no_a="13700000021",
+        phone_no_b="13700000022",
+        phone_no_x="17000100003",
+        expire_time=expires,
+        audio_record=False,
+        user_data="订单 42&x",
+    )
     assert sub.sub_id.startswith("S") and sub.bound and sub.phone_no_x == "17000100003"
     assert (sub.x_city_code, sub.a_city_code) == ("010", "010")
     got = await client.query_subscription(number_pool_no=POOL, sub_id=sub.sub_id)
@@ -164,10 +180,12 @@ async def test_bind_axn_query_update_and_unbind(client, clock):
     assert got.enable_time == datetime.fromtimestamp(T0, UTC)
     assert (got.record, got.user_data, got.phone_no_b) == (False, "订单 42&x", "13700000022")
 
-    await client.update_axn(number_pool_no=POOL, sub_id=sub.sub_id, update_type="updatePhoneNoB",
-                            phone_no_b="13700000023")
-    await client.update_axn(number_pool_no=POOL, sub_id=sub.sub_id, update_type="updateExpireTime",
-                            expire_time=int(T0) + 7200)
+    await client.update_axn(
+        number_pool_no=POOL, sub_id=sub.sub_id, update_type="updatePhoneNoB", phone_no_b="13700000023"
+    )
+    await client.update_axn(
+        number_pool_no=POOL, sub_id=sub.sub_id, update_type="updateExpireTime", expire_time=int(T0) + 7200
+    )
     await client.update_axn(number_pool_no=POOL, sub_id=sub.sub_id, update_type="updateUserData", user_data="")
     got = await client.query_subscription(number_pool_no=POOL, sub_id=sub.sub_id)
     assert (got.phone_no_b, got.expire_time, got.user_data) == ("13700000023", later(7200), "")
@@ -178,12 +196,19 @@ async def test_bind_axn_query_update_and_unbind(client, clock):
 
 
 async def test_bind_axb_update_and_unbind(client):
-    sub = await client.bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a="13700000041", phone_no_b="13700000042",
-                                phone_no_x="17000100101", expire_time=later(), out_id="trip-9")
+    sub = await client.bind_axb(
+        number_pool_no=AXB_POOL_NO,
+        phone_no_a="13700000041",
+        phone_no_b="13700000042",
+        phone_no_x="17000100101",
+        expire_time=later(),
+        out_id="trip-9",
+    )
     got = await client.query_subscription(number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id)
     assert (got.phone_no_a, got.phone_no_b, got.out_id, got.record) == ("13700000041", "13700000042", "trip-9", True)
-    await client.update_axb(number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id, update_type="updatePhoneNoA",
-                            phone_no_a="13700000043")
+    await client.update_axb(
+        number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id, update_type="updatePhoneNoA", phone_no_a="13700000043"
+    )
     await client.update_axb(number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id, update_type="updateOutId", out_id="trip-10")
     got = await client.query_subscription(number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id)
     assert (got.phone_no_a, got.out_id) == ("13700000043", "trip-10")
@@ -193,12 +218,14 @@ async def test_bind_axb_update_and_unbind(client):
 
 
 async def test_ax_binding_has_no_b_and_cannot_update_b(client):
-    sub = await client.bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a="13700000044", phone_no_x="17000210102",
-                                expire_time=later())
+    sub = await client.bind_axb(
+        number_pool_no=AXB_POOL_NO, phone_no_a="13700000044", phone_no_x="17000210102", expire_time=later()
+    )
     assert sub.phone_no_b == ""
     with pytest.raises(ValidationError) as caught:
-        await client.update_axb(number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id, update_type="updatePhoneNoB",
-                                phone_no_b="13700000045")
+        await client.update_axb(
+            number_pool_no=AXB_POOL_NO, sub_id=sub.sub_id, update_type="updatePhoneNoB", phone_no_b="13700000045"
+        )
     assert caught.value.code == "UnsupportedOperation"
 
 
@@ -210,22 +237,33 @@ async def test_update_needs_a_known_type_and_its_value(client):
 
 
 async def test_select_number_and_bind_picks_a_free_x_in_the_wanted_city(client):
-    sub = await client.select_number_and_bind_axn(number_pool_no=POOL, phone_no_a="13700000051",
-                                                  expire_time=later(), city_code="0755")
+    sub = await client.select_number_and_bind_axn(
+        number_pool_no=POOL, phone_no_a="13700000051", expire_time=later(), city_code="0755"
+    )
     assert sub.phone_no_x.startswith("1700755") and sub.x_city_code == "0755"
     by_a = await client.select_number_and_bind_axn(number_pool_no=POOL, phone_no_a="13700001052", expire_time=later())
     assert by_a.x_city_code == "021"  # 1370000 1xxx is a Shanghai number in the sandbox's segment table
-    degraded = await client.select_number_and_bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a="13700000053",
-                                                       phone_no_b="13700000054", expire_time=later(),
-                                                       city_code="0571", degrade_city_list=["0755"])
+    degraded = await client.select_number_and_bind_axb(
+        number_pool_no=AXB_POOL_NO,
+        phone_no_a="13700000053",
+        phone_no_b="13700000054",
+        expire_time=later(),
+        city_code="0571",
+        degrade_city_list=["0755"],
+    )
     assert degraded.x_city_code == "0755"
 
 
 async def test_query_subscription_for_list_pages_with_offset_and_limit(client):
     created = []
     for i in range(23):
-        sub = await client.bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a=f"139000001{i:02d}",
-                                    phone_no_b=f"139000002{i:02d}", phone_no_x="17000210103", expire_time=later())
+        sub = await client.bind_axb(
+            number_pool_no=AXB_POOL_NO,
+            phone_no_a=f"139000001{i:02d}",
+            phone_no_b=f"139000002{i:02d}",
+            phone_no_x="17000210103",
+            expire_time=later(),
+        )
         created.append(sub.sub_id)
     first = await client.query_subscription_for_list(number_pool_no=AXB_POOL_NO, phone_no_x="17000210103", limit=10)
     assert (first.offset, first.limit, first.total, len(first.items)) == (0, 10, 23, 10)
@@ -298,13 +336,19 @@ async def test_wrong_region_in_the_scope_is_invalid_credential(sandbox, clock):
 
 def _tamper_body(request: httpx.Request) -> httpx.Request:
     body = request.content.replace(b"13700000061", b"13700000069")
-    return httpx.Request(request.method, request.url, headers=request.headers, content=body,
-                         extensions=request.extensions)
+    return httpx.Request(
+        request.method, request.url, headers=request.headers, content=body, extensions=request.extensions
+    )
 
 
 def _tamper_query(request: httpx.Request) -> httpx.Request:
-    return httpx.Request(request.method, request.url.copy_add_param("Limit", "5"), headers=request.headers,
-                         content=request.content, extensions=request.extensions)
+    return httpx.Request(
+        request.method,
+        request.url.copy_add_param("Limit", "5"),
+        headers=request.headers,
+        content=request.content,
+        extensions=request.extensions,
+    )
 
 
 @pytest.mark.parametrize("tamper", [_tamper_body, _tamper_query])
@@ -347,8 +391,9 @@ async def test_server_errors_are_unavailable(sandbox, client):
     with pytest.raises(Unavailable) as caught:
         await client.query_subscription(number_pool_no=POOL, sub_id="S1")
     assert caught.value.code == "ServiceUnavailableTemp"
-    sandbox.faults.respond("*", "/NumberPoolList", 502, body="<html>bad gateway</html>", content_type="text/html",
-                           times=3)
+    sandbox.faults.respond(
+        "*", "/NumberPoolList", 502, body="<html>bad gateway</html>", content_type="text/html", times=3
+    )
     with pytest.raises(Unavailable) as caught:
         await client.number_pool_list()
     assert "without a Volcengine error envelope" in caught.value.message
@@ -361,49 +406,74 @@ async def test_server_errors_are_unavailable(sandbox, client):
 async def test_conflict_with_existing_on_one_x_under_http_200(sandbox, client):
     # The seed binds 13700000011 <-> 13700000012 on 17000100101.
     with pytest.raises(Conflict) as caught:
-        await client.bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a="13700000012", phone_no_b="13700000099",
-                              phone_no_x="17000100101", expire_time=later())
+        await client.bind_axb(
+            number_pool_no=AXB_POOL_NO,
+            phone_no_a="13700000012",
+            phone_no_b="13700000099",
+            phone_no_x="17000100101",
+            expire_time=later(),
+        )
     error = caught.value
     assert (error.code, error.status) == ("ConflictWithExisting", 200)
     assert error.request_id and error.pointer == "PhoneNoX" and "13700000012" in error.message
-    other_x = await client.bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a="13700000012", phone_no_b="13700000099",
-                                    phone_no_x="17000210101", expire_time=later())
+    other_x = await client.bind_axb(
+        number_pool_no=AXB_POOL_NO,
+        phone_no_a="13700000012",
+        phone_no_b="13700000099",
+        phone_no_x="17000210101",
+        expire_time=later(),
+    )
     assert other_x.bound
 
 
 async def test_axn_x_serving_another_a_is_occupied(client):
     with pytest.raises(Conflict) as caught:
-        await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000071", phone_no_x="17000100001", expire_time=later())
+        await client.bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000071", phone_no_x="17000100001", expire_time=later()
+        )
     assert caught.value.code == "PhoneNoXOccupied" and caught.value.pointer == "PhoneNoX"
     with pytest.raises(Conflict) as caught:
-        await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000001", phone_no_x="17000100001", expire_time=later())
+        await client.bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000001", phone_no_x="17000100001", expire_time=later()
+        )
     assert caught.value.code == "ConflictWithExisting"
 
 
-@pytest.mark.parametrize(("offset", "fragment"), [
-    (30, "more than 1 minute"),
-    (60, "more than 1 minute"),
-    (2145888000 - T0, "before 2038"),
-])
+@pytest.mark.parametrize(
+    ("offset", "fragment"),
+    [
+        (30, "more than 1 minute"),
+        (60, "more than 1 minute"),
+        (2145888000 - T0, "before 2038"),
+    ],
+)
 async def test_expiry_rules_name_expire_time(client, offset, fragment):
     with pytest.raises(ValidationError) as caught:
-        await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000072", phone_no_x="17000100003",
-                              expire_time=int(T0 + offset))
+        await client.bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000072", phone_no_x="17000100003", expire_time=int(T0 + offset)
+        )
     error = caught.value
     assert (error.code, error.status, error.pointer) == ("IllegalArgument", 200, "ExpireTime")
     assert fragment in error.message
 
 
 async def test_expiry_just_over_a_minute_ahead_is_accepted(client):
-    sub = await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000072", phone_no_x="17000100003",
-                                expire_time=int(T0 + 61))
+    sub = await client.bind_axn(
+        number_pool_no=POOL, phone_no_a="13700000072", phone_no_x="17000100003", expire_time=int(T0 + 61)
+    )
     assert sub.bound
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("phone_no_a", "+8613700000073"), ("phone_no_a", "1370000007"), ("phone_no_a", "2131075869"),
-    ("phone_no_b", "12345678901"), ("phone_no_b", "137-0000-0073"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone_no_a", "+8613700000073"),
+        ("phone_no_a", "1370000007"),
+        ("phone_no_a", "2131075869"),
+        ("phone_no_b", "12345678901"),
+        ("phone_no_b", "137-0000-0073"),
+    ],
+)
 async def test_number_formats_are_checked_and_named(client, field, value):
     kwargs = {"phone_no_a": "13700000074", "phone_no_b": "13700000075", field: value}
     with pytest.raises(ValidationError) as caught:
@@ -413,8 +483,9 @@ async def test_number_formats_are_checked_and_named(client, field, value):
 
 
 async def test_landline_numbers_are_accepted(client):
-    sub = await client.bind_axn(number_pool_no=POOL, phone_no_a="02131075869", phone_no_x="02155500101",
-                                expire_time=later())
+    sub = await client.bind_axn(
+        number_pool_no=POOL, phone_no_a="02131075869", phone_no_x="02155500101", expire_time=later()
+    )
     assert (sub.a_city_code, sub.x_city_code) == ("021", "021")
 
 
@@ -427,8 +498,9 @@ async def test_x_outside_the_pool_or_disabled_is_illegal_phone_no_x(client):
 
 async def test_action_on_the_wrong_kind_of_pool_is_unsupported(client):
     with pytest.raises(ValidationError) as caught:
-        await client.bind_axn(number_pool_no=AXB_POOL_NO, phone_no_a="13700000077", phone_no_x="17000100101",
-                              expire_time=later())
+        await client.bind_axn(
+            number_pool_no=AXB_POOL_NO, phone_no_a="13700000077", phone_no_x="17000100101", expire_time=later()
+        )
     assert caught.value.code == "UnsupportedOperation" and caught.value.pointer == "NumberPoolNo"
     with pytest.raises(ValidationError) as caught:
         await client.query_subscription(number_pool_no="NP000000000000000000", sub_id="S1")
@@ -437,14 +509,16 @@ async def test_action_on_the_wrong_kind_of_pool_is_unsupported(client):
 
 async def test_pool_exhaustion_is_number_not_enough(client):
     with pytest.raises(Conflict) as caught:
-        await client.select_number_and_bind_axn(number_pool_no=FULL_POOL_NO, phone_no_a="13700000078",
-                                                expire_time=later())
+        await client.select_number_and_bind_axn(
+            number_pool_no=FULL_POOL_NO, phone_no_a="13700000078", expire_time=later()
+        )
     error = caught.value
     assert (error.code, error.status, error.pointer) == ("NumberNotEnough", 200, "NumberPoolNo")
     assert "re-sending will not help" in error.message
     with pytest.raises(Conflict) as caught:
-        await client.select_number_and_bind_axn(number_pool_no=POOL, phone_no_a="13700000078", expire_time=later(),
-                                                city_code="0999")
+        await client.select_number_and_bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000078", expire_time=later(), city_code="0999"
+        )
     assert caught.value.code == "NumberNotEnough" and "0999" in caught.value.message
 
 
@@ -466,8 +540,9 @@ async def test_list_without_a_key_is_refused(client):
 async def test_business_throttling_and_system_errors_under_http_200(sandbox, client):
     sandbox.inject_error("BindAXN", "OverQpsLimit", "qps over limit")
     with pytest.raises(RateLimited) as caught:
-        await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000079", phone_no_x="17000100003",
-                              expire_time=later())
+        await client.bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000079", phone_no_x="17000100003", expire_time=later()
+        )
     assert (caught.value.code, caught.value.status) == ("OverQpsLimit", 200)
     assert sandbox.actions_received["BindAXN"] == 1  # a write refused under 200 is not re-sent
     sandbox.inject_error("QuerySubscription", "SystemError", "system busy")
@@ -476,25 +551,45 @@ async def test_business_throttling_and_system_errors_under_http_200(sandbox, cli
     assert caught.value.code == "SystemError" and caught.value.status == 200
 
 
-@pytest.mark.parametrize(("code", "status", "cls"), [
-    ("SignatureDoesNotMatch", 401, AuthError), ("InvalidAccessKey", 401, AuthError),
-    ("MissingAuthenticationToken", 401, AuthError), ("InvalidTimestamp", 403, AuthError),
-    ("InvalidAuthorization", 400, AuthError), ("InvalidCredential", 400, AuthError),
-    ("UnauthenticatedRequest", 200, AuthError), ("AccountFrozen", 200, AuthError), ("AccessDenied", 403, AuthError),
-    ("FlowLimitExceeded", 429, RateLimited), ("OverQpsLimit", 200, RateLimited),
-    ("CallerFrequencyLimit", 200, RateLimited),
-    ("ConflictWithExisting", 200, Conflict), ("PhoneNoXOccupied", 200, Conflict),
-    ("PhoneNoXBConflicted", 200, Conflict), ("ConcurrencyConflict", 200, Conflict),
-    ("ExceedMaxBindCount", 200, Conflict), ("NumberNotEnough", 200, Conflict),
-    ("IllegalArgument", 200, ValidationError), ("IllegalPhoneNoX", 200, ValidationError),
-    ("IllegalPhoneNoY", 200, ValidationError), ("XCanNotEqualsY", 200, ValidationError),
-    ("BlockNumber", 200, ValidationError), ("PhoneNoARiskFrozen", 200, ValidationError),
-    ("UnsupportedOperation", 200, ValidationError), ("MissingParameter", 400, ValidationError),
-    ("SubscriptionEmpty", 200, NotFound),
-    ("SystemError", 200, Unavailable), ("ProviderException", 200, Unavailable),
-    ("InternalError", 500, Unavailable), ("ServiceUnavailableTemp", 503, Unavailable),
-    ("SomethingNew", 200, ProviderError), ("SomethingNew", 403, AuthError), ("SomethingNew", 502, Unavailable),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "cls"),
+    [
+        ("SignatureDoesNotMatch", 401, AuthError),
+        ("InvalidAccessKey", 401, AuthError),
+        ("MissingAuthenticationToken", 401, AuthError),
+        ("InvalidTimestamp", 403, AuthError),
+        ("InvalidAuthorization", 400, AuthError),
+        ("InvalidCredential", 400, AuthError),
+        ("UnauthenticatedRequest", 200, AuthError),
+        ("AccountFrozen", 200, AuthError),
+        ("AccessDenied", 403, AuthError),
+        ("FlowLimitExceeded", 429, RateLimited),
+        ("OverQpsLimit", 200, RateLimited),
+        ("CallerFrequencyLimit", 200, RateLimited),
+        ("ConflictWithExisting", 200, Conflict),
+        ("PhoneNoXOccupied", 200, Conflict),
+        ("PhoneNoXBConflicted", 200, Conflict),
+        ("ConcurrencyConflict", 200, Conflict),
+        ("ExceedMaxBindCount", 200, Conflict),
+        ("NumberNotEnough", 200, Conflict),
+        ("IllegalArgument", 200, ValidationError),
+        ("IllegalPhoneNoX", 200, ValidationError),
+        ("IllegalPhoneNoY", 200, ValidationError),
+        ("XCanNotEqualsY", 200, ValidationError),
+        ("BlockNumber", 200, ValidationError),
+        ("PhoneNoARiskFrozen", 200, ValidationError),
+        ("UnsupportedOperation", 200, ValidationError),
+        ("MissingParameter", 400, ValidationError),
+        ("SubscriptionEmpty", 200, NotFound),
+        ("SystemError", 200, Unavailable),
+        ("ProviderException", 200, Unavailable),
+        ("InternalError", 500, Unavailable),
+        ("ServiceUnavailableTemp", 503, Unavailable),
+        ("SomethingNew", 200, ProviderError),
+        ("SomethingNew", 403, AuthError),
+        ("SomethingNew", 502, Unavailable),
+    ],
+)
 def test_vendor_codes_map_to_the_error_tree(code, status, cls):
     error = vendor_error(code, "vendor says no", status=status, request_id="rid-1")
     assert type(error) is cls
@@ -502,14 +597,17 @@ def test_vendor_codes_map_to_the_error_tree(code, status, cls):
     assert "vendor says no" in error.message
 
 
-@pytest.mark.parametrize(("code", "message", "pointer"), [
-    ("IllegalArgument", "ExpireTime must be more than 1 minute after the current time", "ExpireTime"),
-    ("IllegalArgument", "PhoneNoB must differ from PhoneNoA", "PhoneNoB"),
-    ("IllegalArgument", "CityCodeByPhoneNo must be A or B", "CityCodeByPhoneNo"),
-    ("IllegalPhoneNoX", "illegal x", "PhoneNoX"),
-    ("PhoneNoBRiskFrozen", "frozen", "PhoneNoB"),
-    ("IllegalArgument", "something is wrong", ""),
-])
+@pytest.mark.parametrize(
+    ("code", "message", "pointer"),
+    [
+        ("IllegalArgument", "ExpireTime must be more than 1 minute after the current time", "ExpireTime"),
+        ("IllegalArgument", "PhoneNoB must differ from PhoneNoA", "PhoneNoB"),
+        ("IllegalArgument", "CityCodeByPhoneNo must be A or B", "CityCodeByPhoneNo"),
+        ("IllegalPhoneNoX", "illegal x", "PhoneNoX"),
+        ("PhoneNoBRiskFrozen", "frozen", "PhoneNoB"),
+        ("IllegalArgument", "something is wrong", ""),
+    ],
+)
 def test_parameter_errors_point_at_the_parameter(code, message, pointer):
     assert vendor_error(code, message, status=200).pointer == pointer
 
@@ -518,15 +616,23 @@ def test_parameter_errors_point_at_the_parameter(code, message, pointer):
 # Time zones
 
 
-@pytest.mark.parametrize(("wire", "expected"), [
-    (1767600000, datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
-    ("1767600000", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
-    (1767600000123, datetime(2026, 1, 5, 8, 0, 0, 123000, tzinfo=UTC)),
-    ("2026-01-05 16:00:00", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),  # Beijing wall time
-    ("2026-01-05T16:00:00+08:00", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
-    ("2026-01-05T08:00:00Z", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
-    (0, None), ("", None), (None, None), ("soon", None), (True, None), ({"s": 1}, None),
-])
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        (1767600000, datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
+        ("1767600000", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
+        (1767600000123, datetime(2026, 1, 5, 8, 0, 0, 123000, tzinfo=UTC)),
+        ("2026-01-05 16:00:00", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),  # Beijing wall time
+        ("2026-01-05T16:00:00+08:00", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
+        ("2026-01-05T08:00:00Z", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
+        (0, None),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        (True, None),
+        ({"s": 1}, None),
+    ],
+)
 def test_wire_times_become_aware_utc(wire, expected):
     parsed = parse_wire_time(wire)
     assert parsed == expected
@@ -558,14 +664,16 @@ async def test_expiry_by_the_clock_turns_a_binding_inactive_and_frees_x(sandbox,
     binding = Binding(provider="volcengine", mode="AXN", subscription_id=soon.sub_id, x=soon.phone_no_x, pool=POOL)
     assert (await bindings.refresh(binding)).status == ACTIVE
     with pytest.raises(Conflict):
-        await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000081", phone_no_x=soon.phone_no_x,
-                              expire_time=later(86400))
+        await client.bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000081", phone_no_x=soon.phone_no_x, expire_time=later(86400)
+        )
     clock.advance(11 * 60)
     refreshed = await bindings.refresh(binding)
     assert refreshed.status == EXPIRED and refreshed.expires_at == datetime.fromtimestamp(T0 + 600, UTC)
     # the client signs with the same advanced clock, so the gateway still accepts it
-    again = await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000081", phone_no_x=soon.phone_no_x,
-                                  expire_time=later(86400))
+    again = await client.bind_axn(
+        number_pool_no=POOL, phone_no_a="13700000081", phone_no_x=soon.phone_no_x, expire_time=later(86400)
+    )
     assert again.bound
     with pytest.raises(NotFound):
         await client.unbind_axn(number_pool_no=POOL, sub_id=soon.sub_id)
@@ -576,8 +684,15 @@ async def test_expiry_by_the_clock_turns_a_binding_inactive_and_frees_x(sandbox,
 
 
 def _request(**kw) -> BindRequest:
-    values = dict(mode="AXN", a="13700000091", b="13700000092", x="17000100003", expires_at=later(7200), pool=POOL,
-                  user_data="after-timeout")
+    values = dict(
+        mode="AXN",
+        a="13700000091",
+        b="13700000092",
+        x="17000100003",
+        expires_at=later(7200),
+        pool=POOL,
+        user_data="after-timeout",
+    )
     values.update(kw)
     return BindRequest(**values)
 
@@ -593,7 +708,12 @@ async def test_bind_is_not_resent_after_a_timeout_and_is_found_afterwards(sandbo
     found = await adapter.find_after_timeout(_request())
     assert len(found) == 1
     assert (found[0].a, found[0].b, found[0].x, found[0].status, found[0].expires_at) == (
-        "13700000091", "13700000092", "17000100003", ACTIVE, later(7200))
+        "13700000091",
+        "13700000092",
+        "17000100003",
+        ACTIVE,
+        later(7200),
+    )
     assert await adapter.find_after_timeout(_request(expires_at=later(7300))) == []
     assert await adapter.find_after_timeout(_request(b="13700000093")) == []
     assert sandbox.actions_received["BindAXN"] == 1
@@ -641,8 +761,9 @@ async def test_malformed_answers_raise_malformed_response(sandbox, client):
     envelope = {"ResponseMetadata": {"RequestId": "r1", "Action": "BindAXN"}, "Result": {"Status": 1}}
     sandbox.faults.respond("*", "/BindAXN", 200, body=envelope)
     with pytest.raises(MalformedResponse) as caught:
-        await client.bind_axn(number_pool_no=POOL, phone_no_a="13700000095", phone_no_x="17000100003",
-                              expire_time=later())
+        await client.bind_axn(
+            number_pool_no=POOL, phone_no_a="13700000095", phone_no_x="17000100003", expire_time=later()
+        )
     assert "SubId" in caught.value.message
     sandbox.faults.respond("*", "/NumberList", 200, body={"ResponseMetadata": {}, "Result": {"Records": "many"}})
     with pytest.raises(MalformedResponse):
@@ -664,8 +785,13 @@ async def test_malformed_answers_raise_malformed_response(sandbox, client):
 
 async def test_a_list_whose_offset_never_advances_stops(sandbox, client):
     for i in range(3):
-        await client.bind_axb(number_pool_no=AXB_POOL_NO, phone_no_a=f"139000003{i:02d}", phone_no_b=f"139000004{i:02d}",
-                              phone_no_x="17007550103", expire_time=later())
+        await client.bind_axb(
+            number_pool_no=AXB_POOL_NO,
+            phone_no_a=f"139000003{i:02d}",
+            phone_no_b=f"139000004{i:02d}",
+            phone_no_x="17007550103",
+            expire_time=later(),
+        )
     sandbox.repeat_offset("QuerySubscriptionForList", 0)
     with pytest.raises(PaginationStalled):
         await client.all_subscriptions(number_pool_no=AXB_POOL_NO, phone_no_x="17007550103", page_size=2)
@@ -681,9 +807,18 @@ async def test_a_connection_refused_read_is_retried(sandbox, client):
 
 
 async def test_binding_provider_bind_with_a_chosen_x(bindings, sandbox):
-    made = await bindings.bind(_request(recording=True, expires_at=datetime(2026, 1, 5, 18, 0, 30, 999, tzinfo=CHINA_TZ)))
+    made = await bindings.bind(
+        _request(recording=True, expires_at=datetime(2026, 1, 5, 18, 0, 30, 999, tzinfo=CHINA_TZ))
+    )
     assert (made.provider, made.mode, made.x, made.a, made.b, made.pool, made.account) == (
-        "volcengine", "AXN", "17000100003", "13700000091", "13700000092", POOL, "volc-test")
+        "volcengine",
+        "AXN",
+        "17000100003",
+        "13700000091",
+        "13700000092",
+        POOL,
+        "volc-test",
+    )
     assert made.status == ACTIVE and made.recording is True and made.user_data == "after-timeout"
     assert made.expires_at == datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)
     stored = sandbox.subscription(made.subscription_id)
@@ -711,8 +846,9 @@ async def test_binding_provider_refuses_what_volcengine_cannot_do(bindings, sand
     with pytest.raises(ValidationError) as caught:
         await no_pool.bind(_request(pool=""))
     assert caught.value.pointer == "pool"
-    binding = Binding(provider="volcengine", mode="AXN", subscription_id="S1", x="17000100001", pool=POOL,
-                      recording=True)
+    binding = Binding(
+        provider="volcengine", mode="AXN", subscription_id="S1", x="17000100001", pool=POOL, recording=True
+    )
     with pytest.raises(ValidationError) as caught:
         await bindings.update(binding, BindingChange(recording=False))
     assert caught.value.pointer == "recording"

@@ -117,9 +117,17 @@ def test_address_validation(snap_compare, make_app, sandbox):
 
 
 def test_provider_error(snap_compare, make_app, sandbox):
-    sandbox.faults.respond("GET", "/billing_groups", 403, {"errors": [
-        {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}]},
-        times=None)
+    sandbox.faults.respond(
+        "GET",
+        "/billing_groups",
+        403,
+        {
+            "errors": [
+                {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}
+            ]
+        },
+        times=None,
+    )
     assert snapshot(snap_compare, make_app(start="billing"))
 
 
@@ -140,12 +148,16 @@ def bindings_app(sandbox, tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
     time_module.tzset()
     clock = lambda: FIXED_NOW  # noqa: E731
-    handlers = {"aliyun": DyplsSandbox(clock=clock), "huawei": HuaweiSandbox(clock=clock),
-                "volcengine": VolcSandbox(clock=clock)}
+    handlers = {
+        "aliyun": DyplsSandbox(clock=clock),
+        "huawei": HuaweiSandbox(clock=clock),
+        "volcengine": VolcSandbox(clock=clock),
+    }
 
     def build(**kw):
-        session = sandbox_session(handler=sandbox, binding_handlers=handlers, clock=clock,
-                                  ledger_path=tmp_path / "ledger.sqlite3", **kw)
+        session = sandbox_session(
+            handler=sandbox, binding_handlers=handlers, clock=clock, ledger_path=tmp_path / "ledger.sqlite3", **kw
+        )
         return TeledeckApp(session, start="bindings")
 
     yield build

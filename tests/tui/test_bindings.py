@@ -27,8 +27,12 @@ def huawei() -> HuaweiSandbox:
 @pytest.fixture
 def bindings_app(sandbox, huawei, tmp_path):
     def build(*, read_only: bool = False) -> TeledeckApp:
-        session = sandbox_session(handler=sandbox, read_only=read_only, binding_handlers={"huawei": huawei},
-                                  ledger_path=tmp_path / "ledger.sqlite3")
+        session = sandbox_session(
+            handler=sandbox,
+            read_only=read_only,
+            binding_handlers={"huawei": huawei},
+            ledger_path=tmp_path / "ledger.sqlite3",
+        )
         return TeledeckApp(session, start="bindings")
 
     return build
@@ -69,8 +73,14 @@ async def test_countdown_ticks_and_expiry_greys_the_row(bindings_app, monkeypatc
         await settle(pilot)
         screen = app.screen
         real_now = screen.now()
-        soonest = min((b for b in screen.bindings.values() if b.status == ACTIVE and b.expires_at
-                       and b.expires_at > real_now + timedelta(seconds=40)), key=lambda b: b.expires_at)
+        soonest = min(
+            (
+                b
+                for b in screen.bindings.values()
+                if b.status == ACTIVE and b.expires_at and b.expires_at > real_now + timedelta(seconds=40)
+            ),
+            key=lambda b: b.expires_at,
+        )
         first = next(r for r in rows(app) if r.key == soonest.key).cells[5]
         monkeypatch.setattr(screen, "now", lambda: real_now + timedelta(seconds=30))
         screen.render_rows()
@@ -168,8 +178,9 @@ async def test_unbind_asks_first_cancel_keeps_it_confirm_removes_it(bindings_app
 
 
 async def test_import_by_x_number(sandbox, huawei, tmp_path):
-    session = sandbox_session(handler=sandbox, binding_handlers={"huawei": huawei},
-                              ledger_path=tmp_path / "ledger.sqlite3")
+    session = sandbox_session(
+        handler=sandbox, binding_handlers={"huawei": huawei}, ledger_path=tmp_path / "ledger.sqlite3"
+    )
     session.load_pending()
     session.watch_x = {}  # nothing watched: the ledger starts empty
     app = TeledeckApp(session, start="bindings")
@@ -214,13 +225,20 @@ async def test_detail_shows_the_raw_vendor_response(bindings_app):
 async def test_a_bind_whose_answer_is_lost_is_looked_up_not_resent(sandbox, huawei, tmp_path):
     import httpx
 
-    session = sandbox_session(handler=sandbox, binding_handlers={"huawei": huawei}, timeout=httpx.Timeout(0.3),
-                              ledger_path=tmp_path / "ledger.sqlite3")
+    session = sandbox_session(
+        handler=sandbox,
+        binding_handlers={"huawei": huawei},
+        timeout=httpx.Timeout(0.3),
+        ledger_path=tmp_path / "ledger.sqlite3",
+    )
     app = TeledeckApp(session, start="bindings")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        free_x = next(x for x, n in huawei_axb(huawei).items() if n["status"] == "normal"
-                      and not any(r["relationNum"] == x for r in huawei.state["axb"]))
+        free_x = next(
+            x
+            for x, n in huawei_axb(huawei).items()
+            if n["status"] == "normal" and not any(r["relationNum"] == x for r in huawei.state["axb"])
+        )
         before = len(huawei.state["axb"])
         # Huawei applies the bind, then answers too late for the client.
         huawei.faults.delay("POST", "/rest/caas/relationnumber/partners/v1.0", 5, apply=True)

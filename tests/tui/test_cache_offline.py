@@ -26,8 +26,9 @@ def served(monkeypatch):
     emulator = TelnyxSandbox()
     server = serve(emulator, port=0)
     monkeypatch.setenv("LAB_TELNYX_KEY", emulator.api_key)
-    account = AccountConfig(kind="telnyx", label="lab-telnyx", endpoint=server.base_url,
-                            credentials={"api_key": "env:LAB_TELNYX_KEY"})
+    account = AccountConfig(
+        kind="telnyx", label="lab-telnyx", endpoint=server.base_url, credentials={"api_key": "env:LAB_TELNYX_KEY"}
+    )
     config = Config(profiles={"lab": Profile(name="lab", accounts=[account])})
     save_config(config)
     yield emulator, server, config
@@ -45,7 +46,7 @@ def shown_ips(app):
 
 
 async def test_offline_after_the_server_is_gone_shows_the_same_rows(served):
-    emulator, server, config = served
+    _emulator, server, config = served
     online = lab_app(config)
     async with online.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -64,7 +65,7 @@ async def test_offline_after_the_server_is_gone_shows_the_same_rows(served):
 
 
 async def test_warm_start_paints_cached_rows_before_any_request(served):
-    emulator, server, config = served
+    emulator, _server, config = served
     async with lab_app(config).run_test(size=SIZE) as pilot:
         await settle(pilot)
     # Slow the provider down: the cached rows must be on screen while the refresh is in flight.
@@ -79,7 +80,7 @@ async def test_warm_start_paints_cached_rows_before_any_request(served):
 
 
 async def test_a_create_or_delete_invalidates_exactly_its_resource(served):
-    emulator, server, config = served
+    _emulator, _server, config = served
     cache = ResultCache()
     app = lab_app(config, cache=cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -110,7 +111,7 @@ async def test_a_create_or_delete_invalidates_exactly_its_resource(served):
 
 
 async def test_cache_never_holds_a_secret(served):
-    emulator, server, config = served
+    emulator, _server, config = served
     cache = ResultCache()
     app = lab_app(config, cache=cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -121,7 +122,7 @@ async def test_cache_never_holds_a_secret(served):
 
 
 async def test_switching_profile_clears_every_screen(served, sandbox):
-    emulator, server, config = served
+    _emulator, _server, config = served
     app = lab_app(config)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -140,8 +141,14 @@ def test_cli_refuses_a_world_readable_secrets_file(tmp_path):
     save_config(Config(profiles={"prod": Profile(name="prod", read_only=True, accounts=[account])}))
     secrets = save_secret("prod", "prod-telnyx", "api_key", "KEYsecretvalue123")
     os.chmod(secrets, 0o644)
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "--profile", "prod"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=30, env=dict(os.environ))
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--profile", "prod"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=dict(os.environ),
+    )
     assert out.returncode == 2
     assert "chmod 600" in out.stderr and str(secrets) in out.stderr
     assert "KEYsecretvalue123" not in out.stderr + out.stdout

@@ -231,8 +231,17 @@ async def test_read_only_refuses_every_change_and_sends_nothing(make_app, sandbo
 
 
 async def test_provider_error_is_shown_with_vendor_code_not_a_traceback(make_app, sandbox):
-    sandbox.faults.respond("GET", "/billing_groups", 403, {"errors": [
-        {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}]}, times=None)
+    sandbox.faults.respond(
+        "GET",
+        "/billing_groups",
+        403,
+        {
+            "errors": [
+                {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}
+            ]
+        },
+        times=None,
+    )
     app = make_app(start="billing")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)

@@ -142,9 +142,17 @@ async def test_lists_the_sandbox_and_every_profile_with_their_accounts(profiles_
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         help_text = str(app.screen.query_one("#help-text").render())
-        for words in ("add a profile", "edit the profile", "add a provider account", "edit the selected account",
-                      "delete the profile", "test the selected account's connection", "make the profile the default",
-                      "^d", "switch to the selected profile"):
+        for words in (
+            "add a profile",
+            "edit the profile",
+            "add a provider account",
+            "edit the selected account",
+            "delete the profile",
+            "test the selected account's connection",
+            "make the profile the default",
+            "^d",
+            "switch to the selected profile",
+        ):
             assert words in help_text
 
 
@@ -228,8 +236,7 @@ async def test_add_account_stores_the_secret_in_the_secrets_file_only(profiles_a
         assert "not phone numbers: 123" in field_error(app, "watch_x")
         assert "secrets file" in field_error(app, "secret_secret_access_key")
         assert not config_file.read_text().count("volc-main")
-        await fill(pilot, endpoint="", number_pool_no="NP-1", watch_x="8613800000001",
-                   secret_secret_access_key=SECRET)
+        await fill(pilot, endpoint="", number_pool_no="NP-1", watch_x="8613800000001", secret_secret_access_key=SECRET)
         assert f.query_one("#input-secret_secret_access_key", Input).password  # masked
         await save(pilot)
         assert isinstance(app.screen, ProfilesScreen)
@@ -273,7 +280,10 @@ async def test_edit_account_keeps_a_stored_secret_and_moves_it_with_the_label(pr
         assert cfg.load_secrets() == {"staging": {"tx-main": {"api_key": SECRET}}}
         account = cfg.load_config().profiles["staging"].accounts[0]
         assert (account.label, account.endpoint, account.credentials) == (
-            "tx-main", "https://api.telnyx.com/v2", {"api_key": "secrets-file"})
+            "tx-main",
+            "https://api.telnyx.com/v2",
+            {"api_key": "secrets-file"},
+        )
         assert SECRET not in config_file.read_text()
         # Back to an environment variable: the stored value is removed from the secrets file.
         await select_account(pilot, "tx-main")
@@ -446,8 +456,7 @@ async def test_test_connection_shows_the_vendor_code(profiles_app, monkeypatch):
 # ---- switching -----------------------------------------------------------------------------
 
 
-async def test_switching_profile_opens_its_session_and_every_screen_starts_afresh(make_app, config_file,
-                                                                                   monkeypatch):
+async def test_switching_profile_opens_its_session_and_every_screen_starts_afresh(make_app, config_file, monkeypatch):
     import tui.sessions
     from providers.sandbox import TelnyxSandbox
     from providers.session import sandbox_session

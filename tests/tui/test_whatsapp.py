@@ -21,8 +21,9 @@ def cams():
 @pytest.fixture
 def whatsapp_app(sandbox, cams, tmp_path):
     def build(**kw):
-        session = sandbox_session(handler=sandbox, binding_handlers={"aliyun-cams": cams},
-                                  ledger_path=tmp_path / "ledger.sqlite3", **kw)
+        session = sandbox_session(
+            handler=sandbox, binding_handlers={"aliyun-cams": cams}, ledger_path=tmp_path / "ledger.sqlite3", **kw
+        )
         return TeledeckApp(session, start="whatsapp")
 
     return build

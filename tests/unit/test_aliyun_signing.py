@@ -18,9 +18,15 @@ V3_SIGNED = "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-n
 
 def _v3_example(**overrides):
     args = dict(
-        method="POST", host="ecs.cn-shanghai.aliyuncs.com", action="RunInstances", version="2014-05-26",
-        access_key_id="YourAccessKeyId", access_key_secret="YourAccessKeySecret", query=V3_QUERY,
-        date="2023-10-26T09:01:01Z", nonce="d410180a5abf7fe235dd9b74aca91fc0",
+        method="POST",
+        host="ecs.cn-shanghai.aliyuncs.com",
+        action="RunInstances",
+        version="2014-05-26",
+        access_key_id="YourAccessKeyId",
+        access_key_secret="YourAccessKeySecret",
+        query=V3_QUERY,
+        date="2023-10-26T09:01:01Z",
+        nonce="d410180a5abf7fe235dd9b74aca91fc0",
     )
     args.update(overrides)
     return signing.sign_v3(**args)
@@ -39,7 +45,11 @@ def test_v3_public_example_step_by_step():
     headers = {k: v for k, v in _v3_example().items() if k != "authorization"}
     canonical = signing.v3_canonical_request("POST", "/", V3_QUERY, headers, None, signing.EMPTY_BODY_SHA256)
     lines = canonical.split("\n")
-    assert lines[:3] == ["POST", "/", "ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai"]
+    assert lines[:3] == [
+        "POST",
+        "/",
+        "ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai",
+    ]
     assert lines[3] == "host:ecs.cn-shanghai.aliyuncs.com"
     assert lines[-2:] == [V3_SIGNED, signing.EMPTY_BODY_SHA256]
     string_to_sign = signing.v3_string_to_sign(canonical)
@@ -47,14 +57,17 @@ def test_v3_public_example_step_by_step():
     assert signing.v3_signature("YourAccessKeySecret", string_to_sign) == V3_SIGNATURE
 
 
-@pytest.mark.parametrize("change", [
-    {"query": {**V3_QUERY, "RegionId": "cn-hangzhou"}},
-    {"access_key_secret": "YourAccessKeySecreT"},
-    {"nonce": "d410180a5abf7fe235dd9b74aca91fc1"},
-    {"date": "2023-10-26T09:01:02Z"},
-    {"body": b"x", "content_type": "application/x-www-form-urlencoded"},
-    {"method": "GET"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"query": {**V3_QUERY, "RegionId": "cn-hangzhou"}},
+        {"access_key_secret": "YourAccessKeySecreT"},
+        {"nonce": "d410180a5abf7fe235dd9b74aca91fc1"},
+        {"date": "2023-10-26T09:01:02Z"},
+        {"body": b"x", "content_type": "application/x-www-form-urlencoded"},
+        {"method": "GET"},
+    ],
+)
 def test_v3_any_change_changes_the_signature(change):
     assert _v3_example(**change)["authorization"] != _v3_example()["authorization"]
 
@@ -101,8 +114,13 @@ def test_canonical_headers_lowercases_trims_and_joins_repeats():
 # -- RPC signature 1.0 (HMAC-SHA1): the ECS DescribeRegions example of the RPC signature doc ------
 
 RPC_PARAMS = {
-    "Action": "DescribeRegions", "Format": "XML", "Version": "2014-05-26", "AccessKeyId": "testid",
-    "SignatureMethod": "HMAC-SHA1", "Timestamp": "2016-02-23T12:46:24Z", "SignatureVersion": "1.0",
+    "Action": "DescribeRegions",
+    "Format": "XML",
+    "Version": "2014-05-26",
+    "AccessKeyId": "testid",
+    "SignatureMethod": "HMAC-SHA1",
+    "Timestamp": "2016-02-23T12:46:24Z",
+    "SignatureVersion": "1.0",
     "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
 }
 RPC_STRING_TO_SIGN = (
@@ -121,13 +139,22 @@ def test_rpc_public_example():
 def test_rpc_public_example_old_timestamp_spelling():
     params = dict(RPC_PARAMS)
     params["TimeStamp"] = params.pop("Timestamp")
-    assert signing.rpc_signature("testsecret", signing.rpc_string_to_sign("GET", params)) == "CT9X0VtwR86fNWSnsc6v8YGOjuE="
+    assert (
+        signing.rpc_signature("testsecret", signing.rpc_string_to_sign("GET", params)) == "CT9X0VtwR86fNWSnsc6v8YGOjuE="
+    )
 
 
 def test_sign_rpc_builds_the_common_parameters_and_signs_them():
-    pairs = signing.sign_rpc(method="GET", action="DescribeRegions", version="2014-05-26", access_key_id="testid",
-                             access_key_secret="testsecret", date="2016-02-23T12:46:24Z",
-                             nonce="3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", response_format="XML")
+    pairs = signing.sign_rpc(
+        method="GET",
+        action="DescribeRegions",
+        version="2014-05-26",
+        access_key_id="testid",
+        access_key_secret="testsecret",
+        date="2016-02-23T12:46:24Z",
+        nonce="3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+        response_format="XML",
+    )
     assert pairs[-1] == ("Signature", "OLeaidS1JvxuMvnyHOwuJ+uX5qY=")
     assert dict(pairs[:-1]) == RPC_PARAMS
     # On the wire the base64 signature is percent-encoded: "+" would otherwise read as a space.
@@ -143,24 +170,38 @@ def test_rpc_signature_excludes_signature_and_covers_every_other_parameter():
 
 
 def test_rpc_sts_token_is_a_signed_parameter():
-    pairs = dict(signing.sign_rpc(method="POST", action="A", version="1", access_key_id="k", access_key_secret="s",
-                                  date="2020-01-01T00:00:00Z", nonce="n", security_token="tok"))
+    pairs = dict(
+        signing.sign_rpc(
+            method="POST",
+            action="A",
+            version="1",
+            access_key_id="k",
+            access_key_secret="s",
+            date="2020-01-01T00:00:00Z",
+            nonce="n",
+            security_token="tok",
+        )
+    )
     assert pairs["SecurityToken"] == "tok"
 
 
 # -- encoding and time rules -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, encoded", [
-    ("AZaz09-_.~", "AZaz09-_.~"),
-    ("a b", "a%20b"),
-    ("a+b", "a%2Bb"),
-    ("*", "%2A"),
-    ("/", "%2F"),
-    (":", "%3A"),
-    ("=&", "%3D%26"),
-    ('"', "%22"),
-    ("杭州", "%E6%9D%AD%E5%B7%9E"),
-])
+
+@pytest.mark.parametrize(
+    "raw, encoded",
+    [
+        ("AZaz09-_.~", "AZaz09-_.~"),
+        ("a b", "a%20b"),
+        ("a+b", "a%2Bb"),
+        ("*", "%2A"),
+        ("/", "%2F"),
+        (":", "%3A"),
+        ("=&", "%3D%26"),
+        ('"', "%22"),
+        ("杭州", "%E6%9D%AD%E5%B7%9E"),
+    ],
+)
 def test_percent_encode(raw, encoded):
     assert signing.percent_encode(raw) == encoded
 
@@ -185,18 +226,37 @@ def test_nonces_are_fresh_hex():
 
 # -- the official SDK's own signing helpers agree (test-only dependency) ---------------------------
 
+
 def test_matches_the_official_sdk_helpers():
     sdk = pytest.importorskip("alibabacloud_tea_openapi.utils")
-    params = {"PoolKey": "FC100000000000001", "OutId": "a b+c*~/杭州", "Expiration": "2030-01-01 12:00:00",
-              "Action": "BindAxb", "Version": "2017-05-25", "AccessKeyId": "k", "SignatureMethod": "HMAC-SHA1",
-              "SignatureVersion": "1.0", "SignatureNonce": "n1", "Timestamp": "2030-01-01T00:00:00Z", "Format": "json"}
+    params = {
+        "PoolKey": "FC100000000000001",
+        "OutId": "a b+c*~/杭州",
+        "Expiration": "2030-01-01 12:00:00",
+        "Action": "BindAxb",
+        "Version": "2017-05-25",
+        "AccessKeyId": "k",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": "n1",
+        "Timestamp": "2030-01-01T00:00:00Z",
+        "Format": "json",
+    }
     ours = signing.rpc_signature("secret", signing.rpc_string_to_sign("POST", params))
     assert ours == sdk.Utils.get_rpcsignature(params, "POST", "secret")
 
     query = {"PoolKey": "FC100000000000001", "OutId": "a b+c*~/杭州", "IsRecordingEnabled": "true"}
-    headers = signing.sign_v3(method="POST", host="dyplsapi.aliyuncs.com", action="BindAxb", version="2017-05-25",
-                              access_key_id="k", access_key_secret="secret", query=query,
-                              date="2030-01-01T00:00:00Z", nonce="n2")
+    headers = signing.sign_v3(
+        method="POST",
+        host="dyplsapi.aliyuncs.com",
+        action="BindAxb",
+        version="2017-05-25",
+        access_key_id="k",
+        access_key_secret="secret",
+        query=query,
+        date="2030-01-01T00:00:00Z",
+        nonce="n2",
+    )
     unsigned = {k: v for k, v in headers.items() if k != "authorization"}
     request = types.SimpleNamespace(pathname="/", method="POST", query=query, headers=unsigned)
     expected = sdk.Utils.get_authorization(request, "ACS3-HMAC-SHA256", signing.EMPTY_BODY_SHA256, "k", "secret")

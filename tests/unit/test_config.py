@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 
@@ -31,17 +32,34 @@ def _production() -> c.Profile:
         accounts=[
             c.AccountConfig("telnyx", "telnyx-main", credentials={"api_key": "env:TELNYX_PROD_API_KEY"}),
             c.AccountConfig(
-                "aliyun-pls", "pls-cn", endpoint="https://dyplsapi.aliyuncs.com", region="cn-hangzhou",
-                pool_key="FC100000012345678", watch_x=["17100000001", "17100000002"],
+                "aliyun-pls",
+                "pls-cn",
+                endpoint="https://dyplsapi.aliyuncs.com",
+                region="cn-hangzhou",
+                pool_key="FC100000012345678",
+                watch_x=["17100000001", "17100000002"],
                 credentials={"access_key_id": "env:ALI_AK", "access_key_secret": "secrets-file"},
             ),
-            c.AccountConfig("aliyun-cams", "wa-sg", cust_space_id="cams-abc123",
-                            credentials={"access_key_id": "env:ALI_AK", "access_key_secret": "env:ALI_SK"}),
-            c.AccountConfig("huawei", "hw-axb", endpoint="https://rtcpns.cn-north-1.myhuaweicloud.com",
-                            watch_x=["+8617000000001"],
-                            credentials={"app_key": "env:HW_APP_KEY", "app_secret": "secrets-file"}),
-            c.AccountConfig("volcengine", "volc", region="cn-north-1", number_pool_no="NP162981168404095092",
-                            credentials={"access_key_id": "env:VOLC_ACCESSKEY", "secret_access_key": "secrets-file"}),
+            c.AccountConfig(
+                "aliyun-cams",
+                "wa-sg",
+                cust_space_id="cams-abc123",
+                credentials={"access_key_id": "env:ALI_AK", "access_key_secret": "env:ALI_SK"},
+            ),
+            c.AccountConfig(
+                "huawei",
+                "hw-axb",
+                endpoint="https://rtcpns.cn-north-1.myhuaweicloud.com",
+                watch_x=["+8617000000001"],
+                credentials={"app_key": "env:HW_APP_KEY", "app_secret": "secrets-file"},
+            ),
+            c.AccountConfig(
+                "volcengine",
+                "volc",
+                region="cn-north-1",
+                number_pool_no="NP162981168404095092",
+                credentials={"access_key_id": "env:VOLC_ACCESSKEY", "secret_access_key": "secrets-file"},
+            ),
         ],
     )
 
@@ -66,7 +84,9 @@ def test_missing_file_is_an_empty_config():
 def test_round_trip_through_toml():
     config = c.Config(default_profile="production", sandbox_read_only=True)
     config.upsert(_production())
-    config.upsert(c.Profile("staging", accounts=[c.AccountConfig("telnyx", "tx", credentials={"api_key": "secrets-file"})]))
+    config.upsert(
+        c.Profile("staging", accounts=[c.AccountConfig("telnyx", "tx", credentials={"api_key": "secrets-file"})])
+    )
     path = c.save_config(config)
     assert path == c.config_path()
     loaded = c.load_config()
@@ -110,7 +130,10 @@ def test_effective_endpoint_and_region_defaults():
     account = c.AccountConfig("volcengine", "v")
     assert account.effective_endpoint == "https://cloud-vms.volcengineapi.com"
     assert account.effective_region == "cn-north-1"
-    assert c.AccountConfig("aliyun-cams", "w", endpoint="https://cams.example.test").effective_endpoint == "https://cams.example.test"
+    assert (
+        c.AccountConfig("aliyun-cams", "w", endpoint="https://cams.example.test").effective_endpoint
+        == "https://cams.example.test"
+    )
 
 
 # ---- malformed files --------------------------------------------------------------------------
@@ -119,7 +142,7 @@ def test_effective_endpoint_and_region_defaults():
 def test_malformed_toml_is_a_config_error_with_line_and_path(_config_dir):
     _config_dir.mkdir()
     path = _config_dir / "config.toml"
-    path.write_text('[profiles.lab]\nread_only = true\nbroken = \n')
+    path.write_text("[profiles.lab]\nread_only = true\nbroken = \n")
     with pytest.raises(c.ConfigError) as info:
         c.load_config()
     assert info.value.line == 3
@@ -139,10 +162,10 @@ def test_unterminated_string_at_end_of_document_still_names_a_line(_config_dir):
     "text, where",
     [
         ("profiles = 3\n", "profiles"),
-        ("[profiles.lab]\nread_only = \"yes\"\n", "profiles.lab.read_only"),
+        ('[profiles.lab]\nread_only = "yes"\n', "profiles.lab.read_only"),
         ("[profiles.lab]\naccounts = 1\n", "profiles.lab.accounts"),
-        ("[[profiles.lab.accounts]]\nlabel = \"x\"\n", "profiles.lab.accounts[0].kind"),
-        ("[[profiles.lab.accounts]]\nkind = \"telnyx\"\nlabel = \"x\"\nwatch_x = [1, 2]\n", "watch_x"),
+        ('[[profiles.lab.accounts]]\nlabel = "x"\n', "profiles.lab.accounts[0].kind"),
+        ('[[profiles.lab.accounts]]\nkind = "telnyx"\nlabel = "x"\nwatch_x = [1, 2]\n', "watch_x"),
         ("[profiles.sandbox]\naccounts = []\n", "sandbox"),
     ],
 )
@@ -180,8 +203,14 @@ def test_sandbox_is_a_reserved_profile_name():
 
 @pytest.mark.parametrize(
     "url",
-    ["https://api.telnyx.com/v2", "https://dyplsapi.aliyuncs.com", "http://127.0.0.1:8080/v2", "http://localhost:9000",
-     "http://[::1]:8080", "https://rtcapi.cn-north-1.myhuaweicloud.com:12543"],
+    [
+        "https://api.telnyx.com/v2",
+        "https://dyplsapi.aliyuncs.com",
+        "http://127.0.0.1:8080/v2",
+        "http://localhost:9000",
+        "http://[::1]:8080",
+        "https://rtcapi.cn-north-1.myhuaweicloud.com:12543",
+    ],
 )
 def test_good_urls(url):
     assert c.validate_url(url) is None
@@ -207,8 +236,7 @@ def test_required_settings_and_credentials_per_kind():
     assert c.validate_account(c.AccountConfig("aliyun-pls", "p")) == {
         "pool_key": "required for Alibaba Cloud Dypls (privacy numbers)",
         "credentials.access_key_id": 'required: say where it is, e.g. "env:ALIBABA_CLOUD_ACCESS_KEY_ID" or "secrets-file"',
-        "credentials.access_key_secret":
-            'required: say where it is, e.g. "env:ALIBABA_CLOUD_ACCESS_KEY_SECRET" or "secrets-file"',
+        "credentials.access_key_secret": 'required: say where it is, e.g. "env:ALIBABA_CLOUD_ACCESS_KEY_SECRET" or "secrets-file"',
     }
     assert "cust_space_id" in c.validate_account(c.AccountConfig("aliyun-cams", "w"))
     assert "number_pool_no" in c.validate_account(c.AccountConfig("volcengine", "v"))
@@ -217,27 +245,46 @@ def test_required_settings_and_credentials_per_kind():
 
 def test_field_level_messages():
     account = c.AccountConfig(
-        "telnyx", "bad label!", endpoint="http://api.telnyx.com", region="Not A Region", pool_key="FC1",
-        watch_x=["abc"], credentials={"api_key": "KEY0123456789", "app_secret": "env:X"},
+        "telnyx",
+        "bad label!",
+        endpoint="http://api.telnyx.com",
+        region="Not A Region",
+        pool_key="FC1",
+        watch_x=["abc"],
+        credentials={"api_key": "KEY0123456789", "app_secret": "env:X"},
     )
     problems = c.validate_account(account)
-    assert set(problems) == {"label", "endpoint", "region", "watch_x", "pool_key", "credentials.api_key",
-                             "credentials.app_secret"}
+    assert set(problems) == {
+        "label",
+        "endpoint",
+        "region",
+        "watch_x",
+        "pool_key",
+        "credentials.api_key",
+        "credentials.app_secret",
+    }
     assert "use https" in problems["endpoint"]
     assert problems["pool_key"] == "not used by Telnyx accounts"
     assert "never the credential itself" in problems["credentials.api_key"]
     assert "abc" in problems["watch_x"]
     assert c.validate_account(c.AccountConfig("nokia", "n")) == {"kind": "one of " + ", ".join(c.KINDS)}
-    assert "environment variable name" in c.validate_account(
-        c.AccountConfig("telnyx", "t", credentials={"api_key": "env:1BAD"}))["credentials.api_key"]
+    assert (
+        "environment variable name"
+        in c.validate_account(c.AccountConfig("telnyx", "t", credentials={"api_key": "env:1BAD"}))[
+            "credentials.api_key"
+        ]
+    )
 
 
 def test_profile_and_config_validation_paths():
-    profile = c.Profile("prod", accounts=[
-        c.AccountConfig("telnyx", "tx", credentials={"api_key": "env:K"}),
-        c.AccountConfig("telnyx", "tx", credentials={"api_key": "env:K"}),
-        c.AccountConfig("volcengine", "v", credentials={"access_key_id": "env:A", "secret_access_key": "env:B"}),
-    ])
+    profile = c.Profile(
+        "prod",
+        accounts=[
+            c.AccountConfig("telnyx", "tx", credentials={"api_key": "env:K"}),
+            c.AccountConfig("telnyx", "tx", credentials={"api_key": "env:K"}),
+            c.AccountConfig("volcengine", "v", credentials={"access_key_id": "env:A", "secret_access_key": "env:B"}),
+        ],
+    )
     assert c.validate_profile(profile) == {
         "accounts[1].label": "another account of this profile is called 'tx'",
         "accounts[2].number_pool_no": "required for Volcengine VMS (privacy numbers)",
@@ -250,11 +297,19 @@ def test_profile_and_config_validation_paths():
 
 def test_save_refuses_an_invalid_config_with_field_messages():
     config = c.Config()
-    config.upsert(c.Profile("prod", accounts=[c.AccountConfig("aliyun-pls", "p", credentials={
-        "access_key_id": "env:A", "access_key_secret": "env:B"})]))
+    config.upsert(
+        c.Profile(
+            "prod",
+            accounts=[
+                c.AccountConfig("aliyun-pls", "p", credentials={"access_key_id": "env:A", "access_key_secret": "env:B"})
+            ],
+        )
+    )
     with pytest.raises(c.ConfigValidationError) as info:
         c.save_config(config)
-    assert info.value.problems == {"profiles.prod.accounts[0].pool_key": "required for Alibaba Cloud Dypls (privacy numbers)"}
+    assert info.value.problems == {
+        "profiles.prod.accounts[0].pool_key": "required for Alibaba Cloud Dypls (privacy numbers)"
+    }
     assert not c.config_path().exists()
 
 
@@ -361,8 +416,9 @@ def test_saved_config_never_contains_a_credential(monkeypatch):
         c.AccountConfig("telnyx", "tx", credentials={"api_key": SECRET}),
         c.AccountConfig("telnyx", "tx", credentials={"api_key": "env:K"}, extra={"api_key": SECRET}),
         c.AccountConfig("telnyx", "tx", credentials={"api_key": "env:K"}, extra={"auth": {"password": SECRET}}),
-        c.AccountConfig("huawei", "h", credentials={"app_key": "env:A", "app_secret": "env:B"},
-                        extra={"app_key": "literal-app-key"}),
+        c.AccountConfig(
+            "huawei", "h", credentials={"app_key": "env:A", "app_secret": "env:B"}, extra={"app_key": "literal-app-key"}
+        ),
     ],
 )
 def test_save_refuses_anything_that_looks_like_a_secret(account):
@@ -386,13 +442,15 @@ def test_profile_names_that_look_like_secret_words_are_fine():
 def test_hand_written_credential_in_config_is_refused_on_load(_config_dir):
     _config_dir.mkdir()
     (_config_dir / "config.toml").write_text(
-        f'[[profiles.lab.accounts]]\nkind = "telnyx"\nlabel = "tx"\napi_key = "{SECRET}"\n')
+        f'[[profiles.lab.accounts]]\nkind = "telnyx"\nlabel = "tx"\napi_key = "{SECRET}"\n'
+    )
     with pytest.raises(c.SecretInConfigError) as info:
         c.load_config()
     assert "profiles.lab.accounts[0].api_key" in str(info.value)
     assert SECRET not in str(info.value)
     (_config_dir / "config.toml").write_text(
-        f'[[profiles.lab.accounts]]\nkind = "telnyx"\nlabel = "tx"\ncredentials = {{ api_key = "{SECRET}" }}\n')
+        f'[[profiles.lab.accounts]]\nkind = "telnyx"\nlabel = "tx"\ncredentials = {{ api_key = "{SECRET}" }}\n'
+    )
     with pytest.raises(c.SecretInConfigError, match="never its value"):
         c.load_config()
 
@@ -413,7 +471,10 @@ def test_secrets_file_is_created_0600_whatever_the_umask(_config_dir):
     # a second write keeps both values and the mode, and leaves no temp file
     c.save_secret("production", "hw-axb", "app_secret", "other")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert c.load_secrets()["production"] == {"pls-cn": {"access_key_secret": "s3cr3t"}, "hw-axb": {"app_secret": "other"}}
+    assert c.load_secrets()["production"] == {
+        "pls-cn": {"access_key_secret": "s3cr3t"},
+        "hw-axb": {"app_secret": "other"},
+    }
     assert sorted(p.name for p in _config_dir.iterdir()) == ["secrets.toml"]
 
 
@@ -468,7 +529,9 @@ def test_credentials_from_env_and_secrets_file():
     c.save_secret("production", "volc", "secret_access_key", "volc-sk")
     env = {"VOLC_ACCESSKEY": "volc-ak"}
     assert c.credentials_for(profile, profile.account("volc"), environ=env) == {
-        "access_key_id": "volc-ak", "secret_access_key": "volc-sk"}
+        "access_key_id": "volc-ak",
+        "secret_access_key": "volc-sk",
+    }
 
 
 def test_missing_env_variable_is_named():
@@ -488,22 +551,34 @@ def test_missing_secrets_file_entry_says_where_it_should_be():
 
 def test_unreferenced_required_credential_says_how_to_configure_it():
     profile = c.Profile("lab", accounts=[c.AccountConfig("telnyx", "tx")])
-    with pytest.raises(c.MissingCredentialError, match='credentials.api_key = "env:VARIABLE"'):
+    with pytest.raises(c.MissingCredentialError, match=re.escape('credentials.api_key = "env:VARIABLE"')):
         c.credentials_for(profile, profile.accounts[0], environ={})
 
 
 def test_optional_sts_token_is_read_when_referenced():
-    account = c.AccountConfig("aliyun-pls", "p", pool_key="FC1", credentials={
-        "access_key_id": "env:A", "access_key_secret": "env:B", "security_token": "env:T"})
+    account = c.AccountConfig(
+        "aliyun-pls",
+        "p",
+        pool_key="FC1",
+        credentials={"access_key_id": "env:A", "access_key_secret": "env:B", "security_token": "env:T"},
+    )
     profile = c.Profile("lab", accounts=[account])
     assert c.credentials_for(profile, account, environ={"A": "a", "B": "b", "T": "t"}) == {
-        "access_key_id": "a", "access_key_secret": "b", "security_token": "t"}
+        "access_key_id": "a",
+        "access_key_secret": "b",
+        "security_token": "t",
+    }
 
 
 def test_config_module_does_not_import_textual():
     import subprocess
 
     code = "import sys, tui.config; print('textual' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
     assert out.stdout.strip() == "False"

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -41,7 +41,7 @@ TEST_NONCE, TEST_CREATED = "0123456789abcdef0123456789abcdef", "2024-01-02T03:04
 TEST_DIGEST = "9w9CWrr+phw8kgZ5bww06o6b7Grw35n8juEzXjnDd3w="
 
 SECRETS = {DOC_KEY: DOC_SECRET, "AKTEST": "SKTEST"}
-DOC_NOW = datetime(2018, 2, 12, 15, 30, 20, tzinfo=timezone.utc).timestamp()
+DOC_NOW = datetime(2018, 2, 12, 15, 30, 20, tzinfo=UTC).timestamp()
 
 
 def secret_for(key: str) -> str | None:
@@ -60,8 +60,9 @@ def test_digest_is_the_raw_mac_base64_not_the_hex_or_the_legacy_sha256():
     digest = password_digest(DOC_SECRET, DOC_NONCE, DOC_CREATED)
     raw = hmac.new(DOC_SECRET.encode(), (DOC_NONCE + DOC_CREATED).encode(), hashlib.sha256).digest()
     assert base64.b64decode(digest) == raw and len(digest) == 44 and digest.endswith("=")
-    hex_variant = base64.b64encode(hmac.new(DOC_SECRET.encode(), (DOC_NONCE + DOC_CREATED).encode(),
-                                            hashlib.sha256).hexdigest().encode()).decode()
+    hex_variant = base64.b64encode(
+        hmac.new(DOC_SECRET.encode(), (DOC_NONCE + DOC_CREATED).encode(), hashlib.sha256).hexdigest().encode()
+    ).decode()
     legacy = base64.b64encode(hashlib.sha256((DOC_NONCE + DOC_CREATED + DOC_SECRET).encode()).digest()).decode()
     assert digest not in (hex_variant, legacy)
 
@@ -70,11 +71,14 @@ def test_header_values_have_the_documented_shape():
     headers = aksk_headers(DOC_KEY, DOC_SECRET, nonce=DOC_NONCE, created=DOC_CREATED)
     assert headers["Authorization"] == 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"'
     assert headers["X-AKSK"] == (
-        f'UsernameToken Username="{DOC_KEY}",PasswordDigest="{DOC_DIGEST}",'
-        f'Nonce="{DOC_NONCE}",Created="{DOC_CREATED}"'
+        f'UsernameToken Username="{DOC_KEY}",PasswordDigest="{DOC_DIGEST}",Nonce="{DOC_NONCE}",Created="{DOC_CREATED}"'
     )
     assert parse_params(headers["X-AKSK"].partition(" ")[2]) == {
-        "Username": DOC_KEY, "PasswordDigest": DOC_DIGEST, "Nonce": DOC_NONCE, "Created": DOC_CREATED}
+        "Username": DOC_KEY,
+        "PasswordDigest": DOC_DIGEST,
+        "Nonce": DOC_NONCE,
+        "Created": DOC_CREATED,
+    }
 
 
 def test_nonce_is_32_hex_and_fresh():

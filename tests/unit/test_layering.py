@@ -20,7 +20,9 @@ def test_providers_source_never_imports_the_ui():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in ("textual", "tui", "rich")]
+            offenders += [
+                f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in ("textual", "tui", "rich")
+            ]
     assert offenders == []
 
 

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_wheel_ships_styles_and_entry_point(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
     )
     wheel = next(tmp_path.glob("teledeck-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()

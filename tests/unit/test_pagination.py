@@ -17,8 +17,13 @@ def server(total_items: int, size: int, *, stuck_at: int | None = None, omit_tot
         start = (answered - 1) * size
         items = list(range(start, min(start + size, total_items)))
         pages = -(-total_items // size)
-        return Page(items=items, page_number=answered, page_size=size,
-                    total_pages=None if omit_total else pages, total_results=total_items)
+        return Page(
+            items=items,
+            page_number=answered,
+            page_size=size,
+            total_pages=None if omit_total else pages,
+            total_results=total_items,
+        )
 
     return fetch, calls
 

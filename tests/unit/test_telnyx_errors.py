@@ -15,8 +15,19 @@ def mapped(status, body=None, content=None, headers=None):
 
 
 def test_validation_error_keeps_code_pointer_and_detail():
-    error = mapped(422, {"errors": [{"code": "10015", "title": "Invalid value", "detail": "ip_address is invalid",
-                                     "source": {"pointer": "/ip_address"}}]})
+    error = mapped(
+        422,
+        {
+            "errors": [
+                {
+                    "code": "10015",
+                    "title": "Invalid value",
+                    "detail": "ip_address is invalid",
+                    "source": {"pointer": "/ip_address"},
+                }
+            ]
+        },
+    )
     assert isinstance(error, ValidationError)
     assert error.code == "10015" and error.pointer == "/ip_address"
     assert error.problems[0].field == "ip_address"
@@ -39,21 +50,33 @@ def test_empty_500_body_is_readable():
 
 
 def test_html_body_and_wrong_shapes_never_raise():
-    assert "unreadable" in mapped(502, content=b"<html>bad gateway</html>", headers={"content-type": "text/html"}).message
+    assert (
+        "unreadable" in mapped(502, content=b"<html>bad gateway</html>", headers={"content-type": "text/html"}).message
+    )
     assert isinstance(mapped(404, {"errors": "nope"}), NotFound)
     assert isinstance(mapped(401, {"errors": [None, 3, {"title": "Authentication failed"}]}), AuthError)
     assert isinstance(mapped(418, ["x"]), ProviderError)
 
 
 def test_several_errors_are_counted():
-    error = mapped(422, {"errors": [{"code": "1", "title": "a", "source": {"pointer": "/first_name"}},
-                                    {"code": "2", "title": "b", "source": {"pointer": "/country_code"}}]})
+    error = mapped(
+        422,
+        {
+            "errors": [
+                {"code": "1", "title": "a", "source": {"pointer": "/first_name"}},
+                {"code": "2", "title": "b", "source": {"pointer": "/country_code"}},
+            ]
+        },
+    )
     assert "(and 1 more)" in error.message
     assert [p.field for p in error.problems] == ["first_name", "country_code"]
 
 
 def test_empty_object_and_problem_json_bodies_are_read():
     assert mapped(404, {}).message == "HTTP 404 with no error details"
-    problem = mapped(404, {"type": "about:blank", "title": "Not Found", "detail": "no such route"},
-                     headers={"content-type": "application/problem+json"})
+    problem = mapped(
+        404,
+        {"type": "about:blank", "title": "Not Found", "detail": "no such route"},
+        headers={"content-type": "application/problem+json"},
+    )
     assert isinstance(problem, NotFound) and problem.message == "Not Found: no such route"

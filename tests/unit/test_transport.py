@@ -42,8 +42,12 @@ def make(script: Script, **kw):
         sleeps.append(seconds)
 
     transport = Transport(
-        provider="telnyx", base_url="https://api.example/v2", error_mapper=error_from_response,
-        http_transport=httpx.MockTransport(script), sleep=fake_sleep, **kw,
+        provider="telnyx",
+        base_url="https://api.example/v2",
+        error_mapper=error_from_response,
+        http_transport=httpx.MockTransport(script),
+        sleep=fake_sleep,
+        **kw,
     )
     return transport, sleeps
 
@@ -138,11 +142,18 @@ async def test_read_only_transport_refuses_writes_before_sending():
 
 
 async def test_rate_limit_headers_are_read():
-    script = Script(httpx.Response(200, json={}, headers={"x-ratelimit-limit": "100", "x-ratelimit-remaining": "7",
-                                                          "x-ratelimit-reset": "3"}))
+    script = Script(
+        httpx.Response(
+            200, json={}, headers={"x-ratelimit-limit": "100", "x-ratelimit-remaining": "7", "x-ratelimit-reset": "3"}
+        )
+    )
     transport, _ = make(script)
     await transport.request("GET", "/x")
-    assert (transport.rate_limit.limit, transport.rate_limit.remaining, transport.rate_limit.reset_seconds) == (100, 7, 3)
+    assert (transport.rate_limit.limit, transport.rate_limit.remaining, transport.rate_limit.reset_seconds) == (
+        100,
+        7,
+        3,
+    )
 
 
 def test_parse_retry_after_forms():
@@ -200,8 +211,12 @@ async def test_offline_transport_sends_nothing():
     from providers.errors import Offline
     from providers.transport import OfflineTransport
 
-    transport = Transport(provider="telnyx", base_url="https://api.example/v2", error_mapper=error_from_response,
-                          http_transport=OfflineTransport())
+    transport = Transport(
+        provider="telnyx",
+        base_url="https://api.example/v2",
+        error_mapper=error_from_response,
+        http_transport=OfflineTransport(),
+    )
     with pytest.raises(Offline):
         await transport.request("GET", "/x")
     assert transport.requests_sent == 0

@@ -27,8 +27,9 @@ VECTOR_AUTH = (
 CREDS = Credentials("AKTEST", "SKTEST")
 
 
-def _sign(body=VECTOR_BODY, query=VECTOR_QUERY, headers=VECTOR_HEADERS, creds=CREDS, x_date=VECTOR_X_DATE,
-          method="POST"):
+def _sign(
+    body=VECTOR_BODY, query=VECTOR_QUERY, headers=VECTOR_HEADERS, creds=CREDS, x_date=VECTOR_X_DATE, method="POST"
+):
     return signing.sign(method, "/", query, headers, body, creds, x_date=x_date)
 
 
@@ -58,19 +59,31 @@ def test_canonical_query_sorts_by_key_and_uses_rfc3986_encoding():
 
 
 def test_only_content_type_md5_host_and_x_headers_are_signed():
-    names = signing.signed_header_names({
-        "Host": "h", "Content-Type": "t", "Content-MD5": "m", "X-Date": "d", "X-Custom": "c",
-        "User-Agent": "u", "Accept": "a", "Content-Length": "3", "Authorization": "x",
-    })
+    names = signing.signed_header_names(
+        {
+            "Host": "h",
+            "Content-Type": "t",
+            "Content-MD5": "m",
+            "X-Date": "d",
+            "X-Custom": "c",
+            "User-Agent": "u",
+            "Accept": "a",
+            "Content-Length": "3",
+            "Authorization": "x",
+        }
+    )
     assert names == ("content-md5", "content-type", "host", "x-custom", "x-date")
 
 
-@pytest.mark.parametrize(("host", "signed"), [
-    ("cloud-vms.volcengineapi.com:443", "cloud-vms.volcengineapi.com"),
-    ("cloud-vms.volcengineapi.com:80", "cloud-vms.volcengineapi.com"),
-    ("127.0.0.1:8080", "127.0.0.1:8080"),
-    ("[::1]:443", "[::1]"),
-])
+@pytest.mark.parametrize(
+    ("host", "signed"),
+    [
+        ("cloud-vms.volcengineapi.com:443", "cloud-vms.volcengineapi.com"),
+        ("cloud-vms.volcengineapi.com:80", "cloud-vms.volcengineapi.com"),
+        ("127.0.0.1:8080", "127.0.0.1:8080"),
+        ("[::1]:443", "[::1]"),
+    ],
+)
 def test_default_ports_are_dropped_from_the_signed_host(host, signed):
     assert signing.canonical_headers({"Host": host}, ["host"]) == f"host:{signed}\n"
 
@@ -82,8 +95,9 @@ def test_default_port_signs_like_no_port():
 
 
 def test_canonical_request_layout_has_an_empty_line_before_signed_headers():
-    canonical = signing.canonical_request("post", "/", VECTOR_QUERY, {"Host": "h", "X-Date": "d"},
-                                          ["x-date", "host"], "abc")
+    canonical = signing.canonical_request(
+        "post", "/", VECTOR_QUERY, {"Host": "h", "X-Date": "d"}, ["x-date", "host"], "abc"
+    )
     assert canonical == "POST\n/\nAction=BindAXN&Version=2022-01-01\nhost:h\nx-date:d\n\nhost;x-date\nabc"
 
 
@@ -112,7 +126,7 @@ def test_round_trip_verifies():
 
 
 def test_round_trip_with_utf8_and_reserved_characters():
-    body = "PhoneNoA=13700000001&UserData=%E8%AE%A2%E5%8D%95+42%26x%3Dy".encode()
+    body = b"PhoneNoA=13700000001&UserData=%E8%AE%A2%E5%8D%95+42%26x%3Dy"
     query = [("Action", "BindAXN"), ("Version", "2022-01-01"), ("Note", "a b&c")]
     added = _sign(body=body, query=query)
     assert signing.verify(*_received(added, body=body, query=query), "SKTEST")
@@ -130,9 +144,10 @@ def test_tampered_body_does_not_verify_even_with_the_original_hash_header():
 
 def test_tampered_query_does_not_verify():
     method, path, _, headers, body = _received(_sign())
-    assert not signing.verify(method, path, [("Action", "UnbindAXN"), ("Version", "2022-01-01")], headers, body,
-                              "SKTEST")
-    assert not signing.verify(method, path, VECTOR_QUERY + [("Extra", "1")], headers, body, "SKTEST")
+    assert not signing.verify(
+        method, path, [("Action", "UnbindAXN"), ("Version", "2022-01-01")], headers, body, "SKTEST"
+    )
+    assert not signing.verify(method, path, [*VECTOR_QUERY, ("Extra", "1")], headers, body, "SKTEST")
 
 
 @pytest.mark.parametrize("header", ["Host", "Content-Type", "X-Date"])
@@ -165,21 +180,33 @@ def test_credential_date_must_match_x_date():
 def test_parse_authorization_reads_every_part():
     auth = signing.parse_authorization(VECTOR_AUTH)
     assert (auth.algorithm, auth.access_key, auth.date, auth.region, auth.service, auth.terminator) == (
-        "HMAC-SHA256", "AKTEST", "20240102", "cn-north-1", "vms", "request")
+        "HMAC-SHA256",
+        "AKTEST",
+        "20240102",
+        "cn-north-1",
+        "vms",
+        "request",
+    )
     assert auth.signed_headers == ("content-type", "host", "x-content-sha256", "x-date")
     assert auth.signature.startswith("0aa6b238")
     assert auth.scope == "20240102/cn-north-1/vms/request"
 
 
-@pytest.mark.parametrize(("value", "part"), [
-    ("", "authorization"),
-    ("HMAC-SHA256", "authorization"),
-    ("HMAC-SHA256 Credential=AKTEST/20240102/cn-north-1/vms/request, SignedHeaders=host", "signature"),
-    ("HMAC-SHA256 Credential=AKTEST/20240102/cn-north-1/vms, SignedHeaders=host, Signature=ab", "credential"),
-    ("HMAC-SHA256 Credential=AKTEST/2024-01-02/cn-north-1/vms/request, SignedHeaders=host, Signature=ab", "credential"),
-    ("HMAC-SHA256 Credential=AKTEST/20240102/cn-north-1/vms/request, Signature=ab", "authorization"),
-    ("HMAC-SHA256 garbage", "authorization"),
-])
+@pytest.mark.parametrize(
+    ("value", "part"),
+    [
+        ("", "authorization"),
+        ("HMAC-SHA256", "authorization"),
+        ("HMAC-SHA256 Credential=AKTEST/20240102/cn-north-1/vms/request, SignedHeaders=host", "signature"),
+        ("HMAC-SHA256 Credential=AKTEST/20240102/cn-north-1/vms, SignedHeaders=host, Signature=ab", "credential"),
+        (
+            "HMAC-SHA256 Credential=AKTEST/2024-01-02/cn-north-1/vms/request, SignedHeaders=host, Signature=ab",
+            "credential",
+        ),
+        ("HMAC-SHA256 Credential=AKTEST/20240102/cn-north-1/vms/request, Signature=ab", "authorization"),
+        ("HMAC-SHA256 garbage", "authorization"),
+    ],
+)
 def test_parse_authorization_says_which_part_is_wrong(value, part):
     with pytest.raises(SignatureFormatError) as info:
         signing.parse_authorization(value)

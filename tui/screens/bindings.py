@@ -8,7 +8,7 @@ bind/modify/unbind per provider, and import by X number or subscription id.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from textual import on, work
 from textual.binding import Binding as Key
@@ -55,9 +55,19 @@ def binding_row(binding: Binding, now: datetime) -> Row:
     recording = {True: "on", False: "off"}.get(binding.recording, "?")
     return Row(
         key=binding.key,
-        cells=(binding.provider, binding.mode, binding.a, x, binding.b,
-               forms.countdown(left) if status != REMOVED else "removed",
-               forms.short_local_time(binding.expires_at), recording, status, pool, binding.subscription_id),
+        cells=(
+            binding.provider,
+            binding.mode,
+            binding.a,
+            x,
+            binding.b,
+            forms.countdown(left) if status != REMOVED else "removed",
+            forms.short_local_time(binding.expires_at),
+            recording,
+            status,
+            pool,
+            binding.subscription_id,
+        ),
         style=style,
     )
 
@@ -104,14 +114,15 @@ class BindingsScreen(TableScreen):
             self.refresh_from_providers()
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.app.session.clock(), timezone.utc)
+        return datetime.fromtimestamp(self.app.session.clock(), UTC)
 
     def render_rows(self) -> None:
         if self.app.screen is not self:
             return  # nobody is looking; skip the work
         now = self.now()
         rows = [
-            binding_row(b, now) for b in self.bindings.values()
+            binding_row(b, now)
+            for b in self.bindings.values()
             if self.show_inactive or (b.status not in (EXPIRED, REMOVED) and (b.seconds_left(now) or 1) > 0)
         ]
         self.table.set_rows(rows)
@@ -122,8 +133,10 @@ class BindingsScreen(TableScreen):
         now = self.now()
         active = [b for b in self.bindings.values() if b.status == ACTIVE and (b.seconds_left(now) or 1) > 0]
         soon = sum(1 for b in active if (b.seconds_left(now) or SOON + 1) <= SOON)
-        parts = [f"Bindings · {', '.join(sorted(self.providers)) or 'no binding providers configured'}",
-                 f"{len(active)} active, {soon} expiring within 10 min, {len(self.bindings)} in ledger"]
+        parts = [
+            f"Bindings · {', '.join(sorted(self.providers)) or 'no binding providers configured'}",
+            f"{len(active)} active, {soon} expiring within 10 min, {len(self.bindings)} in ledger",
+        ]
         if table.filter_text:
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
@@ -217,11 +230,19 @@ class BindingsScreen(TableScreen):
         if binding is None:
             return
         summary = {
-            "provider": binding.provider, "mode": binding.mode, "subscription_id": binding.subscription_id,
-            "a": binding.a, "x": binding.x, "extension": binding.extension, "b": binding.b,
+            "provider": binding.provider,
+            "mode": binding.mode,
+            "subscription_id": binding.subscription_id,
+            "a": binding.a,
+            "x": binding.x,
+            "extension": binding.extension,
+            "b": binding.b,
             "expires_at_utc": binding.expires_at.isoformat() if binding.expires_at else "",
-            "expires_at_local": forms.local_time(binding.expires_at), "status": binding.status,
-            "recording": binding.recording, "pool": binding.pool, "user_data": binding.user_data,
+            "expires_at_local": forms.local_time(binding.expires_at),
+            "status": binding.status,
+            "recording": binding.recording,
+            "pool": binding.pool,
+            "user_data": binding.user_data,
             "vendor_response": binding.raw,
         }
         self.app.push_screen(DetailScreen(forms.describe(binding), binding.subscription_id, summary))
@@ -262,8 +283,14 @@ class BindingsScreen(TableScreen):
                 await asyncio.to_thread(self.ledger.record_created, binding)
             return found
 
-        form = FormScreen(title="New binding", fields=forms.bind_fields(names), submit=submit, submit_label="Bind",
-                          find_created=find, describe=forms.describe)
+        form = FormScreen(
+            title="New binding",
+            fields=forms.bind_fields(names),
+            submit=submit,
+            submit_label="Bind",
+            find_created=find,
+            describe=forms.describe,
+        )
         self.app.push_screen(form, self._after("bound"))
 
     def _after(self, verb: str):
@@ -291,8 +318,13 @@ class BindingsScreen(TableScreen):
             await asyncio.to_thread(self.ledger.apply_refresh, updated)
             return updated
 
-        form = FormScreen(title=f"Modify {forms.describe(binding)}", fields=forms.modify_fields(binding.provider, binding.mode),
-                          submit=submit, submit_label="Save", describe=forms.describe)
+        form = FormScreen(
+            title=f"Modify {forms.describe(binding)}",
+            fields=forms.modify_fields(binding.provider, binding.mode),
+            submit=submit,
+            submit_label="Save",
+            describe=forms.describe,
+        )
         self.app.push_screen(form, self._after("modified"))
 
     def action_unbind(self) -> None:
@@ -301,8 +333,10 @@ class BindingsScreen(TableScreen):
         binding = self.current()
         if binding is None:
             return
-        question = (f"Unbind {forms.describe(binding)}?\nsubscription {binding.subscription_id}\n\n"
-                    "Calls through X will stop reaching A and B.")
+        question = (
+            f"Unbind {forms.describe(binding)}?\nsubscription {binding.subscription_id}\n\n"
+            "Calls through X will stop reaching A and B."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -334,7 +368,8 @@ class BindingsScreen(TableScreen):
 
         async def submit(values: dict[str, str]) -> Binding | None:
             found = await self.providers[values["provider"]].lookup(
-                x=values.get("x", "").strip(), subscription_id=values.get("subscription_id", "").strip(),
+                x=values.get("x", "").strip(),
+                subscription_id=values.get("subscription_id", "").strip(),
                 pool=values.get("pool", "").strip(),
             )
             added = await asyncio.to_thread(self.ledger.record_imported, found)
@@ -343,8 +378,13 @@ class BindingsScreen(TableScreen):
             self.app.notify(f"Lookup found {len(found)} binding(s); {added} new in the ledger.")
             return found[0] if found else None
 
-        form = FormScreen(title="Import bindings by X number or subscription id", fields=forms.import_fields(names),
-                          submit=submit, submit_label="Look up", describe=forms.describe)
+        form = FormScreen(
+            title="Import bindings by X number or subscription id",
+            fields=forms.import_fields(names),
+            submit=submit,
+            submit_label="Look up",
+            describe=forms.describe,
+        )
 
         def done(binding: Binding | None) -> None:
             self.render_rows()

@@ -15,7 +15,9 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("left,right,h,l", "switch", "Switch", show=False),
     ]
 
-    def __init__(self, question: str, *, confirm_label: str = "Delete", title: str = "Confirm", danger: bool = True) -> None:
+    def __init__(
+        self, question: str, *, confirm_label: str = "Delete", title: str = "Confirm", danger: bool = True
+    ) -> None:
         super().__init__()
         self.question, self.confirm_label, self.title_text, self.danger = question, confirm_label, title, danger
 

@@ -77,8 +77,12 @@ class FormScreen(ModalScreen[Any]):
         value = self.initial.get(spec.name, spec.default)
         widget_id = f"input-{spec.name}"
         if spec.kind == "choice":
-            return Select([(c, c) for c in spec.choices], value=value if value in spec.choices else Select.BLANK,
-                          allow_blank=not spec.required, id=widget_id)
+            return Select(
+                [(c, c) for c in spec.choices],
+                value=value if value in spec.choices else Select.BLANK,
+                allow_blank=not spec.required,
+                id=widget_id,
+            )
         if spec.kind == "bool":
             return Switch(value=value.lower() in ("true", "yes", "1"), id=widget_id)
         return Input(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
@@ -213,19 +217,22 @@ class FormScreen(ModalScreen[Any]):
         except ProviderError as check_error:
             self.status(
                 f"No answer in time, and the check failed too: {check_error.summary()}. "
-                "Refresh the list before sending again.", error=True,
+                "Refresh the list before sending again.",
+                error=True,
             )
             return
         if found:
             self.app.notify(
                 f"The provider did not answer in time, but the check found it was created: {self.describe(found[0])}.",
-                title="Created", timeout=8,
+                title="Created",
+                timeout=8,
             )
             self.dismiss(found[0])
             return
         self.status(
             "No answer in time; checked and nothing matching exists, so it was not created. "
-            f"Press {self.submit_label} to send it again.", error=True,
+            f"Press {self.submit_label} to send it again.",
+            error=True,
         )
 
     def _show_provider_error(self, error: ProviderError) -> None:

@@ -20,7 +20,7 @@ GENERAL = (
 def _describe(screen: Screen) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for key, bindings in screen._bindings.key_to_bindings.items():
+    for _key, bindings in screen._bindings.key_to_bindings.items():
         for binding in bindings:
             if not binding.description or binding.action in seen:
                 continue

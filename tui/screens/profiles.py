@@ -79,8 +79,9 @@ SETTING_LABELS = {
 # ---- what the tables show -------------------------------------------------------------------
 
 
-def credential_sources(profile: Profile, account: AccountConfig, environ: Mapping[str, str] | None = None,
-                       *, named: bool = False) -> list[str]:
+def credential_sources(
+    profile: Profile, account: AccountConfig, environ: Mapping[str, str] | None = None, *, named: bool = False
+) -> list[str]:
     """Where each credential is: "env:NAME" or "secrets file" ("field: ..." when `named`). Never a value."""
     if profile.builtin:
         return ["built in (sandbox emulators)"]
@@ -95,7 +96,7 @@ def credential_sources(profile: Profile, account: AccountConfig, environ: Mappin
         elif ref == SECRETS_REF:
             where = "secrets file"
         elif ref.startswith(cfg.ENV_PREFIX):
-            variable = ref[len(cfg.ENV_PREFIX):]
+            variable = ref[len(cfg.ENV_PREFIX) :]
             where = f"env:{variable}" + ("" if env.get(variable, "").strip() else " (unset)")
         else:
             where = "invalid reference"
@@ -106,15 +107,19 @@ def credential_sources(profile: Profile, account: AccountConfig, environ: Mappin
 
 def account_detail(profile: Profile, account: AccountConfig, result: tuple[str, str] | None) -> str:
     """Everything about one account, several lines (credential sources, never values)."""
-    lines = [f"{account.kind} account {account.label}"
-             + (f" · {account.spec.title}" if account.spec else " · unknown kind")]
+    lines = [
+        f"{account.kind} account {account.label}" + (f" · {account.spec.title}" if account.spec else " · unknown kind")
+    ]
     if profile.builtin:
         lines.append("  endpoint     built-in sandbox (no network)")
     else:
         default = " (the kind's default)" if not account.endpoint else ""
         lines.append(f"  endpoint     {account.effective_endpoint or '-'}{default}")
-    settings = [f"{name}={getattr(account, name)}" for name in ("region", "pool_key", "number_pool_no",
-                                                                 "cust_space_id") if getattr(account, name)]
+    settings = [
+        f"{name}={getattr(account, name)}"
+        for name in ("region", "pool_key", "number_pool_no", "cust_space_id")
+        if getattr(account, name)
+    ]
     if account.watch_x:
         settings.append("watch_x=" + ", ".join(account.watch_x))
     if settings:
@@ -139,8 +144,9 @@ def _when(name: str, *choices: str) -> Callable[[Mapping[str, str]], bool]:
 def account_from_values(kind: str, values: Mapping[str, str], base: AccountConfig | None = None) -> AccountConfig:
     """The account the form describes (credential references only; values stay in the form)."""
     spec = cfg.KINDS[kind]
-    account = AccountConfig(kind=kind, label=values.get("label", "").strip(),
-                            extra=dict(base.extra) if base is not None else {})
+    account = AccountConfig(
+        kind=kind, label=values.get("label", "").strip(), extra=dict(base.extra) if base is not None else {}
+    )
     for name in spec.settings:
         text = values.get(name, "").strip()
         if name == "watch_x":
@@ -174,8 +180,9 @@ def form_field_for(problem_key: str, values: Mapping[str, str]) -> str | None:
 class AccountForm:
     """Field specs, initial values and checks of the add/edit account form of one kind."""
 
-    def __init__(self, profile: Profile, spec: KindSpec, account: AccountConfig | None,
-                 stored_secrets: Mapping[str, str]) -> None:
+    def __init__(
+        self, profile: Profile, spec: KindSpec, account: AccountConfig | None, stored_secrets: Mapping[str, str]
+    ) -> None:
         self.profile, self.spec, self.account = profile, spec, account
         # Which credential fields already have a value in the secrets file (never the values).
         self.stored = {name for name, value in stored_secrets.items() if value}
@@ -184,8 +191,10 @@ class AccountForm:
         """The profile as it would be saved, the account's index in it, and the account."""
         account = account_from_values(self.spec.kind, values, self.account)
         profile = copy.deepcopy(self.profile)
-        index = next((i for i, a in enumerate(profile.accounts)
-                      if self.account is not None and a.label == self.account.label), None)
+        index = next(
+            (i for i, a in enumerate(profile.accounts) if self.account is not None and a.label == self.account.label),
+            None,
+        )
         if index is None:
             profile.accounts.append(account)
             index = len(profile.accounts) - 1
@@ -203,43 +212,82 @@ class AccountForm:
                 target = form_field_for(key.removeprefix(prefix), values) or "label"
                 out.setdefault(target, message)
         for name in self.spec.credential_fields:
-            if values.get(f"src_{name}") == FROM_SECRETS and not values.get(f"secret_{name}", "") \
-                    and not self._keeps_stored(name):
+            if (
+                values.get(f"src_{name}") == FROM_SECRETS
+                and not values.get(f"secret_{name}", "")
+                and not self._keeps_stored(name)
+            ):
                 out.setdefault(f"secret_{name}", "required: the value to store in the secrets file (mode 0600)")
         return out
 
     def _keeps_stored(self, name: str) -> bool:
         """An edit that leaves a stored secret blank keeps it (carried over a label change too)."""
-        return (self.account is not None and name in self.stored
-                and self.account.credentials.get(name) == SECRETS_REF)
+        return self.account is not None and name in self.stored and self.account.credentials.get(name) == SECRETS_REF
 
     def check(self, field_name: str) -> Callable[[str, Mapping[str, str]], str | None]:
         return lambda _value, values: self.problems(values).get(field_name)
 
     def fields(self) -> tuple[FieldSpec, ...]:
         spec = self.spec
-        specs = [FieldSpec("label", "Label (unique in this profile)", required=True,
-                           placeholder=f"e.g. {spec.kind}-prod", cross_check=self.check("label"))]
+        specs = [
+            FieldSpec(
+                "label",
+                "Label (unique in this profile)",
+                required=True,
+                placeholder=f"e.g. {spec.kind}-prod",
+                cross_check=self.check("label"),
+            )
+        ]
         for name in spec.settings:
-            placeholder = {"endpoint": spec.default_endpoint and f"default: {spec.default_endpoint}",
-                           "region": spec.default_region and f"default: {spec.default_region}",
-                           "watch_x": "e.g. 8613800000001, 8613800000002"}.get(name, "")
-            specs.append(FieldSpec(name, SETTING_LABELS[name], required=name in spec.required,
-                                   placeholder=placeholder or "", cross_check=self.check(name)))
+            placeholder = {
+                "endpoint": spec.default_endpoint and f"default: {spec.default_endpoint}",
+                "region": spec.default_region and f"default: {spec.default_region}",
+                "watch_x": "e.g. 8613800000001, 8613800000002",
+            }.get(name, "")
+            specs.append(
+                FieldSpec(
+                    name,
+                    SETTING_LABELS[name],
+                    required=name in spec.required,
+                    placeholder=placeholder or "",
+                    cross_check=self.check(name),
+                )
+            )
         for name in spec.credential_fields:
             optional = name not in spec.credentials
             choices = (FROM_ENV, FROM_SECRETS) + ((NOT_USED,) if optional else ())
-            specs.append(FieldSpec(f"src_{name}", f"{name}{' (optional)' if optional else ''}: where it is kept",
-                                   required=True, kind="choice", choices=choices,
-                                   default=NOT_USED if optional else FROM_ENV, cross_check=self.check(f"src_{name}")))
-            specs.append(FieldSpec(f"env_{name}", f"{name}: environment variable name",
-                                   default=spec.suggested_env.get(name, ""), placeholder="e.g. MY_VENDOR_KEY",
-                                   visible=_when(f"src_{name}", FROM_ENV), cross_check=self.check(f"env_{name}")))
+            specs.append(
+                FieldSpec(
+                    f"src_{name}",
+                    f"{name}{' (optional)' if optional else ''}: where it is kept",
+                    required=True,
+                    kind="choice",
+                    choices=choices,
+                    default=NOT_USED if optional else FROM_ENV,
+                    cross_check=self.check(f"src_{name}"),
+                )
+            )
+            specs.append(
+                FieldSpec(
+                    f"env_{name}",
+                    f"{name}: environment variable name",
+                    default=spec.suggested_env.get(name, ""),
+                    placeholder="e.g. MY_VENDOR_KEY",
+                    visible=_when(f"src_{name}", FROM_ENV),
+                    cross_check=self.check(f"env_{name}"),
+                )
+            )
             keep = self.account is not None and name in self.stored
-            specs.append(FieldSpec(f"secret_{name}", f"{name}: value for the secrets file (masked, ctrl+r shows)",
-                                   kind="secret", placeholder="stored; leave empty to keep it" if keep else "",
-                                   visible=_when(f"src_{name}", FROM_SECRETS),
-                                   cross_check=self.check(f"secret_{name}")))
+            specs.append(
+                FieldSpec(
+                    f"secret_{name}",
+                    f"{name}: value for the secrets file (masked, ctrl+r shows)",
+                    kind="secret",
+                    placeholder="stored; leave empty to keep it" if keep else "",
+                    visible=_when(f"src_{name}", FROM_SECRETS),
+                    cross_check=self.check(f"secret_{name}"),
+                )
+            )
         return tuple(specs)
 
     def initial(self) -> dict[str, str]:
@@ -256,7 +304,7 @@ class AccountForm:
                 values[f"src_{name}"] = FROM_SECRETS
             elif ref is not None and ref.startswith(cfg.ENV_PREFIX):
                 values[f"src_{name}"] = FROM_ENV
-                values[f"env_{name}"] = ref[len(cfg.ENV_PREFIX):]
+                values[f"env_{name}"] = ref[len(cfg.ENV_PREFIX) :]
             elif name not in self.spec.credentials:
                 values[f"src_{name}"] = NOT_USED
         return values
@@ -267,8 +315,11 @@ class AccountForm:
 
 def field_refusal(problems: Mapping[str, str], what: str) -> ValidationError:
     """A refusal FormScreen places at its fields (the problems' keys are form field names)."""
-    return ValidationError(f"{what} was not saved", provider="config",
-                           problems=tuple(FieldProblem(f"/{name}", message) for name, message in problems.items()))
+    return ValidationError(
+        f"{what} was not saved",
+        provider="config",
+        problems=tuple(FieldProblem(f"/{name}", message) for name, message in problems.items()),
+    )
 
 
 def config_refusal(error: ConfigError) -> ProviderError:
@@ -392,9 +443,15 @@ class ProfilesScreen(Screen[None]):
         default = config.default_profile == profile.name or (not config.default_profile and profile.builtin)
         return Row(
             key=profile.name,
-            cells=("*" if active else "", profile.name, "read-only" if profile.read_only else "read-write",
-                   "default" if default else "", str(len(profile.accounts)), kinds_of(profile),
-                   profile.description),
+            cells=(
+                "*" if active else "",
+                profile.name,
+                "read-only" if profile.read_only else "read-write",
+                "default" if default else "",
+                str(len(profile.accounts)),
+                kinds_of(profile),
+                profile.description,
+            ),
             style="accent" if active else "",
         )
 
@@ -416,8 +473,10 @@ class ProfilesScreen(Screen[None]):
     def update_title(self) -> None:
         session = self.app.session
         read_only = f" ({session.read_only_reason} session: changes refused)" if session.read_only else ""
-        text = (f"Profiles · {len(self.config.names())} · active: {session.profile}{read_only}"
-                "  ·  enter switches · tab: accounts")
+        text = (
+            f"Profiles · {len(self.config.names())} · active: {session.profile}{read_only}"
+            "  ·  enter switches · tab: accounts"
+        )
         self.query_one("#title-bar", Static).update(text)
 
     def selected_profile(self) -> Profile | None:
@@ -475,10 +534,14 @@ class ProfilesScreen(Screen[None]):
         from tui.screens.help import HelpScreen
 
         screen = HelpScreen(self, f"Keys: Profiles  (config: {cfg.config_path()})")
-        actions = {b.key_display or self.app.get_key_display(b): b.action
-                   for bindings in self._bindings.key_to_bindings.values() for b in bindings}
-        screen.rows = [(key, HELP_TEXT.get(actions.get(key, ""), text)) for key, text in screen.rows
-                       if actions.get(key) != "help"]  # "?" is under General already
+        actions = {
+            b.key_display or self.app.get_key_display(b): b.action
+            for bindings in self._bindings.key_to_bindings.values()
+            for b in bindings
+        }
+        screen.rows = [
+            (key, HELP_TEXT.get(actions.get(key, ""), text)) for key, text in screen.rows if actions.get(key) != "help"
+        ]  # "?" is under General already
         self.app.push_screen(screen)
 
     def action_reload(self) -> None:
@@ -503,8 +566,12 @@ class ProfilesScreen(Screen[None]):
 
     def _refuse_builtin(self, profile: Profile, verb: str) -> bool:
         if profile.builtin:
-            self.notify(f"The built-in sandbox profile cannot be {verb}; create a new profile (n) instead. "
-                        "It can be switched to (enter) and tested (t).", severity="warning", title="sandbox")
+            self.notify(
+                f"The built-in sandbox profile cannot be {verb}; create a new profile (n) instead. "
+                "It can be switched to (enter) and tested (t).",
+                severity="warning",
+                title="sandbox",
+            )
             return True
         return False
 
@@ -575,8 +642,12 @@ class ProfilesScreen(Screen[None]):
 
         return (
             FieldSpec("name", "Name", required=True, placeholder="e.g. staging", cross_check=name_check),
-            FieldSpec("read_only", "Read-only (like a production account: every change is refused)", kind="bool",
-                      default="false"),
+            FieldSpec(
+                "read_only",
+                "Read-only (like a production account: every change is refused)",
+                kind="bool",
+                default="false",
+            ),
             FieldSpec("description", "Description", placeholder="optional, e.g. EU production"),
         )
 
@@ -585,8 +656,11 @@ class ProfilesScreen(Screen[None]):
             return
 
         async def submit(values: dict[str, str]) -> str:
-            profile = Profile(name=values["name"].strip(), read_only=values["read_only"] == "true",
-                              description=values["description"].strip())
+            profile = Profile(
+                name=values["name"].strip(),
+                read_only=values["read_only"] == "true",
+                description=values["description"].strip(),
+            )
             config = copy.deepcopy(self.config)
             if config.get(profile.name) is not None:
                 raise field_refusal({"name": f"a profile called {profile.name!r} already exists"}, "the profile")
@@ -599,8 +673,9 @@ class ProfilesScreen(Screen[None]):
                 self._reloaded(select=name)
                 self.notify(f"Profile {name} added. Press a to add an account to it.")
 
-        self.app.push_screen(FormScreen(title="New profile", fields=self._profile_fields(None), submit=submit,
-                                        submit_label="Add"), done)
+        self.app.push_screen(
+            FormScreen(title="New profile", fields=self._profile_fields(None), submit=submit, submit_label="Add"), done
+        )
 
     def _save_in_form(self, config: Config) -> None:
         try:
@@ -624,8 +699,12 @@ class ProfilesScreen(Screen[None]):
             if current is None:
                 raise config_refusal(ConfigError(f"profile {old_name!r} is no longer in the config; press r"))
             new_name = values["name"].strip()
-            edited = Profile(name=new_name, read_only=values["read_only"] == "true",
-                             description=values["description"].strip(), accounts=current.accounts)
+            edited = Profile(
+                name=new_name,
+                read_only=values["read_only"] == "true",
+                description=values["description"].strip(),
+                accounts=current.accounts,
+            )
             try:
                 config.upsert(edited, previous_name=old_name)
             except ConfigError as error:
@@ -656,10 +735,21 @@ class ProfilesScreen(Screen[None]):
                 note = " The read-only change applies when you switch to it again."
             self.notify(f"Profile {name}{renamed} saved.{note}")
 
-        initial = {"name": profile.name, "read_only": "true" if profile.read_only else "false",
-                   "description": profile.description}
-        self.app.push_screen(FormScreen(title=f"Edit profile {profile.name}", fields=self._profile_fields(profile),
-                                        submit=submit, submit_label="Save", initial=initial), done)
+        initial = {
+            "name": profile.name,
+            "read_only": "true" if profile.read_only else "false",
+            "description": profile.description,
+        }
+        self.app.push_screen(
+            FormScreen(
+                title=f"Edit profile {profile.name}",
+                fields=self._profile_fields(profile),
+                submit=submit,
+                submit_label="Save",
+                initial=initial,
+            ),
+            done,
+        )
 
     # ---- accounts -------------------------------------------------------------------------
 
@@ -682,7 +772,8 @@ class ProfilesScreen(Screen[None]):
         form = FormScreen(
             title=f"New account in {profile.name}: which provider?",
             fields=(FieldSpec("kind", "Kind", required=True, kind="choice", choices=choices, default=choices[0]),),
-            submit=choose, submit_label="Next",
+            submit=choose,
+            submit_label="Next",
         )
         self.app.push_screen(form, chosen)
 
@@ -699,8 +790,11 @@ class ProfilesScreen(Screen[None]):
         _, account = selected
         spec = account.spec
         if spec is None:
-            self.notify(f"Account {account.label} has an unknown kind {account.kind!r}; edit config.toml.",
-                        severity="error", markup=False)
+            self.notify(
+                f"Account {account.label} has an unknown kind {account.kind!r}; edit config.toml.",
+                severity="error",
+                markup=False,
+            )
             return
         self._account_form(profile.name, spec, account)
 
@@ -728,8 +822,9 @@ class ProfilesScreen(Screen[None]):
                 write_account_secrets(profile_name, old_label, new_account, values)
                 cfg.save_config(config)
             except ConfigValidationError as error:
-                raise field_refusal({"label": "; ".join(f"{k}: {m}" for k, m in error.problems.items())},
-                                    "the account") from None
+                raise field_refusal(
+                    {"label": "; ".join(f"{k}: {m}" for k, m in error.problems.items())}, "the account"
+                ) from None
             except ConfigError as error:
                 raise config_refusal(error) from None
             return new_account.label
@@ -744,8 +839,13 @@ class ProfilesScreen(Screen[None]):
 
         verb = f"Edit {spec.kind} account {account.label}" if account is not None else f"New {spec.title} account"
         self.app.push_screen(
-            FormScreen(title=f"{verb} · profile {profile_name}", fields=form_spec.fields(), submit=submit,
-                       submit_label="Save" if account is not None else "Add", initial=form_spec.initial()),
+            FormScreen(
+                title=f"{verb} · profile {profile_name}",
+                fields=form_spec.fields(),
+                submit=submit,
+                submit_label="Save" if account is not None else "Add",
+                initial=form_spec.initial(),
+            ),
             done,
         )
 
@@ -766,17 +866,24 @@ class ProfilesScreen(Screen[None]):
 
     def _delete_profile(self, profile: Profile) -> None:
         if profile.name == self.app.session.profile:
-            self.notify(f"{profile.name} is the active profile: switch to another one before deleting it.",
-                        severity="warning")
+            self.notify(
+                f"{profile.name} is the active profile: switch to another one before deleting it.", severity="warning"
+            )
             return
         accounts = ", ".join(f"{a.kind} {a.label}" for a in profile.accounts) or "none"
         in_secrets = [a.label for a in profile.accounts if SECRETS_REF in a.credentials.values()]
-        secrets_note = (f"\nIts credentials in the secrets file ({', '.join(in_secrets)}) are removed too."
-                        if in_secrets else "")
-        default_note = "\nIt is the default profile; teledeck will start with the sandbox." \
-            if self.config.default_profile == profile.name else ""
-        question = (f"Delete profile {profile.name}?\naccounts: {accounts}{secrets_note}{default_note}\n\n"
-                    "Environment variables are left alone. This cannot be undone.")
+        secrets_note = (
+            f"\nIts credentials in the secrets file ({', '.join(in_secrets)}) are removed too." if in_secrets else ""
+        )
+        default_note = (
+            "\nIt is the default profile; teledeck will start with the sandbox."
+            if self.config.default_profile == profile.name
+            else ""
+        )
+        question = (
+            f"Delete profile {profile.name}?\naccounts: {accounts}{secrets_note}{default_note}\n\n"
+            "Environment variables are left alone. This cannot be undone."
+        )
 
         def answered(yes: bool | None) -> None:
             if not yes:
@@ -792,10 +899,15 @@ class ProfilesScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question, title="Delete profile"), answered)
 
     def _delete_account(self, profile: Profile, account: AccountConfig) -> None:
-        where = ("\nIts credentials in the secrets file are removed too."
-                 if SECRETS_REF in account.credentials.values() else "")
-        question = (f"Delete {account.kind} account {account.label} from profile {profile.name}?{where}\n\n"
-                    "Nothing is changed at the provider. This cannot be undone.")
+        where = (
+            "\nIts credentials in the secrets file are removed too."
+            if SECRETS_REF in account.credentials.values()
+            else ""
+        )
+        question = (
+            f"Delete {account.kind} account {account.label} from profile {profile.name}?{where}\n\n"
+            "Nothing is changed at the provider. This cannot be undone."
+        )
 
         def answered(yes: bool | None) -> None:
             if not yes:
@@ -816,8 +928,9 @@ class ProfilesScreen(Screen[None]):
         try:
             cfg.delete_secrets(profile, label)
         except ConfigError as error:
-            self.notify(f"The secrets file entry was not removed: {error}", severity="warning", markup=False,
-                        timeout=10)
+            self.notify(
+                f"The secrets file entry was not removed: {error}", severity="warning", markup=False, timeout=10
+            )
 
     # ---- test connection ------------------------------------------------------------------
 
@@ -884,8 +997,9 @@ def move_secrets(old_profile: str, new_profile: str) -> None:
         cfg.delete_secrets(old_profile)
 
 
-def write_account_secrets(profile: str, old_label: str | None, account: AccountConfig,
-                          values: Mapping[str, str]) -> None:
+def write_account_secrets(
+    profile: str, old_label: str | None, account: AccountConfig, values: Mapping[str, str]
+) -> None:
     """Store typed secret values, carry kept ones over a label change, drop ones no longer used."""
     spec = cfg.KINDS[account.kind]
     kept: dict[str, str] = {}

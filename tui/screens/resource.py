@@ -47,8 +47,9 @@ class ResourceScreen(TableScreen):
 
     def make_table(self) -> VirtualTable:
         table = VirtualTable(id="resource-table")
-        table.set_columns([Column(c.key, c.label, width=c.width, justify=c.justify, max_width=c.max_width)
-                           for c in self.spec.columns])
+        table.set_columns(
+            [Column(c.key, c.label, width=c.width, justify=c.justify, max_width=c.max_width) for c in self.spec.columns]
+        )
         return table
 
     def on_mount(self) -> None:
@@ -194,8 +195,9 @@ class ResourceScreen(TableScreen):
         record = self._need_current()
         if record is not None:
             self.app.push_screen(
-                DetailScreen(self.spec.describe(record), self.spec.key(record), self.spec.raw(record),
-                             self.spec.secret_fields)
+                DetailScreen(
+                    self.spec.describe(record), self.spec.key(record), self.spec.raw(record), self.spec.secret_fields
+                )
             )
 
     def action_copy_id(self) -> None:
@@ -212,8 +214,12 @@ class ResourceScreen(TableScreen):
         session = self.app.session
         find = (lambda values: spec.find_created(session, values)) if spec.find_created else None
         form = FormScreen(
-            title=f"New {spec.noun}", fields=spec.create_fields, submit_label="Create",
-            submit=lambda values: spec.create(session, values), find_created=find, describe=spec.describe,
+            title=f"New {spec.noun}",
+            fields=spec.create_fields,
+            submit_label="Create",
+            submit=lambda values: spec.create(session, values),
+            find_created=find,
+            describe=spec.describe,
         )
         self.app.push_screen(form, self._after_change("created"))
 
@@ -226,9 +232,12 @@ class ResourceScreen(TableScreen):
             return
         session = self.app.session
         form = FormScreen(
-            title=f"Edit {spec.describe(record)}", fields=spec.edit_fields, submit_label="Save",
+            title=f"Edit {spec.describe(record)}",
+            fields=spec.edit_fields,
+            submit_label="Save",
             initial=spec.edit_values(record) if spec.edit_values else {},
-            submit=lambda values: spec.update(session, record, values), describe=spec.describe,
+            submit=lambda values: spec.update(session, record, values),
+            describe=spec.describe,
         )
         self.app.push_screen(form, self._after_change("saved"))
 
@@ -293,8 +302,9 @@ class ResourceScreen(TableScreen):
                 if yes:
                     self.run_spec_action(action, record)
 
-            self.app.push_screen(ConfirmScreen(question, title=action.label, confirm_label=action.label,
-                                               danger=False), answered)
+            self.app.push_screen(
+                ConfirmScreen(question, title=action.label, confirm_label=action.label, danger=False), answered
+            )
         else:
             self.run_spec_action(action, record)
 

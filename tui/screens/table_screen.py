@@ -32,8 +32,11 @@ class TableScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.app.make_header()
         yield Static("", id="title-bar", classes="title-bar", markup=False)
-        yield Input(placeholder="filter: text matches any column; start with ! to invert; esc clears",
-                    id="filter-input", classes="filter-input")
+        yield Input(
+            placeholder="filter: text matches any column; start with ! to invert; esc clears",
+            id="filter-input",
+            classes="filter-input",
+        )
         yield self.make_table()
         yield Footer()
 

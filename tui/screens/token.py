@@ -27,8 +27,10 @@ class TokenScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="dialog"):
             yield Static(f"New access token for {self.credential_name}", classes="dialog-title", markup=False)
             yield Static(mask(self.token.value), id="token-value", markup=False)
-            yield Static("Masked. r reveals it on screen, c copies it (OSC 52). It is not stored anywhere.",
-                         classes="dialog-hint")
+            yield Static(
+                "Masked. r reveals it on screen, c copies it (OSC 52). It is not stored anywhere.",
+                classes="dialog-hint",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="primary")
                 yield Button("Reveal", id="reveal")

@@ -11,8 +11,9 @@ class AppHeader(Static):
     AppHeader { height: 1; background: $panel; color: $foreground; }
     """
 
-    def __init__(self, *, profile: str, provider: str, endpoint: str, sandbox: bool, read_only: bool,
-                 offline: bool = False) -> None:
+    def __init__(
+        self, *, profile: str, provider: str, endpoint: str, sandbox: bool, read_only: bool, offline: bool = False
+    ) -> None:
         super().__init__(id="app-header")
         self.profile, self.provider, self.endpoint = profile, provider, endpoint
         self.sandbox, self.read_only, self.offline = sandbox, read_only, offline

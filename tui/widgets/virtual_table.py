@@ -21,10 +21,11 @@ The cursor style is drawn over the row style; zebra stripes under it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import is_
-from typing import Any, Callable, ClassVar, Iterable, Literal, Sequence
+from typing import Any, ClassVar, Literal
 
 from rich.cells import cell_len, set_cell_size
 from rich.errors import StyleSyntaxError
@@ -603,8 +604,7 @@ class VirtualTable(ScrollView, can_focus=True):
         # When the new result is a subset of the rows shown now, filter those
         # (they are already sorted) instead of all rows.
         narrower = not old_needle or (
-            invert == old_invert
-            and (needle in old_needle if invert else old_needle in needle)
+            invert == old_invert and (needle in old_needle if invert else old_needle in needle)
         )
         if narrower:
             self._replace_view(self._filtered(self._view))
@@ -712,13 +712,10 @@ class VirtualTable(ScrollView, can_focus=True):
                 keys = [None if fact is None else text_key(fact[1]) for fact in facts]
             else:
                 keys = [
-                    None if fact is None else (fact[0], text_key(fact[1]) if fact[0] else fact[1])
-                    for fact in facts
+                    None if fact is None else (fact[0], text_key(fact[1]) if fact[0] else fact[1]) for fact in facts
                 ]
         present.sort(key=keys.__getitem__, reverse=self._sort_reverse)
-        return [rows[index] for index in present] + [
-            row for row, text in zip(rows, cells) if not text
-        ]
+        return [rows[index] for index in present] + [row for row, text in zip(rows, cells, strict=False) if not text]
 
     # ---------------------------------------------------------------- cursor
 
@@ -788,9 +785,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 self.call_after_refresh(self._deferred_scroll)
             return
         region = Region(int(self.scroll_x), self.cursor_row + 1, 1, 1)
-        self.scroll_to_region(
-            region, spacing=Spacing(1, 0, 0, 0), animate=False, force=True, x_axis=False
-        )
+        self.scroll_to_region(region, spacing=Spacing(1, 0, 0, 0), animate=False, force=True, x_axis=False)
 
     def _deferred_scroll(self) -> None:
         self._scroll_deferred = False
@@ -817,7 +812,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> str | None:
         start = 0
-        for column, width in zip(self._columns, self._widths):
+        for column, width in zip(self._columns, self._widths, strict=False):
             end = start + width + 2
             if start <= x < end:
                 return column.key
@@ -880,9 +875,7 @@ class VirtualTable(ScrollView, can_focus=True):
             for cursor in (False, True):
                 cache.pop((key, parity, cursor), None)
 
-    def _rebuild_view(
-        self, keep_cursor: bool = True, cursor_key: str | None = None, scroll: bool = True
-    ) -> None:
+    def _rebuild_view(self, keep_cursor: bool = True, cursor_key: str | None = None, scroll: bool = True) -> None:
         """Recompute the visible rows from all rows: filter, then sort."""
         if cursor_key is None and keep_cursor:
             cursor_key = self.current_key
@@ -944,9 +937,7 @@ class VirtualTable(ScrollView, can_focus=True):
             if name == "base":
                 style = self.rich_style
             elif name == "header-sorted":
-                style = self._named_style("header") + self._overlay(
-                    "virtual-table--header-sorted"
-                )
+                style = self._named_style("header") + self._overlay("virtual-table--header-sorted")
             else:
                 style = self._named_style("base") + self._overlay(f"virtual-table--{name}")
             self._named_styles[name] = style
@@ -981,7 +972,7 @@ class VirtualTable(ScrollView, can_focus=True):
         header_style = self._named_style("header")
         sorted_style = self._named_style("header-sorted")
         segments: list[Segment] = []
-        for column, width in zip(self._columns, self._widths):
+        for column, width in zip(self._columns, self._widths, strict=False):
             right = column.justify == "right"
             if column.key == self._sort_column:
                 arrow = SORT_DESCENDING if self._sort_reverse else SORT_ASCENDING
@@ -1010,7 +1001,7 @@ class VirtualTable(ScrollView, can_focus=True):
         count = len(cells)
         parts = [
             _fit(cells[position] if position < count else "", width, column.justify == "right")
-            for position, (column, width) in enumerate(zip(self._columns, self._widths))
+            for position, (column, width) in enumerate(zip(self._columns, self._widths, strict=False))
         ]
         text = " " + "  ".join(parts) + " " if parts else ""
         strip = Strip([Segment(text, style)] if text else [], self._content_width)
@@ -1023,9 +1014,7 @@ class VirtualTable(ScrollView, can_focus=True):
         width = self.size.width
         scroll_x = int(self.scroll_x)
         if y == 0:
-            return self._render_header().crop_extend(
-                scroll_x, scroll_x + width, self._named_style("header")
-            )
+            return self._render_header().crop_extend(scroll_x, scroll_x + width, self._named_style("header"))
         if not self._view:
             if y != 1:
                 return Strip.blank(width, self._named_style("base"))
