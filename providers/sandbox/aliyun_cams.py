@@ -60,6 +60,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from providers.accounts import Account
 from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
 from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import SandboxResponse
@@ -358,6 +359,15 @@ class CamsSandbox(AliyunEmulator):
             self._recent.clear()
             self.action_counts.clear()
             self.throttled = 0
+
+    def session_account(self) -> Account:
+        """The account a sandbox session connects with: its default CustSpaceId."""
+        return Account(
+            kind="aliyun-cams",
+            label="sandbox",
+            credentials={"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret},
+            settings={"cust_space_id": self.cust_space_id},
+        )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""

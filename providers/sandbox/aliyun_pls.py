@@ -73,6 +73,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from providers.accounts import Account
 from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
 from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import SandboxResponse
@@ -369,6 +370,16 @@ class DyplsSandbox(AliyunEmulator):
             self.faults.clear()
             self._gateway.nonces.clear()
             self._recent.clear()
+
+    def session_account(self) -> Account:
+        """The account a sandbox session connects with: the default pool, watching its X numbers."""
+        return Account(
+            kind="aliyun-pls",
+            label="sandbox",
+            credentials={"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret},
+            settings={"pool_key": self.pool_key},
+            watch=tuple((x, self.pool_key) for x in self.pool_numbers()),
+        )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""

@@ -51,6 +51,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from providers.accounts import Account
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
 from providers.sandbox.credentials import setting, shown
 from providers.sandbox.http import SandboxRequest, SandboxResponse
@@ -380,6 +381,22 @@ class HuaweiSandbox:
             state = self.store.get(STATE_KEY)
             if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
                 self._install(build_seed(self.clock(), seeded=seed_data))
+
+    def session_account(self) -> Account:
+        """The account a sandbox session connects with: both apps, watching every seeded X number."""
+        with self._lock:
+            numbers = [*self.state["numbers"]["AXB"], *self.state["numbers"]["AX"]]
+        return Account(
+            kind="huawei",
+            label="sandbox",
+            credentials={
+                "app_key": self.app_key,
+                "app_secret": self.app_secret,
+                "ax_app_key": self.ax_app_key,
+                "ax_app_secret": self.ax_app_secret,
+            },
+            watch=tuple((x, "") for x in numbers),
+        )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. Secrets chosen through the environment are not

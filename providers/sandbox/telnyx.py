@@ -65,6 +65,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from providers.accounts import Account
 from providers.sandbox.credentials import setting, shown
 from providers.sandbox.http import JSON_CONTENT_TYPE, BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
@@ -1332,6 +1333,10 @@ class TelnyxSandbox:
             state = self.store.get(STATE_KEY)
             if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
                 self._install(build_seed() if seed_data else empty_state())
+
+    def session_account(self) -> Account:
+        """The account a sandbox session connects with (what a real profile's config would say)."""
+        return Account(kind="telnyx", label="sandbox", credentials={"api_key": self.api_key})
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints: the public default key in full, a chosen one not."""

@@ -65,6 +65,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from providers.accounts import Account
 from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
@@ -470,6 +471,20 @@ class VolcSandbox:
             self.faults.clear()
             self.actions_received.clear()
             self.actions_applied.clear()
+
+    def session_account(self) -> Account:
+        """The account a sandbox session connects with: the AXN pool by default, watching every
+        seeded number in its own pool."""
+        with self._lock:
+            numbers = [(n["Number"], n["NumberPoolNo"]) for n in self.store.data["volcengine"]["numbers"]]
+        return Account(
+            kind="volcengine",
+            label="sandbox",
+            credentials={"access_key_id": self.access_key, "secret_access_key": self.secret_key},
+            region=self.region,
+            settings={"number_pool_no": self.number_pool_no},
+            watch=tuple(numbers),
+        )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints; a key set through the environment is not shown whole."""
