@@ -38,7 +38,7 @@ FIRST_ROWS = []
 def recording_set_rows(table, rows):
     rows = list(rows)
     if rows and not FIRST_ROWS and table.id == "resource-table":
-        FIRST_ROWS.append(table.app.session.telnyx.transport.requests_sent)
+        FIRST_ROWS.append(table.app.session.client("telnyx").transport.requests_sent)
     return _set_rows(table, rows)
 
 
@@ -72,7 +72,7 @@ session = open_profile_session(sandbox_profile())
 latency = float(os.environ.get("BENCH_LATENCY", "0"))
 if latency:
     # A slow link: every list call answers `latency` seconds late (the sandbox's delay fault).
-    session.telnyx.transport._client._transport.handler.faults.delay("GET", "/", latency, times=None)
+    session.client("telnyx").transport._client._transport.handler.faults.delay("GET", "/", latency, times=None)
 Probe(session).run(headless=True, size=(140, 40))
 """
 

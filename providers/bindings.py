@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-PROVIDERS = ("aliyun", "huawei", "volcengine")
 MODES = ("AXB", "AXN", "AXN_EXT", "AX")
 
 # Binding.status values
@@ -26,7 +25,7 @@ UNKNOWN = "unknown"  # not refreshed yet, or the last refresh failed
 
 @dataclass(frozen=True)
 class Binding:
-    provider: str  # one of PROVIDERS
+    provider: str  # a privacy-number vendor's provider name (providers.vendors.binding_vendors())
     mode: str  # one of MODES
     subscription_id: str  # Aliyun SubsId, Huawei subscriptionId, Volcengine SubId
     x: str  # the privacy (middle) number
@@ -39,7 +38,7 @@ class Binding:
     pool: str = ""  # Aliyun PoolKey, Volcengine NumberPoolNo, Huawei: "" or the area code
     user_data: str = ""  # Aliyun OutId, Huawei userData, Volcengine UserData
     account: str = ""  # which configured account it belongs to (profile account label)
-    raw: dict = field(default_factory=dict, compare=False, repr=False)  # the vendor's last answer
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the vendor's last answer
 
     @property
     def key(self) -> str:

@@ -131,6 +131,12 @@ class ReadOnlyRefused(ProviderError):
     kind = "read_only"
 
 
+class MissingAccount(ProviderError):
+    """The profile has no account of the kind a screen or command asked for; nothing was sent."""
+
+    kind = "missing_account"
+
+
 @dataclass
 class RateLimitInfo:
     """What the provider last said about its rate limit (x-ratelimit-* headers)."""

@@ -1,60 +1,173 @@
-"""The one interface the UI uses to reach providers: a `ProviderSession` per profile.
+"""The one way to reach providers: `open_session` builds a `ProviderSession` for a set of accounts.
 
-It holds the vendor clients of one profile, says whether they talk to the sandbox, and carries
-the read-only flag down to every transport, so a change is refused before anything is sent
-even if a screen forgot to check.
+Every way in goes through `open_session`: a configured profile, the environment's TELNYX_API_KEY,
+the built-in sandbox, and the Profiles screen's account tests. It applies the rules once, for
+every client it builds:
+
+- **offline**: every client gets a transport that refuses before a request is built, and every
+  change is refused (offline implies read-only);
+- **read-only**: every client's transport refuses changes before sending;
+- **endpoints**: each account's endpoint (or its vendor's override variable, or the default) is
+  checked against the one endpoint rule (providers/endpoints.py) when the session opens.
+
+Clients are connected on first use, so opening a session costs no vendor import and the
+sandbox's emulators load only when a screen needs them. Asking for a provider the profile has
+no account for raises `MissingAccount`, a ProviderError that names what is missing.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from providers.accounts import Account
+from providers.errors import MissingAccount
+from providers.vendors import ConnectOptions, VendorDescriptor, descriptor
 
-from providers.telnyx.client import TelnyxClient, base_url_from_env
+if TYPE_CHECKING:
+    import httpx
 
-SANDBOX_BASE_URL = "https://sandbox.teledeck.invalid/v2"
-SANDBOX_VENDOR_URL = "https://sandbox.teledeck.invalid"
+    from providers.bindings import BindingProvider
+    from providers.cache import ResultCache
+    from providers.ledger import BindingLedger
+
+SANDBOX = "sandbox"
+
+
+class SandboxBackend:
+    """The built-in sandbox: one emulator per vendor, in process, created on first use.
+
+    State lives in `state_dir` (the user data dir by default) and persists across runs; tests
+    hand in their own emulators (faults, fixed clocks) by provider name. An offline session
+    builds emulators in memory only, to learn the sandbox's identifiers: nothing is written.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        emulators: Mapping[str, Any] | None = None,
+        *,
+        persist: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state_dir = state_dir
+        self.persist = persist
+        self.clock = clock
+        self._emulators: dict[str, Any] = dict(emulators or {})
+
+    def emulator(self, vendor: VendorDescriptor) -> Any:
+        if vendor.provider not in self._emulators:
+            from providers.paths import sandbox_state_dir
+            from providers.sandbox.state import StateStore
+
+            cls = vendor.emulator.load()
+            directory = self.state_dir or sandbox_state_dir()
+            store = StateStore(directory / cls.STATE_FILE) if self.persist else None
+            self._emulators[vendor.provider] = cls(store, clock=self.clock)
+        return self._emulators[vendor.provider]
+
+    def transport(self, vendor: VendorDescriptor) -> httpx.AsyncBaseTransport:
+        from providers.sandbox.http import AsyncInProcessTransport
+
+        return AsyncInProcessTransport(self.emulator(vendor))
+
+
+@dataclass
+class Connection:
+    """One account of the session and, once something asked for it, its connected client."""
+
+    vendor: VendorDescriptor
+    account: Account
+    connect: Callable[[], tuple[Account, Any]]
+    client: Any = None
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None
+
+    def open(self) -> Any:
+        if self.client is None:
+            self.account, self.client = self.connect()
+        return self.client
 
 
 @dataclass
 class ProviderSession:
     profile: str
-    telnyx: TelnyxClient | None  # None when the profile has no Telnyx account
     sandbox: bool
     read_only: bool
+    offline: bool = False
     # What the header shows as the provider endpoint (never a credential).
     endpoint: str = ""
-    # Privacy-number binding accounts by provider name ("aliyun", "huawei", "volcengine").
-    binding_providers: dict[str, Any] = field(default_factory=dict)
-    # Alibaba CAMS (WhatsApp Business numbers) and the CustSpaceId it lists.
-    cams: Any = None
-    cams_space: str = ""
-    # X numbers whose bindings a refresh looks up and imports, by provider (profile "watch_x");
-    # each entry is an X number, or (X number, pool) where the provider looks up per pool.
-    watch_x: dict[str, tuple] = field(default_factory=dict)
-    # The local ledger of bindings (providers.ledger.BindingLedger), opened on first use.
-    ledger_path: Any = None
+    connections: list[Connection] = field(default_factory=list)
     # The wall clock (epoch seconds) for countdowns and signing; tests fix it.
     clock: Callable[[], float] = time.time
-    # `--offline`: every client refuses to send; screens show the cache only.
-    offline: bool = False
     # providers.cache.ResultCache of list results, or None for no caching.
-    cache: Any = None
-    # Clients built on first use (the sandbox defers its vendor stacks so start-up stays fast).
-    pending: list[Callable[[ProviderSession], None]] = field(default_factory=list)
-    _ledger: Any = None
+    cache: ResultCache | None = None
+    # The local ledger of bindings, opened on first use at this path (default: the user data dir).
+    ledger_path: Path | None = None
+    _ledger: BindingLedger | None = None
+
+    # ---- accounts and clients -------------------------------------------------------------
+
+    def connections_of(self, provider: str) -> list[Connection]:
+        return [c for c in self.connections if c.vendor.provider == provider]
+
+    def has(self, provider: str) -> bool:
+        """Whether this profile has an account for `provider` (a ResourceSpec.provider name)."""
+        return bool(self.connections_of(provider))
+
+    def connection(self, provider: str) -> Connection:
+        """The first account of `provider`, connected; MissingAccount when the profile has none."""
+        found = self.connections_of(provider)
+        if not found:
+            raise MissingAccount(f"no {provider} account in this profile", provider=provider)
+        found[0].open()
+        return found[0]
+
+    def client(self, provider: str) -> Any:
+        """The connected client of `provider`'s first account (its vendor's client class)."""
+        return self.connection(provider).client
+
+    def account(self, provider: str) -> Account:
+        """`provider`'s first account as connected (for the sandbox: the emulator's identifiers)."""
+        return self.connection(provider).account
+
+    def load_pending(self) -> None:
+        """Connect every account now (screens that show all vendors at once ask for this)."""
+        for connection in self.connections:
+            connection.open()
 
     @property
-    def ledger(self):
-        if self._ledger is None:
-            from datetime import datetime
+    def binding_providers(self) -> dict[str, BindingProvider]:
+        """The first account of each privacy-number vendor, by provider name, connected."""
+        providers: dict[str, BindingProvider] = {}
+        for connection in self.connections:
+            if connection.vendor.bindings is not None and connection.vendor.provider not in providers:
+                providers[connection.vendor.provider] = connection.open()
+        return providers
 
+    @property
+    def watch_x(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """The X numbers a refresh looks up, as (X, pool) pairs, by provider (every account's)."""
+        watched: dict[str, tuple[tuple[str, str], ...]] = {}
+        for connection in self.connections:
+            if connection.vendor.bindings is None:
+                continue
+            connection.open()
+            name = connection.vendor.provider
+            watched[name] = watched.get(name, ()) + connection.account.watch
+        return watched
+
+    # ---- the ledger, modes, closing -------------------------------------------------------
+
+    @property
+    def ledger(self) -> BindingLedger:
+        if self._ledger is None:
             from providers.ledger import BindingLedger, default_ledger_path
 
             # The session's clock, so "expired" in the ledger agrees with the countdown on screen.
@@ -64,180 +177,141 @@ class ProviderSession:
             )
         return self._ledger
 
-    def load_pending(self) -> None:
-        while self.pending:
-            self.pending.pop(0)(self)
-
-    def has(self, provider: str) -> bool:
-        """Whether this profile has an account for `provider` (a ResourceSpec.provider name)."""
-        self.load_pending()
-        if provider == "telnyx":
-            return self.telnyx is not None
-        if provider == "aliyun-cams":
-            return self.cams is not None
-        return provider in self.binding_providers
-
     @property
     def read_only_reason(self) -> str:
         return "offline" if self.offline else "read-only"
 
     async def aclose(self) -> None:
-        if self.telnyx is not None:
-            await self.telnyx.aclose()
-        if self.cams is not None:
-            await self.cams.aclose()
-        for provider in self.binding_providers.values():
-            await provider.aclose()
+        for connection in self.connections:
+            if connection.connected:
+                await connection.client.aclose()
+
+
+def open_session(
+    profile: str,
+    accounts: Sequence[Account],
+    *,
+    sandbox: SandboxBackend | None = None,
+    read_only: bool = False,
+    offline: bool = False,
+    cache: ResultCache | None = None,
+    clock: Callable[[], float] = time.time,
+    ledger_path: Path | None = None,
+    client_options: Mapping[str, Mapping[str, Any]] | None = None,
+    http_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> ProviderSession:
+    """The session for `accounts` (each an account of a registered kind).
+
+    With `sandbox`, each account is served by its vendor's emulator, whose own credentials and
+    identifiers replace the account's. `client_options` (by provider name) and `http_transports`
+    (by provider name) are for tests and benchmarks. Raises `providers.endpoints.EndpointRefused`
+    for an endpoint that breaks the endpoint rule, and KeyError for an unknown kind, before any
+    client is built.
+    """
+    read_only = read_only or offline  # offline refuses every change
+    options = client_options or {}
+    transports = http_transports or {}
+    connections: list[Connection] = []
+    shown: list[str] = []
+    for account in accounts:
+        vendor = descriptor(account.kind)
+        endpoint = vendor.sandbox_endpoint() if sandbox is not None else vendor.endpoint_for(account)
+        shown.append(f"{vendor.provider} {endpoint}")
+
+        def connect(
+            vendor: VendorDescriptor = vendor, account: Account = account, endpoint: str = endpoint
+        ) -> tuple[Account, Any]:
+            transport = transports.get(vendor.provider)
+            if offline:
+                from providers.transport import OfflineTransport
+
+                transport = OfflineTransport()
+            if sandbox is not None:
+                account = replace(sandbox.emulator(vendor).session_account(), label=account.label)
+                if transport is None:
+                    transport = sandbox.transport(vendor)
+            connect_options = ConnectOptions(
+                endpoint=endpoint,
+                region=account.region or vendor.default_region,
+                read_only=read_only,
+                clock=clock,
+                http_transport=transport,
+                extra=options.get(vendor.provider, {}),
+            )
+            return account, vendor.connect(account, connect_options)
+
+        connections.append(Connection(vendor, account, connect))
+    if sandbox is not None:
+        endpoint_text = "built-in sandbox"
+    else:  # the first account's endpoint; the Profiles screen lists them all
+        endpoint_text = shown[0] + (f" (+{len(shown) - 1} more)" if len(shown) > 1 else "") if shown else "no accounts"
+    return ProviderSession(
+        profile=profile,
+        sandbox=sandbox is not None,
+        read_only=read_only,
+        offline=offline,
+        endpoint=endpoint_text,
+        connections=connections,
+        clock=clock,
+        cache=cache,
+        ledger_path=ledger_path,
+    )
+
+
+def sandbox_accounts(kinds: Sequence[str] | None = None) -> list[Account]:
+    """One account of every registered kind (or of `kinds`): the built-in sandbox profile's."""
+    from providers.vendors import descriptors
+
+    chosen = [vendor.kind for vendor in descriptors()] if kinds is None else kinds
+    return [Account(kind=kind, label=kind) for kind in chosen]
 
 
 def sandbox_session(
     *,
     read_only: bool = False,
-    handler=None,
-    state_dir=None,
-    http_transport: httpx.AsyncBaseTransport | None = None,
-    page_size: int = 250,
+    offline: bool = False,
+    handler: Any = None,
+    binding_handlers: Mapping[str, Any] | None = None,
+    state_dir: Path | None = None,
     timeout: httpx.Timeout | None = None,
-    binding_handlers: dict | None = None,
-    ledger_path=None,
+    client_options: Mapping[str, Mapping[str, Any]] | None = None,
+    http_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    ledger_path: Path | None = None,
     clock: Callable[[], float] = time.time,
+    cache: ResultCache | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> ProviderSession:
-    """A session on the built-in sandbox, in process: no server, no network.
+    """The built-in sandbox profile (every kind, or just `kinds`), in process: no server, no network.
 
-    `handler` lets tests pass their own TelnyxSandbox (faults, seeded state); otherwise state
-    lives in the user data dir and persists across runs.
+    Tests hand in their own emulators: `handler` (one emulator, placed by its own kind) and
+    `binding_handlers` (emulators by provider name); every other emulator keeps its state in
+    `state_dir` (the user data dir) across runs. `timeout` applies to every client,
+    `client_options` (by provider name) add keyword arguments to one vendor's client.
     """
-    from providers.sandbox import AsyncInProcessTransport, StateStore, TelnyxSandbox, default_state_dir
+    from providers.paths import sandbox_state_dir
+    from providers.vendors import descriptors
 
-    if handler is None:
-        handler = TelnyxSandbox(store=StateStore((state_dir or default_state_dir()) / "telnyx.json"))
-    transport = http_transport or AsyncInProcessTransport(handler)
-    client = TelnyxClient(
-        handler.api_key,
-        base_url=SANDBOX_BASE_URL,
-        http_transport=transport,
+    emulators = dict(binding_handlers or {})
+    if handler is not None:
+        emulators[descriptor(handler.vendor).provider] = handler
+    backend = SandboxBackend(state_dir, emulators, persist=not offline, clock=clock)
+    options: dict[str, dict[str, Any]] = {
+        vendor.provider: {"timeout": timeout} if timeout is not None else {} for vendor in descriptors()
+    }
+    for provider, extra in (client_options or {}).items():
+        options[provider] = {**options.get(provider, {}), **extra}
+    # The sandbox keeps its own ledger beside its state, apart from every real profile's.
+    if ledger_path is None:
+        ledger_path = (state_dir or sandbox_state_dir()) / "bindings.sqlite3"
+    return open_session(
+        SANDBOX,
+        sandbox_accounts(kinds),
+        sandbox=backend,
         read_only=read_only,
-        page_size=page_size,
-        timeout=timeout,
-    )
-    directory = state_dir or default_state_dir()
-    handlers = binding_handlers or {}
-
-    def load_bindings(session: ProviderSession) -> None:
-        providers, watch = _sandbox_binding_providers(
-            directory, handlers, read_only=read_only, timeout=timeout, clock=clock
-        )
-        session.binding_providers.update(providers)
-        session.watch_x.update(watch)
-
-    def load_cams(session: ProviderSession) -> None:
-        from providers.aliyun.cams import CamsClient
-        from providers.sandbox.aliyun_cams import CamsSandbox
-
-        emulator = handlers.get("aliyun-cams") or CamsSandbox(StateStore(directory / CamsSandbox.STATE_FILE))
-        session.cams = CamsClient(
-            emulator.access_key_id,
-            emulator.access_key_secret,
-            endpoint=SANDBOX_VENDOR_URL,
-            http_transport=AsyncInProcessTransport(emulator),
-            read_only=read_only,
-            clock=clock,
-        )
-        session.cams_space = emulator.cust_space_id
-
-    return ProviderSession(
-        profile="sandbox",
-        telnyx=client,
-        sandbox=True,
-        read_only=read_only,
-        endpoint="built-in sandbox",
+        offline=offline,
+        cache=cache,
         clock=clock,
-        pending=[load_bindings, load_cams],
-        ledger_path=ledger_path if ledger_path is not None else directory / "bindings.sqlite3",
+        ledger_path=ledger_path,
+        client_options=options,
+        http_transports=http_transports,
     )
-
-
-def _sandbox_binding_providers(directory, handlers: dict, *, read_only: bool, timeout=None, clock=time.time):
-    """The binding adapters of the built-in profile, each talking in process to its emulator.
-
-    The sandbox profile watches every seeded X number, as a real profile lists its X numbers in
-    `watch_x`, so a refresh discovers the bindings that already exist there.
-    """
-    from providers.sandbox import AsyncInProcessTransport, StateStore
-
-    providers: dict[str, Any] = {}
-    watch: dict[str, tuple[str, ...]] = {}
-    options: dict[str, Any] = {"read_only": read_only, "clock": clock}
-    if timeout is not None:
-        options["timeout"] = timeout
-
-    from providers.aliyun.pls import AliyunBindings
-    from providers.sandbox.aliyun_pls import DyplsSandbox
-
-    aliyun = handlers.get("aliyun") or DyplsSandbox(StateStore(directory / DyplsSandbox.STATE_FILE))
-    aliyun_x = tuple(aliyun.pool_numbers())
-    providers["aliyun"] = AliyunBindings.connect(
-        aliyun.access_key_id,
-        aliyun.access_key_secret,
-        pool=aliyun.pool_key,
-        account="sandbox",
-        known_x=aliyun_x,
-        endpoint=SANDBOX_VENDOR_URL,
-        http_transport=AsyncInProcessTransport(aliyun),
-        **options,
-    )
-    watch["aliyun"] = tuple((x, aliyun.pool_key) for x in aliyun_x)
-
-    from providers.huawei.privatenumber import HuaweiBindings
-    from providers.sandbox.huawei import HuaweiSandbox
-
-    huawei = handlers.get("huawei") or HuaweiSandbox(StateStore(directory / HuaweiSandbox.STATE_FILE))
-    axb_x = tuple(huawei.state["numbers"]["AXB"])
-    providers["huawei"] = HuaweiBindings.connect(
-        huawei.app_key,
-        huawei.app_secret,
-        ax_app_key=huawei.ax_app_key,
-        ax_app_secret=huawei.ax_app_secret,
-        account="sandbox",
-        known_x=axb_x,
-        base_url=SANDBOX_VENDOR_URL,
-        http_transport=AsyncInProcessTransport(huawei),
-        **options,
-    )
-    watch["huawei"] = axb_x + tuple(huawei.state["numbers"]["AX"])
-
-    from providers.sandbox.volcengine import VolcSandbox
-    from providers.volcengine.vms import VmsClient, VolcBindings
-
-    volc = handlers.get("volcengine") or VolcSandbox(StateStore(directory / VolcSandbox.STATE_FILE))
-    vms = VmsClient(
-        volc.access_key,
-        volc.secret_key,
-        endpoint=SANDBOX_VENDOR_URL,
-        region=volc.region,
-        http_transport=AsyncInProcessTransport(volc),
-        **options,
-    )
-    providers["volcengine"] = VolcBindings(vms, account="sandbox", default_pool=volc.number_pool_no, clock=clock)
-    state = volc.store.data["volcengine"]
-    watch["volcengine"] = tuple((n["Number"], n["NumberPoolNo"]) for n in state["numbers"])
-    return providers, watch
-
-
-def environment_session(*, read_only: bool = False) -> ProviderSession | None:
-    """A Telnyx session from TELNYX_API_KEY (as the official SDK reads it), or None."""
-    api_key = os.environ.get("TELNYX_API_KEY", "").strip()
-    if not api_key:
-        return None
-    base_url = base_url_from_env()
-    client = TelnyxClient(api_key, base_url=base_url, read_only=read_only)
-    return ProviderSession(profile="env", telnyx=client, sandbox=False, read_only=read_only, endpoint=base_url)
-
-
-def open_session(*, sandbox: bool = False, read_only: bool = False) -> ProviderSession:
-    """The session `teledeck` starts with: the environment's Telnyx key unless told to use the sandbox."""
-    if not sandbox:
-        session = environment_session(read_only=read_only)
-        if session is not None:
-            return session
-    return sandbox_session(read_only=read_only)

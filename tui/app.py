@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 
 from providers.errors import ProviderError
-from providers.session import ProviderSession, open_session
+from providers.session import ProviderSession
 from tui.clipboard import copy_text
 from tui.resources import REGISTRY, ActionSpec, lookup
 from tui.screens.help import HelpScreen
@@ -229,7 +229,6 @@ def run_app(
 ) -> int:
     """Resolve the profile, open its session, run the app. Config problems end the run with one
     clear line (exit 2), before anything is drawn or sent."""
-    import os
     import sys
 
     from tui.config import ConfigError, load_config, resolve_profile, sandbox_profile
@@ -239,18 +238,8 @@ def run_app(
     configure()
     try:
         config = load_config()
-        if sandbox:
-            chosen = sandbox_profile()
-        else:
-            chosen = resolve_profile(profile, config=config)
-        if chosen.is_sandbox and not sandbox and profile is None and os.environ.get("TELNYX_API_KEY", "").strip():
-            # No profile configured: like the official SDK, use the environment's Telnyx key.
-            session = open_session(read_only=read_only)
-            from providers.cache import ResultCache
-
-            session.cache = ResultCache()
-        else:
-            session = open_profile_session(chosen, read_only=read_only or offline, offline=offline)
+        chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
+        session = open_profile_session(chosen, read_only=read_only or offline, offline=offline)
     except ConfigError as error:
         print(f"teledeck: {error}", file=sys.stderr)
         return 2

@@ -13,21 +13,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from providers.bindings import BindingChange, BindRequest
+from providers.bindings import MODES, BindingChange, BindRequest
+from providers.vendors import BindingRules, binding_vendors
 from tui.resources import FieldSpec
 
-PHONE_RULES: dict[str, tuple[re.Pattern[str], str]] = {
-    "aliyun": (re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$"), "11-digit mainland mobile or 0-prefixed landline, no +86"),
-    "huawei": (re.compile(r"^\+86(1[3-9]\d{9}|[2-9]\d{8,10})$"), "E.164 with +86, e.g. +8613800000001"),
-    "volcengine": (re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$"), "11-digit mainland number, no +86"),
-}
+MIN_AHEAD = timedelta(minutes=1)  # when no vendor is chosen yet
 
-# The latest expiry each vendor accepts (Volcengine: before 2038).
-MAX_EXPIRY = {"volcengine": datetime(2038, 1, 1, tzinfo=UTC)}
-MIN_AHEAD = timedelta(minutes=1)
 
-MODES_BY_PROVIDER = {"aliyun": ("AXB", "AXN", "AXN_EXT"), "huawei": ("AXB", "AX"), "volcengine": ("AXB", "AXN")}
-POOL_REQUIRED = {"aliyun", "volcengine"}
+def rules(provider: str) -> BindingRules | None:
+    """The binding rules of a privacy-number vendor (providers/vendors.py), by provider name."""
+    vendor = binding_vendors().get(provider)
+    return vendor.bindings if vendor is not None else None
+
+
+def supported_modes(provider: str) -> tuple[str, ...]:
+    found = rules(provider)
+    return found.modes if found is not None else ()
+
 
 _RELATIVE = re.compile(r"^\+(\d+)\s*([mhd])$")
 
@@ -55,19 +57,16 @@ def expiry_problem(text: str, provider: str, now: datetime | None = None) -> str
         when = parse_expiry(text, now)
     except ValueError as error:
         return str(error)
-    if when < now + MIN_AHEAD:
-        return "must be more than a minute from now"
-    limit = MAX_EXPIRY.get(provider)
-    if limit and when >= limit:
-        return f"{provider} accepts expiry times before {limit:%Y-%m-%d}"
-    return None
+    found = rules(provider)
+    if found is not None:
+        return found.expiry_problem(when, now)
+    return "must be more than a minute from now" if when < now + MIN_AHEAD else None
 
 
 def phone_problem(value: str, provider: str) -> str | None:
-    rule = PHONE_RULES.get(provider)
-    if rule and not rule[0].match(value.strip()):
-        return f"not a {provider} number: {rule[1]}"
-    return None
+    found = rules(provider)
+    problem = found.number_problem(value) if found is not None else None
+    return f"not a {provider} number: {problem}" if problem else None
 
 
 def _phone(name: str, label: str, *, required: bool, visible=None) -> FieldSpec:
@@ -80,35 +79,42 @@ def _phone(name: str, label: str, *, required: bool, visible=None) -> FieldSpec:
     )
 
 
-def bind_fields(providers: tuple[str, ...]) -> tuple[FieldSpec, ...]:
+def bind_fields(
+    providers: tuple[str, ...], modes: Mapping[str, tuple[str, ...]] | None = None
+) -> tuple[FieldSpec, ...]:
+    """The bind form for `providers`; `modes` are the modes each connected account offers (by
+    default every mode its vendor's adapter implements)."""
+    offered = {name: (modes or {}).get(name) or supported_modes(name) for name in providers}
+
     def has_b(values: Mapping[str, str]) -> bool:
         return values.get("mode") == "AXB"
 
+    def mode_problem(value: str, values: Mapping[str, str]) -> str | None:
+        provider = values.get("provider", "")
+        allowed = offered.get(provider, ())
+        return None if value in allowed else f"{provider} supports {', '.join(allowed)}"
+
+    def pool_problem(value: str, values: Mapping[str, str]) -> str | None:
+        found = rules(values.get("provider", ""))
+        return "required for this provider" if not value.strip() and found and found.pool_required else None
+
+    pool_names = " / ".join(
+        f"{vendor.short_title} {vendor.bindings.pool_label}"
+        for name, vendor in binding_vendors().items()
+        if name in providers and vendor.bindings is not None and vendor.bindings.pool_required
+    )
+
     return (
         FieldSpec("provider", "Provider", kind="choice", choices=providers, default=providers[0], required=True),
-        FieldSpec(
-            "mode",
-            "Mode",
-            kind="choice",
-            choices=("AXB", "AXN", "AXN_EXT", "AX"),
-            default="AXB",
-            required=True,
-            cross_check=lambda value, values: (
-                None
-                if value in MODES_BY_PROVIDER.get(values.get("provider", ""), ())
-                else f"{values.get('provider')} supports {', '.join(MODES_BY_PROVIDER.get(values.get('provider', ''), ()))}"
-            ),
-        ),
+        FieldSpec("mode", "Mode", kind="choice", choices=MODES, default="AXB", required=True, cross_check=mode_problem),
         _phone("a", "A number", required=True),
         _phone("b", "B number", required=True, visible=has_b),
         _phone("x", "X number (optional: a specific one)", required=False),
         FieldSpec(
             "pool",
-            "Pool (Aliyun PoolKey / Volcengine NumberPoolNo)",
+            f"Pool ({pool_names})" if pool_names else "Pool",
             required=False,
-            cross_check=lambda value, values: (
-                "required for this provider" if not value.strip() and values.get("provider") in POOL_REQUIRED else None
-            ),
+            cross_check=pool_problem,
         ),
         FieldSpec("area_code", "City / area code for X (optional)", required=False),
         FieldSpec(

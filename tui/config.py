@@ -20,24 +20,23 @@ This module imports no UI code, so the CLI can use it before Textual loads.
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import platformdirs
 import tomli_w
 
+from providers import paths
 from providers.cache import is_secret_field
+from providers.endpoints import endpoint_problem
+from providers.vendors import VendorDescriptor, by_kind
 
-CONFIG_DIR_ENV = "TELEDECK_CONFIG_DIR"
+CONFIG_DIR_ENV = paths.CONFIG_DIR_ENV
 PROFILE_ENV = "TELEDECK_PROFILE"
 CONFIG_FILE = "config.toml"
 SECRETS_FILE = "secrets.toml"
@@ -94,86 +93,31 @@ class MissingCredentialError(ConfigError):
 SETTINGS = ("endpoint", "region", "pool_key", "number_pool_no", "cust_space_id", "watch_x")
 
 
-@dataclass(frozen=True)
-class KindSpec:
-    kind: str
-    title: str
-    credentials: tuple[str, ...]  # required credential fields
-    optional_credentials: tuple[str, ...] = ()
-    required: tuple[str, ...] = ()  # settings that must be set
-    settings: tuple[str, ...] = ("endpoint",)  # settings that apply to this kind
-    default_endpoint: str = ""
-    default_region: str = ""
-    # Environment variables the vendor's own tools use, offered as suggestions in forms only.
-    suggested_env: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def credential_fields(self) -> tuple[str, ...]:
-        return self.credentials + self.optional_credentials
+# A kind is a vendor descriptor (providers/vendors.py): its credential fields, settings, default
+# endpoint and region, and the environment variables its vendor's tools use all come from there.
+KindSpec = VendorDescriptor
 
 
-KINDS: dict[str, KindSpec] = {
-    spec.kind: spec
-    for spec in (
-        KindSpec(
-            "telnyx",
-            "Telnyx",
-            ("api_key",),
-            default_endpoint="https://api.telnyx.com/v2",
-            suggested_env={"api_key": "TELNYX_API_KEY"},
-        ),
-        KindSpec(
-            "aliyun-pls",
-            "Alibaba Cloud Dypls (privacy numbers)",
-            ("access_key_id", "access_key_secret"),
-            ("security_token",),
-            required=("pool_key",),
-            settings=("endpoint", "region", "pool_key", "watch_x"),
-            default_endpoint="https://dyplsapi.aliyuncs.com",
-            default_region="cn-hangzhou",
-            suggested_env={
-                "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
-            },
-        ),
-        KindSpec(
-            "aliyun-cams",
-            "Alibaba Cloud CAMS (WhatsApp numbers)",
-            ("access_key_id", "access_key_secret"),
-            ("security_token",),
-            required=("cust_space_id",),
-            settings=("endpoint", "region", "cust_space_id"),
-            default_endpoint="https://cams.ap-southeast-1.aliyuncs.com",
-            default_region="ap-southeast-1",
-            suggested_env={
-                "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
-            },
-        ),
-        KindSpec(
-            "huawei",
-            "Huawei Cloud PrivateNumber",
-            ("app_key", "app_secret"),
-            settings=("endpoint", "watch_x"),
-            default_endpoint="https://rtcpns.cn-north-1.myhuaweicloud.com",
-        ),
-        KindSpec(
-            "volcengine",
-            "Volcengine VMS (privacy numbers)",
-            ("access_key_id", "secret_access_key"),
-            required=("number_pool_no",),
-            settings=("endpoint", "region", "number_pool_no", "watch_x"),
-            default_endpoint="https://cloud-vms.volcengineapi.com",
-            default_region="cn-north-1",
-            suggested_env={"access_key_id": "VOLC_ACCESSKEY", "secret_access_key": "VOLC_SECRETKEY"},
-        ),
-    )
-}
+class _Kinds(Mapping[str, KindSpec]):
+    """Every account kind, read from the vendor registry each time (so the registry alone decides)."""
+
+    def __getitem__(self, kind: str) -> KindSpec:
+        return by_kind()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(by_kind())
+
+    def __len__(self) -> int:
+        return len(by_kind())
+
+
+KINDS: Mapping[str, KindSpec] = _Kinds()
+
 
 # Every name a credential field has, in any kind: none may appear in config.toml outside `credentials`.
-CREDENTIAL_FIELDS = frozenset(f for spec in KINDS.values() for f in spec.credential_fields)
+def _is_credential_name(key: object) -> bool:
+    return any(str(key) in spec.credential_fields for spec in KINDS.values())
+
 
 # ---- the model --------------------------------------------------------------------------------
 
@@ -243,6 +187,32 @@ def sandbox_profile(*, read_only: bool = False) -> Profile:
     )
 
 
+ENVIRONMENT = "env"
+
+
+def environment_profile(environ: Mapping[str, str] | None = None) -> Profile | None:
+    """The accounts the environment alone configures, as an unsaved profile named "env"; None
+    when it configures none.
+
+    A kind joins when every credential it requires is in the variable its vendor's own tools
+    read (TELNYX_API_KEY, as the official Telnyx SDK does) and it needs no setting: so a user
+    with nothing configured but that key gets the same console as the SDK would give them.
+    """
+    env = os.environ if environ is None else environ
+    accounts = [
+        AccountConfig(
+            kind=kind,
+            label=kind,
+            credentials={name: ENV_PREFIX + spec.suggested_env[name] for name in spec.credentials},
+        )
+        for kind, spec in KINDS.items()
+        if not spec.required and all(env.get(spec.suggested_env.get(name, ""), "").strip() for name in spec.credentials)
+    ]
+    if not accounts:
+        return None
+    return Profile(ENVIRONMENT, accounts=accounts, description="from the environment (not saved)")
+
+
 @dataclass
 class Config:
     """Every user profile (never the sandbox itself), the default, and the sandbox's read-only flag."""
@@ -286,8 +256,7 @@ class Config:
 
 
 def config_dir() -> Path:
-    base = os.environ.get(CONFIG_DIR_ENV, "").strip()
-    return Path(base).expanduser() if base else Path(platformdirs.user_config_dir("teledeck", appauthor=False))
+    return paths.config_dir()
 
 
 def config_path() -> Path:
@@ -321,33 +290,9 @@ def validate_label(label: str) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def validate_url(value: str) -> str | None:
     """An https URL, or http to a loopback host only (a local sandbox or proxy); no credentials in it."""
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return "not a valid URL (e.g. https://api.example.com)"
-    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
-        return "a full http(s) URL, e.g. https://api.example.com"
-    if parts.username is not None or parts.password is not None:
-        return "no user name or password in the URL: credentials go in the secrets file or environment"
-    if parts.scheme == "http" and not _is_loopback(host):
-        return "use https (http is allowed only for localhost / 127.0.0.1 / ::1)"
-    if parts.query or parts.fragment:
-        return "no query string or fragment, just scheme, host, port and path"
-    return None
+    return endpoint_problem(value)
 
 
 def validate_env_name(name: str) -> str | None:
@@ -603,7 +548,7 @@ def _guard_keys(value: Any, where: str, path: Path | None) -> None:
     if isinstance(value, Mapping):
         for key, inner in value.items():
             here = f"{where}.{key}"
-            if is_secret_field(str(key)) or str(key) in CREDENTIAL_FIELDS:
+            if is_secret_field(str(key)) or _is_credential_name(key):
                 raise _secret_key_error(here, path)
             _guard_keys(inner, here, path)
     elif isinstance(value, list):
@@ -620,7 +565,7 @@ def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) 
     """
     for key, value in document.items():
         if key != "profiles":
-            if is_secret_field(str(key)) or str(key) in CREDENTIAL_FIELDS:
+            if is_secret_field(str(key)) or _is_credential_name(key):
                 raise _secret_key_error(key, path)
             _guard_keys(value, key, path)
             continue
@@ -632,7 +577,7 @@ def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) 
             for pkey, pvalue in body.items():
                 where = f"profiles.{name}.{pkey}"
                 if pkey != "accounts":
-                    if is_secret_field(str(pkey)) or str(pkey) in CREDENTIAL_FIELDS:
+                    if is_secret_field(str(pkey)) or _is_credential_name(pkey):
                         raise _secret_key_error(where, path)
                     _guard_keys(pvalue, where, path)
                     continue
@@ -651,7 +596,7 @@ def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) 
                                         path=path,
                                     )
                             continue
-                        if is_secret_field(str(akey)) or str(akey) in CREDENTIAL_FIELDS:
+                        if is_secret_field(str(akey)) or _is_credential_name(akey):
                             raise _secret_key_error(here, path)
                         _guard_keys(avalue, here, path)
 
@@ -668,34 +613,8 @@ def save_config(config: Config, path: Path | None = None) -> Path:
         raise ConfigValidationError(problems, path=path)
     document = config_to_document(config)
     _guard_no_secrets(document, path=path)
-    _atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
+    paths.atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
     return path
-
-
-def _atomic_write(path: Path, data: bytes, *, mode: int) -> None:
-    """Write `data` to a new file created with exactly `mode`, fsync it, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for _ in range(100):
-        tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
-            break
-        except FileExistsError:
-            continue
-    else:  # pragma: no cover - 100 random collisions
-        raise OSError(f"could not create a temporary file next to {path}")
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)  # the umask cannot widen it, but it can narrow it: set it exactly
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # ---- secrets ----------------------------------------------------------------------------------
@@ -757,7 +676,7 @@ def load_secrets(path: Path | None = None) -> Secrets:
 def _write_secrets(secrets: Secrets, path: Path) -> None:
     document = {p: {a: dict(f) for a, f in accounts.items() if f} for p, accounts in secrets.items()}
     document = {p: accounts for p, accounts in document.items() if accounts}
-    _atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
+    paths.atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
 
 
 def save_secret(profile: str, account_label: str, field: str, value: str, *, path: Path | None = None) -> Path:
@@ -857,11 +776,14 @@ def resolve_profile(
     environ: Mapping[str, str] | None = None,
 ) -> Profile:
     """The profile to use: `name` (from --profile), else $TELEDECK_PROFILE, else the config's
-    default_profile, else the sandbox. ConfigError listing the known names when it does not exist."""
+    default_profile, else the environment's accounts (`environment_profile`: TELNYX_API_KEY),
+    else the sandbox. ConfigError listing the known names when a named one does not exist."""
     env = os.environ if environ is None else environ
     if config is None:
         config = load_config()
-    wanted = (name or "").strip() or env.get(PROFILE_ENV, "").strip() or (config.default_profile or "") or SANDBOX
+    wanted = (name or "").strip() or env.get(PROFILE_ENV, "").strip() or (config.default_profile or "")
+    if not wanted:  # nothing chosen: what the environment configures, else the sandbox
+        return environment_profile(env) or config.get(SANDBOX) or sandbox_profile()
     profile = config.get(wanted)
     if profile is None:
         source = (

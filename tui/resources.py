@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from providers.records import Page
 from providers.session import ProviderSession
@@ -22,6 +22,9 @@ from providers.telnyx.models import (
     TelephonyCredential,
 )
 from tui import validators as v
+
+if TYPE_CHECKING:
+    from providers.telnyx.client import TelnyxClient
 
 Values = Mapping[str, str]
 
@@ -128,6 +131,11 @@ class ResourceSpec:
         return self.singular or self.title.lower()
 
 
+def telnyx(s: ProviderSession) -> TelnyxClient:
+    """The profile's Telnyx client; MissingAccount (shown as "no telnyx account") when it has none."""
+    return cast("TelnyxClient", s.client("telnyx"))
+
+
 def _when(name: str, *values: str) -> Callable[[Values], bool]:
     return lambda form: form.get(name, "") in values
 
@@ -150,11 +158,11 @@ def _short(ts: str) -> str:
 
 
 async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp:
-    return await s.telnyx.create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
+    return await telnyx(s).create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
 
 
 async def _find_access_ip(s: ProviderSession, values: Values) -> list:
-    return await s.telnyx.find_access_ips(values["ip_address"].strip())
+    return await telnyx(s).find_access_ips(values["ip_address"].strip())
 
 
 ALLOWLIST = ResourceSpec(
@@ -172,7 +180,7 @@ ALLOWLIST = ResourceSpec(
         ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
         ColumnSpec("id", "ID", lambda r: r.id),
     ),
-    pages=lambda s: s.telnyx.access_ip_pages(),
+    pages=lambda s: telnyx(s).access_ip_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"access IP {r.ip_address}",
     row_style=lambda r: "warning" if r.status == "pending" else "",
@@ -188,7 +196,7 @@ ALLOWLIST = ResourceSpec(
     ),
     create=_create_access_ip,
     find_created=_find_access_ip,
-    delete=lambda s, r: s.telnyx.delete_access_ip(r.id),
+    delete=lambda s, r: telnyx(s).delete_access_ip(r.id),
 )
 
 
@@ -224,15 +232,17 @@ async def _create_address(s: ProviderSession, values: Values) -> Address:
     fields["country_code"] = values["country_code"].strip().upper()
     fields["address_book"] = _bool(values.get("address_book", "true"))
     fields["validate_address"] = _bool(values.get("validate_address", "true"))
-    return await s.telnyx.create_address(**fields)
+    return await telnyx(s).create_address(**fields)
 
 
 async def _find_address(s: ProviderSession, values: Values) -> list:
-    return await s.telnyx.find_addresses(values["street_address"].strip(), values.get("customer_reference", "").strip())
+    return await telnyx(s).find_addresses(
+        values["street_address"].strip(), values.get("customer_reference", "").strip()
+    )
 
 
 async def _validate_address(s: ProviderSession, record: Address):
-    return await s.telnyx.validate_address(
+    return await telnyx(s).validate_address(
         country_code=record.country_code,
         street_address=record.street_address,
         postal_code=record.postal_code,
@@ -259,7 +269,7 @@ ADDRESSES = ResourceSpec(
         ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
         ColumnSpec("id", "ID", lambda r: r.id),
     ),
-    pages=lambda s: s.telnyx.address_pages(),
+    pages=lambda s: telnyx(s).address_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"address {r.name}, {r.street_address}, {r.locality} {r.country_code}".strip(),
     create_fields=(
@@ -269,14 +279,14 @@ ADDRESSES = ResourceSpec(
     ),
     create=_create_address,
     find_created=_find_address,
-    delete=lambda s, r: s.telnyx.delete_address(r.id),
+    delete=lambda s, r: telnyx(s).delete_address(r.id),
     actions=(
         ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
         ActionSpec(
             "accept_suggestions",
             "a",
             "Accept suggestions",
-            lambda s, r: s.telnyx.accept_address_suggestions(r.id),
+            lambda s, r: telnyx(s).accept_address_suggestions(r.id),
             confirm="Accept the suggested corrections for {name}?",
         ),
     ),
@@ -342,7 +352,7 @@ def _sso_settings(values: Values) -> dict[str, str]:
 
 
 async def _create_sso(s: ProviderSession, values: Values) -> AuthProvider:
-    return await s.telnyx.create_auth_provider(
+    return await telnyx(s).create_auth_provider(
         name=values["name"].strip(),
         short_name=values["short_name"].strip(),
         settings=_sso_settings(values),
@@ -364,7 +374,7 @@ async def _update_sso(s: ProviderSession, record: AuthProvider, values: Values) 
     settings_changed = any(k in changed for k in _SSO_SETTING_KEYS)
     if settings_changed:
         fields["settings"] = _sso_settings(values)
-    return await s.telnyx.update_auth_provider(record.id, **fields)
+    return await telnyx(s).update_auth_provider(record.id, **fields)
 
 
 def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
@@ -380,7 +390,7 @@ def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
 
 
 async def _find_sso(s: ProviderSession, values: Values) -> list:
-    return await s.telnyx.find_auth_providers(values["short_name"].strip())
+    return await telnyx(s).find_auth_providers(values["short_name"].strip())
 
 
 SSO = ResourceSpec(
@@ -399,7 +409,7 @@ SSO = ResourceSpec(
         ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
         ColumnSpec("id", "ID", lambda r: r.id),
     ),
-    pages=lambda s: s.telnyx.auth_provider_pages(),
+    pages=lambda s: telnyx(s).auth_provider_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"SSO provider {r.name} ({r.short_name})",
     row_style=lambda r: "dim" if r.active is False else "",
@@ -409,7 +419,7 @@ SSO = ResourceSpec(
     edit_fields=_sso_fields(required=True),
     edit_values=_sso_edit_values,
     update=_update_sso,
-    delete=lambda s, r: s.telnyx.delete_auth_provider(r.id),
+    delete=lambda s, r: telnyx(s).delete_auth_provider(r.id),
 )
 
 
@@ -428,17 +438,17 @@ BILLING_GROUPS = ResourceSpec(
         ColumnSpec("updated_at", "UPDATED (UTC)", lambda r: _short(r.updated_at), width=16),
         ColumnSpec("id", "ID", lambda r: r.id),
     ),
-    pages=lambda s: s.telnyx.billing_group_pages(),
+    pages=lambda s: telnyx(s).billing_group_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"billing group {r.name or r.id}",
     row_style=lambda r: "dim" if r.deleted_at else "",
     create_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
-    create=lambda s, values: s.telnyx.create_billing_group(values["name"].strip()),
-    find_created=lambda s, values: s.telnyx.find_billing_groups(values["name"].strip()),
+    create=lambda s, values: telnyx(s).create_billing_group(values["name"].strip()),
+    find_created=lambda s, values: telnyx(s).find_billing_groups(values["name"].strip()),
     edit_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
     edit_values=lambda r: {"name": r.name},
-    update=lambda s, r, values: s.telnyx.update_billing_group(r.id, values["name"].strip()),
-    delete=lambda s, r: s.telnyx.delete_billing_group(r.id),
+    update=lambda s, r, values: telnyx(s).update_billing_group(r.id, values["name"].strip()),
+    delete=lambda s, r: telnyx(s).delete_billing_group(r.id),
 )
 
 
@@ -447,7 +457,7 @@ BILLING_GROUPS = ResourceSpec(
 
 async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecret:
     kind = values["type"]
-    return await s.telnyx.create_integration_secret(
+    return await telnyx(s).create_integration_secret(
         identifier=values["identifier"].strip(),
         type=kind,
         token=values.get("token") if kind == "bearer" else None,
@@ -472,7 +482,7 @@ INTEGRATION_SECRETS = ResourceSpec(
         ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
         ColumnSpec("id", "ID", lambda r: r.id),
     ),
-    pages=lambda s: s.telnyx.typed_integration_secret_pages(),
+    pages=lambda s: telnyx(s).typed_integration_secret_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"integration secret {r.identifier} ({r.type})",
     create_fields=(
@@ -490,8 +500,8 @@ INTEGRATION_SECRETS = ResourceSpec(
         FieldSpec("password", "Password", kind="secret", required=True, visible=_when("type", "basic")),
     ),
     create=_create_secret,
-    find_created=lambda s, values: s.telnyx.find_integration_secrets(values["identifier"].strip()),
-    delete=lambda s, r: s.telnyx.delete_integration_secret(r.id),
+    find_created=lambda s, values: telnyx(s).find_integration_secrets(values["identifier"].strip()),
+    delete=lambda s, r: telnyx(s).delete_integration_secret(r.id),
     secret_fields=frozenset({"token", "password", "value"}),
 )
 
@@ -513,7 +523,7 @@ CREDENTIALS = ResourceSpec(
         ColumnSpec("connection_id", "CONNECTION", lambda r: r.connection_id),
         ColumnSpec("id", "ID", lambda r: r.id),
     ),
-    pages=lambda s: s.telnyx.telephony_credential_pages(),
+    pages=lambda s: telnyx(s).telephony_credential_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"telephony credential {r.name or r.id}",
     row_style=lambda r: "dim" if r.expired else "",
@@ -522,7 +532,7 @@ CREDENTIALS = ResourceSpec(
             "token",
             "t",
             "New token",
-            lambda s, r: s.telnyx.create_access_token(r.id),
+            lambda s, r: telnyx(s).create_access_token(r.id),
             presents="token",
             confirm="Create a new access token for {name}?",
         ),
@@ -533,12 +543,14 @@ CREDENTIALS = ResourceSpec(
 # ---- WhatsApp Business numbers (Alibaba Cloud CAMS) ----------------------------------------------
 
 
-async def _waba_pages(s: ProviderSession):
-    if s.cams is None:
-        from providers.errors import ProviderError
+def _cams(s: ProviderSession) -> tuple[Any, str]:
+    """The profile's CAMS client and the CustSpaceId it lists; MissingAccount when it has none."""
+    return s.client("aliyun-cams"), s.account("aliyun-cams").setting("cust_space_id")
 
-        raise ProviderError("no Alibaba CAMS account in this profile", provider="aliyun-cams")
-    numbers = await s.cams.query_phone_numbers(s.cams_space)
+
+async def _waba_pages(s: ProviderSession):
+    client, space = _cams(s)
+    numbers = await client.query_phone_numbers(space)
     yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))
 
 
@@ -549,7 +561,8 @@ def _parse_waba(item: dict):
 
 
 async def _waba_sync(s: ProviderSession, record: Any):
-    return await s.cams.sync_phone_numbers(s.cams_space)
+    client, space = _cams(s)
+    return await client.sync_phone_numbers(space)
 
 
 _QUALITY_STYLE = {"RED": "error", "YELLOW": "warning"}

@@ -16,13 +16,30 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
-from providers.sandbox.http import is_loopback_host, serve
+from providers.endpoints import is_loopback_host
+from providers.sandbox.http import serve
 from providers.sandbox.state import StateStore, default_state_dir
-from providers.sandbox.vendors import VENDORS, available, load
+from providers.vendors import EmulatorSpec, by_kind
 
-# One well-known port per vendor, so a profile can point at them without reading the table.
-DEFAULT_PORTS = {"telnyx": 4510, "aliyun-pls": 4511, "aliyun-cams": 4512, "huawei": 4513, "volcengine": 4514}
+
+def emulator_specs() -> dict[str, EmulatorSpec]:
+    """Every registered vendor's emulator, by account kind. Each has a well-known port (its
+    descriptor says which), so a profile can point at it without reading the table."""
+    return {kind: vendor.emulator for kind, vendor in by_kind().items()}
+
+
+def available() -> list[str]:
+    """The kinds whose emulator is present in this build."""
+    names = []
+    for kind, emulator in emulator_specs().items():
+        try:
+            emulator.load()
+        except (ModuleNotFoundError, AttributeError):
+            continue
+        names.append(kind)
+    return names
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("serve", help="serve the emulators on loopback until interrupted")
-    run.add_argument("--vendor", choices=list(VENDORS), default=None, help="one vendor (default: every vendor)")
+    run.add_argument(
+        "--vendor", choices=list(emulator_specs()), default=None, help="one vendor (default: every vendor)"
+    )
     run.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only unless --allow-public)")
     run.add_argument(
         "--port", type=int, default=None, help="port to bind; 0 picks free ones (default: each vendor's own, from 4510)"
@@ -40,13 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-public", action="store_true", help="allow binding a non-loopback address")
 
     reset = sub.add_parser("reset", help="discard saved state and re-seed it")
-    reset.add_argument("--vendor", choices=list(VENDORS), default=None, help="one vendor (default: every vendor)")
+    reset.add_argument(
+        "--vendor", choices=list(emulator_specs()), default=None, help="one vendor (default: every vendor)"
+    )
     reset.add_argument("--state-dir", type=Path, default=None)
     return parser
 
 
-def _emulator(name: str, state_dir: Path | None):
-    cls = load(name)
+def _emulator(name: str, state_dir: Path | None) -> Any:
+    cls = emulator_specs()[name].load()
     return cls(StateStore((state_dir or default_state_dir()) / cls.STATE_FILE))
 
 
@@ -92,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"note: unreadable {name} state was moved aside to {emulator.store.recovered_from}", file=sys.stderr
                 )
             if args.port is None:
-                port = DEFAULT_PORTS.get(name, 0)
+                port = emulator_specs()[name].default_port
             else:  # --port 0: free ports; --port N with several vendors: N, N+1, ...
                 port = args.port + index if args.port else 0
             try:

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from providers.accounts import Account
 from providers.errors import ProviderError
-from providers.session import ProviderSession
-from providers.telnyx.client import TelnyxClient
+from providers.session import ProviderSession, open_session
 from providers.telnyx.models import (
     AccessIp,
     Address,
@@ -46,8 +46,8 @@ OTHER_VENDORS = {name for name, spec in REGISTRY.items() if spec.provider != "te
 
 
 def make_session(prism_url: str, http_transport: httpx.AsyncBaseTransport | None = None) -> ProviderSession:
-    client = TelnyxClient("test-key", base_url=prism_url, http_transport=http_transport)
-    return ProviderSession(profile="prism", telnyx=client, sandbox=False, read_only=False, endpoint=prism_url)
+    account = Account(kind="telnyx", label="prism", credentials={"api_key": "test-key"}, endpoint=prism_url)
+    return open_session("prism", [account], http_transports={"telnyx": http_transport} if http_transport else None)
 
 
 def title_of(screen: ResourceScreen) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from providers import vendors
 from providers.aliyun import signing
 from providers.aliyun.cams import (
     CODE_VERIFICATION_STATUSES,
@@ -26,7 +27,6 @@ from providers.aliyun.cams import (
     WabaNumber,
 )
 from providers.errors import AuthError, MalformedResponse, ProviderError, RateLimited, ValidationError
-from providers.sandbox import vendors
 from providers.sandbox.aliyun_cams import (
     ACCESS_KEY_ID_ENV,
     ACCESS_KEY_SECRET_ENV,
@@ -40,6 +40,7 @@ from providers.sandbox.aliyun_cams import (
     THROTTLE_STATUS,
     CamsSandbox,
 )
+from providers.sandbox.cli import available
 from providers.sandbox.http import AsyncInProcessTransport, SandboxRequest, SandboxResponse, SyncInProcessTransport
 from providers.sandbox.state import StateStore
 from providers.transport import RetryPolicy
@@ -596,9 +597,9 @@ def test_defaults_are_shared_with_the_dypls_emulator() -> None:
 
 
 def test_registered_in_the_emulator_registry() -> None:
-    cls = vendors.load("aliyun-cams")
+    cls = vendors.descriptor("aliyun-cams").emulator.load()
     assert cls is CamsSandbox and cls.vendor == "aliyun-cams" and cls.base_path == ""
-    assert cls.STATE_FILE == "aliyun_cams.json" and "aliyun-cams" in vendors.available()
+    assert cls.STATE_FILE == "aliyun_cams.json" and "aliyun-cams" in available()
 
 
 async def test_state_persists_and_resets(tmp_path, endpoint: str) -> None:

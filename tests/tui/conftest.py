@@ -19,7 +19,11 @@ def sandbox() -> TelnyxSandbox:
 
 @pytest.fixture
 def make_app(sandbox):
-    def build(*, read_only: bool = False, start: str = "allowlist", **session_options) -> TeledeckApp:
+    def build(
+        *, read_only: bool = False, start: str = "allowlist", page_size: int | None = None, **session_options
+    ) -> TeledeckApp:
+        if page_size is not None:  # the Telnyx client's page size, to page through small pages
+            session_options["client_options"] = {"telnyx": {"page_size": page_size}}
         return TeledeckApp(sandbox_session(handler=sandbox, read_only=read_only, **session_options), start=start)
 
     return build

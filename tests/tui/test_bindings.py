@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -182,7 +183,8 @@ async def test_import_by_x_number(sandbox, huawei, tmp_path):
         handler=sandbox, binding_handlers={"huawei": huawei}, ledger_path=tmp_path / "ledger.sqlite3"
     )
     session.load_pending()
-    session.watch_x = {}  # nothing watched: the ledger starts empty
+    for connection in session.connections:  # nothing watched: the ledger starts empty
+        connection.account = dataclasses.replace(connection.account, watch=())
     app = TeledeckApp(session, start="bindings")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)

@@ -59,7 +59,9 @@ async def test_offline_after_the_server_is_gone_shows_the_same_rows(served):
         assert shown_ips(offline) == before
         assert "OFFLINE" in str(offline.screen.query_one("#app-header").render())
         assert "offline · cached" in str(offline.screen.query_one("#title-bar").render())
-        assert offline.session.telnyx.transport.requests_sent == 0
+        assert offline.session.client("telnyx").transport.requests_sent == 0
+        # Every client the session connected refuses before building a request.
+        assert all(c.client.transport.offline for c in offline.session.connections if c.connected)
         await pilot.press("n")
         assert any("refused" in n for n in notices(offline))
 
@@ -154,7 +156,7 @@ def test_cli_refuses_a_world_readable_secrets_file(tmp_path):
     assert "KEYsecretvalue123" not in out.stderr + out.stdout
 
 
-async def test_offline_sandbox_profile_shows_the_cached_rows_and_loads_no_emulator():
+async def test_offline_sandbox_profile_shows_the_cached_rows_and_connects_nothing_to_the_network():
     from tui.config import sandbox_profile
 
     cache = ResultCache()
@@ -163,10 +165,12 @@ async def test_offline_sandbox_profile_shows_the_cached_rows_and_loads_no_emulat
         await settle(pilot)
         before = shown_ips(online)
     offline_session = open_profile_session(sandbox_profile(), offline=True, cache=cache)
-    assert offline_session.read_only and offline_session.pending == []
+    assert offline_session.read_only and not any(c.connected for c in offline_session.connections)
     offline = TeledeckApp(offline_session, force_read_only=True)
     async with offline.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert shown_ips(offline) == before and len(before) == 57
-        assert offline.session.telnyx.transport.requests_sent == 0
+        assert offline.session.client("telnyx").transport.requests_sent == 0
+        # Every client the session connected refuses before building a request.
+        assert all(c.client.transport.offline for c in offline.session.connections if c.connected)
         assert "OFFLINE" in str(offline.screen.query_one("#app-header").render())

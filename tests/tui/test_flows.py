@@ -132,7 +132,7 @@ async def test_create_timeout_checks_before_sending_again(make_app, sandbox):
         await settle(pilot)
         # The sandbox applies the create, then answers too late for the client.
         sandbox.faults.delay("POST", "/access_ip_address", 30, apply=True)
-        app.session.telnyx.transport._client.timeout = __import__("httpx").Timeout(0.2)
+        app.session.client("telnyx").transport._client.timeout = __import__("httpx").Timeout(0.2)
         await pilot.press("n")
         await pilot.pause()
         app.screen.query_one("#input-ip_address", Input).value = "203.0.113.201"
@@ -148,7 +148,7 @@ async def test_create_timeout_with_nothing_created_keeps_the_form(make_app, sand
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         sandbox.faults.delay("POST", "/access_ip_address", 30, apply=False)
-        app.session.telnyx.transport._client.timeout = __import__("httpx").Timeout(0.2)
+        app.session.client("telnyx").transport._client.timeout = __import__("httpx").Timeout(0.2)
         await pilot.press("n")
         await pilot.pause()
         form = app.screen

@@ -435,7 +435,7 @@ async def test_test_connection_shows_a_missing_credential(profiles_app):
 async def test_test_connection_shows_the_vendor_code(profiles_app, monkeypatch):
     import tui.sessions
 
-    async def refused(profile, account):
+    async def refused(profile, account, **_):
         raise AuthError("Authentication failed", provider="telnyx", status=401, code="10009")
 
     monkeypatch.setattr(tui.sessions, "test_account", refused)

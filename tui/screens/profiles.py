@@ -965,7 +965,7 @@ class ProfilesScreen(Screen[None]):
         self._set_result(profile, account, "testing…", "")
         self.test_status(f"⟳ Testing {who}…", "testing")
         try:
-            text = await test_account(profile, account)
+            text = await test_account(profile, account, offline=self.app.session.offline)
         except ProviderError as error:
             self._failed(profile, account, who, error.summary())
             return
@@ -1019,8 +1019,3 @@ def write_account_secrets(
             for name in kept:
                 if account.credentials.get(name) != SECRETS_REF:
                     cfg.delete_secrets(profile, old_label, name)
-
-
-def profiles_screen() -> ProfilesScreen:
-    """The mode factory for `SPECIAL_SCREENS`."""
-    return ProfilesScreen()

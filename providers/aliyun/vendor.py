@@ -1,0 +1,108 @@
+"""Alibaba Cloud in the vendor registry: Dypls privacy numbers and CAMS WhatsApp numbers.
+
+Both sign with an AccessKey pair (optionally an STS token). Dypls numbers are mainland numbers
+written without +86, and its times are China time (UTC+8).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+from typing import Any
+
+from providers.accounts import Account
+from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, VendorDescriptor, probe_watched_binding
+
+CHINA_TIME = timezone(timedelta(hours=8), "UTC+08:00")
+_ENV = {
+    "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
+}
+
+
+def _client_keywords(account: Account, options: ConnectOptions) -> dict[str, Any]:
+    return {
+        "endpoint": options.endpoint,
+        "security_token": account.credentials.get("security_token") or None,
+        "http_transport": options.http_transport,
+        "read_only": options.read_only,
+        "clock": options.clock,
+        **options.extra,
+    }
+
+
+def connect_pls(account: Account, options: ConnectOptions) -> Any:
+    from providers.aliyun.pls import AliyunBindings
+
+    return AliyunBindings.connect(
+        account.credentials["access_key_id"],
+        account.credentials["access_key_secret"],
+        pool=account.setting("pool_key"),
+        account=account.label,
+        known_x=account.watch_numbers,
+        **_client_keywords(account, options),
+    )
+
+
+def connect_cams(account: Account, options: ConnectOptions) -> Any:
+    from providers.aliyun.cams import CamsClient
+
+    return CamsClient(
+        account.credentials["access_key_id"],
+        account.credentials["access_key_secret"],
+        **_client_keywords(account, options),
+    )
+
+
+async def probe_cams(client: Any, account: Account) -> str:
+    space = account.setting("cust_space_id")
+    numbers = await client.query_phone_numbers(space)
+    return f"CAMS answered: {len(numbers)} WhatsApp numbers in {space}"
+
+
+DYPLS = VendorDescriptor(
+    kind="aliyun-pls",
+    title="Alibaba Cloud Dypls (privacy numbers)",
+    short_title="Aliyun",
+    provider="aliyun",
+    credentials=("access_key_id", "access_key_secret"),
+    optional_credentials=("security_token",),
+    connect=connect_pls,
+    probe=probe_watched_binding,
+    emulator=EmulatorSpec("providers.sandbox.aliyun_pls", "DyplsSandbox", default_port=4511),
+    settings=("endpoint", "region", "pool_key", "watch_x"),
+    required=("pool_key",),
+    default_endpoint="https://dyplsapi.aliyuncs.com",
+    endpoint_env="TELEDECK_ALIYUN_PLS_ENDPOINT",
+    default_region="cn-hangzhou",
+    suggested_env=_ENV,
+    bindings=BindingRules(
+        modes=("AXB", "AXN", "AXN_EXT"),
+        number_pattern=r"1[3-9]\d{9}|0\d{9,11}",
+        number_hint="11-digit mainland mobile or 0-prefixed landline, no +86",
+        time_zone=CHINA_TIME,
+        pool_required=True,
+        pool_setting="pool_key",
+        pool_label="PoolKey",
+    ),
+)
+
+CAMS = VendorDescriptor(
+    kind="aliyun-cams",
+    title="Alibaba Cloud CAMS (WhatsApp numbers)",
+    short_title="Aliyun CAMS",
+    provider="aliyun-cams",
+    credentials=("access_key_id", "access_key_secret"),
+    optional_credentials=("security_token",),
+    connect=connect_cams,
+    probe=probe_cams,
+    emulator=EmulatorSpec("providers.sandbox.aliyun_cams", "CamsSandbox", default_port=4512),
+    settings=("endpoint", "region", "cust_space_id"),
+    required=("cust_space_id",),
+    default_endpoint="https://cams.ap-southeast-1.aliyuncs.com",
+    endpoint_env="TELEDECK_ALIYUN_CAMS_ENDPOINT",
+    default_region="ap-southeast-1",
+    suggested_env=_ENV,
+)
+
+DESCRIPTORS = (DYPLS, CAMS)
