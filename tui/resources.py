@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from providers.errors import ProviderError
 from providers.records import Page
 from providers.session import ProviderSession
+from providers.telnyx.client import TelnyxClient
 from providers.telnyx.models import (
     AccessIp,
     Address,
@@ -70,7 +72,7 @@ class ColumnSpec:
     label: str
     value: Callable[[Any], str]
     width: int | None = None
-    justify: str = "left"
+    justify: Literal["left", "right"] = "left"
     max_width: int = 48
 
 
@@ -146,15 +148,37 @@ def _short(ts: str) -> str:
     return ts.replace("T", " ")[:16] if ts else ""
 
 
+def _telnyx(s: ProviderSession) -> TelnyxClient:
+    """The profile's Telnyx client. A profile without a Telnyx account fails like any provider
+    call, so the screen reports it instead of crashing on None."""
+    client = s.telnyx
+    if client is None:
+        raise ProviderError("no telnyx account in this profile", provider="telnyx")
+    return client
+
+
+def _cams(s: ProviderSession) -> Any:
+    """The profile's Alibaba CAMS client, or a provider error when the profile has none."""
+    client = s.cams
+    if client is None:
+        raise ProviderError("no Alibaba CAMS account in this profile", provider="aliyun-cams")
+    return client
+
+
+# Columns most resources end with: when it was made, and the id.
+_CREATED_COLUMN = ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16)
+_ID_COLUMN = ColumnSpec("id", "ID", lambda r: r.id)
+
+
 # ---- access IP allowlist ----------------------------------------------------------------------
 
 
 async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp:
-    return await s.telnyx.create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
+    return await _telnyx(s).create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
 
 
 async def _find_access_ip(s: ProviderSession, values: Values) -> list:
-    return await s.telnyx.find_access_ips(values["ip_address"].strip())
+    return await _telnyx(s).find_access_ips(values["ip_address"].strip())
 
 
 ALLOWLIST = ResourceSpec(
@@ -169,10 +193,10 @@ ALLOWLIST = ResourceSpec(
         ColumnSpec("status", "STATUS", lambda r: r.status, width=8),
         ColumnSpec("source", "SOURCE", lambda r: r.source, width=11),
         ColumnSpec("description", "DESCRIPTION", lambda r: r.description),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: s.telnyx.access_ip_pages(),
+    pages=lambda s: _telnyx(s).access_ip_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"access IP {r.ip_address}",
     row_style=lambda r: "warning" if r.status == "pending" else "",
@@ -188,7 +212,7 @@ ALLOWLIST = ResourceSpec(
     ),
     create=_create_access_ip,
     find_created=_find_access_ip,
-    delete=lambda s, r: s.telnyx.delete_access_ip(r.id),
+    delete=lambda s, r: _telnyx(s).delete_access_ip(r.id),
 )
 
 
@@ -224,15 +248,17 @@ async def _create_address(s: ProviderSession, values: Values) -> Address:
     fields["country_code"] = values["country_code"].strip().upper()
     fields["address_book"] = _bool(values.get("address_book", "true"))
     fields["validate_address"] = _bool(values.get("validate_address", "true"))
-    return await s.telnyx.create_address(**fields)
+    return await _telnyx(s).create_address(**fields)
 
 
 async def _find_address(s: ProviderSession, values: Values) -> list:
-    return await s.telnyx.find_addresses(values["street_address"].strip(), values.get("customer_reference", "").strip())
+    return await _telnyx(s).find_addresses(
+        values["street_address"].strip(), values.get("customer_reference", "").strip()
+    )
 
 
 async def _validate_address(s: ProviderSession, record: Address):
-    return await s.telnyx.validate_address(
+    return await _telnyx(s).validate_address(
         country_code=record.country_code,
         street_address=record.street_address,
         postal_code=record.postal_code,
@@ -256,10 +282,10 @@ ADDRESSES = ResourceSpec(
         ColumnSpec("postal_code", "POSTAL", lambda r: r.postal_code, width=10),
         ColumnSpec("country_code", "CC", lambda r: r.country_code, width=2),
         ColumnSpec("customer_reference", "CUSTOMER REF", lambda r: r.customer_reference),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: s.telnyx.address_pages(),
+    pages=lambda s: _telnyx(s).address_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"address {r.name}, {r.street_address}, {r.locality} {r.country_code}".strip(),
     create_fields=(
@@ -269,14 +295,14 @@ ADDRESSES = ResourceSpec(
     ),
     create=_create_address,
     find_created=_find_address,
-    delete=lambda s, r: s.telnyx.delete_address(r.id),
+    delete=lambda s, r: _telnyx(s).delete_address(r.id),
     actions=(
         ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
         ActionSpec(
             "accept_suggestions",
             "a",
             "Accept suggestions",
-            lambda s, r: s.telnyx.accept_address_suggestions(r.id),
+            lambda s, r: _telnyx(s).accept_address_suggestions(r.id),
             confirm="Accept the suggested corrections for {name}?",
         ),
     ),
@@ -288,50 +314,50 @@ ADDRESSES = ResourceSpec(
 _ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
 
 
-def _sso_fields(required: bool) -> tuple[FieldSpec, ...]:
-    return (
-        FieldSpec("name", "Name", required=required, validators=(v.max_length(255),)),
-        FieldSpec(
-            "short_name",
-            "Short name",
-            required=required,
-            validators=(v.short_name,),
-            placeholder="acme-okta",
-            help="unique; part of the login URL",
-        ),
-        FieldSpec("active", "Active", kind="bool", default="true"),
-        FieldSpec(
-            "idp_entity_id",
-            "IdP entity ID",
-            required=required,
-            validators=(v.uri,),
-            pointer="/settings/idp_entity_id",
-            placeholder="https://idp.example.com/entity",
-        ),
-        FieldSpec(
-            "idp_sso_target_url",
-            "IdP SSO target URL",
-            required=required,
-            validators=(v.url,),
-            pointer="/settings/idp_sso_target_url",
-            placeholder="https://idp.example.com/sso/saml",
-        ),
-        FieldSpec(
-            "idp_cert_fingerprint",
-            "IdP certificate fingerprint",
-            required=required,
-            validators=(v.fingerprint,),
-            pointer="/settings/idp_cert_fingerprint",
-        ),
-        FieldSpec(
-            "idp_cert_fingerprint_algorithm",
-            "Fingerprint algorithm",
-            kind="choice",
-            choices=_ALGORITHMS,
-            default="sha1" if required else "",
-            pointer="/settings/idp_cert_fingerprint_algorithm",
-        ),
-    )
+# The update schema requires what create does, so create and edit ask the same fields.
+_SSO_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),
+    FieldSpec(
+        "short_name",
+        "Short name",
+        required=True,
+        validators=(v.short_name,),
+        placeholder="acme-okta",
+        help="unique; part of the login URL",
+    ),
+    FieldSpec("active", "Active", kind="bool", default="true"),
+    FieldSpec(
+        "idp_entity_id",
+        "IdP entity ID",
+        required=True,
+        validators=(v.uri,),
+        pointer="/settings/idp_entity_id",
+        placeholder="https://idp.example.com/entity",
+    ),
+    FieldSpec(
+        "idp_sso_target_url",
+        "IdP SSO target URL",
+        required=True,
+        validators=(v.url,),
+        pointer="/settings/idp_sso_target_url",
+        placeholder="https://idp.example.com/sso/saml",
+    ),
+    FieldSpec(
+        "idp_cert_fingerprint",
+        "IdP certificate fingerprint",
+        required=True,
+        validators=(v.fingerprint,),
+        pointer="/settings/idp_cert_fingerprint",
+    ),
+    FieldSpec(
+        "idp_cert_fingerprint_algorithm",
+        "Fingerprint algorithm",
+        kind="choice",
+        choices=_ALGORITHMS,
+        default="sha1",
+        pointer="/settings/idp_cert_fingerprint_algorithm",
+    ),
+)
 
 
 _SSO_SETTING_KEYS = ("idp_entity_id", "idp_sso_target_url", "idp_cert_fingerprint", "idp_cert_fingerprint_algorithm")
@@ -342,7 +368,7 @@ def _sso_settings(values: Values) -> dict[str, str]:
 
 
 async def _create_sso(s: ProviderSession, values: Values) -> AuthProvider:
-    return await s.telnyx.create_auth_provider(
+    return await _telnyx(s).create_auth_provider(
         name=values["name"].strip(),
         short_name=values["short_name"].strip(),
         settings=_sso_settings(values),
@@ -364,7 +390,7 @@ async def _update_sso(s: ProviderSession, record: AuthProvider, values: Values) 
     settings_changed = any(k in changed for k in _SSO_SETTING_KEYS)
     if settings_changed:
         fields["settings"] = _sso_settings(values)
-    return await s.telnyx.update_auth_provider(record.id, **fields)
+    return await _telnyx(s).update_auth_provider(record.id, **fields)
 
 
 def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
@@ -380,7 +406,7 @@ def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
 
 
 async def _find_sso(s: ProviderSession, values: Values) -> list:
-    return await s.telnyx.find_auth_providers(values["short_name"].strip())
+    return await _telnyx(s).find_auth_providers(values["short_name"].strip())
 
 
 SSO = ResourceSpec(
@@ -396,24 +422,27 @@ SSO = ResourceSpec(
         ColumnSpec("active", "ACTIVE", lambda r: {True: "yes", False: "no"}.get(r.active, "?"), width=6),
         ColumnSpec("idp_entity_id", "IDP ENTITY", lambda r: r.idp_entity_id),
         ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: s.telnyx.auth_provider_pages(),
+    pages=lambda s: _telnyx(s).auth_provider_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"SSO provider {r.name} ({r.short_name})",
     row_style=lambda r: "dim" if r.active is False else "",
-    create_fields=_sso_fields(required=True),
+    create_fields=_SSO_FIELDS,
     create=_create_sso,
     find_created=_find_sso,
-    edit_fields=_sso_fields(required=True),
+    edit_fields=_SSO_FIELDS,
     edit_values=_sso_edit_values,
     update=_update_sso,
-    delete=lambda s, r: s.telnyx.delete_auth_provider(r.id),
+    delete=lambda s, r: _telnyx(s).delete_auth_provider(r.id),
 )
 
 
 # ---- billing groups ---------------------------------------------------------------------------
+
+# A billing group has one field, the same on create and edit.
+_BILLING_GROUP_FIELDS = (FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),)
 
 BILLING_GROUPS = ResourceSpec(
     parse=BillingGroup.from_api,
@@ -426,19 +455,19 @@ BILLING_GROUPS = ResourceSpec(
         ColumnSpec("name", "NAME", lambda r: r.name),
         ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
         ColumnSpec("updated_at", "UPDATED (UTC)", lambda r: _short(r.updated_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _ID_COLUMN,
     ),
-    pages=lambda s: s.telnyx.billing_group_pages(),
+    pages=lambda s: _telnyx(s).billing_group_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"billing group {r.name or r.id}",
     row_style=lambda r: "dim" if r.deleted_at else "",
-    create_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
-    create=lambda s, values: s.telnyx.create_billing_group(values["name"].strip()),
-    find_created=lambda s, values: s.telnyx.find_billing_groups(values["name"].strip()),
-    edit_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
+    create_fields=_BILLING_GROUP_FIELDS,
+    create=lambda s, values: _telnyx(s).create_billing_group(values["name"].strip()),
+    find_created=lambda s, values: _telnyx(s).find_billing_groups(values["name"].strip()),
+    edit_fields=_BILLING_GROUP_FIELDS,
     edit_values=lambda r: {"name": r.name},
-    update=lambda s, r, values: s.telnyx.update_billing_group(r.id, values["name"].strip()),
-    delete=lambda s, r: s.telnyx.delete_billing_group(r.id),
+    update=lambda s, r, values: _telnyx(s).update_billing_group(r.id, values["name"].strip()),
+    delete=lambda s, r: _telnyx(s).delete_billing_group(r.id),
 )
 
 
@@ -447,7 +476,7 @@ BILLING_GROUPS = ResourceSpec(
 
 async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecret:
     kind = values["type"]
-    return await s.telnyx.create_integration_secret(
+    return await _telnyx(s).create_integration_secret(
         identifier=values["identifier"].strip(),
         type=kind,
         token=values.get("token") if kind == "bearer" else None,
@@ -469,10 +498,10 @@ INTEGRATION_SECRETS = ResourceSpec(
         ColumnSpec("identifier", "IDENTIFIER", lambda r: r.identifier),
         ColumnSpec("type", "TYPE", lambda r: r.type, width=6),
         ColumnSpec("value", "VALUE", lambda r: "•••••••• (write-only)", width=21),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: s.telnyx.typed_integration_secret_pages(),
+    pages=lambda s: _telnyx(s).typed_integration_secret_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"integration secret {r.identifier} ({r.type})",
     create_fields=(
@@ -490,8 +519,8 @@ INTEGRATION_SECRETS = ResourceSpec(
         FieldSpec("password", "Password", kind="secret", required=True, visible=_when("type", "basic")),
     ),
     create=_create_secret,
-    find_created=lambda s, values: s.telnyx.find_integration_secrets(values["identifier"].strip()),
-    delete=lambda s, r: s.telnyx.delete_integration_secret(r.id),
+    find_created=lambda s, values: _telnyx(s).find_integration_secrets(values["identifier"].strip()),
+    delete=lambda s, r: _telnyx(s).delete_integration_secret(r.id),
     secret_fields=frozenset({"token", "password", "value"}),
 )
 
@@ -511,9 +540,9 @@ CREDENTIALS = ResourceSpec(
         ColumnSpec("expired", "EXPIRED", lambda r: {True: "yes", False: "no"}.get(r.expired, "?"), width=7),
         ColumnSpec("expires_at", "EXPIRES (UTC)", lambda r: _short(r.expires_at), width=16),
         ColumnSpec("connection_id", "CONNECTION", lambda r: r.connection_id),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _ID_COLUMN,
     ),
-    pages=lambda s: s.telnyx.telephony_credential_pages(),
+    pages=lambda s: _telnyx(s).telephony_credential_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"telephony credential {r.name or r.id}",
     row_style=lambda r: "dim" if r.expired else "",
@@ -522,7 +551,7 @@ CREDENTIALS = ResourceSpec(
             "token",
             "t",
             "New token",
-            lambda s, r: s.telnyx.create_access_token(r.id),
+            lambda s, r: _telnyx(s).create_access_token(r.id),
             presents="token",
             confirm="Create a new access token for {name}?",
         ),
@@ -533,12 +562,8 @@ CREDENTIALS = ResourceSpec(
 # ---- WhatsApp Business numbers (Alibaba Cloud CAMS) ----------------------------------------------
 
 
-async def _waba_pages(s: ProviderSession):
-    if s.cams is None:
-        from providers.errors import ProviderError
-
-        raise ProviderError("no Alibaba CAMS account in this profile", provider="aliyun-cams")
-    numbers = await s.cams.query_phone_numbers(s.cams_space)
+async def _waba_pages(s: ProviderSession) -> AsyncIterator[Page]:
+    numbers = await _cams(s).query_phone_numbers(s.cams_space)
     yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))
 
 
@@ -549,7 +574,7 @@ def _parse_waba(item: dict):
 
 
 async def _waba_sync(s: ProviderSession, record: Any):
-    return await s.cams.sync_phone_numbers(s.cams_space)
+    return await _cams(s).sync_phone_numbers(s.cams_space)
 
 
 _QUALITY_STYLE = {"RED": "error", "YELLOW": "warning"}

@@ -52,7 +52,7 @@ def binding_row(binding: Binding, now: datetime) -> Row:
         style = "warning"
     x = f"{binding.x} ext {binding.extension}" if binding.extension else binding.x
     pool = " / ".join(p for p in (binding.pool, binding.user_data) if p)
-    recording = {True: "on", False: "off"}.get(binding.recording, "?")
+    recording = "?" if binding.recording is None else ("on" if binding.recording else "off")
     return Row(
         key=binding.key,
         cells=(
@@ -74,14 +74,14 @@ def binding_row(binding: Binding, now: datetime) -> Row:
 
 class BindingsScreen(TableScreen):
     BINDINGS = [
-        Key("enter", "detail", "Detail", show=False),
-        Key("r", "refresh", "Refresh"),
-        Key("n", "bind", "Bind"),
-        Key("e", "modify", "Modify/extend"),
-        Key("ctrl+d", "unbind", "Unbind"),
-        Key("i", "import", "Import"),
-        Key("x", "toggle_inactive", "Hide/show expired"),
-        Key("c", "copy_id", "Copy id"),
+        Key("enter", "detail", "Detail", show=False, id="bindings.detail"),
+        Key("r", "refresh", "Refresh", id="bindings.refresh"),
+        Key("n", "bind", "Bind", id="bindings.bind"),
+        Key("e", "modify", "Modify/extend", id="bindings.modify"),
+        Key("ctrl+d", "unbind", "Unbind", id="bindings.unbind"),
+        Key("i", "import", "Import", id="bindings.import"),
+        Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
+        Key("c", "copy_id", "Copy id", id="bindings.copy_id"),
     ]
 
     def __init__(self) -> None:
@@ -98,12 +98,12 @@ class BindingsScreen(TableScreen):
 
     @property
     def providers(self) -> dict:
-        self.app.session.load_pending()
-        return self.app.session.binding_providers
+        self.teledeck.session.load_pending()
+        return self.teledeck.session.binding_providers
 
     @property
     def ledger(self):
-        return self.app.session.ledger
+        return self.teledeck.session.ledger
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -114,7 +114,7 @@ class BindingsScreen(TableScreen):
             self.refresh_from_providers()
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.app.session.clock(), UTC)
+        return datetime.fromtimestamp(self.teledeck.session.clock(), UTC)
 
     def render_rows(self) -> None:
         if self.app.screen is not self:
@@ -200,7 +200,9 @@ class BindingsScreen(TableScreen):
                     errors[f"{name}:{x}"] = error.summary()
                     return []
 
-        jobs = [one(name, x) for name, xs in self.app.session.watch_x.items() if name in self.providers for x in xs]
+        jobs = [
+            one(name, x) for name, xs in self.teledeck.session.watch_x.items() if name in self.providers for x in xs
+        ]
         found = [b for batch in await asyncio.gather(*jobs) for b in batch]
         added = await asyncio.to_thread(self.ledger.record_imported, found) if found else 0
         return added, errors
@@ -250,12 +252,12 @@ class BindingsScreen(TableScreen):
     def action_copy_id(self) -> None:
         binding = self.current()
         if binding is not None:
-            self.app.copy_with_notice(binding.subscription_id, "subscription id")
+            self.teledeck.copy_with_notice(binding.subscription_id, "subscription id")
 
     # ---- changes --------------------------------------------------------------------------
 
     def _refuse(self, what: str) -> bool:
-        if self.app.refuse_if_read_only(what):
+        if self.teledeck.refuse_if_read_only(what):
             return True
         if not self.providers:
             self.notify("No binding providers are configured in this profile.", severity="warning")
@@ -353,7 +355,7 @@ class BindingsScreen(TableScreen):
         try:
             await provider.unbind(binding)
         except ProviderError as error:
-            self.app.report_error(error, f"unbinding {binding.subscription_id}")
+            self.teledeck.report_error(error, f"unbinding {binding.subscription_id}")
             return
         await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
         self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding

@@ -12,15 +12,23 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from tui.screens.access import AppAccess
 from tui.widgets.virtual_table import VirtualTable
 
 
-class TableScreen(Screen[None]):
+class TableScreen(AppAccess, Screen[None]):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("o", "sort", "Order by"),
-        Binding("O", "reverse_sort", "Reverse", key_display="O"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            id="table.filter",
+            tooltip="as you type; start with ! to invert",
+        ),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="table.clear_filter"),
+        Binding("o", "sort", "Order by", id="table.sort"),
+        Binding("O", "reverse_sort", "Reverse", key_display="O", id="table.reverse_sort"),
     ]
 
     def make_table(self) -> VirtualTable:
@@ -30,7 +38,7 @@ class TableScreen(Screen[None]):
         raise NotImplementedError
 
     def compose(self) -> ComposeResult:
-        yield self.app.make_header()
+        yield self.teledeck.make_header()
         yield Static("", id="title-bar", classes="title-bar", markup=False)
         yield Input(
             placeholder="filter: text matches any column; start with ! to invert; esc clears",

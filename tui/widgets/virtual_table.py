@@ -174,13 +174,13 @@ class VirtualTable(ScrollView, can_focus=True):
     ALLOW_SELECT = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "cursor_page_up", "Page up", show=False),
-        Binding("pagedown", "cursor_page_down", "Page down", show=False),
-        Binding("home,g", "cursor_first", "First row", show=False),
-        Binding("end,G", "cursor_last", "Last row", show=False),
-        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, id="rows.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="rows.down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False, id="rows.page_up"),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False, id="rows.page_down"),
+        Binding("home,g", "cursor_first", "First row", show=False, id="rows.first"),
+        Binding("end,G", "cursor_last", "Last row", show=False, id="rows.last"),
+        Binding("enter", "select_cursor", "Select", show=False, id="rows.select"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -693,7 +693,8 @@ class VirtualTable(ScrollView, can_focus=True):
                         fact = memo[text] = _classify(text)
                     facts[index] = fact
         present = [index for index, text in enumerate(cells) if text]
-        kinds = {facts[index][0] for index in present}
+        # Every non-empty cell has its facts by now; only empty cells stay None.
+        kinds = {fact[0] for index in present if (fact := facts[index]) is not None}
         keys: list[Any]
         if kinds == {0} or not kinds:
             keys = [None if fact is None else fact[1] for fact in facts]
