@@ -22,7 +22,7 @@ from providers.session import ProviderSession, open_session
 from tui.clipboard import copy_text
 from tui.resources import REGISTRY, ActionSpec, lookup
 from tui.screens.help import HelpScreen
-from tui.screens.resource import ResourceScreen
+from tui.screens.resource import ResourceScreen, check_action_keys, keys_taken_by
 from tui.widgets.header import AppHeader
 
 if TYPE_CHECKING:  # tui.config is read only when a profile is resolved, so start-up stays fast
@@ -233,6 +233,11 @@ class TeledeckApp(App[None]):
                 self.notify(f"{action.label}: already done for {name}; nothing changed.")
             else:
                 self.notify(f"{action.label}: done for {name}.")
+
+
+# A resource action on a key its screen already answers to would never fire: refuse at start-up.
+for _spec in REGISTRY.values():
+    check_action_keys(_spec, keys_taken_by(TeledeckApp))
 
 
 def run_app(
