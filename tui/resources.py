@@ -148,6 +148,10 @@ def _short(ts: str) -> str:
     return ts.replace("T", " ")[:16] if ts else ""
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "?" if flag is None else ("yes" if flag else "no")
+
+
 def _telnyx(s: ProviderSession) -> TelnyxClient:
     """The profile's Telnyx client. A profile without a Telnyx account fails like any provider
     call, so the screen reports it instead of crashing on None."""
@@ -419,7 +423,7 @@ SSO = ResourceSpec(
     columns=(
         ColumnSpec("name", "NAME", lambda r: r.name),
         ColumnSpec("short_name", "SHORT NAME", lambda r: r.short_name),
-        ColumnSpec("active", "ACTIVE", lambda r: {True: "yes", False: "no"}.get(r.active, "?"), width=6),
+        ColumnSpec("active", "ACTIVE", lambda r: _yes_no(r.active), width=6),
         ColumnSpec("idp_entity_id", "IDP ENTITY", lambda r: r.idp_entity_id),
         ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6),
         _CREATED_COLUMN,
@@ -537,7 +541,7 @@ CREDENTIALS = ResourceSpec(
     columns=(
         ColumnSpec("name", "NAME", lambda r: r.name),
         ColumnSpec("sip_username", "SIP USERNAME", lambda r: r.sip_username),
-        ColumnSpec("expired", "EXPIRED", lambda r: {True: "yes", False: "no"}.get(r.expired, "?"), width=7),
+        ColumnSpec("expired", "EXPIRED", lambda r: _yes_no(r.expired), width=7),
         ColumnSpec("expires_at", "EXPIRES (UTC)", lambda r: _short(r.expires_at), width=16),
         ColumnSpec("connection_id", "CONNECTION", lambda r: r.connection_id),
         _ID_COLUMN,

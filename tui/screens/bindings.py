@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding as Key
 from textual.widgets import Static
 
@@ -83,6 +83,8 @@ class BindingsScreen(TableScreen):
         Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
         Key("c", "copy_id", "Copy id", id="bindings.copy_id"),
     ]
+
+    row_noun = "binding"
 
     def __init__(self) -> None:
         super().__init__(name="bindings")
@@ -218,17 +220,10 @@ class BindingsScreen(TableScreen):
 
     def current(self) -> Binding | None:
         key = self.table.current_key
-        binding = self.bindings.get(key) if key else None
-        if binding is None:
-            self.notify("No binding selected.", severity="warning")
-        return binding
-
-    @on(VirtualTable.RowSelected, "#bindings-table")
-    def _selected(self, event: VirtualTable.RowSelected) -> None:
-        self.action_detail()
+        return self.bindings.get(key) if key else None
 
     def action_detail(self) -> None:
-        binding = self.current()
+        binding = self.need_current()
         if binding is None:
             return
         summary = {
@@ -250,7 +245,7 @@ class BindingsScreen(TableScreen):
         self.app.push_screen(DetailScreen(forms.describe(binding), binding.subscription_id, summary))
 
     def action_copy_id(self) -> None:
-        binding = self.current()
+        binding = self.need_current()
         if binding is not None:
             self.teledeck.copy_with_notice(binding.subscription_id, "subscription id")
 
@@ -306,7 +301,7 @@ class BindingsScreen(TableScreen):
     def action_modify(self) -> None:
         if self._refuse("modifying a binding"):
             return
-        binding = self.current()
+        binding = self.need_current()
         if binding is None:
             return
         provider = self.providers.get(binding.provider)
@@ -332,7 +327,7 @@ class BindingsScreen(TableScreen):
     def action_unbind(self) -> None:
         if self._refuse("unbinding"):
             return
-        binding = self.current()
+        binding = self.need_current()
         if binding is None:
             return
         question = (

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
@@ -205,18 +205,8 @@ class ResourceScreen(TableScreen):
         key = self.table.current_key
         return self.records.get(key) if key is not None else None
 
-    def _need_current(self) -> Any | None:
-        record = self.current()
-        if record is None:
-            self.notify("No row selected.", severity="warning")
-        return record
-
-    @on(VirtualTable.RowSelected, "#resource-table")
-    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
-        self.action_detail()
-
     def action_detail(self) -> None:
-        record = self._need_current()
+        record = self.need_current()
         if record is not None:
             self.app.push_screen(
                 DetailScreen(
@@ -225,7 +215,7 @@ class ResourceScreen(TableScreen):
             )
 
     def action_copy_id(self) -> None:
-        record = self._need_current()
+        record = self.need_current()
         if record is not None:
             self.teledeck.copy_with_notice(self.spec.key(record), "id")
 
@@ -255,7 +245,7 @@ class ResourceScreen(TableScreen):
             return
         if self.teledeck.refuse_if_read_only(f"editing a {spec.noun}"):
             return
-        record = self._need_current()
+        record = self.need_current()
         if record is None:
             return
         session = self.teledeck.session
@@ -293,7 +283,7 @@ class ResourceScreen(TableScreen):
             return
         if self.teledeck.refuse_if_read_only(f"deleting a {spec.noun}"):
             return
-        record = self._need_current()
+        record = self.need_current()
         if record is None:
             return
         question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."
@@ -326,7 +316,7 @@ class ResourceScreen(TableScreen):
             return
         if action.mutates and self.teledeck.refuse_if_read_only(action.label.lower()):
             return
-        record = self._need_current() if action.needs_row else None
+        record = self.need_current() if action.needs_row else None
         if record is None and action.needs_row:
             return
         if action.confirm:

@@ -6,6 +6,8 @@ clears, `o`/`O` order by and reverse); a screen adds its table, its title and it
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,11 +33,32 @@ class TableScreen(AppAccess, Screen[None]):
         Binding("O", "reverse_sort", "Reverse", key_display="O", id="table.reverse_sort"),
     ]
 
+    # What the warning calls the row when a verb needs one and the cursor is on none.
+    row_noun = "row"
+
     def make_table(self) -> VirtualTable:
         raise NotImplementedError
 
     def update_title(self) -> None:
         raise NotImplementedError
+
+    def current(self) -> Any | None:
+        """The record under the cursor, or None."""
+        raise NotImplementedError
+
+    def action_detail(self) -> None:
+        raise NotImplementedError
+
+    def need_current(self) -> Any | None:
+        """The record under the cursor; None, with a warning, when there is none."""
+        record = self.current()
+        if record is None:
+            self.notify(f"No {self.row_noun} selected.", severity="warning")
+        return record
+
+    @on(VirtualTable.RowSelected)
+    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
+        self.action_detail()
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()

@@ -168,6 +168,19 @@ def _natural(text: str) -> str:
     return "".join(parts)
 
 
+class _RowMessage(Message):
+    """A message about one row of a table (the table is its control, for `@on` selectors)."""
+
+    def __init__(self, table: VirtualTable, row: Row) -> None:
+        self.table = table
+        self.row = row
+        super().__init__()
+
+    @property
+    def control(self) -> VirtualTable:
+        return self.table
+
+
 class VirtualTable(ScrollView, can_focus=True):
     """A fast, virtual, filterable, sortable table with a row cursor."""
 
@@ -300,29 +313,11 @@ class VirtualTable(ScrollView, can_focus=True):
     zebra_stripes: reactive[bool] = reactive(False, repaint=False, init=False)
     """Shade every other row (component class `virtual-table--stripe`)."""
 
-    class RowHighlighted(Message):
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row."""
 
-        def __init__(self, table: VirtualTable, row: Row) -> None:
-            self.table = table
-            self.row = row
-            super().__init__()
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """A row was chosen: enter, or a mouse click on the row."""
-
-        def __init__(self, table: VirtualTable, row: Row) -> None:
-            self.table = table
-            self.row = row
-            super().__init__()
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
 
     class SortChanged(Message):
         """The sort column or direction changed (`column_key` None: unsorted)."""
