@@ -21,12 +21,17 @@ def no_telnyx_session() -> ProviderSession:
     return ProviderSession(profile="no-telnyx", telnyx=None, sandbox=True, read_only=False)
 
 
+async def open_without_telnyx(pilot) -> ResourceScreen:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ResourceScreen)
+    return screen
+
+
 async def test_billing_groups_without_a_telnyx_account_offer_nothing_and_say_why():
     app = TeledeckApp(no_telnyx_session(), start="billing")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ResourceScreen)
+        screen = await open_without_telnyx(pilot)
         assert "no telnyx account in this profile" in str(screen.query_one("#title-bar").render())
         assert screen.table.empty_text == "no telnyx account in this profile"
         in_force = screen.active_bindings
@@ -49,9 +54,7 @@ async def test_billing_groups_without_a_telnyx_account_offer_nothing_and_say_why
 async def test_a_verb_reached_anyway_sends_nothing_and_says_so():
     app = TeledeckApp(no_telnyx_session(), start="credentials")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ResourceScreen)
+        screen = await open_without_telnyx(pilot)
         assert "t" not in screen.active_bindings  # the New token action
         screen.action_create()
         screen.action_run_action("token")
