@@ -137,7 +137,7 @@ class ProviderSession:
         """`provider`'s first account as connected (for the sandbox: the emulator's identifiers)."""
         return self.connection(provider).account
 
-    def load_pending(self) -> None:
+    def connect_all(self) -> None:
         """Connect every account now (screens that show all vendors at once ask for this)."""
         for connection in self.connections:
             connection.open()

@@ -8,50 +8,58 @@ screen go through `report_error`, the one place that turns them into notificatio
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import SimpleCommand
+from textual.screen import Screen
 
 from providers.errors import ProviderError
 from providers.session import ProviderSession
 from tui.clipboard import copy_text
 from tui.resources import REGISTRY, ActionSpec, lookup
 from tui.screens.help import HelpScreen
-from tui.screens.resource import ResourceScreen
+from tui.screens.resource import ResourceScreen, check_action_keys, keys_taken_by
 from tui.widgets.header import AppHeader
+
+if TYPE_CHECKING:  # tui.config is read only when a profile is resolved, so start-up stays fast
+    from tui.config import Config
 
 log = logging.getLogger("teledeck.ui")
 
 STYLES = files("styles").joinpath("app.tcss")
 
 
-def _mode_factory(name: str):
+ScreenFactory = Callable[[], Screen[Any]]
+
+
+def _mode_factory(name: str) -> ScreenFactory:
     return lambda: ResourceScreen(REGISTRY[name])
 
 
-def _bindings_screen():
+def _bindings_screen() -> Screen[Any]:
     from tui.screens.bindings import BindingsScreen
 
     return BindingsScreen()
 
 
-def _profiles_screen():
+def _profiles_screen() -> Screen[Any]:
     from tui.screens.profiles import ProfilesScreen
 
     return ProfilesScreen()
 
 
 # Screens that are not generic resource screens, with the names ':' accepts for them.
-SPECIAL_SCREENS = {
+SPECIAL_SCREENS: dict[str, tuple[str, tuple[str, ...], ScreenFactory]] = {
     "bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen),
     "profiles": ("Profiles", ("profile", "ctx", "context", "accounts"), _profiles_screen),
 }
 
 
-def destinations():
+def destinations() -> Iterator[tuple[str, str, tuple[str, ...], str]]:
     """Every screen ':' and the command palette can go to: (mode, title, aliases, help text)."""
     for spec in REGISTRY.values():
         yield spec.name, spec.title, spec.aliases, f"{spec.provider}: {spec.title}"
@@ -62,29 +70,34 @@ def destinations():
 class TeledeckApp(App[None]):
     TITLE = "teledeck"
     CSS_PATH = str(STYLES)
-    MODES = {
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         **{name: _mode_factory(name) for name in REGISTRY},
         **{name: factory for name, (_, _, factory) in SPECIAL_SCREENS.items()},
     }
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
-        Binding("colon", "jump", "Jump", key_display=":", id="app.jump"),
+        Binding("colon", "jump", "Jump", key_display=":", id="app.jump", tooltip="to a resource by name or alias"),
     ]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
-        self, session: ProviderSession, *, start: str = "allowlist", config=None, force_read_only: bool = False
+        self,
+        session: ProviderSession,
+        *,
+        start: str = "allowlist",
+        config: Config | None = None,
+        force_read_only: bool = False,
     ) -> None:
         super().__init__()
-        self.session = session
+        self.session: ProviderSession = session
         self.start = start if start in self.MODES else "allowlist"
         self._config = config
         # --read-only and --offline hold for every profile switched to in this run.
         self.force_read_only = force_read_only
 
     @property
-    def config(self):
+    def config(self) -> Config:
         """The loaded tui.config.Config (read on first use)."""
         if self._config is None:
             from tui.config import load_config
@@ -92,7 +105,7 @@ class TeledeckApp(App[None]):
             self._config = load_config()
         return self._config
 
-    def reload_config(self):
+    def reload_config(self) -> Config:
         self._config = None
         return self.config
 
@@ -163,10 +176,8 @@ class TeledeckApp(App[None]):
         ]
         self.search_commands(commands, placeholder="Jump to a resource…")
 
-    def get_system_commands(self, screen):
+    def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         yield from super().get_system_commands(screen)
-        from textual.app import SystemCommand
-
         for mode, title, _, help_text in destinations():
             yield SystemCommand(f"Go to {title}", help_text, (lambda n=mode: self.jump_to(n)))
 
@@ -222,6 +233,11 @@ class TeledeckApp(App[None]):
                 self.notify(f"{action.label}: already done for {name}; nothing changed.")
             else:
                 self.notify(f"{action.label}: done for {name}.")
+
+
+# A resource action on a key its screen already answers to would never fire: refuse at start-up.
+for _spec in REGISTRY.values():
+    check_action_keys(_spec, keys_taken_by(TeledeckApp))
 
 
 def run_app(

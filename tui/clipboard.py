@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
+from typing import Any
+
+from textual.app import App
 
 # k9s caps the payload at about this many encoded bytes; terminals drop larger ones.
 MAX_ENCODED = 74_994
 
 
-def osc52_sequence(text: str, env: dict[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
+def osc52_sequence(text: str, env: Mapping[str, str] | None = None) -> str:
+    if env is None:
+        env = os.environ
     encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
     if len(encoded) > MAX_ENCODED:
         raise ValueError(f"too large to copy ({len(encoded)} encoded bytes; the limit is {MAX_ENCODED})")
@@ -26,7 +31,7 @@ def osc52_sequence(text: str, env: dict[str, str] | None = None) -> str:
     return sequence
 
 
-def copy_text(app, text: str) -> None:
+def copy_text(app: App[Any], text: str) -> None:
     """Put `text` on the clipboard (OSC 52) and in the app's own paste buffer.
 
     Raises ValueError when the text is too large for terminals to accept.

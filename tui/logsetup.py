@@ -7,15 +7,14 @@ values masked, known secret values replaced), so the log holds no credentials.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-import platformdirs
+from providers.paths import log_dir
 
 
 def log_path() -> Path:
-    base = os.environ.get("TELEDECK_LOG_DIR") or platformdirs.user_log_dir("teledeck", appauthor=False)
-    return Path(base) / "teledeck.log"
+    """teledeck.log in the log directory (TELEDECK_LOG_DIR, else the platform's user log dir)."""
+    return log_dir() / "teledeck.log"
 
 
 def configure() -> Path:

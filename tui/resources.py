@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Literal, cast
 
 from providers.records import Page
 from providers.session import ProviderSession
+from providers.telnyx.client import TelnyxClient
 from providers.telnyx.models import (
     AccessIp,
     Address,
@@ -22,9 +23,6 @@ from providers.telnyx.models import (
     TelephonyCredential,
 )
 from tui import validators as v
-
-if TYPE_CHECKING:
-    from providers.telnyx.client import TelnyxClient
 
 Values = Mapping[str, str]
 
@@ -73,7 +71,7 @@ class ColumnSpec:
     label: str
     value: Callable[[Any], str]
     width: int | None = None
-    justify: str = "left"
+    justify: Literal["left", "right"] = "left"
     max_width: int = 48
 
 
@@ -131,11 +129,6 @@ class ResourceSpec:
         return self.singular or self.title.lower()
 
 
-def telnyx(s: ProviderSession) -> TelnyxClient:
-    """The profile's Telnyx client; MissingAccount (shown as "no telnyx account") when it has none."""
-    return cast("TelnyxClient", s.client("telnyx"))
-
-
 def _when(name: str, *values: str) -> Callable[[Values], bool]:
     return lambda form: form.get(name, "") in values
 
@@ -154,15 +147,35 @@ def _short(ts: str) -> str:
     return ts.replace("T", " ")[:16] if ts else ""
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "?" if flag is None else ("yes" if flag else "no")
+
+
+def _telnyx(s: ProviderSession) -> TelnyxClient:
+    """The profile's Telnyx client; MissingAccount ("no telnyx account in this profile") when it
+    has none, so the screen reports it like any provider error instead of crashing."""
+    return cast(TelnyxClient, s.client("telnyx"))
+
+
+def _cams(s: ProviderSession) -> tuple[Any, str]:
+    """The profile's CAMS client and the CustSpaceId it lists; MissingAccount when it has none."""
+    return s.client("aliyun-cams"), s.account("aliyun-cams").setting("cust_space_id")
+
+
+# Columns most resources end with: when it was made, and the id.
+_CREATED_COLUMN = ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16)
+_ID_COLUMN = ColumnSpec("id", "ID", lambda r: r.id)
+
+
 # ---- access IP allowlist ----------------------------------------------------------------------
 
 
 async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp:
-    return await telnyx(s).create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
+    return await _telnyx(s).create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
 
 
 async def _find_access_ip(s: ProviderSession, values: Values) -> list:
-    return await telnyx(s).find_access_ips(values["ip_address"].strip())
+    return await _telnyx(s).find_access_ips(values["ip_address"].strip())
 
 
 ALLOWLIST = ResourceSpec(
@@ -177,10 +190,10 @@ ALLOWLIST = ResourceSpec(
         ColumnSpec("status", "STATUS", lambda r: r.status, width=8),
         ColumnSpec("source", "SOURCE", lambda r: r.source, width=11),
         ColumnSpec("description", "DESCRIPTION", lambda r: r.description),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: telnyx(s).access_ip_pages(),
+    pages=lambda s: _telnyx(s).access_ip_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"access IP {r.ip_address}",
     row_style=lambda r: "warning" if r.status == "pending" else "",
@@ -196,7 +209,7 @@ ALLOWLIST = ResourceSpec(
     ),
     create=_create_access_ip,
     find_created=_find_access_ip,
-    delete=lambda s, r: telnyx(s).delete_access_ip(r.id),
+    delete=lambda s, r: _telnyx(s).delete_access_ip(r.id),
 )
 
 
@@ -232,17 +245,17 @@ async def _create_address(s: ProviderSession, values: Values) -> Address:
     fields["country_code"] = values["country_code"].strip().upper()
     fields["address_book"] = _bool(values.get("address_book", "true"))
     fields["validate_address"] = _bool(values.get("validate_address", "true"))
-    return await telnyx(s).create_address(**fields)
+    return await _telnyx(s).create_address(**fields)
 
 
 async def _find_address(s: ProviderSession, values: Values) -> list:
-    return await telnyx(s).find_addresses(
+    return await _telnyx(s).find_addresses(
         values["street_address"].strip(), values.get("customer_reference", "").strip()
     )
 
 
 async def _validate_address(s: ProviderSession, record: Address):
-    return await telnyx(s).validate_address(
+    return await _telnyx(s).validate_address(
         country_code=record.country_code,
         street_address=record.street_address,
         postal_code=record.postal_code,
@@ -266,10 +279,10 @@ ADDRESSES = ResourceSpec(
         ColumnSpec("postal_code", "POSTAL", lambda r: r.postal_code, width=10),
         ColumnSpec("country_code", "CC", lambda r: r.country_code, width=2),
         ColumnSpec("customer_reference", "CUSTOMER REF", lambda r: r.customer_reference),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: telnyx(s).address_pages(),
+    pages=lambda s: _telnyx(s).address_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"address {r.name}, {r.street_address}, {r.locality} {r.country_code}".strip(),
     create_fields=(
@@ -279,14 +292,14 @@ ADDRESSES = ResourceSpec(
     ),
     create=_create_address,
     find_created=_find_address,
-    delete=lambda s, r: telnyx(s).delete_address(r.id),
+    delete=lambda s, r: _telnyx(s).delete_address(r.id),
     actions=(
         ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
         ActionSpec(
             "accept_suggestions",
             "a",
             "Accept suggestions",
-            lambda s, r: telnyx(s).accept_address_suggestions(r.id),
+            lambda s, r: _telnyx(s).accept_address_suggestions(r.id),
             confirm="Accept the suggested corrections for {name}?",
         ),
     ),
@@ -298,50 +311,50 @@ ADDRESSES = ResourceSpec(
 _ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
 
 
-def _sso_fields(required: bool) -> tuple[FieldSpec, ...]:
-    return (
-        FieldSpec("name", "Name", required=required, validators=(v.max_length(255),)),
-        FieldSpec(
-            "short_name",
-            "Short name",
-            required=required,
-            validators=(v.short_name,),
-            placeholder="acme-okta",
-            help="unique; part of the login URL",
-        ),
-        FieldSpec("active", "Active", kind="bool", default="true"),
-        FieldSpec(
-            "idp_entity_id",
-            "IdP entity ID",
-            required=required,
-            validators=(v.uri,),
-            pointer="/settings/idp_entity_id",
-            placeholder="https://idp.example.com/entity",
-        ),
-        FieldSpec(
-            "idp_sso_target_url",
-            "IdP SSO target URL",
-            required=required,
-            validators=(v.url,),
-            pointer="/settings/idp_sso_target_url",
-            placeholder="https://idp.example.com/sso/saml",
-        ),
-        FieldSpec(
-            "idp_cert_fingerprint",
-            "IdP certificate fingerprint",
-            required=required,
-            validators=(v.fingerprint,),
-            pointer="/settings/idp_cert_fingerprint",
-        ),
-        FieldSpec(
-            "idp_cert_fingerprint_algorithm",
-            "Fingerprint algorithm",
-            kind="choice",
-            choices=_ALGORITHMS,
-            default="sha1" if required else "",
-            pointer="/settings/idp_cert_fingerprint_algorithm",
-        ),
-    )
+# The update schema requires what create does, so create and edit ask the same fields.
+_SSO_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),
+    FieldSpec(
+        "short_name",
+        "Short name",
+        required=True,
+        validators=(v.short_name,),
+        placeholder="acme-okta",
+        help="unique; part of the login URL",
+    ),
+    FieldSpec("active", "Active", kind="bool", default="true"),
+    FieldSpec(
+        "idp_entity_id",
+        "IdP entity ID",
+        required=True,
+        validators=(v.uri,),
+        pointer="/settings/idp_entity_id",
+        placeholder="https://idp.example.com/entity",
+    ),
+    FieldSpec(
+        "idp_sso_target_url",
+        "IdP SSO target URL",
+        required=True,
+        validators=(v.url,),
+        pointer="/settings/idp_sso_target_url",
+        placeholder="https://idp.example.com/sso/saml",
+    ),
+    FieldSpec(
+        "idp_cert_fingerprint",
+        "IdP certificate fingerprint",
+        required=True,
+        validators=(v.fingerprint,),
+        pointer="/settings/idp_cert_fingerprint",
+    ),
+    FieldSpec(
+        "idp_cert_fingerprint_algorithm",
+        "Fingerprint algorithm",
+        kind="choice",
+        choices=_ALGORITHMS,
+        default="sha1",
+        pointer="/settings/idp_cert_fingerprint_algorithm",
+    ),
+)
 
 
 _SSO_SETTING_KEYS = ("idp_entity_id", "idp_sso_target_url", "idp_cert_fingerprint", "idp_cert_fingerprint_algorithm")
@@ -352,7 +365,7 @@ def _sso_settings(values: Values) -> dict[str, str]:
 
 
 async def _create_sso(s: ProviderSession, values: Values) -> AuthProvider:
-    return await telnyx(s).create_auth_provider(
+    return await _telnyx(s).create_auth_provider(
         name=values["name"].strip(),
         short_name=values["short_name"].strip(),
         settings=_sso_settings(values),
@@ -374,7 +387,7 @@ async def _update_sso(s: ProviderSession, record: AuthProvider, values: Values) 
     settings_changed = any(k in changed for k in _SSO_SETTING_KEYS)
     if settings_changed:
         fields["settings"] = _sso_settings(values)
-    return await telnyx(s).update_auth_provider(record.id, **fields)
+    return await _telnyx(s).update_auth_provider(record.id, **fields)
 
 
 def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
@@ -390,7 +403,7 @@ def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
 
 
 async def _find_sso(s: ProviderSession, values: Values) -> list:
-    return await telnyx(s).find_auth_providers(values["short_name"].strip())
+    return await _telnyx(s).find_auth_providers(values["short_name"].strip())
 
 
 SSO = ResourceSpec(
@@ -403,27 +416,30 @@ SSO = ResourceSpec(
     columns=(
         ColumnSpec("name", "NAME", lambda r: r.name),
         ColumnSpec("short_name", "SHORT NAME", lambda r: r.short_name),
-        ColumnSpec("active", "ACTIVE", lambda r: {True: "yes", False: "no"}.get(r.active, "?"), width=6),
+        ColumnSpec("active", "ACTIVE", lambda r: _yes_no(r.active), width=6),
         ColumnSpec("idp_entity_id", "IDP ENTITY", lambda r: r.idp_entity_id),
         ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: telnyx(s).auth_provider_pages(),
+    pages=lambda s: _telnyx(s).auth_provider_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"SSO provider {r.name} ({r.short_name})",
     row_style=lambda r: "dim" if r.active is False else "",
-    create_fields=_sso_fields(required=True),
+    create_fields=_SSO_FIELDS,
     create=_create_sso,
     find_created=_find_sso,
-    edit_fields=_sso_fields(required=True),
+    edit_fields=_SSO_FIELDS,
     edit_values=_sso_edit_values,
     update=_update_sso,
-    delete=lambda s, r: telnyx(s).delete_auth_provider(r.id),
+    delete=lambda s, r: _telnyx(s).delete_auth_provider(r.id),
 )
 
 
 # ---- billing groups ---------------------------------------------------------------------------
+
+# A billing group has one field, the same on create and edit.
+_BILLING_GROUP_FIELDS = (FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),)
 
 BILLING_GROUPS = ResourceSpec(
     parse=BillingGroup.from_api,
@@ -436,19 +452,19 @@ BILLING_GROUPS = ResourceSpec(
         ColumnSpec("name", "NAME", lambda r: r.name),
         ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
         ColumnSpec("updated_at", "UPDATED (UTC)", lambda r: _short(r.updated_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _ID_COLUMN,
     ),
-    pages=lambda s: telnyx(s).billing_group_pages(),
+    pages=lambda s: _telnyx(s).billing_group_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"billing group {r.name or r.id}",
     row_style=lambda r: "dim" if r.deleted_at else "",
-    create_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
-    create=lambda s, values: telnyx(s).create_billing_group(values["name"].strip()),
-    find_created=lambda s, values: telnyx(s).find_billing_groups(values["name"].strip()),
-    edit_fields=(FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),),
+    create_fields=_BILLING_GROUP_FIELDS,
+    create=lambda s, values: _telnyx(s).create_billing_group(values["name"].strip()),
+    find_created=lambda s, values: _telnyx(s).find_billing_groups(values["name"].strip()),
+    edit_fields=_BILLING_GROUP_FIELDS,
     edit_values=lambda r: {"name": r.name},
-    update=lambda s, r, values: telnyx(s).update_billing_group(r.id, values["name"].strip()),
-    delete=lambda s, r: telnyx(s).delete_billing_group(r.id),
+    update=lambda s, r, values: _telnyx(s).update_billing_group(r.id, values["name"].strip()),
+    delete=lambda s, r: _telnyx(s).delete_billing_group(r.id),
 )
 
 
@@ -457,7 +473,7 @@ BILLING_GROUPS = ResourceSpec(
 
 async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecret:
     kind = values["type"]
-    return await telnyx(s).create_integration_secret(
+    return await _telnyx(s).create_integration_secret(
         identifier=values["identifier"].strip(),
         type=kind,
         token=values.get("token") if kind == "bearer" else None,
@@ -479,10 +495,10 @@ INTEGRATION_SECRETS = ResourceSpec(
         ColumnSpec("identifier", "IDENTIFIER", lambda r: r.identifier),
         ColumnSpec("type", "TYPE", lambda r: r.type, width=6),
         ColumnSpec("value", "VALUE", lambda r: "•••••••• (write-only)", width=21),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
     ),
-    pages=lambda s: telnyx(s).typed_integration_secret_pages(),
+    pages=lambda s: _telnyx(s).typed_integration_secret_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"integration secret {r.identifier} ({r.type})",
     create_fields=(
@@ -500,8 +516,8 @@ INTEGRATION_SECRETS = ResourceSpec(
         FieldSpec("password", "Password", kind="secret", required=True, visible=_when("type", "basic")),
     ),
     create=_create_secret,
-    find_created=lambda s, values: telnyx(s).find_integration_secrets(values["identifier"].strip()),
-    delete=lambda s, r: telnyx(s).delete_integration_secret(r.id),
+    find_created=lambda s, values: _telnyx(s).find_integration_secrets(values["identifier"].strip()),
+    delete=lambda s, r: _telnyx(s).delete_integration_secret(r.id),
     secret_fields=frozenset({"token", "password", "value"}),
 )
 
@@ -518,12 +534,12 @@ CREDENTIALS = ResourceSpec(
     columns=(
         ColumnSpec("name", "NAME", lambda r: r.name),
         ColumnSpec("sip_username", "SIP USERNAME", lambda r: r.sip_username),
-        ColumnSpec("expired", "EXPIRED", lambda r: {True: "yes", False: "no"}.get(r.expired, "?"), width=7),
+        ColumnSpec("expired", "EXPIRED", lambda r: _yes_no(r.expired), width=7),
         ColumnSpec("expires_at", "EXPIRES (UTC)", lambda r: _short(r.expires_at), width=16),
         ColumnSpec("connection_id", "CONNECTION", lambda r: r.connection_id),
-        ColumnSpec("id", "ID", lambda r: r.id),
+        _ID_COLUMN,
     ),
-    pages=lambda s: telnyx(s).telephony_credential_pages(),
+    pages=lambda s: _telnyx(s).telephony_credential_pages(),
     key=lambda r: r.id,
     describe=lambda r: f"telephony credential {r.name or r.id}",
     row_style=lambda r: "dim" if r.expired else "",
@@ -532,7 +548,7 @@ CREDENTIALS = ResourceSpec(
             "token",
             "t",
             "New token",
-            lambda s, r: telnyx(s).create_access_token(r.id),
+            lambda s, r: _telnyx(s).create_access_token(r.id),
             presents="token",
             confirm="Create a new access token for {name}?",
         ),
@@ -543,12 +559,7 @@ CREDENTIALS = ResourceSpec(
 # ---- WhatsApp Business numbers (Alibaba Cloud CAMS) ----------------------------------------------
 
 
-def _cams(s: ProviderSession) -> tuple[Any, str]:
-    """The profile's CAMS client and the CustSpaceId it lists; MissingAccount when it has none."""
-    return s.client("aliyun-cams"), s.account("aliyun-cams").setting("cust_space_id")
-
-
-async def _waba_pages(s: ProviderSession):
+async def _waba_pages(s: ProviderSession) -> AsyncIterator[Page]:
     client, space = _cams(s)
     numbers = await client.query_phone_numbers(space)
     yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.tui.conftest import settle
+from tests.tui.conftest import forbid_listing_billing_groups, settle
 
 SIZE = (120, 34)
 
@@ -117,17 +117,7 @@ def test_address_validation(snap_compare, make_app, sandbox):
 
 
 def test_provider_error(snap_compare, make_app, sandbox):
-    sandbox.faults.respond(
-        "GET",
-        "/billing_groups",
-        403,
-        {
-            "errors": [
-                {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}
-            ]
-        },
-        times=None,
-    )
+    forbid_listing_billing_groups(sandbox)
     assert snapshot(snap_compare, make_app(start="billing"))
 
 

@@ -29,6 +29,21 @@ def make_app(sandbox):
     return build
 
 
+def forbid_listing_billing_groups(sandbox: TelnyxSandbox) -> None:
+    """Every list of billing groups is refused with a vendor code (the error screens' case)."""
+    sandbox.faults.respond(
+        "GET",
+        "/billing_groups",
+        403,
+        {
+            "errors": [
+                {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}
+            ]
+        },
+        times=None,
+    )
+
+
 async def settle(pilot) -> None:
     """Wait until every worker is done and the screen has caught up."""
     await pilot.pause()

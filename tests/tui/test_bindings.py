@@ -182,7 +182,7 @@ async def test_import_by_x_number(sandbox, huawei, tmp_path):
     session = sandbox_session(
         handler=sandbox, binding_handlers={"huawei": huawei}, ledger_path=tmp_path / "ledger.sqlite3"
     )
-    session.load_pending()
+    session.connect_all()
     for connection in session.connections:  # nothing watched: the ledger starts empty
         connection.account = dataclasses.replace(connection.account, watch=())
     app = TeledeckApp(session, start="bindings")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Button, Input
 
 from providers.telnyx.models import AccessToken
-from tests.tui.conftest import column, notices, settle, table
+from tests.tui.conftest import column, forbid_listing_billing_groups, notices, settle, table
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
@@ -126,18 +126,24 @@ async def test_provider_refusal_is_shown_at_the_field_and_input_kept(make_app, s
         assert form.query_one("#input-description", Input).value == "duplicate on purpose"
 
 
+async def create_access_ip_that_times_out(pilot, sandbox, ip: str, *, applied: bool) -> FormScreen:
+    """Send a new access IP that the sandbox answers too late (having created it, or not)."""
+    sandbox.faults.delay("POST", "/access_ip_address", 30, apply=applied)
+    pilot.app.session.client("telnyx").transport._client.timeout = __import__("httpx").Timeout(0.2)
+    await pilot.press("n")
+    await pilot.pause()
+    form = pilot.app.screen
+    form.query_one("#input-ip_address", Input).value = ip
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    return form
+
+
 async def test_create_timeout_checks_before_sending_again(make_app, sandbox):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # The sandbox applies the create, then answers too late for the client.
-        sandbox.faults.delay("POST", "/access_ip_address", 30, apply=True)
-        app.session.client("telnyx").transport._client.timeout = __import__("httpx").Timeout(0.2)
-        await pilot.press("n")
-        await pilot.pause()
-        app.screen.query_one("#input-ip_address", Input).value = "203.0.113.201"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await create_access_ip_that_times_out(pilot, sandbox, "203.0.113.201", applied=True)
         assert not isinstance(app.screen, FormScreen)
         assert access_ips(sandbox).count("203.0.113.201") == 1  # found, not sent twice
         assert any("check found it was created" in n for n in notices(app))
@@ -147,14 +153,7 @@ async def test_create_timeout_with_nothing_created_keeps_the_form(make_app, sand
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        sandbox.faults.delay("POST", "/access_ip_address", 30, apply=False)
-        app.session.client("telnyx").transport._client.timeout = __import__("httpx").Timeout(0.2)
-        await pilot.press("n")
-        await pilot.pause()
-        form = app.screen
-        form.query_one("#input-ip_address", Input).value = "203.0.113.202"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        form = await create_access_ip_that_times_out(pilot, sandbox, "203.0.113.202", applied=False)
         assert app.screen is form
         assert "nothing matching exists" in str(form.query_one("#form-status").render())
         assert "203.0.113.202" not in access_ips(sandbox)
@@ -231,17 +230,7 @@ async def test_read_only_refuses_every_change_and_sends_nothing(make_app, sandbo
 
 
 async def test_provider_error_is_shown_with_vendor_code_not_a_traceback(make_app, sandbox):
-    sandbox.faults.respond(
-        "GET",
-        "/billing_groups",
-        403,
-        {
-            "errors": [
-                {"code": "10010", "title": "Authorization failed", "detail": "not allowed to list billing groups"}
-            ]
-        },
-        times=None,
-    )
+    forbid_listing_billing_groups(sandbox)
     app = make_app(start="billing")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding as Key
 from textual.widgets import Static
 
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider
 from providers.errors import ProviderError
 from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
@@ -52,7 +52,7 @@ def binding_row(binding: Binding, now: datetime) -> Row:
         style = "warning"
     x = f"{binding.x} ext {binding.extension}" if binding.extension else binding.x
     pool = " / ".join(p for p in (binding.pool, binding.user_data) if p)
-    recording = {True: "on", False: "off"}.get(binding.recording, "?")
+    recording = "?" if binding.recording is None else ("on" if binding.recording else "off")
     return Row(
         key=binding.key,
         cells=(
@@ -74,15 +74,17 @@ def binding_row(binding: Binding, now: datetime) -> Row:
 
 class BindingsScreen(TableScreen):
     BINDINGS = [
-        Key("enter", "detail", "Detail", show=False),
-        Key("r", "refresh", "Refresh"),
-        Key("n", "bind", "Bind"),
-        Key("e", "modify", "Modify/extend"),
-        Key("ctrl+d", "unbind", "Unbind"),
-        Key("i", "import", "Import"),
-        Key("x", "toggle_inactive", "Hide/show expired"),
-        Key("c", "copy_id", "Copy id"),
+        Key("enter", "detail", "Detail", show=False, id="bindings.detail"),
+        Key("r", "refresh", "Refresh", id="bindings.refresh"),
+        Key("n", "bind", "Bind", id="bindings.bind"),
+        Key("e", "modify", "Modify/extend", id="bindings.modify"),
+        Key("ctrl+d", "unbind", "Unbind", id="bindings.unbind"),
+        Key("i", "import", "Import", id="bindings.import"),
+        Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
+        Key("c", "copy_id", "Copy id", id="bindings.copy_id"),
     ]
+
+    row_noun = "binding"
 
     def __init__(self) -> None:
         super().__init__(name="bindings")
@@ -97,13 +99,12 @@ class BindingsScreen(TableScreen):
         return VirtualTable(COLUMNS, id="bindings-table")
 
     @property
-    def providers(self) -> dict:
-        self.app.session.load_pending()
-        return self.app.session.binding_providers
+    def providers(self) -> dict[str, BindingProvider]:
+        return self.teledeck.session.binding_providers
 
     @property
     def ledger(self):
-        return self.app.session.ledger
+        return self.teledeck.session.ledger
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -114,7 +115,7 @@ class BindingsScreen(TableScreen):
             self.refresh_from_providers()
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.app.session.clock(), UTC)
+        return datetime.fromtimestamp(self.teledeck.session.clock(), UTC)
 
     def render_rows(self) -> None:
         if self.app.screen is not self:
@@ -200,7 +201,9 @@ class BindingsScreen(TableScreen):
                     errors[f"{name}:{x}"] = error.summary()
                     return []
 
-        jobs = [one(name, x) for name, xs in self.app.session.watch_x.items() if name in self.providers for x in xs]
+        jobs = [
+            one(name, x) for name, xs in self.teledeck.session.watch_x.items() if name in self.providers for x in xs
+        ]
         found = [b for batch in await asyncio.gather(*jobs) for b in batch]
         added = await asyncio.to_thread(self.ledger.record_imported, found) if found else 0
         return added, errors
@@ -216,17 +219,10 @@ class BindingsScreen(TableScreen):
 
     def current(self) -> Binding | None:
         key = self.table.current_key
-        binding = self.bindings.get(key) if key else None
-        if binding is None:
-            self.notify("No binding selected.", severity="warning")
-        return binding
-
-    @on(VirtualTable.RowSelected, "#bindings-table")
-    def _selected(self, event: VirtualTable.RowSelected) -> None:
-        self.action_detail()
+        return self.bindings.get(key) if key else None
 
     def action_detail(self) -> None:
-        binding = self.current()
+        binding = self.need_current()
         if binding is None:
             return
         summary = {
@@ -248,14 +244,14 @@ class BindingsScreen(TableScreen):
         self.app.push_screen(DetailScreen(forms.describe(binding), binding.subscription_id, summary))
 
     def action_copy_id(self) -> None:
-        binding = self.current()
+        binding = self.need_current()
         if binding is not None:
-            self.app.copy_with_notice(binding.subscription_id, "subscription id")
+            self.teledeck.copy_with_notice(binding.subscription_id, "subscription id")
 
     # ---- changes --------------------------------------------------------------------------
 
     def _refuse(self, what: str) -> bool:
-        if self.app.refuse_if_read_only(what):
+        if self.teledeck.refuse_if_read_only(what):
             return True
         if not self.providers:
             self.notify("No binding providers are configured in this profile.", severity="warning")
@@ -285,7 +281,8 @@ class BindingsScreen(TableScreen):
 
         form = FormScreen(
             title="New binding",
-            fields=forms.bind_fields(names),
+            # The modes each connected account offers (a Huawei account may have no AX app).
+            fields=forms.bind_fields(names, modes={name: tuple(self.providers[name].modes) for name in names}),
             submit=submit,
             submit_label="Bind",
             find_created=find,
@@ -304,7 +301,7 @@ class BindingsScreen(TableScreen):
     def action_modify(self) -> None:
         if self._refuse("modifying a binding"):
             return
-        binding = self.current()
+        binding = self.need_current()
         if binding is None:
             return
         provider = self.providers.get(binding.provider)
@@ -330,7 +327,7 @@ class BindingsScreen(TableScreen):
     def action_unbind(self) -> None:
         if self._refuse("unbinding"):
             return
-        binding = self.current()
+        binding = self.need_current()
         if binding is None:
             return
         question = (
@@ -353,7 +350,7 @@ class BindingsScreen(TableScreen):
         try:
             await provider.unbind(binding)
         except ProviderError as error:
-            self.app.report_error(error, f"unbinding {binding.subscription_id}")
+            self.teledeck.report_error(error, f"unbinding {binding.subscription_id}")
             return
         await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
         self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding

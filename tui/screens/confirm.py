@@ -11,8 +11,8 @@ from textual.widgets import Button, Static
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("left,right,h,l", "switch", "Switch", show=False),
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("left,right,h,l", "switch", "Switch", show=False, id="confirm.switch"),
     ]
 
     def __init__(

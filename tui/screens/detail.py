@@ -9,6 +9,7 @@ from textual.widgets import Footer, Static
 
 from providers.records import flatten
 from providers.telnyx.models import mask
+from tui.screens.access import AppAccess
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 
@@ -20,12 +21,12 @@ def detail_rows(raw: dict, secret_fields: frozenset[str]) -> list[tuple[str, str
     return rows
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(AppAccess, Screen[None]):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("c", "copy_id", "Copy id"),
-        Binding("y", "copy_value", "Copy value"),
-        Binding("slash", "filter", "Filter", show=False),
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("c", "copy_id", "Copy id", id="detail.copy_id"),
+        Binding("y", "copy_value", "Copy value", id="detail.copy_value"),
+        Binding("slash", "filter", "Filter", show=False, id="detail.filter"),
     ]
 
     def __init__(self, title: str, record_id: str, raw: dict, secret_fields: frozenset[str] = frozenset()) -> None:
@@ -34,7 +35,7 @@ class DetailScreen(Screen[None]):
         self.rows = detail_rows(raw, secret_fields)
 
     def compose(self) -> ComposeResult:
-        yield self.app.make_header()
+        yield self.teledeck.make_header()
         yield Static(self.title_text, classes="title-bar", markup=False)
         table = VirtualTable(id="detail-table")
         table.set_columns([Column("field", "FIELD", width=34), Column("value", "VALUE", max_width=120)])
@@ -46,9 +47,9 @@ class DetailScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_copy_id(self) -> None:
-        self.app.copy_with_notice(self.record_id, "id")
+        self.teledeck.copy_with_notice(self.record_id, "id")
 
     def action_copy_value(self) -> None:
         row = self.query_one(VirtualTable).current_row
         if row is not None:
-            self.app.copy_with_notice(row.cells[1], row.cells[0])
+            self.teledeck.copy_with_notice(row.cells[1], row.cells[0])

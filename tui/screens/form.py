@@ -29,9 +29,9 @@ class FormScreen(ModalScreen[Any]):
     """Returns the created or updated record, or None when cancelled."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
-        Binding("ctrl+r", "reveal", "Reveal secret"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.submit"),
+        Binding("ctrl+r", "reveal", "Reveal secret", id="form.reveal"),
     ]
 
     def __init__(
@@ -103,7 +103,7 @@ class FormScreen(ModalScreen[Any]):
                 out[spec.name] = "true" if widget.value else "false"
             elif isinstance(widget, Select):
                 out[spec.name] = "" if widget.value is Select.BLANK else str(widget.value)
-            else:
+            elif isinstance(widget, Input):
                 out[spec.name] = widget.value
         return out
 
@@ -195,7 +195,7 @@ class FormScreen(ModalScreen[Any]):
             record = await self.submit_call(values)
         except Timeout as error:
             if error.maybe_applied and self.find_created is not None:
-                await self._check_after_timeout(values, error)
+                await self._check_after_timeout(self.find_created, values)
             else:
                 self.status(error.summary(), error=True)
             return
@@ -210,10 +210,10 @@ class FormScreen(ModalScreen[Any]):
             self.query_one("#submit", Button).disabled = False
         self.dismiss(record)
 
-    async def _check_after_timeout(self, values: dict[str, str], error: Timeout) -> None:
+    async def _check_after_timeout(self, find_created: FindCreated, values: dict[str, str]) -> None:
         self.status("No answer in time. Checking whether it was created before anything is sent again…")
         try:
-            found = await self.find_created(values)
+            found = await find_created(values)
         except ProviderError as check_error:
             self.status(
                 f"No answer in time, and the check failed too: {check_error.summary()}. "

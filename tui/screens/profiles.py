@@ -25,6 +25,7 @@ from providers.errors import FieldProblem, ProviderError, ValidationError
 from tui import config as cfg
 from tui.config import SECRETS_REF, AccountConfig, Config, ConfigError, ConfigValidationError, KindSpec, Profile
 from tui.resources import FieldSpec
+from tui.screens.access import AppAccess
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form import FormScreen
 from tui.widgets.virtual_table import Column, Row, VirtualTable
@@ -341,7 +342,7 @@ def profile_validation_refusal(error: ConfigValidationError) -> ValidationError:
 # ---- the screen -----------------------------------------------------------------------------
 
 
-class ProfilesScreen(Screen[None]):
+class ProfilesScreen(AppAccess, Screen[None]):
     DEFAULT_CSS = """
     ProfilesScreen #profiles-table {
         height: auto;
@@ -378,17 +379,17 @@ class ProfilesScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("enter", "switch", "Switch to", show=False),
-        Binding("tab", "other_table", "Profiles/Accounts", show=False),
-        Binding("n", "new_profile", "New"),
-        Binding("e", "edit_profile", "Edit"),
-        Binding("a", "add_account", "Add account"),
-        Binding("E", "edit_account", "Edit account", key_display="E"),
-        Binding("ctrl+d", "delete", "Delete"),
-        Binding("t", "test", "Test"),
-        Binding("d", "make_default", "Default"),
-        Binding("r", "reload", "Reload", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("enter", "switch", "Switch to", show=False, id="profiles.switch"),
+        Binding("tab", "other_table", "Profiles/Accounts", show=False, id="profiles.other_table"),
+        Binding("n", "new_profile", "New", id="profiles.new_profile"),
+        Binding("e", "edit_profile", "Edit", id="profiles.edit_profile"),
+        Binding("a", "add_account", "Add account", id="profiles.add_account"),
+        Binding("E", "edit_account", "Edit account", key_display="E", id="profiles.edit_account"),
+        Binding("ctrl+d", "delete", "Delete", id="profiles.delete"),
+        Binding("t", "test", "Test", id="profiles.test"),
+        Binding("d", "make_default", "Default", id="profiles.make_default"),
+        Binding("r", "reload", "Reload", show=False, id="profiles.reload"),
+        Binding("question_mark", "help", "Help", key_display="?", id="profiles.help"),
     ]
 
     def __init__(self) -> None:
@@ -399,7 +400,7 @@ class ProfilesScreen(Screen[None]):
     # ---- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield self.app.make_header()
+        yield self.teledeck.make_header()
         yield Static("", id="title-bar", classes="title-bar", markup=False)
         yield VirtualTable(PROFILE_COLUMNS, id="profiles-table", empty_text="no profiles")
         yield Static("", id="accounts-bar", classes="section-bar", markup=False)
@@ -418,11 +419,11 @@ class ProfilesScreen(Screen[None]):
 
     @property
     def config(self) -> Config:
-        return self.app.config
+        return self.teledeck.config
 
     def on_mount(self) -> None:
         self.refresh_tables()
-        self.profiles_table.move_cursor_to_key(self.app.session.profile)
+        self.profiles_table.move_cursor_to_key(self.teledeck.session.profile)
         self.show_accounts()
         self.profiles_table.focus()
 
@@ -439,7 +440,7 @@ class ProfilesScreen(Screen[None]):
 
     def profile_row(self, profile: Profile) -> Row:
         config = self.config
-        active = profile.name == self.app.session.profile
+        active = profile.name == self.teledeck.session.profile
         default = config.default_profile == profile.name or (not config.default_profile and profile.builtin)
         return Row(
             key=profile.name,
@@ -471,7 +472,7 @@ class ProfilesScreen(Screen[None]):
         self.update_title()
 
     def update_title(self) -> None:
-        session = self.app.session
+        session = self.teledeck.session
         read_only = f" ({session.read_only_reason} session: changes refused)" if session.read_only else ""
         text = (
             f"Profiles · {len(self.config.names())} · active: {session.profile}{read_only}"
@@ -546,7 +547,7 @@ class ProfilesScreen(Screen[None]):
 
     def action_reload(self) -> None:
         try:
-            self.app.reload_config()
+            self.teledeck.reload_config()
         except ConfigError as error:
             self.notify(str(error), title="config not reloaded", severity="error", markup=False, timeout=10)
             return
@@ -556,7 +557,7 @@ class ProfilesScreen(Screen[None]):
     # ---- guards ---------------------------------------------------------------------------
 
     def _refuse_if_read_only(self, what: str) -> bool:
-        return self.app.refuse_if_read_only(what, nothing="was saved")
+        return self.teledeck.refuse_if_read_only(what, nothing="was saved")
 
     def _need_profile(self) -> Profile | None:
         profile = self.selected_profile()
@@ -581,11 +582,11 @@ class ProfilesScreen(Screen[None]):
         profile = self._need_profile()
         if profile is None:
             return
-        if profile.name == self.app.session.profile:
+        if profile.name == self.teledeck.session.profile:
             self.notify(f"Already using profile {profile.name}.", timeout=3)
             return
         self.test_status(f"Switching to profile {profile.name}…", "")
-        self.app.switch_profile(profile.name)  # resets every screen, this one included
+        self.teledeck.switch_profile(profile.name)  # resets every screen, this one included
 
     def action_make_default(self) -> None:
         if self._refuse_if_read_only("changing the default profile"):
@@ -612,7 +613,7 @@ class ProfilesScreen(Screen[None]):
         return True
 
     def _reloaded(self, *, select: str | None = None, account: str | None = None) -> None:
-        self.app.reload_config()
+        self.teledeck.reload_config()
         self.refresh_tables()
         if select is not None:
             self.profiles_table.move_cursor_to_key(select)
@@ -624,7 +625,7 @@ class ProfilesScreen(Screen[None]):
 
     def _profile_fields(self, editing: Profile | None) -> tuple[FieldSpec, ...]:
         existing = set(self.config.names())
-        active = self.app.session.profile
+        active = self.teledeck.session.profile
 
         def name_check(value: str, values: Mapping[str, str]) -> str | None:
             name = value.strip()
@@ -731,7 +732,8 @@ class ProfilesScreen(Screen[None]):
             self._reloaded(select=name)
             renamed = f" (was {old_name})" if name != old_name else ""
             note = ""
-            if name == self.app.session.profile and profile.read_only != self.config.get(name).read_only:
+            saved = self.config.get(name)
+            if name == self.teledeck.session.profile and saved is not None and profile.read_only != saved.read_only:
                 note = " The read-only change applies when you switch to it again."
             self.notify(f"Profile {name}{renamed} saved.{note}")
 
@@ -852,20 +854,20 @@ class ProfilesScreen(Screen[None]):
     # ---- delete ---------------------------------------------------------------------------
 
     def action_delete(self) -> None:
-        on_account = self.accounts_table.has_focus and self.selected_account() is not None
+        selected = self.selected_account() if self.accounts_table.has_focus else None
+        on_account = selected is not None
         if self._refuse_if_read_only("deleting an account" if on_account else "deleting a profile"):
             return
         profile = self._need_profile()
         if profile is None or self._refuse_builtin(profile, "deleted" if not on_account else "edited"):
             return
-        if on_account:
-            _, account = self.selected_account()
-            self._delete_account(profile, account)
+        if selected is not None:
+            self._delete_account(profile, selected[1])
         else:
             self._delete_profile(profile)
 
     def _delete_profile(self, profile: Profile) -> None:
-        if profile.name == self.app.session.profile:
+        if profile.name == self.teledeck.session.profile:
             self.notify(
                 f"{profile.name} is the active profile: switch to another one before deleting it.", severity="warning"
             )
@@ -965,7 +967,7 @@ class ProfilesScreen(Screen[None]):
         self._set_result(profile, account, "testing…", "")
         self.test_status(f"⟳ Testing {who}…", "testing")
         try:
-            text = await test_account(profile, account, offline=self.app.session.offline)
+            text = await test_account(profile, account, offline=self.teledeck.session.offline)
         except ProviderError as error:
             self._failed(profile, account, who, error.summary())
             return

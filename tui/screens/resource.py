@@ -7,10 +7,12 @@ own actions. All provider calls run in workers on this screen; rows stream in pa
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
-from textual.binding import Binding
+from textual import work
+from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from providers.errors import ProviderError
@@ -22,26 +24,33 @@ from tui.screens.form import FormScreen
 from tui.screens.table_screen import TableScreen
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
+if TYPE_CHECKING:
+    from tui.app import TeledeckApp
+
+# Verbs that call the provider, so a profile without an account for it cannot offer them.
+_NEEDS_ACCOUNT = frozenset({"create", "edit", "delete", "run_action"})
+
 
 class ResourceScreen(TableScreen):
     BINDINGS = [
-        Binding("enter", "detail", "Detail", show=False),
-        Binding("r", "refresh", "Refresh"),
-        Binding("n", "create", "New"),
-        Binding("e", "edit", "Edit"),
-        Binding("ctrl+d", "delete", "Delete"),
-        Binding("c", "copy_id", "Copy id"),
+        Binding("enter", "detail", "Detail", show=False, id="resource.detail"),
+        Binding("r", "refresh", "Refresh", id="resource.refresh"),
+        Binding("n", "create", "New", id="resource.create"),
+        Binding("e", "edit", "Edit", id="resource.edit"),
+        Binding("ctrl+d", "delete", "Delete", id="resource.delete"),
+        Binding("c", "copy_id", "Copy id", id="resource.copy_id"),
     ]
 
     def __init__(self, spec: ResourceSpec) -> None:
+        check_action_keys(spec)
         super().__init__(name=spec.name)
         self.spec = spec
         self.records: dict[str, Any] = {}
         self.loaded = False
         self.load_error = ""
         self.progress = ""
-        for action in spec.actions:
-            self._bindings.bind(action.key, f"run_action('{action.id}')", action.label)
+        for binding in action_bindings(spec):
+            self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -58,13 +67,26 @@ class ResourceScreen(TableScreen):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide verbs this resource's API does not have (like k9s does)."""
+        """Hide verbs this resource's API does not have (like k9s does), and every verb that
+        calls the provider when this profile has no account for it."""
+        if action in _NEEDS_ACCOUNT and not self.has_account():
+            return False
         available = {
             "create": self.spec.create is not None,
             "edit": self.spec.update is not None,
             "delete": self.spec.delete is not None,
         }
         return available.get(action, True)
+
+    def has_account(self) -> bool:
+        return self.teledeck.session.has(self.spec.provider)
+
+    def _refuse_without_account(self) -> bool:
+        """True (and says so) when the profile has no account for this resource's provider."""
+        if self.has_account():
+            return False
+        self.notify(f"No {self.spec.provider} account in this profile; nothing was sent.", severity="warning")
+        return True
 
     def update_title(self) -> None:
         table = self.table
@@ -92,11 +114,13 @@ class ResourceScreen(TableScreen):
     async def load(self) -> None:
         """Paint the last-known rows at once (if cached), then fetch every page; rows appear as
         each page arrives. Offline, only the cache is shown."""
-        table, session, spec = self.table, self.app.session, self.spec
+        table, session, spec = self.table, self.teledeck.session, self.spec
         self.load_error, self.progress = "", "loading…"
         if not session.has(spec.provider):
             self.load_error = f"no {spec.provider} account in this profile"
             self.progress = ""
+            table.empty_text = self.load_error
+            table.set_rows([])
             self.update_title()
             return
         cached = await self._paint_cached() if not self.loaded else None
@@ -133,10 +157,10 @@ class ResourceScreen(TableScreen):
         except PaginationStalled as error:
             self.records = fresh
             self.load_error = f"partial list: {error.message}"
-            self.app.report_error(error, "listing " + spec.title.lower())
+            self.teledeck.report_error(error, "listing " + spec.title.lower())
         except ProviderError as error:
             self.load_error = error.summary() + (" (showing cached rows)" if cached else "")
-            self.app.report_error(error, "listing " + spec.title.lower())
+            self.teledeck.report_error(error, "listing " + spec.title.lower())
         finally:
             table.loading = False
             self.progress = ""
@@ -146,7 +170,7 @@ class ResourceScreen(TableScreen):
                 table.focus()
 
     async def _paint_cached(self):
-        session, spec = self.app.session, self.spec
+        session, spec = self.teledeck.session, self.spec
         if session.cache is None or spec.parse is None:
             return None
         hit = await asyncio.to_thread(session.cache.get, session.profile, spec.provider, spec.cache_key)
@@ -161,14 +185,14 @@ class ResourceScreen(TableScreen):
         return hit
 
     async def _store_in_cache(self, records) -> None:
-        session, spec = self.app.session, self.spec
+        session, spec = self.teledeck.session, self.spec
         if session.cache is not None and spec.parse is not None:
             items = [spec.to_cache(r) for r in records]
             await asyncio.to_thread(session.cache.put, session.profile, spec.provider, spec.cache_key, items)
 
     def _invalidate_cache(self) -> None:
         """A change through teledeck: drop exactly this resource's cached lists."""
-        session = self.app.session
+        session = self.teledeck.session
         if session.cache is not None:
             session.cache.invalidate(session.profile, self.spec.provider, self.spec.cache_key)
 
@@ -181,18 +205,8 @@ class ResourceScreen(TableScreen):
         key = self.table.current_key
         return self.records.get(key) if key is not None else None
 
-    def _need_current(self) -> Any | None:
-        record = self.current()
-        if record is None:
-            self.notify("No row selected.", severity="warning")
-        return record
-
-    @on(VirtualTable.RowSelected, "#resource-table")
-    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
-        self.action_detail()
-
     def action_detail(self) -> None:
-        record = self._need_current()
+        record = self.need_current()
         if record is not None:
             self.app.push_screen(
                 DetailScreen(
@@ -201,42 +215,46 @@ class ResourceScreen(TableScreen):
             )
 
     def action_copy_id(self) -> None:
-        record = self._need_current()
+        record = self.need_current()
         if record is not None:
-            self.app.copy_with_notice(self.spec.key(record), "id")
+            self.teledeck.copy_with_notice(self.spec.key(record), "id")
 
     # ---- changes --------------------------------------------------------------------------
 
     def action_create(self) -> None:
-        spec = self.spec
-        if spec.create is None or self.app.refuse_if_read_only(f"creating a {spec.noun}"):
+        spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
+        if create is None or self._refuse_without_account():
             return
-        session = self.app.session
-        find = (lambda values: spec.find_created(session, values)) if spec.find_created else None
+        if self.teledeck.refuse_if_read_only(f"creating a {spec.noun}"):
+            return
+        session = self.teledeck.session
+        find = (lambda values: find_created(session, values)) if find_created else None
         form = FormScreen(
             title=f"New {spec.noun}",
             fields=spec.create_fields,
             submit_label="Create",
-            submit=lambda values: spec.create(session, values),
+            submit=lambda values: create(session, values),
             find_created=find,
             describe=spec.describe,
         )
         self.app.push_screen(form, self._after_change("created"))
 
     def action_edit(self) -> None:
-        spec = self.spec
-        if spec.update is None or self.app.refuse_if_read_only(f"editing a {spec.noun}"):
+        spec, update = self.spec, self.spec.update
+        if update is None or self._refuse_without_account():
             return
-        record = self._need_current()
+        if self.teledeck.refuse_if_read_only(f"editing a {spec.noun}"):
+            return
+        record = self.need_current()
         if record is None:
             return
-        session = self.app.session
+        session = self.teledeck.session
         form = FormScreen(
             title=f"Edit {spec.describe(record)}",
             fields=spec.edit_fields,
             submit_label="Save",
             initial=spec.edit_values(record) if spec.edit_values else {},
-            submit=lambda values: spec.update(session, record, values),
+            submit=lambda values: update(session, record, values),
             describe=spec.describe,
         )
         self.app.push_screen(form, self._after_change("saved"))
@@ -261,9 +279,11 @@ class ResourceScreen(TableScreen):
 
     def action_delete(self) -> None:
         spec = self.spec
-        if spec.delete is None or self.app.refuse_if_read_only(f"deleting a {spec.noun}"):
+        if spec.delete is None or self._refuse_without_account():
             return
-        record = self._need_current()
+        if self.teledeck.refuse_if_read_only(f"deleting a {spec.noun}"):
+            return
+        record = self.need_current()
         if record is None:
             return
         question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."
@@ -276,11 +296,13 @@ class ResourceScreen(TableScreen):
 
     @work(group="change", exit_on_error=False)
     async def delete_record(self, record: Any) -> None:
-        key = self.spec.key(record)
+        key, delete = self.spec.key(record), self.spec.delete
+        if delete is None:
+            return
         try:
-            await self.spec.delete(self.app.session, record)
+            await delete(self.teledeck.session, record)
         except ProviderError as error:
-            self.app.report_error(error, f"deleting {self.spec.describe(record)}")
+            self.teledeck.report_error(error, f"deleting {self.spec.describe(record)}")
             return
         self._invalidate_cache()
         self.records.pop(key, None)
@@ -290,9 +312,11 @@ class ResourceScreen(TableScreen):
 
     def action_run_action(self, action_id: str) -> None:
         action = next(a for a in self.spec.actions if a.id == action_id)
-        if action.mutates and self.app.refuse_if_read_only(action.label.lower()):
+        if self._refuse_without_account():
             return
-        record = self._need_current() if action.needs_row else None
+        if action.mutates and self.teledeck.refuse_if_read_only(action.label.lower()):
+            return
+        record = self.need_current() if action.needs_row else None
         if record is None and action.needs_row:
             return
         if action.confirm:
@@ -313,12 +337,66 @@ class ResourceScreen(TableScreen):
         target = self.spec.describe(record) if record is not None else self.spec.title
         self.notify(f"{action.label}: {target}…", timeout=2)
         try:
-            result = await action.run(self.app.session, record)
+            result = await action.run(self.teledeck.session, record)
         except ProviderError as error:
-            self.app.report_error(error, f"{action.label.lower()} for {target}")
+            self.teledeck.report_error(error, f"{action.label.lower()} for {target}")
             return
         if action.presents == "reload":
             self.notify(f"{action.label}: done; reloading.")
             self.load()
             return
-        self.app.present_result(action, result, target)
+        self.teledeck.present_result(action, result, target)
+
+
+# ---- action keys --------------------------------------------------------------------------------
+
+
+def action_bindings(spec: ResourceSpec) -> list[Binding]:
+    """The bindings of the spec's own actions, one per key, as Textual would expand them."""
+    return list(
+        Binding.make_bindings(
+            Binding(action.key, f"run_action('{action.id}')", action.label, id=f"resource.action.{action.id}")
+            for action in spec.actions
+        )
+    )
+
+
+def _holders(cls: type, bindings: Iterable[BindingType]) -> dict[str, str]:
+    """Key -> the binding's id, or (Textual's own bindings have none) class.action."""
+    return {
+        binding.key: binding.id or f"{cls.__name__}.{binding.action}" for binding in Binding.make_bindings(bindings)
+    }
+
+
+@cache
+def keys_in_force() -> dict[str, str]:
+    """Every key a resource screen answers to before its own actions, with what holds it: the
+    focused table's keys, the screen's (inherited ones too), and the app's (Textual's included)."""
+    from tui.app import TeledeckApp  # the app imports this module
+
+    return keys_taken_by(TeledeckApp)
+
+
+def keys_taken_by(app_class: type[TeledeckApp]) -> dict[str, str]:
+    taken: dict[str, str] = {}
+    for owner in (VirtualTable, ResourceScreen, app_class):
+        # The most derived class first, so a key a subclass rebinds is named by its own id.
+        for cls in owner.__mro__:
+            for key, holder in _holders(cls, cls.__dict__.get("BINDINGS", ())).items():
+                taken.setdefault(key, holder)
+    if app_class.ENABLE_COMMAND_PALETTE:
+        taken.setdefault(app_class.COMMAND_PALETTE_BINDING, "Textual's command palette")
+    return taken
+
+
+def check_action_keys(spec: ResourceSpec, taken: dict[str, str] | None = None) -> None:
+    """Refuse a spec whose action key another key on the resource screen already holds: Textual
+    would quietly let one of them win, and the user would never reach the other."""
+    taken = dict(keys_in_force() if taken is None else taken)
+    for binding in action_bindings(spec):
+        holder = taken.get(binding.key)
+        if holder is not None:
+            raise ValueError(
+                f"{spec.name}: action key {binding.key!r} of {binding.id!r} is already taken by {holder!r}"
+            )
+        taken[binding.key] = binding.id or binding.action

@@ -6,22 +6,35 @@ clears, `o`/`O` order by and reverse); a screen adds its table, its title and it
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from tui.screens.access import AppAccess
 from tui.widgets.virtual_table import VirtualTable
 
 
-class TableScreen(Screen[None]):
+class TableScreen(AppAccess, Screen[None]):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("o", "sort", "Order by"),
-        Binding("O", "reverse_sort", "Reverse", key_display="O"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            id="table.filter",
+            tooltip="as you type; start with ! to invert",
+        ),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="table.clear_filter"),
+        Binding("o", "sort", "Order by", id="table.sort"),
+        Binding("O", "reverse_sort", "Reverse", key_display="O", id="table.reverse_sort"),
     ]
+
+    # What the warning calls the row when a verb needs one and the cursor is on none.
+    row_noun = "row"
 
     def make_table(self) -> VirtualTable:
         raise NotImplementedError
@@ -29,8 +42,26 @@ class TableScreen(Screen[None]):
     def update_title(self) -> None:
         raise NotImplementedError
 
+    def current(self) -> Any | None:
+        """The record under the cursor, or None."""
+        raise NotImplementedError
+
+    def action_detail(self) -> None:
+        raise NotImplementedError
+
+    def need_current(self) -> Any | None:
+        """The record under the cursor; None, with a warning, when there is none."""
+        record = self.current()
+        if record is None:
+            self.notify(f"No {self.row_noun} selected.", severity="warning")
+        return record
+
+    @on(VirtualTable.RowSelected)
+    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
+        self.action_detail()
+
     def compose(self) -> ComposeResult:
-        yield self.app.make_header()
+        yield self.teledeck.make_header()
         yield Static("", id="title-bar", classes="title-bar", markup=False)
         yield Input(
             placeholder="filter: text matches any column; start with ! to invert; esc clears",

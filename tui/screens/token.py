@@ -14,9 +14,9 @@ from tui.clipboard import copy_text
 
 class TokenScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("r", "reveal", "Reveal/hide"),
-        Binding("c", "copy", "Copy token"),
+        Binding("escape", "close", "Close", id="token.close"),
+        Binding("r", "reveal", "Reveal/hide", id="token.reveal"),
+        Binding("c", "copy", "Copy token", id="token.copy"),
     ]
 
     def __init__(self, token: AccessToken, credential_name: str) -> None:
@@ -38,7 +38,8 @@ class TokenScreen(ModalScreen[None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        {"close": self.action_close, "reveal": self.action_reveal, "copy": self.action_copy}[event.button.id]()
+        pressed = {"close": self.action_close, "reveal": self.action_reveal, "copy": self.action_copy}
+        pressed[event.button.id or "close"]()
 
     def action_reveal(self) -> None:
         self.revealed = not self.revealed

@@ -33,7 +33,7 @@ def render_validation(result: AddressValidation, name: str) -> Text:
 
 
 class ValidationScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="validation.close")]
 
     def __init__(self, result: AddressValidation, name: str) -> None:
         super().__init__()

@@ -168,19 +168,32 @@ def _natural(text: str) -> str:
     return "".join(parts)
 
 
+class _RowMessage(Message):
+    """A message about one row of a table (the table is its control, for `@on` selectors)."""
+
+    def __init__(self, table: VirtualTable, row: Row) -> None:
+        self.table = table
+        self.row = row
+        super().__init__()
+
+    @property
+    def control(self) -> VirtualTable:
+        return self.table
+
+
 class VirtualTable(ScrollView, can_focus=True):
     """A fast, virtual, filterable, sortable table with a row cursor."""
 
     ALLOW_SELECT = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "cursor_page_up", "Page up", show=False),
-        Binding("pagedown", "cursor_page_down", "Page down", show=False),
-        Binding("home,g", "cursor_first", "First row", show=False),
-        Binding("end,G", "cursor_last", "Last row", show=False),
-        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, id="rows.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="rows.down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False, id="rows.page_up"),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False, id="rows.page_down"),
+        Binding("home,g", "cursor_first", "First row", show=False, id="rows.first"),
+        Binding("end,G", "cursor_last", "Last row", show=False, id="rows.last"),
+        Binding("enter", "select_cursor", "Select", show=False, id="rows.select"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -300,29 +313,11 @@ class VirtualTable(ScrollView, can_focus=True):
     zebra_stripes: reactive[bool] = reactive(False, repaint=False, init=False)
     """Shade every other row (component class `virtual-table--stripe`)."""
 
-    class RowHighlighted(Message):
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row."""
 
-        def __init__(self, table: VirtualTable, row: Row) -> None:
-            self.table = table
-            self.row = row
-            super().__init__()
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """A row was chosen: enter, or a mouse click on the row."""
-
-        def __init__(self, table: VirtualTable, row: Row) -> None:
-            self.table = table
-            self.row = row
-            super().__init__()
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
 
     class SortChanged(Message):
         """The sort column or direction changed (`column_key` None: unsorted)."""
@@ -693,7 +688,8 @@ class VirtualTable(ScrollView, can_focus=True):
                         fact = memo[text] = _classify(text)
                     facts[index] = fact
         present = [index for index, text in enumerate(cells) if text]
-        kinds = {facts[index][0] for index in present}
+        # Every non-empty cell has its facts by now; only empty cells stay None.
+        kinds = {fact[0] for index in present if (fact := facts[index]) is not None}
         keys: list[Any]
         if kinds == {0} or not kinds:
             keys = [None if fact is None else fact[1] for fact in facts]
