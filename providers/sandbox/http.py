@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, overload, runtime_checkable
 from urllib.parse import parse_qsl, unquote
 
 import httpx
@@ -77,7 +77,12 @@ class SandboxRequest:
         """A canonical form of the query (sorted pairs), for comparing two requests."""
         return "&".join(f"{k}={v}" for k, v in sorted(self.query))
 
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
     def header(self, name: str, default: str | None = None) -> str | None:
+        """A header's value (names are case-insensitive), else `default`."""
         return self.headers.get(name.lower(), default)
 
     @property
