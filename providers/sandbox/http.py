@@ -136,12 +136,6 @@ class SandboxResponse:
         return _json.loads(self.body.decode("utf-8"))
 
 
-# Module-level spellings of the constructors.
-json_response = SandboxResponse.json_response
-text_response = SandboxResponse.text_response
-empty = SandboxResponse.empty
-
-
 def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
     return {k.lower(): str(v) for k, v in (headers or {}).items()}
 
@@ -268,9 +262,6 @@ def _transport_error(step: str, request: httpx.Request) -> httpx.TransportError:
     if step == "connect_error":
         return httpx.ConnectError("sandbox: connection refused (injected fault)", request=request)
     return httpx.ReadTimeout("sandbox: read timed out (injected delay)", request=request)
-
-
-InProcessTransport = AsyncInProcessTransport
 
 
 # ---------------------------------------------------------------------------------------------
