@@ -54,14 +54,19 @@ import json
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from providers.accounts import Account
-from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
-from providers.sandbox.credentials import from_env, masked, setting, setting_int
-from providers.sandbox.limits import SlidingWindow
+from providers.sandbox.aliyun_gateway import (
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    AliyunEmulator,
+    AliyunError,
+)
+from providers.sandbox.credentials import setting_int
 from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.aliyun_cams")
@@ -76,14 +81,8 @@ HOST_ID = "cams.ap-southeast-1.aliyuncs.com"
 # For in-process clients; `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://cams.sandbox.invalid"
 
-# Shared with the Dypls emulator: one Alibaba Cloud account serves both products.
-ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
-ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
 CUST_SPACE_ID_ENV = "TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID"
 QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_CAMS_QPS"
-# Public on purpose (the same defaults as the Dypls emulator): the sandbox protects nothing.
-DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
-DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
 DEFAULT_CUST_SPACE_ID = "cams-teledeck-sandbox-01"
 ISV_CUST_SPACE_ID = "cams-teledeck-sandbox-isv-02"
 DEFAULT_QPS = 10  # the documented limit: calls per second per account (0: off)
@@ -286,19 +285,19 @@ class CamsSandbox(AliyunEmulator):
         qps: int | None = None,
         rate_clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(store, clock=clock, seed_data=seed_data)
         self.rate_clock = rate_clock
-        self._key_from_env = from_env(access_key_id, ACCESS_KEY_ID_ENV)
-        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
         self._space_from_env = cust_space_id is None and bool(os.environ.get(CUST_SPACE_ID_ENV, "").strip())
-        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
-        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
         self.cust_space_id = cust_space_id or os.environ.get(CUST_SPACE_ID_ENV, "").strip() or DEFAULT_CUST_SPACE_ID
-        self.qps = setting_int(qps, QPS_ENV, DEFAULT_QPS)
-        self.action_counts: Counter[str] = Counter()  # calls admitted past the gateway, by Action
+        super().__init__(
+            store,
+            clock=clock,
+            seed_data=seed_data,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            qps=setting_int(qps, QPS_ENV, DEFAULT_QPS),
+            rate_window=RATE_WINDOW,
+        )
         self.throttled = 0  # calls refused with System.LimitControl by the flow control
-        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
-        self._recent = SlidingWindow(self.qps, RATE_WINDOW)
         self._handlers = {SYNC: self._sync, QUERY: self._query}
         self._load_state()
 
@@ -313,8 +312,7 @@ class CamsSandbox(AliyunEmulator):
 
     def forget(self) -> None:
         """Nonces, the flow-control window and the counters go with the state."""
-        self._gateway.nonces.clear()
-        self._recent.clear()
+        super().forget()
         self.action_counts.clear()
         self.throttled = 0
 
@@ -329,9 +327,7 @@ class CamsSandbox(AliyunEmulator):
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self.access_key_secret
-        if self._secret_from_env:
-            secret = masked(secret, ACCESS_KEY_SECRET_ENV)
+        secret = self._shown_secret()
         key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self._key_from_env else "")
         space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self._space_from_env else "")
         return [
@@ -346,7 +342,7 @@ class CamsSandbox(AliyunEmulator):
         """A copy of a space's numbers as CAMS last synced them (the default space when None)."""
         with self._lock:
             space = self.state["spaces"].get(cust_space_id or self.cust_space_id) or {"numbers": []}
-            return json.loads(json.dumps(space["numbers"]))
+            return cast("list[dict[str, str]]", json.loads(json.dumps(space["numbers"])))
 
     def meta_change(self, phone_number: str, **fields: str) -> None:
         """Change a number on "Meta's" side (e.g. `QualityRating="RED"`): CAMS shows it after a Sync."""

@@ -30,13 +30,23 @@ from urllib.parse import parse_qsl
 
 from providers.aliyun import signing
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
+from providers.sandbox.credentials import from_env, masked, setting
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
+from providers.sandbox.limits import SlidingWindow
+from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox")
 
 MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
 SEED = 20260105  # request ids derive from it, as the seed data of both emulators do
+
+# One Alibaba Cloud account serves both products, so both emulators take the same credentials.
+ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
+ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
+# Public on purpose: the sandbox protects nothing. Not shaped like real Alibaba keys (LTAI...).
+DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
+DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
 
 
 class AliyunError(Exception):
@@ -218,9 +228,39 @@ class AliyunEmulator(Emulator[AliyunError]):
     REQUEST_ID_HEADER = "x-acs-request-id"
     error_type = AliyunError
 
-    _gateway: Gateway
     _handlers: dict[str, Operation]
-    action_counts: Counter[str]
+
+    def __init__(
+        self,
+        store: StateStore | None,
+        *,
+        clock: Callable[[], float],
+        seed_data: bool,
+        access_key_id: str | None,
+        access_key_secret: str | None,
+        qps: int,
+        rate_window: float,
+    ) -> None:
+        super().__init__(store, clock=clock, seed_data=seed_data)
+        self._key_from_env = from_env(access_key_id, ACCESS_KEY_ID_ENV)
+        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
+        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
+        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
+        self.qps = qps  # admitted requests per AccessKeyId per `rate_window` seconds (0: off)
+        self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
+        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
+        self._recent = SlidingWindow(qps, rate_window)
+
+    def forget(self) -> None:
+        """Nonces and the flow-control window go with the state."""
+        self._gateway.nonces.clear()
+        self._recent.clear()
+
+    def _shown_secret(self) -> str:
+        """The AccessKeySecret as `teledeck sandbox serve` prints it (never whole from the environment)."""
+        return (
+            masked(self.access_key_secret, ACCESS_KEY_SECRET_ENV) if self._secret_from_env else self.access_key_secret
+        )
 
     # -- vendor hooks ------------------------------------------------------------------------------
 

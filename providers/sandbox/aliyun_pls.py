@@ -65,15 +65,20 @@ import json
 import logging
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from providers.accounts import Account
-from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
-from providers.sandbox.credentials import from_env, masked, setting, setting_int
-from providers.sandbox.limits import SlidingWindow
+from providers.sandbox.aliyun_gateway import (
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    AliyunEmulator,
+    AliyunError,
+)
+from providers.sandbox.credentials import setting, setting_int
 from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.aliyun_pls")
@@ -88,13 +93,8 @@ HOST_ID = "dyplsapi.aliyuncs.com"
 # For in-process clients; `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://dyplsapi.sandbox.invalid"
 
-ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
-ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
 POOL_KEY_ENV = "TELEDECK_SANDBOX_ALIYUN_POOL_KEY"
 QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_PLS_QPS"
-# Public on purpose: the sandbox protects nothing. Not shaped like real Alibaba keys (LTAI...).
-DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
-DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
 DEFAULT_POOL_KEY = "FC100000000000001"
 STRICT_POOL_KEY = "FC100000000000002"
 DEFAULT_QPS = 50  # requests per second per AccessKeyId before isv.FLOW_LIMIT (0: off)
@@ -295,15 +295,16 @@ class DyplsSandbox(AliyunEmulator):
         pool_key: str | None = None,
         qps: int | None = None,
     ) -> None:
-        super().__init__(store, clock=clock, seed_data=seed_data)
-        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
-        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
-        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
         self.pool_key = setting(pool_key, POOL_KEY_ENV, DEFAULT_POOL_KEY)
-        self.qps = setting_int(qps, QPS_ENV, DEFAULT_QPS)
-        self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
-        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
-        self._recent = SlidingWindow(self.qps, 1.0)
+        super().__init__(
+            store,
+            clock=clock,
+            seed_data=seed_data,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            qps=setting_int(qps, QPS_ENV, DEFAULT_QPS),
+            rate_window=1.0,
+        )
         self._handlers = {
             "BindAxb": self._bind_axb,
             "BindAxn": self._bind_axn,
@@ -322,11 +323,6 @@ class DyplsSandbox(AliyunEmulator):
         """The seed (expiries relative to the clock now), or the same pools with no bindings."""
         return build_seed(self.clock(), self.pool_key) if seed_data else empty_state(self.pool_key)
 
-    def forget(self) -> None:
-        """Nonces and the flow-control window go with the state."""
-        self._gateway.nonces.clear()
-        self._recent.clear()
-
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the default pool, watching its X numbers."""
         return Account(
@@ -339,9 +335,7 @@ class DyplsSandbox(AliyunEmulator):
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self.access_key_secret
-        if self._secret_from_env:
-            secret = masked(secret, ACCESS_KEY_SECRET_ENV)
+        secret = self._shown_secret()
         return [
             ("AccessKeyId", self.access_key_id),
             ("AccessKeySecret", secret),
@@ -358,7 +352,7 @@ class DyplsSandbox(AliyunEmulator):
     def bindings(self) -> list[dict[str, Any]]:
         """A copy of every stored binding (internal shape), for tests and debugging."""
         with self._lock:
-            return json.loads(json.dumps(self.state["bindings"]))
+            return cast("list[dict[str, Any]]", json.loads(json.dumps(self.state["bindings"])))
 
     def fail_next(self, action: str, code: str, message: str = "", *, status: int = 200, times: int | None = 1) -> None:
         """Answer the next `times` calls of `action` ("*" for any) with an Alibaba error `code`."""
@@ -403,7 +397,7 @@ class DyplsSandbox(AliyunEmulator):
         return key, pool
 
     def _active(self, binding: Mapping[str, Any]) -> bool:
-        return binding["expire"] > self.clock()
+        return bool(binding["expire"] > self.clock())
 
     def _expiry(self, params: Mapping[str, str]) -> int:
         raw = params.get("Expiration", "")
@@ -561,7 +555,7 @@ class DyplsSandbox(AliyunEmulator):
     def _find(self, pool_key: str, subs_id: str, x: str) -> dict[str, Any]:
         for binding in self.state["bindings"]:
             if binding["pool_key"] == pool_key and binding["subs_id"] == subs_id and binding["x"] == x:
-                return binding
+                return cast("dict[str, Any]", binding)
         raise _business("isv.SUBS_NOT_EXIST", f"The subscription {subs_id} does not exist on X {x} in pool {pool_key}.")
 
     # -- operations ------------------------------------------------------------------------------

@@ -254,8 +254,17 @@ class Emulator(Generic[ErrorT]):
         return spec if isinstance(spec, list) else [spec]
 
     def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
-        """Hook: the answer to a control request; `faults` are the faults added or listed."""
-        raise NotImplementedError
+        """Hook: the answer to a control request; `faults` are the faults added or listed. By
+        default the REST shape: 201 for added faults, 204 for clearing, 200 otherwise, the body
+        from `control_body`."""
+        if outcome == "cleared":
+            return SandboxResponse.empty(204)
+        payload: Any = {"reset": True, "seeded": self.seed_data} if outcome == "reset" else faults
+        return SandboxResponse.json_response(201 if outcome == "added" else 200, self.control_body(outcome, payload))
+
+    def control_body(self, outcome: ControlOutcome, payload: Any) -> Any:
+        """Hook: the JSON body around a control answer's payload (the faults, or the reset note)."""
+        return payload
 
     def control_refusal(self, reason: ControlRefusal, detail: str) -> ErrorT:
         """Hook: the vendor error for a bad control request: an unreadable body ("body"), a fault

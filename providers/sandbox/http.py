@@ -32,7 +32,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,52 +210,58 @@ def _read_timeout(request: httpx.Request) -> float | None:
     return float(value) if value is not None else None
 
 
-class AsyncInProcessTransport(httpx.AsyncBaseTransport):
+class _InProcess:
+    """What both in-process transports do; they differ only in how they wait."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests_seen = 0
+
+    def _steps(self, request: httpx.Request, body: bytes) -> Generator[float, None, httpx.Response]:
+        """Answer `request`, yielding each wait (seconds) for the caller to sleep, async or not;
+        the answer is the generator's return value."""
+        req = _to_sandbox_request(request, body)
+        self.requests_seen += 1
+        response = None
+        for step, seconds in _plan(self.handler, req, _read_timeout(request)):
+            if step == "sleep":
+                yield seconds
+            elif step == "handle":
+                response = self.handler.handle(req)
+            else:
+                raise _transport_error(step, request)
+        assert response is not None
+        return _to_httpx_response(response, request)
+
+
+class AsyncInProcessTransport(_InProcess, httpx.AsyncBaseTransport):
     """Hands httpx requests to a `Handler` in this process; honours injected delays and read timeouts.
 
     The handler is synchronous and fast; it runs inline on the event loop (its lock is held only
     for the handling itself, never across a sleep).
     """
 
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests_seen = 0
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        req = _to_sandbox_request(request, await request.aread())
-        self.requests_seen += 1
-        response = None
-        for step, seconds in _plan(self.handler, req, _read_timeout(request)):
-            if step == "sleep":
-                await asyncio.sleep(seconds)
-            elif step == "handle":
-                response = self.handler.handle(req)
-            else:
-                raise _transport_error(step, request)
-        assert response is not None
-        return _to_httpx_response(response, request)
+        steps = self._steps(request, await request.aread())
+        try:
+            while True:
+                await asyncio.sleep(next(steps))
+        except StopIteration as done:
+            response: httpx.Response = done.value
+            return response
 
 
-class SyncInProcessTransport(httpx.BaseTransport):
+class SyncInProcessTransport(_InProcess, httpx.BaseTransport):
     """The blocking twin of `AsyncInProcessTransport`, for `httpx.Client` and synchronous SDKs."""
 
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests_seen = 0
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        req = _to_sandbox_request(request, request.read())
-        self.requests_seen += 1
-        response = None
-        for step, seconds in _plan(self.handler, req, _read_timeout(request)):
-            if step == "sleep":
-                time.sleep(seconds)
-            elif step == "handle":
-                response = self.handler.handle(req)
-            else:
-                raise _transport_error(step, request)
-        assert response is not None
-        return _to_httpx_response(response, request)
+        steps = self._steps(request, request.read())
+        try:
+            while True:
+                time.sleep(next(steps))
+        except StopIteration as done:
+            response: httpx.Response = done.value
+            return response
 
 
 def _transport_error(step: str, request: httpx.Request) -> httpx.TransportError:
@@ -308,7 +314,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([self.connection], [], [], 0)
             if not readable:
                 return False
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 

@@ -48,7 +48,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from providers.accounts import Account
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
@@ -223,7 +223,7 @@ def _match_mode(body: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def _pre_voice(body: Mapping[str, Any]) -> dict | None:
+def _pre_voice(body: Mapping[str, Any]) -> dict[str, str] | None:
     value = body.get("preVoice")
     if value is None:
         return None
@@ -431,7 +431,8 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     def _expire(self) -> bool:
         """Remove AXB bindings whose time is up (archived under "expired"); True if any were."""
         now = self.clock()
-        live, gone = [], []
+        live: list[dict[str, Any]] = []
+        gone: list[dict[str, Any]] = []
         for record in self.state["axb"]:
             (gone if record.get("_expires") is not None and record["_expires"] <= now else live).append(record)
         if gone:
@@ -518,7 +519,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
             if mode == "AXB":
                 raise HuaweiError(403, "1012001", "Resource of number is not to be applied.")
             raise HuaweiError(403, "1011001", "The account does not exist.")
-        return number
+        return cast("dict[str, str]", number)
 
     # -- AXB -----------------------------------------------------------------------------------
 
@@ -565,8 +566,8 @@ class HuaweiSandbox(Emulator[HuaweiError]):
             raise invalid("lastMinVoice", "needs a maxDuration other than 0")
         if record and not self.apps[app_key][2]:
             raise HuaweiError(403, "1012012", "Application does not open recording function.")
+        assert caller is not None and callee is not None  # both are required above
         users = {caller, callee}
-        assert caller is not None and callee is not None
         if x is not None:  # relationNum wins over areaCode
             info = self._owned("AXB", x)
             if info["status"] != "normal":
@@ -616,7 +617,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     def _axb_find(self, subscription_id: str) -> dict[str, Any]:
         for record in self.state["axb"]:
             if record["subscriptionId"] == subscription_id:
-                return record
+                return cast("dict[str, Any]", record)
         raise HuaweiError(403, "1012007", "The record does not exist.")
 
     def _axb_unbind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
@@ -707,13 +708,27 @@ class HuaweiSandbox(Emulator[HuaweiError]):
 
     # -- AX ------------------------------------------------------------------------------------
 
-    def _ax_find(self, *, sid: str | None = None, orig: str | None = None, x: str | None = None) -> list[dict]:
+    def _ax_lookup(self, query: Mapping[str, str], *, by_orig: bool) -> list[dict[str, Any]]:
+        """The AX bindings a query names: by subscriptionId, else origNum (where `by_orig`), else
+        privateNum (which must be one of this app's X); none found answers 1016001."""
+        sid, orig, x = query.get("subscriptionId"), query.get("origNum"), query.get("privateNum")
         items = self.state["ax"]
         if sid:
-            return [r for r in items if r["subscriptionId"] == sid]
-        if orig:
-            return [r for r in items if r["origNum"] == orig]
-        return [r for r in items if r["privateNum"] == x]
+            found = [r for r in items if r["subscriptionId"] == sid]
+        elif by_orig and orig:
+            _number(query, "origNum", required=True)
+            found = [r for r in items if r["origNum"] == orig]
+        elif x:
+            _number(query, "privateNum", required=True)
+            self._owned("AX", x)
+            found = [r for r in items if r["privateNum"] == x]
+        elif by_orig:
+            raise invalid("subscriptionId", "one of subscriptionId, origNum or privateNum is required")
+        else:
+            raise invalid("subscriptionId", "subscriptionId or privateNum is required")
+        if not found:
+            raise HuaweiError(403, "1016001", "The record does not exist.")
+        return found
 
     def _ax_bind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
         body = self._body(req)
@@ -738,7 +753,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         pre_voice = _pre_voice(body)
         if record and not self.apps[app_key][2]:
             raise HuaweiError(403, "1012012", "Application does not open recording function.")
-        if len(self._ax_find(orig=orig)) >= MAX_X_PER_A:
+        if sum(r["origNum"] == orig for r in self.state["ax"]) >= MAX_X_PER_A:
             raise HuaweiError(403, "1011003", "Exceeded the upper limit of resources that can be applied for.")
         taken = {r["privateNum"] for r in self.state["ax"]}
         numbers = self.state["numbers"]["AX"]
@@ -782,37 +797,14 @@ class HuaweiSandbox(Emulator[HuaweiError]):
 
     def _ax_unbind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
         query = req.query_dict
-        sid, x = query.get("subscriptionId"), query.get("privateNum")
-        if sid:
-            found = self._ax_find(sid=sid)
-        elif x:
-            _number(query, "privateNum", required=True)
-            self._owned("AX", x)
-            found = self._ax_find(x=x)
-        else:
-            raise invalid("subscriptionId", "subscriptionId or privateNum is required")
-        if not found:
-            raise HuaweiError(403, "1016001", "The record does not exist.")
+        found = self._ax_lookup(query, by_orig=False)
         self.state["ax"] = [r for r in self.state["ax"] if r not in found]
         self.store.save()
         return _ok()
 
     def _ax_query(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
         query = req.query_dict
-        sid, orig, x = query.get("subscriptionId"), query.get("origNum"), query.get("privateNum")
-        if sid:
-            found = self._ax_find(sid=sid)
-        elif orig:
-            _number(query, "origNum", required=True)
-            found = self._ax_find(orig=orig)
-        elif x:
-            _number(query, "privateNum", required=True)
-            self._owned("AX", x)
-            found = self._ax_find(x=x)
-        else:
-            raise invalid("subscriptionId", "one of subscriptionId, origNum or privateNum is required")
-        if not found:
-            raise HuaweiError(403, "1016001", "The record does not exist.")
+        found = self._ax_lookup(query, by_orig=True)
         return _ok(privateNumList=[_public(r) for r in found])
 
     # -- recordings ----------------------------------------------------------------------------

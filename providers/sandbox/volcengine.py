@@ -61,7 +61,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast, overload
 from urllib.parse import parse_qsl
 
 from providers.accounts import Account
@@ -380,7 +380,7 @@ def city_code_of(number: str, numbers: list[dict[str, Any]] | None = None) -> st
     """The area code a number belongs to ("" when the sandbox cannot tell)."""
     for record in numbers or ():
         if record["Number"] == number:
-            return record["CityCode"]
+            return cast("str", record["CityCode"])
     if _LANDLINE.match(number):
         return number[:3] if number[1] in "12" else number[:4]
     return MOBILE_SEGMENTS.get(number[:8], "")
@@ -488,7 +488,7 @@ class VolcSandbox(Emulator[VolcError]):
         with self._lock:
             for sub in self.state["subscriptions"]:
                 if sub["SubId"] == sub_id:
-                    return copy.deepcopy(sub)
+                    return cast("dict[str, Any]", copy.deepcopy(sub))
         return None
 
     # -- faults --------------------------------------------------------------------------------
@@ -573,7 +573,9 @@ class VolcSandbox(Emulator[VolcError]):
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%d%H%M%S")
         return stamp + hashlib.sha256(f"volc-request:{self.requests_handled}".encode()).hexdigest()[:20].upper()
 
-    def _envelope(self, action: str, request_id: str, *, result: Any = None, error: VolcError | None = None) -> dict:
+    def _envelope(
+        self, action: str, request_id: str, *, result: Any = None, error: VolcError | None = None
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "RequestId": request_id,
             "Action": action,
@@ -654,14 +656,8 @@ class VolcSandbox(Emulator[VolcError]):
 
     # -- control endpoints (/_sandbox), signed like any request ---------------------------------
 
-    def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
-        if outcome == "added":
-            return SandboxResponse.json_response(201, {"faults": faults})
-        if outcome == "listed":
-            return SandboxResponse.json_response(200, {"faults": faults})
-        if outcome == "cleared":
-            return SandboxResponse.empty(204)
-        return SandboxResponse.json_response(200, {"reset": True, "seeded": self.seed_data})
+    def control_body(self, outcome: ControlOutcome, payload: Any) -> Any:
+        return payload if outcome == "reset" else {"faults": payload}
 
     def control_refusal(self, reason: ControlRefusal, detail: str) -> VolcError:
         if reason == "unknown":
@@ -706,7 +702,7 @@ class VolcSandbox(Emulator[VolcError]):
                         "UnsupportedOperation",
                         f"NumberPoolNo {pool_no} is an {kind or 'other'} pool; this action needs an {mode} pool",
                     )
-                return pool
+                return cast("dict[str, Any]", pool)
         raise illegal("NumberPoolNo", f"{pool_no} does not exist in this account")
 
     @staticmethod
@@ -725,10 +721,19 @@ class VolcSandbox(Emulator[VolcError]):
             )
         return value
 
+    @overload
+    @staticmethod
+    def _int(p: Params, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int: ...
+    @overload
+    @staticmethod
+    def _int(
+        p: Params, name: str, default: None = None, *, low: int | None = None, high: int | None = None
+    ) -> int | None: ...
     @staticmethod
     def _int(
         p: Params, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None
     ) -> int | None:
+        """An integer parameter within [low, high], else `default` when it is absent."""
         raw = p.get(name).strip()
         if raw == "":
             return default
@@ -760,7 +765,7 @@ class VolcSandbox(Emulator[VolcError]):
     # -- subscriptions -------------------------------------------------------------------------
 
     def _active(self, sub: dict[str, Any]) -> bool:
-        return sub["Status"] == 1 and sub["ExpireTime"] > self.clock()
+        return bool(sub["Status"] == 1 and sub["ExpireTime"] > self.clock())
 
     def _active_on(self, pool_no: str, x: str, *, excluding: str = "") -> list[dict[str, Any]]:
         return [
@@ -795,7 +800,7 @@ class VolcSandbox(Emulator[VolcError]):
     def _number(self, pool_no: str, x: str) -> dict[str, Any] | None:
         for record in self.state["numbers"]:
             if record["Number"] == x and record["NumberPoolNo"] == pool_no:
-                return record
+                return cast("dict[str, Any]", record)
         return None
 
     def _select(self, p: Params, mode: str, pool_no: str, a: str, b: str) -> str:
@@ -819,12 +824,12 @@ class VolcSandbox(Emulator[VolcError]):
         wanted.extend(degrade)
         if not wanted:
             if free:
-                return sorted(free, key=lambda n: n["Number"])[0]["Number"]
+                return cast("str", sorted(free, key=lambda n: n["Number"])[0]["Number"])
             raise VolcError("NumberNotEnough", f"no free X number is left in NumberPoolNo {pool_no}")
         for city in wanted:
             in_city = sorted((n for n in free if n["CityCode"] == city), key=lambda n: n["Number"])
             if in_city:
-                return in_city[0]["Number"]
+                return cast("str", in_city[0]["Number"])
         raise VolcError(
             "NumberNotEnough", f"no free X number in NumberPoolNo {pool_no} for city code(s) {', '.join(wanted)}"
         )
@@ -899,7 +904,7 @@ class VolcSandbox(Emulator[VolcError]):
             if sub["SubId"] == sub_id and sub["NumberPoolNo"] == pool_no:
                 if active and not self._active(sub):
                     raise VolcError("SubscriptionEmpty", f"SubId {sub_id} is no longer bound (unbound or expired)")
-                return sub
+                return cast("dict[str, Any]", sub)
         raise VolcError("SubscriptionEmpty", f"no binding with SubId {sub_id} in NumberPoolNo {pool_no}")
 
     def _update(self, p: Params, mode: str) -> bool:

@@ -133,6 +133,12 @@ class TelnyxRoutes(Emulator[ApiError]):
         self.state["id_seq"] = seq
         return derived_uuid(f"id:{seq}")
 
+    def _created(self, collection: str, record: dict[str, Any], status: int) -> SandboxResponse:
+        """Store a new record and answer it in the `{"data": ...}` envelope."""
+        self.state[collection].append(record)
+        self._save()
+        return SandboxResponse.json_response(status, {"data": public_view(record)})
+
     def location_id(self, address_id: str) -> str | None:
         """The location UUID behind an address (what accept_suggestions takes in its path)."""
         with self._lock:
@@ -394,9 +400,7 @@ class TelnyxRoutes(Emulator[ApiError]):
         )
         if suggestion:
             record["_suggestion"] = suggestion
-        self.state["addresses"].append(record)
-        self._save()
-        return SandboxResponse.json_response(200, {"data": public_view(record)})
+        return self._created("addresses", record, 200)
 
     def _validate_address(self, req: SandboxRequest) -> SandboxResponse:
         body = self._body(req)
@@ -575,9 +579,7 @@ class TelnyxRoutes(Emulator[ApiError]):
             updated_at=now,
             activated_at=now if active else None,
         )
-        self.state["auth_providers"].append(record)
-        self._save()
-        return SandboxResponse.json_response(200, {"data": public_view(record)})
+        return self._created("auth_providers", record, 200)
 
     def _get_provider(self, req: SandboxRequest, id: str) -> SandboxResponse:
         record = self._find(self.state["auth_providers"], id, "authentication provider")
@@ -637,9 +639,7 @@ class TelnyxRoutes(Emulator[ApiError]):
             "deleted_at": None,
             "_in_use": False,
         }
-        self.state["billing_groups"].append(record)
-        self._save()
-        return SandboxResponse.json_response(200, {"data": public_view(record)})
+        return self._created("billing_groups", record, 200)
 
     def _get_billing_group(self, req: SandboxRequest, id: str) -> SandboxResponse:
         return SandboxResponse.json_response(200, {"data": public_view(self._billing_group(id))})
@@ -731,9 +731,7 @@ class TelnyxRoutes(Emulator[ApiError]):
             "updated_at": now,
             "_secret": secret,
         }
-        self.state["integration_secrets"].append(record)
-        self._save()
-        return SandboxResponse.json_response(201, {"data": public_view(record)})
+        return self._created("integration_secrets", record, 201)
 
     def _delete_secret(self, req: SandboxRequest, id: str) -> SandboxResponse:
         record = self._find(self.state["integration_secrets"], id, "integration secret")

@@ -193,14 +193,8 @@ class TelnyxSandbox(TelnyxRoutes):
 
     # -- control endpoints (/v2/_sandbox) --------------------------------------------------------
 
-    def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
-        if outcome == "added":
-            return SandboxResponse.json_response(201, {"data": faults})
-        if outcome == "listed":
-            return SandboxResponse.json_response(200, {"data": faults})
-        if outcome == "cleared":
-            return SandboxResponse.empty(204)
-        return SandboxResponse.json_response(200, {"data": {"reset": True, "seeded": self.seed_data}})
+    def control_body(self, outcome: ControlOutcome, payload: Any) -> Any:
+        return {"data": payload}
 
     def control_refusal(self, reason: ControlRefusal, detail: str) -> ApiError:
         if reason == "body":
