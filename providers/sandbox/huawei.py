@@ -388,10 +388,14 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         }
         self._load_state()
 
+    def pool_numbers(self, mode: str = "AXB") -> list[str]:
+        """The X numbers of the AXB or the AX app, as seeded (the order of the pools above)."""
+        with self._lock:
+            return list(self.state["numbers"][mode])
+
     def session_account(self) -> Account:
         """The account a sandbox session connects with: both apps, watching every seeded X number."""
-        with self._lock:
-            numbers = [*self.state["numbers"]["AXB"], *self.state["numbers"]["AX"]]
+        numbers = [*self.pool_numbers("AXB"), *self.pool_numbers("AX")]
         return Account(
             kind="huawei",
             label="sandbox",

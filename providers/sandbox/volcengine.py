@@ -456,18 +456,26 @@ class VolcSandbox(Emulator[VolcError]):
         self.actions_received.clear()
         self.actions_applied.clear()
 
+    def numbers_by_pool(self) -> list[tuple[str, str]]:
+        """Every number of every pool, as (number, NumberPoolNo)."""
+        with self._lock:
+            return [(n["Number"], n["NumberPoolNo"]) for n in self.state["numbers"]]
+
+    def pool_numbers(self, pool_no: str | None = None) -> list[str]:
+        """The numbers of one pool (the default AXN pool when None)."""
+        wanted = pool_no or self.number_pool_no
+        return [number for number, pool in self.numbers_by_pool() if pool == wanted]
+
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the AXN pool by default, watching every
         seeded number in its own pool."""
-        with self._lock:
-            numbers = [(n["Number"], n["NumberPoolNo"]) for n in self.state["numbers"]]
         return Account(
             kind="volcengine",
             label="sandbox",
             credentials={"access_key_id": self.access_key, "secret_access_key": self.secret_key},
             region=self.region,
             settings={"number_pool_no": self.number_pool_no},
-            watch=tuple(numbers),
+            watch=tuple(self.numbers_by_pool()),
         )
 
     def credentials(self) -> list[tuple[str, str]]:
