@@ -43,7 +43,8 @@ MNS queue, both, or neither. Numbers come from ranges reserved for fiction (NANP
 drama ranges, ACMA's 0491 570), in CAMS's international format without "+".
 
 Faults: `faults` is the shared FaultInjector with the action as the path (`faults.delay("*",
-"/ChatappSyncPhoneNumber", 5)`), and `fail_next(action, code)` answers any vendor code.
+"/ChatappSyncPhoneNumber", 5)`, or `POST /_sandbox/faults` signed like any request), and
+`fail_next(action, code)` answers any vendor code.
 """
 
 from __future__ import annotations
@@ -268,7 +269,6 @@ class CamsSandbox(AliyunEmulator):
     BUSINESS_ERROR_FIELDS = {"Success": False}
 
     vendor = VENDOR
-    base_path = ""
     STATE_FILE = STATE_FILE
     STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from providers.aliyun import signing
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
-from providers.sandbox.credentials import from_env, masked, setting
+from providers.sandbox.credentials import configured, masked
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.limits import SlidingWindow
@@ -242,10 +242,10 @@ class AliyunEmulator(Emulator[AliyunError]):
         rate_window: float,
     ) -> None:
         super().__init__(store, clock=clock, seed_data=seed_data)
-        self._key_from_env = from_env(access_key_id, ACCESS_KEY_ID_ENV)
-        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
-        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
-        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
+        self.access_key_id, self._key_from_env = configured(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
+        self.access_key_secret, self._secret_from_env = configured(
+            access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET
+        )
         self.qps = qps  # admitted requests per AccessKeyId per `rate_window` seconds (0: off)
         self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
         self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)

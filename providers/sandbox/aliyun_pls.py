@@ -49,7 +49,8 @@ Where the emulator had to choose (the documentation is silent):
 - the flow limit answers with the business code isv.FLOW_LIMIT (HTTP 200), not the gateway's
   Throttling.User.
 
-Fault injection reuses the Telnyx emulator's `FaultInjector`, with the action name as the path:
+Fault injection is the shared `providers.sandbox.faults.FaultInjector`, with the action name as
+the path (also over HTTP: `POST /_sandbox/faults`, signed like any request):
 `sandbox.faults.delay("*", "/BindAxb", 5, apply=True)`, `sandbox.faults.connect_error("*", "/")`,
 `sandbox.faults.respond("*", "/QuerySubsId", 503)`, and `sandbox.fail_next("BindAxb",
 "isv.VENDOR_BIND_FAILED")` for any vendor code.
@@ -279,7 +280,6 @@ class DyplsSandbox(AliyunEmulator):
     REQUIRED = REQUIRED
 
     vendor = VENDOR
-    base_path = ""
     STATE_FILE = STATE_FILE
     STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION

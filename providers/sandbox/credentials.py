@@ -29,6 +29,11 @@ def from_env(value: str | None, env_name: str) -> bool:
     return value is None and bool(os.environ.get(env_name))
 
 
+def configured(value: str | None, env_name: str, default: str) -> tuple[str, bool]:
+    """(`setting`, `from_env`) at once: the value in use, and whether the environment chose it."""
+    return setting(value, env_name, default), from_env(value, env_name)
+
+
 def masked(value: str, env_name: str) -> str:
     """A value from the environment as printed: its first four characters and where it came from."""
     return f"{value[:4]}... (from ${env_name})"
@@ -39,4 +44,4 @@ def shown(value: str, default: str, env_name: str) -> str:
     return value if value == default else masked(value, env_name)
 
 
-__all__ = ["from_env", "masked", "setting", "setting_int", "shown"]
+__all__ = ["configured", "from_env", "masked", "setting", "setting_int", "shown"]

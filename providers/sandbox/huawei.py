@@ -336,7 +336,6 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     """The PrivateNumber emulator. Thread-safe; state lives in a `StateStore`."""
 
     vendor = "huawei"
-    base_path = ""
     STATE_FILE = STATE_FILE
     STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION

@@ -66,7 +66,7 @@ from urllib.parse import parse_qsl
 
 from providers.accounts import Account
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
-from providers.sandbox.credentials import from_env, masked, setting
+from providers.sandbox.credentials import configured, masked, setting
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
@@ -434,10 +434,8 @@ class VolcSandbox(Emulator[VolcError]):
         region: str = REGION,
     ) -> None:
         super().__init__(store, clock=clock, seed_data=seed_data)
-        self._ak_from_env = from_env(access_key, ACCESS_KEY_ENV)
-        self._sk_from_env = from_env(secret_key, SECRET_KEY_ENV)
-        self.access_key = setting(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
-        self.secret_key = setting(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
+        self.access_key, self._ak_from_env = configured(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
+        self.secret_key, self._sk_from_env = configured(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
         self.number_pool_no = setting(number_pool_no, NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)
         self.axb_pool_no = AXB_POOL_NO
         self.full_pool_no = FULL_POOL_NO

@@ -248,15 +248,3 @@ class TelnyxSandbox(TelnyxRoutes):
             }
             self._save()
         return response
-
-
-__all__ = [
-    "API_KEY_ENV",
-    "BASE_PATH",
-    "DEFAULT_RATE_LIMIT",
-    "DEFAULT_TELNYX_API_KEY",
-    "IN_PROCESS_BASE_URL",
-    "RATE_LIMIT_ENV",
-    "STATE_FILE",
-    "TelnyxSandbox",
-]
