@@ -58,10 +58,13 @@ class Call:
 class Emulator(Generic[ErrorT]):
     """A vendor emulator: the shared pipeline and state, with hooks for the vendor's rules.
 
-    A subclass sets the class attributes `vendor`, `base_path`, `STATE_FILE`, `STATE_KEY`,
-    `SCHEMA_VERSION`, `REQUEST_ID_HEADER` and `error_type`, and implements `fresh_state`,
-    `authenticate`, `dispatch`, `render_error`, `internal_error`, `control_reply` and
-    `control_refusal`. The other hooks have defaults that do nothing.
+    A subclass sets the class attributes `vendor`, `STATE_FILE`, `STATE_KEY` and `error_type`
+    (and `base_path`, `SCHEMA_VERSION`, `REQUEST_ID_HEADER` where the defaults do not fit),
+    implements `fresh_state`, `authenticate`, `dispatch`, `render_error`, `internal_error`,
+    `control_refusal`, `session_account` and `credentials`, calls `_load_state()` at the end of
+    its __init__, and overrides the other hooks (`begin`, `preflight`, `admit`, `fault_path`,
+    `fault_response`, `forget`, `state_is_current`, `fault_specs`, `control_reply`,
+    `control_body`) where its vendor differs from their defaults.
     """
 
     vendor: ClassVar[str]
