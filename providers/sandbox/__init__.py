@@ -2,6 +2,11 @@
 
 Use one in process (`httpx.AsyncClient(transport=AsyncInProcessTransport(TelnyxSandbox()))`) or on
 loopback (`serve(TelnyxSandbox())`, or `teledeck sandbox serve` from a shell).
+
+Every emulator is a `base.Emulator`: one request pipeline (control endpoints, authentication, rate
+and flow control, injected faults, dispatch, the vendor's error envelope) with hooks the vendor
+fills in. Faults come from `faults`, rate limits from `limits`, HTTP plumbing from `http`, saved
+state from `state`.
 """
 
 from providers.sandbox.http import AsyncInProcessTransport, SyncInProcessTransport, serve

@@ -43,7 +43,8 @@ MNS queue, both, or neither. Numbers come from ranges reserved for fiction (NANP
 drama ranges, ACMA's 0491 570), in CAMS's international format without "+".
 
 Faults: `faults` is the shared FaultInjector with the action as the path (`faults.delay("*",
-"/ChatappSyncPhoneNumber", 5)`), and `fail_next(action, code)` answers any vendor code.
+"/ChatappSyncPhoneNumber", 5)`, or `POST /_sandbox/faults` signed like any request), and
+`fail_next(action, code)` answers any vendor code.
 """
 
 from __future__ import annotations
@@ -53,19 +54,21 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
-import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from providers.accounts import Account
-from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
-from providers.sandbox.credentials import from_env, masked, setting
-from providers.sandbox.http import SandboxResponse
+from providers.sandbox.aliyun_gateway import (
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    AliyunEmulator,
+    AliyunError,
+)
+from providers.sandbox.credentials import setting_int
 from providers.sandbox.state import StateStore
-from providers.sandbox.telnyx import FaultInjector
 
 log = logging.getLogger("teledeck.sandbox.aliyun_cams")
 
@@ -79,14 +82,8 @@ HOST_ID = "cams.ap-southeast-1.aliyuncs.com"
 # For in-process clients; `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://cams.sandbox.invalid"
 
-# Shared with the Dypls emulator: one Alibaba Cloud account serves both products.
-ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
-ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
 CUST_SPACE_ID_ENV = "TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID"
 QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_CAMS_QPS"
-# Public on purpose (the same defaults as the Dypls emulator): the sandbox protects nothing.
-DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
-DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
 DEFAULT_CUST_SPACE_ID = "cams-teledeck-sandbox-01"
 ISV_CUST_SPACE_ID = "cams-teledeck-sandbox-isv-02"
 DEFAULT_QPS = 10  # the documented limit: calls per second per account (0: off)
@@ -99,22 +96,6 @@ THROTTLE_MESSAGE = "The system is under flow control."
 SYNC = "ChatappSyncPhoneNumber"
 QUERY = "QueryChatappPhoneNumbers"
 REQUIRED = {SYNC: ("CustSpaceId",), QUERY: ()}
-
-_RPC_COMMON = frozenset(
-    {
-        "Action",
-        "Format",
-        "Version",
-        "Timestamp",
-        "SignatureNonce",
-        "SignatureMethod",
-        "SignatureVersion",
-        "AccessKeyId",
-        "SecurityToken",
-        "Signature",
-        "RegionId",
-    }
-)
 
 # Vendor codes `fail_next` knows: code -> (HTTP status, message). Others answer HTTP 200.
 KNOWN_ERRORS: dict[str, tuple[int, str]] = {
@@ -217,10 +198,6 @@ _SEED_META_CHANGES = {
 }
 
 
-def _derived_uuid(name: str) -> str:
-    return str(uuid.UUID(bytes=hashlib.sha256(f"{SEED}:{name}".encode()).digest()[:16], version=4)).upper()
-
-
 def _queue_id(number: str) -> str:
     return hashlib.sha256(f"{SEED}:queue:{number}".encode()).hexdigest()[:8]
 
@@ -287,12 +264,14 @@ class CamsSandbox(AliyunEmulator):
 
     PRODUCT = "cams"
     VERSION = VERSION
+    HOST_ID = HOST_ID
     REQUIRED = REQUIRED
-    RPC_COMMON = _RPC_COMMON
+    BUSINESS_ERROR_FIELDS = {"Success": False}
 
     vendor = VENDOR
-    base_path = ""
     STATE_FILE = STATE_FILE
+    STATE_KEY = STATE_KEY
+    SCHEMA_VERSION = SCHEMA_VERSION
 
     def __init__(
         self,
@@ -306,59 +285,36 @@ class CamsSandbox(AliyunEmulator):
         qps: int | None = None,
         rate_clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.store = store if store is not None else StateStore(None)
-        self.clock = clock
         self.rate_clock = rate_clock
-        self.seed_data = seed_data
-        self._key_from_env = from_env(access_key_id, ACCESS_KEY_ID_ENV)
-        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
         self._space_from_env = cust_space_id is None and bool(os.environ.get(CUST_SPACE_ID_ENV, "").strip())
-        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
-        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
         self.cust_space_id = cust_space_id or os.environ.get(CUST_SPACE_ID_ENV, "").strip() or DEFAULT_CUST_SPACE_ID
-        if qps is None:
-            env = os.environ.get(QPS_ENV, "").strip()
-            qps = int(env) if env else DEFAULT_QPS
-        self.qps = int(qps)
-        self.faults = FaultInjector()
-        self.requests_handled = 0
-        self.action_counts: Counter[str] = Counter()  # calls admitted past the gateway, by Action
+        super().__init__(
+            store,
+            clock=clock,
+            seed_data=seed_data,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            qps=setting_int(qps, QPS_ENV, DEFAULT_QPS),
+            rate_window=RATE_WINDOW,
+        )
         self.throttled = 0  # calls refused with System.LimitControl by the flow control
-        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
-        self._recent: dict[str, list[float]] = {}
-        self._lock = threading.RLock()
-        self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {SYNC: self._sync, QUERY: self._query}
-        with self._lock:
-            state = self.store.get(STATE_KEY)
-            if (
-                not isinstance(state, dict)
-                or state.get("schema") != SCHEMA_VERSION
-                or state.get("default_space") != self.cust_space_id
-            ):
-                self._install(self._fresh_state(seed_data))
+        self._handlers = {SYNC: self._sync, QUERY: self._query}
+        self._load_state()
 
     # -- state -----------------------------------------------------------------------------------
 
-    def _fresh_state(self, seed_data: bool) -> dict[str, Any]:
+    def fresh_state(self, seed_data: bool) -> dict[str, Any]:
         return build_seed(self.cust_space_id) if seed_data else empty_state(self.cust_space_id)
 
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.store.data[STATE_KEY]
+    def state_is_current(self, saved: dict[str, Any]) -> bool:
+        """Saved state of another default space (the configured one changed) is re-seeded."""
+        return super().state_is_current(saved) and saved.get("default_space") == self.cust_space_id
 
-    def _install(self, state: dict[str, Any]) -> None:
-        with self.store.transaction() as data:
-            data[STATE_KEY] = state
-
-    def reset(self, seed_data: bool | None = None) -> None:
-        """Back to the seed data; clears faults, nonces and the flow-control window."""
-        with self._lock:
-            self._install(self._fresh_state(self.seed_data if seed_data is None else seed_data))
-            self.faults.clear()
-            self._gateway.nonces.clear()
-            self._recent.clear()
-            self.action_counts.clear()
-            self.throttled = 0
+    def forget(self) -> None:
+        """Nonces, the flow-control window and the counters go with the state."""
+        super().forget()
+        self.action_counts.clear()
+        self.throttled = 0
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: its default CustSpaceId."""
@@ -371,9 +327,7 @@ class CamsSandbox(AliyunEmulator):
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self.access_key_secret
-        if self._secret_from_env:
-            secret = masked(secret, ACCESS_KEY_SECRET_ENV)
+        secret = self._shown_secret()
         key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self._key_from_env else "")
         space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self._space_from_env else "")
         return [
@@ -388,7 +342,7 @@ class CamsSandbox(AliyunEmulator):
         """A copy of a space's numbers as CAMS last synced them (the default space when None)."""
         with self._lock:
             space = self.state["spaces"].get(cust_space_id or self.cust_space_id) or {"numbers": []}
-            return json.loads(json.dumps(space["numbers"]))
+            return cast("list[dict[str, str]]", json.loads(json.dumps(space["numbers"])))
 
     def meta_change(self, phone_number: str, **fields: str) -> None:
         """Change a number on "Meta's" side (e.g. `QualityRating="RED"`): CAMS shows it after a Sync."""
@@ -423,33 +377,15 @@ class CamsSandbox(AliyunEmulator):
             body["HostId"] = HOST_ID
         self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times, headers=headers)
 
-    # -- transport hooks -------------------------------------------------------------------------
+    # -- the gateway's vendor hooks (AliyunEmulator) -------------------------------------------
 
-    # Shared with the other Alibaba emulator (AliyunEmulator): fault hooks and `handle`.
-    _request_id = staticmethod(_derived_uuid)
-
-    @staticmethod
-    def _internal_error() -> AliyunError:
+    def internal_error(self) -> AliyunError:
         return AliyunError(500, "InternalError", KNOWN_ERRORS["InternalError"][1])
 
-    @staticmethod
-    def _error(error: AliyunError, request_id: str) -> SandboxResponse:
-        if error.status == 200:
-            body: dict[str, Any] = {
-                "Code": error.code,
-                "Message": error.message,
-                "RequestId": request_id,
-                "Success": False,
-            }
-        else:
-            body = {
-                "RequestId": request_id,
-                "HostId": HOST_ID,
-                "Code": error.code,
-                "Message": error.message,
-                "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=cams&requestId={request_id}",
-            }
-        return SandboxResponse.json_response(error.status, body)
+    def status_error(self, status: int) -> AliyunError:
+        code = _STATUS_ERRORS.get(status, "InternalError" if status >= 500 else "InvalidParameter")
+        message = KNOWN_ERRORS.get(code, (0, "Specified api is not found, please check your url and method."))[1]
+        return AliyunError(status, code, message)
 
     def _ok(self, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -461,48 +397,14 @@ class CamsSandbox(AliyunEmulator):
             **body,
         }
 
-    def _fault_response(self, fault: Any, request_id: str) -> SandboxResponse:
-        if fault.kind == "malformed":
-            return fault.response()
-        if fault.body is None:
-            if fault.status == 200:
-                return SandboxResponse.json_response(
-                    200, {"RequestId": request_id, "Code": "OK", "Message": "OK", "Success": True}, fault.headers
-                )
-            code = _STATUS_ERRORS.get(fault.status, "InternalError" if fault.status >= 500 else "InvalidParameter")
-            message = KNOWN_ERRORS.get(code, (0, "Specified api is not found, please check your url and method."))[1]
-            response = self._error(AliyunError(fault.status, code, message), request_id)
-            response.headers.update({k.lower(): v for k, v in fault.headers.items()})
-            return response
-        try:
-            parsed = json.loads(fault.body)
-        except ValueError:
-            return fault.response()
-        if isinstance(parsed, dict):
-            parsed.setdefault("RequestId", request_id)
-            if fault.status != 200 and "HostId" in parsed:
-                parsed.setdefault(
-                    "Recommend",
-                    f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
-                    f"&product=cams&requestId={request_id}",
-                )
-            return SandboxResponse.json_response(fault.status, parsed, fault.headers)
-        return fault.response()
-
-    # -- flow control ------------------------------------------------------------------------------
+    def _ok_fault(self, request_id: str) -> dict[str, Any]:
+        return {"RequestId": request_id, "Code": "OK", "Message": "OK", "Success": True}
 
     def _flow_control(self, access_key_id: str) -> None:
         """At most `qps` admitted calls per AccessKeyId in any RATE_WINDOW; refused ones don't count."""
-        if self.qps <= 0:
-            return
-        now = self.rate_clock()
-        recent = [t for t in self._recent.get(access_key_id, []) if now - RATE_WINDOW < t <= now]
-        if len(recent) >= self.qps:
-            self._recent[access_key_id] = recent
+        if self._recent.enabled and not self._recent.admit(access_key_id, self.rate_clock()):
             self.throttled += 1
             raise AliyunError(THROTTLE_STATUS, THROTTLE_CODE, THROTTLE_MESSAGE)
-        recent.append(now)
-        self._recent[access_key_id] = recent
 
     # -- operations --------------------------------------------------------------------------------
 

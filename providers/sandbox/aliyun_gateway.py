@@ -19,16 +19,34 @@ out), Missing<Param> (400) for a missing RPC common parameter.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import uuid
+from collections import Counter
 from collections.abc import Callable
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from providers.aliyun import signing
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
+from providers.sandbox.credentials import configured, masked
+from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
+from providers.sandbox.limits import SlidingWindow
+from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox")
 
 MAX_SKEW = signing.MAX_CLOCK_SKEW_SECONDS
+SEED = 20260105  # request ids derive from it, as the seed data of both emulators do
+
+# One Alibaba Cloud account serves both products, so both emulators take the same credentials.
+ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
+ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
+# Public on purpose: the sandbox protects nothing. Not shaped like real Alibaba keys (LTAI...).
+DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
+DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
 
 
 class AliyunError(Exception):
@@ -147,45 +165,146 @@ class Gateway:
         return params["AccessKeyId"], params["Action"], params["Version"]
 
 
-__all__ = ["MAX_SKEW", "AliyunError", "Gateway"]
+# Parameters every RPC request carries for the gateway; the rest are the action's own.
+RPC_COMMON = frozenset(
+    {
+        "Action",
+        "Format",
+        "Version",
+        "Timestamp",
+        "SignatureNonce",
+        "SignatureMethod",
+        "SignatureVersion",
+        "AccessKeyId",
+        "SecurityToken",
+        "Signature",
+        "RegionId",
+    }
+)
 
 
-class AliyunEmulator:
-    """What both Alibaba RPC emulators share: fault hooks keyed by the action name, and the entry
-    point that turns an AliyunError (or an emulator bug) into Alibaba's error answer.
+def form_fields(req: SandboxRequest) -> list[tuple[str, str]]:
+    """The fields of an application/x-www-form-urlencoded body (RPC signs them with the query)."""
+    if req.content_type != "application/x-www-form-urlencoded" or not req.body:
+        return []
+    try:
+        return parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
 
-    A subclass provides `_lock`, `faults`, `clock`, `requests_handled`, `_gateway`, `_handlers`,
-    `action_counts`, `_flow_control(key_id)`, `_fault_response(fault, request_id)`,
-    `_error(error, request_id)`, `_ok(request_id, body)`, `_request_id(name)`, `_internal_error()`,
-    and the class attributes PRODUCT, VERSION, REQUIRED (action -> parameter names) and RPC_COMMON.
+
+def action_of(req: SandboxRequest) -> str:
+    """The Action a request names (V3 header, query or form), before any check: what faults match."""
+    action = req.header("x-acs-action") or req.query_dict.get("Action")
+    if not action and req.content_type == "application/x-www-form-urlencoded":
+        action = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("Action")
+    return action or ""
+
+
+def derived_uuid(name: str) -> str:
+    """A request id shaped like Alibaba's (upper-case UUID), computed from `name`, never random."""
+    return str(uuid.UUID(bytes=hashlib.sha256(f"{SEED}:{name}".encode()).digest()[:16], version=4)).upper()
+
+
+Operation = Callable[[dict[str, str]], dict[str, Any]]
+
+
+class AliyunEmulator(Emulator[AliyunError]):
+    """What both Alibaba RPC emulators share: the POP gateway in front of the actions (path,
+    method, signature, flow control, faults keyed by the action name, version and required
+    parameters) and Alibaba's two error shapes: the gateway's (HTTP 4xx/5xx, with HostId and
+    Recommend) and the business one (HTTP 200, Code other than "OK").
+
+    A subclass sets PRODUCT, VERSION, HOST_ID, REQUIRED (action -> parameter names),
+    BUSINESS_ERROR_FIELDS, `_handlers` and `_gateway`, and implements `_ok`, `status_error`,
+    `_flow_control` and `internal_error`.
     """
 
-    PRODUCT: str
-    VERSION: str
-    REQUIRED: dict
-    RPC_COMMON: frozenset
+    PRODUCT: ClassVar[str]
+    VERSION: ClassVar[str]
+    HOST_ID: ClassVar[str]
+    REQUIRED: ClassVar[dict[str, tuple[str, ...]]]
+    BUSINESS_ERROR_FIELDS: ClassVar[dict[str, Any]] = {}  # added to a business error's body
+    REQUEST_ID_HEADER = "x-acs-request-id"
+    error_type = AliyunError
 
-    def _handle(self, req: SandboxRequest, request_id: str) -> SandboxResponse:
-        """One RPC call as the gateway takes it: path and method, signature, flow control,
-        injected faults, action and version, required parameters, then the action itself."""
+    _handlers: dict[str, Operation]
+
+    def __init__(
+        self,
+        store: StateStore | None,
+        *,
+        clock: Callable[[], float],
+        seed_data: bool,
+        access_key_id: str | None,
+        access_key_secret: str | None,
+        qps: int,
+        rate_window: float,
+    ) -> None:
+        super().__init__(store, clock=clock, seed_data=seed_data)
+        self.access_key_id, self._key_from_env = configured(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
+        self.access_key_secret, self._secret_from_env = configured(
+            access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET
+        )
+        self.qps = qps  # admitted requests per AccessKeyId per `rate_window` seconds (0: off)
+        self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
+        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
+        self._recent = SlidingWindow(qps, rate_window)
+
+    def forget(self) -> None:
+        """Nonces and the flow-control window go with the state."""
+        self._gateway.nonces.clear()
+        self._recent.clear()
+
+    def _shown_secret(self) -> str:
+        """The AccessKeySecret as `teledeck sandbox serve` prints it (never whole from the environment)."""
+        return (
+            masked(self.access_key_secret, ACCESS_KEY_SECRET_ENV) if self._secret_from_env else self.access_key_secret
+        )
+
+    # -- vendor hooks ------------------------------------------------------------------------------
+
+    def _ok(self, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A successful answer's body around the action's own fields."""
+        raise NotImplementedError
+
+    def _ok_fault(self, request_id: str) -> dict[str, Any]:
+        """The body of an injected plain 200 (no fields of any action)."""
+        raise NotImplementedError
+
+    def status_error(self, status: int) -> AliyunError:
+        """The gateway error that goes with an injected HTTP status."""
+        raise NotImplementedError
+
+    def _flow_control(self, access_key_id: str) -> None:
+        raise NotImplementedError
+
+    # -- pipeline hooks --------------------------------------------------------------------------
+
+    def begin(self, req: SandboxRequest) -> Call:
+        return Call(request_id=derived_uuid(f"request:{self.requests_handled}:{self.clock()}"))
+
+    def fault_path(self, req: SandboxRequest) -> str:
+        return "/" + action_of(req)
+
+    def preflight(self, req: SandboxRequest, call: Call) -> None:
         if req.path not in ("", "/"):
             raise AliyunError(
                 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."
             )
         if req.method not in ("GET", "POST"):
             raise AliyunError(400, "UnsupportedHTTPMethod", f"The HTTP method {req.method} is not supported.")
-        form: list[tuple[str, str]] = []
-        if req.content_type == "application/x-www-form-urlencoded" and req.body:
-            try:
-                form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)
-            except UnicodeDecodeError:
-                raise AliyunError(400, "InvalidParameter", "The request body is not UTF-8.") from None
-        key_id, action, version = self._gateway.verify(req, form)
 
-        self._flow_control(key_id)
-        fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
-        if fault is not None:
-            return self._fault_response(fault, request_id)
+    def authenticate(self, req: SandboxRequest, call: Call) -> str:
+        key_id, call.action, call.version = self._gateway.verify(req, form_fields(req))
+        return key_id
+
+    def admit(self, req: SandboxRequest, call: Call) -> None:
+        self._flow_control(call.principal)
+
+    def dispatch(self, req: SandboxRequest, call: Call, page: int | None) -> SandboxResponse:
+        """Action and version, required parameters, then the action itself."""
+        action = call.action
         handler = self._handlers.get(action)
         if handler is None:
             raise AliyunError(
@@ -193,43 +312,83 @@ class AliyunEmulator:
                 "InvalidAction.NotFound",
                 f"Specified api is not found, please check your url and method. (Action {action!r})",
             )
-        if version != self.VERSION:
+        if call.version != self.VERSION:
             raise AliyunError(
                 400,
                 "InvalidVersion",
-                f"Specified parameter Version {version!r} is not valid; {self.PRODUCT} serves {self.VERSION}.",
+                f"Specified parameter Version {call.version!r} is not valid; {self.PRODUCT} serves {self.VERSION}.",
             )
-        params = {k: v for k, v in list(req.query) + form if k not in self.RPC_COMMON}
+        params = {k: v for k, v in list(req.query) + form_fields(req) if k not in RPC_COMMON}
         for name in self.REQUIRED[action]:
             if not params.get(name, "").strip():
                 raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
         self.action_counts[action] += 1
-        return SandboxResponse.json_response(200, self._ok(request_id, handler(params)))
+        return SandboxResponse.json_response(200, self._ok(call.request_id, handler(params)))
 
-    @staticmethod
-    def _action_of(req: SandboxRequest) -> str:
-        action = req.header("x-acs-action") or req.query_dict.get("Action")
-        if not action and req.content_type == "application/x-www-form-urlencoded":
-            action = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("Action")
-        return action or ""
+    def _recommend(self, code: str, request_id: str) -> str:
+        return f"https://api.aliyun.com/troubleshoot?q={code}&product={self.PRODUCT}&requestId={request_id}"
 
-    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
-        fault = self.faults.take(("delay",), req.method, "/" + self._action_of(req))
-        return (fault.seconds, fault.apply) if fault else (0.0, False)
+    def render_error(self, error: AliyunError, call: Call) -> SandboxResponse:
+        request_id = call.request_id
+        if error.status == 200:
+            body: dict[str, Any] = {
+                "Code": error.code,
+                "Message": error.message,
+                "RequestId": request_id,
+                **self.BUSINESS_ERROR_FIELDS,
+            }
+        else:
+            body = {
+                "RequestId": request_id,
+                "HostId": self.HOST_ID,
+                "Code": error.code,
+                "Message": error.message,
+                "Recommend": self._recommend(error.code, request_id),
+            }
+        return SandboxResponse.json_response(error.status, body)
 
-    def connect_fails(self, req: SandboxRequest) -> bool:
-        return self.faults.take(("connect_error",), req.method, "/" + self._action_of(req)) is not None
-
-    def handle(self, req: SandboxRequest) -> SandboxResponse:
-        with self._lock:
-            self.requests_handled += 1
-            request_id = self._request_id(f"request:{self.requests_handled}:{self.clock()}")
-            try:
-                response = self._handle(req, request_id)
-            except AliyunError as error:
-                response = self._error(error, request_id)
-            except Exception:  # a bug in the emulator: answer like the gateway would, and log it
-                log.exception("sandbox failed on %s %s", req.method, req.path)
-                response = self._error(self._internal_error(), request_id)
-            response.headers.setdefault("x-acs-request-id", request_id)
+    def fault_response(self, fault: Fault, call: Call) -> SandboxResponse:
+        if fault.kind == "malformed":
+            return fault.response()
+        if fault.body is None:
+            if fault.status == 200:
+                return SandboxResponse.json_response(200, self._ok_fault(call.request_id), fault.headers)
+            response = self.render_error(self.status_error(fault.status), call)
+            response.headers.update({k.lower(): v for k, v in fault.headers.items()})
             return response
+        try:
+            parsed = json.loads(fault.body)
+        except ValueError:
+            return fault.response()
+        if isinstance(parsed, dict):
+            parsed.setdefault("RequestId", call.request_id)
+            if fault.status != 200 and "HostId" in parsed:
+                parsed.setdefault("Recommend", self._recommend(str(parsed.get("Code", "")), call.request_id))
+            return SandboxResponse.json_response(fault.status, parsed, fault.headers)
+        return fault.response()
+
+    # -- control endpoints (/_sandbox), signed like any request ------------------------------------
+
+    def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
+        if outcome in ("added", "listed"):
+            return SandboxResponse.json_response(200, self._ok(call.request_id, {"Faults": faults}))
+        if outcome == "cleared":
+            return SandboxResponse.json_response(200, self._ok(call.request_id, {}))
+        return SandboxResponse.json_response(200, self._ok(call.request_id, {"Seeded": self.seed_data}))
+
+    def control_refusal(self, reason: ControlRefusal, detail: str) -> AliyunError:
+        if reason == "unknown":
+            return AliyunError(404, "InvalidAction.NotFound", detail)
+        return AliyunError(400, "InvalidParameter", f"Invalid fault: {detail}")
+
+
+__all__ = [
+    "MAX_SKEW",
+    "RPC_COMMON",
+    "AliyunEmulator",
+    "AliyunError",
+    "Gateway",
+    "action_of",
+    "derived_uuid",
+    "form_fields",
+]

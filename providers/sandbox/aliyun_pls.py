@@ -49,7 +49,8 @@ Where the emulator had to choose (the documentation is silent):
 - the flow limit answers with the business code isv.FLOW_LIMIT (HTTP 200), not the gateway's
   Throttling.User.
 
-Fault injection reuses the Telnyx emulator's `FaultInjector`, with the action name as the path:
+Fault injection is the shared `providers.sandbox.faults.FaultInjector`, with the action name as
+the path (also over HTTP: `POST /_sandbox/faults`, signed like any request):
 `sandbox.faults.delay("*", "/BindAxb", 5, apply=True)`, `sandbox.faults.connect_error("*", "/")`,
 `sandbox.faults.respond("*", "/QuerySubsId", 503)`, and `sandbox.fail_next("BindAxb",
 "isv.VENDOR_BIND_FAILED")` for any vendor code.
@@ -63,22 +64,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import threading
 import time
-import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from providers.accounts import Account
-from providers.sandbox.aliyun_gateway import AliyunEmulator, AliyunError, Gateway
-from providers.sandbox.credentials import from_env, masked, setting
-from providers.sandbox.http import SandboxResponse
+from providers.sandbox.aliyun_gateway import (
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    AliyunEmulator,
+    AliyunError,
+)
+from providers.sandbox.credentials import setting, setting_int
 from providers.sandbox.state import StateStore
-from providers.sandbox.telnyx import FaultInjector
 
 log = logging.getLogger("teledeck.sandbox.aliyun_pls")
 
@@ -92,13 +94,8 @@ HOST_ID = "dyplsapi.aliyuncs.com"
 # For in-process clients; `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://dyplsapi.sandbox.invalid"
 
-ACCESS_KEY_ID_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID"
-ACCESS_KEY_SECRET_ENV = "TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_SECRET"
 POOL_KEY_ENV = "TELEDECK_SANDBOX_ALIYUN_POOL_KEY"
 QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_PLS_QPS"
-# Public on purpose: the sandbox protects nothing. Not shaped like real Alibaba keys (LTAI...).
-DEFAULT_ACCESS_KEY_ID = "TeledeckSandboxAliyunKeyId"
-DEFAULT_ACCESS_KEY_SECRET = "TeledeckSandboxAliyunSecret-public-not-a-secret"
 DEFAULT_POOL_KEY = "FC100000000000001"
 STRICT_POOL_KEY = "FC100000000000002"
 DEFAULT_QPS = 50  # requests per second per AccessKeyId before isv.FLOW_LIMIT (0: off)
@@ -162,22 +159,6 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{9,11}")
 _EXTENSION = re.compile(r"\d{1,3}")
 
-_RPC_COMMON = frozenset(
-    {
-        "Action",
-        "Format",
-        "Version",
-        "Timestamp",
-        "SignatureNonce",
-        "SignatureMethod",
-        "SignatureVersion",
-        "AccessKeyId",
-        "SecurityToken",
-        "Signature",
-        "RegionId",
-    }
-)
-
 # Parameters the API metadata (SDK 2.5.1) marks required, with the reference's corrections
 # (ProductType is for legacy accounts only; UpdateSubscription needs only the four below).
 REQUIRED = {
@@ -220,10 +201,6 @@ def _bool(params: Mapping[str, str], name: str) -> bool | None:
     if raw.lower() not in ("true", "false"):  # the Python SDK sends True/False; Java and Go true/false
         raise _business("isv.INVALID_PARAMETERS", f"{name} must be true or false, got {raw!r}.")
     return raw.lower() == "true"
-
-
-def _derived_uuid(name: str) -> str:
-    return str(uuid.UUID(bytes=hashlib.sha256(f"{SEED}:{name}".encode()).digest()[:16], version=4)).upper()
 
 
 def build_seed(now: float, pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
@@ -299,12 +276,13 @@ class DyplsSandbox(AliyunEmulator):
 
     PRODUCT = "Dyplsapi"
     VERSION = VERSION
+    HOST_ID = HOST_ID
     REQUIRED = REQUIRED
-    RPC_COMMON = _RPC_COMMON
 
     vendor = VENDOR
-    base_path = ""
     STATE_FILE = STATE_FILE
+    STATE_KEY = STATE_KEY
+    SCHEMA_VERSION = SCHEMA_VERSION
 
     def __init__(
         self,
@@ -317,24 +295,17 @@ class DyplsSandbox(AliyunEmulator):
         pool_key: str | None = None,
         qps: int | None = None,
     ) -> None:
-        self.store = store if store is not None else StateStore(None)
-        self.clock = clock
-        self.seed_data = seed_data
-        self._secret_from_env = from_env(access_key_secret, ACCESS_KEY_SECRET_ENV)
-        self.access_key_id = setting(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
-        self.access_key_secret = setting(access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
         self.pool_key = setting(pool_key, POOL_KEY_ENV, DEFAULT_POOL_KEY)
-        if qps is None:
-            env = os.environ.get(QPS_ENV, "").strip()
-            qps = int(env) if env else DEFAULT_QPS
-        self.qps = int(qps)
-        self.faults = FaultInjector()
-        self.requests_handled = 0
-        self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
-        self._lock = threading.RLock()
-        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
-        self._recent: dict[str, list[float]] = {}
-        self._handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+        super().__init__(
+            store,
+            clock=clock,
+            seed_data=seed_data,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            qps=setting_int(qps, QPS_ENV, DEFAULT_QPS),
+            rate_window=1.0,
+        )
+        self._handlers = {
             "BindAxb": self._bind_axb,
             "BindAxn": self._bind_axn,
             "BindAxnExtension": self._bind_axn_extension,
@@ -344,32 +315,13 @@ class DyplsSandbox(AliyunEmulator):
             "QuerySubsId": self._subs_id,
             "QueryRecordFileDownloadUrl": self._record_url,
         }
-        with self._lock:
-            state = self.store.get(STATE_KEY)
-            if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
-                self._install(self._fresh_state(seed_data))
+        self._load_state()
 
     # -- state -----------------------------------------------------------------------------------
 
-    def _fresh_state(self, seed_data: bool) -> dict[str, Any]:
+    def fresh_state(self, seed_data: bool) -> dict[str, Any]:
+        """The seed (expiries relative to the clock now), or the same pools with no bindings."""
         return build_seed(self.clock(), self.pool_key) if seed_data else empty_state(self.pool_key)
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.store.data[STATE_KEY]
-
-    def _install(self, state: dict[str, Any]) -> None:
-        with self.store.transaction() as data:
-            data[STATE_KEY] = state
-
-    def reset(self, seed_data: bool | None = None) -> None:
-        """Back to the seed data (expiries relative to the clock now); clears faults, nonces and
-        the flow-control window."""
-        with self._lock:
-            self._install(self._fresh_state(self.seed_data if seed_data is None else seed_data))
-            self.faults.clear()
-            self._gateway.nonces.clear()
-            self._recent.clear()
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the default pool, watching its X numbers."""
@@ -383,9 +335,7 @@ class DyplsSandbox(AliyunEmulator):
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self.access_key_secret
-        if self._secret_from_env:
-            secret = masked(secret, ACCESS_KEY_SECRET_ENV)
+        secret = self._shown_secret()
         return [
             ("AccessKeyId", self.access_key_id),
             ("AccessKeySecret", secret),
@@ -402,7 +352,7 @@ class DyplsSandbox(AliyunEmulator):
     def bindings(self) -> list[dict[str, Any]]:
         """A copy of every stored binding (internal shape), for tests and debugging."""
         with self._lock:
-            return json.loads(json.dumps(self.state["bindings"]))
+            return cast("list[dict[str, Any]]", json.loads(json.dumps(self.state["bindings"])))
 
     def fail_next(self, action: str, code: str, message: str = "", *, status: int = 200, times: int | None = 1) -> None:
         """Answer the next `times` calls of `action` ("*" for any) with an Alibaba error `code`."""
@@ -411,72 +361,27 @@ class DyplsSandbox(AliyunEmulator):
             body["HostId"] = HOST_ID
         self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times)
 
-    # -- transport hooks -------------------------------------------------------------------------
+    # -- the gateway's vendor hooks (AliyunEmulator) -------------------------------------------
 
-    # Shared with the other Alibaba emulator (AliyunEmulator): fault hooks and `handle`.
-    _request_id = staticmethod(_derived_uuid)
-
-    @staticmethod
-    def _internal_error() -> AliyunError:
+    def internal_error(self) -> AliyunError:
         return AliyunError(500, *GATEWAY_MESSAGES[500])
 
-    @staticmethod
-    def _error(error: AliyunError, request_id: str) -> SandboxResponse:
-        if error.status == 200:
-            body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id}
-        else:
-            body = {
-                "RequestId": request_id,
-                "HostId": HOST_ID,
-                "Code": error.code,
-                "Message": error.message,
-                "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=Dyplsapi"
-                f"&requestId={request_id}",
-            }
-        return SandboxResponse.json_response(error.status, body)
+    def status_error(self, status: int) -> AliyunError:
+        code, message = GATEWAY_MESSAGES.get(status, GATEWAY_MESSAGES[500 if status >= 500 else 400])
+        return AliyunError(status, code, message)
 
     def _ok(self, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return {"Code": "OK", "Message": "OK", "RequestId": request_id, **body}
 
-    def _fault_response(self, fault: Any, request_id: str) -> SandboxResponse:
-        if fault.kind == "malformed":
-            return fault.response()
-        if fault.body is None:
-            if fault.status == 200:
-                body = {"Code": "OK", "Message": "OK", "RequestId": request_id}
-            else:
-                code, message = GATEWAY_MESSAGES.get(
-                    fault.status, GATEWAY_MESSAGES[500 if fault.status >= 500 else 400]
-                )
-                return self._error(AliyunError(fault.status, code, message), request_id)
-            return SandboxResponse.json_response(200, body, fault.headers)
-        try:
-            parsed = json.loads(fault.body)
-        except ValueError:
-            return fault.response()
-        if isinstance(parsed, dict):
-            parsed.setdefault("RequestId", request_id)
-            if fault.status != 200 and "HostId" in parsed:
-                parsed.setdefault(
-                    "Recommend",
-                    f"https://api.aliyun.com/troubleshoot?q={parsed.get('Code', '')}"
-                    f"&product=Dyplsapi&requestId={request_id}",
-                )
-            return SandboxResponse.json_response(fault.status, parsed, fault.headers)
-        return fault.response()
+    def _ok_fault(self, request_id: str) -> dict[str, Any]:
+        return self._ok(request_id, {})
 
     def _flow_control(self, access_key_id: str) -> None:
-        if self.qps <= 0:
-            return
-        now = self.clock()
-        recent = [t for t in self._recent.get(access_key_id, []) if now - 1.0 < t <= now]
-        if len(recent) >= self.qps:
-            self._recent[access_key_id] = recent
+        """At most `qps` admitted requests per AccessKeyId in any second (sandbox clock)."""
+        if self._recent.enabled and not self._recent.admit(access_key_id, self.clock()):
             raise _business(
                 "isv.FLOW_LIMIT", f"Business flow control: more than {self.qps} requests per second for this account."
             )
-        recent.append(now)
-        self._recent[access_key_id] = recent
 
     # -- business helpers ---------------------------------------------------------------------------
 
@@ -492,7 +397,7 @@ class DyplsSandbox(AliyunEmulator):
         return key, pool
 
     def _active(self, binding: Mapping[str, Any]) -> bool:
-        return binding["expire"] > self.clock()
+        return bool(binding["expire"] > self.clock())
 
     def _expiry(self, params: Mapping[str, str]) -> int:
         raw = params.get("Expiration", "")
@@ -650,7 +555,7 @@ class DyplsSandbox(AliyunEmulator):
     def _find(self, pool_key: str, subs_id: str, x: str) -> dict[str, Any]:
         for binding in self.state["bindings"]:
             if binding["pool_key"] == pool_key and binding["subs_id"] == subs_id and binding["x"] == x:
-                return binding
+                return cast("dict[str, Any]", binding)
         raise _business("isv.SUBS_NOT_EXIST", f"The subscription {subs_id} does not exist on X {x} in pool {pool_key}.")
 
     # -- operations ------------------------------------------------------------------------------

@@ -16,9 +16,22 @@ def setting(value: str | None, env_name: str, default: str) -> str:
     return value or os.environ.get(env_name) or default
 
 
+def setting_int(value: int | None, env_name: str, default: int) -> int:
+    """A number setting: `value`, else $env_name (blank counts as unset), else `default`."""
+    if value is None:
+        env = os.environ.get(env_name, "").strip()
+        return int(env) if env else default
+    return int(value)
+
+
 def from_env(value: str | None, env_name: str) -> bool:
     """Whether the environment chose the setting: no argument given (None) and $env_name not empty."""
     return value is None and bool(os.environ.get(env_name))
+
+
+def configured(value: str | None, env_name: str, default: str) -> tuple[str, bool]:
+    """(`setting`, `from_env`) at once: the value in use, and whether the environment chose it."""
+    return setting(value, env_name, default), from_env(value, env_name)
 
 
 def masked(value: str, env_name: str) -> str:
@@ -31,4 +44,4 @@ def shown(value: str, default: str, env_name: str) -> str:
     return value if value == default else masked(value, env_name)
 
 
-__all__ = ["from_env", "masked", "setting", "shown"]
+__all__ = ["configured", "from_env", "masked", "setting", "setting_int", "shown"]

@@ -32,11 +32,11 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, overload, runtime_checkable
 from urllib.parse import parse_qsl, unquote
 
 import httpx
@@ -77,7 +77,12 @@ class SandboxRequest:
         """A canonical form of the query (sorted pairs), for comparing two requests."""
         return "&".join(f"{k}={v}" for k, v in sorted(self.query))
 
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
     def header(self, name: str, default: str | None = None) -> str | None:
+        """A header's value (names are case-insensitive), else `default`."""
         return self.headers.get(name.lower(), default)
 
     @property
@@ -129,12 +134,6 @@ class SandboxResponse:
 
     def json(self) -> Any:
         return _json.loads(self.body.decode("utf-8"))
-
-
-# Module-level spellings of the constructors.
-json_response = SandboxResponse.json_response
-text_response = SandboxResponse.text_response
-empty = SandboxResponse.empty
 
 
 def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -211,61 +210,64 @@ def _read_timeout(request: httpx.Request) -> float | None:
     return float(value) if value is not None else None
 
 
-class AsyncInProcessTransport(httpx.AsyncBaseTransport):
+class _InProcess:
+    """What both in-process transports do; they differ only in how they wait."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests_seen = 0
+
+    def _steps(self, request: httpx.Request, body: bytes) -> Generator[float, None, httpx.Response]:
+        """Answer `request`, yielding each wait (seconds) for the caller to sleep, async or not;
+        the answer is the generator's return value."""
+        req = _to_sandbox_request(request, body)
+        self.requests_seen += 1
+        response = None
+        for step, seconds in _plan(self.handler, req, _read_timeout(request)):
+            if step == "sleep":
+                yield seconds
+            elif step == "handle":
+                response = self.handler.handle(req)
+            else:
+                raise _transport_error(step, request)
+        assert response is not None
+        return _to_httpx_response(response, request)
+
+
+class AsyncInProcessTransport(_InProcess, httpx.AsyncBaseTransport):
     """Hands httpx requests to a `Handler` in this process; honours injected delays and read timeouts.
 
     The handler is synchronous and fast; it runs inline on the event loop (its lock is held only
     for the handling itself, never across a sleep).
     """
 
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests_seen = 0
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        req = _to_sandbox_request(request, await request.aread())
-        self.requests_seen += 1
-        response = None
-        for step, seconds in _plan(self.handler, req, _read_timeout(request)):
-            if step == "sleep":
-                await asyncio.sleep(seconds)
-            elif step == "handle":
-                response = self.handler.handle(req)
-            else:
-                raise _transport_error(step, request)
-        assert response is not None
-        return _to_httpx_response(response, request)
+        steps = self._steps(request, await request.aread())
+        try:
+            while True:
+                await asyncio.sleep(next(steps))
+        except StopIteration as done:
+            response: httpx.Response = done.value
+            return response
 
 
-class SyncInProcessTransport(httpx.BaseTransport):
+class SyncInProcessTransport(_InProcess, httpx.BaseTransport):
     """The blocking twin of `AsyncInProcessTransport`, for `httpx.Client` and synchronous SDKs."""
 
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests_seen = 0
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        req = _to_sandbox_request(request, request.read())
-        self.requests_seen += 1
-        response = None
-        for step, seconds in _plan(self.handler, req, _read_timeout(request)):
-            if step == "sleep":
-                time.sleep(seconds)
-            elif step == "handle":
-                response = self.handler.handle(req)
-            else:
-                raise _transport_error(step, request)
-        assert response is not None
-        return _to_httpx_response(response, request)
+        steps = self._steps(request, request.read())
+        try:
+            while True:
+                time.sleep(next(steps))
+        except StopIteration as done:
+            response: httpx.Response = done.value
+            return response
 
 
 def _transport_error(step: str, request: httpx.Request) -> httpx.TransportError:
     if step == "connect_error":
         return httpx.ConnectError("sandbox: connection refused (injected fault)", request=request)
     return httpx.ReadTimeout("sandbox: read timed out (injected delay)", request=request)
-
-
-InProcessTransport = AsyncInProcessTransport
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([self.connection], [], [], 0)
             if not readable:
                 return False
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 

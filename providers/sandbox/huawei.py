@@ -44,19 +44,20 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from providers.accounts import Account
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
 from providers.sandbox.credentials import setting, shown
+from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
+from providers.sandbox.limits import FixedWindow
 from providers.sandbox.state import StateStore
-from providers.sandbox.telnyx import FaultInjector
 
 log = logging.getLogger("teledeck.sandbox.huawei")
 
@@ -222,7 +223,7 @@ def _match_mode(body: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def _pre_voice(body: Mapping[str, Any]) -> dict | None:
+def _pre_voice(body: Mapping[str, Any]) -> dict[str, str] | None:
     value = body.get("preVoice")
     if value is None:
         return None
@@ -331,12 +332,14 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
 # The emulator
 
 
-class HuaweiSandbox:
+class HuaweiSandbox(Emulator[HuaweiError]):
     """The PrivateNumber emulator. Thread-safe; state lives in a `StateStore`."""
 
     vendor = "huawei"
-    base_path = ""
     STATE_FILE = STATE_FILE
+    STATE_KEY = STATE_KEY
+    SCHEMA_VERSION = SCHEMA_VERSION
+    error_type = HuaweiError
 
     def __init__(
         self,
@@ -352,9 +355,7 @@ class HuaweiSandbox:
         rate_limit: int | None = None,
         max_pairs_per_x: int = MAX_PAIRS_PER_X,
     ) -> None:
-        self.store = store if store is not None else StateStore(None)
-        self.clock = clock
-        self.seed_data = seed_data
+        super().__init__(store, clock=clock, seed_data=seed_data)
         self.app_key = setting(app_key, APP_KEY_ENV, DEFAULT_APP_KEY)
         self.app_secret = setting(app_secret, APP_SECRET_ENV, DEFAULT_APP_SECRET)
         self.ax_app_key = setting(ax_app_key, AX_APP_KEY_ENV, DEFAULT_AX_APP_KEY)
@@ -372,20 +373,28 @@ class HuaweiSandbox:
             rate_limit = int(env) if env else 0
         self.rate_limit = int(rate_limit)  # requests per minute per app; 0 = off
         self.max_pairs_per_x = int(max_pairs_per_x)
-        self.faults = FaultInjector()
         self.nonces = NonceCache(ttl=2 * self.max_skew)
-        self.requests_handled = 0
-        self._windows: dict[str, list[float]] = {}
-        self._lock = threading.RLock()
+        self._windows = FixedWindow(self.rate_limit, 60.0)
+        self._routes: dict[str, dict[str, Callable[[SandboxRequest, str], SandboxResponse]]] = {
+            AXB_PATH: {
+                "POST": self._axb_bind,
+                "DELETE": self._axb_unbind,
+                "PUT": self._axb_modify,
+                "GET": self._axb_query,
+            },
+            AX_PATH: {"POST": self._ax_bind, "DELETE": self._ax_unbind, "GET": self._ax_query},
+            RECORD_PATH: {"GET": self._record_url},
+        }
+        self._load_state()
+
+    def pool_numbers(self, mode: str = "AXB") -> list[str]:
+        """The X numbers of the AXB or the AX app, as seeded (the order of the pools above)."""
         with self._lock:
-            state = self.store.get(STATE_KEY)
-            if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
-                self._install(build_seed(self.clock(), seeded=seed_data))
+            return list(self.state["numbers"][mode])
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: both apps, watching every seeded X number."""
-        with self._lock:
-            numbers = [*self.state["numbers"]["AXB"], *self.state["numbers"]["AX"]]
+        numbers = [*self.pool_numbers("AXB"), *self.pool_numbers("AX")]
         return Account(
             kind="huawei",
             label="sandbox",
@@ -410,22 +419,12 @@ class HuaweiSandbox:
 
     # -- state ---------------------------------------------------------------------------------
 
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.store.data[STATE_KEY]
+    def fresh_state(self, seed_data: bool) -> dict[str, Any]:
+        return build_seed(self.clock(), seeded=seed_data)
 
-    def _install(self, state: dict[str, Any]) -> None:
-        with self.store.transaction() as data:
-            data[STATE_KEY] = state
-
-    def reset(self, seed_data: bool | None = None) -> None:
-        """Back to the seed data (times relative to now); clears faults, nonces and rate windows."""
-        with self._lock:
-            use_seed = self.seed_data if seed_data is None else seed_data
-            self._install(build_seed(self.clock(), seeded=use_seed))
-            self.faults.clear()
-            self.nonces.clear()
-            self._windows.clear()
+    def forget(self) -> None:
+        self.nonces.clear()
+        self._windows.clear()
 
     def _new_id(self, kind: str) -> str:
         seq = int(self.state.get("seq", 0)) + 1
@@ -435,7 +434,8 @@ class HuaweiSandbox:
     def _expire(self) -> bool:
         """Remove AXB bindings whose time is up (archived under "expired"); True if any were."""
         now = self.clock()
-        live, gone = [], []
+        live: list[dict[str, Any]] = []
+        gone: list[dict[str, Any]] = []
         for record in self.state["axb"]:
             (gone if record.get("_expires") is not None and record["_expires"] <= now else live).append(record)
         if gone:
@@ -443,67 +443,9 @@ class HuaweiSandbox:
             self.state["expired"] = (self.state.get("expired", []) + gone)[-200:]
         return bool(gone)
 
-    # -- transport hooks -------------------------------------------------------------------------
+    # -- pipeline hooks --------------------------------------------------------------------------
 
-    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
-        fault = self.faults.take(("delay",), req.method, req.path)
-        return (fault.seconds, fault.apply) if fault else (0.0, False)
-
-    def connect_fails(self, req: SandboxRequest) -> bool:
-        return self.faults.take(("connect_error",), req.method, req.path) is not None
-
-    # -- entry point -----------------------------------------------------------------------------
-
-    def handle(self, req: SandboxRequest) -> SandboxResponse:
-        with self._lock:
-            self.requests_handled += 1
-            try:
-                response = self._handle(req)
-            except HuaweiError as exc:
-                response = exc.response()
-            except Exception:  # an emulator bug: answer like the platform's internal error
-                log.exception("huawei sandbox failed on %s %s", req.method, req.path)
-                response = HuaweiError(500, "1010001", "Internal system error.").response()
-            return response
-
-    def _handle(self, req: SandboxRequest) -> SandboxResponse:
-        app_key = self._authenticate(req)
-        if req.path == "/_sandbox" or req.path.startswith("/_sandbox/"):
-            return self._control(req, req.path[len("/_sandbox") :].rstrip("/"))
-        self._flow_control(app_key)
-        fault = self.faults.take(("status", "malformed"), req.method, req.path)
-        if fault is not None:
-            return self._fault_response(fault)
-        repeat = self.faults.take(("repeat_page",), req.method, req.path)
-        if repeat is not None:
-            query = [(k, v) for k, v in req.query if k != "pageIndex"] + [("pageIndex", str(repeat.page_number))]
-            req = SandboxRequest(req.method, req.path, query, dict(req.headers), req.body)
-        mode = self.apps[app_key][0]
-        routes: dict[str, dict[str, Callable[[SandboxRequest, str], SandboxResponse]]] = {
-            AXB_PATH: {
-                "POST": self._axb_bind,
-                "DELETE": self._axb_unbind,
-                "PUT": self._axb_modify,
-                "GET": self._axb_query,
-            },
-            AX_PATH: {"POST": self._ax_bind, "DELETE": self._ax_unbind, "GET": self._ax_query},
-            RECORD_PATH: {"GET": self._record_url},
-        }
-        path = req.path.rstrip("/") or "/"
-        methods = routes.get(path)
-        if methods is None:
-            raise HuaweiError(404, "1010002", f"Invalid request. No API at {req.path}.")
-        view = methods.get(req.method)
-        if view is None:
-            raise HuaweiError(405, "1010002", f"Invalid request. {req.method} is not supported on {path}.")
-        needed = {AXB_PATH: "AXB", AX_PATH: "AX"}.get(path)
-        if needed is not None and mode != needed:
-            raise HuaweiError(403, "1010040", "The app_key is not allowed to invoke the API.")
-        if self._expire():
-            self.store.save()
-        return view(req, app_key)
-
-    def _authenticate(self, req: SandboxRequest) -> str:
+    def authenticate(self, req: SandboxRequest, call: Call) -> str:
         def secret_for(key: str) -> str | None:
             app = self.apps.get(key)
             return app[1] if app else None
@@ -520,19 +462,12 @@ class HuaweiSandbox:
         except AkskRejected as exc:
             raise HuaweiError(exc.status, exc.code, exc.desc) from None
 
-    def _flow_control(self, app_key: str) -> None:
-        if self.rate_limit <= 0:
-            return
-        now = self.clock()
-        window = self._windows.setdefault(app_key, [now, 0])
-        if now >= window[0] + 60 or now < window[0]:
-            window[0], window[1] = now, 0
-        if window[1] >= self.rate_limit:
+    def admit(self, req: SandboxRequest, call: Call) -> None:
+        """Optional flow control: `rate_limit` requests per minute per app."""
+        if self._windows.enabled and not self._windows.admit(call.principal, self.clock()).admitted:
             raise HuaweiError(403, "1010010", "The flow control upper limit is reached on the platform.")
-        window[1] += 1
 
-    @staticmethod
-    def _fault_response(fault: Any) -> SandboxResponse:
+    def fault_response(self, fault: Fault, call: Call) -> SandboxResponse:
         if fault.kind == "status" and fault.body is None:
             if fault.status >= 500:
                 code, desc = "1010001", "Internal system error. (injected by the sandbox)"
@@ -542,6 +477,32 @@ class HuaweiSandbox:
                 code, desc = "0", "Success"
             return _answer(fault.status, {"resultcode": code, "resultdesc": desc}, fault.headers)
         return fault.response()
+
+    def dispatch(self, req: SandboxRequest, call: Call, page: int | None) -> SandboxResponse:
+        if page is not None:
+            query = [(k, v) for k, v in req.query if k != "pageIndex"] + [("pageIndex", str(page))]
+            req = SandboxRequest(req.method, req.path, query, dict(req.headers), req.body)
+        app_key = call.principal
+        mode = self.apps[app_key][0]
+        path = req.path.rstrip("/") or "/"
+        methods = self._routes.get(path)
+        if methods is None:
+            raise HuaweiError(404, "1010002", f"Invalid request. No API at {req.path}.")
+        view = methods.get(req.method)
+        if view is None:
+            raise HuaweiError(405, "1010002", f"Invalid request. {req.method} is not supported on {path}.")
+        needed = {AXB_PATH: "AXB", AX_PATH: "AX"}.get(path)
+        if needed is not None and mode != needed:
+            raise HuaweiError(403, "1010040", "The app_key is not allowed to invoke the API.")
+        if self._expire():
+            self.store.save()
+        return view(req, app_key)
+
+    def render_error(self, error: HuaweiError, call: Call) -> SandboxResponse:
+        return error.response()
+
+    def internal_error(self) -> HuaweiError:
+        return HuaweiError(500, "1010001", "Internal system error.")
 
     @staticmethod
     def _body(req: SandboxRequest) -> dict[str, Any]:
@@ -561,7 +522,7 @@ class HuaweiSandbox:
             if mode == "AXB":
                 raise HuaweiError(403, "1012001", "Resource of number is not to be applied.")
             raise HuaweiError(403, "1011001", "The account does not exist.")
-        return number
+        return cast("dict[str, str]", number)
 
     # -- AXB -----------------------------------------------------------------------------------
 
@@ -608,8 +569,8 @@ class HuaweiSandbox:
             raise invalid("lastMinVoice", "needs a maxDuration other than 0")
         if record and not self.apps[app_key][2]:
             raise HuaweiError(403, "1012012", "Application does not open recording function.")
+        assert caller is not None and callee is not None  # both are required above
         users = {caller, callee}
-        assert caller is not None and callee is not None
         if x is not None:  # relationNum wins over areaCode
             info = self._owned("AXB", x)
             if info["status"] != "normal":
@@ -659,7 +620,7 @@ class HuaweiSandbox:
     def _axb_find(self, subscription_id: str) -> dict[str, Any]:
         for record in self.state["axb"]:
             if record["subscriptionId"] == subscription_id:
-                return record
+                return cast("dict[str, Any]", record)
         raise HuaweiError(403, "1012007", "The record does not exist.")
 
     def _axb_unbind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
@@ -750,13 +711,27 @@ class HuaweiSandbox:
 
     # -- AX ------------------------------------------------------------------------------------
 
-    def _ax_find(self, *, sid: str | None = None, orig: str | None = None, x: str | None = None) -> list[dict]:
+    def _ax_lookup(self, query: Mapping[str, str], *, by_orig: bool) -> list[dict[str, Any]]:
+        """The AX bindings a query names: by subscriptionId, else origNum (where `by_orig`), else
+        privateNum (which must be one of this app's X); none found answers 1016001."""
+        sid, orig, x = query.get("subscriptionId"), query.get("origNum"), query.get("privateNum")
         items = self.state["ax"]
         if sid:
-            return [r for r in items if r["subscriptionId"] == sid]
-        if orig:
-            return [r for r in items if r["origNum"] == orig]
-        return [r for r in items if r["privateNum"] == x]
+            found = [r for r in items if r["subscriptionId"] == sid]
+        elif by_orig and orig:
+            _number(query, "origNum", required=True)
+            found = [r for r in items if r["origNum"] == orig]
+        elif x:
+            _number(query, "privateNum", required=True)
+            self._owned("AX", x)
+            found = [r for r in items if r["privateNum"] == x]
+        elif by_orig:
+            raise invalid("subscriptionId", "one of subscriptionId, origNum or privateNum is required")
+        else:
+            raise invalid("subscriptionId", "subscriptionId or privateNum is required")
+        if not found:
+            raise HuaweiError(403, "1016001", "The record does not exist.")
+        return found
 
     def _ax_bind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
         body = self._body(req)
@@ -781,7 +756,7 @@ class HuaweiSandbox:
         pre_voice = _pre_voice(body)
         if record and not self.apps[app_key][2]:
             raise HuaweiError(403, "1012012", "Application does not open recording function.")
-        if len(self._ax_find(orig=orig)) >= MAX_X_PER_A:
+        if sum(r["origNum"] == orig for r in self.state["ax"]) >= MAX_X_PER_A:
             raise HuaweiError(403, "1011003", "Exceeded the upper limit of resources that can be applied for.")
         taken = {r["privateNum"] for r in self.state["ax"]}
         numbers = self.state["numbers"]["AX"]
@@ -825,37 +800,14 @@ class HuaweiSandbox:
 
     def _ax_unbind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
         query = req.query_dict
-        sid, x = query.get("subscriptionId"), query.get("privateNum")
-        if sid:
-            found = self._ax_find(sid=sid)
-        elif x:
-            _number(query, "privateNum", required=True)
-            self._owned("AX", x)
-            found = self._ax_find(x=x)
-        else:
-            raise invalid("subscriptionId", "subscriptionId or privateNum is required")
-        if not found:
-            raise HuaweiError(403, "1016001", "The record does not exist.")
+        found = self._ax_lookup(query, by_orig=False)
         self.state["ax"] = [r for r in self.state["ax"] if r not in found]
         self.store.save()
         return _ok()
 
     def _ax_query(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
         query = req.query_dict
-        sid, orig, x = query.get("subscriptionId"), query.get("origNum"), query.get("privateNum")
-        if sid:
-            found = self._ax_find(sid=sid)
-        elif orig:
-            _number(query, "origNum", required=True)
-            found = self._ax_find(orig=orig)
-        elif x:
-            _number(query, "privateNum", required=True)
-            self._owned("AX", x)
-            found = self._ax_find(x=x)
-        else:
-            raise invalid("subscriptionId", "one of subscriptionId, origNum or privateNum is required")
-        if not found:
-            raise HuaweiError(403, "1016001", "The record does not exist.")
+        found = self._ax_lookup(query, by_orig=True)
         return _ok(privateNumList=[_public(r) for r in found])
 
     # -- recordings ----------------------------------------------------------------------------
@@ -880,27 +832,26 @@ class HuaweiSandbox:
 
     # -- control endpoints (/_sandbox), for loopback use ----------------------------------------
 
-    def _control(self, req: SandboxRequest, sub: str) -> SandboxResponse:
-        if sub == "/faults" and req.method == "POST":
-            try:
-                spec = json.loads(req.body.decode("utf-8") or "[]")
-            except (UnicodeDecodeError, ValueError):
-                raise HuaweiError(400, "1010002", "Invalid request. The fault is not valid JSON.") from None
-            specs = spec if isinstance(spec, list) else [spec]
-            try:
-                added = [self.faults.add(s) for s in specs]
-            except (TypeError, ValueError, AttributeError) as exc:
-                raise HuaweiError(400, "1010002", f"Invalid request. Invalid fault: {exc}") from None
-            return _ok(faults=[f.describe() for f in added])
-        if sub == "/faults" and req.method == "GET":
-            return _ok(faults=[f.describe() for f in self.faults.pending()])
-        if sub == "/faults" and req.method == "DELETE":
-            self.faults.clear()
+    def fault_specs(self, req: SandboxRequest) -> list[Any]:
+        try:
+            spec = json.loads(req.body.decode("utf-8") or "[]")
+        except (UnicodeDecodeError, ValueError):
+            raise self.control_refusal("body", "") from None
+        return spec if isinstance(spec, list) else [spec]
+
+    def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
+        if outcome in ("added", "listed"):
+            return _ok(faults=faults)
+        if outcome == "cleared":
             return _ok()
-        if sub == "/reset" and req.method == "POST":
-            self.reset()
-            return _ok(seeded=self.seed_data)
-        raise HuaweiError(404, "1010002", "Invalid request. Unknown sandbox control endpoint.")
+        return _ok(seeded=self.seed_data)
+
+    def control_refusal(self, reason: ControlRefusal, detail: str) -> HuaweiError:
+        if reason == "body":
+            return HuaweiError(400, "1010002", "Invalid request. The fault is not valid JSON.")
+        if reason == "fault":
+            return HuaweiError(400, "1010002", f"Invalid request. Invalid fault: {detail}")
+        return HuaweiError(404, "1010002", f"Invalid request. {detail}")
 
 
 __all__ = [

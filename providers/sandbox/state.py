@@ -1,9 +1,10 @@
 """A small JSON state store for the sandbox emulators.
 
 One JSON object per file. Every emulator keeps its own top-level key (e.g. "telnyx"), so several
-emulators may share one file. Writes are atomic (temporary file in the same directory, fsync,
-`os.replace`), so a crash never leaves half a file; a file that cannot be read back anyway is moved
-aside to `<name>.corrupt-<timestamp>` and the store starts empty, so the emulator can re-seed.
+emulators may share one file. Files are written with `providers.paths.atomic_write` (mode 0600:
+state may hold keys a user chose), so a crash never leaves half a file; a file that cannot be read
+back anyway is moved aside to `<name>.corrupt-<timestamp>` and the store starts empty, so the
+emulator can re-seed.
 """
 
 from __future__ import annotations
@@ -13,26 +14,20 @@ import copy
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import platformdirs
+from providers.paths import atomic_write, sandbox_state_dir
 
 log = logging.getLogger("teledeck.sandbox")
 
-DATA_DIR_ENV = "TELEDECK_DATA_DIR"
-
 
 def default_state_dir() -> Path:
-    """Where the sandbox keeps its state: `$TELEDECK_DATA_DIR/sandbox`, else the platform's user
-    data directory for teledeck plus `/sandbox`."""
-    base = os.environ.get(DATA_DIR_ENV)
-    root = Path(base).expanduser() if base else Path(platformdirs.user_data_dir("teledeck"))
-    return root / "sandbox"
+    """Where the sandbox keeps its state (`providers.paths.sandbox_state_dir`: `<data dir>/sandbox`)."""
+    return sandbox_state_dir()
 
 
 class StateStore:
@@ -109,33 +104,5 @@ class StateStore:
         with self.lock:
             if self.path is None:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             text = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-            _fsync_dir(self.path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable where the platform allows it."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+            atomic_write(self.path, text.encode("utf-8"), mode=0o600)

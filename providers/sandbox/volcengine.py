@@ -57,19 +57,19 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast, overload
 from urllib.parse import parse_qsl
 
 from providers.accounts import Account
-from providers.sandbox.credentials import from_env, masked, setting
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
+from providers.sandbox.credentials import configured, masked, setting
+from providers.sandbox.faults import Fault
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
-from providers.sandbox.telnyx import Fault, FaultInjector
 from providers.volcengine import signing
 
 log = logging.getLogger("teledeck.sandbox.volcengine")
@@ -380,7 +380,7 @@ def city_code_of(number: str, numbers: list[dict[str, Any]] | None = None) -> st
     """The area code a number belongs to ("" when the sandbox cannot tell)."""
     for record in numbers or ():
         if record["Number"] == number:
-            return record["CityCode"]
+            return cast("str", record["CityCode"])
     if _LANDLINE.match(number):
         return number[:3] if number[1] in "12" else number[:4]
     return MOBILE_SEGMENTS.get(number[:8], "")
@@ -411,12 +411,16 @@ class Params:
         return items
 
 
-class VolcSandbox:
+class VolcSandbox(Emulator[VolcError]):
     """The Volcengine VMS emulator. Thread-safe; state lives in a `StateStore`."""
 
     vendor = "volcengine"
     base_path = BASE_PATH
     STATE_FILE = STATE_FILE
+    STATE_KEY = STATE_KEY
+    SCHEMA_VERSION = SCHEMA_VERSION
+    REQUEST_ID_HEADER = "x-tt-logid"
+    error_type = VolcError
 
     def __init__(
         self,
@@ -429,61 +433,47 @@ class VolcSandbox:
         number_pool_no: str | None = None,
         region: str = REGION,
     ) -> None:
-        self.store = store if store is not None else StateStore(None)
-        self._ak_from_env = from_env(access_key, ACCESS_KEY_ENV)
-        self._sk_from_env = from_env(secret_key, SECRET_KEY_ENV)
-        self.access_key = setting(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
-        self.secret_key = setting(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
+        super().__init__(store, clock=clock, seed_data=seed_data)
+        self.access_key, self._ak_from_env = configured(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
+        self.secret_key, self._sk_from_env = configured(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
         self.number_pool_no = setting(number_pool_no, NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)
         self.axb_pool_no = AXB_POOL_NO
         self.full_pool_no = FULL_POOL_NO
         self.region = region
-        self.clock = clock
-        self.seed_data = seed_data
-        self.faults = FaultInjector()
-        self.requests_handled = 0
         self.actions_received: Counter[str] = Counter()  # every request, by Action, before any check
         self.actions_applied: Counter[str] = Counter()  # requests that passed the gateway and ran
-        self._lock = threading.RLock()
-        with self._lock:
-            state = self.store.get(STATE_KEY)
-            if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
-                self._install(self._fresh(seed_data))
+        self._load_state()
 
     # -- state ---------------------------------------------------------------------------------
 
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.store.data[STATE_KEY]
-
-    def _fresh(self, seeded: bool) -> dict[str, Any]:
+    def fresh_state(self, seed_data: bool) -> dict[str, Any]:
         now = self.clock()
-        return build_seed(now, self.number_pool_no) if seeded else empty_state(now, self.number_pool_no)
+        return build_seed(now, self.number_pool_no) if seed_data else empty_state(now, self.number_pool_no)
 
-    def _install(self, state: dict[str, Any]) -> None:
-        with self.store.transaction() as data:
-            data[STATE_KEY] = state
+    def forget(self) -> None:
+        self.actions_received.clear()
+        self.actions_applied.clear()
 
-    def reset(self, seed_data: bool | None = None) -> None:
-        """Back to the first-start state (times relative to the clock now); clears faults."""
+    def numbers_by_pool(self) -> list[tuple[str, str]]:
+        """Every number of every pool, as (number, NumberPoolNo)."""
         with self._lock:
-            self._install(self._fresh(self.seed_data if seed_data is None else seed_data))
-            self.faults.clear()
-            self.actions_received.clear()
-            self.actions_applied.clear()
+            return [(n["Number"], n["NumberPoolNo"]) for n in self.state["numbers"]]
+
+    def pool_numbers(self, pool_no: str | None = None) -> list[str]:
+        """The numbers of one pool (the default AXN pool when None)."""
+        wanted = pool_no or self.number_pool_no
+        return [number for number, pool in self.numbers_by_pool() if pool == wanted]
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the AXN pool by default, watching every
         seeded number in its own pool."""
-        with self._lock:
-            numbers = [(n["Number"], n["NumberPoolNo"]) for n in self.store.data["volcengine"]["numbers"]]
         return Account(
             kind="volcengine",
             label="sandbox",
             credentials={"access_key_id": self.access_key, "secret_access_key": self.secret_key},
             region=self.region,
             settings={"number_pool_no": self.number_pool_no},
-            watch=tuple(numbers),
+            watch=tuple(self.numbers_by_pool()),
         )
 
     def credentials(self) -> list[tuple[str, str]]:
@@ -504,21 +494,10 @@ class VolcSandbox:
         with self._lock:
             for sub in self.state["subscriptions"]:
                 if sub["SubId"] == sub_id:
-                    return copy.deepcopy(sub)
+                    return cast("dict[str, Any]", copy.deepcopy(sub))
         return None
 
     # -- faults --------------------------------------------------------------------------------
-
-    @staticmethod
-    def _fault_path(req: SandboxRequest) -> str:
-        return "/" + req.query_dict.get("Action", "")
-
-    def delay_for(self, req: SandboxRequest) -> tuple[float, bool]:
-        fault = self.faults.take(("delay",), req.method, self._fault_path(req))
-        return (fault.seconds, fault.apply) if fault else (0.0, False)
-
-    def connect_fails(self, req: SandboxRequest) -> bool:
-        return self.faults.take(("connect_error",), req.method, self._fault_path(req)) is not None
 
     def inject_error(
         self,
@@ -542,30 +521,67 @@ class VolcSandbox:
             {"kind": "repeat_page", "method": "*", "path": "/" + action, "page_number": int(offset), "times": times}
         )
 
-    # -- entry point -----------------------------------------------------------------------------
+    # -- pipeline hooks --------------------------------------------------------------------------
 
-    def handle(self, req: SandboxRequest) -> SandboxResponse:
-        with self._lock:
-            self.requests_handled += 1
-            request_id = self._request_id()
-            action = req.query_dict.get("Action", "")
-            self.actions_received[action] += 1
-            try:
-                response = self._handle(req, action, request_id)
-            except VolcError as exc:
-                response = SandboxResponse.json_response(exc.status, self._envelope(action, request_id, error=exc))
-            except Exception:  # a bug in the emulator: answer like the gateway would, and log it
-                log.exception("volcengine sandbox failed on %s %s", req.method, action)
-                error = VolcError.gateway("InternalError")
-                response = SandboxResponse.json_response(500, self._envelope(action, request_id, error=error))
-            response.headers.setdefault("x-tt-logid", request_id)
-            return response
+    def begin(self, req: SandboxRequest) -> Call:
+        action = req.query_dict.get("Action", "")
+        self.actions_received[action] += 1
+        return Call(request_id=self._request_id(), action=action)
+
+    def fault_path(self, req: SandboxRequest) -> str:
+        return "/" + req.query_dict.get("Action", "")
+
+    def preflight(self, req: SandboxRequest, call: Call) -> None:
+        if req.path not in ("/", ""):
+            raise VolcError.gateway("InvalidActionOrVersion", f"{call.action or '(none)'} at path {req.path}")
+        if req.method not in ("GET", "POST"):
+            raise VolcError.gateway("MethodNotAllowed", req.method)
+        query = req.query_dict
+        if not query.get("Action"):
+            raise VolcError.gateway("MissingParameter", "Action")
+        if not query.get("Version"):
+            raise VolcError.gateway("MissingParameter", "Version")
+
+    def admit(self, req: SandboxRequest, call: Call) -> None:
+        """No flow control (the gateway's FlowLimitExceeded comes only as a fault); an unknown
+        action or version is refused once the signature has checked out."""
+        version = req.query_dict["Version"]
+        if call.action not in ACTIONS or version != API_VERSION:
+            raise VolcError.gateway("InvalidActionOrVersion", f"{call.action} for version {version}")
+
+    def fault_response(self, fault: Fault, call: Call) -> SandboxResponse:
+        if fault.kind == "status" and fault.body is None:
+            code = _STATUS_CODES.get(fault.status, "InternalError" if fault.status >= 500 else "MissingParameter")
+            error = VolcError(code, f"HTTP {fault.status} (injected by the sandbox)", status=fault.status)
+            return SandboxResponse.json_response(
+                fault.status, self._envelope(call.action, call.request_id, error=error), fault.headers
+            )
+        return fault.response()
+
+    def dispatch(self, req: SandboxRequest, call: Call, page: int | None) -> SandboxResponse:
+        params = self._params(req)
+        if page is not None:
+            params = Params([(k, v) for k, v in params.pairs if k != "Offset"] + [("Offset", str(page))])
+        action = call.action
+        self.actions_applied[action] += 1
+        result = getattr(self, "_do_" + action)(params)
+        if action.startswith(("Bind", "SelectNumberAndBind", "Update", "Unbind")):
+            self.store.save()
+        return SandboxResponse.json_response(200, self._envelope(action, call.request_id, result=result))
+
+    def render_error(self, error: VolcError, call: Call) -> SandboxResponse:
+        return SandboxResponse.json_response(error.status, self._envelope(call.action, call.request_id, error=error))
+
+    def internal_error(self) -> VolcError:
+        return VolcError.gateway("InternalError")
 
     def _request_id(self) -> str:
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%d%H%M%S")
         return stamp + hashlib.sha256(f"volc-request:{self.requests_handled}".encode()).hexdigest()[:20].upper()
 
-    def _envelope(self, action: str, request_id: str, *, result: Any = None, error: VolcError | None = None) -> dict:
+    def _envelope(
+        self, action: str, request_id: str, *, result: Any = None, error: VolcError | None = None
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "RequestId": request_id,
             "Action": action,
@@ -581,45 +597,9 @@ class VolcSandbox:
             return {"ResponseMetadata": meta}
         return {"ResponseMetadata": meta, "Result": result}
 
-    def _handle(self, req: SandboxRequest, action: str, request_id: str) -> SandboxResponse:
-        if req.path.rstrip("/") == "/_sandbox" or req.path.startswith("/_sandbox/"):
-            self._authenticate(req)
-            return self._control(req, req.path[len("/_sandbox") :].rstrip("/"))
-        if req.path not in ("/", ""):
-            raise VolcError.gateway("InvalidActionOrVersion", f"{action or '(none)'} at path {req.path}")
-        if req.method not in ("GET", "POST"):
-            raise VolcError.gateway("MethodNotAllowed", req.method)
-        query = req.query_dict
-        if not query.get("Action"):
-            raise VolcError.gateway("MissingParameter", "Action")
-        if not query.get("Version"):
-            raise VolcError.gateway("MissingParameter", "Version")
-        self._authenticate(req)
-        version = query["Version"]
-        if action not in ACTIONS or version != API_VERSION:
-            raise VolcError.gateway("InvalidActionOrVersion", f"{action} for version {version}")
-        fault = self.faults.take(("status", "malformed"), req.method, "/" + action)
-        if fault is not None:
-            if fault.kind == "status" and fault.body is None:
-                code = _STATUS_CODES.get(fault.status, "InternalError" if fault.status >= 500 else "MissingParameter")
-                error = VolcError(code, f"HTTP {fault.status} (injected by the sandbox)", status=fault.status)
-                return SandboxResponse.json_response(
-                    fault.status, self._envelope(action, request_id, error=error), fault.headers
-                )
-            return fault.response()
-        params = self._params(req)
-        repeat = self.faults.take(("repeat_page",), req.method, "/" + action)
-        if repeat is not None:
-            params = Params([(k, v) for k, v in params.pairs if k != "Offset"] + [("Offset", str(repeat.page_number))])
-        self.actions_applied[action] += 1
-        result = getattr(self, "_do_" + action)(params)
-        if action.startswith(("Bind", "SelectNumberAndBind", "Update", "Unbind")):
-            self.store.save()
-        return SandboxResponse.json_response(200, self._envelope(action, request_id, result=result))
-
     # -- the gateway: signature ------------------------------------------------------------------
 
-    def _authenticate(self, req: SandboxRequest) -> None:
+    def authenticate(self, req: SandboxRequest, call: Call) -> str:
         header = req.header("authorization")
         if not header or not header.strip():
             raise VolcError.gateway("MissingAuthenticationToken")
@@ -678,27 +658,17 @@ class VolcSandbox:
         )
         if not hmac.compare_digest(expected, auth.signature):
             raise VolcError.gateway("SignatureDoesNotMatch")
+        return auth.access_key
 
     # -- control endpoints (/_sandbox), signed like any request ---------------------------------
 
-    def _control(self, req: SandboxRequest, sub: str) -> SandboxResponse:
-        if sub == "/faults" and req.method == "POST":
-            try:
-                spec = req.json()
-                specs = spec if isinstance(spec, list) else [spec]
-                added = [self.faults.add(s) for s in specs]
-            except (BodyError, TypeError, ValueError, AttributeError) as exc:
-                raise VolcError("IllegalArgument", f"invalid fault: {exc}", status=400) from None
-            return SandboxResponse.json_response(201, {"faults": [f.describe() for f in added]})
-        if sub == "/faults" and req.method == "GET":
-            return SandboxResponse.json_response(200, {"faults": [f.describe() for f in self.faults.pending()]})
-        if sub == "/faults" and req.method == "DELETE":
-            self.faults.clear()
-            return SandboxResponse.empty(204)
-        if sub == "/reset" and req.method == "POST":
-            self.reset()
-            return SandboxResponse.json_response(200, {"reset": True, "seeded": self.seed_data})
-        raise VolcError("InvalidActionOrVersion", "Unknown sandbox control endpoint.", status=404)
+    def control_body(self, outcome: ControlOutcome, payload: Any) -> Any:
+        return payload if outcome == "reset" else {"faults": payload}
+
+    def control_refusal(self, reason: ControlRefusal, detail: str) -> VolcError:
+        if reason == "unknown":
+            return VolcError("InvalidActionOrVersion", detail, status=404)
+        return VolcError("IllegalArgument", f"invalid fault: {detail}", status=400)
 
     # -- parameters ------------------------------------------------------------------------------
 
@@ -738,7 +708,7 @@ class VolcSandbox:
                         "UnsupportedOperation",
                         f"NumberPoolNo {pool_no} is an {kind or 'other'} pool; this action needs an {mode} pool",
                     )
-                return pool
+                return cast("dict[str, Any]", pool)
         raise illegal("NumberPoolNo", f"{pool_no} does not exist in this account")
 
     @staticmethod
@@ -757,10 +727,19 @@ class VolcSandbox:
             )
         return value
 
+    @overload
+    @staticmethod
+    def _int(p: Params, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int: ...
+    @overload
+    @staticmethod
+    def _int(
+        p: Params, name: str, default: None = None, *, low: int | None = None, high: int | None = None
+    ) -> int | None: ...
     @staticmethod
     def _int(
         p: Params, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None
     ) -> int | None:
+        """An integer parameter within [low, high], else `default` when it is absent."""
         raw = p.get(name).strip()
         if raw == "":
             return default
@@ -792,7 +771,7 @@ class VolcSandbox:
     # -- subscriptions -------------------------------------------------------------------------
 
     def _active(self, sub: dict[str, Any]) -> bool:
-        return sub["Status"] == 1 and sub["ExpireTime"] > self.clock()
+        return bool(sub["Status"] == 1 and sub["ExpireTime"] > self.clock())
 
     def _active_on(self, pool_no: str, x: str, *, excluding: str = "") -> list[dict[str, Any]]:
         return [
@@ -827,7 +806,7 @@ class VolcSandbox:
     def _number(self, pool_no: str, x: str) -> dict[str, Any] | None:
         for record in self.state["numbers"]:
             if record["Number"] == x and record["NumberPoolNo"] == pool_no:
-                return record
+                return cast("dict[str, Any]", record)
         return None
 
     def _select(self, p: Params, mode: str, pool_no: str, a: str, b: str) -> str:
@@ -851,12 +830,12 @@ class VolcSandbox:
         wanted.extend(degrade)
         if not wanted:
             if free:
-                return sorted(free, key=lambda n: n["Number"])[0]["Number"]
+                return cast("str", sorted(free, key=lambda n: n["Number"])[0]["Number"])
             raise VolcError("NumberNotEnough", f"no free X number is left in NumberPoolNo {pool_no}")
         for city in wanted:
             in_city = sorted((n for n in free if n["CityCode"] == city), key=lambda n: n["Number"])
             if in_city:
-                return in_city[0]["Number"]
+                return cast("str", in_city[0]["Number"])
         raise VolcError(
             "NumberNotEnough", f"no free X number in NumberPoolNo {pool_no} for city code(s) {', '.join(wanted)}"
         )
@@ -931,7 +910,7 @@ class VolcSandbox:
             if sub["SubId"] == sub_id and sub["NumberPoolNo"] == pool_no:
                 if active and not self._active(sub):
                     raise VolcError("SubscriptionEmpty", f"SubId {sub_id} is no longer bound (unbound or expired)")
-                return sub
+                return cast("dict[str, Any]", sub)
         raise VolcError("SubscriptionEmpty", f"no binding with SubId {sub_id} in NumberPoolNo {pool_no}")
 
     def _update(self, p: Params, mode: str) -> bool:

@@ -1,0 +1,226 @@
+"""What the Telnyx emulator accepts: field and query checks (422/400 with `source.pointer` or
+`source.parameter`, as Telnyx answers), page parameters, and the sandbox's address validation."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from providers.sandbox.http import SandboxRequest
+from providers.sandbox.telnyx.errors import E_BAD_REQUEST, E_MISSING, ApiError, problem
+
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 250
+SHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2})*$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_uuid(value: str) -> bool:
+    return bool(UUID_PATTERN.match(value))
+
+
+ISO_3166_ALPHA2 = frozenset(
+    """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
+BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH
+ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
+HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS
+LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI
+NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG
+SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
+UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+""".split()
+)
+
+# Postal-code shapes the emulator's address validation knows; other countries need any value.
+POSTAL_PATTERNS = {
+    "US": r"\d{5}(-\d{4})?",
+    "CA": r"[A-Za-z]\d[A-Za-z][ -]?\d[A-Za-z]\d",
+    "GB": r"[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}",
+    "IE": r"[A-Za-z]\d[\dWw]\s?[A-Za-z\d]{4}",
+    "DE": r"\d{5}",
+    "FR": r"\d{5}",
+    "ES": r"\d{5}",
+    "IT": r"\d{5}",
+    "MX": r"\d{5}",
+    "NL": r"\d{4}\s?[A-Za-z]{2}",
+    "AU": r"\d{4}",
+    "CH": r"\d{4}",
+    "AT": r"\d{4}",
+    "BE": r"\d{4}",
+    "DK": r"\d{4}",
+    "NO": r"\d{4}",
+    "SE": r"\d{3}\s?\d{2}",
+    "JP": r"\d{3}-?\d{4}",
+    "BR": r"\d{5}-?\d{3}",
+    "PL": r"\d{2}-\d{3}",
+    "PT": r"\d{4}-\d{3}",
+    "IN": r"\d{6}",
+    "SG": r"\d{6}",
+}
+
+
+def _normalise_postal(country: str, postal: str) -> str:
+    compact = re.sub(r"[\s-]", "", postal).upper()
+    if country == "GB" and len(compact) >= 5:
+        return f"{compact[:-3]} {compact[-3:]}"
+    if country == "CA" and len(compact) == 6:
+        return f"{compact[:3]} {compact[3:]}"
+    if country == "NL" and len(compact) == 6:
+        return f"{compact[:4]} {compact[4:]}"
+    if country == "IE" and len(compact) == 7:
+        return f"{compact[:3]} {compact[3:]}"
+    if country == "SE" and len(compact) == 5:
+        return f"{compact[:3]} {compact[3:]}"
+    if country == "JP" and len(compact) == 7:
+        return f"{compact[:3]}-{compact[3:]}"
+    if country == "BR" and len(compact) == 8:
+        return f"{compact[:5]}-{compact[5:]}"
+    return " ".join(postal.split()).upper()
+
+
+def _tidy(text: str) -> str:
+    """Collapse whitespace; give all-lower-case or all-upper-case text title case."""
+    text = " ".join(text.split())
+    return text.title() if text and (text.islower() or text.isupper()) and any(c.isalpha() for c in text) else text
+
+
+def validate_address_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The sandbox's address check: a `ValidateAddressResult` body for (already type-checked) fields."""
+    country = str(fields.get("country_code") or "").upper()
+    street = str(fields.get("street_address") or "")
+    postal = str(fields.get("postal_code") or "")
+    suggested: dict[str, Any] = {
+        "country_code": country,
+        "street_address": _tidy(street),
+        "postal_code": _normalise_postal(country, postal),
+    }
+    for name in ("extended_address", "locality"):
+        if fields.get(name):
+            suggested[name] = _tidy(str(fields[name]))
+    if fields.get("administrative_area"):
+        area = " ".join(str(fields["administrative_area"]).split())
+        suggested["administrative_area"] = (
+            area.upper() if country in ("US", "CA", "AU") and len(area) <= 3 else _tidy(area)
+        )
+    errors = []
+    if not re.search(r"\d", street):
+        errors.append(
+            {
+                "code": "20207",
+                "title": "Invalid street address",
+                "description": "The street address provided is invalid: no building number was found.",
+                "source": {"pointer": "/street_address"},
+            }
+        )
+    pattern = POSTAL_PATTERNS.get(country)
+    if not postal.strip() or (pattern and not re.fullmatch(pattern, postal.strip())):
+        errors.append(
+            {
+                "code": "20209",
+                "title": "Invalid postal code",
+                "description": f"The postal code {postal!r} is not valid for country {country}.",
+                "source": {"pointer": "/postal_code"},
+            }
+        )
+    return {
+        "record_type": "address_validation",
+        "result": "invalid" if errors else "valid",
+        "suggested": suggested,
+        "errors": errors,
+    }
+
+
+def is_uri(value: str) -> bool:
+    """An absolute URI (RFC 3986 shape: scheme ":" rest, no whitespace); SAML entity ids may be URNs."""
+    if not value or any(c.isspace() for c in value):
+        return False
+    parts = urlsplit(value)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme or ""):
+        return False
+    if parts.scheme.lower() in ("http", "https"):
+        return bool(parts.netloc)
+    return bool(parts.netloc or parts.path)
+
+
+def is_http_url(value: str) -> bool:
+    if not value or any(c.isspace() for c in value) or len(value) > 2000:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def normalise_ip(value: str) -> str | None:
+    """The canonical text of an IP address or (strict) CIDR block, or None when it is neither."""
+    text = value.strip()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    try:
+        return str(ipaddress.ip_network(text, strict=True))
+    except ValueError:
+        return None
+
+
+def page_params(req: SandboxRequest, status: int) -> tuple[int, int]:
+    """page[number] and page[size], refused with `status` (and source.parameter) when invalid."""
+    query = req.query_dict
+
+    def number(name: str, default: int, maximum: int | None) -> int:
+        raw = query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ApiError(
+                status, problem(E_BAD_REQUEST, f"{name} must be an integer, got {raw!r}.", parameter=name)
+            ) from None
+        if value < 1 or (maximum is not None and value > maximum):
+            bound = f"between 1 and {maximum}" if maximum else "at least 1"
+            raise ApiError(status, problem(E_BAD_REQUEST, f"{name} must be {bound}, got {value}.", parameter=name))
+        return value
+
+    return number("page[number]", 1, None), number("page[size]", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+
+
+def require_str(
+    body: Mapping[str, Any], name: str, errors: list[dict[str, Any]], *, required: bool, pointer_prefix: str = ""
+) -> str | None:
+    """Type-check one string field, adding a 10004 (missing) or 10015 (wrong type) error."""
+    pointer = f"{pointer_prefix}/{name}"
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip() and required):
+        if required:
+            errors.append(problem(E_MISSING, f"The '{name}' parameter is required.", pointer=pointer))
+        return None
+    if not isinstance(value, str):
+        errors.append(problem(E_BAD_REQUEST, f"The '{name}' parameter must be a string.", pointer=pointer))
+        return None
+    return value
+
+
+def require_bool(body: Mapping[str, Any], name: str, errors: list[dict[str, Any]]) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        errors.append(problem(E_BAD_REQUEST, f"The '{name}' parameter must be a boolean.", pointer=f"/{name}"))
+        return None
+    return value
+
+
+def bool_param(req: SandboxRequest, name: str, status: int) -> bool | None:
+    raw = req.query_dict.get(name)
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false"):
+        raise ApiError(
+            status, problem(E_BAD_REQUEST, f"{name} must be 'true' or 'false', got {raw!r}.", parameter=name)
+        )
+    return raw.lower() == "true"
