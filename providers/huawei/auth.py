@@ -1,6 +1,6 @@
 """Huawei Cloud PrivateNumber X-AKSK authentication: building the headers, and checking them.
 
-Every request carries two headers (shared/reference/huawei_volcengine.md, A.2):
+Every request carries two headers (docs/reference/huawei_volcengine.md, A.2):
 
     Authorization: AKSK realm="SDP",profile="UsernameToken",type="Appkey"
     X-AKSK: UsernameToken Username="<app key>",PasswordDigest="<digest>",Nonce="<nonce>",Created="<created>"

@@ -1,6 +1,6 @@
 """Huawei Cloud PrivateNumber (隐私保护通话) client, AXB and AX modes, and its `BindingProvider`.
 
-Wire facts (shared/reference/huawei_volcengine.md, Part A):
+Wire facts (docs/reference/huawei_volcengine.md, Part A):
 
 - one base URL per app ("APP接入地址"), JSON bodies, `Content-Type: application/json;charset=UTF-8`
   on every call, X-AKSK headers (providers/huawei/auth.py) signed afresh for every send;

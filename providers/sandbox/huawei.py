@@ -1,6 +1,6 @@
 """A local emulator of Huawei Cloud PrivateNumber (隐私保护通话), AXB and AX modes.
 
-Same URIs, methods and JSON as the platform (shared/reference/huawei_volcengine.md, Part A):
+Same URIs, methods and JSON as the platform (docs/reference/huawei_volcengine.md, Part A):
 
     POST/DELETE/PUT/GET  /rest/caas/relationnumber/partners/v1.0     AXB bind / unbind / modify / query
     POST/DELETE/GET      /rest/provision/caas/privatenumber/v1.0     AX bind / unbind / query

@@ -1,6 +1,6 @@
 """Async client for Telnyx v2 account access.
 
-Wire details follow the official OpenAPI subset (shared/reference): bracketed `page[...]` and
+Wire details follow the official OpenAPI subset (docs/reference/): bracketed `page[...]` and
 `filter[...]` query parameters, `{"data": ...}` envelopes except for access IP addresses (bare
 objects), integration-secret create 201 / delete 204, and the access token as text/plain.
 

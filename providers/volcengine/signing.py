@@ -3,7 +3,7 @@
 The same functions sign a request (the client) and check one (the sandbox), so both sides agree
 by construction; known-answer tests pin them to the official SDK's output.
 
-The scheme (shared/reference/huawei_volcengine.md, Part B.2):
+The scheme (docs/reference/huawei_volcengine.md, Part B.2):
 
 1. ``X-Date`` is the UTC time as ``YYYYMMDDTHHMMSSZ``; the credential date is its first 8 chars.
 2. ``X-Content-Sha256`` is the lowercase hex SHA-256 of the exact body bytes.

@@ -1,7 +1,7 @@
 """Async client for Volcengine VMS number privacy (隐私号), API version 2022-01-01, and the
 `BindingProvider` adapter built on it.
 
-Wire format (shared/reference/huawei_volcengine.md, Part B): every call goes to the endpoint's
+Wire format (docs/reference/huawei_volcengine.md, Part B): every call goes to the endpoint's
 root with `?Action=<Action>&Version=2022-01-01`, signed with HMAC-SHA256 (signing.py). Actions are
 POSTed as `application/x-www-form-urlencoded` bodies, as the official SDK sends them, except
 NumberList, which the SDK sends as GET with its parameters in the query. Answers are

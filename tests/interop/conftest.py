@@ -1,9 +1,11 @@
 """Shared fixtures for the interop tests.
 
 `prism_url`: a Prism mock server (`@stoplight/prism-cli`, installed by tests/interop/prism/install.sh
-into .cache/prism) serving the official Telnyx OpenAPI subset from shared/reference, on a free
-loopback port. One server per test session (per xdist worker); its whole process group is killed
-at teardown. Tests that use it are skipped, with the reason, when Node or Prism is missing.
+into .cache/prism) serving the official Telnyx OpenAPI subset vendored at
+docs/reference/telnyx-account-access.openapi.json, on a free loopback port. One server per test
+session (per xdist worker); its whole process group is killed at teardown. Tests that use it are
+skipped, with the reason, when Node or Prism is missing; a missing spec is a failure (it is part of
+the repo).
 
 Prism serves the spec's paths at the root: the spec's `servers` entry (https://api.telnyx.com/v2)
 is not part of the mock's paths, so the base URL is http://127.0.0.1:PORT with no /v2.
@@ -24,7 +26,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = Path(__file__).resolve().parents[3] / "shared/reference/telnyx-account-access.openapi.json"
+SPEC = REPO / "docs/reference/telnyx-account-access.openapi.json"
 PRISM = REPO / ".cache/prism/node_modules/.bin/prism"
 START_TIMEOUT = 30.0
 
@@ -91,7 +93,7 @@ def _start(log_path: Path) -> tuple[subprocess.Popen, str]:
 def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a running Prism mock of the official Telnyx spec (no /v2 prefix)."""
     if not SPEC.is_file():
-        pytest.skip(f"official spec not found at {SPEC}")
+        pytest.fail(f"the vendored official spec is missing: {SPEC} (see docs/reference/README.md)")
     if not PRISM.exists():
         pytest.skip("Prism is not installed: run `bash tests/interop/prism/install.sh` (needs npm)")
     if shutil.which("node") is None:

@@ -1,6 +1,6 @@
 """Our Telnyx client against Prism, an independent mock built from the official OpenAPI subset.
 
-Every operation in shared/reference/telnyx-account-access.openapi.json is called through
+Every operation in docs/reference/telnyx-account-access.openapi.json is called through
 `TelnyxClient`. Prism validates each request against the spec (a violation comes back as a 422
 with an `sl-violations` header, which `Recorder` collects) and answers with the spec's own
 examples, so these tests check both what we send and that we read what the spec says Telnyx sends.

@@ -1,7 +1,7 @@
 """Huawei X-AKSK: the formula on the public examples, UTC `Created`, and the sandbox-side check.
 
 Huawei has no official Python SDK for PrivateNumber, so the ground truth is the documented formula
-and the worked examples in shared/reference/huawei_volcengine.md (A.2), which were cross-checked
+and the worked examples in docs/reference/huawei_volcengine.md (A.2), which were cross-checked
 with openssl when the reference was written.
 """
 

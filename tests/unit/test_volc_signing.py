@@ -10,7 +10,7 @@ import pytest
 from providers.volcengine import signing
 from providers.volcengine.signing import Credentials, SignatureFormatError
 
-# shared/reference/huawei_volcengine.md, B.2, vector `bind_axn_basic` (AKTEST/SKTEST, official host).
+# docs/reference/huawei_volcengine.md, B.2, vector `bind_axn_basic` (AKTEST/SKTEST, official host).
 VECTOR_BODY = (
     b"PhoneNoA=13700000001&PhoneNoB=13700000002&PhoneNoX=17000000003&NumberPoolNo=NP162981168404095092"
     b"&ExpireTime=1735689600&AudioRecordFlag=1&UserData=order-42"

@@ -1,7 +1,7 @@
 """A local emulator of the Telnyx v2 "account access" API.
 
 It serves, under `/v2`, the 24 operations of the trimmed official OpenAPI document
-(shared/reference/telnyx-account-access.openapi.json) with the same paths, methods, envelopes and
+(docs/reference/telnyx-account-access.openapi.json) with the same paths, methods, envelopes and
 status codes, plus `GET /telephony_credentials` so a UI can list credentials:
 
     access_ip_address        list / create / retrieve / delete      (single objects come bare)
