@@ -51,8 +51,24 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+@pytest.fixture(autouse=True)
+def _record_notices(monkeypatch):
+    """Keep every notification an app posts, so a test counts what was said even after a slow
+    machine let one time out of the screen."""
+    from textual.app import App
+
+    original = App.notify
+
+    def notify(self, message, *args, **kwargs):
+        self.__dict__.setdefault("_posted_notices", []).append(str(message))
+        return original(self, message, *args, **kwargs)
+
+    monkeypatch.setattr(App, "notify", notify)
+
+
 def notices(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """Every notification the app has posted, in order (shown or already timed out)."""
+    return list(app.__dict__.get("_posted_notices", []))
 
 
 def table(app):
