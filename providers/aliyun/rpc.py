@@ -29,15 +29,18 @@ the state of the account's own pool, not an outage: re-sending changes nothing u
 bought or bindings removed, and Unavailable would invite the automatic retry that must not happen.
 
 SignatureNonceUsed is re-sent once with a fresh nonce (the gateway refused it before processing,
-so even a bind is safe to repeat); every other failure is left to the Transport's policy.
+so even a bind is safe to repeat): `retry_advice` tells the Transport so, and a product client
+adds its own refusals there (CAMS: throttling); every other failure is left to the Transport.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -45,6 +48,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from providers.aliyun import signing
+from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
     Conflict,
@@ -58,10 +62,9 @@ from providers.errors import (
 )
 from providers.transport import (
     RateLimiter,
+    RetryAdvice,
     RetryPolicy,
-    Transport,
     TransportClient,
-    is_loopback_host,
     redact_text,
     redact_url,
 )
@@ -80,6 +83,8 @@ _SIGNATURE_ALIASES = {
 }
 
 REQUEST_ID_HEADERS = ("x-acs-request-id",)
+# SignatureNonceUsed: one re-send at once, with a fresh nonce.
+NONCE_RETRY = RetryPolicy(max_retries=1, initial_delay=0.0, max_delay=0.0)
 _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 
@@ -88,34 +93,13 @@ _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 
 def normalise_endpoint(endpoint: str) -> str:
-    """`https://host[:port]` from a bare host ("dyplsapi.aliyuncs.com") or a URL.
-
-    http:// is refused unless the host is a loopback address (a local sandbox): the query string
-    carries phone numbers and, with RPC 1.0, the AccessKeyId. A path, query or userinfo is refused.
-    """
+    """`https://host[:port]` from a bare host ("dyplsapi.aliyuncs.com") or a URL, under the one
+    endpoint rule (`providers.endpoints`). The origin only: RPC-style APIs are served at "/"."""
     text = (endpoint or "").strip()
-    if not text:
-        raise ValueError("the endpoint is empty")
-    if "://" not in text:
+    if text and "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise ValueError(f"endpoint {endpoint!r}: only https:// (or http:// on loopback) is supported")
-    if not parts.hostname:
-        raise ValueError(f"endpoint {endpoint!r} has no host")
-    if parts.username or parts.password:
-        raise ValueError(f"endpoint {endpoint!r}: credentials in the URL are not allowed")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"endpoint {endpoint!r}: RPC-style APIs are served at '/', give the origin only")
-    if scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"endpoint {endpoint!r}: refusing plain http:// to a non-loopback host; use https://")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"endpoint {endpoint!r} has an invalid port") from None
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{scheme}://{host}" + (f":{port}" if port else "")
+    origin = urlsplit(check_endpoint(text, vendor="Alibaba Cloud", bare_origin=True))
+    return f"{origin.scheme.lower()}://{origin.netloc.lower()}"
 
 
 def wire_value(value: Any) -> str | None:
@@ -329,7 +313,7 @@ def error_from_body(
     return error
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def acs_retry_after(headers: httpx.Headers) -> float | None:
     """Alibaba's `x-acs-retry-after` (positive integer milliseconds in tea-openapi), if present."""
     value = headers.get("x-acs-retry-after")
     if not value:
@@ -339,6 +323,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     except ValueError:
         return None
     return ms / 1000.0 if ms > 0 else None
+
+
+def response_code(response: httpx.Response) -> str:
+    """The Alibaba `Code` an answer carries ("" when it has none or is not JSON)."""
+    body = _parse_json(response)
+    return str(body.get("Code") or body.get("code") or "") if isinstance(body, dict) else ""
 
 
 def _sent_params(request: httpx.Request) -> dict[str, str]:
@@ -386,6 +376,8 @@ class AliyunRpcClient(TransportClient):
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = signing.new_nonce,
         user_agent: str = "teledeck",
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         if not access_key_id or not access_key_secret:
             raise ValueError("an AccessKeyId and an AccessKeySecret are needed")
@@ -401,20 +393,22 @@ class AliyunRpcClient(TransportClient):
         self._security_token = security_token or None
         self._clock = clock
         self._nonce = nonce
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=provider,
             base_url=self.endpoint,
             error_mapper=self._map_http_error,
             headers={"Accept": "application/json", "User-Agent": user_agent},
-            signer=self._sign,
-            retry=retry,
-            limiter=limiter,
+            secrets=(access_key_secret, security_token or ""),
             http_transport=http_transport,
-            secrets=tuple(s for s in (access_key_secret, security_token) if s),
-            request_id_headers=REQUEST_ID_HEADERS,
+            retry=retry,
+            timeout=timeout,
             read_only=read_only,
-            **extra,
+            signer=self._sign,
+            limiter=limiter,
+            request_id_headers=REQUEST_ID_HEADERS,
+            retry_hook=self.retry_advice,
+            sleep=sleep,
+            rng=rng,
         )
 
     # ---- signing (the Transport calls this for every attempt) ------------------------------
@@ -470,10 +464,17 @@ class AliyunRpcClient(TransportClient):
             params=_sent_params(response.request),
             request_id=response.headers.get("x-acs-request-id", ""),
         )
-        error.detail = redact_text(error.detail, self.transport.secrets)
         if isinstance(error, RateLimited) and error.retry_after is None:
-            error.retry_after = _retry_after(response.headers)
+            error.retry_after = acs_retry_after(response.headers)
         return error
+
+    # ---- re-sends (the Transport asks for every answer its own policy does not re-send) -----
+
+    def retry_advice(self, response: httpx.Response) -> RetryAdvice | None:
+        """A reused nonce was refused before processing: one re-send, signed with a fresh one."""
+        if response_code(response) == "SignatureNonceUsed":
+            return RetryAdvice("refused a reused nonce", NONCE_RETRY)
+        return None
 
     # ---- calls -------------------------------------------------------------------------------
 
@@ -492,16 +493,6 @@ class AliyunRpcClient(TransportClient):
         `mutates` calls are refused before sending when the client is read-only.
         """
         wire = {k: v for k, v in ((str(k), wire_value(v)) for k, v in (params or {}).items()) if v is not None}
-        for attempt in range(2):
-            try:
-                return await self._call_once(action, wire, idempotent=idempotent, mutates=mutates)
-            except AuthError as error:
-                if error.code == "SignatureNonceUsed" and attempt == 0:
-                    continue  # refused before processing: a fresh nonce is safe, even for a write
-                raise
-        raise AssertionError("unreachable")
-
-    async def _call_once(self, action: str, wire: dict[str, str], *, idempotent: bool, mutates: bool) -> dict[str, Any]:
         path = "/?" + signing.encode_query(sorted(wire.items())) if wire else "/"
         headers = {"x-acs-action": action, "x-acs-version": self.version}
         response = await self.transport.request(
@@ -541,7 +532,7 @@ class AliyunRpcClient(TransportClient):
             error.message = redact_text(error.message, self.transport.secrets)
             error.detail = redact_text(error.detail, self.transport.secrets)
             if isinstance(error, RateLimited) and error.retry_after is None:
-                error.retry_after = _retry_after(response.headers)
+                error.retry_after = acs_retry_after(response.headers)
             raise error
         return body
 

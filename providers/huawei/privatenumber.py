@@ -35,11 +35,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
+from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
     Conflict,
@@ -54,7 +54,7 @@ from providers.errors import (
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
 from providers.records import Page, flag, integer, text
-from providers.transport import RateLimiter, RetryPolicy, Transport, TransportClient, is_loopback_host
+from providers.transport import RateLimiter, RetryPolicy, TransportClient
 
 PROVIDER = "huawei"
 KnownX = Callable[[str], Iterable[str]] | Iterable[str]
@@ -108,18 +108,9 @@ PARAMETERS = (
 
 def resolve_base_url(base_url: str | None = None) -> str:
     """The base URL to use: `base_url`, else $TELEDECK_HUAWEI_BASE_URL, else the current public
-    endpoint. Plain http is refused unless the host is loopback (the app secret signs every call,
-    and numbers are personal data)."""
-    value = (base_url or os.environ.get(BASE_URL_ENV, "") or DEFAULT_BASE_URL).strip()
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Huawei base URL must be an absolute http(s) URL, got {value!r}")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("Huawei base URL must not carry credentials, a query or a fragment")
-    if scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"refusing plain http to {parts.hostname!r}: use https (http is only allowed to loopback)")
-    return value.rstrip("/")
+    endpoint, under the one endpoint rule (`providers.endpoints`): the app secret signs every
+    call, and numbers are personal data."""
+    return check_endpoint(base_url or os.environ.get(BASE_URL_ENV, "") or DEFAULT_BASE_URL, vendor="Huawei")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,19 +458,18 @@ class HuaweiPrivateNumberClient(TransportClient):
         self.app_key = app_key
         self.base_url = resolve_base_url(base_url)
         self.wire_tz = wire_tz
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=PROVIDER,
             base_url=self.base_url,
             error_mapper=error_from_response,
             headers={"Content-Type": CONTENT_TYPE, "Accept": "application/json", "User-Agent": "teledeck"},
-            signer=AkskSigner(app_key, app_secret, clock=clock),
+            secrets=(app_secret,),
             http_transport=http_transport,
             retry=retry,
-            limiter=limiter,
-            secrets=(app_secret,),
+            timeout=timeout,
             read_only=read_only,
-            **extra,
+            signer=AkskSigner(app_key, app_secret, clock=clock),
+            limiter=limiter,
         )
 
     # ---- plumbing -------------------------------------------------------------------------

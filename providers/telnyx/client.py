@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
 from providers.pagination import numbered_pages
 from providers.records import Page
@@ -34,7 +35,7 @@ from providers.telnyx.models import (
     TelephonyCredential,
     read_meta,
 )
-from providers.transport import RetryPolicy, Transport, TransportClient
+from providers.transport import RetryPolicy, TransportClient
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 MAX_PAGE_SIZE = 250
@@ -67,19 +68,18 @@ class TelnyxClient(TransportClient):
         read_only: bool = False,
         page_size: int = MAX_PAGE_SIZE,
     ) -> None:
-        self.base_url = (base_url or base_url_from_env()).rstrip("/")
+        self.base_url = check_endpoint(base_url or base_url_from_env(), vendor="Telnyx")
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=PROVIDER,
             base_url=self.base_url,
             error_mapper=error_from_response,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": "teledeck"},
+            secrets=(api_key,),
             http_transport=http_transport,
             retry=retry,
-            secrets=(api_key,),
+            timeout=timeout,
             read_only=read_only,
-            **extra,
         )
 
     # ---- plumbing -------------------------------------------------------------------------

@@ -26,11 +26,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
+from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
     Conflict,
@@ -44,10 +45,11 @@ from providers.errors import (
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, text
-from providers.transport import RetryPolicy, Transport, TransportClient, is_loopback_host, redact_text, redact_url
+from providers.transport import RetryPolicy, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
 PROVIDER = "volcengine"
+VENDOR = "Volcengine"  # as people name it, in messages
 API_VERSION = "2022-01-01"
 DEFAULT_ENDPOINT = "https://cloud-vms.volcengineapi.com"
 ENDPOINT_ENV = "TELEDECK_VOLC_ENDPOINT"
@@ -68,25 +70,10 @@ UPDATE_FIELDS = {
 # Endpoint
 
 
-def check_endpoint(url: str) -> str:
-    """The endpoint without a trailing slash; ValueError for anything but https, or plain http
-    to a loopback host (the sandbox)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Volcengine endpoint {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(
-            f"refusing plain http to {parts.hostname}: Volcengine endpoints must use https "
-            "(http is allowed only for a loopback sandbox)"
-        )
-    if parts.query or parts.fragment or parts.path not in ("", "/"):
-        raise ValueError(f"Volcengine endpoint {url!r} must be a bare origin such as {DEFAULT_ENDPOINT}")
-    return url.strip().rstrip("/")
-
-
 def endpoint_from_env() -> str:
-    """TELEDECK_VOLC_ENDPOINT (checked by `check_endpoint`), else the public endpoint."""
-    return check_endpoint(os.environ.get(ENDPOINT_ENV, "").strip() or DEFAULT_ENDPOINT)
+    """TELEDECK_VOLC_ENDPOINT, else the public endpoint, under the one endpoint rule. A bare
+    origin: the signature covers the path, which is always "/"."""
+    return check_endpoint(os.environ.get(ENDPOINT_ENV, "").strip() or DEFAULT_ENDPOINT, vendor=VENDOR, bare_origin=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,22 +534,21 @@ class VmsClient(TransportClient):
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.endpoint = check_endpoint(endpoint) if endpoint else endpoint_from_env()
+        self.endpoint = check_endpoint(endpoint, vendor=VENDOR, bare_origin=True) if endpoint else endpoint_from_env()
         self.credentials = signing.Credentials(access_key, secret_key, region, signing.SERVICE, session_token)
         self._clock = clock
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=PROVIDER,
             base_url=self.endpoint,
             error_mapper=error_from_response,
             headers={"Accept": "application/json", "User-Agent": "teledeck"},
-            signer=self._sign,
+            secrets=(secret_key, session_token),
             http_transport=http_transport,
             retry=retry,
-            secrets=tuple(s for s in (secret_key, session_token) if s),
-            request_id_headers=("x-tt-logid", "x-request-id"),
+            timeout=timeout,
             read_only=read_only,
-            **extra,
+            signer=self._sign,
+            request_id_headers=("x-tt-logid", "x-request-id"),
         )
 
     # ---- plumbing -------------------------------------------------------------------------
@@ -1228,7 +1214,6 @@ __all__ = [
     "VmsClient",
     "VolcBindings",
     "binding_status",
-    "check_endpoint",
     "endpoint_from_env",
     "error_from_response",
     "error_in_envelope",
