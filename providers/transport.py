@@ -283,8 +283,8 @@ class Transport:
     ) -> httpx.Response:
         """Send one logical request, re-sending only where the policy above allows.
 
-        Returns the response when its status is 2xx (or in `ok_statuses`); otherwise raises
-        the `ProviderError` the vendor's error mapper builds. A request that `mutates` (by default
+        Returns the response when its status is 2xx (or in `ok_statuses`) and the retry hook does
+        not call it a refusal; otherwise raises the `ProviderError` the vendor's error mapper builds. A request that `mutates` (by default
         anything but GET/HEAD/OPTIONS) is refused before sending when the transport is read-only.
         """
         method = method.upper()
@@ -381,9 +381,6 @@ class Transport:
                 elapsed_ms,
                 self.request_id(response),
             )
-
-            if 200 <= response.status_code < 300 or (ok_statuses and response.status_code in ok_statuses):
-                return response
 
             ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
             retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None

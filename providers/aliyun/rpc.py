@@ -59,6 +59,7 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
+    status_error_class,
 )
 from providers.transport import (
     RateLimiter,
@@ -216,20 +217,7 @@ def classify(code: str, status: int | None) -> type[ProviderError]:
         return ValidationError
     if code in _UNAVAILABLE_CODES or code.startswith("isp."):
         return Unavailable
-    if status is not None:
-        if status == 429:
-            return RateLimited
-        if status >= 500:
-            return Unavailable
-        if status in (401, 403):
-            return AuthError
-        if status == 404:
-            return NotFound
-        if status == 409:
-            return Conflict
-        if status == 400:
-            return ValidationError
-    return ProviderError
+    return status_error_class(status)
 
 
 def _values_look_bad(code: str, value: str) -> bool:

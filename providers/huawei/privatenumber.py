@@ -42,6 +42,7 @@ from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange,
 from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
+    CodeTable,
     Conflict,
     FieldProblem,
     MalformedResponse,
@@ -50,6 +51,8 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
+    code_error_class,
+    status_error_class,
 )
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
@@ -282,6 +285,13 @@ VALIDATION_CODES = frozenset(
     }
 )
 UNAVAILABLE_CODES = frozenset({"1010001", "1023001", "1023002"})
+_CODE_CLASSES: CodeTable = (
+    (AUTH_CODES, AuthError),
+    (NOT_FOUND_CODES, NotFound),
+    (CONFLICT_CODES, Conflict),
+    (VALIDATION_CODES, ValidationError),
+    (UNAVAILABLE_CODES, Unavailable),
+)
 FLOW_CONTROL = "1010010"  # with HTTP 401 it means "Invalid digest."; otherwise flow control
 
 _HINTS = {
@@ -351,24 +361,9 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
                 code=code,
                 detail="wait a minute before trying again",
             )
-    elif code in AUTH_CODES:
-        cls = AuthError
-    elif code in NOT_FOUND_CODES:
-        cls = NotFound
-    elif code in CONFLICT_CODES:
-        cls = Conflict
-    elif code in VALIDATION_CODES:
-        cls = ValidationError
-    elif code in UNAVAILABLE_CODES:
-        cls = Unavailable
-    elif status >= 500:
-        cls = Unavailable
-    elif status == 404:
-        cls = NotFound
-    elif status == 429:
-        cls = RateLimited
     else:
-        cls = ProviderError  # an unknown code: keep it, do not guess its meaning
+        # An unknown code: keep it, and do not guess its meaning from a status that may mean many.
+        cls = code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=(404, 429))
     message = desc or f"result code {code}"
     return cls(
         message,
@@ -409,16 +404,8 @@ def error_from_response(response: httpx.Response) -> ProviderError:
             else f"an unreadable body ({response.headers.get('content-type', 'no content type')})"
         )
     )
-    message = f"HTTP {status} with {what}"
-    if status >= 500:
-        return Unavailable(message, provider=PROVIDER, status=status)
-    if status in (401, 403):
-        return AuthError(message, provider=PROVIDER, status=status)
-    if status == 404:
-        return NotFound(message, provider=PROVIDER, status=status)
-    if status == 429:
-        return RateLimited(message, provider=PROVIDER, status=status)
-    return MalformedResponse(message, provider=PROVIDER, status=status)
+    cls = status_error_class(status, trusted=(401, 403, 404, 429), default=MalformedResponse)
+    return cls(f"HTTP {status} with {what}", provider=PROVIDER, status=status)
 
 
 def _bool_text(value: bool | None) -> str | None:

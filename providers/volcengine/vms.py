@@ -34,6 +34,7 @@ from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, Bindi
 from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
+    CodeTable,
     Conflict,
     FieldProblem,
     MalformedResponse,
@@ -42,6 +43,8 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
+    code_error_class,
+    status_error_class,
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, text
@@ -403,26 +406,22 @@ _HINTS = {
 _PARAM_PATTERN = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")\b")
 
 
+_CODE_CLASSES: CodeTable = (
+    (AUTH_CODES, AuthError),
+    (RATE_CODES, RateLimited),
+    (CONFLICT_CODES, Conflict),
+    (VALIDATION_CODES, ValidationError),
+    (NOT_FOUND_CODES, NotFound),
+    (UNAVAILABLE_CODES, Unavailable),
+)
+# The bare statuses that mean one thing here. Not 404: the gateway also answers an unknown Action
+# or Version with it (InvalidActionOrVersion), which is no missing record; an answer with another
+# status and no known code stays a plain ProviderError rather than a guess.
+_TRUSTED_STATUSES = (400, 401, 403, 429)
+
+
 def _class_for(code: str, status: int) -> type[ProviderError]:
-    for codes, cls in (
-        (AUTH_CODES, AuthError),
-        (RATE_CODES, RateLimited),
-        (CONFLICT_CODES, Conflict),
-        (VALIDATION_CODES, ValidationError),
-        (NOT_FOUND_CODES, NotFound),
-        (UNAVAILABLE_CODES, Unavailable),
-    ):
-        if code in codes:
-            return cls
-    if status in (401, 403):
-        return AuthError
-    if status == 429:
-        return RateLimited
-    if status >= 500:
-        return Unavailable
-    if status == 400:
-        return ValidationError
-    return ProviderError
+    return code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=_TRUSTED_STATUSES)
 
 
 def vendor_error(code: str, message: str, *, status: int, request_id: str = "", code_n: str = "") -> ProviderError:
