@@ -8,8 +8,8 @@ nothing is half-written, even if the process is killed mid-write:
   any exception), so a binding row and its history event land together or not at all;
 - the journal is WAL with `synchronous=FULL` (see `_connect` for why FULL);
 - a file that is not a SQLite database, or fails `PRAGMA quick_check`, is moved aside to
-  `<name>.corrupt-<timestamp>` and a fresh ledger is started; `BindingLedger.recovered_from` and
-  `BindingLedger.notice` tell the UI so it can say it.
+  `<name>.corrupt-<timestamp>` and a fresh ledger is started; `BindingLedger.recovered_from`
+  tells the UI where it went so it can say so.
 
 Thread safety: one `BindingLedger` holds one connection, opened with `check_same_thread=False`, and
 every public method takes the ledger's lock, so a single ledger object may be shared freely between
@@ -34,14 +34,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
-
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider
 from providers.errors import ProviderError
+from providers.paths import DATA_DIR_ENV as DATA_DIR_ENV  # the variable's name, importable from here too
+from providers.paths import data_dir
 
 log = logging.getLogger("teledeck.ledger")
 
-DATA_DIR_ENV = "TELEDECK_DATA_DIR"
 LEDGER_FILENAME = "bindings.sqlite3"
 
 ORIGIN_CREATED = "created"
@@ -126,9 +125,7 @@ SCHEMA_VERSION = max(_MIGRATIONS)
 
 def default_ledger_path() -> Path:
     """`$TELEDECK_DATA_DIR/bindings.sqlite3`, else the platform's user data dir for teledeck."""
-    base = os.environ.get(DATA_DIR_ENV)
-    root = Path(base).expanduser() if base else Path(platformdirs.user_data_dir("teledeck"))
-    return root / LEDGER_FILENAME
+    return data_dir() / LEDGER_FILENAME
 
 
 class LedgerError(Exception):
@@ -367,13 +364,6 @@ class BindingLedger:
         except OSError as exc:
             raise LedgerError(f"the bindings ledger {path} is corrupt and could not be moved aside: {exc}") from exc
         return target
-
-    @property
-    def notice(self) -> str | None:
-        """One line for the UI when something happened at open that the user should know about."""
-        if self.recovered_from is None:
-            return None
-        return f"The bindings ledger was damaged; it was moved to {self.recovered_from} and a new one was started."
 
     def close(self) -> None:
         with self._lock:
