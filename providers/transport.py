@@ -324,8 +324,7 @@ class Transport:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Never reached the server: safe to re-send whatever the method.
                 log.info("%s %s -> connection failed: %s", method, shown_url, type(exc).__name__)
-                if attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                if await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
                 raise Unavailable(
@@ -336,8 +335,7 @@ class Transport:
                 ) from None
             except httpx.TimeoutException as exc:
                 log.info("%s %s -> timed out: %s", method, shown_url, type(exc).__name__)
-                if idempotent and attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                if idempotent and await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
                 raise Timeout(
@@ -350,8 +348,7 @@ class Transport:
                 ) from None
             except httpx.TransportError as exc:
                 log.info("%s %s -> transport error: %s", method, shown_url, type(exc).__name__)
-                if idempotent and attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                if idempotent and await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
                 if not idempotent:
@@ -386,28 +383,18 @@ class Transport:
             retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
             # A 429 is an explicit refusal before processing, so even a write may be re-sent.
             if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
-                if attempt < self.retry.max_retries and not (
-                    retry_after is not None and retry_after > self.retry.max_retry_after  # too long: surface it
-                ):
-                    delay = retry_after if retry_after is not None else self.retry.backoff(attempt, self._rng)
-                    await self._sleep(delay)
+                if await self._wait_to_resend(self.retry, attempt, retry_after):
                     attempt += 1
                     continue
                 raise self._error(response, method, shown_url, retry_after)
             advice = self._retry_hook(response) if self._retry_hook is not None else None
             if advice is not None:
                 resent = vendor_resends.get(advice.reason, 0)
-                wait = advice.retry_after
-                if resent < advice.policy.max_retries and not (
-                    wait is not None and wait > advice.policy.max_retry_after
-                ):
-                    delay = wait if wait is not None else advice.policy.backoff(resent, self._rng)
-                    log.info("%s %s -> %s; re-sending in %.2f s", method, shown_url, advice.reason, delay)
-                    if delay > 0:
-                        await self._sleep(delay)
+                if await self._wait_to_resend(advice.policy, resent, advice.retry_after):
+                    log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
                     vendor_resends[advice.reason] = resent + 1
                     continue
-                error = self._error(response, method, shown_url, wait)
+                error = self._error(response, method, shown_url, advice.retry_after)
                 if resent:
                     error.detail = (error.detail + "\n" if error.detail else "") + (
                         f"still {advice.reason} after {resent + 1} attempts"
@@ -416,6 +403,15 @@ class Transport:
             if ok:
                 return response
             raise self._error(response, method, shown_url, retry_after)
+
+    async def _wait_to_resend(self, policy: RetryPolicy, resent: int, retry_after: float | None = None) -> bool:
+        """Whether `policy` allows another re-send after `resent` of them, having waited for it if
+        so: the server's `retry_after` when it named one short enough to wait inline, else the
+        backoff. A longer server wait is not waited out: the error surfaces with it instead."""
+        if resent >= policy.max_retries or (retry_after is not None and retry_after > policy.max_retry_after):
+            return False
+        await self._sleep(retry_after if retry_after is not None else policy.backoff(resent, self._rng))
+        return True
 
     def _error(self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None) -> ProviderError:
         """The vendor's error for a refused answer, with what only the Transport knows added."""

@@ -461,7 +461,7 @@ class AliyunRpcClient(TransportClient):
     def retry_advice(self, response: httpx.Response) -> RetryAdvice | None:
         """A reused nonce was refused before processing: one re-send, signed with a fresh one."""
         if response_code(response) == "SignatureNonceUsed":
-            return RetryAdvice("refused a reused nonce", NONCE_RETRY)
+            return RetryAdvice("refusing a reused nonce", NONCE_RETRY)
         return None
 
     # ---- calls -------------------------------------------------------------------------------

@@ -805,8 +805,9 @@ class VmsClient(TransportClient):
         params = [("NumberPoolNo", number_pool_no), ("SubId", sub_id), ("UpdateType", update_type)]
         await self._done(action, [*params, (wanted, _Sent(wire))])
 
-    async def update_axn(
+    async def update_subscription(
         self,
+        mode: str,
         *,
         number_pool_no: str,
         sub_id: str,
@@ -817,9 +818,12 @@ class VmsClient(TransportClient):
         user_data: str | None = None,
         out_id: str | None = None,
     ) -> None:
-        """One change per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
+        """UpdateAXN or UpdateAXB (`mode` "AXN" or "AXB"), which take the same fields. One change
+        per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
+        if mode not in ("AXN", "AXB"):
+            raise ValueError(f"mode must be AXN or AXB, got {mode!r}")
         await self._update(
-            "UpdateAXN",
+            f"Update{mode}",
             number_pool_no,
             sub_id,
             update_type,
@@ -832,31 +836,13 @@ class VmsClient(TransportClient):
             },
         )
 
-    async def update_axb(
-        self,
-        *,
-        number_pool_no: str,
-        sub_id: str,
-        update_type: str,
-        phone_no_a: str | None = None,
-        phone_no_b: str | None = None,
-        expire_time: datetime | int | None = None,
-        user_data: str | None = None,
-        out_id: str | None = None,
-    ) -> None:
-        await self._update(
-            "UpdateAXB",
-            number_pool_no,
-            sub_id,
-            update_type,
-            {
-                "PhoneNoA": phone_no_a,
-                "PhoneNoB": phone_no_b,
-                "ExpireTime": expire_time,
-                "UserData": user_data,
-                "OutId": out_id,
-            },
-        )
+    async def update_axn(self, **change: Any) -> None:
+        """UpdateAXN: `update_subscription("AXN", ...)`."""
+        await self.update_subscription("AXN", **change)
+
+    async def update_axb(self, **change: Any) -> None:
+        """UpdateAXB: `update_subscription("AXB", ...)`."""
+        await self.update_subscription("AXB", **change)
 
     async def unbind_axn(self, *, number_pool_no: str, sub_id: str) -> None:
         await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])

@@ -1,5 +1,5 @@
 """The result cache: hits and age, exact invalidation, bad files ignored, atomic writes, no secrets,
-stale-while-revalidate order and offline mode."""
+ (and file modes)."""
 
 from __future__ import annotations
 
