@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -426,9 +426,20 @@ class Transport:
         return error
 
 
+class ClientOptions(TypedDict, total=False):
+    """The options every vendor client takes and hands to its Transport as they are."""
+
+    http_transport: httpx.AsyncBaseTransport | None  # a sandbox, a recorder, or OfflineTransport
+    retry: RetryPolicy
+    timeout: httpx.Timeout | None  # None: DEFAULT_TIMEOUT
+    read_only: bool
+    sleep: Callable[[float], Awaitable[None]]  # how the Transport waits between attempts
+    rng: random.Random | None  # the backoff's jitter
+
+
 class TransportClient:
-    """What every vendor client shares: building its `transport` from the options every client
-    takes, the read-only flag, closing, and `async with`."""
+    """What every vendor client shares: building its `transport` from the vendor's wiring plus the
+    `ClientOptions` every client takes, the read-only flag, closing, and `async with`."""
 
     transport: Transport
 
@@ -440,16 +451,11 @@ class TransportClient:
         error_mapper: ErrorMapper,
         headers: Mapping[str, str],
         secrets: Sequence[str],
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         signer: RequestSigner | None = None,
         limiter: RateLimiter | None = None,
         request_id_headers: Sequence[str] = ("x-request-id",),
         retry_hook: RetryHook | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.transport = Transport(
             provider=provider,
@@ -457,15 +463,15 @@ class TransportClient:
             error_mapper=error_mapper,
             headers=headers,
             signer=signer,
-            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-            retry=retry,
+            timeout=options.get("timeout") or DEFAULT_TIMEOUT,
+            retry=options.get("retry", RetryPolicy()),
             limiter=limiter,
-            http_transport=http_transport,
+            http_transport=options.get("http_transport"),
             secrets=tuple(s for s in secrets if s),
             request_id_headers=request_id_headers,
-            sleep=sleep,
-            rng=rng,
-            read_only=read_only,
+            sleep=options.get("sleep", asyncio.sleep),
+            rng=options.get("rng"),
+            read_only=options.get("read_only", False),
             retry_hook=retry_hook,
         )
 

@@ -40,21 +40,17 @@ Endpoint: `cams.ap-southeast-1.aliyuncs.com` (the only one Alibaba documents), o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from providers.aliyun import signing
 from providers.aliyun.rpc import (
-    SIGNATURE_V3,
     AliyunRpcClient,
+    RpcOptions,
     acs_retry_after,
     classify,
     normalise_endpoint,
@@ -220,18 +216,9 @@ class CamsClient(AliyunRpcClient):
         access_key_secret: str,
         *,
         endpoint: str | None = None,
-        signature: str = SIGNATURE_V3,
-        security_token: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
         throttle_retry: RetryPolicy = THROTTLE_RETRY,
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         rate_limit: int = DOCUMENTED_QPS,
-        clock: Callable[[], float] = time.time,
-        nonce: Callable[[], str] = signing.new_nonce,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
+        **options: Unpack[RpcOptions],
     ) -> None:
         if not 1 <= int(rate_limit) <= DOCUMENTED_QPS:
             raise ValueError(f"rate_limit must be 1..{DOCUMENTED_QPS} calls per second (the documented limit)")
@@ -243,18 +230,9 @@ class CamsClient(AliyunRpcClient):
             version=VERSION,
             access_key_id=access_key_id,
             access_key_secret=access_key_secret,
-            signature=signature,
-            security_token=security_token,
             provider=PROVIDER,
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
             limiter=limiter,
-            read_only=read_only,
-            clock=clock,
-            nonce=nonce,
-            sleep=sleep,
-            rng=rng,
+            **options,
         )
         self.throttle_retry = throttle_retry
         self.throttled_attempts = 0  # throttling answers the hook was shown (re-sent or surfaced)

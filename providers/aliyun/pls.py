@@ -32,20 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Unpack
 
-import httpx
-
-from providers.aliyun import signing
-from providers.aliyun.rpc import SIGNATURE_V3, AliyunRpcClient
+from providers.aliyun.rpc import AliyunRpcClient, RpcOptions
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
 from providers.errors import FieldProblem, MalformedResponse, NotFound, ProviderError, Timeout, ValidationError
 from providers.records import flag, integer, mapping, text
-from providers.transport import RetryPolicy, shared_limiter
+from providers.transport import shared_limiter
 
 PROVIDER = "aliyun"
 VERSION = "2017-05-25"
@@ -194,15 +190,8 @@ class DyplsClient(AliyunRpcClient):
         access_key_secret: str,
         *,
         endpoint: str | None = None,
-        signature: str = SIGNATURE_V3,
-        security_token: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         rate_limit: int | None = DEFAULT_QPS,
-        clock: Callable[[], float] = time.time,
-        nonce: Callable[[], str] = signing.new_nonce,
+        **options: Unpack[RpcOptions],
     ) -> None:
         limiter = shared_limiter("aliyun-pls", access_key_id, rate_limit) if rate_limit else None
         super().__init__(
@@ -210,16 +199,9 @@ class DyplsClient(AliyunRpcClient):
             version=VERSION,
             access_key_id=access_key_id,
             access_key_secret=access_key_secret,
-            signature=signature,
-            security_token=security_token,
             provider=PROVIDER,
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
             limiter=limiter,
-            read_only=read_only,
-            clock=clock,
-            nonce=nonce,
+            **options,
         )
 
     # ---- binds (never re-sent: a lost answer raises Timeout(maybe_applied=True)) ------------

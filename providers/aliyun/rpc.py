@@ -35,14 +35,12 @@ adds its own refusals there (CAMS: throttling); every other failure is left to t
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -62,6 +60,7 @@ from providers.errors import (
     status_error_class,
 )
 from providers.transport import (
+    ClientOptions,
     RateLimiter,
     RetryAdvice,
     RetryPolicy,
@@ -338,6 +337,16 @@ def _parse_json(response: httpx.Response) -> Any:
 # The client
 
 
+class RpcOptions(ClientOptions, total=False):
+    """What every Alibaba product client takes besides its credentials, endpoint and rate limit,
+    and hands to `AliyunRpcClient` as they are."""
+
+    signature: str  # SIGNATURES, or an alias such as "acs3-hmac-sha256"
+    security_token: str | None  # with STS credentials
+    clock: Callable[[], float]  # for the signature's timestamp
+    nonce: Callable[[], str]  # for the signature's nonce
+
+
 class AliyunRpcClient(TransportClient):
     """One Alibaba Cloud account talking to one RPC-style product (endpoint + version).
 
@@ -353,19 +362,14 @@ class AliyunRpcClient(TransportClient):
         version: str,
         access_key_id: str,
         access_key_secret: str,
+        provider: str = "aliyun",
+        limiter: RateLimiter | None = None,
+        user_agent: str = "teledeck",
         signature: str = SIGNATURE_V3,
         security_token: str | None = None,
-        provider: str = "aliyun",
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        limiter: RateLimiter | None = None,
-        read_only: bool = False,
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = signing.new_nonce,
-        user_agent: str = "teledeck",
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not access_key_id or not access_key_secret:
             raise ValueError("an AccessKeyId and an AccessKeySecret are needed")
@@ -387,16 +391,11 @@ class AliyunRpcClient(TransportClient):
             error_mapper=self._map_http_error,
             headers={"Accept": "application/json", "User-Agent": user_agent},
             secrets=(access_key_secret, security_token or ""),
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
-            read_only=read_only,
             signer=self._sign,
             limiter=limiter,
             request_id_headers=REQUEST_ID_HEADERS,
             retry_hook=self.retry_advice,
-            sleep=sleep,
-            rng=rng,
+            **options,
         )
 
     # ---- signing (the Transport calls this for every attempt) ------------------------------

@@ -34,7 +34,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -57,7 +57,7 @@ from providers.errors import (
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
 from providers.records import Page, flag, integer, text
-from providers.transport import RateLimiter, RetryPolicy, TransportClient
+from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
 KnownX = Callable[[str], Iterable[str]] | Iterable[str]
@@ -434,13 +434,10 @@ class HuaweiPrivateNumberClient(TransportClient):
         app_secret: str,
         *,
         base_url: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         clock: Callable[[], float] = time.time,
         wire_tz: tzinfo = UTC,
         limiter: RateLimiter | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.app_key = app_key
         self.base_url = resolve_base_url(base_url)
@@ -451,12 +448,9 @@ class HuaweiPrivateNumberClient(TransportClient):
             error_mapper=error_from_response,
             headers={"Content-Type": CONTENT_TYPE, "Accept": "application/json", "User-Agent": "teledeck"},
             secrets=(app_secret,),
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
-            read_only=read_only,
             signer=AkskSigner(app_key, app_secret, clock=clock),
             limiter=limiter,
+            **options,
         )
 
     # ---- plumbing -------------------------------------------------------------------------

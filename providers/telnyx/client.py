@@ -14,9 +14,7 @@ import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, TypeVar
-
-import httpx
+from typing import Any, TypeVar, Unpack
 
 from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
@@ -35,7 +33,7 @@ from providers.telnyx.models import (
     TelephonyCredential,
     read_meta,
 )
-from providers.transport import RetryPolicy, TransportClient
+from providers.transport import ClientOptions, TransportClient
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 MAX_PAGE_SIZE = 250
@@ -62,11 +60,8 @@ class TelnyxClient(TransportClient):
         api_key: str,
         *,
         base_url: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         page_size: int = MAX_PAGE_SIZE,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.base_url = check_endpoint(base_url or base_url_from_env(), vendor="Telnyx")
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
@@ -76,10 +71,7 @@ class TelnyxClient(TransportClient):
             error_mapper=error_from_response,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": "teledeck"},
             secrets=(api_key,),
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
-            read_only=read_only,
+            **options,
         )
 
     # ---- plumbing -------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -48,7 +48,7 @@ from providers.errors import (
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, text
-from providers.transport import RetryPolicy, TransportClient, redact_text, redact_url
+from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
 PROVIDER = "volcengine"
@@ -527,11 +527,8 @@ class VmsClient(TransportClient):
         endpoint: str | None = None,
         region: str = signing.DEFAULT_REGION,
         session_token: str = "",
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         clock: Callable[[], float] = time.time,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.endpoint = check_endpoint(endpoint, vendor=VENDOR, bare_origin=True) if endpoint else endpoint_from_env()
         self.credentials = signing.Credentials(access_key, secret_key, region, signing.SERVICE, session_token)
@@ -542,12 +539,9 @@ class VmsClient(TransportClient):
             error_mapper=error_from_response,
             headers={"Accept": "application/json", "User-Agent": "teledeck"},
             secrets=(secret_key, session_token),
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
-            read_only=read_only,
             signer=self._sign,
             request_id_headers=("x-tt-logid", "x-request-id"),
+            **options,
         )
 
     # ---- plumbing -------------------------------------------------------------------------
