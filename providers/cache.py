@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from providers.paths import CACHE_DIR_ENV as CACHE_DIR_ENV  # the variable's name, importable from here too
@@ -289,8 +289,10 @@ class ResultCache:
                     removed |= self._invalidate_dir(directory, profile, account, prefix)
         return len(removed)
 
-    def _invalidate_dir(self, directory: Path, profile: str, account: str | None, prefix: str) -> set:
-        removed = set()
+    def _invalidate_dir(
+        self, directory: Path, profile: str, account: str | None, prefix: str
+    ) -> set[tuple[str, str, str]]:
+        removed: set[tuple[str, str, str]] = set()
         try:
             paths = [p for p in directory.iterdir() if p.suffix == ".json" and not p.name.startswith(".")]
         except OSError:
@@ -327,7 +329,7 @@ class ResultCache:
                 shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _read_header(fh) -> dict[str, Any]:
+def _read_header(fh: BinaryIO) -> dict[str, Any]:
     line = fh.readline(_HEADER_LIMIT)
     if not line.endswith(b"\n"):
         raise _Corrupt("no complete header line")

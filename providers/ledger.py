@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider
 from providers.errors import ProviderError
@@ -179,10 +180,14 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _parse(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+def _moment(text: str) -> datetime:
+    """A time column written by `_iso` (the NOT NULL ones: created, updated, errors, events)."""
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _parse(text: str | None) -> datetime | None:
+    """A time column that may be NULL (expiry, last refresh)."""
+    return None if text is None else _moment(text)
 
 
 def _check(binding: Binding) -> None:
@@ -194,10 +199,10 @@ def _check(binding: Binding) -> None:
         _iso(binding.expires_at)
 
 
-def _values(binding: Binding) -> tuple:
+def _values(binding: Binding) -> tuple[Any, ...]:
     """Binding -> column values in `_COLUMNS` order (validates first)."""
     _check(binding)
-    values: list = []
+    values: list[Any] = []
     for name in _FIELDS:
         value = getattr(binding, name)
         if name == "expires_at":
@@ -238,13 +243,13 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
     error = None
     if row["last_error_at"] is not None:
         error = RefreshFailure(
-            row["last_error_code"] or "", row["last_error_message"] or "", _parse(row["last_error_at"])
+            row["last_error_code"] or "", row["last_error_message"] or "", _moment(row["last_error_at"])
         )
     return LedgerEntry(
         binding=_binding(row),
         origin=row["origin"],
-        created_at=_parse(row["created_at"]),
-        updated_at=_parse(row["updated_at"]),
+        created_at=_moment(row["created_at"]),
+        updated_at=_moment(row["updated_at"]),
         last_refreshed_at=_parse(row["last_refreshed_at"]),
         last_error=error,
     )
@@ -388,7 +393,8 @@ class BindingLedger:
 
     @staticmethod
     def _row(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
-        return conn.execute("SELECT * FROM bindings WHERE key = ?", (key,)).fetchone()
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM bindings WHERE key = ?", (key,)).fetchone()
+        return row
 
     def _require(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row:
         row = self._row(conn, key)
@@ -400,7 +406,9 @@ class BindingLedger:
     def _add_event(conn: sqlite3.Connection, key: str, kind: str, at: str, detail: str = "") -> None:
         conn.execute("INSERT INTO events (binding_key, at, kind, detail) VALUES (?, ?, ?, ?)", (key, at, kind, detail))
 
-    def _insert(self, conn: sqlite3.Connection, binding: Binding, values: tuple, origin: str, now: str) -> None:
+    def _insert(
+        self, conn: sqlite3.Connection, binding: Binding, values: tuple[Any, ...], origin: str, now: str
+    ) -> None:
         conn.execute(
             f"INSERT INTO bindings (key, {', '.join(_COLUMNS)}, origin, created_at, updated_at) "
             f"VALUES (?, {', '.join('?' for _ in _COLUMNS)}, ?, ?, ?)",
@@ -549,7 +557,7 @@ class BindingLedger:
             rows = self._conn.execute(
                 "SELECT binding_key, kind, at, detail FROM events WHERE binding_key = ? ORDER BY id", (key,)
             ).fetchall()
-        return [LedgerEvent(r["binding_key"], r["kind"], _parse(r["at"]), r["detail"]) for r in rows]
+        return [LedgerEvent(r["binding_key"], r["kind"], _moment(r["at"]), r["detail"]) for r in rows]
 
 
 @contextmanager

@@ -137,7 +137,7 @@ class WabaNumber:
     status_queue: str = ""  # MNS queue for delivery status reports
     up_queue: str = ""  # MNS queue for inbound (MO) messages
     is_official: str = ""  # official business account flag, as sent
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def messaging_limit(self) -> int | None:

@@ -105,7 +105,7 @@ class SecretBind:
     secret_no: str  # the X number
     extension: str = ""  # AXN-extension bindings only
     request_id: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class SubscriptionDetail:
     asr_status: bool | None = None
     asr_model_id: str = ""
     request_id: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def active(self) -> bool | None:
@@ -512,7 +512,7 @@ class AliyunBindings:
             )
         _require_aware(request.expires_at)
         pool = request.pool or self.pool
-        common = dict(
+        common: dict[str, Any] = dict(
             phone_no_b=request.b,
             phone_no_x=request.x,
             expect_city=request.area_code,
@@ -654,7 +654,7 @@ class AliyunBindings:
             # The detail does not say; an AXN binding that was given a B looks like AXB here.
             mode = "AXB" if detail.phone_no_b else "AXN"
         status = ACTIVE if detail.status == 1 else EXPIRED if detail.status == 0 else (base.status if base else ACTIVE)
-        fields = dict(
+        fields: dict[str, Any] = dict(
             provider=PROVIDER,
             mode=mode,
             subscription_id=detail.subs_id,

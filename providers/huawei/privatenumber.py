@@ -190,7 +190,7 @@ class AxbBinding:
     record: bool | None = None
     subscribe_time: datetime | None = None  # aware UTC: bind or last modify
     user_data: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxbBinding:
@@ -227,7 +227,7 @@ class AxBinding:
     record: bool | None = None
     subscribe_time: datetime | None = None
     user_data: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
@@ -304,7 +304,7 @@ _HINTS = {
 }
 
 
-def _request_json(request: httpx.Request | None) -> dict:
+def _request_json(request: httpx.Request | None) -> dict[str, Any]:
     if request is None:
         return {}
     try:
@@ -457,7 +457,7 @@ class HuaweiPrivateNumberClient(TransportClient):
 
     async def _call(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         response = await self.transport.request(
             method,
             path,
@@ -466,7 +466,7 @@ class HuaweiPrivateNumberClient(TransportClient):
         )
         return self._result(response, f"{method} {path}")
 
-    def _result(self, response: httpx.Response, what: str) -> dict:
+    def _result(self, response: httpx.Response, what: str) -> dict[str, Any]:
         body = _read_json(response)
         if not isinstance(body, dict):
             kind = "empty" if not response.content else "not a JSON object"
@@ -707,7 +707,7 @@ class HuaweiPrivateNumberClient(TransportClient):
             ok_statuses=(301, 302),
         )
         if response.status_code in (301, 302):
-            location = response.headers.get("location", "").strip()
+            location = str(response.headers.get("location", "")).strip()
             if not location:
                 raise MalformedResponse(
                     f"recording: HTTP {response.status_code} without a Location header",

@@ -127,9 +127,9 @@ class TelnyxClient(TransportClient):
     def _pages(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T]) -> AsyncIterator[Page]:
         return numbered_pages(lambda n: self._page(path, params, parse, n, self.page_size), provider=PROVIDER)
 
-    async def collect(self, pages: AsyncIterator[Page]) -> list:
+    async def collect(self, pages: AsyncIterator[Page]) -> list[Any]:
         """Every item of every page."""
-        items: list = []
+        items: list[Any] = []
         async for page in pages:
             items.extend(page.items)
         return items

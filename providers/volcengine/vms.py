@@ -149,7 +149,7 @@ class Subscription:
     x_city_code: str = ""
     a_city_code: str = ""
     b_city_code: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def bound(self) -> bool:
@@ -190,7 +190,7 @@ class NumberPool:
     sub_service_type: str = ""  # 201 AXB, 202 AXN, 203 AXNE, 204 AXYB, 205 PAXYB
     sub_service_type_name: str = ""
     number_count: int | None = None
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def mode(self) -> str:
@@ -221,7 +221,7 @@ class PoolNumber:
     location: str = ""
     purchased_at: datetime | None = None
     pool_type_code: int | None = None
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_wire(cls, data: Any) -> PoolNumber:
@@ -255,7 +255,7 @@ class AudioRecordUrls:
 class OffsetPage:
     """One page of an Offset/Limit list answer, with what the server said about it."""
 
-    items: list
+    items: list[Any]
     offset: int | None
     limit: int | None
     total: int | None
@@ -632,10 +632,10 @@ class VmsClient(TransportClient):
 
     async def collect(
         self, fetch: Callable[[int], Awaitable[OffsetPage]], *, page_size: int, max_pages: int = MAX_PAGES
-    ) -> list:
+    ) -> list[Any]:
         """Every item of an Offset/Limit listing; stops with PaginationStalled instead of looping
         when the server answers another offset than the one asked for."""
-        items: list = []
+        items: list[Any] = []
         offset = 0
         for _ in range(max_pages):
             page = await fetch(offset)
@@ -1060,7 +1060,7 @@ class VolcBindings:
         if request.mode == "AXB" and not request.b:
             raise _refused("an AXB binding needs a B number", "b")
         pool = self._pool(request.pool)
-        common = dict(
+        common: dict[str, Any] = dict(
             number_pool_no=pool,
             phone_no_a=request.a,
             phone_no_b=request.b,
@@ -1072,12 +1072,12 @@ class VolcBindings:
             call = self.client.bind_axn if request.mode == "AXN" else self.client.bind_axb
             sub = await call(phone_no_x=request.x, **common)
         else:
-            call = (
+            select = (
                 self.client.select_number_and_bind_axn
                 if request.mode == "AXN"
                 else self.client.select_number_and_bind_axb
             )
-            sub = await call(city_code=request.area_code, **common)
+            sub = await select(city_code=request.area_code, **common)
         self._pool_modes.setdefault(pool, request.mode)
         sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
         binding = Binding(
