@@ -1,5 +1,5 @@
-"""The result cache: hits and age, exact invalidation, bad files ignored, atomic writes, no secrets,
- (and file modes)."""
+"""The result cache: hits and age, exact invalidation, bad files ignored, atomic owner-only writes,
+no secrets."""
 
 from __future__ import annotations
 
