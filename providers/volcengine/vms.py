@@ -516,6 +516,15 @@ def _form(values: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _bind_action(verb: str, mode: str, out_id: str) -> str:
+    """The action `verb` + `mode` ("AXN" or "AXB"); an OutId is refused for AXN, which has no such field."""
+    if mode not in ("AXN", "AXB"):
+        raise ValueError(f"mode must be AXN or AXB, got {mode!r}")
+    if out_id and mode != "AXB":
+        raise ValueError(f"{verb}{mode} takes no OutId")
+    return f"{verb}{mode}"
+
+
 class VmsClient(TransportClient):
     """One Volcengine account's VMS number-privacy API."""
 
@@ -654,30 +663,9 @@ class VmsClient(TransportClient):
 
     # ---- bindings -------------------------------------------------------------------------
 
-    async def bind_axn(
+    async def bind_on_x(
         self,
-        *,
-        number_pool_no: str,
-        phone_no_a: str,
-        phone_no_x: str,
-        expire_time: datetime | int,
-        phone_no_b: str = "",
-        audio_record: bool | None = None,
-        user_data: str = "",
-    ) -> Subscription:
-        params = [
-            ("PhoneNoA", phone_no_a),
-            ("PhoneNoB", phone_no_b),
-            ("PhoneNoX", phone_no_x),
-            ("NumberPoolNo", number_pool_no),
-            ("ExpireTime", to_wire_time(expire_time)),
-            ("AudioRecordFlag", audio_record),
-            ("UserData", user_data),
-        ]
-        return Subscription.from_wire(await self.call("BindAXN", params, mutates=True), what="BindAXN")
-
-    async def bind_axb(
-        self,
+        mode: str,
         *,
         number_pool_no: str,
         phone_no_a: str,
@@ -688,7 +676,9 @@ class VmsClient(TransportClient):
         user_data: str = "",
         out_id: str = "",
     ) -> Subscription:
-        """AXB; without `phone_no_b` this is an AX binding."""
+        """BindAXN or BindAXB (`mode` "AXN" or "AXB") on the X given. AXB without `phone_no_b` is an
+        AX binding; `out_id` is an AXB field (BindAXN has none)."""
+        action = _bind_action("Bind", mode, out_id)
         params = [
             ("PhoneNoA", phone_no_a),
             ("PhoneNoB", phone_no_b),
@@ -699,22 +689,26 @@ class VmsClient(TransportClient):
             ("UserData", user_data),
             ("OutId", out_id),
         ]
-        return Subscription.from_wire(await self.call("BindAXB", params, mutates=True), what="BindAXB")
+        return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
 
-    async def _select_and_bind(
+    async def select_number_and_bind(
         self,
-        action: str,
+        mode: str,
+        *,
         number_pool_no: str,
         phone_no_a: str,
         expire_time: datetime | int,
-        phone_no_b: str,
-        city_code: str,
-        city_code_by_phone_no: str,
-        degrade_city_list: Sequence[str],
-        audio_record: bool | None,
-        user_data: str,
-        out_id: str,
+        phone_no_b: str = "",
+        city_code: str = "",
+        city_code_by_phone_no: str = "",
+        degrade_city_list: Sequence[str] = (),
+        audio_record: bool | None = None,
+        user_data: str = "",
+        out_id: str = "",
     ) -> Subscription:
+        """SelectNumberAndBindAXN or ...AXB: a binding on an X the platform picks from the pool (by
+        city, falling back along `degrade_city_list`). `out_id` is an AXB field."""
+        action = _bind_action("SelectNumberAndBind", mode, out_id)
         params: list[tuple[str, Any]] = [
             ("PhoneNoA", phone_no_a),
             ("PhoneNoB", phone_no_b),
@@ -729,61 +723,21 @@ class VmsClient(TransportClient):
         params += [("DegradeCityList", city) for city in degrade_city_list]
         return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
 
-    async def select_number_and_bind_axn(
-        self,
-        *,
-        number_pool_no: str,
-        phone_no_a: str,
-        expire_time: datetime | int,
-        phone_no_b: str = "",
-        city_code: str = "",
-        city_code_by_phone_no: str = "",
-        degrade_city_list: Sequence[str] = (),
-        audio_record: bool | None = None,
-        user_data: str = "",
-    ) -> Subscription:
-        """AXN with an X the platform picks from the pool (by city)."""
-        return await self._select_and_bind(
-            "SelectNumberAndBindAXN",
-            number_pool_no,
-            phone_no_a,
-            expire_time,
-            phone_no_b,
-            city_code,
-            city_code_by_phone_no,
-            degrade_city_list,
-            audio_record,
-            user_data,
-            "",
-        )
+    async def bind_axn(self, **fields: Any) -> Subscription:
+        """BindAXN: `bind_on_x("AXN", ...)`."""
+        return await self.bind_on_x("AXN", **fields)
 
-    async def select_number_and_bind_axb(
-        self,
-        *,
-        number_pool_no: str,
-        phone_no_a: str,
-        expire_time: datetime | int,
-        phone_no_b: str = "",
-        city_code: str = "",
-        city_code_by_phone_no: str = "",
-        degrade_city_list: Sequence[str] = (),
-        audio_record: bool | None = None,
-        user_data: str = "",
-        out_id: str = "",
-    ) -> Subscription:
-        return await self._select_and_bind(
-            "SelectNumberAndBindAXB",
-            number_pool_no,
-            phone_no_a,
-            expire_time,
-            phone_no_b,
-            city_code,
-            city_code_by_phone_no,
-            degrade_city_list,
-            audio_record,
-            user_data,
-            out_id,
-        )
+    async def bind_axb(self, **fields: Any) -> Subscription:
+        """BindAXB: `bind_on_x("AXB", ...)`."""
+        return await self.bind_on_x("AXB", **fields)
+
+    async def select_number_and_bind_axn(self, **fields: Any) -> Subscription:
+        """SelectNumberAndBindAXN: `select_number_and_bind("AXN", ...)`."""
+        return await self.select_number_and_bind("AXN", **fields)
+
+    async def select_number_and_bind_axb(self, **fields: Any) -> Subscription:
+        """SelectNumberAndBindAXB: `select_number_and_bind("AXB", ...)`."""
+        return await self.select_number_and_bind("AXB", **fields)
 
     async def _update(
         self, action: str, number_pool_no: str, sub_id: str, update_type: str, values: Mapping[str, Any]
@@ -814,10 +768,8 @@ class VmsClient(TransportClient):
     ) -> None:
         """UpdateAXN or UpdateAXB (`mode` "AXN" or "AXB"), which take the same fields. One change
         per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
-        if mode not in ("AXN", "AXB"):
-            raise ValueError(f"mode must be AXN or AXB, got {mode!r}")
         await self._update(
-            f"Update{mode}",
+            _bind_action("Update", mode, ""),
             number_pool_no,
             sub_id,
             update_type,
@@ -1069,15 +1021,9 @@ class VolcBindings:
             user_data=request.user_data,
         )
         if request.x:
-            call = self.client.bind_axn if request.mode == "AXN" else self.client.bind_axb
-            sub = await call(phone_no_x=request.x, **common)
+            sub = await self.client.bind_on_x(request.mode, phone_no_x=request.x, **common)
         else:
-            select = (
-                self.client.select_number_and_bind_axn
-                if request.mode == "AXN"
-                else self.client.select_number_and_bind_axb
-            )
-            sub = await select(city_code=request.area_code, **common)
+            sub = await self.client.select_number_and_bind(request.mode, city_code=request.area_code, **common)
         self._pool_modes.setdefault(pool, request.mode)
         sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
         binding = Binding(
