@@ -181,6 +181,10 @@ def _detail(body: dict[str, Any]) -> SubscriptionDetail:
 # The client
 
 
+# Binding modes (as in `providers.bindings`) and the Dypls actions that bind them.
+_BIND_ACTIONS = {"AXB": "BindAxb", "AXN": "BindAxn", "AXN_EXT": "BindAxnExtension"}
+
+
 class DyplsClient(AliyunRpcClient):
     """Dypls for one account. Every method raises `providers.errors.ProviderError` subclasses."""
 
@@ -206,12 +210,9 @@ class DyplsClient(AliyunRpcClient):
 
     # ---- binds (never re-sent: a lost answer raises Timeout(maybe_applied=True)) ------------
 
-    async def _bind(self, action: str, params: dict[str, Any]) -> SecretBind:
-        body = await self.call(action, params, idempotent=False, mutates=True)
-        return _secret_bind(body, action)
-
-    async def bind_axb(
+    async def bind_subscription(
         self,
+        mode: str,
         pool_key: str,
         phone_no_a: str,
         expires_at: datetime,
@@ -224,122 +225,70 @@ class DyplsClient(AliyunRpcClient):
         out_order_id: str = "",
         call_display_type: int | None = None,
         call_restrict: str = "",
+        asr_status: bool | None = None,
+        asr_model_id: str = "",
+        ring_config: str = "",
         call_timeout: int | None = None,
-        asr_status: bool | None = None,
-        asr_model_id: str = "",
         dtmf_config: str = "",
-        ring_config: str = "",
-    ) -> SecretBind:
-        """BindAxb: A and B talk through X. X is drawn from the pool (preferring `expect_city`)
-        unless `phone_no_x` names one."""
-        return await self._bind(
-            "BindAxb",
-            _params(
-                PoolKey=pool_key,
-                PhoneNoA=phone_no_a,
-                PhoneNoB=phone_no_b,
-                PhoneNoX=phone_no_x,
-                Expiration=to_china_time(expires_at),
-                ExpectCity=expect_city,
-                IsRecordingEnabled=recording,
-                OutId=out_id,
-                OutOrderId=out_order_id,
-                CallDisplayType=call_display_type,
-                CallRestrict=call_restrict,
-                CallTimeout=call_timeout,
-                ASRStatus=asr_status,
-                ASRModelId=asr_model_id,
-                DtmfConfig=dtmf_config,
-                RingConfig=ring_config,
-            ),
-        )
-
-    async def bind_axn(
-        self,
-        pool_key: str,
-        phone_no_a: str,
-        expires_at: datetime,
-        *,
-        phone_no_b: str = "",
-        phone_no_x: str = "",
-        expect_city: str = "",
-        recording: bool | None = None,
-        out_id: str = "",
-        out_order_id: str = "",
-        call_display_type: int | None = None,
-        call_restrict: str = "",
-        asr_status: bool | None = None,
-        asr_model_id: str = "",
-        ring_config: str = "",
-    ) -> SecretBind:
-        """BindAxn: X is dedicated to A; any number calling X reaches A (A calling X reaches B)."""
-        return await self._bind(
-            "BindAxn",
-            _params(
-                PoolKey=pool_key,
-                PhoneNoA=phone_no_a,
-                PhoneNoB=phone_no_b,
-                PhoneNoX=phone_no_x,
-                Expiration=to_china_time(expires_at),
-                ExpectCity=expect_city,
-                IsRecordingEnabled=recording,
-                OutId=out_id,
-                OutOrderId=out_order_id,
-                CallDisplayType=call_display_type,
-                CallRestrict=call_restrict,
-                ASRStatus=asr_status,
-                ASRModelId=asr_model_id,
-                RingConfig=ring_config,
-            ),
-        )
-
-    async def bind_axn_extension(
-        self,
-        pool_key: str,
-        phone_no_a: str,
-        expires_at: datetime,
-        *,
-        phone_no_x: str = "",
         extension: str = "",
-        phone_no_b: str = "",
-        expect_city: str = "",
-        recording: bool | None = None,
-        out_id: str = "",
-        out_order_id: str = "",
-        call_display_type: int | None = None,
-        call_restrict: str = "",
-        asr_status: bool | None = None,
-        asr_model_id: str = "",
-        ring_config: str = "",
     ) -> SecretBind:
-        """BindAxnExtension: callers dial X plus an extension (1-3 digits) to reach A. An
-        `extension` needs `phone_no_x`; without one Alibaba assigns it (see SecretBind.extension)."""
+        """BindAxb, BindAxn or BindAxnExtension (`mode` "AXB", "AXN" or "AXN_EXT"), which share
+        every parameter but three: `call_timeout` and `dtmf_config` are AXB's, `extension` is
+        AXN_EXT's. X is drawn from the pool (preferring `expect_city`) unless `phone_no_x` names one.
+
+        - AXB: A and B talk through X.
+        - AXN: X is dedicated to A; any number calling X reaches A (A calling X reaches B).
+        - AXN_EXT: callers dial X plus an extension (1-3 digits) to reach A. An `extension` needs
+          `phone_no_x`; without one Alibaba assigns it (see SecretBind.extension).
+        """
+        action = _BIND_ACTIONS.get(mode)
+        if action is None:
+            raise ValueError(f"mode must be one of {', '.join(_BIND_ACTIONS)}, got {mode!r}")
+        if mode != "AXB" and (call_timeout is not None or dtmf_config):
+            raise ValueError(f"{action} takes no CallTimeout or DtmfConfig")
+        if mode != "AXN_EXT" and extension:
+            raise ValueError(f"{action} takes no Extension")
         if extension and not phone_no_x:
             raise ValidationError(
                 "an Extension can only be chosen together with PhoneNoX",
                 provider=PROVIDER,
                 problems=(FieldProblem("PhoneNoX", "required when Extension is set"),),
             )
-        return await self._bind(
-            "BindAxnExtension",
-            _params(
-                PoolKey=pool_key,
-                PhoneNoA=phone_no_a,
-                PhoneNoB=phone_no_b,
-                PhoneNoX=phone_no_x,
-                Extension=extension,
-                Expiration=to_china_time(expires_at),
-                ExpectCity=expect_city,
-                IsRecordingEnabled=recording,
-                OutId=out_id,
-                OutOrderId=out_order_id,
-                CallDisplayType=call_display_type,
-                CallRestrict=call_restrict,
-                ASRStatus=asr_status,
-                ASRModelId=asr_model_id,
-                RingConfig=ring_config,
-            ),
+        params = _params(
+            PoolKey=pool_key,
+            PhoneNoA=phone_no_a,
+            PhoneNoB=phone_no_b,
+            PhoneNoX=phone_no_x,
+            Extension=extension,
+            Expiration=to_china_time(expires_at),
+            ExpectCity=expect_city,
+            IsRecordingEnabled=recording,
+            OutId=out_id,
+            OutOrderId=out_order_id,
+            CallDisplayType=call_display_type,
+            CallRestrict=call_restrict,
+            CallTimeout=call_timeout,
+            ASRStatus=asr_status,
+            ASRModelId=asr_model_id,
+            DtmfConfig=dtmf_config,
+            RingConfig=ring_config,
         )
+        body = await self.call(action, params, idempotent=False, mutates=True)
+        return _secret_bind(body, action)
+
+    async def bind_axb(self, pool_key: str, phone_no_a: str, expires_at: datetime, **options: Any) -> SecretBind:
+        """BindAxb: `bind_subscription("AXB", ...)`."""
+        return await self.bind_subscription("AXB", pool_key, phone_no_a, expires_at, **options)
+
+    async def bind_axn(self, pool_key: str, phone_no_a: str, expires_at: datetime, **options: Any) -> SecretBind:
+        """BindAxn: `bind_subscription("AXN", ...)`."""
+        return await self.bind_subscription("AXN", pool_key, phone_no_a, expires_at, **options)
+
+    async def bind_axn_extension(
+        self, pool_key: str, phone_no_a: str, expires_at: datetime, **options: Any
+    ) -> SecretBind:
+        """BindAxnExtension: `bind_subscription("AXN_EXT", ...)`."""
+        return await self.bind_subscription("AXN_EXT", pool_key, phone_no_a, expires_at, **options)
 
     # ---- changes ------------------------------------------------------------------------------
 
@@ -519,14 +468,14 @@ class AliyunBindings:
             recording=request.recording,
             out_id=request.user_data,
         )
-        if request.mode == "AXB":
-            result = await self.client.bind_axb(pool, request.a, request.expires_at, **common)
-        elif request.mode == "AXN":
-            result = await self.client.bind_axn(pool, request.a, request.expires_at, **common)
-        else:
-            result = await self.client.bind_axn_extension(
-                pool, request.a, request.expires_at, extension=request.extension, **common
-            )
+        result = await self.client.bind_subscription(
+            request.mode,
+            pool,
+            request.a,
+            request.expires_at,
+            extension=request.extension if request.mode == "AXN_EXT" else "",
+            **common,
+        )
         return Binding(
             provider=PROVIDER,
             mode=request.mode,
