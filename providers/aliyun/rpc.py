@@ -541,13 +541,17 @@ _RPC_COMMON = frozenset(
 
 
 __all__ = [
+    "NONCE_RETRY",
     "SIGNATURES",
     "SIGNATURE_RPC",
     "SIGNATURE_V3",
     "AliyunRpcClient",
+    "RpcOptions",
+    "acs_retry_after",
     "classify",
     "error_from_body",
     "field_problems",
     "normalise_endpoint",
+    "response_code",
     "wire_value",
 ]
