@@ -7,8 +7,9 @@ empty body, exactly as the official SDK sends them, signed with either
 - the legacy RPC 1.0 `HMAC-SHA1` (the SDK's `signature_algorithm='v2'`; Action, Version,
   Timestamp, SignatureNonce, ... and Signature travel in the query).
 
-Signing happens in the Transport's signer callback, so a request the Transport re-sends (only when
-it provably never reached the server, or for idempotent calls) gets a fresh nonce and timestamp.
+Signing happens in the Transport's signer callback, so a request the Transport re-sends (when it
+provably never reached the server, for idempotent calls, or when `retry_advice` calls the answer a
+refusal before processing) gets a fresh nonce and timestamp.
 
 Success is HTTP 2xx with `Code == "OK"` (and, where present, `Success` not false). Everything else
 becomes a `providers.errors` error carrying Alibaba's Code, Message and RequestId:
