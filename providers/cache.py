@@ -8,7 +8,7 @@ secret) under a key of (profile, account label, query key), in memory and on dis
 Each file is two lines: a JSON header (format marker, version, profile, account, query,
 fetched_at, item count) and a JSON list of items. Reading only the first line is enough to know
 what a file holds, which is how `invalidate` finds the entries a prefix covers without loading
-them. Files are written atomically (temporary file in the same directory, fsync, `os.replace`);
+them. Files are written with `providers.paths.atomic_write` (owner-only, fsynced, renamed into place);
 a file that is corrupt, truncated, from another format version or for another key is deleted
 and treated as a miss, never an error. A failure to write the disk copy keeps the memory copy.
 
@@ -16,9 +16,6 @@ Secrets never reach the cache: `scrub` drops every field whose name says it hold
 password, secret, api_key, AccessKeySecret, app_secret, value, ...) at any depth before an entry
 is stored, in memory as on disk. Query keys must not contain secrets either (they are stored as
 given); build them with `query_key` from the resource and its filter parameters.
-
-`stale_while_revalidate` is the read path screens use: the cached rows first (with their age),
-then the fresh ones; offline, only the cached rows, or `OfflineMiss`.
 """
 
 from __future__ import annotations
@@ -27,25 +24,21 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
-import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
-import platformdirs
-
-from providers.errors import ProviderError
+from providers.paths import CACHE_DIR_ENV as CACHE_DIR_ENV  # the variable's name, importable from here too
+from providers.paths import atomic_write, cache_dir
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR_ENV = "TELEDECK_CACHE_DIR"
 FORMAT = "teledeck-cache"
 FORMAT_VERSION = 1
 _HEADER_LIMIT = 64 * 1024  # a header line longer than this is not ours
@@ -144,8 +137,7 @@ def _file_name(query: str) -> str:
 
 def default_cache_dir() -> Path:
     """`$TELEDECK_CACHE_DIR`, else the platform's user cache directory for teledeck."""
-    base = os.environ.get(CACHE_DIR_ENV, "").strip()
-    return Path(base).expanduser() if base else Path(platformdirs.user_cache_dir("teledeck", appauthor=False))
+    return cache_dir()
 
 
 # ---- the cache --------------------------------------------------------------------------------
@@ -272,21 +264,10 @@ class ResultCache:
             + json.dumps(items, ensure_ascii=False, separators=(",", ":"))
             + "\n"
         ).encode("utf-8")
-        tmp = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            tmp = None
+            atomic_write(path, data, mode=0o600)
         except OSError as exc:
             log.warning("could not write cache file %s (kept in memory only): %s", path, exc)
-        finally:
-            if tmp is not None:
-                _remove(Path(tmp))
 
     # ---- invalidation ----
 
@@ -308,8 +289,10 @@ class ResultCache:
                     removed |= self._invalidate_dir(directory, profile, account, prefix)
         return len(removed)
 
-    def _invalidate_dir(self, directory: Path, profile: str, account: str | None, prefix: str) -> set:
-        removed = set()
+    def _invalidate_dir(
+        self, directory: Path, profile: str, account: str | None, prefix: str
+    ) -> set[tuple[str, str, str]]:
+        removed: set[tuple[str, str, str]] = set()
         try:
             paths = [p for p in directory.iterdir() if p.suffix == ".json" and not p.name.startswith(".")]
         except OSError:
@@ -346,7 +329,7 @@ class ResultCache:
                 shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _read_header(fh) -> dict[str, Any]:
+def _read_header(fh: BinaryIO) -> dict[str, Any]:
     line = fh.readline(_HEADER_LIMIT)
     if not line.endswith(b"\n"):
         raise _Corrupt("no complete header line")
@@ -376,66 +359,3 @@ def _subdirs(directory: Path) -> list[Path]:
         return [p for p in directory.iterdir() if p.is_dir()]
     except OSError:
         return []
-
-
-# ---- stale-while-revalidate -------------------------------------------------------------------
-
-CACHE = "cache"
-NETWORK = "network"
-
-
-class OfflineMiss(ProviderError):
-    """Offline, and nothing is cached for what was asked."""
-
-    kind = "offline"
-
-    def __init__(self, profile: str, account: str, query: str) -> None:
-        super().__init__(
-            f"offline: nothing cached for {query} (profile {profile!r}, account {account!r}); "
-            "open it once while online to fill the cache",
-            provider="cache",
-        )
-        self.profile = profile
-        self.account = account
-        self.query = query
-
-
-class Snapshot(NamedTuple):
-    """One answer of `stale_while_revalidate`: rows, where they came from, and how old they are."""
-
-    items: list[Raw]
-    source: str  # CACHE or NETWORK
-    age_seconds: float = 0.0  # 0 for NETWORK
-
-    @property
-    def cached(self) -> bool:
-        return self.source == CACHE
-
-
-async def stale_while_revalidate(
-    cache: ResultCache,
-    profile: str,
-    account: str,
-    query: str,
-    fetch: Callable[[], Awaitable[list[Raw]]],
-    *,
-    offline: bool = False,
-) -> AsyncIterator[Snapshot]:
-    """Yield the cached rows at once (source "cache", with their age), then the fresh ones
-    (source "network") after storing them; only the fresh ones when nothing is cached.
-
-    Offline: only the cached rows, never calling `fetch`; `OfflineMiss` when nothing is cached.
-    An error from `fetch` propagates after the cached rows were yielded (the caller keeps
-    showing them, marked stale, with the error). The network snapshot carries the scrubbed rows,
-    the same a later cache hit gives.
-    """
-    hit = cache.get(profile, account, query)
-    if hit is not None:
-        yield Snapshot(hit.items, CACHE, hit.age_seconds)
-    if offline:
-        if hit is None:
-            raise OfflineMiss(profile, account, query)
-        return
-    fresh = await fetch()
-    stored = cache.put(profile, account, query, fresh)
-    yield Snapshot(stored.items, NETWORK, 0.0)

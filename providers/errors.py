@@ -7,7 +7,9 @@ secret: messages are built from vendor answers and redacted URLs only.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class ValidationError(ProviderError):
 class RateLimited(ProviderError):
     kind = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
@@ -108,7 +110,7 @@ class Timeout(ProviderError):
 
     kind = "timeout"
 
-    def __init__(self, message: str, *, maybe_applied: bool = False, **kw) -> None:
+    def __init__(self, message: str, *, maybe_applied: bool = False, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.maybe_applied = maybe_applied
 
@@ -144,4 +146,49 @@ class RateLimitInfo:
     limit: int | None = None
     remaining: int | None = None
     reset_seconds: float | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# From a vendor's answer to a class of the tree. Each vendor reads its own code and message out of
+# its body and knows its own codes; what an HTTP status means by itself is the same for all.
+
+# What a 4xx says on its own; any 5xx is Unavailable.
+STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    400: ValidationError,
+    401: AuthError,
+    403: AuthError,
+    404: NotFound,
+    409: Conflict,
+    422: ValidationError,
+    429: RateLimited,
+}
+
+# A vendor's codes, in the order they are tried: (codes, the class they mean).
+CodeTable = Sequence[tuple[Collection[str], type[ProviderError]]]
+
+
+def code_error_class(code: str, table: CodeTable) -> type[ProviderError] | None:
+    """The class of the first set in `table` that holds `code`, or None for a code it does not know."""
+    for codes, cls in table:
+        if code in codes:
+            return cls
+    return None
+
+
+def status_error_class(
+    status: int | None,
+    *,
+    trusted: Collection[int] | None = None,
+    default: type[ProviderError] = ProviderError,
+) -> type[ProviderError]:
+    """What the HTTP `status` alone says: Unavailable for 5xx, else `STATUS_ERRORS`, limited to the
+    4xx statuses in `trusted` for a vendor whose bare statuses mean less (None: all of them);
+    `default` for anything else."""
+    if status is None:
+        return default
+    if status >= 500:
+        return Unavailable
+    if trusted is not None and status not in trusted:
+        return default
+    return STATUS_ERRORS.get(status, default)

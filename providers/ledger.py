@@ -8,8 +8,8 @@ nothing is half-written, even if the process is killed mid-write:
   any exception), so a binding row and its history event land together or not at all;
 - the journal is WAL with `synchronous=FULL` (see `_connect` for why FULL);
 - a file that is not a SQLite database, or fails `PRAGMA quick_check`, is moved aside to
-  `<name>.corrupt-<timestamp>` and a fresh ledger is started; `BindingLedger.recovered_from` and
-  `BindingLedger.notice` tell the UI so it can say it.
+  `<name>.corrupt-<timestamp>` and a fresh ledger is started; `BindingLedger.recovered_from`
+  tells the UI where it went so it can say so.
 
 Thread safety: one `BindingLedger` holds one connection, opened with `check_same_thread=False`, and
 every public method takes the ledger's lock, so a single ledger object may be shared freely between
@@ -33,15 +33,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import platformdirs
+from typing import Any
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider
 from providers.errors import ProviderError
+from providers.paths import DATA_DIR_ENV as DATA_DIR_ENV  # the variable's name, importable from here too
+from providers.paths import data_dir
 
 log = logging.getLogger("teledeck.ledger")
 
-DATA_DIR_ENV = "TELEDECK_DATA_DIR"
 LEDGER_FILENAME = "bindings.sqlite3"
 
 ORIGIN_CREATED = "created"
@@ -126,9 +126,7 @@ SCHEMA_VERSION = max(_MIGRATIONS)
 
 def default_ledger_path() -> Path:
     """`$TELEDECK_DATA_DIR/bindings.sqlite3`, else the platform's user data dir for teledeck."""
-    base = os.environ.get(DATA_DIR_ENV)
-    root = Path(base).expanduser() if base else Path(platformdirs.user_data_dir("teledeck"))
-    return root / LEDGER_FILENAME
+    return data_dir() / LEDGER_FILENAME
 
 
 class LedgerError(Exception):
@@ -182,10 +180,14 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _parse(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+def _moment(text: str) -> datetime:
+    """A time column written by `_iso` (the NOT NULL ones: created, updated, errors, events)."""
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _parse(text: str | None) -> datetime | None:
+    """A time column that may be NULL (expiry, last refresh)."""
+    return None if text is None else _moment(text)
 
 
 def _check(binding: Binding) -> None:
@@ -197,10 +199,10 @@ def _check(binding: Binding) -> None:
         _iso(binding.expires_at)
 
 
-def _values(binding: Binding) -> tuple:
+def _values(binding: Binding) -> tuple[Any, ...]:
     """Binding -> column values in `_COLUMNS` order (validates first)."""
     _check(binding)
-    values: list = []
+    values: list[Any] = []
     for name in _FIELDS:
         value = getattr(binding, name)
         if name == "expires_at":
@@ -241,13 +243,13 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
     error = None
     if row["last_error_at"] is not None:
         error = RefreshFailure(
-            row["last_error_code"] or "", row["last_error_message"] or "", _parse(row["last_error_at"])
+            row["last_error_code"] or "", row["last_error_message"] or "", _moment(row["last_error_at"])
         )
     return LedgerEntry(
         binding=_binding(row),
         origin=row["origin"],
-        created_at=_parse(row["created_at"]),
-        updated_at=_parse(row["updated_at"]),
+        created_at=_moment(row["created_at"]),
+        updated_at=_moment(row["updated_at"]),
         last_refreshed_at=_parse(row["last_refreshed_at"]),
         last_error=error,
     )
@@ -368,13 +370,6 @@ class BindingLedger:
             raise LedgerError(f"the bindings ledger {path} is corrupt and could not be moved aside: {exc}") from exc
         return target
 
-    @property
-    def notice(self) -> str | None:
-        """One line for the UI when something happened at open that the user should know about."""
-        if self.recovered_from is None:
-            return None
-        return f"The bindings ledger was damaged; it was moved to {self.recovered_from} and a new one was started."
-
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -398,7 +393,8 @@ class BindingLedger:
 
     @staticmethod
     def _row(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
-        return conn.execute("SELECT * FROM bindings WHERE key = ?", (key,)).fetchone()
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM bindings WHERE key = ?", (key,)).fetchone()
+        return row
 
     def _require(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row:
         row = self._row(conn, key)
@@ -410,7 +406,9 @@ class BindingLedger:
     def _add_event(conn: sqlite3.Connection, key: str, kind: str, at: str, detail: str = "") -> None:
         conn.execute("INSERT INTO events (binding_key, at, kind, detail) VALUES (?, ?, ?, ?)", (key, at, kind, detail))
 
-    def _insert(self, conn: sqlite3.Connection, binding: Binding, values: tuple, origin: str, now: str) -> None:
+    def _insert(
+        self, conn: sqlite3.Connection, binding: Binding, values: tuple[Any, ...], origin: str, now: str
+    ) -> None:
         conn.execute(
             f"INSERT INTO bindings (key, {', '.join(_COLUMNS)}, origin, created_at, updated_at) "
             f"VALUES (?, {', '.join('?' for _ in _COLUMNS)}, ?, ?, ?)",
@@ -559,7 +557,7 @@ class BindingLedger:
             rows = self._conn.execute(
                 "SELECT binding_key, kind, at, detail FROM events WHERE binding_key = ? ORDER BY id", (key,)
             ).fetchall()
-        return [LedgerEvent(r["binding_key"], r["kind"], _parse(r["at"]), r["detail"]) for r in rows]
+        return [LedgerEvent(r["binding_key"], r["kind"], _moment(r["at"]), r["detail"]) for r in rows]
 
 
 @contextmanager

@@ -7,8 +7,14 @@ the detail view), never an exception in the UI.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    RecordT = TypeVar("RecordT", bound=DataclassInstance)
 
 
 def text(data: Any, key: str) -> str:
@@ -35,7 +41,7 @@ def flag(data: Any, key: str) -> bool | None:
     return None
 
 
-def mapping(data: Any, key: str) -> dict:
+def mapping(data: Any, key: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     value = data.get(key)
@@ -53,6 +59,23 @@ def integer(data: Any, key: str) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
+
+
+def read_record(cls: type[RecordT], data: Any, **given: Any) -> RecordT:
+    """A `cls` record whose fields are read from the keys of the same name in `data`: a
+    `bool | None` field with `flag`, every other with `text`; `raw` is `data` itself (or {}).
+    `given` supplies the fields that are named or nested otherwise on the wire."""
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):
+        if spec.name in given:
+            continue
+        if spec.name == "raw":
+            values["raw"] = data if isinstance(data, dict) else {}
+        elif spec.type in ("bool | None", bool | None):
+            values[spec.name] = flag(data, spec.name)
+        else:
+            values[spec.name] = text(data, spec.name)
+    return cls(**values, **given)
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -83,7 +106,7 @@ def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
 class Page:
     """One page of a list answer, with the server's meta as it said it."""
 
-    items: list
+    items: list[Any]
     page_number: int
     page_size: int | None
     total_pages: int | None

@@ -1,7 +1,8 @@
-"""The one place that builds an httpx.AsyncClient and sends requests.
+"""The one place that builds an httpx.AsyncClient, sends requests and decides re-sends.
 
 It owns timeouts, the retry policy, per-account rate limits and log redaction, so that each
-vendor client only builds calls, signs them and maps errors.
+vendor client only builds calls, signs them, maps errors and, where its API refuses requests in
+its own words, says which of those refusals are safe to re-send (a `RetryHook`).
 
 Retry policy, and why:
 - A request that provably never reached the server (connect error, connect or pool timeout)
@@ -11,24 +12,29 @@ Retry policy, and why:
   exponential backoff and jitter.
 - A write that the server may have received is never re-sent: on a read timeout it raises
   `Timeout(maybe_applied=True)` so the caller can check what exists before deciding.
+- Any other answer (a 4xx, or even a 2xx whose body carries a vendor error code) is shown to the
+  vendor's `RetryHook`, which may say it is a refusal before processing (Alibaba's throttling
+  codes, a reused signature nonce) and so safe to re-send whatever the method, under a
+  `RetryPolicy` of its own. Every attempt is signed afresh and admitted by the limiter again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import logging
 import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+# Kept importable from here for the sandbox server, which checks where it may listen.
+from providers.endpoints import is_loopback_host as is_loopback_host
 from providers.errors import (
     Offline,
     ProviderError,
@@ -64,10 +70,26 @@ class RetryPolicy:
         """Capped exponential backoff with jitter in (0.75, 1.0] of the nominal delay."""
         nominal = min(self.initial_delay * (2**attempt), self.max_delay)
         jitter = 1.0 - 0.25 * (rng or random).random()
-        return nominal * jitter
+        return float(nominal * jitter)
 
 
 NO_RETRY = RetryPolicy(max_retries=0)
+
+
+@dataclass(frozen=True)
+class RetryAdvice:
+    """A vendor's word that an answer refused the request before acting on it, so re-sending is
+    safe even for a write. `reason` names the refusal ("throttled", "nonce reused"): each reason
+    has its own count of re-sends against `policy`, and appears in the error when they run out.
+    `retry_after` is the wait the server asked for, if it named one."""
+
+    reason: str
+    policy: RetryPolicy
+    retry_after: float | None = None
+
+
+# Shown every answer the Transport's own rules do not re-send (2xx included); None: not a refusal.
+RetryHook = Callable[[httpx.Response], RetryAdvice | None]
 
 
 class RateLimiter:
@@ -117,17 +139,6 @@ def shared_limiter(provider: str, account: str, rate: int, per: float = 1.0) -> 
     if limiter is None or limiter.rate != rate or limiter.per != per:
         limiter = _limiters[key] = RateLimiter(rate, per)
     return limiter
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether `host` ("localhost", an IPv4 or IPv6 address, brackets allowed) is this machine: the
-    only place plain http:// may go (a local sandbox), and where a sandbox may listen."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def redact_url(url: str | httpx.URL) -> str:
@@ -222,6 +233,7 @@ class Transport:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         read_only: bool = False,
+        retry_hook: RetryHook | None = None,
     ) -> None:
         self.provider = provider
         self.read_only = read_only
@@ -234,6 +246,7 @@ class Transport:
         self.requests_sent = 0
         self._error_mapper = error_mapper
         self._signer = signer
+        self._retry_hook = retry_hook
         self._request_id_headers = tuple(request_id_headers)
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -270,8 +283,8 @@ class Transport:
     ) -> httpx.Response:
         """Send one logical request, re-sending only where the policy above allows.
 
-        Returns the response when its status is 2xx (or in `ok_statuses`); otherwise raises
-        the `ProviderError` the vendor's error mapper builds. A request that `mutates` (by default
+        Returns the response when its status is 2xx (or in `ok_statuses`) and the retry hook does
+        not call it a refusal; otherwise raises the `ProviderError` the vendor's error mapper builds. A request that `mutates` (by default
         anything but GET/HEAD/OPTIONS) is refused before sending when the transport is read-only.
         """
         method = method.upper()
@@ -290,7 +303,8 @@ class Transport:
             )
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        attempt = 0
+        attempt = 0  # re-sends under the Transport's own policy
+        vendor_resends: dict[str, int] = {}  # re-sends the retry hook asked for, by reason
         while True:
             request = self._client.build_request(
                 method, path, params=params, json=json, content=content, headers=headers
@@ -310,8 +324,7 @@ class Transport:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Never reached the server: safe to re-send whatever the method.
                 log.info("%s %s -> connection failed: %s", method, shown_url, type(exc).__name__)
-                if attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                if await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
                 raise Unavailable(
@@ -322,8 +335,7 @@ class Transport:
                 ) from None
             except httpx.TimeoutException as exc:
                 log.info("%s %s -> timed out: %s", method, shown_url, type(exc).__name__)
-                if idempotent and attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                if idempotent and await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
                 raise Timeout(
@@ -336,8 +348,7 @@ class Transport:
                 ) from None
             except httpx.TransportError as exc:
                 log.info("%s %s -> transport error: %s", method, shown_url, type(exc).__name__)
-                if idempotent and attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.backoff(attempt, self._rng))
+                if idempotent and await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
                 if not idempotent:
@@ -368,34 +379,101 @@ class Transport:
                 self.request_id(response),
             )
 
-            if 200 <= response.status_code < 300 or (ok_statuses and response.status_code in ok_statuses):
-                return response
-
+            ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
             retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
             # A 429 is an explicit refusal before processing, so even a write may be re-sent.
-            retryable = response.status_code == 429 or (idempotent and response.status_code >= 500)
-            if retryable and attempt < self.retry.max_retries:
-                if retry_after is not None and retry_after > self.retry.max_retry_after:
-                    pass  # too long to wait inline: surface it
-                else:
-                    delay = retry_after if retry_after is not None else self.retry.backoff(attempt, self._rng)
-                    await self._sleep(delay)
+            if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
+                if await self._wait_to_resend(self.retry, attempt, retry_after):
                     attempt += 1
                     continue
-            error = self._error_mapper(response)
-            error.provider = error.provider or self.provider
-            error.method, error.url = method, shown_url
-            error.request_id = error.request_id or self.request_id(response)
-            error.message = redact_text(error.message, self.secrets)
-            if isinstance(error, RateLimited) and error.retry_after is None:
-                error.retry_after = retry_after
-            raise error
+                raise self._error(response, method, shown_url, retry_after)
+            advice = self._retry_hook(response) if self._retry_hook is not None else None
+            if advice is not None:
+                resent = vendor_resends.get(advice.reason, 0)
+                if await self._wait_to_resend(advice.policy, resent, advice.retry_after):
+                    log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
+                    vendor_resends[advice.reason] = resent + 1
+                    continue
+                error = self._error(response, method, shown_url, advice.retry_after)
+                if resent:
+                    error.detail = (error.detail + "\n" if error.detail else "") + (
+                        f"still {advice.reason} after {resent + 1} attempts"
+                    )
+                raise error
+            if ok:
+                return response
+            raise self._error(response, method, shown_url, retry_after)
+
+    async def _wait_to_resend(self, policy: RetryPolicy, resent: int, retry_after: float | None = None) -> bool:
+        """Whether `policy` allows another re-send after `resent` of them, having waited for it if
+        so: the server's `retry_after` when it named one short enough to wait inline, else the
+        backoff. A longer server wait is not waited out: the error surfaces with it instead."""
+        if resent >= policy.max_retries or (retry_after is not None and retry_after > policy.max_retry_after):
+            return False
+        await self._sleep(retry_after if retry_after is not None else policy.backoff(resent, self._rng))
+        return True
+
+    def _error(self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None) -> ProviderError:
+        """The vendor's error for a refused answer, with what only the Transport knows added."""
+        error = self._error_mapper(response)
+        error.provider = error.provider or self.provider
+        error.method, error.url = method, shown_url
+        error.request_id = error.request_id or self.request_id(response)
+        error.message = redact_text(error.message, self.secrets)
+        error.detail = redact_text(error.detail, self.secrets)
+        if isinstance(error, RateLimited) and error.retry_after is None:
+            error.retry_after = retry_after
+        return error
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options every vendor client takes and hands to its Transport as they are."""
+
+    http_transport: httpx.AsyncBaseTransport | None  # a sandbox, a recorder, or OfflineTransport
+    retry: RetryPolicy
+    timeout: httpx.Timeout | None  # None: DEFAULT_TIMEOUT
+    read_only: bool
+    sleep: Callable[[float], Awaitable[None]]  # how the Transport waits between attempts
+    rng: random.Random | None  # the backoff's jitter
 
 
 class TransportClient:
-    """What every vendor client shares on top of its `transport`: the read-only flag and closing."""
+    """What every vendor client shares: building its `transport` from the vendor's wiring plus the
+    `ClientOptions` every client takes, the read-only flag, closing, and `async with`."""
 
     transport: Transport
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        error_mapper: ErrorMapper,
+        headers: Mapping[str, str],
+        secrets: Sequence[str],
+        signer: RequestSigner | None = None,
+        limiter: RateLimiter | None = None,
+        request_id_headers: Sequence[str] = ("x-request-id",),
+        retry_hook: RetryHook | None = None,
+        **options: Unpack[ClientOptions],
+    ) -> None:
+        self.transport = Transport(
+            provider=provider,
+            base_url=base_url,
+            error_mapper=error_mapper,
+            headers=headers,
+            signer=signer,
+            timeout=options.get("timeout") or DEFAULT_TIMEOUT,
+            retry=options.get("retry", RetryPolicy()),
+            limiter=limiter,
+            http_transport=options.get("http_transport"),
+            secrets=tuple(s for s in secrets if s),
+            request_id_headers=request_id_headers,
+            sleep=options.get("sleep", asyncio.sleep),
+            rng=options.get("rng"),
+            read_only=options.get("read_only", False),
+            retry_hook=retry_hook,
+        )
 
     @property
     def read_only(self) -> bool:
@@ -404,8 +482,8 @@ class TransportClient:
     async def aclose(self) -> None:
         await self.transport.aclose()
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

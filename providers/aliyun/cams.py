@@ -20,13 +20,14 @@ admission and arrival, see ARRIVAL_GUARD_SECONDS), however many screens, refresh
 instances ask at once. Every attempt, retries included, passes through it.
 
 Throttling. CAMS answers flow control with HTTP 400 and `System.LimitControl` (the gateway may
-also say `Throttling.User` and friends), which the Transport does not re-send (it only re-sends
-429 and, for idempotent calls, 5xx). So this module re-sends a throttled call itself, with capped
-exponential backoff and jitter (`THROTTLE_RETRY`: at most 3 re-sends, waits of about 0.5, 1 and
-2 s, or the server's `x-acs-retry-after` when it gives one), each attempt signed afresh and
-admitted by the limiter again; when throttling persists it raises `RateLimited` carrying the
-vendor code, message and RequestId. A 429 or 5xx throttling answer was already re-sent by the
-Transport under its own policy and is not re-sent again here, so attempts never multiply.
+also say `Throttling.User` and friends), which the Transport's own rules do not re-send (they
+cover 429 and, for idempotent calls, 5xx). So the client's `retry_advice` tells the Transport
+that such an answer is a refusal before processing, to be re-sent with capped exponential backoff
+and jitter (`THROTTLE_RETRY`: at most 3 re-sends, waits of about 0.5, 1 and 2 s, or the server's
+`x-acs-retry-after` when it gives one), each attempt signed afresh and admitted by the limiter
+again; when throttling persists the Transport raises `RateLimited` carrying the vendor code,
+message and RequestId. A 429 or 5xx throttling answer is re-sent under the Transport's own policy
+and never shown to the hook, so attempts never multiply.
 
 Both calls are marked idempotent (repeating them is harmless) and not mutating: Sync only
 refreshes Alibaba's copy of what Meta holds, it changes no setting, so read-only sessions may
@@ -39,22 +40,25 @@ Endpoint: `cams.ap-southeast-1.aliyuncs.com` (the only one Alibaba documents), o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from providers.aliyun import signing
-from providers.aliyun.rpc import SIGNATURE_V3, AliyunRpcClient, normalise_endpoint
+from providers.aliyun.rpc import (
+    AliyunRpcClient,
+    RpcOptions,
+    acs_retry_after,
+    classify,
+    normalise_endpoint,
+    response_code,
+)
 from providers.errors import FieldProblem, MalformedResponse, RateLimited, ValidationError
 from providers.records import text
-from providers.transport import RetryPolicy, shared_limiter
+from providers.transport import RetryAdvice, RetryPolicy, shared_limiter
 
 log = logging.getLogger("teledeck.aliyun.cams")
 
@@ -133,7 +137,7 @@ class WabaNumber:
     status_queue: str = ""  # MNS queue for delivery status reports
     up_queue: str = ""  # MNS queue for inbound (MO) messages
     is_official: str = ""  # official business account flag, as sent
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def messaging_limit(self) -> int | None:
@@ -212,18 +216,9 @@ class CamsClient(AliyunRpcClient):
         access_key_secret: str,
         *,
         endpoint: str | None = None,
-        signature: str = SIGNATURE_V3,
-        security_token: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
         throttle_retry: RetryPolicy = THROTTLE_RETRY,
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         rate_limit: int = DOCUMENTED_QPS,
-        clock: Callable[[], float] = time.time,
-        nonce: Callable[[], str] = signing.new_nonce,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
+        **options: Unpack[RpcOptions],
     ) -> None:
         if not 1 <= int(rate_limit) <= DOCUMENTED_QPS:
             raise ValueError(f"rate_limit must be 1..{DOCUMENTED_QPS} calls per second (the documented limit)")
@@ -235,53 +230,19 @@ class CamsClient(AliyunRpcClient):
             version=VERSION,
             access_key_id=access_key_id,
             access_key_secret=access_key_secret,
-            signature=signature,
-            security_token=security_token,
             provider=PROVIDER,
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
             limiter=limiter,
-            read_only=read_only,
-            clock=clock,
-            nonce=nonce,
+            **options,
         )
         self.throttle_retry = throttle_retry
-        self.throttled_attempts = 0  # throttling answers seen (and re-sent or surfaced)
-        self._sleep = sleep
-        self._rng = rng or random.Random()
+        self.throttled_attempts = 0  # throttling answers the hook was shown (re-sent or surfaced)
 
-    # ---- throttling ----------------------------------------------------------------------------
-
-    def _transport_retried(self, error: RateLimited) -> bool:
-        """Whether the Transport already re-sent this answer under its own policy (429, or 5xx for
-        these idempotent calls), so that re-sending it here would multiply the attempts."""
-        status = error.status or 0
-        return self.transport.retry.max_retries > 0 and (status == 429 or status >= 500)
-
-    async def _call_throttled(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        policy = self.throttle_retry
-        attempt = 0
-        while True:
-            try:
-                return await self.call(action, params, idempotent=True, mutates=False)
-            except RateLimited as error:
-                self.throttled_attempts += 1
-                wait = error.retry_after
-                if (
-                    attempt >= policy.max_retries
-                    or self._transport_retried(error)
-                    or (wait is not None and wait > policy.max_retry_after)
-                ):
-                    if attempt:
-                        error.detail = (error.detail + "\n" if error.detail else "") + (
-                            f"still throttled after {attempt + 1} attempts"
-                        )
-                    raise
-                delay = wait if wait is not None else policy.backoff(attempt, self._rng)
-                log.info("%s throttled (%s); re-sending in %.2f s", action, error.code or error.status, delay)
-                await self._sleep(delay)
-                attempt += 1
+    def retry_advice(self, response: httpx.Response) -> RetryAdvice | None:
+        """A throttled call is re-sent under `throttle_retry`; the base client's refusals as there."""
+        if classify(response_code(response), None) is RateLimited:
+            self.throttled_attempts += 1
+            return RetryAdvice("throttled", self.throttle_retry, retry_after=acs_retry_after(response.headers))
+        return super().retry_advice(response)
 
     # ---- calls -----------------------------------------------------------------------------------
 
@@ -296,7 +257,7 @@ class CamsClient(AliyunRpcClient):
                 code="MissingCustSpaceId",
                 problems=(FieldProblem("CustSpaceId", "CustSpaceId is required", "MissingCustSpaceId"),),
             )
-        body = await self._call_throttled(SYNC_ACTION, {"CustSpaceId": space})
+        body = await self.call(SYNC_ACTION, {"CustSpaceId": space}, idempotent=True, mutates=False)
         return parse_phone_numbers(body, SYNC_ACTION)
 
     async def query_phone_numbers(
@@ -313,7 +274,7 @@ class CamsClient(AliyunRpcClient):
             "Status": (status or "").strip().upper() or None,
             "IsvCode": (isv_code or "").strip() or None,
         }
-        body = await self._call_throttled(QUERY_ACTION, params)
+        body = await self.call(QUERY_ACTION, params, idempotent=True, mutates=False)
         return parse_phone_numbers(body, QUERY_ACTION)
 
 

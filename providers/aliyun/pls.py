@@ -32,20 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Unpack
 
-import httpx
-
-from providers.aliyun import signing
-from providers.aliyun.rpc import SIGNATURE_V3, AliyunRpcClient
+from providers.aliyun.rpc import AliyunRpcClient, RpcOptions
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
 from providers.errors import FieldProblem, MalformedResponse, NotFound, ProviderError, Timeout, ValidationError
 from providers.records import flag, integer, mapping, text
-from providers.transport import RetryPolicy, shared_limiter
+from providers.transport import shared_limiter
 
 PROVIDER = "aliyun"
 VERSION = "2017-05-25"
@@ -109,7 +105,7 @@ class SecretBind:
     secret_no: str  # the X number
     extension: str = ""  # AXN-extension bindings only
     request_id: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -130,7 +126,7 @@ class SubscriptionDetail:
     asr_status: bool | None = None
     asr_model_id: str = ""
     request_id: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def active(self) -> bool | None:
@@ -185,6 +181,10 @@ def _detail(body: dict[str, Any]) -> SubscriptionDetail:
 # The client
 
 
+# Binding modes (as in `providers.bindings`) and the Dypls actions that bind them.
+_BIND_ACTIONS = {"AXB": "BindAxb", "AXN": "BindAxn", "AXN_EXT": "BindAxnExtension"}
+
+
 class DyplsClient(AliyunRpcClient):
     """Dypls for one account. Every method raises `providers.errors.ProviderError` subclasses."""
 
@@ -194,15 +194,8 @@ class DyplsClient(AliyunRpcClient):
         access_key_secret: str,
         *,
         endpoint: str | None = None,
-        signature: str = SIGNATURE_V3,
-        security_token: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         rate_limit: int | None = DEFAULT_QPS,
-        clock: Callable[[], float] = time.time,
-        nonce: Callable[[], str] = signing.new_nonce,
+        **options: Unpack[RpcOptions],
     ) -> None:
         limiter = shared_limiter("aliyun-pls", access_key_id, rate_limit) if rate_limit else None
         super().__init__(
@@ -210,26 +203,16 @@ class DyplsClient(AliyunRpcClient):
             version=VERSION,
             access_key_id=access_key_id,
             access_key_secret=access_key_secret,
-            signature=signature,
-            security_token=security_token,
             provider=PROVIDER,
-            http_transport=http_transport,
-            retry=retry,
-            timeout=timeout,
             limiter=limiter,
-            read_only=read_only,
-            clock=clock,
-            nonce=nonce,
+            **options,
         )
 
     # ---- binds (never re-sent: a lost answer raises Timeout(maybe_applied=True)) ------------
 
-    async def _bind(self, action: str, params: dict[str, Any]) -> SecretBind:
-        body = await self.call(action, params, idempotent=False, mutates=True)
-        return _secret_bind(body, action)
-
-    async def bind_axb(
+    async def bind_subscription(
         self,
+        mode: str,
         pool_key: str,
         phone_no_a: str,
         expires_at: datetime,
@@ -242,122 +225,70 @@ class DyplsClient(AliyunRpcClient):
         out_order_id: str = "",
         call_display_type: int | None = None,
         call_restrict: str = "",
+        asr_status: bool | None = None,
+        asr_model_id: str = "",
+        ring_config: str = "",
         call_timeout: int | None = None,
-        asr_status: bool | None = None,
-        asr_model_id: str = "",
         dtmf_config: str = "",
-        ring_config: str = "",
-    ) -> SecretBind:
-        """BindAxb: A and B talk through X. X is drawn from the pool (preferring `expect_city`)
-        unless `phone_no_x` names one."""
-        return await self._bind(
-            "BindAxb",
-            _params(
-                PoolKey=pool_key,
-                PhoneNoA=phone_no_a,
-                PhoneNoB=phone_no_b,
-                PhoneNoX=phone_no_x,
-                Expiration=to_china_time(expires_at),
-                ExpectCity=expect_city,
-                IsRecordingEnabled=recording,
-                OutId=out_id,
-                OutOrderId=out_order_id,
-                CallDisplayType=call_display_type,
-                CallRestrict=call_restrict,
-                CallTimeout=call_timeout,
-                ASRStatus=asr_status,
-                ASRModelId=asr_model_id,
-                DtmfConfig=dtmf_config,
-                RingConfig=ring_config,
-            ),
-        )
-
-    async def bind_axn(
-        self,
-        pool_key: str,
-        phone_no_a: str,
-        expires_at: datetime,
-        *,
-        phone_no_b: str = "",
-        phone_no_x: str = "",
-        expect_city: str = "",
-        recording: bool | None = None,
-        out_id: str = "",
-        out_order_id: str = "",
-        call_display_type: int | None = None,
-        call_restrict: str = "",
-        asr_status: bool | None = None,
-        asr_model_id: str = "",
-        ring_config: str = "",
-    ) -> SecretBind:
-        """BindAxn: X is dedicated to A; any number calling X reaches A (A calling X reaches B)."""
-        return await self._bind(
-            "BindAxn",
-            _params(
-                PoolKey=pool_key,
-                PhoneNoA=phone_no_a,
-                PhoneNoB=phone_no_b,
-                PhoneNoX=phone_no_x,
-                Expiration=to_china_time(expires_at),
-                ExpectCity=expect_city,
-                IsRecordingEnabled=recording,
-                OutId=out_id,
-                OutOrderId=out_order_id,
-                CallDisplayType=call_display_type,
-                CallRestrict=call_restrict,
-                ASRStatus=asr_status,
-                ASRModelId=asr_model_id,
-                RingConfig=ring_config,
-            ),
-        )
-
-    async def bind_axn_extension(
-        self,
-        pool_key: str,
-        phone_no_a: str,
-        expires_at: datetime,
-        *,
-        phone_no_x: str = "",
         extension: str = "",
-        phone_no_b: str = "",
-        expect_city: str = "",
-        recording: bool | None = None,
-        out_id: str = "",
-        out_order_id: str = "",
-        call_display_type: int | None = None,
-        call_restrict: str = "",
-        asr_status: bool | None = None,
-        asr_model_id: str = "",
-        ring_config: str = "",
     ) -> SecretBind:
-        """BindAxnExtension: callers dial X plus an extension (1-3 digits) to reach A. An
-        `extension` needs `phone_no_x`; without one Alibaba assigns it (see SecretBind.extension)."""
+        """BindAxb, BindAxn or BindAxnExtension (`mode` "AXB", "AXN" or "AXN_EXT"), which share
+        every parameter but three: `call_timeout` and `dtmf_config` are AXB's, `extension` is
+        AXN_EXT's. X is drawn from the pool (preferring `expect_city`) unless `phone_no_x` names one.
+
+        - AXB: A and B talk through X.
+        - AXN: X is dedicated to A; any number calling X reaches A (A calling X reaches B).
+        - AXN_EXT: callers dial X plus an extension (1-3 digits) to reach A. An `extension` needs
+          `phone_no_x`; without one Alibaba assigns it (see SecretBind.extension).
+        """
+        action = _BIND_ACTIONS.get(mode)
+        if action is None:
+            raise ValueError(f"mode must be one of {', '.join(_BIND_ACTIONS)}, got {mode!r}")
+        if mode != "AXB" and (call_timeout is not None or dtmf_config):
+            raise ValueError(f"{action} takes no CallTimeout or DtmfConfig")
+        if mode != "AXN_EXT" and extension:
+            raise ValueError(f"{action} takes no Extension")
         if extension and not phone_no_x:
             raise ValidationError(
                 "an Extension can only be chosen together with PhoneNoX",
                 provider=PROVIDER,
                 problems=(FieldProblem("PhoneNoX", "required when Extension is set"),),
             )
-        return await self._bind(
-            "BindAxnExtension",
-            _params(
-                PoolKey=pool_key,
-                PhoneNoA=phone_no_a,
-                PhoneNoB=phone_no_b,
-                PhoneNoX=phone_no_x,
-                Extension=extension,
-                Expiration=to_china_time(expires_at),
-                ExpectCity=expect_city,
-                IsRecordingEnabled=recording,
-                OutId=out_id,
-                OutOrderId=out_order_id,
-                CallDisplayType=call_display_type,
-                CallRestrict=call_restrict,
-                ASRStatus=asr_status,
-                ASRModelId=asr_model_id,
-                RingConfig=ring_config,
-            ),
+        params = _params(
+            PoolKey=pool_key,
+            PhoneNoA=phone_no_a,
+            PhoneNoB=phone_no_b,
+            PhoneNoX=phone_no_x,
+            Extension=extension,
+            Expiration=to_china_time(expires_at),
+            ExpectCity=expect_city,
+            IsRecordingEnabled=recording,
+            OutId=out_id,
+            OutOrderId=out_order_id,
+            CallDisplayType=call_display_type,
+            CallRestrict=call_restrict,
+            CallTimeout=call_timeout,
+            ASRStatus=asr_status,
+            ASRModelId=asr_model_id,
+            DtmfConfig=dtmf_config,
+            RingConfig=ring_config,
         )
+        body = await self.call(action, params, idempotent=False, mutates=True)
+        return _secret_bind(body, action)
+
+    async def bind_axb(self, pool_key: str, phone_no_a: str, expires_at: datetime, **options: Any) -> SecretBind:
+        """BindAxb: `bind_subscription("AXB", ...)`."""
+        return await self.bind_subscription("AXB", pool_key, phone_no_a, expires_at, **options)
+
+    async def bind_axn(self, pool_key: str, phone_no_a: str, expires_at: datetime, **options: Any) -> SecretBind:
+        """BindAxn: `bind_subscription("AXN", ...)`."""
+        return await self.bind_subscription("AXN", pool_key, phone_no_a, expires_at, **options)
+
+    async def bind_axn_extension(
+        self, pool_key: str, phone_no_a: str, expires_at: datetime, **options: Any
+    ) -> SecretBind:
+        """BindAxnExtension: `bind_subscription("AXN_EXT", ...)`."""
+        return await self.bind_subscription("AXN_EXT", pool_key, phone_no_a, expires_at, **options)
 
     # ---- changes ------------------------------------------------------------------------------
 
@@ -530,21 +461,21 @@ class AliyunBindings:
             )
         _require_aware(request.expires_at)
         pool = request.pool or self.pool
-        common = dict(
+        common: dict[str, Any] = dict(
             phone_no_b=request.b,
             phone_no_x=request.x,
             expect_city=request.area_code,
             recording=request.recording,
             out_id=request.user_data,
         )
-        if request.mode == "AXB":
-            result = await self.client.bind_axb(pool, request.a, request.expires_at, **common)
-        elif request.mode == "AXN":
-            result = await self.client.bind_axn(pool, request.a, request.expires_at, **common)
-        else:
-            result = await self.client.bind_axn_extension(
-                pool, request.a, request.expires_at, extension=request.extension, **common
-            )
+        result = await self.client.bind_subscription(
+            request.mode,
+            pool,
+            request.a,
+            request.expires_at,
+            extension=request.extension if request.mode == "AXN_EXT" else "",
+            **common,
+        )
         return Binding(
             provider=PROVIDER,
             mode=request.mode,
@@ -672,7 +603,7 @@ class AliyunBindings:
             # The detail does not say; an AXN binding that was given a B looks like AXB here.
             mode = "AXB" if detail.phone_no_b else "AXN"
         status = ACTIVE if detail.status == 1 else EXPIRED if detail.status == 0 else (base.status if base else ACTIVE)
-        fields = dict(
+        fields: dict[str, Any] = dict(
             provider=PROVIDER,
             mode=mode,
             subscription_id=detail.subs_id,

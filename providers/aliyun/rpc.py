@@ -7,8 +7,9 @@ empty body, exactly as the official SDK sends them, signed with either
 - the legacy RPC 1.0 `HMAC-SHA1` (the SDK's `signature_algorithm='v2'`; Action, Version,
   Timestamp, SignatureNonce, ... and Signature travel in the query).
 
-Signing happens in the Transport's signer callback, so a request the Transport re-sends (only when
-it provably never reached the server, or for idempotent calls) gets a fresh nonce and timestamp.
+Signing happens in the Transport's signer callback, so a request the Transport re-sends (when it
+provably never reached the server, for idempotent calls, or when `retry_advice` calls the answer a
+refusal before processing) gets a fresh nonce and timestamp.
 
 Success is HTTP 2xx with `Code == "OK"` (and, where present, `Success` not false). Everything else
 becomes a `providers.errors` error carrying Alibaba's Code, Message and RequestId:
@@ -29,7 +30,8 @@ the state of the account's own pool, not an outage: re-sending changes nothing u
 bought or bindings removed, and Unavailable would invite the automatic retry that must not happen.
 
 SignatureNonceUsed is re-sent once with a fresh nonce (the gateway refused it before processing,
-so even a bind is safe to repeat); every other failure is left to the Transport's policy.
+so even a bind is safe to repeat): `retry_advice` tells the Transport so, and a product client
+adds its own refusals there (CAMS: throttling); every other failure is left to the Transport.
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from providers.aliyun import signing
+from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
     Conflict,
@@ -55,13 +58,14 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
+    status_error_class,
 )
 from providers.transport import (
+    ClientOptions,
     RateLimiter,
+    RetryAdvice,
     RetryPolicy,
-    Transport,
     TransportClient,
-    is_loopback_host,
     redact_text,
     redact_url,
 )
@@ -80,6 +84,8 @@ _SIGNATURE_ALIASES = {
 }
 
 REQUEST_ID_HEADERS = ("x-acs-request-id",)
+# SignatureNonceUsed: one re-send at once, with a fresh nonce.
+NONCE_RETRY = RetryPolicy(max_retries=1, initial_delay=0.0, max_delay=0.0)
 _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 
@@ -88,34 +94,13 @@ _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 
 def normalise_endpoint(endpoint: str) -> str:
-    """`https://host[:port]` from a bare host ("dyplsapi.aliyuncs.com") or a URL.
-
-    http:// is refused unless the host is a loopback address (a local sandbox): the query string
-    carries phone numbers and, with RPC 1.0, the AccessKeyId. A path, query or userinfo is refused.
-    """
+    """`https://host[:port]` from a bare host ("dyplsapi.aliyuncs.com") or a URL, under the one
+    endpoint rule (`providers.endpoints`). The origin only: RPC-style APIs are served at "/"."""
     text = (endpoint or "").strip()
-    if not text:
-        raise ValueError("the endpoint is empty")
-    if "://" not in text:
+    if text and "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise ValueError(f"endpoint {endpoint!r}: only https:// (or http:// on loopback) is supported")
-    if not parts.hostname:
-        raise ValueError(f"endpoint {endpoint!r} has no host")
-    if parts.username or parts.password:
-        raise ValueError(f"endpoint {endpoint!r}: credentials in the URL are not allowed")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"endpoint {endpoint!r}: RPC-style APIs are served at '/', give the origin only")
-    if scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"endpoint {endpoint!r}: refusing plain http:// to a non-loopback host; use https://")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"endpoint {endpoint!r} has an invalid port") from None
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{scheme}://{host}" + (f":{port}" if port else "")
+    origin = urlsplit(check_endpoint(text, vendor="Alibaba Cloud", bare_origin=True))
+    return f"{origin.scheme.lower()}://{origin.netloc.lower()}"
 
 
 def wire_value(value: Any) -> str | None:
@@ -232,20 +217,7 @@ def classify(code: str, status: int | None) -> type[ProviderError]:
         return ValidationError
     if code in _UNAVAILABLE_CODES or code.startswith("isp."):
         return Unavailable
-    if status is not None:
-        if status == 429:
-            return RateLimited
-        if status >= 500:
-            return Unavailable
-        if status in (401, 403):
-            return AuthError
-        if status == 404:
-            return NotFound
-        if status == 409:
-            return Conflict
-        if status == 400:
-            return ValidationError
-    return ProviderError
+    return status_error_class(status)
 
 
 def _values_look_bad(code: str, value: str) -> bool:
@@ -329,7 +301,7 @@ def error_from_body(
     return error
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def acs_retry_after(headers: httpx.Headers) -> float | None:
     """Alibaba's `x-acs-retry-after` (positive integer milliseconds in tea-openapi), if present."""
     value = headers.get("x-acs-retry-after")
     if not value:
@@ -339,6 +311,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     except ValueError:
         return None
     return ms / 1000.0 if ms > 0 else None
+
+
+def response_code(response: httpx.Response) -> str:
+    """The Alibaba `Code` an answer carries ("" when it has none or is not JSON)."""
+    body = _parse_json(response)
+    return str(body.get("Code") or body.get("code") or "") if isinstance(body, dict) else ""
 
 
 def _sent_params(request: httpx.Request) -> dict[str, str]:
@@ -360,6 +338,16 @@ def _parse_json(response: httpx.Response) -> Any:
 # The client
 
 
+class RpcOptions(ClientOptions, total=False):
+    """What every Alibaba product client takes besides its credentials, endpoint and rate limit,
+    and hands to `AliyunRpcClient` as they are."""
+
+    signature: str  # SIGNATURES, or an alias such as "acs3-hmac-sha256"
+    security_token: str | None  # with STS credentials
+    clock: Callable[[], float]  # for the signature's timestamp
+    nonce: Callable[[], str]  # for the signature's nonce
+
+
 class AliyunRpcClient(TransportClient):
     """One Alibaba Cloud account talking to one RPC-style product (endpoint + version).
 
@@ -375,17 +363,14 @@ class AliyunRpcClient(TransportClient):
         version: str,
         access_key_id: str,
         access_key_secret: str,
+        provider: str = "aliyun",
+        limiter: RateLimiter | None = None,
+        user_agent: str = "teledeck",
         signature: str = SIGNATURE_V3,
         security_token: str | None = None,
-        provider: str = "aliyun",
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        limiter: RateLimiter | None = None,
-        read_only: bool = False,
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = signing.new_nonce,
-        user_agent: str = "teledeck",
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not access_key_id or not access_key_secret:
             raise ValueError("an AccessKeyId and an AccessKeySecret are needed")
@@ -401,20 +386,17 @@ class AliyunRpcClient(TransportClient):
         self._security_token = security_token or None
         self._clock = clock
         self._nonce = nonce
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=provider,
             base_url=self.endpoint,
             error_mapper=self._map_http_error,
             headers={"Accept": "application/json", "User-Agent": user_agent},
+            secrets=(access_key_secret, security_token or ""),
             signer=self._sign,
-            retry=retry,
             limiter=limiter,
-            http_transport=http_transport,
-            secrets=tuple(s for s in (access_key_secret, security_token) if s),
             request_id_headers=REQUEST_ID_HEADERS,
-            read_only=read_only,
-            **extra,
+            retry_hook=self.retry_advice,
+            **options,
         )
 
     # ---- signing (the Transport calls this for every attempt) ------------------------------
@@ -470,10 +452,17 @@ class AliyunRpcClient(TransportClient):
             params=_sent_params(response.request),
             request_id=response.headers.get("x-acs-request-id", ""),
         )
-        error.detail = redact_text(error.detail, self.transport.secrets)
         if isinstance(error, RateLimited) and error.retry_after is None:
-            error.retry_after = _retry_after(response.headers)
+            error.retry_after = acs_retry_after(response.headers)
         return error
+
+    # ---- re-sends (the Transport asks for every answer its own policy does not re-send) -----
+
+    def retry_advice(self, response: httpx.Response) -> RetryAdvice | None:
+        """A reused nonce was refused before processing: one re-send, signed with a fresh one."""
+        if response_code(response) == "SignatureNonceUsed":
+            return RetryAdvice("refusing a reused nonce", NONCE_RETRY)
+        return None
 
     # ---- calls -------------------------------------------------------------------------------
 
@@ -492,16 +481,6 @@ class AliyunRpcClient(TransportClient):
         `mutates` calls are refused before sending when the client is read-only.
         """
         wire = {k: v for k, v in ((str(k), wire_value(v)) for k, v in (params or {}).items()) if v is not None}
-        for attempt in range(2):
-            try:
-                return await self._call_once(action, wire, idempotent=idempotent, mutates=mutates)
-            except AuthError as error:
-                if error.code == "SignatureNonceUsed" and attempt == 0:
-                    continue  # refused before processing: a fresh nonce is safe, even for a write
-                raise
-        raise AssertionError("unreachable")
-
-    async def _call_once(self, action: str, wire: dict[str, str], *, idempotent: bool, mutates: bool) -> dict[str, Any]:
         path = "/?" + signing.encode_query(sorted(wire.items())) if wire else "/"
         headers = {"x-acs-action": action, "x-acs-version": self.version}
         response = await self.transport.request(
@@ -541,7 +520,7 @@ class AliyunRpcClient(TransportClient):
             error.message = redact_text(error.message, self.transport.secrets)
             error.detail = redact_text(error.detail, self.transport.secrets)
             if isinstance(error, RateLimited) and error.retry_after is None:
-                error.retry_after = _retry_after(response.headers)
+                error.retry_after = acs_retry_after(response.headers)
             raise error
         return body
 
@@ -563,13 +542,17 @@ _RPC_COMMON = frozenset(
 
 
 __all__ = [
+    "NONCE_RETRY",
     "SIGNATURES",
     "SIGNATURE_RPC",
     "SIGNATURE_V3",
     "AliyunRpcClient",
+    "RpcOptions",
+    "acs_retry_after",
     "classify",
     "error_from_body",
     "field_problems",
     "normalise_endpoint",
+    "response_code",
     "wire_value",
 ]

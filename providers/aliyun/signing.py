@@ -42,6 +42,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from providers.signing import sha256_hex as sha256_hex  # part of this scheme's API too
+from providers.signing import utc_instant
+
 ACS3_HMAC_SHA256 = "ACS3-HMAC-SHA256"
 RPC_SIGNATURE_METHOD = "HMAC-SHA1"
 RPC_SIGNATURE_VERSION = "1.0"
@@ -77,13 +80,7 @@ def encode_query(params: Params) -> str:
 
 def timestamp(when: datetime | float) -> str:
     """A signing timestamp: `yyyy-MM-ddTHH:mm:ssZ` in UTC (an aware datetime or epoch seconds)."""
-    if isinstance(when, datetime):
-        if when.tzinfo is None:
-            raise ValueError("a signing timestamp needs an aware datetime")
-        moment = when.astimezone(UTC)
-    else:
-        moment = datetime.fromtimestamp(float(when), UTC)
-    return moment.strftime(TIMESTAMP_FORMAT)
+    return utc_instant(when, "a signing timestamp").strftime(TIMESTAMP_FORMAT)
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -102,10 +99,6 @@ def parse_timestamp(value: str) -> datetime:
 def new_nonce() -> str:
     """A fresh signature nonce: 32 random hex digits (the SDK's shape)."""
     return _secrets.token_hex(16)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from providers.signing import utc_instant
+
 AUTH_SCHEME = "AKSK"
 REALM = "SDP"
 PROFILE = "UsernameToken"
@@ -62,13 +64,7 @@ def format_created(moment: datetime | float | int) -> str:
 
     A naive datetime is refused: its zone is exactly the ambiguity that breaks the vendor sample.
     """
-    if isinstance(moment, datetime):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValueError("Created needs an aware datetime; a naive one has no defined zone")
-        instant = moment.astimezone(UTC)
-    else:
-        instant = datetime.fromtimestamp(float(moment), UTC)
-    return instant.strftime(CREATED_FORMAT)
+    return utc_instant(moment, "Created").strftime(CREATED_FORMAT)
 
 
 def created_now(clock: Callable[[], float] = time.time) -> str:

@@ -34,14 +34,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Unpack
 
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
+from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
+    CodeTable,
     Conflict,
     FieldProblem,
     MalformedResponse,
@@ -50,11 +51,13 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
+    code_error_class,
+    status_error_class,
 )
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
 from providers.records import Page, flag, integer, text
-from providers.transport import RateLimiter, RetryPolicy, Transport, TransportClient, is_loopback_host
+from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
 KnownX = Callable[[str], Iterable[str]] | Iterable[str]
@@ -108,18 +111,9 @@ PARAMETERS = (
 
 def resolve_base_url(base_url: str | None = None) -> str:
     """The base URL to use: `base_url`, else $TELEDECK_HUAWEI_BASE_URL, else the current public
-    endpoint. Plain http is refused unless the host is loopback (the app secret signs every call,
-    and numbers are personal data)."""
-    value = (base_url or os.environ.get(BASE_URL_ENV, "") or DEFAULT_BASE_URL).strip()
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Huawei base URL must be an absolute http(s) URL, got {value!r}")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("Huawei base URL must not carry credentials, a query or a fragment")
-    if scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"refusing plain http to {parts.hostname!r}: use https (http is only allowed to loopback)")
-    return value.rstrip("/")
+    endpoint, under the one endpoint rule (`providers.endpoints`): the app secret signs every
+    call, and numbers are personal data."""
+    return check_endpoint(base_url or os.environ.get(BASE_URL_ENV, "") or DEFAULT_BASE_URL, vendor="Huawei")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +190,7 @@ class AxbBinding:
     record: bool | None = None
     subscribe_time: datetime | None = None  # aware UTC: bind or last modify
     user_data: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxbBinding:
@@ -233,7 +227,7 @@ class AxBinding:
     record: bool | None = None
     subscribe_time: datetime | None = None
     user_data: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
@@ -291,6 +285,13 @@ VALIDATION_CODES = frozenset(
     }
 )
 UNAVAILABLE_CODES = frozenset({"1010001", "1023001", "1023002"})
+_CODE_CLASSES: CodeTable = (
+    (AUTH_CODES, AuthError),
+    (NOT_FOUND_CODES, NotFound),
+    (CONFLICT_CODES, Conflict),
+    (VALIDATION_CODES, ValidationError),
+    (UNAVAILABLE_CODES, Unavailable),
+)
 FLOW_CONTROL = "1010010"  # with HTTP 401 it means "Invalid digest."; otherwise flow control
 
 _HINTS = {
@@ -303,7 +304,7 @@ _HINTS = {
 }
 
 
-def _request_json(request: httpx.Request | None) -> dict:
+def _request_json(request: httpx.Request | None) -> dict[str, Any]:
     if request is None:
         return {}
     try:
@@ -360,24 +361,9 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
                 code=code,
                 detail="wait a minute before trying again",
             )
-    elif code in AUTH_CODES:
-        cls = AuthError
-    elif code in NOT_FOUND_CODES:
-        cls = NotFound
-    elif code in CONFLICT_CODES:
-        cls = Conflict
-    elif code in VALIDATION_CODES:
-        cls = ValidationError
-    elif code in UNAVAILABLE_CODES:
-        cls = Unavailable
-    elif status >= 500:
-        cls = Unavailable
-    elif status == 404:
-        cls = NotFound
-    elif status == 429:
-        cls = RateLimited
     else:
-        cls = ProviderError  # an unknown code: keep it, do not guess its meaning
+        # An unknown code: keep it, and do not guess its meaning from a status that may mean many.
+        cls = code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=(404, 429))
     message = desc or f"result code {code}"
     return cls(
         message,
@@ -418,16 +404,8 @@ def error_from_response(response: httpx.Response) -> ProviderError:
             else f"an unreadable body ({response.headers.get('content-type', 'no content type')})"
         )
     )
-    message = f"HTTP {status} with {what}"
-    if status >= 500:
-        return Unavailable(message, provider=PROVIDER, status=status)
-    if status in (401, 403):
-        return AuthError(message, provider=PROVIDER, status=status)
-    if status == 404:
-        return NotFound(message, provider=PROVIDER, status=status)
-    if status == 429:
-        return RateLimited(message, provider=PROVIDER, status=status)
-    return MalformedResponse(message, provider=PROVIDER, status=status)
+    cls = status_error_class(status, trusted=(401, 403, 404, 429), default=MalformedResponse)
+    return cls(f"HTTP {status} with {what}", provider=PROVIDER, status=status)
 
 
 def _bool_text(value: bool | None) -> str | None:
@@ -456,37 +434,30 @@ class HuaweiPrivateNumberClient(TransportClient):
         app_secret: str,
         *,
         base_url: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         clock: Callable[[], float] = time.time,
         wire_tz: tzinfo = UTC,
         limiter: RateLimiter | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.app_key = app_key
         self.base_url = resolve_base_url(base_url)
         self.wire_tz = wire_tz
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=PROVIDER,
             base_url=self.base_url,
             error_mapper=error_from_response,
             headers={"Content-Type": CONTENT_TYPE, "Accept": "application/json", "User-Agent": "teledeck"},
-            signer=AkskSigner(app_key, app_secret, clock=clock),
-            http_transport=http_transport,
-            retry=retry,
-            limiter=limiter,
             secrets=(app_secret,),
-            read_only=read_only,
-            **extra,
+            signer=AkskSigner(app_key, app_secret, clock=clock),
+            limiter=limiter,
+            **options,
         )
 
     # ---- plumbing -------------------------------------------------------------------------
 
     async def _call(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         response = await self.transport.request(
             method,
             path,
@@ -495,7 +466,7 @@ class HuaweiPrivateNumberClient(TransportClient):
         )
         return self._result(response, f"{method} {path}")
 
-    def _result(self, response: httpx.Response, what: str) -> dict:
+    def _result(self, response: httpx.Response, what: str) -> dict[str, Any]:
         body = _read_json(response)
         if not isinstance(body, dict):
             kind = "empty" if not response.content else "not a JSON object"
@@ -736,7 +707,7 @@ class HuaweiPrivateNumberClient(TransportClient):
             ok_statuses=(301, 302),
         )
         if response.status_code in (301, 302):
-            location = response.headers.get("location", "").strip()
+            location = str(response.headers.get("location", "")).strip()
             if not location:
                 raise MalformedResponse(
                     f"recording: HTTP {response.status_code} without a Location header",

@@ -14,10 +14,9 @@ import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
-import httpx
-
+from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
 from providers.pagination import numbered_pages
 from providers.records import Page
@@ -34,7 +33,7 @@ from providers.telnyx.models import (
     TelephonyCredential,
     read_meta,
 )
-from providers.transport import RetryPolicy, Transport, TransportClient
+from providers.transport import ClientOptions, TransportClient
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 MAX_PAGE_SIZE = 250
@@ -61,25 +60,18 @@ class TelnyxClient(TransportClient):
         api_key: str,
         *,
         base_url: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         page_size: int = MAX_PAGE_SIZE,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.base_url = (base_url or base_url_from_env()).rstrip("/")
+        self.base_url = check_endpoint(base_url or base_url_from_env(), vendor="Telnyx")
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=PROVIDER,
             base_url=self.base_url,
             error_mapper=error_from_response,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": "teledeck"},
-            http_transport=http_transport,
-            retry=retry,
             secrets=(api_key,),
-            read_only=read_only,
-            **extra,
+            **options,
         )
 
     # ---- plumbing -------------------------------------------------------------------------
@@ -135,9 +127,9 @@ class TelnyxClient(TransportClient):
     def _pages(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T]) -> AsyncIterator[Page]:
         return numbered_pages(lambda n: self._page(path, params, parse, n, self.page_size), provider=PROVIDER)
 
-    async def collect(self, pages: AsyncIterator[Page]) -> list:
+    async def collect(self, pages: AsyncIterator[Page]) -> list[Any]:
         """Every item of every page."""
-        items: list = []
+        items: list[Any] = []
         async for page in pages:
             items.extend(page.items)
         return items

@@ -8,38 +8,20 @@ of `detail`, no body at all on some 500s), so every part is optional here.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
-from providers.errors import (
-    AuthError,
-    Conflict,
-    FieldProblem,
-    NotFound,
-    ProviderError,
-    RateLimited,
-    Unavailable,
-    ValidationError,
-)
+from providers.errors import FieldProblem, ProviderError, status_error_class
 from providers.records import mapping, text
 
 PROVIDER = "telnyx"
 
-_BY_STATUS: dict[int, type[ProviderError]] = {
-    400: ValidationError,
-    401: AuthError,
-    403: AuthError,
-    404: NotFound,
-    409: Conflict,
-    422: ValidationError,
-    429: RateLimited,
-}
-
 
 def error_from_response(response: httpx.Response) -> ProviderError:
     status = response.status_code
-    cls = _BY_STATUS.get(status) or (Unavailable if status >= 500 else ProviderError)
-    items: list = []
+    cls = status_error_class(status)
+    items: list[dict[str, Any]] = []
     try:
         body = json.loads(response.content) if response.content else None
     except ValueError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.records import flag, integer, mapping, text
+from providers.records import integer, mapping, read_record, text
 
 
 @dataclass(frozen=True)
@@ -23,21 +23,11 @@ class AccessIp:
     user_id: str
     created_at: str
     updated_at: str
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> AccessIp:
-        return cls(
-            id=text(data, "id"),
-            ip_address=text(data, "ip_address"),
-            source=text(data, "source"),
-            status=text(data, "status"),
-            description=text(data, "description"),
-            user_id=text(data, "user_id"),
-            created_at=text(data, "created_at"),
-            updated_at=text(data, "updated_at"),
-            raw=data if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data)
 
 
 @dataclass(frozen=True)
@@ -56,27 +46,11 @@ class Address:
     phone_number: str
     address_book: bool | None
     created_at: str
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> Address:
-        return cls(
-            id=text(data, "id"),
-            first_name=text(data, "first_name"),
-            last_name=text(data, "last_name"),
-            business_name=text(data, "business_name"),
-            street_address=text(data, "street_address"),
-            extended_address=text(data, "extended_address"),
-            locality=text(data, "locality"),
-            administrative_area=text(data, "administrative_area"),
-            postal_code=text(data, "postal_code"),
-            country_code=text(data, "country_code"),
-            customer_reference=text(data, "customer_reference"),
-            phone_number=text(data, "phone_number"),
-            address_book=flag(data, "address_book"),
-            created_at=text(data, "created_at"),
-            raw=data if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data)
 
     @property
     def name(self) -> str:
@@ -87,9 +61,9 @@ class Address:
 @dataclass(frozen=True)
 class AddressValidation:
     result: str  # "valid" or "invalid"
-    suggested: dict
+    suggested: dict[str, Any]
     problems: tuple[tuple[str, str, str], ...]  # (code, field pointer, message)
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> AddressValidation:
@@ -128,25 +102,19 @@ class AuthProvider:
     login_url: str
     created_at: str
     updated_at: str
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> AuthProvider:
         settings = mapping(data, "settings")
-        return cls(
-            id=text(data, "id"),
-            name=text(data, "name"),
-            short_name=text(data, "short_name"),
-            active=flag(data, "active"),
-            organization_id=text(data, "organization_id"),
+        return read_record(
+            cls,
+            data,
             idp_entity_id=text(settings, "idp_entity_id"),
             idp_sso_target_url=text(settings, "idp_sso_target_url"),
             idp_cert_fingerprint=text(settings, "idp_cert_fingerprint"),
             idp_cert_fingerprint_algorithm=text(settings, "idp_cert_fingerprint_algorithm"),
             login_url=text(settings, "service_provider_login_url"),
-            created_at=text(data, "created_at"),
-            updated_at=text(data, "updated_at"),
-            raw=data if isinstance(data, dict) else {},
         )
 
 
@@ -158,19 +126,11 @@ class BillingGroup:
     created_at: str
     updated_at: str
     deleted_at: str
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> BillingGroup:
-        return cls(
-            id=text(data, "id"),
-            name=text(data, "name"),
-            organization_id=text(data, "organization_id"),
-            created_at=text(data, "created_at"),
-            updated_at=text(data, "updated_at"),
-            deleted_at=text(data, "deleted_at"),
-            raw=data if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data)
 
 
 @dataclass(frozen=True)
@@ -180,18 +140,11 @@ class IntegrationSecret:
     type: str
     created_at: str
     updated_at: str
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> IntegrationSecret:
-        return cls(
-            id=text(data, "id"),
-            identifier=text(data, "identifier"),
-            type=text(data, "type"),
-            created_at=text(data, "created_at"),
-            updated_at=text(data, "updated_at"),
-            raw=data if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data)
 
 
 @dataclass(frozen=True)
@@ -205,22 +158,11 @@ class TelephonyCredential:
     expired: bool | None
     expires_at: str
     created_at: str
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> TelephonyCredential:
-        return cls(
-            id=text(data, "id"),
-            name=text(data, "name"),
-            sip_username=text(data, "sip_username"),
-            connection_id=text(data, "connection_id"),
-            resource_id=text(data, "resource_id"),
-            tag=text(data, "tag"),
-            expired=flag(data, "expired"),
-            expires_at=text(data, "expires_at"),
-            created_at=text(data, "created_at"),
-            raw=data if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from providers.signing import sha256_hex as sha256_hex  # part of this scheme's API too
+from providers.signing import utc_instant
+
 ALGORITHM = "HMAC-SHA256"
 SERVICE = "vms"
 DEFAULT_REGION = "cn-north-1"
@@ -84,13 +87,7 @@ class ParsedAuthorization:
 
 def format_x_date(when: datetime | float) -> str:
     """X-Date for an aware datetime or a unix timestamp (a naive datetime is refused)."""
-    if isinstance(when, datetime):
-        if when.tzinfo is None:
-            raise ValueError("X-Date needs an aware datetime (naive times are ambiguous)")
-        moment = when.astimezone(UTC)
-    else:
-        moment = datetime.fromtimestamp(float(when), UTC)
-    return moment.strftime(X_DATE_FORMAT)
+    return utc_instant(when, "X-Date").strftime(X_DATE_FORMAT)
 
 
 def parse_x_date(value: str) -> datetime:
@@ -102,10 +99,6 @@ def parse_x_date(value: str) -> datetime:
         return datetime.strptime(text, X_DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise SignatureFormatError(f"X-Date {value!r} is not a valid date", "x-date") from None
-
-
-def sha256_hex(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
 
 
 def uri_encode(value: str) -> str:

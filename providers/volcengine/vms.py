@@ -25,14 +25,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Any, Unpack
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
+from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
+    CodeTable,
     Conflict,
     FieldProblem,
     MalformedResponse,
@@ -41,13 +43,16 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
+    code_error_class,
+    status_error_class,
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, text
-from providers.transport import RetryPolicy, Transport, TransportClient, is_loopback_host, redact_text, redact_url
+from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
 PROVIDER = "volcengine"
+VENDOR = "Volcengine"  # as people name it, in messages
 API_VERSION = "2022-01-01"
 DEFAULT_ENDPOINT = "https://cloud-vms.volcengineapi.com"
 ENDPOINT_ENV = "TELEDECK_VOLC_ENDPOINT"
@@ -68,25 +73,10 @@ UPDATE_FIELDS = {
 # Endpoint
 
 
-def check_endpoint(url: str) -> str:
-    """The endpoint without a trailing slash; ValueError for anything but https, or plain http
-    to a loopback host (the sandbox)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Volcengine endpoint {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(
-            f"refusing plain http to {parts.hostname}: Volcengine endpoints must use https "
-            "(http is allowed only for a loopback sandbox)"
-        )
-    if parts.query or parts.fragment or parts.path not in ("", "/"):
-        raise ValueError(f"Volcengine endpoint {url!r} must be a bare origin such as {DEFAULT_ENDPOINT}")
-    return url.strip().rstrip("/")
-
-
 def endpoint_from_env() -> str:
-    """TELEDECK_VOLC_ENDPOINT (checked by `check_endpoint`), else the public endpoint."""
-    return check_endpoint(os.environ.get(ENDPOINT_ENV, "").strip() or DEFAULT_ENDPOINT)
+    """TELEDECK_VOLC_ENDPOINT, else the public endpoint, under the one endpoint rule. A bare
+    origin: the signature covers the path, which is always "/"."""
+    return check_endpoint(os.environ.get(ENDPOINT_ENV, "").strip() or DEFAULT_ENDPOINT, vendor=VENDOR, bare_origin=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +149,7 @@ class Subscription:
     x_city_code: str = ""
     a_city_code: str = ""
     b_city_code: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def bound(self) -> bool:
@@ -200,7 +190,7 @@ class NumberPool:
     sub_service_type: str = ""  # 201 AXB, 202 AXN, 203 AXNE, 204 AXYB, 205 PAXYB
     sub_service_type_name: str = ""
     number_count: int | None = None
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def mode(self) -> str:
@@ -231,7 +221,7 @@ class PoolNumber:
     location: str = ""
     purchased_at: datetime | None = None
     pool_type_code: int | None = None
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_wire(cls, data: Any) -> PoolNumber:
@@ -265,7 +255,7 @@ class AudioRecordUrls:
 class OffsetPage:
     """One page of an Offset/Limit list answer, with what the server said about it."""
 
-    items: list
+    items: list[Any]
     offset: int | None
     limit: int | None
     total: int | None
@@ -416,26 +406,22 @@ _HINTS = {
 _PARAM_PATTERN = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")\b")
 
 
+_CODE_CLASSES: CodeTable = (
+    (AUTH_CODES, AuthError),
+    (RATE_CODES, RateLimited),
+    (CONFLICT_CODES, Conflict),
+    (VALIDATION_CODES, ValidationError),
+    (NOT_FOUND_CODES, NotFound),
+    (UNAVAILABLE_CODES, Unavailable),
+)
+# The bare statuses that mean one thing here. Not 404: the gateway also answers an unknown Action
+# or Version with it (InvalidActionOrVersion), which is no missing record; an answer with another
+# status and no known code stays a plain ProviderError rather than a guess.
+_TRUSTED_STATUSES = (400, 401, 403, 429)
+
+
 def _class_for(code: str, status: int) -> type[ProviderError]:
-    for codes, cls in (
-        (AUTH_CODES, AuthError),
-        (RATE_CODES, RateLimited),
-        (CONFLICT_CODES, Conflict),
-        (VALIDATION_CODES, ValidationError),
-        (NOT_FOUND_CODES, NotFound),
-        (UNAVAILABLE_CODES, Unavailable),
-    ):
-        if code in codes:
-            return cls
-    if status in (401, 403):
-        return AuthError
-    if status == 429:
-        return RateLimited
-    if status >= 500:
-        return Unavailable
-    if status == 400:
-        return ValidationError
-    return ProviderError
+    return code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=_TRUSTED_STATUSES)
 
 
 def vendor_error(code: str, message: str, *, status: int, request_id: str = "", code_n: str = "") -> ProviderError:
@@ -530,6 +516,15 @@ def _form(values: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _bind_action(verb: str, mode: str, out_id: str) -> str:
+    """The action `verb` + `mode` ("AXN" or "AXB"); an OutId is refused for AXN, which has no such field."""
+    if mode not in ("AXN", "AXB"):
+        raise ValueError(f"mode must be AXN or AXB, got {mode!r}")
+    if out_id and mode != "AXB":
+        raise ValueError(f"{verb}{mode} takes no OutId")
+    return f"{verb}{mode}"
+
+
 class VmsClient(TransportClient):
     """One Volcengine account's VMS number-privacy API."""
 
@@ -541,28 +536,21 @@ class VmsClient(TransportClient):
         endpoint: str | None = None,
         region: str = signing.DEFAULT_REGION,
         session_token: str = "",
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        timeout: httpx.Timeout | None = None,
-        read_only: bool = False,
         clock: Callable[[], float] = time.time,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.endpoint = check_endpoint(endpoint) if endpoint else endpoint_from_env()
+        self.endpoint = check_endpoint(endpoint, vendor=VENDOR, bare_origin=True) if endpoint else endpoint_from_env()
         self.credentials = signing.Credentials(access_key, secret_key, region, signing.SERVICE, session_token)
         self._clock = clock
-        extra = {"timeout": timeout} if timeout is not None else {}
-        self.transport = Transport(
+        super().__init__(
             provider=PROVIDER,
             base_url=self.endpoint,
             error_mapper=error_from_response,
             headers={"Accept": "application/json", "User-Agent": "teledeck"},
+            secrets=(secret_key, session_token),
             signer=self._sign,
-            http_transport=http_transport,
-            retry=retry,
-            secrets=tuple(s for s in (secret_key, session_token) if s),
             request_id_headers=("x-tt-logid", "x-request-id"),
-            read_only=read_only,
-            **extra,
+            **options,
         )
 
     # ---- plumbing -------------------------------------------------------------------------
@@ -653,10 +641,10 @@ class VmsClient(TransportClient):
 
     async def collect(
         self, fetch: Callable[[int], Awaitable[OffsetPage]], *, page_size: int, max_pages: int = MAX_PAGES
-    ) -> list:
+    ) -> list[Any]:
         """Every item of an Offset/Limit listing; stops with PaginationStalled instead of looping
         when the server answers another offset than the one asked for."""
-        items: list = []
+        items: list[Any] = []
         offset = 0
         for _ in range(max_pages):
             page = await fetch(offset)
@@ -675,30 +663,9 @@ class VmsClient(TransportClient):
 
     # ---- bindings -------------------------------------------------------------------------
 
-    async def bind_axn(
+    async def bind_on_x(
         self,
-        *,
-        number_pool_no: str,
-        phone_no_a: str,
-        phone_no_x: str,
-        expire_time: datetime | int,
-        phone_no_b: str = "",
-        audio_record: bool | None = None,
-        user_data: str = "",
-    ) -> Subscription:
-        params = [
-            ("PhoneNoA", phone_no_a),
-            ("PhoneNoB", phone_no_b),
-            ("PhoneNoX", phone_no_x),
-            ("NumberPoolNo", number_pool_no),
-            ("ExpireTime", to_wire_time(expire_time)),
-            ("AudioRecordFlag", audio_record),
-            ("UserData", user_data),
-        ]
-        return Subscription.from_wire(await self.call("BindAXN", params, mutates=True), what="BindAXN")
-
-    async def bind_axb(
-        self,
+        mode: str,
         *,
         number_pool_no: str,
         phone_no_a: str,
@@ -709,7 +676,9 @@ class VmsClient(TransportClient):
         user_data: str = "",
         out_id: str = "",
     ) -> Subscription:
-        """AXB; without `phone_no_b` this is an AX binding."""
+        """BindAXN or BindAXB (`mode` "AXN" or "AXB") on the X given. AXB without `phone_no_b` is an
+        AX binding; `out_id` is an AXB field (BindAXN has none)."""
+        action = _bind_action("Bind", mode, out_id)
         params = [
             ("PhoneNoA", phone_no_a),
             ("PhoneNoB", phone_no_b),
@@ -720,22 +689,26 @@ class VmsClient(TransportClient):
             ("UserData", user_data),
             ("OutId", out_id),
         ]
-        return Subscription.from_wire(await self.call("BindAXB", params, mutates=True), what="BindAXB")
+        return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
 
-    async def _select_and_bind(
+    async def select_number_and_bind(
         self,
-        action: str,
+        mode: str,
+        *,
         number_pool_no: str,
         phone_no_a: str,
         expire_time: datetime | int,
-        phone_no_b: str,
-        city_code: str,
-        city_code_by_phone_no: str,
-        degrade_city_list: Sequence[str],
-        audio_record: bool | None,
-        user_data: str,
-        out_id: str,
+        phone_no_b: str = "",
+        city_code: str = "",
+        city_code_by_phone_no: str = "",
+        degrade_city_list: Sequence[str] = (),
+        audio_record: bool | None = None,
+        user_data: str = "",
+        out_id: str = "",
     ) -> Subscription:
+        """SelectNumberAndBindAXN or ...AXB: a binding on an X the platform picks from the pool (by
+        city, falling back along `degrade_city_list`). `out_id` is an AXB field."""
+        action = _bind_action("SelectNumberAndBind", mode, out_id)
         params: list[tuple[str, Any]] = [
             ("PhoneNoA", phone_no_a),
             ("PhoneNoB", phone_no_b),
@@ -750,61 +723,21 @@ class VmsClient(TransportClient):
         params += [("DegradeCityList", city) for city in degrade_city_list]
         return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
 
-    async def select_number_and_bind_axn(
-        self,
-        *,
-        number_pool_no: str,
-        phone_no_a: str,
-        expire_time: datetime | int,
-        phone_no_b: str = "",
-        city_code: str = "",
-        city_code_by_phone_no: str = "",
-        degrade_city_list: Sequence[str] = (),
-        audio_record: bool | None = None,
-        user_data: str = "",
-    ) -> Subscription:
-        """AXN with an X the platform picks from the pool (by city)."""
-        return await self._select_and_bind(
-            "SelectNumberAndBindAXN",
-            number_pool_no,
-            phone_no_a,
-            expire_time,
-            phone_no_b,
-            city_code,
-            city_code_by_phone_no,
-            degrade_city_list,
-            audio_record,
-            user_data,
-            "",
-        )
+    async def bind_axn(self, **fields: Any) -> Subscription:
+        """BindAXN: `bind_on_x("AXN", ...)`."""
+        return await self.bind_on_x("AXN", **fields)
 
-    async def select_number_and_bind_axb(
-        self,
-        *,
-        number_pool_no: str,
-        phone_no_a: str,
-        expire_time: datetime | int,
-        phone_no_b: str = "",
-        city_code: str = "",
-        city_code_by_phone_no: str = "",
-        degrade_city_list: Sequence[str] = (),
-        audio_record: bool | None = None,
-        user_data: str = "",
-        out_id: str = "",
-    ) -> Subscription:
-        return await self._select_and_bind(
-            "SelectNumberAndBindAXB",
-            number_pool_no,
-            phone_no_a,
-            expire_time,
-            phone_no_b,
-            city_code,
-            city_code_by_phone_no,
-            degrade_city_list,
-            audio_record,
-            user_data,
-            out_id,
-        )
+    async def bind_axb(self, **fields: Any) -> Subscription:
+        """BindAXB: `bind_on_x("AXB", ...)`."""
+        return await self.bind_on_x("AXB", **fields)
+
+    async def select_number_and_bind_axn(self, **fields: Any) -> Subscription:
+        """SelectNumberAndBindAXN: `select_number_and_bind("AXN", ...)`."""
+        return await self.select_number_and_bind("AXN", **fields)
+
+    async def select_number_and_bind_axb(self, **fields: Any) -> Subscription:
+        """SelectNumberAndBindAXB: `select_number_and_bind("AXB", ...)`."""
+        return await self.select_number_and_bind("AXB", **fields)
 
     async def _update(
         self, action: str, number_pool_no: str, sub_id: str, update_type: str, values: Mapping[str, Any]
@@ -820,8 +753,9 @@ class VmsClient(TransportClient):
         params = [("NumberPoolNo", number_pool_no), ("SubId", sub_id), ("UpdateType", update_type)]
         await self._done(action, [*params, (wanted, _Sent(wire))])
 
-    async def update_axn(
+    async def update_subscription(
         self,
+        mode: str,
         *,
         number_pool_no: str,
         sub_id: str,
@@ -832,9 +766,10 @@ class VmsClient(TransportClient):
         user_data: str | None = None,
         out_id: str | None = None,
     ) -> None:
-        """One change per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
+        """UpdateAXN or UpdateAXB (`mode` "AXN" or "AXB"), which take the same fields. One change
+        per call: `update_type` (a key of UPDATE_FIELDS) names the field sent."""
         await self._update(
-            "UpdateAXN",
+            _bind_action("Update", mode, ""),
             number_pool_no,
             sub_id,
             update_type,
@@ -847,31 +782,13 @@ class VmsClient(TransportClient):
             },
         )
 
-    async def update_axb(
-        self,
-        *,
-        number_pool_no: str,
-        sub_id: str,
-        update_type: str,
-        phone_no_a: str | None = None,
-        phone_no_b: str | None = None,
-        expire_time: datetime | int | None = None,
-        user_data: str | None = None,
-        out_id: str | None = None,
-    ) -> None:
-        await self._update(
-            "UpdateAXB",
-            number_pool_no,
-            sub_id,
-            update_type,
-            {
-                "PhoneNoA": phone_no_a,
-                "PhoneNoB": phone_no_b,
-                "ExpireTime": expire_time,
-                "UserData": user_data,
-                "OutId": out_id,
-            },
-        )
+    async def update_axn(self, **change: Any) -> None:
+        """UpdateAXN: `update_subscription("AXN", ...)`."""
+        await self.update_subscription("AXN", **change)
+
+    async def update_axb(self, **change: Any) -> None:
+        """UpdateAXB: `update_subscription("AXB", ...)`."""
+        await self.update_subscription("AXB", **change)
 
     async def unbind_axn(self, *, number_pool_no: str, sub_id: str) -> None:
         await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
@@ -1095,7 +1012,7 @@ class VolcBindings:
         if request.mode == "AXB" and not request.b:
             raise _refused("an AXB binding needs a B number", "b")
         pool = self._pool(request.pool)
-        common = dict(
+        common: dict[str, Any] = dict(
             number_pool_no=pool,
             phone_no_a=request.a,
             phone_no_b=request.b,
@@ -1104,15 +1021,9 @@ class VolcBindings:
             user_data=request.user_data,
         )
         if request.x:
-            call = self.client.bind_axn if request.mode == "AXN" else self.client.bind_axb
-            sub = await call(phone_no_x=request.x, **common)
+            sub = await self.client.bind_on_x(request.mode, phone_no_x=request.x, **common)
         else:
-            call = (
-                self.client.select_number_and_bind_axn
-                if request.mode == "AXN"
-                else self.client.select_number_and_bind_axb
-            )
-            sub = await call(city_code=request.area_code, **common)
+            sub = await self.client.select_number_and_bind(request.mode, city_code=request.area_code, **common)
         self._pool_modes.setdefault(pool, request.mode)
         sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
         binding = Binding(
@@ -1228,7 +1139,6 @@ __all__ = [
     "VmsClient",
     "VolcBindings",
     "binding_status",
-    "check_endpoint",
     "endpoint_from_env",
     "error_from_response",
     "error_in_envelope",

@@ -453,7 +453,9 @@ async def test_a_429_retried_by_the_transport_is_not_retried_again(sandbox: Cams
     with pytest.raises(RateLimited) as throttled:
         await client.query_phone_numbers()
     assert throttled.value.code == "Throttling.User" and throttled.value.status == 429
-    assert sandbox.requests_handled == 3 and sleeps.waits == []  # the Transport's 3 attempts, not 3 x 4
+    # The Transport's 3 attempts with its own two waits, not 3 x 4: the throttle hook never saw them.
+    assert sandbox.requests_handled == 3 and client.throttled_attempts == 0
+    assert len(sleeps.waits) == 2 and all(w <= 0.02 for w in sleeps.waits)
 
 
 async def test_sandbox_throttles_the_eleventh_call_in_one_second() -> None:
@@ -565,7 +567,7 @@ async def test_endpoint_default_and_environment_override(monkeypatch: pytest.Mon
     async with CamsClient("k", "s") as client:
         assert client.endpoint == "http://127.0.0.1:4512"
     monkeypatch.setenv(ENDPOINT_ENV, "http://cams.example.com")
-    with pytest.raises(ValueError, match="loopback"):
+    with pytest.raises(ValueError, match="plain http is allowed only for localhost"):
         CamsClient("k", "s")
 
 

@@ -1,27 +1,23 @@
-"""The result cache: hits and age, exact invalidation, bad files ignored, atomic writes, no secrets,
-stale-while-revalidate order and offline mode."""
+"""The result cache: hits and age, exact invalidation, bad files ignored, atomic owner-only writes,
+no secrets."""
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC
 
 import pytest
 
-from providers import cache as cache_module
+from providers import paths as paths_module
 from providers.cache import (
-    CACHE,
     FORMAT_VERSION,
-    NETWORK,
-    OfflineMiss,
     ResultCache,
     default_cache_dir,
     is_secret_field,
     query_key,
     scrub,
-    stale_while_revalidate,
 )
-from providers.errors import ProviderError, Unavailable
 
 ACCESS_IPS = query_key("telnyx", "access_ip_address")
 ACCESS_IP_FILTERED = query_key("telnyx", "access_ip_address", {"filter[ip_address]": "203.0.113.7"})
@@ -259,11 +255,18 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(cache, clock, _cach
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(cache_module.os, "replace", broken_replace)
+        patch.setattr(paths_module.os, "replace", broken_replace)  # the cache writes with paths.atomic_write
         cache.put("prod", "tx", ACCESS_IPS, [{"id": "new"}])
     assert cache.get("prod", "tx", ACCESS_IPS).items == [{"id": "new"}]  # memory
     assert ResultCache(_cache_dir, clock=clock).get("prod", "tx", ACCESS_IPS).items == IP_ROWS  # disk: old, whole
     assert all(not p.name.endswith(".tmp") for p in _files(_cache_dir))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_cache_files_are_owner_only(cache, _cache_dir):
+    cache.put("prod", "tx", ACCESS_IPS, IP_ROWS)
+    files = _files(_cache_dir)
+    assert files and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
 
 
 # ---- secrets ----------------------------------------------------------------------------------
@@ -334,75 +337,3 @@ def test_not_secret_names(name):
 
 def test_scrub_handles_odd_values():
     assert scrub({"a": float("nan"), "b": [1, (2, 3)], "c": None}) == {"a": None, "b": [1, [2, 3]], "c": None}
-
-
-# ---- stale-while-revalidate -------------------------------------------------------------------
-
-
-async def _collect(iterator):
-    return [snapshot async for snapshot in iterator]
-
-
-async def test_nothing_cached_yields_only_the_network_answer(cache):
-    calls = []
-
-    async def fetch():
-        calls.append(1)
-        return IP_ROWS
-
-    snapshots = await _collect(stale_while_revalidate(cache, "prod", "tx", ACCESS_IPS, fetch))
-    assert [(s.items, s.source) for s in snapshots] == [(IP_ROWS, NETWORK)]
-    assert calls == [1]
-    assert cache.get("prod", "tx", ACCESS_IPS).items == IP_ROWS
-
-
-async def test_cached_first_with_age_then_fresh(cache, clock):
-    cache.put("prod", "tx", ACCESS_IPS, [{"id": "old"}])
-    clock.now += 30
-    fresh = [{"id": "new", "token": "hidden"}]
-    order = []
-
-    async def fetch():
-        order.append("fetch")
-        return fresh
-
-    async for snapshot in stale_while_revalidate(cache, "prod", "tx", ACCESS_IPS, fetch):
-        order.append((snapshot.source, snapshot.items, snapshot.age_seconds))
-    assert order == [(CACHE, [{"id": "old"}], 30), "fetch", (NETWORK, [{"id": "new"}], 0.0)]
-    hit = cache.get("prod", "tx", ACCESS_IPS)
-    assert hit.items == [{"id": "new"}] and hit.age_seconds == 0
-
-
-async def test_fetch_error_comes_after_the_cached_rows(cache):
-    cache.put("prod", "tx", ACCESS_IPS, IP_ROWS)
-
-    async def fetch():
-        raise Unavailable("connection refused", provider="telnyx")
-
-    seen = []
-    with pytest.raises(Unavailable):
-        async for snapshot in stale_while_revalidate(cache, "prod", "tx", ACCESS_IPS, fetch):
-            seen.append(snapshot.source)
-    assert seen == [CACHE]
-    assert cache.get("prod", "tx", ACCESS_IPS).items == IP_ROWS  # kept
-
-
-async def test_offline_hit_never_fetches(cache, clock):
-    cache.put("prod", "tx", ACCESS_IPS, IP_ROWS)
-    clock.now += 7
-
-    async def fetch():
-        raise AssertionError("offline must not fetch")
-
-    snapshots = await _collect(stale_while_revalidate(cache, "prod", "tx", ACCESS_IPS, fetch, offline=True))
-    assert [(s.items, s.source, s.age_seconds, s.cached) for s in snapshots] == [(IP_ROWS, CACHE, 7, True)]
-
-
-async def test_offline_miss_is_a_clear_error(cache):
-    async def fetch():
-        raise AssertionError("offline must not fetch")
-
-    with pytest.raises(OfflineMiss) as info:
-        await _collect(stale_while_revalidate(cache, "prod", "tx", ADDRESSES, fetch, offline=True))
-    assert isinstance(info.value, ProviderError) and info.value.kind == "offline"
-    assert "offline" in str(info.value) and ADDRESSES in str(info.value) and "'prod'" in str(info.value)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import providers.ledger as ledger_mod
+import providers.paths as paths_mod
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding
 from providers.errors import NotFound, Timeout, Unavailable
 from providers.ledger import (
@@ -88,7 +89,9 @@ def test_default_path_follows_the_data_dir_env(tmp_path, monkeypatch):
 def test_default_path_falls_back_to_platformdirs(tmp_path, monkeypatch):
     monkeypatch.delenv("TELEDECK_DATA_DIR", raising=False)
     seen = []
-    monkeypatch.setattr(ledger_mod.platformdirs, "user_data_dir", lambda app: seen.append(app) or str(tmp_path / "pd"))
+    monkeypatch.setattr(
+        paths_mod.platformdirs, "user_data_dir", lambda app, **kw: seen.append(app) or str(tmp_path / "pd")
+    )
     assert default_ledger_path() == tmp_path / "pd" / "bindings.sqlite3"
     assert seen == ["teledeck"]
 
@@ -114,7 +117,7 @@ def test_schema_pragmas_and_columns(tmp_path):
             "kind",
             "detail",
         }
-    assert led.recovered_from is None and led.notice is None
+    assert led.recovered_from is None
     if os.name == "posix":
         assert path.stat().st_mode & 0o077 == 0  # phone numbers: owner only
 
@@ -190,7 +193,6 @@ def test_a_file_that_is_not_a_database_is_moved_aside(tmp_path):
         assert led.recovered_from.read_bytes() == garbage
         wal = tmp_path / "bindings.sqlite3-wal"
         assert not wal.exists() or wal.read_bytes() != b"stale wal"  # never attached to the new file
-        assert str(led.recovered_from) in led.notice
         led.record_created(bnd("s1"))
         assert [b.key for b in led.all()] == ["aliyun:s1"]
     assert integrity(path) == ["ok"]
@@ -211,7 +213,6 @@ def test_a_damaged_database_is_moved_aside(tmp_path):
     with BindingLedger(path) as led:
         assert led.recovered_from is not None and led.recovered_from.read_bytes() == bytes(data)
         assert led.all() == []
-        assert led.notice
 
 
 def test_a_second_recovery_in_the_same_second_does_not_overwrite_the_first(tmp_path):

@@ -8,10 +8,11 @@ import logging
 import httpx
 import pytest
 
-from providers.errors import RateLimited, ReadOnlyRefused, Timeout, Unavailable
+from providers.errors import ProviderError, RateLimited, ReadOnlyRefused, Timeout, Unavailable
 from providers.telnyx.errors import error_from_response
 from providers.transport import (
     RateLimiter,
+    RetryAdvice,
     RetryPolicy,
     Transport,
     parse_retry_after,
@@ -230,3 +231,66 @@ def test_a_shared_limiter_works_across_event_loops():
 
     asyncio.run(burst())
     asyncio.run(burst())  # a second loop: the lock must not be tied to the first one
+
+
+# ---- the vendor's retry hook ---------------------------------------------------------------
+
+SLOW_DOWN = RetryPolicy(max_retries=2, initial_delay=0.5, max_delay=1.0, max_retry_after=5.0)
+
+
+def slow_down_hook(response: httpx.Response) -> RetryAdvice | None:
+    """A vendor that says "slow down" with HTTP 400 (or even 200) and a code in the body."""
+    try:
+        code = response.json().get("code")
+    except ValueError:
+        return None
+    if code != "SlowDown":
+        return None
+    wait = response.headers.get("x-wait")
+    return RetryAdvice("throttled", SLOW_DOWN, retry_after=float(wait) if wait else None)
+
+
+def slow_down(status: int = 400, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"code": "SlowDown"}, headers=headers)
+
+
+async def test_a_write_the_hook_calls_a_refusal_is_resent_with_its_own_backoff():
+    script = Script(slow_down(), slow_down(200), ok())
+    transport, sleeps = make(script, retry_hook=slow_down_hook)
+    response = await transport.request("POST", "/x", json={"a": 1})
+    assert response.status_code == 200 and len(script.requests) == 3
+    assert 0.375 <= sleeps[0] <= 0.5 and 0.75 <= sleeps[1] <= 1.0
+
+
+async def test_the_hook_budget_runs_out_into_the_vendor_error_saying_how_often():
+    script = Script(*(slow_down() for _ in range(3)))
+    transport, sleeps = make(script, retry_hook=slow_down_hook)
+    with pytest.raises(ProviderError) as caught:
+        await transport.request("POST", "/x", json={})
+    assert len(script.requests) == 3 and len(sleeps) == 2
+    assert "still throttled after 3 attempts" in caught.value.detail
+
+
+async def test_the_hook_honours_a_short_server_wait_and_surfaces_a_long_one():
+    script = Script(slow_down(**{"x-wait": "0.25"}), ok(), slow_down(**{"x-wait": "60"}))
+    transport, sleeps = make(script, retry_hook=slow_down_hook)
+    await transport.request("GET", "/x")
+    assert sleeps == [0.25]
+    with pytest.raises(ProviderError):
+        await transport.request("GET", "/x")
+    assert sleeps == [0.25] and len(script.requests) == 3
+
+
+async def test_the_hook_never_sees_what_the_transport_retries_itself_nor_a_post_5xx_it_does_not_know():
+    seen: list[int] = []
+
+    def hook(response: httpx.Response) -> RetryAdvice | None:
+        seen.append(response.status_code)
+        return None
+
+    script = Script(httpx.Response(429), httpx.Response(503), ok(), httpx.Response(500))
+    transport, _ = make(script, retry_hook=hook)
+    await transport.request("GET", "/x")
+    with pytest.raises(Unavailable):
+        await transport.request("POST", "/x", json={})
+    assert seen == [200, 500] and len(script.requests) == 4
