@@ -145,6 +145,8 @@ class VendorDescriptor:
     # Environment variables the vendor's own tools use, offered as suggestions in forms only.
     suggested_env: Mapping[str, str] = field(default_factory=dict)
     bindings: BindingRules | None = None  # set for privacy-number vendors
+    # How to rebuild this vendor's records from the vendor objects the cache keeps, by record type.
+    record_parsers: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
 
     @property
     def credential_fields(self) -> tuple[str, ...]:
@@ -184,6 +186,11 @@ def descriptor(kind: str) -> VendorDescriptor:
         return by_kind()[kind]
     except KeyError:
         raise KeyError(f"unknown account kind {kind!r}; known: {', '.join(by_kind())}") from None
+
+
+def parse_record(provider: str, record_type: str, item: Mapping[str, Any]) -> Any:
+    """One cached vendor object as its vendor's record, parsed by the vendor's own code."""
+    return by_provider()[provider].record_parsers[record_type](item)
 
 
 def binding_vendors() -> dict[str, VendorDescriptor]:

@@ -22,6 +22,7 @@ from providers.telnyx.models import (
     IntegrationSecret,
     TelephonyCredential,
 )
+from providers.vendors import parse_record
 from tui import validators as v
 
 Values = Mapping[str, str]
@@ -565,10 +566,9 @@ async def _waba_pages(s: ProviderSession) -> AsyncIterator[Page]:
     yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))
 
 
-def _parse_waba(item: dict):
-    from providers.aliyun.cams import parse_number
-
-    return parse_number(item)
+def _parse_waba(item: dict[str, Any]) -> Any:
+    """A cached WhatsApp number, rebuilt by its vendor's own parser (through the registry)."""
+    return parse_record("aliyun-cams", "whatsapp_number", item)
 
 
 async def _waba_sync(s: ProviderSession, record: Any):

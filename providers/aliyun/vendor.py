@@ -6,6 +6,7 @@ written without +86, and its times are China time (UTC+8).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -52,6 +53,12 @@ def connect_cams(account: Account, options: ConnectOptions) -> Any:
         account.credentials["access_key_secret"],
         **_client_keywords(account, options),
     )
+
+
+def parse_whatsapp_number(item: Mapping[str, Any]) -> Any:
+    from providers.aliyun.cams import parse_number
+
+    return parse_number(item)
 
 
 async def probe_cams(client: Any, account: Account) -> str:
@@ -103,6 +110,7 @@ CAMS = VendorDescriptor(
     endpoint_env="TELEDECK_ALIYUN_CAMS_ENDPOINT",
     default_region="ap-southeast-1",
     suggested_env=_ENV,
+    record_parsers={"whatsapp_number": parse_whatsapp_number},
 )
 
 DESCRIPTORS = (DYPLS, CAMS)

@@ -236,3 +236,19 @@ async def test_a_registered_vendor_is_connected_by_every_session(acme, monkeypat
     assert adapter.token == "acme-sandbox-token" and adapter.endpoint == vendors.SANDBOX_ORIGIN
     assert sandbox.watch_x["acme"] == (("5550100", ""),)
     await sandbox.aclose()
+
+
+def test_reading_the_registry_loads_no_client_code():
+    """Descriptors import their clients inside `connect`: reading the registry (as config and
+    start-up do) costs no httpx import and no vendor stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from providers import vendors; vendors.descriptors(); "
+        "print(sorted(m for m in sys.modules if m == 'httpx' or m.startswith('providers.') "
+        "and not m.endswith(('.vendor', 'vendors', 'accounts', 'endpoints')) "
+        "and m.count('.') > 1))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
