@@ -38,37 +38,31 @@ if TYPE_CHECKING:
 SANDBOX = "sandbox"
 
 
+@dataclass
 class SandboxBackend:
     """The built-in sandbox: one emulator per vendor, in process, created on first use.
 
     State lives in `state_dir` (the user data dir by default) and persists across runs; tests
-    hand in their own emulators (faults, fixed clocks) by provider name. An offline session
-    builds emulators in memory only, to learn the sandbox's identifiers: nothing is written.
+    hand in their own `emulators` (faults, fixed clocks) by provider name. An offline session
+    builds emulators in memory only (`persist=False`), to learn the sandbox's identifiers:
+    nothing is written.
     """
 
-    def __init__(
-        self,
-        state_dir: Path | None = None,
-        emulators: Mapping[str, Any] | None = None,
-        *,
-        persist: bool = True,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.state_dir = state_dir
-        self.persist = persist
-        self.clock = clock
-        self._emulators: dict[str, Any] = dict(emulators or {})
+    state_dir: Path | None = None
+    emulators: dict[str, Any] = field(default_factory=dict)
+    persist: bool = True
+    clock: Callable[[], float] = time.time
 
     def emulator(self, vendor: VendorDescriptor) -> Any:
-        if vendor.provider not in self._emulators:
+        if vendor.provider not in self.emulators:
             from providers.paths import sandbox_state_dir
             from providers.sandbox.state import StateStore
 
             cls = vendor.emulator.load()
             directory = self.state_dir or sandbox_state_dir()
             store = StateStore(directory / cls.STATE_FILE) if self.persist else None
-            self._emulators[vendor.provider] = cls(store, clock=self.clock)
-        return self._emulators[vendor.provider]
+            self.emulators[vendor.provider] = cls(store, clock=self.clock)
+        return self.emulators[vendor.provider]
 
     def transport(self, vendor: VendorDescriptor) -> httpx.AsyncBaseTransport:
         from providers.sandbox.http import AsyncInProcessTransport

@@ -129,11 +129,12 @@ async def probe_watched_binding(provider: Any, account: Account) -> str:
 class VendorDescriptor:
     kind: str  # the config kind, e.g. "aliyun-pls"
     title: str
-    provider: str  # the name records and screens use, e.g. "aliyun" (Binding.provider, ResourceSpec.provider)
     credentials: tuple[str, ...]  # required credential fields
     connect: Connect
     probe: Probe
     emulator: EmulatorSpec
+    # The name records and screens use (Binding.provider, ResourceSpec.provider); "" = the kind.
+    provider: str = ""
     short_title: str = ""  # a word for labels where the full title is too long ("Aliyun")
     optional_credentials: tuple[str, ...] = ()
     settings: tuple[str, ...] = ("endpoint",)  # the account settings this kind uses
@@ -147,6 +148,10 @@ class VendorDescriptor:
     bindings: BindingRules | None = None  # set for privacy-number vendors
     # How to rebuild this vendor's records from the vendor objects the cache keeps, by record type.
     record_parsers: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.provider:
+            object.__setattr__(self, "provider", self.kind)
 
     @property
     def credential_fields(self) -> tuple[str, ...]:

@@ -14,10 +14,16 @@ from providers.accounts import Account
 from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, VendorDescriptor, probe_watched_binding
 
 CHINA_TIME = timezone(timedelta(hours=8), "UTC+08:00")
-_ENV = {
-    "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
-    "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-    "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
+# Both products sign with the same AccessKey pair (and an optional STS token), which Alibaba's own
+# tools read from these variables.
+ACCESS_KEY: dict[str, Any] = {
+    "credentials": ("access_key_id", "access_key_secret"),
+    "optional_credentials": ("security_token",),
+    "suggested_env": {
+        "access_key_id": "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "access_key_secret": "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "security_token": "ALIBABA_CLOUD_SECURITY_TOKEN",
+    },
 }
 
 
@@ -72,8 +78,7 @@ DYPLS = VendorDescriptor(
     title="Alibaba Cloud Dypls (privacy numbers)",
     short_title="Aliyun",
     provider="aliyun",
-    credentials=("access_key_id", "access_key_secret"),
-    optional_credentials=("security_token",),
+    **ACCESS_KEY,
     connect=connect_pls,
     probe=probe_watched_binding,
     emulator=EmulatorSpec("providers.sandbox.aliyun_pls", "DyplsSandbox", default_port=4511),
@@ -82,7 +87,6 @@ DYPLS = VendorDescriptor(
     default_endpoint="https://dyplsapi.aliyuncs.com",
     endpoint_env="TELEDECK_ALIYUN_PLS_ENDPOINT",
     default_region="cn-hangzhou",
-    suggested_env=_ENV,
     bindings=BindingRules(
         modes=("AXB", "AXN", "AXN_EXT"),
         number_pattern=r"1[3-9]\d{9}|0\d{9,11}",
@@ -98,9 +102,7 @@ CAMS = VendorDescriptor(
     kind="aliyun-cams",
     title="Alibaba Cloud CAMS (WhatsApp numbers)",
     short_title="Aliyun CAMS",
-    provider="aliyun-cams",
-    credentials=("access_key_id", "access_key_secret"),
-    optional_credentials=("security_token",),
+    **ACCESS_KEY,
     connect=connect_cams,
     probe=probe_cams,
     emulator=EmulatorSpec("providers.sandbox.aliyun_cams", "CamsSandbox", default_port=4512),
@@ -109,7 +111,6 @@ CAMS = VendorDescriptor(
     default_endpoint="https://cams.ap-southeast-1.aliyuncs.com",
     endpoint_env="TELEDECK_ALIYUN_CAMS_ENDPOINT",
     default_region="ap-southeast-1",
-    suggested_env=_ENV,
     record_parsers={"whatsapp_number": parse_whatsapp_number},
 )
 

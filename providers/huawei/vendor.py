@@ -35,7 +35,6 @@ HUAWEI = VendorDescriptor(
     kind="huawei",
     title="Huawei Cloud PrivateNumber",
     short_title="Huawei",
-    provider="huawei",
     credentials=("app_key", "app_secret"),
     # The AX mode is a separate application with its own key pair.
     optional_credentials=("ax_app_key", "ax_app_secret"),

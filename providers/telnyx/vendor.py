@@ -29,7 +29,6 @@ TELNYX = VendorDescriptor(
     kind="telnyx",
     title="Telnyx",
     short_title="Telnyx",
-    provider="telnyx",
     credentials=("api_key",),
     connect=connect,
     probe=probe,

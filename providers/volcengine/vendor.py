@@ -42,7 +42,6 @@ VOLCENGINE = VendorDescriptor(
     kind="volcengine",
     title="Volcengine VMS (privacy numbers)",
     short_title="Volcengine",
-    provider="volcengine",
     credentials=("access_key_id", "secret_access_key"),
     connect=connect,
     probe=probe,
