@@ -56,7 +56,7 @@ from providers.errors import (
 )
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
-from providers.records import Page, flag, integer, text
+from providers.records import Page, flag, integer, parse_json, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
@@ -375,19 +375,10 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
     )
 
 
-def _read_json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
-
-
 def error_from_response(response: httpx.Response) -> ProviderError:
     """The Transport's error mapper (non-2xx answers)."""
     status = response.status_code
-    body = _read_json(response)
+    body = parse_json(response.content)
     try:
         request: httpx.Request | None = response.request
     except RuntimeError:  # a response built by hand, with no request attached
@@ -467,7 +458,7 @@ class HuaweiPrivateNumberClient(TransportClient):
         return self._result(response, f"{method} {path}")
 
     def _result(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        body = _read_json(response)
+        body = parse_json(response.content)
         if not isinstance(body, dict):
             kind = "empty" if not response.content else "not a JSON object"
             raise MalformedResponse(f"{what}: the answer is {kind}", provider=PROVIDER, status=response.status_code)

@@ -18,7 +18,6 @@ SDK, which retries every call once): after `Timeout(maybe_applied=True)` use
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import time
@@ -47,7 +46,7 @@ from providers.errors import (
     status_error_class,
 )
 from providers.pagination import PaginationStalled
-from providers.records import integer, text
+from providers.records import integer, parse_json, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
@@ -452,13 +451,6 @@ def vendor_error(code: str, message: str, *, status: int, request_id: str = "", 
     )
 
 
-def _json(content: bytes) -> Any:
-    try:
-        return json.loads(content) if content else None
-    except ValueError:
-        return None
-
-
 def error_in_envelope(body: Any, status: int) -> ProviderError | None:
     """The error `ResponseMetadata.Error` reports, or None when there is none."""
     meta = body.get("ResponseMetadata") if isinstance(body, dict) else None
@@ -482,7 +474,7 @@ def error_in_envelope(body: Any, status: int) -> ProviderError | None:
 def error_from_response(response: httpx.Response) -> ProviderError:
     """For the transport: a non-2xx answer as a typed error (gateway envelope, or bare status)."""
     status = response.status_code
-    error = error_in_envelope(_json(response.content), status)
+    error = error_in_envelope(parse_json(response.content), status)
     if error is not None:
         return error
     kind = response.headers.get("content-type", "no content type")
@@ -591,7 +583,7 @@ class VmsClient(TransportClient):
             method, "/", params=query, content=content, headers=headers, mutates=mutates, idempotent=not mutates
         )
         shown_url = redact_url(response.request.url)
-        body = _json(response.content)
+        body = parse_json(response.content)
         request_id = self.transport.request_id(response)
         if not isinstance(body, dict):
             raise MalformedResponse(
