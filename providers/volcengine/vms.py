@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -248,6 +248,18 @@ class AudioRecordUrls:
     @property
     def available(self) -> bool:
         return bool(self.url or self.left_url or self.right_url)
+
+
+class SubscriptionKeys(TypedDict, total=False):
+    """What QuerySubscriptionForList looks subscriptions up by, besides the pool, as
+    `VmsClient.query_subscription_for_list` takes them (which rejects any other keyword)."""
+
+    sub_id: str
+    phone_no_a: str
+    phone_no_b: str
+    phone_no_x: str
+    out_id: str
+    status: int | None  # 1 bound, 0 unbound (or expired), 2 bind error
 
 
 @dataclass(frozen=True)
@@ -585,15 +597,15 @@ class VmsClient(TransportClient):
         shown_url = redact_url(response.request.url)
         body = parse_json(response.content)
         request_id = self.transport.request_id(response)
+        where: dict[str, Any] = {
+            "provider": PROVIDER,
+            "status": response.status_code,
+            "request_id": request_id,
+            "method": method,
+            "url": shown_url,
+        }
         if not isinstance(body, dict):
-            raise MalformedResponse(
-                f"{action}: the answer is not a JSON object",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=request_id,
-                method=method,
-                url=shown_url,
-            )
+            raise MalformedResponse(f"{action}: the answer is not a JSON object", **where)
         error = error_in_envelope(body, response.status_code)
         if error is not None:
             error.method, error.url = method, shown_url
@@ -601,14 +613,7 @@ class VmsClient(TransportClient):
             error.message = redact_text(error.message, self.transport.secrets)
             raise error
         if not isinstance(body.get("ResponseMetadata"), dict) or "Result" not in body:
-            raise MalformedResponse(
-                f"{action}: the answer has no ResponseMetadata/Result envelope",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=request_id,
-                method=method,
-                url=shown_url,
-            )
+            raise MalformedResponse(f"{action}: the answer has no ResponseMetadata/Result envelope", **where)
         return body["Result"]
 
     async def _done(self, action: str, params: Sequence[tuple[str, Any]]) -> None:
@@ -807,7 +812,8 @@ class VmsClient(TransportClient):
         offset: int = 0,
         limit: int = 20,
     ) -> OffsetPage:
-        """One page; the vendor needs at least one of sub_id, phone_no_a/b/x, out_id."""
+        """One page; the vendor needs at least one of sub_id, phone_no_a/b/x, out_id (the keys
+        `SubscriptionKeys` names for `all_subscriptions`)."""
         params = [
             ("NumberPoolNo", number_pool_no),
             ("SubId", sub_id),
@@ -827,29 +833,12 @@ class VmsClient(TransportClient):
         )
 
     async def all_subscriptions(
-        self,
-        *,
-        number_pool_no: str,
-        sub_id: str = "",
-        phone_no_a: str = "",
-        phone_no_b: str = "",
-        phone_no_x: str = "",
-        out_id: str = "",
-        status: int | None = None,
-        page_size: int = 20,
+        self, *, number_pool_no: str, page_size: int = 20, **keys: Unpack[SubscriptionKeys]
     ) -> list[Subscription]:
         """Every record QuerySubscriptionForList has for these keys, page by page."""
         return await self.collect(
             lambda offset: self.query_subscription_for_list(
-                number_pool_no=number_pool_no,
-                sub_id=sub_id,
-                phone_no_a=phone_no_a,
-                phone_no_b=phone_no_b,
-                phone_no_x=phone_no_x,
-                out_id=out_id,
-                status=status,
-                offset=offset,
-                limit=page_size,
+                number_pool_no=number_pool_no, offset=offset, limit=page_size, **keys
             ),
             page_size=page_size,
         )
