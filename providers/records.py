@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -86,6 +86,16 @@ def read_record(cls: type[RecordT], data: Any, **given: Any) -> RecordT:
         else:
             values[spec.name] = text(data, spec.name)
     return cls(**values, **given)
+
+
+@dataclass(frozen=True)
+class ApiRecord:
+    """A base for records whose every field is read by `read_record` (the wire key is the field's
+    name); a record with fields named or nested otherwise overrides `from_api`."""
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        return read_record(cls, data)
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
