@@ -836,40 +836,29 @@ class HuaweiBindings:
 
     # ---- conversions --------------------------------------------------------------------------
 
+    def _binding(self, item: AxbBinding | AxBinding, pool: str, **by_mode: Any) -> Binding:
+        """`item` as a `Binding`: the fields both modes fill alike, and those `by_mode`."""
+        return Binding(
+            provider=PROVIDER,
+            subscription_id=item.subscription_id,
+            recording=item.record,
+            pool=pool,
+            user_data=item.user_data,
+            account=self.account,
+            raw=item.raw,
+            **by_mode,
+        )
+
     def _from_axb(self, item: AxbBinding, *, pool: str = "", now: datetime | None = None) -> Binding:
         expires = item.expires_at
         status = EXPIRED if expires is not None and expires <= (now or self._now()) else ACTIVE
-        return Binding(
-            provider=PROVIDER,
-            mode="AXB",
-            subscription_id=item.subscription_id,
-            x=item.relation_num,
-            a=item.caller,
-            b=item.callee,
-            expires_at=expires,
-            recording=item.record,
-            status=status,
-            pool=pool,
-            user_data=item.user_data,
-            account=self.account,
-            raw=item.raw,
+        return self._binding(
+            item, pool, mode="AXB", x=item.relation_num, a=item.caller, b=item.callee, expires_at=expires, status=status
         )
 
     def _from_ax(self, item: AxBinding, *, pool: str = "") -> Binding:
-        return Binding(
-            provider=PROVIDER,
-            mode="AX",
-            subscription_id=item.subscription_id,
-            x=item.private_num,
-            a=item.orig,
-            expires_at=None,
-            recording=item.record,
-            status=ACTIVE,
-            pool=pool,
-            user_data=item.user_data,
-            account=self.account,
-            raw=item.raw,
-        )
+        # AX bindings last until unbound.
+        return self._binding(item, pool, mode="AX", x=item.private_num, a=item.orig, expires_at=None, status=ACTIVE)
 
     # ---- BindingProvider ------------------------------------------------------------------------
 
