@@ -424,6 +424,15 @@ def _answer_list(answer: Mapping[str, Any], key: str, what: str) -> list[dict[st
     return [i for i in items if isinstance(i, dict)]
 
 
+def _the_one(found: Sequence[_BindingT], subscription_id: str) -> _BindingT:
+    """The binding a query by `subscription_id` asked for, else the first the platform answered
+    with; NotFound when it answered with none."""
+    found = [i for i in found if i.subscription_id == subscription_id] or found
+    if not found:
+        raise NotFound("no such binding", provider=PROVIDER)
+    return found[0]
+
+
 def _bool_text(value: bool | None) -> str | None:
     return None if value is None else ("true" if value else "false")
 
@@ -945,20 +954,12 @@ class HuaweiBindings:
         client = self._client(binding.mode)
         now = self._now()
         try:
-            found: Sequence[AxbBinding | AxBinding]
             if binding.mode == "AXB":
-                found = (await client.axb_query(subscription_id=binding.subscription_id)).items
+                page = await client.axb_query(subscription_id=binding.subscription_id)
+                fresh = self._from_axb(_the_one(page.items, binding.subscription_id), pool=binding.pool, now=now)
             else:
                 found = await client.ax_query(subscription_id=binding.subscription_id)
-            # The one asked for, else whatever the platform answered with.
-            found = [i for i in found if i.subscription_id == binding.subscription_id] or found
-            if not found:
-                raise NotFound("no such binding", provider=PROVIDER)
-            item = found[0]
-            if isinstance(item, AxbBinding):
-                fresh = self._from_axb(item, pool=binding.pool, now=now)
-            else:
-                fresh = self._from_ax(item, pool=binding.pool)
+                fresh = self._from_ax(_the_one(found, binding.subscription_id), pool=binding.pool)
         except NotFound:
             # Huawei removes an AXB binding when its duration ends, so "gone" after the known
             # expiry means it expired; otherwise it was unbound (here or elsewhere).
