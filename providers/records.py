@@ -8,8 +8,9 @@ the detail view), never an exception in the UI.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -17,11 +18,26 @@ if TYPE_CHECKING:
     RecordT = TypeVar("RecordT", bound=DataclassInstance)
 
 
+def parse_json(content: bytes) -> Any:
+    """A body's JSON value; None when the body is empty or not JSON (the caller says what that
+    means for its vendor)."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+
+
+def _field(data: Any, key: str) -> Any:
+    """data[key], or None when it is missing or `data` is no object at all: each reader below
+    turns None into its own empty value."""
+    return data.get(key) if isinstance(data, dict) else None
+
+
 def text(data: Any, key: str) -> str:
     """data[key] as a string; '' when missing, null or a container."""
-    if not isinstance(data, dict):
-        return ""
-    value = data.get(key)
+    value = _field(data, key)
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
@@ -31,9 +47,7 @@ def text(data: Any, key: str) -> str:
 
 def flag(data: Any, key: str) -> bool | None:
     """data[key] as a bool; None when missing or not a boolean-like value."""
-    if not isinstance(data, dict):
-        return None
-    value = data.get(key)
+    value = _field(data, key)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -42,16 +56,12 @@ def flag(data: Any, key: str) -> bool | None:
 
 
 def mapping(data: Any, key: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        return {}
-    value = data.get(key)
+    value = _field(data, key)
     return value if isinstance(value, dict) else {}
 
 
 def integer(data: Any, key: str) -> int | None:
-    if not isinstance(data, dict):
-        return None
-    value = data.get(key)
+    value = _field(data, key)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -76,6 +86,16 @@ def read_record(cls: type[RecordT], data: Any, **given: Any) -> RecordT:
         else:
             values[spec.name] = text(data, spec.name)
     return cls(**values, **given)
+
+
+@dataclass(frozen=True)
+class ApiRecord:
+    """A base for records whose every field is read by `read_record` (the wire key is the field's
+    name); a record with fields named or nested otherwise overrides `from_api`."""
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        return read_record(cls, data)
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:

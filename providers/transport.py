@@ -47,6 +47,22 @@ from providers.errors import (
 
 log = logging.getLogger("teledeck.http")
 
+# How a send that got no answer failed, as the log line says it.
+_NEVER_CONNECTED = "connection failed"
+_TIMED_OUT = "timed out"
+_BROKEN = "transport error"
+
+
+def _failure_kind(exc: httpx.TransportError) -> str:
+    # Connect and pool timeouts are timeouts that never reached the server, so they count as
+    # never connected; they must be tested before the timeouts they subclass.
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return _NEVER_CONNECTED
+    if isinstance(exc, httpx.TimeoutException):
+        return _TIMED_OUT
+    return _BROKEN
+
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
@@ -321,50 +337,14 @@ class Transport:
                 self.requests_sent += 1
                 response = await self._client.send(request)
                 await response.aread()
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Never reached the server: safe to re-send whatever the method.
-                log.info("%s %s -> connection failed: %s", method, shown_url, type(exc).__name__)
-                if await self._wait_to_resend(self.retry, attempt):
-                    attempt += 1
-                    continue
-                raise Unavailable(
-                    f"could not connect to {self.provider}: {type(exc).__name__}",
-                    provider=self.provider,
-                    method=method,
-                    url=shown_url,
-                ) from None
-            except httpx.TimeoutException as exc:
-                log.info("%s %s -> timed out: %s", method, shown_url, type(exc).__name__)
-                if idempotent and await self._wait_to_resend(self.retry, attempt):
-                    attempt += 1
-                    continue
-                raise Timeout(
-                    f"{self.provider} did not answer in time"
-                    + ("; the change may or may not have been applied" if not idempotent else ""),
-                    provider=self.provider,
-                    method=method,
-                    url=shown_url,
-                    maybe_applied=not idempotent,
-                ) from None
             except httpx.TransportError as exc:
-                log.info("%s %s -> transport error: %s", method, shown_url, type(exc).__name__)
-                if idempotent and await self._wait_to_resend(self.retry, attempt):
+                failure = _failure_kind(exc)
+                log.info("%s %s -> %s: %s", method, shown_url, failure, type(exc).__name__)
+                # A request that never reached the server is safe to re-send whatever the method.
+                if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
-                if not idempotent:
-                    raise Timeout(
-                        f"connection to {self.provider} broke mid-request; the change may or may not have been applied",
-                        provider=self.provider,
-                        method=method,
-                        url=shown_url,
-                        maybe_applied=True,
-                    ) from None
-                raise Unavailable(
-                    f"{self.provider} connection failed: {type(exc).__name__}",
-                    provider=self.provider,
-                    method=method,
-                    url=shown_url,
-                ) from None
+                raise self._unanswered(exc, failure, idempotent, method, shown_url) from None
 
             elapsed_ms = (time.perf_counter() - started) * 1000
             info = read_rate_limit(response.headers)
@@ -412,6 +392,29 @@ class Transport:
             return False
         await self._sleep(retry_after if retry_after is not None else policy.backoff(resent, self._rng))
         return True
+
+    def _unanswered(
+        self, exc: httpx.TransportError, failure: str, idempotent: bool, method: str, shown_url: str
+    ) -> ProviderError:
+        """The error for a send that got no answer: a write that may have reached the server is a
+        `Timeout(maybe_applied=True)`, so that the caller looks before binding again."""
+        where: dict[str, Any] = {"provider": self.provider, "method": method, "url": shown_url}
+        if failure == _NEVER_CONNECTED:
+            return Unavailable(f"could not connect to {self.provider}: {type(exc).__name__}", **where)
+        if failure == _TIMED_OUT:
+            return Timeout(
+                f"{self.provider} did not answer in time"
+                + ("; the change may or may not have been applied" if not idempotent else ""),
+                maybe_applied=not idempotent,
+                **where,
+            )
+        if not idempotent:
+            return Timeout(
+                f"connection to {self.provider} broke mid-request; the change may or may not have been applied",
+                maybe_applied=True,
+                **where,
+            )
+        return Unavailable(f"{self.provider} connection failed: {type(exc).__name__}", **where)
 
     def _error(self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None) -> ProviderError:
         """The vendor's error for a refused answer, with what only the Transport knows added."""

@@ -133,14 +133,22 @@ class SubscriptionDetail:
         return None if self.status is None else self.status == 1
 
 
+def _answer_dto(body: dict[str, Any], key: str, required: tuple[str, ...], missing: str) -> dict[str, Any]:
+    """The answer's `key` object, which must name every one of `required`; `missing` is the
+    MalformedResponse message when it does not."""
+    dto = mapping(body, key)
+    if not all(text(dto, name) for name in required):
+        raise MalformedResponse(missing, provider=PROVIDER, request_id=text(body, "RequestId"))
+    return dto
+
+
 def _secret_bind(body: dict[str, Any], action: str) -> SecretBind:
-    dto = mapping(body, "SecretBindDTO")
-    if not text(dto, "SubsId") or not text(dto, "SecretNo"):
-        raise MalformedResponse(
-            f"{action}: the answer has no SecretBindDTO with SubsId and SecretNo",
-            provider=PROVIDER,
-            request_id=text(body, "RequestId"),
-        )
+    dto = _answer_dto(
+        body,
+        "SecretBindDTO",
+        ("SubsId", "SecretNo"),
+        f"{action}: the answer has no SecretBindDTO with SubsId and SecretNo",
+    )
     return SecretBind(
         subs_id=text(dto, "SubsId"),
         secret_no=text(dto, "SecretNo"),
@@ -151,13 +159,9 @@ def _secret_bind(body: dict[str, Any], action: str) -> SecretBind:
 
 
 def _detail(body: dict[str, Any]) -> SubscriptionDetail:
-    dto = mapping(body, "SecretBindDetailDTO")
-    if not text(dto, "SubsId"):
-        raise MalformedResponse(
-            "QuerySubscriptionDetail: the answer has no SecretBindDetailDTO",
-            provider=PROVIDER,
-            request_id=text(body, "RequestId"),
-        )
+    dto = _answer_dto(
+        body, "SecretBindDetailDTO", ("SubsId",), "QuerySubscriptionDetail: the answer has no SecretBindDetailDTO"
+    )
     return SubscriptionDetail(
         subs_id=text(dto, "SubsId"),
         phone_no_x=text(dto, "PhoneNoX"),

@@ -36,7 +36,6 @@ adds its own refusals there (CAMS: throttling); every other failure is left to t
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -60,6 +59,7 @@ from providers.errors import (
     ValidationError,
     status_error_class,
 )
+from providers.records import parse_json
 from providers.transport import (
     ClientOptions,
     RateLimiter,
@@ -315,7 +315,7 @@ def acs_retry_after(headers: httpx.Headers) -> float | None:
 
 def response_code(response: httpx.Response) -> str:
     """The Alibaba `Code` an answer carries ("" when it has none or is not JSON)."""
-    body = _parse_json(response)
+    body = parse_json(response.content)
     return str(body.get("Code") or body.get("code") or "") if isinstance(body, dict) else ""
 
 
@@ -323,15 +323,6 @@ def _sent_params(request: httpx.Request) -> dict[str, str]:
     """The business parameters a request carried in its query (RPC 1.0 common ones left out)."""
     pairs = parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
     return {k: v for k, v in pairs if k not in _RPC_COMMON}
-
-
-def _parse_json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,7 +431,7 @@ class AliyunRpcClient(TransportClient):
     # ---- errors ------------------------------------------------------------------------------
 
     def _map_http_error(self, response: httpx.Response) -> ProviderError:
-        body = _parse_json(response)
+        body = parse_json(response.content)
         if body is None and response.status_code >= 500:
             return Unavailable(
                 f"HTTP {response.status_code} from {self.provider}", provider=self.provider, status=response.status_code
@@ -493,7 +484,7 @@ class AliyunRpcClient(TransportClient):
         )
         request_id = self.transport.request_id(response)
         shown_url = redact_url(response.request.url)
-        body = _parse_json(response)
+        body = parse_json(response.content)
         if not isinstance(body, dict):
             raise MalformedResponse(
                 f"{action}: the answer is not a JSON object",

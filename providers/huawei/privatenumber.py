@@ -34,7 +34,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
@@ -56,7 +56,7 @@ from providers.errors import (
 )
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
-from providers.records import Page, flag, integer, text
+from providers.records import Page, flag, integer, parse_json, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
@@ -176,6 +176,17 @@ def normalize_number(value: str) -> str:
 # Records
 
 
+def _fields_of_every_mode(data: Any, wire_tz: tzinfo) -> dict[str, Any]:
+    """The fields an AXB and an AX binding share, read alike in both modes' answers."""
+    return {
+        "subscription_id": text(data, "subscriptionId"),
+        "record": flag(data, "recordFlag"),
+        "subscribe_time": parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
+        "user_data": text(data, "userData"),
+        "raw": dict(data) if isinstance(data, dict) else {},
+    }
+
+
 @dataclass(frozen=True)
 class AxbBinding:
     """One AXB binding as Huawei reports it (bind answer or query item)."""
@@ -195,17 +206,13 @@ class AxbBinding:
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxbBinding:
         return cls(
-            subscription_id=text(data, "subscriptionId"),
             relation_num=text(data, "relationNum"),
             caller=text(data, "callerNum"),
             callee=text(data, "calleeNum"),
             call_direction=integer(data, "callDirection"),
             duration=integer(data, "duration"),
             max_duration=integer(data, "maxDuration"),
-            record=flag(data, "recordFlag"),
-            subscribe_time=parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
-            user_data=text(data, "userData"),
-            raw=dict(data) if isinstance(data, dict) else {},
+            **_fields_of_every_mode(data, wire_tz),
         )
 
     @property
@@ -232,15 +239,23 @@ class AxBinding:
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
         return cls(
-            subscription_id=text(data, "subscriptionId"),
             orig=text(data, "origNum"),
             private_num=text(data, "privateNum"),
             private_num_type=text(data, "privateNumType"),
-            record=flag(data, "recordFlag"),
-            subscribe_time=parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
-            user_data=text(data, "userData"),
-            raw=dict(data) if isinstance(data, dict) else {},
+            **_fields_of_every_mode(data, wire_tz),
         )
+
+
+_BindingT = TypeVar("_BindingT", AxbBinding, AxBinding)
+
+
+def _with_sent(binding: _BindingT, *, record: bool | None, user_data: str | None, **sent: str) -> _BindingT:
+    """`binding` from a bind answer, completed from the request: the answer does not echo the
+    numbers bound (`sent`, by field name), and may leave out recordFlag and userData."""
+    filled: dict[str, Any] = {name: getattr(binding, name) or value for name, value in sent.items()}
+    filled["record"] = binding.record if binding.record is not None else record
+    filled["user_data"] = binding.user_data or (user_data or "")
+    return replace(binding, **filled)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,19 +390,10 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
     )
 
 
-def _read_json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
-
-
 def error_from_response(response: httpx.Response) -> ProviderError:
     """The Transport's error mapper (non-2xx answers)."""
     status = response.status_code
-    body = _read_json(response)
+    body = parse_json(response.content)
     try:
         request: httpx.Request | None = response.request
     except RuntimeError:  # a response built by hand, with no request attached
@@ -406,6 +412,25 @@ def error_from_response(response: httpx.Response) -> ProviderError:
     )
     cls = status_error_class(status, trusted=(401, 403, 404, 429), default=MalformedResponse)
     return cls(f"HTTP {status} with {what}", provider=PROVIDER, status=status)
+
+
+def _answer_list(answer: Mapping[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    """The objects of the answer's `key` list (absent means none); a non-list is malformed."""
+    items = answer.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise MalformedResponse(f"{what}: {key} is not a list", provider=PROVIDER)
+    return [i for i in items if isinstance(i, dict)]
+
+
+def _the_one(found: Sequence[_BindingT], subscription_id: str) -> _BindingT:
+    """The binding a query by `subscription_id` asked for, else the first the platform answered
+    with; NotFound when it answered with none."""
+    found = [i for i in found if i.subscription_id == subscription_id] or found
+    if not found:
+        raise NotFound("no such binding", provider=PROVIDER)
+    return found[0]
 
 
 def _bool_text(value: bool | None) -> str | None:
@@ -466,8 +491,23 @@ class HuaweiPrivateNumberClient(TransportClient):
         )
         return self._result(response, f"{method} {path}")
 
+    async def _bind(self, mode: str, path: str, x_name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a bind; its answer, which must name the new binding and its X number."""
+        answer = await self._call("POST", path, body=body)
+        if not text(answer, "subscriptionId") or not text(answer, x_name):
+            raise MalformedResponse(f"{mode} bind: the answer has no subscriptionId or {x_name}", provider=PROVIDER)
+        return answer
+
+    async def _unbind(
+        self, path: str, subscription_id: str | None, x_name: str, x: str | None, neither_given: str
+    ) -> None:
+        """DELETE a binding by subscription id or by its X number (`x_name` on the wire)."""
+        if not subscription_id and not x:
+            raise ValueError(neither_given)
+        await self._call("DELETE", path, params={"subscriptionId": subscription_id, x_name: x})
+
     def _result(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        body = _read_json(response)
+        body = parse_json(response.content)
         if not isinstance(body, dict):
             kind = "empty" if not response.content else "not a JSON object"
             raise MalformedResponse(f"{what}: the answer is {kind}", provider=PROVIDER, status=response.status_code)
@@ -517,24 +557,19 @@ class HuaweiPrivateNumberClient(TransportClient):
             "preVoice": dict(pre_voice) if pre_voice else None,
             "userData": user_data,
         }
-        answer = await self._call("POST", AXB_PATH, body=body)
+        answer = await self._bind("AXB", AXB_PATH, "relationNum", body)
         binding = AxbBinding.from_api(answer, self.wire_tz)
-        if not binding.subscription_id or not binding.relation_num:
-            raise MalformedResponse("AXB bind: the answer has no subscriptionId or relationNum", provider=PROVIDER)
-        # The bind answer does not echo A and B.
-        return replace(
-            binding,
-            caller=binding.caller or caller,
-            callee=binding.callee or callee,
-            record=binding.record if binding.record is not None else record,
-            user_data=binding.user_data or (user_data or ""),
-        )
+        return _with_sent(binding, record=record, user_data=user_data, caller=caller, callee=callee)
 
     async def axb_unbind(self, *, subscription_id: str | None = None, relation_num: str | None = None) -> None:
         """DeleteAXBBinding. With only `relation_num`, every pair on that X is unbound."""
-        if not subscription_id and not relation_num:
-            raise ValueError("give subscription_id, or relation_num to unbind every pair on an X")
-        await self._call("DELETE", AXB_PATH, params={"subscriptionId": subscription_id, "relationNum": relation_num})
+        await self._unbind(
+            AXB_PATH,
+            subscription_id,
+            "relationNum",
+            relation_num,
+            "give subscription_id, or relation_num to unbind every pair on an X",
+        )
 
     async def axb_modify(
         self,
@@ -593,17 +628,13 @@ class HuaweiPrivateNumberClient(TransportClient):
                 "pageSize": page_size,
             },
         )
-        items = answer.get("relationNumList")
-        if items is None:
-            items = []
-        if not isinstance(items, list):
-            raise MalformedResponse("AXB query: relationNumList is not a list", provider=PROVIDER)
+        items = _answer_list(answer, "relationNumList", "AXB query")
         number = integer(answer, "pageIndex") or page_index or 1
         size = integer(answer, "pageSize") or page_size
         total = integer(answer, "totalCount")
         pages = math.ceil(total / size) if total is not None and size else None
         return Page(
-            items=[AxbBinding.from_api(i, self.wire_tz) for i in items if isinstance(i, dict)],
+            items=[AxbBinding.from_api(i, self.wire_tz) for i in items],
             page_number=number,
             page_size=size,
             total_pages=pages,
@@ -663,21 +694,11 @@ class HuaweiPrivateNumberClient(TransportClient):
             "lastMinVoice": last_min_voice,
             "userData": user_data,
         }
-        answer = await self._call("POST", AX_PATH, body=body)
-        binding = AxBinding.from_api(answer, self.wire_tz)
-        if not binding.subscription_id or not binding.private_num:
-            raise MalformedResponse("AX bind: the answer has no subscriptionId or privateNum", provider=PROVIDER)
-        return replace(
-            binding,
-            orig=binding.orig or orig,
-            record=binding.record if binding.record is not None else record,
-            user_data=binding.user_data or (user_data or ""),
-        )
+        answer = await self._bind("AX", AX_PATH, "privateNum", body)
+        return _with_sent(AxBinding.from_api(answer, self.wire_tz), record=record, user_data=user_data, orig=orig)
 
     async def ax_unbind(self, *, subscription_id: str | None = None, private_num: str | None = None) -> None:
-        if not subscription_id and not private_num:
-            raise ValueError("give subscription_id or private_num")
-        await self._call("DELETE", AX_PATH, params={"subscriptionId": subscription_id, "privateNum": private_num})
+        await self._unbind(AX_PATH, subscription_id, "privateNum", private_num, "give subscription_id or private_num")
 
     async def ax_query(
         self, *, subscription_id: str | None = None, orig: str | None = None, private_num: str | None = None
@@ -688,12 +709,7 @@ class HuaweiPrivateNumberClient(TransportClient):
         answer = await self._call(
             "GET", AX_PATH, params={"subscriptionId": subscription_id, "origNum": orig, "privateNum": private_num}
         )
-        items = answer.get("privateNumList")
-        if items is None:
-            items = []
-        if not isinstance(items, list):
-            raise MalformedResponse("AX query: privateNumList is not a list", provider=PROVIDER)
-        return [AxBinding.from_api(i, self.wire_tz) for i in items if isinstance(i, dict)]
+        return [AxBinding.from_api(i, self.wire_tz) for i in _answer_list(answer, "privateNumList", "AX query")]
 
     # ---- recordings -------------------------------------------------------------------------
 
@@ -829,40 +845,29 @@ class HuaweiBindings:
 
     # ---- conversions --------------------------------------------------------------------------
 
+    def _binding(self, item: AxbBinding | AxBinding, pool: str, **by_mode: Any) -> Binding:
+        """`item` as a `Binding`: the fields both modes fill alike, and those `by_mode`."""
+        return Binding(
+            provider=PROVIDER,
+            subscription_id=item.subscription_id,
+            recording=item.record,
+            pool=pool,
+            user_data=item.user_data,
+            account=self.account,
+            raw=item.raw,
+            **by_mode,
+        )
+
     def _from_axb(self, item: AxbBinding, *, pool: str = "", now: datetime | None = None) -> Binding:
         expires = item.expires_at
         status = EXPIRED if expires is not None and expires <= (now or self._now()) else ACTIVE
-        return Binding(
-            provider=PROVIDER,
-            mode="AXB",
-            subscription_id=item.subscription_id,
-            x=item.relation_num,
-            a=item.caller,
-            b=item.callee,
-            expires_at=expires,
-            recording=item.record,
-            status=status,
-            pool=pool,
-            user_data=item.user_data,
-            account=self.account,
-            raw=item.raw,
+        return self._binding(
+            item, pool, mode="AXB", x=item.relation_num, a=item.caller, b=item.callee, expires_at=expires, status=status
         )
 
     def _from_ax(self, item: AxBinding, *, pool: str = "") -> Binding:
-        return Binding(
-            provider=PROVIDER,
-            mode="AX",
-            subscription_id=item.subscription_id,
-            x=item.private_num,
-            a=item.orig,
-            expires_at=None,
-            recording=item.record,
-            status=ACTIVE,
-            pool=pool,
-            user_data=item.user_data,
-            account=self.account,
-            raw=item.raw,
-        )
+        # AX bindings last until unbound.
+        return self._binding(item, pool, mode="AX", x=item.private_num, a=item.orig, expires_at=None, status=ACTIVE)
 
     # ---- BindingProvider ------------------------------------------------------------------------
 
@@ -951,16 +956,10 @@ class HuaweiBindings:
         try:
             if binding.mode == "AXB":
                 page = await client.axb_query(subscription_id=binding.subscription_id)
-                items = [i for i in page.items if i.subscription_id == binding.subscription_id] or page.items
-                if not items:
-                    raise NotFound("no such binding", provider=PROVIDER)
-                fresh = self._from_axb(items[0], pool=binding.pool, now=now)
+                fresh = self._from_axb(_the_one(page.items, binding.subscription_id), pool=binding.pool, now=now)
             else:
                 found = await client.ax_query(subscription_id=binding.subscription_id)
-                found = [i for i in found if i.subscription_id == binding.subscription_id] or found
-                if not found:
-                    raise NotFound("no such binding", provider=PROVIDER)
-                fresh = self._from_ax(found[0], pool=binding.pool)
+                fresh = self._from_ax(_the_one(found, binding.subscription_id), pool=binding.pool)
         except NotFound:
             # Huawei removes an AXB binding when its duration ends, so "gone" after the known
             # expiry means it expired; otherwise it was unbound (here or elsewhere).

@@ -7,13 +7,12 @@ of `detail`, no body at all on some 500s), so every part is optional here.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
 from providers.errors import FieldProblem, ProviderError, status_error_class
-from providers.records import mapping, text
+from providers.records import mapping, parse_json, text
 
 PROVIDER = "telnyx"
 
@@ -22,10 +21,7 @@ def error_from_response(response: httpx.Response) -> ProviderError:
     status = response.status_code
     cls = status_error_class(status)
     items: list[dict[str, Any]] = []
-    try:
-        body = json.loads(response.content) if response.content else None
-    except ValueError:
-        body = None
+    body = parse_json(response.content)
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         items = [item for item in body["errors"] if isinstance(item, dict)]
 

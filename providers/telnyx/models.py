@@ -8,13 +8,13 @@ are returned to the caller as `AccessToken`, whose repr masks the value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from providers.records import integer, mapping, read_record, text
+from providers.records import ApiRecord, integer, mapping, read_record, text
 
 
 @dataclass(frozen=True)
-class AccessIp:
+class AccessIp(ApiRecord):
     id: str
     ip_address: str
     source: str
@@ -25,13 +25,9 @@ class AccessIp:
     updated_at: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
-    @classmethod
-    def from_api(cls, data: Any) -> AccessIp:
-        return read_record(cls, data)
-
 
 @dataclass(frozen=True)
-class Address:
+class Address(ApiRecord):
     id: str
     first_name: str
     last_name: str
@@ -47,10 +43,6 @@ class Address:
     address_book: bool | None
     created_at: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
-
-    @classmethod
-    def from_api(cls, data: Any) -> Address:
-        return read_record(cls, data)
 
     @property
     def name(self) -> str:
@@ -89,7 +81,7 @@ class SuggestionAcceptance:
 
 
 @dataclass(frozen=True)
-class AuthProvider:
+class AuthProvider(ApiRecord):
     id: str
     name: str
     short_name: str
@@ -105,7 +97,7 @@ class AuthProvider:
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> AuthProvider:
+    def from_api(cls, data: Any) -> Self:
         settings = mapping(data, "settings")
         return read_record(
             cls,
@@ -119,7 +111,7 @@ class AuthProvider:
 
 
 @dataclass(frozen=True)
-class BillingGroup:
+class BillingGroup(ApiRecord):
     id: str
     name: str
     organization_id: str
@@ -128,13 +120,9 @@ class BillingGroup:
     deleted_at: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
-    @classmethod
-    def from_api(cls, data: Any) -> BillingGroup:
-        return read_record(cls, data)
-
 
 @dataclass(frozen=True)
-class IntegrationSecret:
+class IntegrationSecret(ApiRecord):
     id: str
     identifier: str
     type: str
@@ -142,13 +130,9 @@ class IntegrationSecret:
     updated_at: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
-    @classmethod
-    def from_api(cls, data: Any) -> IntegrationSecret:
-        return read_record(cls, data)
-
 
 @dataclass(frozen=True)
-class TelephonyCredential:
+class TelephonyCredential(ApiRecord):
     id: str
     name: str
     sip_username: str
@@ -159,10 +143,6 @@ class TelephonyCredential:
     expires_at: str
     created_at: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
-
-    @classmethod
-    def from_api(cls, data: Any) -> TelephonyCredential:
-        return read_record(cls, data)
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,13 @@ SDK, which retries every call once): after `Timeout(maybe_applied=True)` use
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -47,7 +46,7 @@ from providers.errors import (
     status_error_class,
 )
 from providers.pagination import PaginationStalled
-from providers.records import integer, text
+from providers.records import integer, parse_json, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
@@ -251,6 +250,18 @@ class AudioRecordUrls:
         return bool(self.url or self.left_url or self.right_url)
 
 
+class SubscriptionKeys(TypedDict, total=False):
+    """What QuerySubscriptionForList looks subscriptions up by, besides the pool, as
+    `VmsClient.query_subscription_for_list` takes them (which rejects any other keyword)."""
+
+    sub_id: str
+    phone_no_a: str
+    phone_no_b: str
+    phone_no_x: str
+    out_id: str
+    status: int | None  # 1 bound, 0 unbound (or expired), 2 bind error
+
+
 @dataclass(frozen=True)
 class OffsetPage:
     """One page of an Offset/Limit list answer, with what the server said about it."""
@@ -452,13 +463,6 @@ def vendor_error(code: str, message: str, *, status: int, request_id: str = "", 
     )
 
 
-def _json(content: bytes) -> Any:
-    try:
-        return json.loads(content) if content else None
-    except ValueError:
-        return None
-
-
 def error_in_envelope(body: Any, status: int) -> ProviderError | None:
     """The error `ResponseMetadata.Error` reports, or None when there is none."""
     meta = body.get("ResponseMetadata") if isinstance(body, dict) else None
@@ -482,7 +486,7 @@ def error_in_envelope(body: Any, status: int) -> ProviderError | None:
 def error_from_response(response: httpx.Response) -> ProviderError:
     """For the transport: a non-2xx answer as a typed error (gateway envelope, or bare status)."""
     status = response.status_code
-    error = error_in_envelope(_json(response.content), status)
+    error = error_in_envelope(parse_json(response.content), status)
     if error is not None:
         return error
     kind = response.headers.get("content-type", "no content type")
@@ -591,17 +595,17 @@ class VmsClient(TransportClient):
             method, "/", params=query, content=content, headers=headers, mutates=mutates, idempotent=not mutates
         )
         shown_url = redact_url(response.request.url)
-        body = _json(response.content)
+        body = parse_json(response.content)
         request_id = self.transport.request_id(response)
+        where: dict[str, Any] = {
+            "provider": PROVIDER,
+            "status": response.status_code,
+            "request_id": request_id,
+            "method": method,
+            "url": shown_url,
+        }
         if not isinstance(body, dict):
-            raise MalformedResponse(
-                f"{action}: the answer is not a JSON object",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=request_id,
-                method=method,
-                url=shown_url,
-            )
+            raise MalformedResponse(f"{action}: the answer is not a JSON object", **where)
         error = error_in_envelope(body, response.status_code)
         if error is not None:
             error.method, error.url = method, shown_url
@@ -609,14 +613,7 @@ class VmsClient(TransportClient):
             error.message = redact_text(error.message, self.transport.secrets)
             raise error
         if not isinstance(body.get("ResponseMetadata"), dict) or "Result" not in body:
-            raise MalformedResponse(
-                f"{action}: the answer has no ResponseMetadata/Result envelope",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=request_id,
-                method=method,
-                url=shown_url,
-            )
+            raise MalformedResponse(f"{action}: the answer has no ResponseMetadata/Result envelope", **where)
         return body["Result"]
 
     async def _done(self, action: str, params: Sequence[tuple[str, Any]]) -> None:
@@ -815,7 +812,8 @@ class VmsClient(TransportClient):
         offset: int = 0,
         limit: int = 20,
     ) -> OffsetPage:
-        """One page; the vendor needs at least one of sub_id, phone_no_a/b/x, out_id."""
+        """One page; the vendor needs at least one of sub_id, phone_no_a/b/x, out_id (the keys
+        `SubscriptionKeys` names for `all_subscriptions`)."""
         params = [
             ("NumberPoolNo", number_pool_no),
             ("SubId", sub_id),
@@ -835,29 +833,12 @@ class VmsClient(TransportClient):
         )
 
     async def all_subscriptions(
-        self,
-        *,
-        number_pool_no: str,
-        sub_id: str = "",
-        phone_no_a: str = "",
-        phone_no_b: str = "",
-        phone_no_x: str = "",
-        out_id: str = "",
-        status: int | None = None,
-        page_size: int = 20,
+        self, *, number_pool_no: str, page_size: int = 20, **keys: Unpack[SubscriptionKeys]
     ) -> list[Subscription]:
         """Every record QuerySubscriptionForList has for these keys, page by page."""
         return await self.collect(
             lambda offset: self.query_subscription_for_list(
-                number_pool_no=number_pool_no,
-                sub_id=sub_id,
-                phone_no_a=phone_no_a,
-                phone_no_b=phone_no_b,
-                phone_no_x=phone_no_x,
-                out_id=out_id,
-                status=status,
-                offset=offset,
-                limit=page_size,
+                number_pool_no=number_pool_no, offset=offset, limit=page_size, **keys
             ),
             page_size=page_size,
         )
