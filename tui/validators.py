@@ -69,22 +69,18 @@ def uuid_value(value: str) -> str | None:
     return None
 
 
-def short_name(value: str) -> str | None:
-    if not _SHORT_NAME.match(value.strip()):
-        return "2–63 lower-case letters, digits, - or _ (it becomes part of the login URL)"
-    return None
+def _matching(pattern: re.Pattern[str], problem: str) -> Validator:
+    """A validator that accepts what `pattern` matches (white space around it ignored)."""
+
+    def check(value: str) -> str | None:
+        return None if pattern.match(value.strip()) else problem
+
+    return check
 
 
-def fingerprint(value: str) -> str | None:
-    if not _FINGERPRINT.match(value.strip()):
-        return "hex bytes, optionally colon-separated (e.g. 13:38:C7:BB:C9:FF)"
-    return None
-
-
-def e164(value: str) -> str | None:
-    if not _E164.match(value.strip()):
-        return "not an E.164 number (e.g. +13125550123)"
-    return None
+short_name = _matching(_SHORT_NAME, "2–63 lower-case letters, digits, - or _ (it becomes part of the login URL)")
+fingerprint = _matching(_FINGERPRINT, "hex bytes, optionally colon-separated (e.g. 13:38:C7:BB:C9:FF)")
+e164 = _matching(_E164, "not an E.164 number (e.g. +13125550123)")
 
 
 def max_length(limit: int) -> Validator:
