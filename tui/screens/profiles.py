@@ -887,18 +887,19 @@ class ProfilesScreen(AppAccess, Screen[None]):
             "Environment variables are left alone. This cannot be undone."
         )
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            config = copy.deepcopy(self.config)
-            config.remove(profile.name)
-            if not self._save(config, f"deleting profile {profile.name}"):
-                return
-            self._forget_secrets(profile.name, None)
+        def deleted() -> None:
             self.results = {k: v for k, v in self.results.items() if k[0] != profile.name}
             self.notify(f"Deleted profile {profile.name}.")
 
-        self.app.push_screen(ConfirmScreen(question, title="Delete profile"), answered)
+        self._delete_when_confirmed(
+            question,
+            "Delete profile",
+            lambda config: config.remove(profile.name),
+            f"deleting profile {profile.name}",
+            profile.name,
+            None,
+            deleted,
+        )
 
     def _delete_account(self, profile: Profile, account: AccountConfig) -> None:
         where = (
@@ -911,20 +912,53 @@ class ProfilesScreen(AppAccess, Screen[None]):
             "Nothing is changed at the provider. This cannot be undone."
         )
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            config = copy.deepcopy(self.config)
+        def remove(config: Config) -> None:
             edited = config.profiles[profile.name]
             edited.accounts = [a for a in edited.accounts if a.label != account.label]
-            if not self._save(config, f"deleting account {account.label}", select=profile.name):
-                return
-            self._forget_secrets(profile.name, account.label)
+
+        def deleted() -> None:
             self.results.pop((profile.name, account.label), None)
             self.show_accounts()
             self.notify(f"Deleted account {account.label} from {profile.name}.")
 
-        self.app.push_screen(ConfirmScreen(question, title="Delete account"), answered)
+        self._delete_when_confirmed(
+            question,
+            "Delete account",
+            remove,
+            f"deleting account {account.label}",
+            profile.name,
+            account.label,
+            deleted,
+            select=profile.name,
+        )
+
+    def _delete_when_confirmed(
+        self,
+        question: str,
+        title: str,
+        remove: Callable[[Config], object],  # what it returns is not used
+        doing: str,
+        profile: str,
+        label: str | None,
+        deleted: Callable[[], None],
+        *,
+        select: str | None = None,
+    ) -> None:
+        """Once the user says yes: `remove` from a copy of the config and save it; only when that
+        is saved, drop the secrets file entries of `profile` (`label` None: all of its accounts')
+        and call `deleted`."""
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            config = copy.deepcopy(self.config)
+            remove(config)
+            if not self._save(config, doing, select=select):
+                return
+            self._forget_secrets(profile, label)
+            deleted()
+
+        self.app.push_screen(ConfirmScreen(question, title=title), answered)
 
     def _forget_secrets(self, profile: str, label: str | None) -> None:
         try:
