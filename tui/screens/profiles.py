@@ -565,6 +565,16 @@ class ProfilesScreen(AppAccess, Screen[None]):
             self.notify("No profile selected.", severity="warning")
         return profile
 
+    def _profile_to_edit(self, doing: str) -> Profile | None:
+        """The selected profile, for a change to it; None (having said why) when the profile in use
+        is read-only, none is selected, or the selected one is the built-in sandbox."""
+        if self._refuse_if_read_only(doing):
+            return None
+        profile = self._need_profile()
+        if profile is None or self._refuse_builtin(profile, "edited"):
+            return None
+        return profile
+
     def _refuse_builtin(self, profile: Profile, verb: str) -> bool:
         if profile.builtin:
             self.notify(
@@ -687,10 +697,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
             raise config_refusal(error) from None
 
     def action_edit_profile(self) -> None:
-        if self._refuse_if_read_only("editing a profile"):
-            return
-        profile = self._need_profile()
-        if profile is None or self._refuse_builtin(profile, "edited"):
+        profile = self._profile_to_edit("editing a profile")
+        if profile is None:
             return
         old_name = profile.name
 
@@ -756,10 +764,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
     # ---- accounts -------------------------------------------------------------------------
 
     def action_add_account(self) -> None:
-        if self._refuse_if_read_only("adding an account"):
-            return
-        profile = self._need_profile()
-        if profile is None or self._refuse_builtin(profile, "edited"):
+        profile = self._profile_to_edit("adding an account")
+        if profile is None:
             return
         # "kind · title": the list shows what each kind is; the kind is the part before the dot.
         choices = tuple(f"{kind} · {spec.title}" for kind, spec in cfg.KINDS.items())
@@ -780,10 +786,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
         self.app.push_screen(form, chosen)
 
     def action_edit_account(self) -> None:
-        if self._refuse_if_read_only("editing an account"):
-            return
-        profile = self._need_profile()
-        if profile is None or self._refuse_builtin(profile, "edited"):
+        profile = self._profile_to_edit("editing an account")
+        if profile is None:
             return
         selected = self.selected_account()
         if selected is None:
