@@ -53,16 +53,16 @@ POSTAL_PATTERNS = {
 }
 
 
-# Postal codes the emulator writes in two parts: country -> (length without spaces or dashes, where
-# the second part starts, what goes between). A GB code's inward part is its last three characters
-# whatever its length, so GB is handled on its own.
-_POSTAL_SPLITS = {
-    "CA": (6, 3, " "),
-    "NL": (6, 4, " "),
-    "IE": (7, 3, " "),
-    "SE": (5, 3, " "),
-    "JP": (7, 3, "-"),
-    "BR": (8, 5, "-"),
+# Postal codes the emulator writes in two parts, as a layout: a digit or letter per "#", and the
+# separator where it goes. A GB code's inward part is its last three characters whatever its
+# length, so GB is handled on its own.
+_POSTAL_LAYOUTS = {
+    "CA": "### ###",
+    "NL": "#### ##",
+    "IE": "### ####",
+    "SE": "### ##",
+    "JP": "###-####",
+    "BR": "#####-###",
 }
 
 
@@ -70,10 +70,10 @@ def _normalise_postal(country: str, postal: str) -> str:
     compact = re.sub(r"[\s-]", "", postal).upper()
     if country == "GB" and len(compact) >= 5:
         return f"{compact[:-3]} {compact[-3:]}"
-    split = _POSTAL_SPLITS.get(country)
-    if split is not None and len(compact) == split[0]:
-        _, at, separator = split
-        return f"{compact[:at]}{separator}{compact[at:]}"
+    layout = _POSTAL_LAYOUTS.get(country)
+    if layout is not None and len(compact) == len(layout) - 1:
+        at = layout.index(layout.strip("#"))  # where the separator stands
+        return f"{compact[:at]}{layout[at]}{compact[at:]}"
     return " ".join(postal.split()).upper()
 
 
