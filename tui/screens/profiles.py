@@ -565,6 +565,13 @@ class ProfilesScreen(AppAccess, Screen[None]):
             self.notify("No profile selected.", severity="warning")
         return profile
 
+    def _need_account(self, warning: str) -> tuple[Profile, AccountConfig] | None:
+        """The selected account (with its profile); None, with `warning`, when there is none."""
+        selected = self.selected_account()
+        if selected is None:
+            self.notify(warning, severity="warning")
+        return selected
+
     def _profile_to_edit(self, doing: str) -> Profile | None:
         """The selected profile, for a change to it; None (having said why) when the profile in use
         is read-only, none is selected, or the selected one is the built-in sandbox."""
@@ -789,9 +796,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
         profile = self._profile_to_edit("editing an account")
         if profile is None:
             return
-        selected = self.selected_account()
+        selected = self._need_account(f"No account selected in {profile.name}.")
         if selected is None:
-            self.notify(f"No account selected in {profile.name}.", severity="warning")
             return
         _, account = selected
         spec = account.spec
@@ -978,9 +984,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
         profile = self._need_profile()
         if profile is None:
             return
-        selected = self.selected_account()
+        selected = self._need_account(f"No account to test in {profile.name}: press a to add one.")
         if selected is None:
-            self.notify(f"No account to test in {profile.name}: press a to add one.", severity="warning")
             return
         self.test_connection(*selected)
 
