@@ -99,8 +99,8 @@ class ResourceSpec:
     aliases: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     pages: Callable[[ProviderSession], AsyncIterator[Page]]
-    key: Callable[[Any], str]
     describe: Callable[[Any], str]
+    key: Callable[[Any], str] = lambda record: record.id  # what identifies a record: its id, for most
     raw: Callable[[Any], dict] = lambda record: getattr(record, "raw", {})
     row_style: Callable[[Any], str] = lambda record: ""
     create_fields: tuple[FieldSpec, ...] = ()
@@ -195,7 +195,6 @@ ALLOWLIST = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).access_ip_pages(),
-    key=lambda r: r.id,
     describe=lambda r: f"access IP {r.ip_address}",
     row_style=lambda r: "warning" if r.status == "pending" else "",
     create_fields=(
@@ -284,7 +283,6 @@ ADDRESSES = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).address_pages(),
-    key=lambda r: r.id,
     describe=lambda r: f"address {r.name}, {r.street_address}, {r.locality} {r.country_code}".strip(),
     create_fields=(
         *tuple(_address_field(*f) for f in _ADDRESS_FIELDS),
@@ -424,7 +422,6 @@ SSO = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).auth_provider_pages(),
-    key=lambda r: r.id,
     describe=lambda r: f"SSO provider {r.name} ({r.short_name})",
     row_style=lambda r: "dim" if r.active is False else "",
     create_fields=_SSO_FIELDS,
@@ -456,7 +453,6 @@ BILLING_GROUPS = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).billing_group_pages(),
-    key=lambda r: r.id,
     describe=lambda r: f"billing group {r.name or r.id}",
     row_style=lambda r: "dim" if r.deleted_at else "",
     create_fields=_BILLING_GROUP_FIELDS,
@@ -500,7 +496,6 @@ INTEGRATION_SECRETS = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).typed_integration_secret_pages(),
-    key=lambda r: r.id,
     describe=lambda r: f"integration secret {r.identifier} ({r.type})",
     create_fields=(
         FieldSpec(
@@ -541,7 +536,6 @@ CREDENTIALS = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).telephony_credential_pages(),
-    key=lambda r: r.id,
     describe=lambda r: f"telephony credential {r.name or r.id}",
     row_style=lambda r: "dim" if r.expired else "",
     actions=(

@@ -12,19 +12,10 @@ import uuid
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from providers.formats import ISO_3166_ALPHA2
+
 Validator = Callable[[str], "str | None"]
 
-# ISO 3166-1 alpha-2, officially assigned codes.
-ISO_COUNTRIES = frozenset(
-    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-    BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG
-    EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR
-    HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR
-    LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG
-    NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE
-    SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA
-    UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()
-)
 
 _SHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 _FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2})+$")
@@ -47,7 +38,7 @@ def ip_or_cidr(value: str) -> str | None:
 
 
 def country_code(value: str) -> str | None:
-    if value.strip().upper() not in ISO_COUNTRIES:
+    if value.strip().upper() not in ISO_3166_ALPHA2:
         return "not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)"
     if value.strip() != value.strip().upper():
         return "use capitals, e.g. " + value.strip().upper()
@@ -78,22 +69,18 @@ def uuid_value(value: str) -> str | None:
     return None
 
 
-def short_name(value: str) -> str | None:
-    if not _SHORT_NAME.match(value.strip()):
-        return "2–63 lower-case letters, digits, - or _ (it becomes part of the login URL)"
-    return None
+def _matching(pattern: re.Pattern[str], problem: str) -> Validator:
+    """A validator that accepts what `pattern` matches (white space around it ignored)."""
+
+    def check(value: str) -> str | None:
+        return None if pattern.match(value.strip()) else problem
+
+    return check
 
 
-def fingerprint(value: str) -> str | None:
-    if not _FINGERPRINT.match(value.strip()):
-        return "hex bytes, optionally colon-separated (e.g. 13:38:C7:BB:C9:FF)"
-    return None
-
-
-def e164(value: str) -> str | None:
-    if not _E164.match(value.strip()):
-        return "not an E.164 number (e.g. +13125550123)"
-    return None
+short_name = _matching(_SHORT_NAME, "2–63 lower-case letters, digits, - or _ (it becomes part of the login URL)")
+fingerprint = _matching(_FINGERPRINT, "hex bytes, optionally colon-separated (e.g. 13:38:C7:BB:C9:FF)")
+e164 = _matching(_E164, "not an E.164 number (e.g. +13125550123)")
 
 
 def max_length(limit: int) -> Validator:

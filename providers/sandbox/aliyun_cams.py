@@ -56,7 +56,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 from providers.accounts import Account
 from providers.sandbox.aliyun_gateway import (
@@ -66,6 +66,7 @@ from providers.sandbox.aliyun_gateway import (
     DEFAULT_ACCESS_KEY_SECRET,
     AliyunEmulator,
     AliyunError,
+    AliyunOptions,
 )
 from providers.sandbox.credentials import setting_int
 from providers.sandbox.state import StateStore
@@ -277,26 +278,15 @@ class CamsSandbox(AliyunEmulator):
         self,
         store: StateStore | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        seed_data: bool = True,
-        access_key_id: str | None = None,
-        access_key_secret: str | None = None,
         cust_space_id: str | None = None,
         qps: int | None = None,
         rate_clock: Callable[[], float] = time.monotonic,
+        **options: Unpack[AliyunOptions],
     ) -> None:
         self.rate_clock = rate_clock
         self._space_from_env = cust_space_id is None and bool(os.environ.get(CUST_SPACE_ID_ENV, "").strip())
         self.cust_space_id = cust_space_id or os.environ.get(CUST_SPACE_ID_ENV, "").strip() or DEFAULT_CUST_SPACE_ID
-        super().__init__(
-            store,
-            clock=clock,
-            seed_data=seed_data,
-            access_key_id=access_key_id,
-            access_key_secret=access_key_secret,
-            qps=setting_int(qps, QPS_ENV, DEFAULT_QPS),
-            rate_window=RATE_WINDOW,
-        )
+        super().__init__(store, qps=setting_int(qps, QPS_ENV, DEFAULT_QPS), rate_window=RATE_WINDOW, **options)
         self.throttled = 0  # calls refused with System.LimitControl by the flow control
         self._handlers = {SYNC: self._sync, QUERY: self._query}
         self._load_state()

@@ -25,11 +25,11 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 from urllib.parse import parse_qsl
 
 from providers.aliyun import signing
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
 from providers.sandbox.credentials import configured, masked
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
@@ -209,6 +209,14 @@ def derived_uuid(name: str) -> str:
 Operation = Callable[[dict[str, str]], dict[str, Any]]
 
 
+class AliyunOptions(EmulatorOptions, total=False):
+    """The options both Alibaba emulators take: the common ones and the AccessKey pair (each
+    else from the TELEDECK_SANDBOX_ALIYUN_* environment, else the public default)."""
+
+    access_key_id: str | None
+    access_key_secret: str | None
+
+
 class AliyunEmulator(Emulator[AliyunError]):
     """What both Alibaba RPC emulators share: the POP gateway in front of the actions (path,
     method, signature, flow control, faults keyed by the action name, version and required
@@ -234,21 +242,20 @@ class AliyunEmulator(Emulator[AliyunError]):
         self,
         store: StateStore | None,
         *,
-        clock: Callable[[], float],
-        seed_data: bool,
-        access_key_id: str | None,
-        access_key_secret: str | None,
         qps: int,
         rate_window: float,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(store, clock=clock, seed_data=seed_data)
+        super().__init__(store, **options)
         self.access_key_id, self._key_from_env = configured(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
         self.access_key_secret, self._secret_from_env = configured(
             access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET
         )
         self.qps = qps  # admitted requests per AccessKeyId per `rate_window` seconds (0: off)
         self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
-        self._gateway = Gateway(self.access_key_id, self.access_key_secret, clock)
+        self._gateway = Gateway(self.access_key_id, self.access_key_secret, self.clock)
         self._recent = SlidingWindow(qps, rate_window)
 
     def forget(self) -> None:

@@ -65,10 +65,9 @@ import hashlib
 import json
 import logging
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 from providers.accounts import Account
 from providers.sandbox.aliyun_gateway import (
@@ -78,6 +77,7 @@ from providers.sandbox.aliyun_gateway import (
     DEFAULT_ACCESS_KEY_SECRET,
     AliyunEmulator,
     AliyunError,
+    AliyunOptions,
 )
 from providers.sandbox.credentials import setting, setting_int
 from providers.sandbox.state import StateStore
@@ -288,23 +288,12 @@ class DyplsSandbox(AliyunEmulator):
         self,
         store: StateStore | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        seed_data: bool = True,
-        access_key_id: str | None = None,
-        access_key_secret: str | None = None,
         pool_key: str | None = None,
         qps: int | None = None,
+        **options: Unpack[AliyunOptions],
     ) -> None:
         self.pool_key = setting(pool_key, POOL_KEY_ENV, DEFAULT_POOL_KEY)
-        super().__init__(
-            store,
-            clock=clock,
-            seed_data=seed_data,
-            access_key_id=access_key_id,
-            access_key_secret=access_key_secret,
-            qps=setting_int(qps, QPS_ENV, DEFAULT_QPS),
-            rate_window=1.0,
-        )
+        super().__init__(store, qps=setting_int(qps, QPS_ENV, DEFAULT_QPS), rate_window=1.0, **options)
         self._handlers = {
             "BindAxb": self._bind_axb,
             "BindAxn": self._bind_axn,

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from providers.accounts import Account
 from providers.sandbox.faults import Fault, FaultInjector
@@ -42,6 +42,14 @@ ErrorT = TypeVar("ErrorT", bound=Exception)
 CONTROL_PREFIX = "/_sandbox"
 ControlOutcome = Literal["added", "listed", "cleared", "reset"]
 ControlRefusal = Literal["body", "fault", "unknown"]
+
+
+class EmulatorOptions(TypedDict, total=False):
+    """The keyword options every emulator takes (the EmulatorSpec contract), with their defaults
+    in `Emulator.__init__`: a subclass passes them on as `**options` and names only its own."""
+
+    clock: Callable[[], float]  # the sandbox clock (default time.time)
+    seed_data: bool  # start with the seed records (default True), else the same shape empty
 
 
 @dataclass
@@ -60,9 +68,10 @@ class Emulator(Generic[ErrorT]):
 
     A subclass sets the class attributes `vendor`, `STATE_FILE`, `STATE_KEY` and `error_type`
     (and `base_path`, `SCHEMA_VERSION`, `REQUEST_ID_HEADER` where the defaults do not fit),
-    implements `fresh_state`, `authenticate`, `dispatch`, `render_error`, `internal_error`,
-    `control_refusal`, `session_account` and `credentials`, calls `_load_state()` at the end of
-    its __init__, and overrides the other hooks (`begin`, `preflight`, `admit`, `fault_path`,
+    names its own constructor options and hands the common ones on (`**options:
+    Unpack[EmulatorOptions]`), implements `fresh_state`, `authenticate`, `dispatch`,
+    `render_error`, `internal_error`, `control_refusal`, `session_account` and `credentials`,
+    calls `_load_state()` at the end of its __init__, and overrides the other hooks (`begin`, `preflight`, `admit`, `fault_path`,
     `fault_response`, `forget`, `state_is_current`, `fault_specs`, `control_reply`,
     `control_body`) where its vendor differs from their defaults.
     """
@@ -76,7 +85,7 @@ class Emulator(Generic[ErrorT]):
     error_type: type[ErrorT]  # what the hooks raise to answer with a vendor error
 
     def __init__(
-        self, store: StateStore | None, *, clock: Callable[[], float] = time.time, seed_data: bool = True
+        self, store: StateStore | None = None, *, clock: Callable[[], float] = time.time, seed_data: bool = True
     ) -> None:
         self.store = store if store is not None else StateStore(None)
         self.clock = clock
@@ -275,4 +284,4 @@ class Emulator(Generic[ErrorT]):
         raise NotImplementedError
 
 
-__all__ = ["CONTROL_PREFIX", "Call", "Emulator"]
+__all__ = ["CONTROL_PREFIX", "Call", "Emulator", "EmulatorOptions"]

@@ -42,18 +42,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 from providers.accounts import Account
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
-from providers.sandbox.credentials import setting, shown
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
+from providers.sandbox.credentials import setting, setting_int, shown
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.limits import FixedWindow
@@ -345,8 +343,6 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         self,
         store: StateStore | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        seed_data: bool = True,
         app_key: str | None = None,
         app_secret: str | None = None,
         ax_app_key: str | None = None,
@@ -354,8 +350,9 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         max_skew: float = DEFAULT_MAX_SKEW,
         rate_limit: int | None = None,
         max_pairs_per_x: int = MAX_PAIRS_PER_X,
+        **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(store, clock=clock, seed_data=seed_data)
+        super().__init__(store, **options)
         self.app_key = setting(app_key, APP_KEY_ENV, DEFAULT_APP_KEY)
         self.app_secret = setting(app_secret, APP_SECRET_ENV, DEFAULT_APP_SECRET)
         self.ax_app_key = setting(ax_app_key, AX_APP_KEY_ENV, DEFAULT_AX_APP_KEY)
@@ -368,10 +365,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
             self.ax_app_key: ("AX", self.ax_app_secret, False),
         }
         self.max_skew = float(max_skew)
-        if rate_limit is None:
-            env = os.environ.get(RATE_LIMIT_ENV, "").strip()
-            rate_limit = int(env) if env else 0
-        self.rate_limit = int(rate_limit)  # requests per minute per app; 0 = off
+        self.rate_limit = setting_int(rate_limit, RATE_LIMIT_ENV, 0)  # requests per minute per app; 0 = off
         self.max_pairs_per_x = int(max_pairs_per_x)
         self.nonces = NonceCache(ttl=2 * self.max_skew)
         self._windows = FixedWindow(self.rate_limit, 60.0)

@@ -57,15 +57,13 @@ import hmac
 import json
 import logging
 import re
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast, overload
+from typing import Any, Unpack, cast, overload
 from urllib.parse import parse_qsl
 
 from providers.accounts import Account
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
 from providers.sandbox.credentials import configured, masked, setting
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
@@ -426,14 +424,13 @@ class VolcSandbox(Emulator[VolcError]):
         self,
         store: StateStore | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        seed_data: bool = True,
         access_key: str | None = None,
         secret_key: str | None = None,
         number_pool_no: str | None = None,
         region: str = REGION,
+        **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(store, clock=clock, seed_data=seed_data)
+        super().__init__(store, **options)
         self.access_key, self._ak_from_env = configured(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
         self.secret_key, self._sk_from_env = configured(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
         self.number_pool_no = setting(number_pool_no, NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)

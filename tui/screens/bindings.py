@@ -250,8 +250,8 @@ class BindingsScreen(TableScreen):
 
     # ---- changes --------------------------------------------------------------------------
 
-    def _refuse(self, what: str) -> bool:
-        if self.teledeck.refuse_if_read_only(what):
+    def refuse_change(self, doing: str) -> bool:
+        if super().refuse_change(doing):
             return True
         if not self.providers:
             self.notify("No binding providers are configured in this profile.", severity="warning")
@@ -264,7 +264,7 @@ class BindingsScreen(TableScreen):
         self.table.move_cursor_to_key(binding.key)
 
     def action_bind(self) -> None:
-        if self._refuse("binding"):
+        if self.refuse_change("binding"):
             return
         names = tuple(sorted(self.providers))
 
@@ -299,9 +299,7 @@ class BindingsScreen(TableScreen):
         return done
 
     def action_modify(self) -> None:
-        if self._refuse("modifying a binding"):
-            return
-        binding = self.need_current()
+        binding = self.current_to_change("modifying a binding")
         if binding is None:
             return
         provider = self.providers.get(binding.provider)
@@ -325,9 +323,7 @@ class BindingsScreen(TableScreen):
         self.app.push_screen(form, self._after("modified"))
 
     def action_unbind(self) -> None:
-        if self._refuse("unbinding"):
-            return
-        binding = self.need_current()
+        binding = self.current_to_change("unbinding")
         if binding is None:
             return
         question = (

@@ -565,6 +565,23 @@ class ProfilesScreen(AppAccess, Screen[None]):
             self.notify("No profile selected.", severity="warning")
         return profile
 
+    def _need_account(self, warning: str) -> tuple[Profile, AccountConfig] | None:
+        """The selected account (with its profile); None, with `warning`, when there is none."""
+        selected = self.selected_account()
+        if selected is None:
+            self.notify(warning, severity="warning")
+        return selected
+
+    def _profile_to_edit(self, doing: str) -> Profile | None:
+        """The selected profile, for a change to it; None (having said why) when the profile in use
+        is read-only, none is selected, or the selected one is the built-in sandbox."""
+        if self._refuse_if_read_only(doing):
+            return None
+        profile = self._need_profile()
+        if profile is None or self._refuse_builtin(profile, "edited"):
+            return None
+        return profile
+
     def _refuse_builtin(self, profile: Profile, verb: str) -> bool:
         if profile.builtin:
             self.notify(
@@ -687,10 +704,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
             raise config_refusal(error) from None
 
     def action_edit_profile(self) -> None:
-        if self._refuse_if_read_only("editing a profile"):
-            return
-        profile = self._need_profile()
-        if profile is None or self._refuse_builtin(profile, "edited"):
+        profile = self._profile_to_edit("editing a profile")
+        if profile is None:
             return
         old_name = profile.name
 
@@ -756,10 +771,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
     # ---- accounts -------------------------------------------------------------------------
 
     def action_add_account(self) -> None:
-        if self._refuse_if_read_only("adding an account"):
-            return
-        profile = self._need_profile()
-        if profile is None or self._refuse_builtin(profile, "edited"):
+        profile = self._profile_to_edit("adding an account")
+        if profile is None:
             return
         # "kind · title": the list shows what each kind is; the kind is the part before the dot.
         choices = tuple(f"{kind} · {spec.title}" for kind, spec in cfg.KINDS.items())
@@ -780,14 +793,11 @@ class ProfilesScreen(AppAccess, Screen[None]):
         self.app.push_screen(form, chosen)
 
     def action_edit_account(self) -> None:
-        if self._refuse_if_read_only("editing an account"):
+        profile = self._profile_to_edit("editing an account")
+        if profile is None:
             return
-        profile = self._need_profile()
-        if profile is None or self._refuse_builtin(profile, "edited"):
-            return
-        selected = self.selected_account()
+        selected = self._need_account(f"No account selected in {profile.name}.")
         if selected is None:
-            self.notify(f"No account selected in {profile.name}.", severity="warning")
             return
         _, account = selected
         spec = account.spec
@@ -887,18 +897,19 @@ class ProfilesScreen(AppAccess, Screen[None]):
             "Environment variables are left alone. This cannot be undone."
         )
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            config = copy.deepcopy(self.config)
-            config.remove(profile.name)
-            if not self._save(config, f"deleting profile {profile.name}"):
-                return
-            self._forget_secrets(profile.name, None)
+        def deleted() -> None:
             self.results = {k: v for k, v in self.results.items() if k[0] != profile.name}
             self.notify(f"Deleted profile {profile.name}.")
 
-        self.app.push_screen(ConfirmScreen(question, title="Delete profile"), answered)
+        self._delete_when_confirmed(
+            question,
+            "Delete profile",
+            lambda config: config.remove(profile.name),
+            f"deleting profile {profile.name}",
+            profile.name,
+            None,
+            deleted,
+        )
 
     def _delete_account(self, profile: Profile, account: AccountConfig) -> None:
         where = (
@@ -911,20 +922,53 @@ class ProfilesScreen(AppAccess, Screen[None]):
             "Nothing is changed at the provider. This cannot be undone."
         )
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            config = copy.deepcopy(self.config)
+        def remove(config: Config) -> None:
             edited = config.profiles[profile.name]
             edited.accounts = [a for a in edited.accounts if a.label != account.label]
-            if not self._save(config, f"deleting account {account.label}", select=profile.name):
-                return
-            self._forget_secrets(profile.name, account.label)
+
+        def deleted() -> None:
             self.results.pop((profile.name, account.label), None)
             self.show_accounts()
             self.notify(f"Deleted account {account.label} from {profile.name}.")
 
-        self.app.push_screen(ConfirmScreen(question, title="Delete account"), answered)
+        self._delete_when_confirmed(
+            question,
+            "Delete account",
+            remove,
+            f"deleting account {account.label}",
+            profile.name,
+            account.label,
+            deleted,
+            select=profile.name,
+        )
+
+    def _delete_when_confirmed(
+        self,
+        question: str,
+        title: str,
+        remove: Callable[[Config], object],  # what it returns is not used
+        doing: str,
+        profile: str,
+        label: str | None,
+        deleted: Callable[[], None],
+        *,
+        select: str | None = None,
+    ) -> None:
+        """Once the user says yes: `remove` from a copy of the config and save it; only when that
+        is saved, drop the secrets file entries of `profile` (`label` None: all of its accounts')
+        and call `deleted`."""
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            config = copy.deepcopy(self.config)
+            remove(config)
+            if not self._save(config, doing, select=select):
+                return
+            self._forget_secrets(profile, label)
+            deleted()
+
+        self.app.push_screen(ConfirmScreen(question, title=title), answered)
 
     def _forget_secrets(self, profile: str, label: str | None) -> None:
         try:
@@ -940,9 +984,8 @@ class ProfilesScreen(AppAccess, Screen[None]):
         profile = self._need_profile()
         if profile is None:
             return
-        selected = self.selected_account()
+        selected = self._need_account(f"No account to test in {profile.name}: press a to add one.")
         if selected is None:
-            self.notify(f"No account to test in {profile.name}: press a to add one.", severity="warning")
             return
         self.test_connection(*selected)
 

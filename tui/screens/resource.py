@@ -88,6 +88,10 @@ class ResourceScreen(TableScreen):
         self.notify(f"No {self.spec.provider} account in this profile; nothing was sent.", severity="warning")
         return True
 
+    def refuse_change(self, doing: str) -> bool:
+        """A change needs an account for the provider first, then a profile that is not read-only."""
+        return self._refuse_without_account() or super().refuse_change(doing)
+
     def update_title(self) -> None:
         table = self.table
         parts = [f"{self.spec.title} · {self.spec.provider}"]
@@ -223,9 +227,7 @@ class ResourceScreen(TableScreen):
 
     def action_create(self) -> None:
         spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
-        if create is None or self._refuse_without_account():
-            return
-        if self.teledeck.refuse_if_read_only(f"creating a {spec.noun}"):
+        if create is None or self.refuse_change(f"creating a {spec.noun}"):
             return
         session = self.teledeck.session
         find = (lambda values: find_created(session, values)) if find_created else None
@@ -241,11 +243,9 @@ class ResourceScreen(TableScreen):
 
     def action_edit(self) -> None:
         spec, update = self.spec, self.spec.update
-        if update is None or self._refuse_without_account():
+        if update is None:
             return
-        if self.teledeck.refuse_if_read_only(f"editing a {spec.noun}"):
-            return
-        record = self.need_current()
+        record = self.current_to_change(f"editing a {spec.noun}")
         if record is None:
             return
         session = self.teledeck.session
@@ -279,11 +279,9 @@ class ResourceScreen(TableScreen):
 
     def action_delete(self) -> None:
         spec = self.spec
-        if spec.delete is None or self._refuse_without_account():
+        if spec.delete is None:
             return
-        if self.teledeck.refuse_if_read_only(f"deleting a {spec.noun}"):
-            return
-        record = self.need_current()
+        record = self.current_to_change(f"deleting a {spec.noun}")
         if record is None:
             return
         question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."

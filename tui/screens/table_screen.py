@@ -56,6 +56,16 @@ class TableScreen(AppAccess, Screen[None]):
             self.notify(f"No {self.row_noun} selected.", severity="warning")
         return record
 
+    def refuse_change(self, doing: str) -> bool:
+        """The guard before a change (True means refused, and said why): by default the profile's
+        read-only flag; a screen adds what else its changes need."""
+        return self.teledeck.refuse_if_read_only(doing)
+
+    def current_to_change(self, doing: str) -> Any | None:
+        """The record under the cursor, for a change; None (having said why) when the change is
+        refused or no row is selected."""
+        return None if self.refuse_change(doing) else self.need_current()
+
     @on(VirtualTable.RowSelected)
     def _row_selected(self, event: VirtualTable.RowSelected) -> None:
         self.action_detail()

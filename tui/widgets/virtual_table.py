@@ -168,17 +168,24 @@ def _natural(text: str) -> str:
     return "".join(parts)
 
 
-class _RowMessage(Message):
-    """A message about one row of a table (the table is its control, for `@on` selectors)."""
+class _TableMessage(Message):
+    """A message from a table (the table is its control, for `@on` selectors)."""
 
-    def __init__(self, table: VirtualTable, row: Row) -> None:
+    def __init__(self, table: VirtualTable) -> None:
         self.table = table
-        self.row = row
         super().__init__()
 
     @property
     def control(self) -> VirtualTable:
         return self.table
+
+
+class _RowMessage(_TableMessage):
+    """A message about one row of a table."""
+
+    def __init__(self, table: VirtualTable, row: Row) -> None:
+        self.row = row
+        super().__init__(table)
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -319,18 +326,13 @@ class VirtualTable(ScrollView, can_focus=True):
     class RowSelected(_RowMessage):
         """A row was chosen: enter, or a mouse click on the row."""
 
-    class SortChanged(Message):
+    class SortChanged(_TableMessage):
         """The sort column or direction changed (`column_key` None: unsorted)."""
 
         def __init__(self, table: VirtualTable, column_key: str | None, reverse: bool) -> None:
-            self.table = table
             self.column_key = column_key
             self.reverse = reverse
-            super().__init__()
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
+            super().__init__(table)
 
     def __init__(
         self,

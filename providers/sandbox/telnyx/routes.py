@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from providers.formats import ISO_3166_ALPHA2
 from providers.sandbox.base import Emulator
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.telnyx.errors import (
@@ -32,7 +33,6 @@ from providers.sandbox.telnyx.validation import (
     E164,
     FINGERPRINT,
     IDENTIFIER,
-    ISO_3166_ALPHA2,
     SHORT_NAME,
     bool_param,
     is_http_url,

@@ -7,15 +7,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import os
 import re
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from providers.accounts import Account
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal
-from providers.sandbox.credentials import setting, shown
+from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, EmulatorOptions
+from providers.sandbox.credentials import setting, setting_int, shown
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.limits import FixedWindow
@@ -73,15 +71,11 @@ class TelnyxSandbox(TelnyxRoutes):
         api_key: str | None = None,
         rate_limit: int | None = None,
         rate_window: float = 1.0,
-        clock: Callable[[], float] = time.time,
-        seed_data: bool = True,
+        **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(store, clock=clock, seed_data=seed_data)
+        super().__init__(store, **options)
         self.api_key = setting(api_key, API_KEY_ENV, DEFAULT_TELNYX_API_KEY)
-        if rate_limit is None:
-            env = os.environ.get(RATE_LIMIT_ENV, "").strip()
-            rate_limit = int(env) if env else DEFAULT_RATE_LIMIT
-        self.rate_limit = int(rate_limit)  # 0 turns rate limiting off
+        self.rate_limit = setting_int(rate_limit, RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT)  # 0 turns rate limiting off
         self.rate_window = float(rate_window)
         self._windows = FixedWindow(self.rate_limit, self.rate_window)
         self._routes = self._build_routes()

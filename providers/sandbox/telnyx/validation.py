@@ -25,19 +25,6 @@ def is_uuid(value: str) -> bool:
     return bool(UUID_PATTERN.match(value))
 
 
-ISO_3166_ALPHA2 = frozenset(
-    """
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
-BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH
-ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
-HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS
-LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI
-NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG
-SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
-UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-""".split()
-)
-
 # Postal-code shapes the emulator's address validation knows; other countries need any value.
 POSTAL_PATTERNS = {
     "US": r"\d{5}(-\d{4})?",
@@ -66,22 +53,27 @@ POSTAL_PATTERNS = {
 }
 
 
+# Postal codes the emulator writes in two parts, as a layout: a digit or letter per "#", and the
+# separator where it goes. A GB code's inward part is its last three characters whatever its
+# length, so GB is handled on its own.
+_POSTAL_LAYOUTS = {
+    "CA": "### ###",
+    "NL": "#### ##",
+    "IE": "### ####",
+    "SE": "### ##",
+    "JP": "###-####",
+    "BR": "#####-###",
+}
+
+
 def _normalise_postal(country: str, postal: str) -> str:
     compact = re.sub(r"[\s-]", "", postal).upper()
     if country == "GB" and len(compact) >= 5:
         return f"{compact[:-3]} {compact[-3:]}"
-    if country == "CA" and len(compact) == 6:
-        return f"{compact[:3]} {compact[3:]}"
-    if country == "NL" and len(compact) == 6:
-        return f"{compact[:4]} {compact[4:]}"
-    if country == "IE" and len(compact) == 7:
-        return f"{compact[:3]} {compact[3:]}"
-    if country == "SE" and len(compact) == 5:
-        return f"{compact[:3]} {compact[3:]}"
-    if country == "JP" and len(compact) == 7:
-        return f"{compact[:3]}-{compact[3:]}"
-    if country == "BR" and len(compact) == 8:
-        return f"{compact[:5]}-{compact[5:]}"
+    layout = _POSTAL_LAYOUTS.get(country)
+    if layout is not None and len(compact) == len(layout) - 1:
+        at = layout.index(layout.strip("#"))  # where the separator stands
+        return f"{compact[:at]}{layout[at]}{compact[at:]}"
     return " ".join(postal.split()).upper()
 
 
