@@ -322,7 +322,7 @@ def response_code(response: httpx.Response) -> str:
 def _sent_params(request: httpx.Request) -> dict[str, str]:
     """The business parameters a request carried in its query (RPC 1.0 common ones left out)."""
     pairs = parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
-    return {k: v for k, v in pairs if k not in _RPC_COMMON}
+    return {k: v for k, v in pairs if k not in signing.RPC_COMMON}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ class AliyunRpcClient(TransportClient):
             for name, value in signed.items():
                 request.headers[name] = value
             return
-        business = [(k, v) for k, v in query if k not in _RPC_COMMON]
+        business = [(k, v) for k, v in query if k not in signing.RPC_COMMON]
         pairs = signing.sign_rpc(
             method=request.method,
             action=request.headers["x-acs-action"],
@@ -514,22 +514,6 @@ class AliyunRpcClient(TransportClient):
                 error.retry_after = acs_retry_after(response.headers)
             raise error
         return body
-
-
-_RPC_COMMON = frozenset(
-    {
-        "Action",
-        "Format",
-        "Version",
-        "Timestamp",
-        "SignatureNonce",
-        "SignatureMethod",
-        "SignatureVersion",
-        "AccessKeyId",
-        "SecurityToken",
-        "Signature",
-    }
-)
 
 
 __all__ = [

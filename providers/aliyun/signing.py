@@ -53,6 +53,24 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # both schemes: ISO 8601, UTC, whole se
 # How far a request's timestamp may be from the server's clock, either way.
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 
+# The RPC 1.0 common parameters, which every request carries for the gateway; the rest are the
+# action's own (what a client means by "the parameters it sent", and what the gateway hands on).
+RPC_COMMON = frozenset(
+    {
+        "Action",
+        "Format",
+        "Version",
+        "Timestamp",
+        "SignatureNonce",
+        "SignatureMethod",
+        "SignatureVersion",
+        "AccessKeyId",
+        "SecurityToken",
+        "Signature",
+        "RegionId",
+    }
+)
+
 # Parameters may be given as a mapping or as (name, value) pairs (a repeated name is kept).
 Params = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
 

@@ -74,8 +74,6 @@ from providers.sandbox.state import StateStore
 log = logging.getLogger("teledeck.sandbox.aliyun_cams")
 
 VENDOR = "aliyun-cams"
-STATE_KEY = "aliyun_cams"
-STATE_FILE = "aliyun_cams.json"
 SCHEMA_VERSION = 1
 SEED = 20260105
 VERSION = "2020-06-06"
@@ -270,8 +268,6 @@ class CamsSandbox(AliyunEmulator):
     BUSINESS_ERROR_FIELDS = {"Success": False}
 
     vendor = VENDOR
-    STATE_FILE = STATE_FILE
-    STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION
 
     def __init__(

@@ -165,24 +165,6 @@ class Gateway:
         return params["AccessKeyId"], params["Action"], params["Version"]
 
 
-# Parameters every RPC request carries for the gateway; the rest are the action's own.
-RPC_COMMON = frozenset(
-    {
-        "Action",
-        "Format",
-        "Version",
-        "Timestamp",
-        "SignatureNonce",
-        "SignatureMethod",
-        "SignatureVersion",
-        "AccessKeyId",
-        "SecurityToken",
-        "Signature",
-        "RegionId",
-    }
-)
-
-
 def form_fields(req: SandboxRequest) -> list[tuple[str, str]]:
     """The fields of an application/x-www-form-urlencoded body (RPC signs them with the query)."""
     if req.content_type != "application/x-www-form-urlencoded" or not req.body:
@@ -325,7 +307,7 @@ class AliyunEmulator(Emulator[AliyunError]):
                 "InvalidVersion",
                 f"Specified parameter Version {call.version!r} is not valid; {self.PRODUCT} serves {self.VERSION}.",
             )
-        params = {k: v for k, v in list(req.query) + form_fields(req) if k not in RPC_COMMON}
+        params = {k: v for k, v in list(req.query) + form_fields(req) if k not in signing.RPC_COMMON}
         for name in self.REQUIRED[action]:
             if not params.get(name, "").strip():
                 raise AliyunError(400, f"Missing{name}", f"{name} is mandatory for this action.")
@@ -391,7 +373,6 @@ class AliyunEmulator(Emulator[AliyunError]):
 
 __all__ = [
     "MAX_SKEW",
-    "RPC_COMMON",
     "AliyunEmulator",
     "AliyunError",
     "Gateway",

@@ -85,8 +85,6 @@ from providers.sandbox.state import StateStore
 log = logging.getLogger("teledeck.sandbox.aliyun_pls")
 
 VENDOR = "aliyun-pls"
-STATE_KEY = "aliyun_pls"
-STATE_FILE = "aliyun_pls.json"
 SCHEMA_VERSION = 1
 SEED = 20260105
 VERSION = "2017-05-25"
@@ -280,8 +278,6 @@ class DyplsSandbox(AliyunEmulator):
     REQUIRED = REQUIRED
 
     vendor = VENDOR
-    STATE_FILE = STATE_FILE
-    STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION
 
     def __init__(
@@ -677,7 +673,6 @@ __all__ = [
     "IN_PROCESS_ENDPOINT",
     "POOL_KEY_ENV",
     "QPS_ENV",
-    "STATE_FILE",
     "STRICT_POOL_KEY",
     "VENDOR",
     "DyplsSandbox",

@@ -66,8 +66,10 @@ class Call:
 class Emulator(Generic[ErrorT]):
     """A vendor emulator: the shared pipeline and state, with hooks for the vendor's rules.
 
-    A subclass sets the class attributes `vendor`, `STATE_FILE`, `STATE_KEY` and `error_type`
-    (and `base_path`, `SCHEMA_VERSION`, `REQUEST_ID_HEADER` where the defaults do not fit),
+    A subclass sets the class attributes `vendor` and `error_type` (and `base_path`,
+    `SCHEMA_VERSION`, `REQUEST_ID_HEADER` where the defaults do not fit; `STATE_KEY` and
+    `STATE_FILE` follow from `vendor`: "aliyun-cams" keeps its state under "aliyun_cams" in
+    aliyun_cams.json),
     names its own constructor options and hands the common ones on (`**options:
     Unpack[EmulatorOptions]`), implements `fresh_state`, `authenticate`, `dispatch`,
     `render_error`, `internal_error`, `control_refusal`, `session_account` and `credentials`,
@@ -83,6 +85,13 @@ class Emulator(Generic[ErrorT]):
     SCHEMA_VERSION: ClassVar[int] = 1  # saved state of another version is re-seeded
     REQUEST_ID_HEADER: ClassVar[str | None] = None  # where the request id goes on every answer
     error_type: type[ErrorT]  # what the hooks raise to answer with a vendor error
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        vendor = cls.__dict__.get("vendor")
+        if vendor:  # one naming rule for every emulator's state, unless a subclass says otherwise
+            cls.STATE_KEY = cls.__dict__.get("STATE_KEY", vendor.replace("-", "_"))
+            cls.STATE_FILE = cls.__dict__.get("STATE_FILE", f"{cls.STATE_KEY}.json")
 
     def __init__(
         self, store: StateStore | None = None, *, clock: Callable[[], float] = time.time, seed_data: bool = True

@@ -59,8 +59,6 @@ from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.huawei")
 
-STATE_KEY = "huawei"
-STATE_FILE = "huawei.json"
 SCHEMA_VERSION = 1
 JSON_TYPE = "application/json;charset=UTF-8"
 
@@ -334,8 +332,6 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     """The PrivateNumber emulator. Thread-safe; state lives in a `StateStore`."""
 
     vendor = "huawei"
-    STATE_FILE = STATE_FILE
-    STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION
     error_type = HuaweiError
 

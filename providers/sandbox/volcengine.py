@@ -84,8 +84,6 @@ NUMBER_POOL_ENV = "TELEDECK_SANDBOX_VOLC_NUMBER_POOL_NO"
 # For in-process clients: `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://vms.sandbox.teledeck.invalid"
 BASE_PATH = ""
-STATE_KEY = "volcengine"
-STATE_FILE = "volcengine.json"
 SCHEMA_VERSION = 1
 API_VERSION = "2022-01-01"
 SERVICE = "vms"
@@ -414,8 +412,6 @@ class VolcSandbox(Emulator[VolcError]):
 
     vendor = "volcengine"
     base_path = BASE_PATH
-    STATE_FILE = STATE_FILE
-    STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION
     REQUEST_ID_HEADER = "x-tt-logid"
     error_type = VolcError
@@ -1128,7 +1124,6 @@ __all__ = [
     "FULL_POOL_NO",
     "GATEWAY_ERRORS",
     "IN_PROCESS_ENDPOINT",
-    "STATE_FILE",
     "VolcError",
     "VolcSandbox",
     "build_seed",

@@ -55,7 +55,6 @@ from providers.sandbox.telnyx.sandbox import (
     DEFAULT_TELNYX_API_KEY,
     IN_PROCESS_BASE_URL,
     RATE_LIMIT_ENV,
-    STATE_FILE,
     TelnyxSandbox,
 )
 from providers.sandbox.telnyx.seed import build_seed
@@ -70,7 +69,6 @@ __all__ = [
     "IN_PROCESS_BASE_URL",
     "JWT_SECRET",
     "RATE_LIMIT_ENV",
-    "STATE_FILE",
     "ApiError",
     "TelnyxSandbox",
     "build_seed",

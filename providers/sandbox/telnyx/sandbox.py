@@ -39,8 +39,6 @@ DEFAULT_RATE_LIMIT = 100  # requests per window per API key (Telnyx does not pub
 BASE_PATH = "/v2"
 # A base URL for in-process clients; `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_BASE_URL = "http://telnyx.sandbox.invalid/v2"
-STATE_KEY = "telnyx"
-STATE_FILE = "telnyx.json"
 IDEMPOTENCY_TTL = 24 * 3600
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_:-]{1,255}$")
 NOT_FOUND_DETAIL = "The requested resource or URL could not be found."
@@ -59,8 +57,6 @@ class TelnyxSandbox(TelnyxRoutes):
 
     vendor = "telnyx"
     base_path = BASE_PATH
-    STATE_FILE = STATE_FILE
-    STATE_KEY = STATE_KEY
     SCHEMA_VERSION = SCHEMA_VERSION
     REQUEST_ID_HEADER = "x-request-id"
     error_type = ApiError
