@@ -53,7 +53,6 @@ import copy
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack, cast
@@ -68,7 +67,7 @@ from providers.sandbox.aliyun_gateway import (
     AliyunError,
     AliyunOptions,
 )
-from providers.sandbox.credentials import setting_int
+from providers.sandbox.credentials import Setting
 from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.aliyun_cams")
@@ -254,6 +253,13 @@ def empty_state(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
 # The emulator
 
 
+class CamsOptions(AliyunOptions, total=False):
+    """The keywords of `CamsSandbox` beyond its own: the Alibaba options and its default space
+    (else $TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID, blanks around it not counting, else the default)."""
+
+    cust_space_id: str | None
+
+
 class CamsSandbox(AliyunEmulator):
     """The CAMS emulator. Thread-safe; state lives in a `StateStore` under "aliyun_cams".
 
@@ -269,20 +275,20 @@ class CamsSandbox(AliyunEmulator):
 
     vendor = VENDOR
     SCHEMA_VERSION = SCHEMA_VERSION
+    RATE_WINDOW = RATE_WINDOW
+
+    cust_space_id = Setting(CUST_SPACE_ID_ENV, DEFAULT_CUST_SPACE_ID, strip=True)
+    qps = Setting(QPS_ENV, DEFAULT_QPS)
 
     def __init__(
         self,
         store: StateStore | None = None,
         *,
-        cust_space_id: str | None = None,
-        qps: int | None = None,
         rate_clock: Callable[[], float] = time.monotonic,
-        **options: Unpack[AliyunOptions],
+        **options: Unpack[CamsOptions],
     ) -> None:
         self.rate_clock = rate_clock
-        self._space_from_env = cust_space_id is None and bool(os.environ.get(CUST_SPACE_ID_ENV, "").strip())
-        self.cust_space_id = cust_space_id or os.environ.get(CUST_SPACE_ID_ENV, "").strip() or DEFAULT_CUST_SPACE_ID
-        super().__init__(store, qps=setting_int(qps, QPS_ENV, DEFAULT_QPS), rate_window=RATE_WINDOW, **options)
+        super().__init__(store, **options)
         self.throttled = 0  # calls refused with System.LimitControl by the flow control
         self._handlers = {SYNC: self._sync, QUERY: self._query}
         self._load_state()
@@ -314,8 +320,8 @@ class CamsSandbox(AliyunEmulator):
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
         secret = self._shown_secret()
-        key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self._key_from_env else "")
-        space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self._space_from_env else "")
+        key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self.from_env("access_key_id") else "")
+        space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self.from_env("cust_space_id") else "")
         return [
             ("AccessKeyId", key_id),
             ("AccessKeySecret", secret),

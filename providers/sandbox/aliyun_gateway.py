@@ -25,12 +25,12 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, ClassVar, Unpack
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from providers.aliyun import signing
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
-from providers.sandbox.credentials import configured, masked
+from providers.sandbox.credentials import Setting, masked
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.limits import SlidingWindow
@@ -192,11 +192,13 @@ Operation = Callable[[dict[str, str]], dict[str, Any]]
 
 
 class AliyunOptions(EmulatorOptions, total=False):
-    """The options both Alibaba emulators take: the common ones and the AccessKey pair (each
-    else from the TELEDECK_SANDBOX_ALIYUN_* environment, else the public default)."""
+    """The options both Alibaba emulators take: the common ones, the AccessKey pair (each else
+    from the TELEDECK_SANDBOX_ALIYUN_* environment, else the public default) and the product's
+    flow-control limit `qps`."""
 
     access_key_id: str | None
     access_key_secret: str | None
+    qps: int | None
 
 
 class AliyunEmulator(Emulator[AliyunError]):
@@ -206,7 +208,8 @@ class AliyunEmulator(Emulator[AliyunError]):
     Recommend) and the business one (HTTP 200, Code other than "OK").
 
     A subclass sets PRODUCT, VERSION, HOST_ID, REQUIRED (action -> parameter names),
-    BUSINESS_ERROR_FIELDS, `_handlers` and `_gateway`, and implements `_ok`, `status_error`,
+    BUSINESS_ERROR_FIELDS, its `qps` setting (RATE_WINDOW where 1 s does not fit) and `_handlers`,
+    and implements `_ok`, `status_error`,
     `_flow_control` and `internal_error`.
     """
 
@@ -218,27 +221,20 @@ class AliyunEmulator(Emulator[AliyunError]):
     REQUEST_ID_HEADER = "x-acs-request-id"
     error_type = AliyunError
 
+    RATE_WINDOW: ClassVar[float] = 1.0  # the flow-control window, in seconds
+
+    access_key_id = Setting(ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
+    access_key_secret = Setting(ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET)
+    qps: ClassVar[Setting[int]]  # each product's own: admitted requests per AccessKeyId per RATE_WINDOW (0: off)
+
     _handlers: dict[str, Operation]
 
-    def __init__(
-        self,
-        store: StateStore | None,
-        *,
-        qps: int,
-        rate_window: float,
-        access_key_id: str | None = None,
-        access_key_secret: str | None = None,
-        **options: Unpack[EmulatorOptions],
-    ) -> None:
+    def __init__(self, store: StateStore | None = None, **options: Any) -> None:
+        """`options`: the subclass's (typed by its AliyunOptions), handed on to `Emulator`."""
         super().__init__(store, **options)
-        self.access_key_id, self._key_from_env = configured(access_key_id, ACCESS_KEY_ID_ENV, DEFAULT_ACCESS_KEY_ID)
-        self.access_key_secret, self._secret_from_env = configured(
-            access_key_secret, ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_SECRET
-        )
-        self.qps = qps  # admitted requests per AccessKeyId per `rate_window` seconds (0: off)
         self.action_counts: Counter[str] = Counter()  # actions that reached the business layer
         self._gateway = Gateway(self.access_key_id, self.access_key_secret, self.clock)
-        self._recent = SlidingWindow(qps, rate_window)
+        self._recent = SlidingWindow(self.qps, self.RATE_WINDOW)
 
     def forget(self) -> None:
         """Nonces and the flow-control window go with the state."""
@@ -248,7 +244,9 @@ class AliyunEmulator(Emulator[AliyunError]):
     def _shown_secret(self) -> str:
         """The AccessKeySecret as `teledeck sandbox serve` prints it (never whole from the environment)."""
         return (
-            masked(self.access_key_secret, ACCESS_KEY_SECRET_ENV) if self._secret_from_env else self.access_key_secret
+            masked(self.access_key_secret, ACCESS_KEY_SECRET_ENV)
+            if self.from_env("access_key_secret")
+            else self.access_key_secret
         )
 
     # -- vendor hooks ------------------------------------------------------------------------------

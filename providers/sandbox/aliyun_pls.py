@@ -79,7 +79,7 @@ from providers.sandbox.aliyun_gateway import (
     AliyunError,
     AliyunOptions,
 )
-from providers.sandbox.credentials import setting, setting_int
+from providers.sandbox.credentials import Setting
 from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.aliyun_pls")
@@ -269,6 +269,13 @@ def empty_state(pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
     return state
 
 
+class DyplsOptions(AliyunOptions, total=False):
+    """The keywords of `DyplsSandbox`: the Alibaba options and its default pool (else
+    $TELEDECK_SANDBOX_ALIYUN_POOL_KEY, else the default)."""
+
+    pool_key: str | None
+
+
 class DyplsSandbox(AliyunEmulator):
     """The Dypls emulator. Thread-safe; state lives in a `StateStore` under "aliyun_pls"."""
 
@@ -280,16 +287,11 @@ class DyplsSandbox(AliyunEmulator):
     vendor = VENDOR
     SCHEMA_VERSION = SCHEMA_VERSION
 
-    def __init__(
-        self,
-        store: StateStore | None = None,
-        *,
-        pool_key: str | None = None,
-        qps: int | None = None,
-        **options: Unpack[AliyunOptions],
-    ) -> None:
-        self.pool_key = setting(pool_key, POOL_KEY_ENV, DEFAULT_POOL_KEY)
-        super().__init__(store, qps=setting_int(qps, QPS_ENV, DEFAULT_QPS), rate_window=1.0, **options)
+    pool_key = Setting(POOL_KEY_ENV, DEFAULT_POOL_KEY)
+    qps = Setting(QPS_ENV, DEFAULT_QPS)
+
+    def __init__(self, store: StateStore | None = None, **options: Unpack[DyplsOptions]) -> None:
+        super().__init__(store, **options)
         self._handlers = {
             "BindAxb": self._bind_axb,
             "BindAxn": self._bind_axn,

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from providers.accounts import Account
+from providers.sandbox.credentials import Setting
 from providers.sandbox.faults import Fault, FaultInjector
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
@@ -46,7 +47,9 @@ ControlRefusal = Literal["body", "fault", "unknown"]
 
 class EmulatorOptions(TypedDict, total=False):
     """The keyword options every emulator takes (the EmulatorSpec contract), with their defaults
-    in `Emulator.__init__`: a subclass passes them on as `**options` and names only its own."""
+    in `Emulator.__init__`: a subclass passes them on as `**options` and names only its own. A
+    subclass's options TypedDict adds a keyword for each of its `Setting`s (None or absent: its
+    TELEDECK_SANDBOX_* variable, else the public default)."""
 
     clock: Callable[[], float]  # the sandbox clock (default time.time)
     seed_data: bool  # start with the seed records (default True), else the same shape empty
@@ -70,8 +73,10 @@ class Emulator(Generic[ErrorT]):
     `SCHEMA_VERSION`, `REQUEST_ID_HEADER` where the defaults do not fit; `STATE_KEY` and
     `STATE_FILE` follow from `vendor`: "aliyun-cams" keeps its state under "aliyun_cams" in
     aliyun_cams.json),
-    names its own constructor options and hands the common ones on (`**options:
-    Unpack[EmulatorOptions]`), implements `fresh_state`, `authenticate`, `dispatch`,
+    declares each setting a TELEDECK_SANDBOX_* variable can choose as a class attribute
+    (`name = Setting(ENV, DEFAULT)`, see providers.sandbox.credentials), names its own constructor
+    options and hands the rest on (`**options: Unpack[...]`, a TypedDict of `EmulatorOptions` and
+    its settings' keywords), implements `fresh_state`, `authenticate`, `dispatch`,
     `render_error`, `internal_error`, `control_refusal`, `session_account` and `credentials`,
     calls `_load_state()` at the end of its __init__, and overrides the other hooks (`begin`, `preflight`, `admit`, `fault_path`,
     `fault_response`, `forget`, `state_is_current`, `fault_specs`, `control_reply`,
@@ -86,22 +91,44 @@ class Emulator(Generic[ErrorT]):
     REQUEST_ID_HEADER: ClassVar[str | None] = None  # where the request id goes on every answer
     error_type: type[ErrorT]  # what the hooks raise to answer with a vendor error
 
+    SETTINGS: ClassVar[dict[str, Setting[Any]]] = {}  # its `Setting` attributes, by name (own and inherited)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         vendor = cls.__dict__.get("vendor")
         if vendor:  # one naming rule for every emulator's state, unless a subclass says otherwise
             cls.STATE_KEY = cls.__dict__.get("STATE_KEY", vendor.replace("-", "_"))
             cls.STATE_FILE = cls.__dict__.get("STATE_FILE", f"{cls.STATE_KEY}.json")
+        own = {name: value for name, value in cls.__dict__.items() if isinstance(value, Setting)}
+        cls.SETTINGS = {**cls.SETTINGS, **own}
 
     def __init__(
-        self, store: StateStore | None = None, *, clock: Callable[[], float] = time.time, seed_data: bool = True
+        self,
+        store: StateStore | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        seed_data: bool = True,
+        **settings: Any,
     ) -> None:
+        """`settings` are the subclass's `Setting` keywords (its options TypedDict types them for
+        callers): each takes the keyword, else its environment variable, else its default."""
+        unknown = sorted(set(settings) - set(self.SETTINGS))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s): {', '.join(unknown)}")
+        self._from_env: dict[str, bool] = {}
+        for name, spec in self.SETTINGS.items():
+            value, self._from_env[name] = spec.resolve(settings.get(name))
+            setattr(self, name, value)
         self.store = store if store is not None else StateStore(None)
         self.clock = clock
         self.seed_data = seed_data
         self.faults = FaultInjector(self.base_path)
         self.requests_handled = 0
         self._lock = threading.RLock()
+
+    def from_env(self, name: str) -> bool:
+        """Whether the environment chose setting `name` (no keyword given, its variable not empty)."""
+        return self._from_env[name]
 
     def _load_state(self) -> None:
         """Install the seed unless the store holds state this emulator can use. Call it at the end

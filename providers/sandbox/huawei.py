@@ -51,7 +51,7 @@ from typing import Any, Unpack, cast
 from providers.accounts import Account
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
-from providers.sandbox.credentials import setting, setting_int, shown
+from providers.sandbox.credentials import Setting, shown
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.limits import FixedWindow
@@ -328,6 +328,16 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
 # The emulator
 
 
+class HuaweiOptions(EmulatorOptions, total=False):
+    """`HuaweiSandbox`'s keywords beyond its own: the common options and its settings."""
+
+    app_key: str | None
+    app_secret: str | None
+    ax_app_key: str | None
+    ax_app_secret: str | None
+    rate_limit: int | None  # requests per minute per app; 0 = off
+
+
 class HuaweiSandbox(Emulator[HuaweiError]):
     """The PrivateNumber emulator. Thread-safe; state lives in a `StateStore`."""
 
@@ -335,24 +345,21 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     SCHEMA_VERSION = SCHEMA_VERSION
     error_type = HuaweiError
 
+    app_key = Setting(APP_KEY_ENV, DEFAULT_APP_KEY)
+    app_secret = Setting(APP_SECRET_ENV, DEFAULT_APP_SECRET)
+    ax_app_key = Setting(AX_APP_KEY_ENV, DEFAULT_AX_APP_KEY)
+    ax_app_secret = Setting(AX_APP_SECRET_ENV, DEFAULT_AX_APP_SECRET)
+    rate_limit = Setting(RATE_LIMIT_ENV, 0)
+
     def __init__(
         self,
         store: StateStore | None = None,
         *,
-        app_key: str | None = None,
-        app_secret: str | None = None,
-        ax_app_key: str | None = None,
-        ax_app_secret: str | None = None,
         max_skew: float = DEFAULT_MAX_SKEW,
-        rate_limit: int | None = None,
         max_pairs_per_x: int = MAX_PAIRS_PER_X,
-        **options: Unpack[EmulatorOptions],
+        **options: Unpack[HuaweiOptions],
     ) -> None:
         super().__init__(store, **options)
-        self.app_key = setting(app_key, APP_KEY_ENV, DEFAULT_APP_KEY)
-        self.app_secret = setting(app_secret, APP_SECRET_ENV, DEFAULT_APP_SECRET)
-        self.ax_app_key = setting(ax_app_key, AX_APP_KEY_ENV, DEFAULT_AX_APP_KEY)
-        self.ax_app_secret = setting(ax_app_secret, AX_APP_SECRET_ENV, DEFAULT_AX_APP_SECRET)
         if self.app_key == self.ax_app_key:
             raise ValueError("the AXB and AX apps need different app keys")
         # app key -> (mode, secret, recording enabled)
@@ -361,7 +368,6 @@ class HuaweiSandbox(Emulator[HuaweiError]):
             self.ax_app_key: ("AX", self.ax_app_secret, False),
         }
         self.max_skew = float(max_skew)
-        self.rate_limit = setting_int(rate_limit, RATE_LIMIT_ENV, 0)  # requests per minute per app; 0 = off
         self.max_pairs_per_x = int(max_pairs_per_x)
         self.nonces = NonceCache(ttl=2 * self.max_skew)
         self._windows = FixedWindow(self.rate_limit, 60.0)

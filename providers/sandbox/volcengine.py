@@ -64,7 +64,7 @@ from urllib.parse import parse_qsl
 
 from providers.accounts import Account
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
-from providers.sandbox.credentials import configured, masked, setting
+from providers.sandbox.credentials import Setting, masked
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
@@ -407,6 +407,14 @@ class Params:
         return items
 
 
+class VolcOptions(EmulatorOptions, total=False):
+    """`VolcSandbox`'s keywords beyond its own: the common options and its settings."""
+
+    access_key: str | None
+    secret_key: str | None
+    number_pool_no: str | None
+
+
 class VolcSandbox(Emulator[VolcError]):
     """The Volcengine VMS emulator. Thread-safe; state lives in a `StateStore`."""
 
@@ -416,20 +424,14 @@ class VolcSandbox(Emulator[VolcError]):
     REQUEST_ID_HEADER = "x-tt-logid"
     error_type = VolcError
 
+    access_key = Setting(ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
+    secret_key = Setting(SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
+    number_pool_no = Setting(NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)
+
     def __init__(
-        self,
-        store: StateStore | None = None,
-        *,
-        access_key: str | None = None,
-        secret_key: str | None = None,
-        number_pool_no: str | None = None,
-        region: str = REGION,
-        **options: Unpack[EmulatorOptions],
+        self, store: StateStore | None = None, *, region: str = REGION, **options: Unpack[VolcOptions]
     ) -> None:
         super().__init__(store, **options)
-        self.access_key, self._ak_from_env = configured(access_key, ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
-        self.secret_key, self._sk_from_env = configured(secret_key, SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
-        self.number_pool_no = setting(number_pool_no, NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)
         self.axb_pool_no = AXB_POOL_NO
         self.full_pool_no = FULL_POOL_NO
         self.region = region
@@ -471,8 +473,8 @@ class VolcSandbox(Emulator[VolcError]):
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints; a key set through the environment is not shown whole."""
-        ak = masked(self.access_key, ACCESS_KEY_ENV) if self._ak_from_env else self.access_key
-        sk = f"(from ${SECRET_KEY_ENV})" if self._sk_from_env else self.secret_key
+        ak = masked(self.access_key, ACCESS_KEY_ENV) if self.from_env("access_key") else self.access_key
+        sk = f"(from ${SECRET_KEY_ENV})" if self.from_env("secret_key") else self.secret_key
         return [
             ("access key", ak),
             ("secret key", sk),

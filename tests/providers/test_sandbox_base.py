@@ -83,3 +83,24 @@ def test_state_file_is_private_and_written_whole(tmp_path) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert os.listdir(path.parent) == ["state.json"]  # no temporary file left behind
     assert StateStore(path).get("k") == {"v": 1}
+
+
+def test_settings_are_declared_once_and_resolved_by_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `Setting`: the keyword, else its variable, else the default; inherited ones too."""
+    assert set(DyplsSandbox.SETTINGS) == {"access_key_id", "access_key_secret", "pool_key", "qps"}
+    assert set(CamsSandbox.SETTINGS) == {"access_key_id", "access_key_secret", "cust_space_id", "qps"}
+    monkeypatch.delenv("TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID", raising=False)
+    monkeypatch.setenv("TELEDECK_SANDBOX_ALIYUN_POOL_KEY", " FC9 ")
+    monkeypatch.setenv("TELEDECK_SANDBOX_CAMS_CUST_SPACE_ID", " space-9 ")
+    monkeypatch.setenv("TELEDECK_SANDBOX_ALIYUN_PLS_QPS", " ")
+    monkeypatch.setenv("TELEDECK_SANDBOX_ALIYUN_CAMS_QPS", " 4 ")
+    pls, cams = DyplsSandbox(), CamsSandbox()
+    assert pls.pool_key == " FC9 " and pls.from_env("pool_key")  # text is taken as it stands ...
+    assert cams.cust_space_id == "space-9" and cams.from_env("cust_space_id")  # ... unless it strips
+    assert (pls.qps, cams.qps) == (50, 4)  # a blank number is unset
+    assert not pls.from_env("qps") and cams.from_env("qps")
+    chosen = DyplsSandbox(pool_key="FC1", qps=0, access_key_id="")
+    assert (chosen.pool_key, chosen.qps) == ("FC1", 0) and not chosen.from_env("pool_key")
+    assert chosen.access_key_id == "TeledeckSandboxAliyunKeyId"  # an empty keyword counts as unset
+    with pytest.raises(TypeError, match="no_such_setting"):
+        DyplsSandbox(no_such_setting="x")  # type: ignore[call-arg]

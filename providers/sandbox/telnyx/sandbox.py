@@ -13,7 +13,7 @@ from typing import Any, Unpack
 
 from providers.accounts import Account
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, EmulatorOptions
-from providers.sandbox.credentials import setting, setting_int, shown
+from providers.sandbox.credentials import Setting, shown
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
 from providers.sandbox.limits import FixedWindow
@@ -52,6 +52,13 @@ def _relative(path: str) -> str | None:
     return None
 
 
+class TelnyxOptions(EmulatorOptions, total=False):
+    """`TelnyxSandbox`'s keywords beyond its own: the common options and its settings."""
+
+    api_key: str | None
+    rate_limit: int | None  # requests per window per API key; 0 turns rate limiting off
+
+
 class TelnyxSandbox(TelnyxRoutes):
     """The Telnyx account-access emulator. Thread-safe; state lives in a `StateStore`."""
 
@@ -61,17 +68,13 @@ class TelnyxSandbox(TelnyxRoutes):
     REQUEST_ID_HEADER = "x-request-id"
     error_type = ApiError
 
+    api_key = Setting(API_KEY_ENV, DEFAULT_TELNYX_API_KEY)
+    rate_limit = Setting(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT)
+
     def __init__(
-        self,
-        store: StateStore | None = None,
-        api_key: str | None = None,
-        rate_limit: int | None = None,
-        rate_window: float = 1.0,
-        **options: Unpack[EmulatorOptions],
+        self, store: StateStore | None = None, *, rate_window: float = 1.0, **options: Unpack[TelnyxOptions]
     ) -> None:
         super().__init__(store, **options)
-        self.api_key = setting(api_key, API_KEY_ENV, DEFAULT_TELNYX_API_KEY)
-        self.rate_limit = setting_int(rate_limit, RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT)  # 0 turns rate limiting off
         self.rate_window = float(rate_window)
         self._windows = FixedWindow(self.rate_limit, self.rate_window)
         self._routes = self._build_routes()
