@@ -111,6 +111,23 @@ class EmulatorSpec:
         return getattr(importlib.import_module(self.module), self.cls)  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class EndpointRule:
+    """Where a vendor's API is and how it may be reached: the default endpoint, the variable that
+    overrides it, and the one endpoint rule (providers/endpoints.py) every choice must pass."""
+
+    default: str
+    env: str  # e.g. TELEDECK_VOLC_ENDPOINT
+    bare_origin: bool = False  # no path allowed (the vendor's signature covers the path)
+    region: str = ""  # the default region, for vendors that sign or route by one
+
+    def resolve(self, explicit: str, *, vendor: str) -> str:
+        """`explicit` (an account's endpoint), else the variable, else the default; checked
+        (EndpointRefused names the vendor and why)."""
+        chosen = explicit.strip() or os.environ.get(self.env, "").strip() or self.default
+        return check_endpoint(chosen, vendor=vendor, bare_origin=self.bare_origin)
+
+
 Connect = Callable[[Account, ConnectOptions], Any]
 Probe = Callable[[Any, Account], Awaitable[str]]
 
@@ -133,16 +150,13 @@ class VendorDescriptor:
     connect: Connect
     probe: Probe
     emulator: EmulatorSpec
+    endpoint: EndpointRule
     # The name records and screens use (Binding.provider, ResourceSpec.provider); "" = the kind.
     provider: str = ""
     short_title: str = ""  # a word for labels where the full title is too long ("Aliyun")
     optional_credentials: tuple[str, ...] = ()
     settings: tuple[str, ...] = ("endpoint",)  # the account settings this kind uses
     required: tuple[str, ...] = ()  # settings that must be set
-    default_endpoint: str = ""
-    endpoint_env: str = ""  # the variable that overrides the default endpoint
-    bare_origin: bool = False  # the endpoint may have no path (the signature covers it)
-    default_region: str = ""
     # Environment variables the vendor's own tools use, offered as suggestions in forms only.
     suggested_env: Mapping[str, str] = field(default_factory=dict)
     bindings: BindingRules | None = None  # set for privacy-number vendors
@@ -157,12 +171,17 @@ class VendorDescriptor:
     def credential_fields(self) -> tuple[str, ...]:
         return self.credentials + self.optional_credentials
 
+    @property
+    def default_endpoint(self) -> str:
+        return self.endpoint.default
+
+    @property
+    def default_region(self) -> str:
+        return self.endpoint.region
+
     def endpoint_for(self, account: Account) -> str:
-        """The account's endpoint, else the override variable, else the default; checked against
-        the one endpoint rule (EndpointRefused names the vendor and why)."""
-        override = os.environ.get(self.endpoint_env, "").strip() if self.endpoint_env else ""
-        chosen = account.endpoint.strip() or override or self.default_endpoint
-        return check_endpoint(chosen, vendor=self.title, bare_origin=self.bare_origin)
+        """The account's endpoint, else the override variable, else the default; checked."""
+        return self.endpoint.resolve(account.endpoint, vendor=self.title)
 
     def sandbox_endpoint(self) -> str:
         return SANDBOX_ORIGIN + self.emulator.base_path

@@ -11,7 +11,14 @@ from datetime import timedelta, timezone
 from typing import Any
 
 from providers.accounts import Account
-from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, VendorDescriptor, probe_watched_binding
+from providers.vendors import (
+    BindingRules,
+    ConnectOptions,
+    EmulatorSpec,
+    EndpointRule,
+    VendorDescriptor,
+    probe_watched_binding,
+)
 
 CHINA_TIME = timezone(timedelta(hours=8), "UTC+08:00")
 # Both products sign with the same AccessKey pair (and an optional STS token), which Alibaba's own
@@ -82,11 +89,9 @@ DYPLS = VendorDescriptor(
     connect=connect_pls,
     probe=probe_watched_binding,
     emulator=EmulatorSpec("providers.sandbox.aliyun_pls", "DyplsSandbox", default_port=4511),
+    endpoint=EndpointRule("https://dyplsapi.aliyuncs.com", "TELEDECK_ALIYUN_PLS_ENDPOINT", region="cn-hangzhou"),
     settings=("endpoint", "region", "pool_key", "watch_x"),
     required=("pool_key",),
-    default_endpoint="https://dyplsapi.aliyuncs.com",
-    endpoint_env="TELEDECK_ALIYUN_PLS_ENDPOINT",
-    default_region="cn-hangzhou",
     bindings=BindingRules(
         modes=("AXB", "AXN", "AXN_EXT"),
         number_pattern=r"1[3-9]\d{9}|0\d{9,11}",
@@ -106,11 +111,11 @@ CAMS = VendorDescriptor(
     connect=connect_cams,
     probe=probe_cams,
     emulator=EmulatorSpec("providers.sandbox.aliyun_cams", "CamsSandbox", default_port=4512),
+    endpoint=EndpointRule(
+        "https://cams.ap-southeast-1.aliyuncs.com", "TELEDECK_ALIYUN_CAMS_ENDPOINT", region="ap-southeast-1"
+    ),
     settings=("endpoint", "region", "cust_space_id"),
     required=("cust_space_id",),
-    default_endpoint="https://cams.ap-southeast-1.aliyuncs.com",
-    endpoint_env="TELEDECK_ALIYUN_CAMS_ENDPOINT",
-    default_region="ap-southeast-1",
     record_parsers={"whatsapp_number": parse_whatsapp_number},
 )
 

@@ -9,7 +9,14 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from providers.accounts import Account
-from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, VendorDescriptor, probe_watched_binding
+from providers.vendors import (
+    BindingRules,
+    ConnectOptions,
+    EmulatorSpec,
+    EndpointRule,
+    VendorDescriptor,
+    probe_watched_binding,
+)
 
 
 def connect(account: Account, options: ConnectOptions) -> Any:
@@ -41,9 +48,8 @@ HUAWEI = VendorDescriptor(
     connect=connect,
     probe=probe_watched_binding,
     emulator=EmulatorSpec("providers.sandbox.huawei", "HuaweiSandbox", default_port=4513),
+    endpoint=EndpointRule("https://rtcpns.cn-north-1.myhuaweicloud.com", "TELEDECK_HUAWEI_BASE_URL"),
     settings=("endpoint", "watch_x"),
-    default_endpoint="https://rtcpns.cn-north-1.myhuaweicloud.com",
-    endpoint_env="TELEDECK_HUAWEI_BASE_URL",
     bindings=BindingRules(
         modes=("AXB", "AX"),
         number_pattern=r"\+86(1[3-9]\d{9}|[2-9]\d{8,10})",

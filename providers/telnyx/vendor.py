@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.accounts import Account
-from providers.vendors import ConnectOptions, EmulatorSpec, VendorDescriptor
+from providers.vendors import ConnectOptions, EmulatorSpec, EndpointRule, VendorDescriptor
 
 
 def connect(account: Account, options: ConnectOptions) -> Any:
@@ -33,8 +33,7 @@ TELNYX = VendorDescriptor(
     connect=connect,
     probe=probe,
     emulator=EmulatorSpec("providers.sandbox.telnyx", "TelnyxSandbox", default_port=4510, base_path="/v2"),
-    default_endpoint="https://api.telnyx.com/v2",
-    endpoint_env="TELEDECK_TELNYX_BASE_URL",
+    endpoint=EndpointRule("https://api.telnyx.com/v2", "TELEDECK_TELNYX_BASE_URL"),
     suggested_env={"api_key": "TELNYX_API_KEY"},
 )
 

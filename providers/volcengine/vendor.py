@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from providers.accounts import Account
-from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, VendorDescriptor
+from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, EndpointRule, VendorDescriptor
 
 BEIJING_TIME = timezone(timedelta(hours=8), "UTC+08:00")
 
@@ -46,12 +46,11 @@ VOLCENGINE = VendorDescriptor(
     connect=connect,
     probe=probe,
     emulator=EmulatorSpec("providers.sandbox.volcengine", "VolcSandbox", default_port=4514),
+    endpoint=EndpointRule(
+        "https://cloud-vms.volcengineapi.com", "TELEDECK_VOLC_ENDPOINT", bare_origin=True, region="cn-north-1"
+    ),
     settings=("endpoint", "region", "number_pool_no", "watch_x"),
     required=("number_pool_no",),
-    default_endpoint="https://cloud-vms.volcengineapi.com",
-    endpoint_env="TELEDECK_VOLC_ENDPOINT",
-    bare_origin=True,
-    default_region="cn-north-1",
     suggested_env={"access_key_id": "VOLC_ACCESSKEY", "secret_access_key": "VOLC_SECRETKEY"},
     bindings=BindingRules(
         modes=("AXB", "AXN"),

@@ -15,7 +15,14 @@ from typing import Any
 
 from providers.accounts import Account
 from providers.bindings import ACTIVE, REMOVED, Binding, BindingChange, BindRequest
-from providers.vendors import BindingRules, ConnectOptions, EmulatorSpec, VendorDescriptor, probe_watched_binding
+from providers.vendors import (
+    BindingRules,
+    ConnectOptions,
+    EmulatorSpec,
+    EndpointRule,
+    VendorDescriptor,
+    probe_watched_binding,
+)
 
 
 class AcmeEmulator:
@@ -106,9 +113,8 @@ ACME = VendorDescriptor(
     connect=connect,
     probe=probe_watched_binding,
     emulator=EmulatorSpec("tests.unit.fake_vendor", "AcmeEmulator", default_port=4599),
+    endpoint=EndpointRule("https://api.acme.invalid", "TELEDECK_ACME_ENDPOINT"),
     settings=("endpoint", "watch_x"),
-    default_endpoint="https://api.acme.invalid",
-    endpoint_env="TELEDECK_ACME_ENDPOINT",
     suggested_env={"token": "ACME_TOKEN"},
     bindings=BindingRules(modes=("AXB",), number_pattern=r"555\d{4}", number_hint="555 and four digits", time_zone=UTC),
 )

@@ -35,8 +35,8 @@ def acme(monkeypatch):
 def test_every_descriptor_is_complete(vendor):
     assert vendor.kind and vendor.title and vendor.short_title and vendor.provider
     assert vendor.credentials and callable(vendor.connect) and callable(vendor.probe)
-    assert check_endpoint(vendor.default_endpoint, vendor=vendor.title, bare_origin=vendor.bare_origin)
-    assert vendor.endpoint_env.startswith("TELEDECK_")
+    assert check_endpoint(vendor.endpoint.default, vendor=vendor.title, bare_origin=vendor.endpoint.bare_origin)
+    assert vendor.endpoint.env.startswith("TELEDECK_")
     assert set(vendor.settings) <= set(SETTINGS) and "endpoint" in vendor.settings
     assert set(vendor.required) <= set(vendor.settings)
     assert set(vendor.suggested_env) <= set(vendor.credential_fields)
@@ -57,9 +57,9 @@ def test_every_descriptor_is_complete(vendor):
 
 def test_kinds_providers_and_ports_are_unique():
     all_ = vendors.descriptors()
-    for attribute in ("kind", "provider", "endpoint_env"):
-        values = [getattr(d, attribute) for d in all_]
-        assert len(values) == len(set(values)), attribute
+    for value_of in (lambda d: d.kind, lambda d: d.provider, lambda d: d.endpoint.env):
+        values = [value_of(d) for d in all_]
+        assert len(values) == len(set(values)), values
     ports = [d.emulator.default_port for d in all_]
     assert len(ports) == len(set(ports))
 
