@@ -56,7 +56,7 @@ from providers.errors import (
 )
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
-from providers.records import Page, flag, integer, parse_json, text
+from providers.records import Page, integer, parse_json, read_record, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
@@ -176,15 +176,34 @@ def normalize_number(value: str) -> str:
 # Records
 
 
-def _fields_of_every_mode(data: Any, wire_tz: tzinfo) -> dict[str, Any]:
-    """The fields an AXB and an AX binding share, read alike in both modes' answers."""
-    return {
-        "subscription_id": text(data, "subscriptionId"),
-        "record": flag(data, "recordFlag"),
-        "subscribe_time": parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
-        "user_data": text(data, "userData"),
-        "raw": dict(data) if isinstance(data, dict) else {},
-    }
+_BindingT = TypeVar("_BindingT", "AxbBinding", "AxBinding")
+
+# Record field -> wire key, for both modes' records (each reads the fields it has).
+_WIRE_KEYS = {
+    "subscription_id": "subscriptionId",
+    "record": "recordFlag",
+    "user_data": "userData",
+    "relation_num": "relationNum",
+    "caller": "callerNum",
+    "callee": "calleeNum",
+    "call_direction": "callDirection",
+    "max_duration": "maxDuration",
+    "orig": "origNum",
+    "private_num": "privateNum",
+    "private_num_type": "privateNumType",
+}
+
+
+def _read_binding(cls: type[_BindingT], data: Any, wire_tz: tzinfo) -> _BindingT:
+    """An AXB or AX binding read from one answer or query item; the fields both modes share are
+    read alike in both."""
+    return read_record(
+        cls,
+        data,
+        _WIRE_KEYS,
+        subscribe_time=parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
+        raw=dict(data) if isinstance(data, dict) else {},
+    )
 
 
 @dataclass(frozen=True)
@@ -205,15 +224,7 @@ class AxbBinding:
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxbBinding:
-        return cls(
-            relation_num=text(data, "relationNum"),
-            caller=text(data, "callerNum"),
-            callee=text(data, "calleeNum"),
-            call_direction=integer(data, "callDirection"),
-            duration=integer(data, "duration"),
-            max_duration=integer(data, "maxDuration"),
-            **_fields_of_every_mode(data, wire_tz),
-        )
+        return _read_binding(cls, data, wire_tz)
 
     @property
     def expires_at(self) -> datetime | None:
@@ -238,15 +249,7 @@ class AxBinding:
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
-        return cls(
-            orig=text(data, "origNum"),
-            private_num=text(data, "privateNum"),
-            private_num_type=text(data, "privateNumType"),
-            **_fields_of_every_mode(data, wire_tz),
-        )
-
-
-_BindingT = TypeVar("_BindingT", AxbBinding, AxBinding)
+        return _read_binding(cls, data, wire_tz)
 
 
 def _with_sent(binding: _BindingT, *, record: bool | None, user_data: str | None, **sent: str) -> _BindingT:

@@ -46,7 +46,7 @@ from providers.errors import (
     status_error_class,
 )
 from providers.pagination import PaginationStalled
-from providers.records import integer, parse_json, text
+from providers.records import integer, parse_json, read_record, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
@@ -127,7 +127,38 @@ def parse_wire_time(value: Any) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Records
+# Records, and the wire key of each field read by `read_record` (record field -> wire key)
+
+_SUBSCRIPTION_KEYS = {
+    "phone_no_x": "PhoneNoX",
+    "phone_no_a": "PhoneNoA",
+    "phone_no_b": "PhoneNoB",
+    "status": "Status",
+    "user_data": "UserData",
+    "out_id": "OutId",
+    "call_display_type": "CallDisplayType",
+    "x_city_code": "PhoneNoXCityCode",
+    "a_city_code": "PhoneNoACityCode",
+    "b_city_code": "PhoneNoBCityCode",
+}
+_NUMBER_POOL_KEYS = {
+    "number_pool_no": "NumberPoolNo",
+    "name": "NumberPoolName",
+    "service_type": "ServiceType",
+    "sub_service_type": "SubServiceType",
+    "sub_service_type_name": "SubServiceTypeName",
+    "number_count": "NumberCount",
+}
+_POOL_NUMBER_KEYS = {
+    "number": "Number",
+    "number_pool_no": "NumberPoolNo",
+    "number_pool_name": "NumberPoolName",
+    "status_code": "NumberStatusCode",
+    "status": "NumberStatusDesc",
+    "type_code": "NumberTypeCode",
+    "location": "NumberLocation",
+    "pool_type_code": "NumberPoolTypeCode",
+}
 
 
 @dataclass(frozen=True)
@@ -162,21 +193,14 @@ class Subscription:
         if not sub_id:
             raise MalformedResponse(f"{what}: the answer carries no SubId", provider=PROVIDER)
         record = integer(data, "RecordFlag")
-        return cls(
+        return read_record(
+            cls,
+            data,
+            _SUBSCRIPTION_KEYS,
             sub_id=sub_id,
-            phone_no_x=text(data, "PhoneNoX"),
-            phone_no_a=text(data, "PhoneNoA"),
-            phone_no_b=text(data, "PhoneNoB"),
-            status=integer(data, "Status"),
             record=None if record is None else record == 1,
             enable_time=parse_wire_time(data.get("EnableTime")),
             expire_time=parse_wire_time(data.get("ExpireTime")),
-            user_data=text(data, "UserData"),
-            out_id=text(data, "OutId"),
-            call_display_type=integer(data, "CallDisplayType"),
-            x_city_code=text(data, "PhoneNoXCityCode"),
-            a_city_code=text(data, "PhoneNoACityCode"),
-            b_city_code=text(data, "PhoneNoBCityCode"),
             raw=dict(data),
         )
 
@@ -198,15 +222,7 @@ class NumberPool:
 
     @classmethod
     def from_wire(cls, data: Any) -> NumberPool:
-        return cls(
-            number_pool_no=text(data, "NumberPoolNo"),
-            name=text(data, "NumberPoolName"),
-            service_type=text(data, "ServiceType"),
-            sub_service_type=text(data, "SubServiceType"),
-            sub_service_type_name=text(data, "SubServiceTypeName"),
-            number_count=integer(data, "NumberCount"),
-            raw=dict(data) if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data, _NUMBER_POOL_KEYS, raw=dict(data) if isinstance(data, dict) else {})
 
 
 @dataclass(frozen=True)
@@ -224,16 +240,11 @@ class PoolNumber:
 
     @classmethod
     def from_wire(cls, data: Any) -> PoolNumber:
-        return cls(
-            number=text(data, "Number"),
-            number_pool_no=text(data, "NumberPoolNo"),
-            number_pool_name=text(data, "NumberPoolName"),
-            status_code=integer(data, "NumberStatusCode"),
-            status=text(data, "NumberStatusDesc"),
-            type_code=integer(data, "NumberTypeCode"),
-            location=text(data, "NumberLocation"),
+        return read_record(
+            cls,
+            data,
+            _POOL_NUMBER_KEYS,
             purchased_at=parse_wire_time(data.get("NumberPurchaseTime")) if isinstance(data, dict) else None,
-            pool_type_code=integer(data, "NumberPoolTypeCode"),
             raw=dict(data) if isinstance(data, dict) else {},
         )
 
