@@ -111,7 +111,7 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        cells = tuple(column.value(record) for column in self.spec.columns)
+        cells = tuple(column.cell(record) for column in self.spec.columns)
         return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record))
 
     @work(exclusive=True, group="load", exit_on_error=False)
