@@ -43,15 +43,12 @@ from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
     CodeTable,
-    Conflict,
     FieldProblem,
     MalformedResponse,
     NotFound,
     ProviderError,
     RateLimited,
-    Unavailable,
     ValidationError,
-    code_error_class,
     status_error_class,
 )
 from providers.huawei.auth import AkskSigner
@@ -303,12 +300,14 @@ VALIDATION_CODES = frozenset(
     }
 )
 UNAVAILABLE_CODES = frozenset({"1010001", "1023001", "1023002"})
-_CODE_CLASSES: CodeTable = (
-    (AUTH_CODES, AuthError),
-    (NOT_FOUND_CODES, NotFound),
-    (CONFLICT_CODES, Conflict),
-    (VALIDATION_CODES, ValidationError),
-    (UNAVAILABLE_CODES, Unavailable),
+# An unknown code is kept, and its meaning not guessed from a status that may mean many.
+_CODES = CodeTable(
+    auth=AUTH_CODES,
+    conflict=CONFLICT_CODES,
+    not_found=NOT_FOUND_CODES,
+    validation=VALIDATION_CODES,
+    unavailable=UNAVAILABLE_CODES,
+    trusted=(404, 429),
 )
 FLOW_CONTROL = "1010010"  # with HTTP 401 it means "Invalid digest."; otherwise flow control
 
@@ -380,8 +379,7 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
                 detail="wait a minute before trying again",
             )
     else:
-        # An unknown code: keep it, and do not guess its meaning from a status that may mean many.
-        cls = code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=(404, 429))
+        cls = _CODES.error_class(code, status)
     message = desc or f"result code {code}"
     return cls(
         message,

@@ -32,18 +32,13 @@ import httpx
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
 from providers.endpoints import check_endpoint
 from providers.errors import (
-    AuthError,
     CodeTable,
     Conflict,
     FieldProblem,
     MalformedResponse,
     NotFound,
     ProviderError,
-    RateLimited,
-    Unavailable,
     ValidationError,
-    code_error_class,
-    status_error_class,
 )
 from providers.pagination import PaginationStalled
 from providers.records import integer, parse_json, read_record, text
@@ -428,22 +423,18 @@ _HINTS = {
 _PARAM_PATTERN = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")\b")
 
 
-_CODE_CLASSES: CodeTable = (
-    (AUTH_CODES, AuthError),
-    (RATE_CODES, RateLimited),
-    (CONFLICT_CODES, Conflict),
-    (VALIDATION_CODES, ValidationError),
-    (NOT_FOUND_CODES, NotFound),
-    (UNAVAILABLE_CODES, Unavailable),
+_CODES = CodeTable(
+    auth=AUTH_CODES,
+    rate_limited=RATE_CODES,
+    conflict=CONFLICT_CODES,
+    not_found=NOT_FOUND_CODES,
+    validation=VALIDATION_CODES,
+    unavailable=UNAVAILABLE_CODES,
+    # The bare statuses that mean one thing here. Not 404: the gateway also answers an unknown
+    # Action or Version with it (InvalidActionOrVersion), which is no missing record; an answer
+    # with another status and no known code stays a plain ProviderError rather than a guess.
+    trusted=(400, 401, 403, 429),
 )
-# The bare statuses that mean one thing here. Not 404: the gateway also answers an unknown Action
-# or Version with it (InvalidActionOrVersion), which is no missing record; an answer with another
-# status and no known code stays a plain ProviderError rather than a guess.
-_TRUSTED_STATUSES = (400, 401, 403, 429)
-
-
-def _class_for(code: str, status: int) -> type[ProviderError]:
-    return code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=_TRUSTED_STATUSES)
 
 
 def vendor_error(code: str, message: str, *, status: int, request_id: str = "", code_n: str = "") -> ProviderError:
@@ -451,7 +442,7 @@ def vendor_error(code: str, message: str, *, status: int, request_id: str = "", 
 
     Parameter errors get a FieldProblem naming the parameter the message names (or the one the
     code implies, such as PhoneNoX for IllegalPhoneNoX)."""
-    cls = _class_for(code, status)
+    cls = _CODES.error_class(code, status)
     problems: tuple[FieldProblem, ...] = ()
     if cls in (ValidationError, Conflict, NotFound):
         match = _PARAM_PATTERN.search(message)
@@ -506,7 +497,7 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         if not response.content
         else f"HTTP {status} ({kind}) without a Volcengine error envelope"
     )
-    return _class_for("", status)(message, provider=PROVIDER, status=status)
+    return _CODES.error_class("", status)(message, provider=PROVIDER, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
