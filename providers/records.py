@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 if TYPE_CHECKING:
@@ -106,7 +106,10 @@ def read_record(cls: type[RecordT], data: Any, keys: Mapping[str, str] | None = 
 @dataclass(frozen=True)
 class ApiRecord:
     """A base for records whose every field is read by `read_record` (the wire key is the field's
-    name); a record with fields named or nested otherwise overrides `from_api`."""
+    name); a record with fields named or nested otherwise overrides `from_api`. `raw` is the
+    vendor's object as received, for the detail view."""
+
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict, kw_only=True)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
