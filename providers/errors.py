@@ -7,7 +7,7 @@ secret: messages are built from vendor answers and redacted URLs only.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,16 +164,49 @@ STATUS_ERRORS: dict[int, type[ProviderError]] = {
     429: RateLimited,
 }
 
-# A vendor's codes, in the order they are tried: (codes, the class they mean).
-CodeTable = Sequence[tuple[Collection[str], type[ProviderError]]]
+
+@dataclass(frozen=True)
+class CodeSet:
+    """Error codes: these `codes`, and any code that starts with one of `prefixes` or ends with one
+    of `suffixes` (for a vendor whose codes come in families, such as Alibaba's `isp.*`)."""
+
+    codes: Collection[str] = ()
+    prefixes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+
+    def __contains__(self, code: object) -> bool:
+        if not isinstance(code, str):
+            return False
+        return code in self.codes or code.startswith(self.prefixes) or code.endswith(self.suffixes)
 
 
-def code_error_class(code: str, table: CodeTable) -> type[ProviderError] | None:
-    """The class of the first set in `table` that holds `code`, or None for a code it does not know."""
-    for codes, cls in table:
-        if code in codes:
-            return cls
-    return None
+@dataclass(frozen=True)
+class CodeTable:
+    """A vendor's error codes by what they mean. `error_class` tries them in the order of the
+    fields; a code in none of them is judged by its HTTP status alone (`status_error_class`, with
+    the vendor's `trusted` statuses)."""
+
+    auth: Container[str] = ()
+    rate_limited: Container[str] = ()
+    conflict: Container[str] = ()
+    not_found: Container[str] = ()
+    validation: Container[str] = ()
+    unavailable: Container[str] = ()
+    trusted: Collection[int] | None = None
+
+    def error_class(self, code: str, status: int | None) -> type[ProviderError]:
+        """The class `code` means, else what `status` says."""
+        for codes, cls in (
+            (self.auth, AuthError),
+            (self.rate_limited, RateLimited),
+            (self.conflict, Conflict),
+            (self.not_found, NotFound),
+            (self.validation, ValidationError),
+            (self.unavailable, Unavailable),
+        ):
+            if code in codes:
+                return cls
+        return status_error_class(status, trusted=self.trusted)
 
 
 def status_error_class(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 if TYPE_CHECKING:
@@ -71,27 +72,44 @@ def integer(data: Any, key: str) -> int | None:
     return None
 
 
-def read_record(cls: type[RecordT], data: Any, **given: Any) -> RecordT:
-    """A `cls` record whose fields are read from the keys of the same name in `data`: a
-    `bool | None` field with `flag`, every other with `text`; `raw` is `data` itself (or {}).
-    `given` supplies the fields that are named or nested otherwise on the wire."""
+# How a field is read from the wire, by its declared type; a field of any other type (a time, a
+# nested object) is given to `read_record` by its caller.
+_READERS: dict[Any, Callable[[Any, str], Any]] = {
+    "str": text,
+    str: text,
+    "bool | None": flag,
+    bool | None: flag,
+    "int | None": integer,
+    int | None: integer,
+}
+
+
+def read_record(cls: type[RecordT], data: Any, keys: Mapping[str, str] | None = None, **given: Any) -> RecordT:
+    """A `cls` record whose fields are read from `data`: a `str` field with `text`, a `bool | None`
+    field with `flag`, an `int | None` field with `integer`; `raw` is `data` itself (or {}). The
+    wire key is the field's name unless `keys` names another (field name -> wire key); `given`
+    supplies the fields that are read otherwise (times, nested objects)."""
     values: dict[str, Any] = {}
     for spec in dataclasses.fields(cls):
         if spec.name in given:
             continue
         if spec.name == "raw":
             values["raw"] = data if isinstance(data, dict) else {}
-        elif spec.type in ("bool | None", bool | None):
-            values[spec.name] = flag(data, spec.name)
-        else:
-            values[spec.name] = text(data, spec.name)
+            continue
+        reader = _READERS.get(spec.type)
+        if reader is None:
+            raise TypeError(f"{cls.__name__}.{spec.name}: a {spec.type} field must be given")
+        values[spec.name] = reader(data, keys.get(spec.name, spec.name) if keys else spec.name)
     return cls(**values, **given)
 
 
 @dataclass(frozen=True)
 class ApiRecord:
     """A base for records whose every field is read by `read_record` (the wire key is the field's
-    name); a record with fields named or nested otherwise overrides `from_api`."""
+    name); a record with fields named or nested otherwise overrides `from_api`. `raw` is the
+    vendor's object as received, for the detail view."""
+
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict, kw_only=True)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:

@@ -70,10 +70,14 @@ class FieldSpec:
 class ColumnSpec:
     key: str
     label: str
-    value: Callable[[Any], str]
+    value: Callable[[Any], str] | None = None  # None: the record's attribute named `key`
     width: int | None = None
     justify: Literal["left", "right"] = "left"
     max_width: int = 48
+
+    def cell(self, record: Any) -> str:
+        """What this column shows for `record`."""
+        return self.value(record) if self.value is not None else getattr(record, self.key)
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,14 @@ def _cams(s: ProviderSession) -> tuple[Any, str]:
     return s.client("aliyun-cams"), s.account("aliyun-cams").setting("cust_space_id")
 
 
+def _time_column(key: str, label: str) -> ColumnSpec:
+    """A column of the record's timestamp `key`, to the minute."""
+    return ColumnSpec(key, label, lambda r: _short(getattr(r, key)), width=16)
+
+
 # Columns most resources end with: when it was made, and the id.
-_CREATED_COLUMN = ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16)
-_ID_COLUMN = ColumnSpec("id", "ID", lambda r: r.id)
+_CREATED_COLUMN = _time_column("created_at", "CREATED (UTC)")
+_ID_COLUMN = ColumnSpec("id", "ID")
 
 
 # ---- access IP allowlist ----------------------------------------------------------------------
@@ -187,10 +196,10 @@ ALLOWLIST = ResourceSpec(
     provider="telnyx",
     aliases=("ip", "ips", "access_ip", "access-ip", "allow"),
     columns=(
-        ColumnSpec("ip_address", "IP ADDRESS", lambda r: r.ip_address),
-        ColumnSpec("status", "STATUS", lambda r: r.status, width=8),
-        ColumnSpec("source", "SOURCE", lambda r: r.source, width=11),
-        ColumnSpec("description", "DESCRIPTION", lambda r: r.description),
+        ColumnSpec("ip_address", "IP ADDRESS"),
+        ColumnSpec("status", "STATUS", width=8),
+        ColumnSpec("source", "SOURCE", width=11),
+        ColumnSpec("description", "DESCRIPTION"),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -273,12 +282,12 @@ ADDRESSES = ResourceSpec(
     provider="telnyx",
     aliases=("address", "addr"),
     columns=(
-        ColumnSpec("name", "NAME", lambda r: r.name),
-        ColumnSpec("street_address", "STREET", lambda r: r.street_address),
-        ColumnSpec("locality", "LOCALITY", lambda r: r.locality),
-        ColumnSpec("postal_code", "POSTAL", lambda r: r.postal_code, width=10),
-        ColumnSpec("country_code", "CC", lambda r: r.country_code, width=2),
-        ColumnSpec("customer_reference", "CUSTOMER REF", lambda r: r.customer_reference),
+        ColumnSpec("name", "NAME"),
+        ColumnSpec("street_address", "STREET"),
+        ColumnSpec("locality", "LOCALITY"),
+        ColumnSpec("postal_code", "POSTAL", width=10),
+        ColumnSpec("country_code", "CC", width=2),
+        ColumnSpec("customer_reference", "CUSTOMER REF"),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -413,10 +422,10 @@ SSO = ResourceSpec(
     provider="telnyx",
     aliases=("authentication_providers", "auth", "saml", "idp"),
     columns=(
-        ColumnSpec("name", "NAME", lambda r: r.name),
-        ColumnSpec("short_name", "SHORT NAME", lambda r: r.short_name),
+        ColumnSpec("name", "NAME"),
+        ColumnSpec("short_name", "SHORT NAME"),
         ColumnSpec("active", "ACTIVE", lambda r: _yes_no(r.active), width=6),
-        ColumnSpec("idp_entity_id", "IDP ENTITY", lambda r: r.idp_entity_id),
+        ColumnSpec("idp_entity_id", "IDP ENTITY"),
         ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6),
         _CREATED_COLUMN,
         _ID_COLUMN,
@@ -447,9 +456,9 @@ BILLING_GROUPS = ResourceSpec(
     provider="telnyx",
     aliases=("billing_groups", "bg", "billing-groups"),
     columns=(
-        ColumnSpec("name", "NAME", lambda r: r.name),
-        ColumnSpec("created_at", "CREATED (UTC)", lambda r: _short(r.created_at), width=16),
-        ColumnSpec("updated_at", "UPDATED (UTC)", lambda r: _short(r.updated_at), width=16),
+        ColumnSpec("name", "NAME"),
+        _CREATED_COLUMN,
+        _time_column("updated_at", "UPDATED (UTC)"),
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).billing_group_pages(),
@@ -489,8 +498,8 @@ INTEGRATION_SECRETS = ResourceSpec(
     provider="telnyx",
     aliases=("integration_secrets", "secret", "integration-secrets"),
     columns=(
-        ColumnSpec("identifier", "IDENTIFIER", lambda r: r.identifier),
-        ColumnSpec("type", "TYPE", lambda r: r.type, width=6),
+        ColumnSpec("identifier", "IDENTIFIER"),
+        ColumnSpec("type", "TYPE", width=6),
         ColumnSpec("value", "VALUE", lambda r: "•••••••• (write-only)", width=21),
         _CREATED_COLUMN,
         _ID_COLUMN,
@@ -528,11 +537,11 @@ CREDENTIALS = ResourceSpec(
     provider="telnyx",
     aliases=("telephony_credentials", "creds", "token", "tokens"),
     columns=(
-        ColumnSpec("name", "NAME", lambda r: r.name),
-        ColumnSpec("sip_username", "SIP USERNAME", lambda r: r.sip_username),
+        ColumnSpec("name", "NAME"),
+        ColumnSpec("sip_username", "SIP USERNAME"),
         ColumnSpec("expired", "EXPIRED", lambda r: _yes_no(r.expired), width=7),
-        ColumnSpec("expires_at", "EXPIRES (UTC)", lambda r: _short(r.expires_at), width=16),
-        ColumnSpec("connection_id", "CONNECTION", lambda r: r.connection_id),
+        _time_column("expires_at", "EXPIRES (UTC)"),
+        ColumnSpec("connection_id", "CONNECTION"),
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).telephony_credential_pages(),
@@ -587,9 +596,9 @@ WHATSAPP = ResourceSpec(
     provider="aliyun-cams",
     aliases=("waba", "cams", "wa", "whatsapp-numbers"),
     columns=(
-        ColumnSpec("phone_number", "NUMBER", lambda r: r.phone_number, width=16),
-        ColumnSpec("verified_name", "VERIFIED NAME", lambda r: r.verified_name),
-        ColumnSpec("status", "STATUS", lambda r: r.status, width=14),
+        ColumnSpec("phone_number", "NUMBER", width=16),
+        ColumnSpec("verified_name", "VERIFIED NAME"),
+        ColumnSpec("status", "STATUS", width=14),
         # The rating as text too, so it reads on monochrome terminals.
         ColumnSpec("quality_rating", "QUALITY", lambda r: r.quality_rating or "?", width=7),
         ColumnSpec("tier", "TIER", lambda r: r.messaging_limit_tier.removeprefix("TIER_"), width=9),

@@ -40,7 +40,7 @@ from typing import Any, Unpack
 from providers.aliyun.rpc import AliyunRpcClient, RpcOptions
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
 from providers.errors import FieldProblem, MalformedResponse, NotFound, ProviderError, Timeout, ValidationError
-from providers.records import flag, integer, mapping, text
+from providers.records import mapping, read_record, text
 from providers.transport import shared_limiter
 
 PROVIDER = "aliyun"
@@ -133,6 +133,23 @@ class SubscriptionDetail:
         return None if self.status is None else self.status == 1
 
 
+# Record field -> its key in the answer's DTO, for the fields `read_record` reads.
+_WIRE_KEYS = {
+    "subs_id": "SubsId",
+    "secret_no": "SecretNo",
+    "extension": "Extension",
+    "phone_no_x": "PhoneNoX",
+    "phone_no_a": "PhoneNoA",
+    "phone_no_b": "PhoneNoB",
+    "group_id": "GroupId",
+    "status": "Status",
+    "need_record": "NeedRecord",
+    "call_restrict": "CallRestrict",
+    "asr_status": "ASRStatus",
+    "asr_model_id": "ASRModelId",
+}
+
+
 def _answer_dto(body: dict[str, Any], key: str, required: tuple[str, ...], missing: str) -> dict[str, Any]:
     """The answer's `key` object, which must name every one of `required`; `missing` is the
     MalformedResponse message when it does not."""
@@ -149,33 +166,19 @@ def _secret_bind(body: dict[str, Any], action: str) -> SecretBind:
         ("SubsId", "SecretNo"),
         f"{action}: the answer has no SecretBindDTO with SubsId and SecretNo",
     )
-    return SecretBind(
-        subs_id=text(dto, "SubsId"),
-        secret_no=text(dto, "SecretNo"),
-        extension=text(dto, "Extension"),
-        request_id=text(body, "RequestId"),
-        raw=body,
-    )
+    return read_record(SecretBind, dto, _WIRE_KEYS, request_id=text(body, "RequestId"), raw=body)
 
 
 def _detail(body: dict[str, Any]) -> SubscriptionDetail:
     dto = _answer_dto(
         body, "SecretBindDetailDTO", ("SubsId",), "QuerySubscriptionDetail: the answer has no SecretBindDetailDTO"
     )
-    return SubscriptionDetail(
-        subs_id=text(dto, "SubsId"),
-        phone_no_x=text(dto, "PhoneNoX"),
-        phone_no_a=text(dto, "PhoneNoA"),
-        phone_no_b=text(dto, "PhoneNoB"),
-        extension=text(dto, "Extension"),
-        group_id=text(dto, "GroupId"),
-        status=integer(dto, "Status"),
+    return read_record(
+        SubscriptionDetail,
+        dto,
+        _WIRE_KEYS,
         expires_at=_maybe_china_time(text(dto, "ExpireDate")),
         created_at=_maybe_china_time(text(dto, "GmtCreate")),
-        need_record=flag(dto, "NeedRecord"),
-        call_restrict=text(dto, "CallRestrict"),
-        asr_status=flag(dto, "ASRStatus"),
-        asr_model_id=text(dto, "ASRModelId"),
         request_id=text(body, "RequestId"),
         raw=body,
     )

@@ -48,8 +48,8 @@ import httpx
 from providers.aliyun import signing
 from providers.endpoints import check_endpoint
 from providers.errors import (
-    AuthError,
-    Conflict,
+    CodeSet,
+    CodeTable,
     FieldProblem,
     MalformedResponse,
     NotFound,
@@ -57,7 +57,6 @@ from providers.errors import (
     RateLimited,
     Unavailable,
     ValidationError,
-    status_error_class,
 )
 from providers.records import parse_json
 from providers.transport import (
@@ -198,26 +197,19 @@ _ILLEGAL_FIELDS = {
 _FIELD_HINTS = {"isv.POOLKEY_NOT_EXISTS": "PoolKey", "isv.SUBS_NOT_EXIST": "SubsId", "isv.NO_NOT_EXIST": "PhoneNoX"}
 
 
+_CODES = CodeTable(
+    auth=CodeSet(_AUTH_CODES, prefixes=_AUTH_PREFIXES),
+    rate_limited=CodeSet(_RATE_CODES, prefixes=("Throttling",)),
+    conflict=_CONFLICT_CODES,
+    not_found=_NOT_FOUND_CODES,
+    validation=CodeSet(_VALIDATION_CODES, prefixes=("Missing", "Invalid", "isv.INVALID"), suffixes=("_ILLEGAL",)),
+    unavailable=CodeSet(_UNAVAILABLE_CODES, prefixes=("isp.",)),
+)
+
+
 def classify(code: str, status: int | None) -> type[ProviderError]:
     """The error class for an Alibaba `Code` (and the HTTP status, when the code is unknown)."""
-    if code in _AUTH_CODES or code.startswith(_AUTH_PREFIXES):
-        return AuthError
-    if code in _RATE_CODES or code.startswith("Throttling"):
-        return RateLimited
-    if code in _CONFLICT_CODES:
-        return Conflict
-    if code in _NOT_FOUND_CODES:
-        return NotFound
-    if (
-        code in _VALIDATION_CODES
-        or code.endswith("_ILLEGAL")
-        or code.startswith(("Missing", "Invalid"))
-        or code.startswith("isv.INVALID")
-    ):
-        return ValidationError
-    if code in _UNAVAILABLE_CODES or code.startswith("isp."):
-        return Unavailable
-    return status_error_class(status)
+    return _CODES.error_class(code, status)
 
 
 def _values_look_bad(code: str, value: str) -> bool:

@@ -43,20 +43,17 @@ from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
     CodeTable,
-    Conflict,
     FieldProblem,
     MalformedResponse,
     NotFound,
     ProviderError,
     RateLimited,
-    Unavailable,
     ValidationError,
-    code_error_class,
     status_error_class,
 )
 from providers.huawei.auth import AkskSigner
 from providers.pagination import numbered_pages
-from providers.records import Page, flag, integer, parse_json, text
+from providers.records import Page, integer, parse_json, read_record, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
@@ -176,15 +173,34 @@ def normalize_number(value: str) -> str:
 # Records
 
 
-def _fields_of_every_mode(data: Any, wire_tz: tzinfo) -> dict[str, Any]:
-    """The fields an AXB and an AX binding share, read alike in both modes' answers."""
-    return {
-        "subscription_id": text(data, "subscriptionId"),
-        "record": flag(data, "recordFlag"),
-        "subscribe_time": parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
-        "user_data": text(data, "userData"),
-        "raw": dict(data) if isinstance(data, dict) else {},
-    }
+_BindingT = TypeVar("_BindingT", "AxbBinding", "AxBinding")
+
+# Record field -> wire key, for both modes' records (each reads the fields it has).
+_WIRE_KEYS = {
+    "subscription_id": "subscriptionId",
+    "record": "recordFlag",
+    "user_data": "userData",
+    "relation_num": "relationNum",
+    "caller": "callerNum",
+    "callee": "calleeNum",
+    "call_direction": "callDirection",
+    "max_duration": "maxDuration",
+    "orig": "origNum",
+    "private_num": "privateNum",
+    "private_num_type": "privateNumType",
+}
+
+
+def _read_binding(cls: type[_BindingT], data: Any, wire_tz: tzinfo) -> _BindingT:
+    """An AXB or AX binding read from one answer or query item; the fields both modes share are
+    read alike in both."""
+    return read_record(
+        cls,
+        data,
+        _WIRE_KEYS,
+        subscribe_time=parse_wire_time(data.get("subscribeTime") if isinstance(data, dict) else None, wire_tz),
+        raw=dict(data) if isinstance(data, dict) else {},
+    )
 
 
 @dataclass(frozen=True)
@@ -205,15 +221,7 @@ class AxbBinding:
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxbBinding:
-        return cls(
-            relation_num=text(data, "relationNum"),
-            caller=text(data, "callerNum"),
-            callee=text(data, "calleeNum"),
-            call_direction=integer(data, "callDirection"),
-            duration=integer(data, "duration"),
-            max_duration=integer(data, "maxDuration"),
-            **_fields_of_every_mode(data, wire_tz),
-        )
+        return _read_binding(cls, data, wire_tz)
 
     @property
     def expires_at(self) -> datetime | None:
@@ -238,15 +246,7 @@ class AxBinding:
 
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
-        return cls(
-            orig=text(data, "origNum"),
-            private_num=text(data, "privateNum"),
-            private_num_type=text(data, "privateNumType"),
-            **_fields_of_every_mode(data, wire_tz),
-        )
-
-
-_BindingT = TypeVar("_BindingT", AxbBinding, AxBinding)
+        return _read_binding(cls, data, wire_tz)
 
 
 def _with_sent(binding: _BindingT, *, record: bool | None, user_data: str | None, **sent: str) -> _BindingT:
@@ -300,12 +300,14 @@ VALIDATION_CODES = frozenset(
     }
 )
 UNAVAILABLE_CODES = frozenset({"1010001", "1023001", "1023002"})
-_CODE_CLASSES: CodeTable = (
-    (AUTH_CODES, AuthError),
-    (NOT_FOUND_CODES, NotFound),
-    (CONFLICT_CODES, Conflict),
-    (VALIDATION_CODES, ValidationError),
-    (UNAVAILABLE_CODES, Unavailable),
+# An unknown code is kept, and its meaning not guessed from a status that may mean many.
+_CODES = CodeTable(
+    auth=AUTH_CODES,
+    conflict=CONFLICT_CODES,
+    not_found=NOT_FOUND_CODES,
+    validation=VALIDATION_CODES,
+    unavailable=UNAVAILABLE_CODES,
+    trusted=(404, 429),
 )
 FLOW_CONTROL = "1010010"  # with HTTP 401 it means "Invalid digest."; otherwise flow control
 
@@ -377,8 +379,7 @@ def error_for_result(status: int, code: str, desc: str, request: httpx.Request |
                 detail="wait a minute before trying again",
             )
     else:
-        # An unknown code: keep it, and do not guess its meaning from a status that may mean many.
-        cls = code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=(404, 429))
+        cls = _CODES.error_class(code, status)
     message = desc or f"result code {code}"
     return cls(
         message,

@@ -23,7 +23,6 @@ class AccessIp(ApiRecord):
     user_id: str
     created_at: str
     updated_at: str
-    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,6 @@ class Address(ApiRecord):
     phone_number: str
     address_book: bool | None
     created_at: str
-    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -94,7 +92,6 @@ class AuthProvider(ApiRecord):
     login_url: str
     created_at: str
     updated_at: str
-    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
@@ -118,7 +115,6 @@ class BillingGroup(ApiRecord):
     created_at: str
     updated_at: str
     deleted_at: str
-    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,6 @@ class IntegrationSecret(ApiRecord):
     type: str
     created_at: str
     updated_at: str
-    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,7 +137,6 @@ class TelephonyCredential(ApiRecord):
     expired: bool | None
     expires_at: str
     created_at: str
-    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
 @dataclass(frozen=True)

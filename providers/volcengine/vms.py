@@ -32,21 +32,16 @@ import httpx
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
 from providers.endpoints import check_endpoint
 from providers.errors import (
-    AuthError,
     CodeTable,
     Conflict,
     FieldProblem,
     MalformedResponse,
     NotFound,
     ProviderError,
-    RateLimited,
-    Unavailable,
     ValidationError,
-    code_error_class,
-    status_error_class,
 )
 from providers.pagination import PaginationStalled
-from providers.records import integer, parse_json, text
+from providers.records import integer, parse_json, read_record, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 
@@ -127,7 +122,38 @@ def parse_wire_time(value: Any) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Records
+# Records, and the wire key of each field read by `read_record` (record field -> wire key)
+
+_SUBSCRIPTION_KEYS = {
+    "phone_no_x": "PhoneNoX",
+    "phone_no_a": "PhoneNoA",
+    "phone_no_b": "PhoneNoB",
+    "status": "Status",
+    "user_data": "UserData",
+    "out_id": "OutId",
+    "call_display_type": "CallDisplayType",
+    "x_city_code": "PhoneNoXCityCode",
+    "a_city_code": "PhoneNoACityCode",
+    "b_city_code": "PhoneNoBCityCode",
+}
+_NUMBER_POOL_KEYS = {
+    "number_pool_no": "NumberPoolNo",
+    "name": "NumberPoolName",
+    "service_type": "ServiceType",
+    "sub_service_type": "SubServiceType",
+    "sub_service_type_name": "SubServiceTypeName",
+    "number_count": "NumberCount",
+}
+_POOL_NUMBER_KEYS = {
+    "number": "Number",
+    "number_pool_no": "NumberPoolNo",
+    "number_pool_name": "NumberPoolName",
+    "status_code": "NumberStatusCode",
+    "status": "NumberStatusDesc",
+    "type_code": "NumberTypeCode",
+    "location": "NumberLocation",
+    "pool_type_code": "NumberPoolTypeCode",
+}
 
 
 @dataclass(frozen=True)
@@ -162,21 +188,14 @@ class Subscription:
         if not sub_id:
             raise MalformedResponse(f"{what}: the answer carries no SubId", provider=PROVIDER)
         record = integer(data, "RecordFlag")
-        return cls(
+        return read_record(
+            cls,
+            data,
+            _SUBSCRIPTION_KEYS,
             sub_id=sub_id,
-            phone_no_x=text(data, "PhoneNoX"),
-            phone_no_a=text(data, "PhoneNoA"),
-            phone_no_b=text(data, "PhoneNoB"),
-            status=integer(data, "Status"),
             record=None if record is None else record == 1,
             enable_time=parse_wire_time(data.get("EnableTime")),
             expire_time=parse_wire_time(data.get("ExpireTime")),
-            user_data=text(data, "UserData"),
-            out_id=text(data, "OutId"),
-            call_display_type=integer(data, "CallDisplayType"),
-            x_city_code=text(data, "PhoneNoXCityCode"),
-            a_city_code=text(data, "PhoneNoACityCode"),
-            b_city_code=text(data, "PhoneNoBCityCode"),
             raw=dict(data),
         )
 
@@ -198,15 +217,7 @@ class NumberPool:
 
     @classmethod
     def from_wire(cls, data: Any) -> NumberPool:
-        return cls(
-            number_pool_no=text(data, "NumberPoolNo"),
-            name=text(data, "NumberPoolName"),
-            service_type=text(data, "ServiceType"),
-            sub_service_type=text(data, "SubServiceType"),
-            sub_service_type_name=text(data, "SubServiceTypeName"),
-            number_count=integer(data, "NumberCount"),
-            raw=dict(data) if isinstance(data, dict) else {},
-        )
+        return read_record(cls, data, _NUMBER_POOL_KEYS, raw=dict(data) if isinstance(data, dict) else {})
 
 
 @dataclass(frozen=True)
@@ -224,16 +235,11 @@ class PoolNumber:
 
     @classmethod
     def from_wire(cls, data: Any) -> PoolNumber:
-        return cls(
-            number=text(data, "Number"),
-            number_pool_no=text(data, "NumberPoolNo"),
-            number_pool_name=text(data, "NumberPoolName"),
-            status_code=integer(data, "NumberStatusCode"),
-            status=text(data, "NumberStatusDesc"),
-            type_code=integer(data, "NumberTypeCode"),
-            location=text(data, "NumberLocation"),
+        return read_record(
+            cls,
+            data,
+            _POOL_NUMBER_KEYS,
             purchased_at=parse_wire_time(data.get("NumberPurchaseTime")) if isinstance(data, dict) else None,
-            pool_type_code=integer(data, "NumberPoolTypeCode"),
             raw=dict(data) if isinstance(data, dict) else {},
         )
 
@@ -417,22 +423,18 @@ _HINTS = {
 _PARAM_PATTERN = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")\b")
 
 
-_CODE_CLASSES: CodeTable = (
-    (AUTH_CODES, AuthError),
-    (RATE_CODES, RateLimited),
-    (CONFLICT_CODES, Conflict),
-    (VALIDATION_CODES, ValidationError),
-    (NOT_FOUND_CODES, NotFound),
-    (UNAVAILABLE_CODES, Unavailable),
+_CODES = CodeTable(
+    auth=AUTH_CODES,
+    rate_limited=RATE_CODES,
+    conflict=CONFLICT_CODES,
+    not_found=NOT_FOUND_CODES,
+    validation=VALIDATION_CODES,
+    unavailable=UNAVAILABLE_CODES,
+    # The bare statuses that mean one thing here. Not 404: the gateway also answers an unknown
+    # Action or Version with it (InvalidActionOrVersion), which is no missing record; an answer
+    # with another status and no known code stays a plain ProviderError rather than a guess.
+    trusted=(400, 401, 403, 429),
 )
-# The bare statuses that mean one thing here. Not 404: the gateway also answers an unknown Action
-# or Version with it (InvalidActionOrVersion), which is no missing record; an answer with another
-# status and no known code stays a plain ProviderError rather than a guess.
-_TRUSTED_STATUSES = (400, 401, 403, 429)
-
-
-def _class_for(code: str, status: int) -> type[ProviderError]:
-    return code_error_class(code, _CODE_CLASSES) or status_error_class(status, trusted=_TRUSTED_STATUSES)
 
 
 def vendor_error(code: str, message: str, *, status: int, request_id: str = "", code_n: str = "") -> ProviderError:
@@ -440,7 +442,7 @@ def vendor_error(code: str, message: str, *, status: int, request_id: str = "", 
 
     Parameter errors get a FieldProblem naming the parameter the message names (or the one the
     code implies, such as PhoneNoX for IllegalPhoneNoX)."""
-    cls = _class_for(code, status)
+    cls = _CODES.error_class(code, status)
     problems: tuple[FieldProblem, ...] = ()
     if cls in (ValidationError, Conflict, NotFound):
         match = _PARAM_PATTERN.search(message)
@@ -495,7 +497,7 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         if not response.content
         else f"HTTP {status} ({kind}) without a Volcengine error envelope"
     )
-    return _class_for("", status)(message, provider=PROVIDER, status=status)
+    return _CODES.error_class("", status)(message, provider=PROVIDER, status=status)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen
+from tui.screens.table_screen import TableScreen, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
@@ -73,16 +73,14 @@ def binding_row(binding: Binding, now: datetime) -> Row:
 
 
 class BindingsScreen(TableScreen):
-    BINDINGS = [
-        Key("enter", "detail", "Detail", show=False, id="bindings.detail"),
-        Key("r", "refresh", "Refresh", id="bindings.refresh"),
+    BINDINGS = record_list_keys(
+        "bindings",
         Key("n", "bind", "Bind", id="bindings.bind"),
         Key("e", "modify", "Modify/extend", id="bindings.modify"),
         Key("ctrl+d", "unbind", "Unbind", id="bindings.unbind"),
         Key("i", "import", "Import", id="bindings.import"),
         Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
-        Key("c", "copy_id", "Copy id", id="bindings.copy_id"),
-    ]
+    )
 
     row_noun = "binding"
 

@@ -21,7 +21,7 @@ from tui.resources import ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen
+from tui.screens.table_screen import TableScreen, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 if TYPE_CHECKING:
@@ -32,14 +32,12 @@ _NEEDS_ACCOUNT = frozenset({"create", "edit", "delete", "run_action"})
 
 
 class ResourceScreen(TableScreen):
-    BINDINGS = [
-        Binding("enter", "detail", "Detail", show=False, id="resource.detail"),
-        Binding("r", "refresh", "Refresh", id="resource.refresh"),
+    BINDINGS = record_list_keys(
+        "resource",
         Binding("n", "create", "New", id="resource.create"),
         Binding("e", "edit", "Edit", id="resource.edit"),
         Binding("ctrl+d", "delete", "Delete", id="resource.delete"),
-        Binding("c", "copy_id", "Copy id", id="resource.copy_id"),
-    ]
+    )
 
     def __init__(self, spec: ResourceSpec) -> None:
         check_action_keys(spec)
@@ -111,7 +109,7 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        cells = tuple(column.value(record) for column in self.spec.columns)
+        cells = tuple(column.cell(record) for column in self.spec.columns)
         return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record))
 
     @work(exclusive=True, group="load", exit_on_error=False)

@@ -10,12 +10,23 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tui.screens.access import AppAccess
 from tui.widgets.virtual_table import VirtualTable
+
+
+def record_list_keys(screen: str, *verbs: Binding) -> list[BindingType]:
+    """The keys of a screen that lists records: enter for a row's detail, r to refresh, the
+    screen's own `verbs`, c to copy a row's id; each id is `<screen>.<action>`."""
+    return [
+        Binding("enter", "detail", "Detail", show=False, id=f"{screen}.detail"),
+        Binding("r", "refresh", "Refresh", id=f"{screen}.refresh"),
+        *verbs,
+        Binding("c", "copy_id", "Copy id", id=f"{screen}.copy_id"),
+    ]
 
 
 class TableScreen(AppAccess, Screen[None]):
