@@ -16,15 +16,16 @@ from providers.session import ProviderSession, open_session, sandbox_session
 from providers.vendors import descriptor
 from tui.config import AccountConfig, ConfigError, Profile, credentials_for
 
-# The account settings that are the vendor's own (the rest, endpoint and region, are common).
-VENDOR_SETTINGS = ("pool_key", "number_pool_no", "cust_space_id")
+# Settings an Account carries in fields of its own; a kind's other settings are its vendor's.
+ACCOUNT_FIELDS = ("endpoint", "region", "watch_x")
 
 
 def account_values(profile: Profile, account: AccountConfig) -> Account:
     """One configured account with its credentials resolved (MissingCredentialError if one is not
     where the config says)."""
-    settings = {name: str(getattr(account, name)) for name in VENDOR_SETTINGS}
-    rules = descriptor(account.kind).bindings
+    vendor = descriptor(account.kind)
+    settings = {name: str(getattr(account, name)) for name in vendor.settings if name not in ACCOUNT_FIELDS}
+    rules = vendor.bindings
     pool = settings.get(rules.pool_setting, "") if rules is not None and rules.pool_setting else ""
     return Account(
         kind=account.kind,

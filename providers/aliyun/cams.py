@@ -56,6 +56,7 @@ from providers.aliyun.rpc import (
     normalise_endpoint,
     response_code,
 )
+from providers.aliyun.vendor import CAMS
 from providers.errors import FieldProblem, MalformedResponse, RateLimited, ValidationError
 from providers.records import text
 from providers.transport import RetryAdvice, RetryPolicy, shared_limiter
@@ -64,8 +65,9 @@ log = logging.getLogger("teledeck.aliyun.cams")
 
 PROVIDER = "aliyun-cams"
 VERSION = "2020-06-06"
-DEFAULT_ENDPOINT = "https://cams.ap-southeast-1.aliyuncs.com"
-ENDPOINT_ENV = "TELEDECK_ALIYUN_CAMS_ENDPOINT"
+# Stated once, in the vendor descriptor.
+DEFAULT_ENDPOINT = CAMS.endpoint.default
+ENDPOINT_ENV = CAMS.endpoint.env
 # Documented: 10 calls per second per account (ChatappSyncPhoneNumber, QueryChatappPhoneNumbers).
 DOCUMENTED_QPS = 10
 # The vendor counts calls as they arrive, the limiter as it admits them; what lies between (signing,

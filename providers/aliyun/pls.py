@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Unpack
 
 from providers.aliyun.rpc import AliyunRpcClient, RpcOptions
+from providers.aliyun.vendor import DYPLS
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
 from providers.errors import FieldProblem, MalformedResponse, NotFound, ProviderError, Timeout, ValidationError
 from providers.records import mapping, read_record, text
@@ -45,8 +46,9 @@ from providers.transport import shared_limiter
 
 PROVIDER = "aliyun"
 VERSION = "2017-05-25"
-DEFAULT_ENDPOINT = "https://dyplsapi.aliyuncs.com"
-ENDPOINT_ENV = "TELEDECK_ALIYUN_PLS_ENDPOINT"
+# Stated once, in the vendor descriptor.
+DEFAULT_ENDPOINT = DYPLS.endpoint.default
+ENDPOINT_ENV = DYPLS.endpoint.env
 # Documented per-account limits: Bind* and QuerySubscriptionDetail 5,000 QPS, UpdateSubscription
 # 10,000. One client-side limiter per AccessKeyId at the lowest of them.
 DEFAULT_QPS = 5000

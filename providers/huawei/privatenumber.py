@@ -52,14 +52,16 @@ from providers.errors import (
     status_error_class,
 )
 from providers.huawei.auth import AkskSigner
+from providers.huawei.vendor import HUAWEI
 from providers.pagination import numbered_pages
 from providers.records import Page, integer, parse_json, read_record, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
 KnownX = Callable[[str], Iterable[str]] | Iterable[str]
-DEFAULT_BASE_URL = "https://rtcpns.cn-north-1.myhuaweicloud.com"
-BASE_URL_ENV = "TELEDECK_HUAWEI_BASE_URL"
+# Stated once, in the vendor descriptor.
+DEFAULT_BASE_URL = HUAWEI.endpoint.default
+BASE_URL_ENV = HUAWEI.endpoint.env
 CONTENT_TYPE = "application/json;charset=UTF-8"
 
 AXB_PATH = "/rest/caas/relationnumber/partners/v1.0"

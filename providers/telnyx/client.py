@@ -33,9 +33,11 @@ from providers.telnyx.models import (
     TelephonyCredential,
     read_meta,
 )
+from providers.telnyx.vendor import TELNYX
 from providers.transport import ClientOptions, TransportClient
 
-DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+# Where the API is, and the variable that moves it: stated once, in the vendor descriptor.
+DEFAULT_BASE_URL = TELNYX.endpoint.default
 MAX_PAGE_SIZE = 250
 
 T = TypeVar("T")
@@ -43,7 +45,7 @@ T = TypeVar("T")
 
 def base_url_from_env() -> str:
     """TELEDECK_TELNYX_BASE_URL overrides the API base URL (any server that speaks Telnyx v2)."""
-    return os.environ.get("TELEDECK_TELNYX_BASE_URL", "").strip() or DEFAULT_BASE_URL
+    return os.environ.get(TELNYX.endpoint.env, "").strip() or DEFAULT_BASE_URL
 
 
 def _drop_empty(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,12 +44,14 @@ from providers.pagination import PaginationStalled
 from providers.records import integer, parse_json, read_record, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
+from providers.volcengine.vendor import VOLCENGINE
 
 PROVIDER = "volcengine"
 VENDOR = "Volcengine"  # as people name it, in messages
 API_VERSION = "2022-01-01"
-DEFAULT_ENDPOINT = "https://cloud-vms.volcengineapi.com"
-ENDPOINT_ENV = "TELEDECK_VOLC_ENDPOINT"
+# Stated once, in the vendor descriptor.
+DEFAULT_ENDPOINT = VOLCENGINE.endpoint.default
+ENDPOINT_ENV = VOLCENGINE.endpoint.env
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # The vendor's docs and console speak Beijing time; a "YYYY-MM-DD HH:MM:SS" time is read in it.
 CHINA_TZ = timezone(timedelta(hours=8), "UTC+08:00")
