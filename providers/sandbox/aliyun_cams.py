@@ -347,19 +347,9 @@ class CamsSandbox(AliyunEmulator):
             self.state["meta_changes"].setdefault(phone_number, {}).update(fields)
             self.store.save()
 
-    def fail_next(
-        self,
-        action: str,
-        code: str,
-        message: str = "",
-        *,
-        status: int | None = None,
-        times: int | None = 1,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        """Answer the next `times` calls of `action` ("*" for any) with the vendor error `code`
-        (after the signature check and flow control). The status defaults to the one CAMS uses
-        for a known code (System.LimitControl: 400), else 200 (a business error)."""
+    def vendor_error_answer(self, action: str, code: str, message: str, status: int | None) -> tuple[int, Any]:
+        """The status defaults to the one CAMS uses for a known code (System.LimitControl: 400),
+        else 200 (a business error)."""
         known_status, known_message = KNOWN_ERRORS.get(code, (200, code))
         status = known_status if status is None else status
         body: dict[str, Any] = {"Code": code, "Message": message or known_message}
@@ -367,7 +357,7 @@ class CamsSandbox(AliyunEmulator):
             body["Success"] = False
         else:
             body["HostId"] = HOST_ID
-        self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times, headers=headers)
+        return status, body
 
     # -- the gateway's vendor hooks (AliyunEmulator) -------------------------------------------
 

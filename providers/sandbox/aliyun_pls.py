@@ -341,12 +341,13 @@ class DyplsSandbox(AliyunEmulator):
         with self._lock:
             return cast("list[dict[str, Any]]", json.loads(json.dumps(self.state["bindings"])))
 
-    def fail_next(self, action: str, code: str, message: str = "", *, status: int = 200, times: int | None = 1) -> None:
-        """Answer the next `times` calls of `action` ("*" for any) with an Alibaba error `code`."""
+    def vendor_error_answer(self, action: str, code: str, message: str, status: int | None) -> tuple[int, Any]:
+        """Dypls answers a business error with HTTP 200; a gateway status adds the HostId."""
+        status = 200 if status is None else status
         body = {"Code": code, "Message": message or code}
         if status != 200:
             body["HostId"] = HOST_ID
-        self.faults.respond("*", "/" if action == "*" else f"/{action}", status, body, times=times)
+        return status, body
 
     # -- the gateway's vendor hooks (AliyunEmulator) -------------------------------------------
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
@@ -179,6 +179,29 @@ class Emulator(Generic[ErrorT]):
         """The (label, value) pairs `teledeck sandbox serve` prints; never a secret from the
         environment in full."""
         raise NotImplementedError
+
+    # -- vendor errors on demand (tests, the chaos run) -------------------------------------------
+
+    def fail_next(
+        self,
+        action: str,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        times: int | None = 1,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
+        """Answer the next `times` calls of `action` ("*" for any) with the vendor error `code`, in
+        the vendor's own envelope, after authentication and flow control. `status` defaults to the
+        one the vendor uses for that code (`vendor_error_answer`)."""
+        answer_status, body = self.vendor_error_answer(action, code, message, status)
+        path = "/" if action == "*" else "/" + action
+        return self.faults.respond("*", path, answer_status, body, times=times, headers=headers)
+
+    def vendor_error_answer(self, action: str, code: str, message: str, status: int | None) -> tuple[int, Any]:
+        """Hook for `fail_next`: the HTTP status and body the vendor answers `code` with."""
+        raise NotImplementedError(f"{type(self).__name__} does not inject vendor errors by code")
 
     # -- transport hooks (providers.sandbox.http) ----------------------------------------------------
 

@@ -15,7 +15,7 @@ codes; number-service (business) errors come back under HTTP 200 with `ResponseM
 
 It is a `providers.sandbox.http.Handler`: in process through `AsyncInProcessTransport`, or on
 loopback with `serve()`, where the official `volcengine` Python SDK can talk to it. `faults`
-(the shared FaultInjector; paths are "/<Action>") injects failures; `inject_error` queues a
+(the shared FaultInjector; paths are "/<Action>") injects failures; `fail_next` queues a
 vendor error envelope for one action.
 
 Where the emulator had to choose (the reference or the docs are silent or disagree):
@@ -494,21 +494,10 @@ class VolcSandbox(Emulator[VolcError]):
 
     # -- faults --------------------------------------------------------------------------------
 
-    def inject_error(
-        self,
-        action: str,
-        code: str,
-        message: str = "",
-        *,
-        status: int | None = None,
-        times: int | None = 1,
-        method: str = "*",
-    ) -> Fault:
-        """Answer the next `times` requests for `action` with the vendor error `code` (HTTP 200 for a
-        business code, the gateway's status for a gateway code), after the signature check."""
+    def vendor_error_answer(self, action: str, code: str, message: str, status: int | None) -> tuple[int, Any]:
+        """HTTP 200 for a business code, the gateway's status for a gateway code."""
         error = VolcError(code, message, status=status)
-        body = self._envelope(action, "", error=error)
-        return self.faults.respond(method, "/" + action, error.status, body, times=times)
+        return error.status, self._envelope(action, "", error=error)
 
     def repeat_offset(self, action: str, offset: int = 0, *, times: int | None = None) -> Fault:
         """Serve `offset` whatever Offset is asked for (a server whose pages never advance)."""

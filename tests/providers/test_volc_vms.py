@@ -378,9 +378,9 @@ async def test_unknown_action_or_version(client):
 
 
 async def test_gateway_throttling_is_retried_then_surfaces_as_rate_limited(sandbox, client):
-    sandbox.inject_error("NumberPoolList", "FlowLimitExceeded", times=1)
+    sandbox.fail_next("NumberPoolList", "FlowLimitExceeded", times=1)
     assert (await client.number_pool_list()).total == 3  # one 429, re-sent, answered
-    sandbox.inject_error("NumberPoolList", "FlowLimitExceeded", times=3)
+    sandbox.fail_next("NumberPoolList", "FlowLimitExceeded", times=3)
     with pytest.raises(RateLimited) as caught:
         await client.number_pool_list()
     assert (caught.value.code, caught.value.status) == ("FlowLimitExceeded", 429)
@@ -538,14 +538,14 @@ async def test_list_without_a_key_is_refused(client):
 
 
 async def test_business_throttling_and_system_errors_under_http_200(sandbox, client):
-    sandbox.inject_error("BindAXN", "OverQpsLimit", "qps over limit")
+    sandbox.fail_next("BindAXN", "OverQpsLimit", "qps over limit")
     with pytest.raises(RateLimited) as caught:
         await client.bind_axn(
             number_pool_no=POOL, phone_no_a="13700000079", phone_no_x="17000100003", expire_time=later()
         )
     assert (caught.value.code, caught.value.status) == ("OverQpsLimit", 200)
     assert sandbox.actions_received["BindAXN"] == 1  # a write refused under 200 is not re-sent
-    sandbox.inject_error("QuerySubscription", "SystemError", "system busy")
+    sandbox.fail_next("QuerySubscription", "SystemError", "system busy")
     with pytest.raises(Unavailable) as caught:
         await client.query_subscription(number_pool_no=POOL, sub_id="S1")
     assert caught.value.code == "SystemError" and caught.value.status == 200
