@@ -241,13 +241,16 @@ class AliyunEmulator(Emulator[AliyunError]):
         self._gateway.nonces.clear()
         self._recent.clear()
 
-    def _shown_secret(self) -> str:
-        """The AccessKeySecret as `teledeck sandbox serve` prints it (never whole from the environment)."""
-        return (
+    def _access_key_lines(self) -> list[tuple[str, str]]:
+        """The AccessKey pair as `teledeck sandbox serve` prints it: the id says where it came from;
+        a secret from the environment is never shown whole."""
+        key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self.from_env("access_key_id") else "")
+        secret = (
             masked(self.access_key_secret, ACCESS_KEY_SECRET_ENV)
             if self.from_env("access_key_secret")
             else self.access_key_secret
         )
+        return [("AccessKeyId", key_id), ("AccessKeySecret", secret)]
 
     # -- vendor hooks ------------------------------------------------------------------------------
 

@@ -71,10 +71,6 @@ from typing import Any, Unpack, cast
 
 from providers.accounts import Account
 from providers.sandbox.aliyun_gateway import (
-    ACCESS_KEY_ID_ENV,
-    ACCESS_KEY_SECRET_ENV,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
     AliyunEmulator,
     AliyunError,
     AliyunOptions,
@@ -322,10 +318,8 @@ class DyplsSandbox(AliyunEmulator):
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self._shown_secret()
         return [
-            ("AccessKeyId", self.access_key_id),
-            ("AccessKeySecret", secret),
+            *self._access_key_lines(),
             ("PoolKey", self.pool_key),
             ("PoolKey (strict city)", STRICT_POOL_KEY),
         ]
@@ -668,10 +662,6 @@ class DyplsSandbox(AliyunEmulator):
 
 
 __all__ = [
-    "ACCESS_KEY_ID_ENV",
-    "ACCESS_KEY_SECRET_ENV",
-    "DEFAULT_ACCESS_KEY_ID",
-    "DEFAULT_ACCESS_KEY_SECRET",
     "DEFAULT_POOL_KEY",
     "IN_PROCESS_ENDPOINT",
     "POOL_KEY_ENV",
