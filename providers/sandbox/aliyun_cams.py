@@ -239,10 +239,7 @@ class CamsSandbox(AliyunEmulator):
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: its default CustSpaceId."""
-        return Account(
-            kind="aliyun-cams",
-            label="sandbox",
-            credentials={"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret},
+        return self._access_key_account(
             settings={"cust_space_id": self.cust_space_id},
         )
 

@@ -308,10 +308,7 @@ class DyplsSandbox(AliyunEmulator):
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the default pool, watching its X numbers."""
-        return Account(
-            kind="aliyun-pls",
-            label="sandbox",
-            credentials={"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret},
+        return self._access_key_account(
             settings={"pool_key": self.pool_key},
             watch=tuple((x, self.pool_key) for x in self.pool_numbers()),
         )

@@ -462,10 +462,8 @@ class VolcSandbox(Emulator[VolcError]):
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the AXN pool by default, watching every
         seeded number in its own pool."""
-        return Account(
-            kind="volcengine",
-            label="sandbox",
-            credentials={"access_key_id": self.access_key, "secret_access_key": self.secret_key},
+        return self._account(
+            {"access_key_id": self.access_key, "secret_access_key": self.secret_key},
             region=self.region,
             settings={"number_pool_no": self.number_pool_no},
             watch=tuple(self.numbers_by_pool()),
