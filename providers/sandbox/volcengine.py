@@ -635,9 +635,8 @@ class VolcSandbox(Emulator[VolcError]):
         claimed = req.header("x-content-sha256")
         if claimed is not None and claimed.strip().lower() != signing.sha256_hex(req.body):
             raise VolcError.gateway("SignatureDoesNotMatch")
-        expected = signing.expected_signature(
-            req.method, req.path or "/", req.query, req.headers, req.body, auth, self.secret_key
-        )
+        received = signing.SignedRequest(req.method, req.path or "/", req.query, req.headers, req.body)
+        expected = signing.expected_signature(received, auth, self.secret_key)
         if not hmac.compare_digest(expected, auth.signature):
             raise VolcError.gateway("SignatureDoesNotMatch")
         return auth.access_key
