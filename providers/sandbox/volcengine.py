@@ -83,7 +83,6 @@ SECRET_KEY_ENV = "TELEDECK_SANDBOX_VOLC_SECRET_KEY"
 NUMBER_POOL_ENV = "TELEDECK_SANDBOX_VOLC_NUMBER_POOL_NO"
 # For in-process clients: `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://vms.sandbox.teledeck.invalid"
-BASE_PATH = ""
 SCHEMA_VERSION = 1
 API_VERSION = "2022-01-01"
 SERVICE = "vms"
@@ -419,7 +418,6 @@ class VolcSandbox(Emulator[VolcError]):
     """The Volcengine VMS emulator. Thread-safe; state lives in a `StateStore`."""
 
     vendor = "volcengine"
-    base_path = BASE_PATH
     SCHEMA_VERSION = SCHEMA_VERSION
     REQUEST_ID_HEADER = "x-tt-logid"
     error_type = VolcError

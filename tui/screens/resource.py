@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from providers.errors import ProviderError
 from providers.pagination import PaginationStalled
@@ -21,7 +21,7 @@ from tui.resources import ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen, record_list_keys
+from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 if TYPE_CHECKING:
@@ -34,9 +34,7 @@ _NEEDS_ACCOUNT = frozenset({"create", "edit", "delete", "run_action"})
 class ResourceScreen(TableScreen):
     BINDINGS = record_list_keys(
         "resource",
-        Binding("n", "create", "New", id="resource.create"),
-        Binding("e", "edit", "Edit", id="resource.edit"),
-        Binding("ctrl+d", "delete", "Delete", id="resource.delete"),
+        *change_keys("resource", create=("create", "New"), edit=("edit", "Edit"), remove=("delete", "Delete")),
     )
 
     def __init__(self, spec: ResourceSpec) -> None:
@@ -97,14 +95,8 @@ class ResourceScreen(TableScreen):
             parts.append(f"{table.visible_count} of {table.total_count} rows match {table.filter_text!r}")
         else:
             parts.append(f"{table.total_count} rows")
-        if table.sort_column:
-            label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
-            parts.append(f"sorted by {label} {'▼' if table.sort_reverse else '▲'}")
-        if self.progress:
-            parts.append(self.progress)
-        if self.load_error:
-            parts.append(f"⚠ {self.load_error}")
-        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+        label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
+        self.show_title_bar(parts, sort_label=label, problem=self.load_error)
 
     # ---- loading --------------------------------------------------------------------------
 

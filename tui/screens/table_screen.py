@@ -29,6 +29,15 @@ def record_list_keys(screen: str, *verbs: Binding) -> list[BindingType]:
     ]
 
 
+def change_keys(
+    screen: str, *, create: tuple[str, str], edit: tuple[str, str], remove: tuple[str, str]
+) -> list[Binding]:
+    """The same three keys on every list screen: n creates, e changes, ctrl+d removes (which asks
+    first). Each verb is (action, label); ids are `<screen>.<action>`."""
+    keys = zip(("n", "e", "ctrl+d"), (create, edit, remove), strict=True)
+    return [Binding(key, action, label, id=f"{screen}.{action}") for key, (action, label) in keys]
+
+
 class TableScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding(
@@ -46,12 +55,24 @@ class TableScreen(AppAccess, Screen[None]):
 
     # What the warning calls the row when a verb needs one and the cursor is on none.
     row_noun = "row"
+    progress = ""  # what a running load says about itself ("loading page 3 ..."), "" when idle
 
     def make_table(self) -> VirtualTable:
         raise NotImplementedError
 
     def update_title(self) -> None:
         raise NotImplementedError
+
+    def show_title_bar(self, parts: list[str], *, sort_label: str | None, problem: str) -> None:
+        """The title bar: the screen's own `parts`, then the order, progress and any problem."""
+        table = self.table
+        if table.sort_column:
+            parts.append(f"sorted by {sort_label} {'▼' if table.sort_reverse else '▲'}")
+        if self.progress:
+            parts.append(self.progress)
+        if problem:
+            parts.append(f"⚠ {problem}")
+        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
 
     def current(self) -> Any | None:
         """The record under the cursor, or None."""

@@ -35,6 +35,7 @@ from providers.sandbox.telnyx.validation import (
     IDENTIFIER,
     SHORT_NAME,
     bool_param,
+    choice_param,
     is_http_url,
     is_uri,
     is_uuid,
@@ -671,18 +672,9 @@ class TelnyxRoutes(Emulator[ApiError]):
     # -- integration secrets ---------------------------------------------------------------------
 
     def _list_secrets(self, req: SandboxRequest) -> SandboxResponse:
-        kind = req.query_dict.get("filter[type]")
+        kind = choice_param(req, "filter[type]", ("bearer", "basic"))
         items = self.state["integration_secrets"]
         if kind is not None:
-            if kind not in ("bearer", "basic"):
-                raise ApiError(
-                    400,
-                    problem(
-                        E_BAD_REQUEST,
-                        f"filter[type] must be 'bearer' or 'basic', got {kind!r}.",
-                        parameter="filter[type]",
-                    ),
-                )
             items = [r for r in items if r["_secret"]["type"] == kind]
         return SandboxResponse.json_response(200, paginate(newest_first(items), req, 400))
 
@@ -745,17 +737,8 @@ class TelnyxRoutes(Emulator[ApiError]):
             value = query.get(f"filter[{name}]")
             if value is not None:
                 items = [r for r in items if r[name] == value]
-        status = query.get("filter[status]")
+        status = choice_param(req, "filter[status]", ("active", "expired"))
         if status is not None:
-            if status not in ("active", "expired"):
-                raise ApiError(
-                    400,
-                    problem(
-                        E_BAD_REQUEST,
-                        f"filter[status] must be 'active' or 'expired', got {status!r}.",
-                        parameter="filter[status]",
-                    ),
-                )
             items = [r for r in items if r["expired"] == (status == "expired")]
         return SandboxResponse.json_response(200, paginate(items, req, 400))
 
