@@ -82,6 +82,12 @@ class BindingsScreen(TableScreen):
     )
 
     row_noun = "binding"
+    CHANGE_VERBS = frozenset({"bind", "modify", "unbind"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action in (*self.CHANGE_VERBS, "import") and not self.providers:
+            return "No binding providers are configured in this profile."
+        return super().why_unavailable(action, parameters)
 
     def __init__(self) -> None:
         super().__init__(name="bindings")

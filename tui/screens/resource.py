@@ -62,17 +62,29 @@ class ResourceScreen(TableScreen):
         self.update_title()
         self.load()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide verbs this resource's API does not have (like k9s does), and every verb that
-        calls the provider when this profile has no account for it."""
+    CHANGE_VERBS = frozenset({"create", "edit", "delete"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Verbs this resource's API does not have are hidden (like k9s does), and so is every
+        verb that calls the provider when this profile has no account for it or, for a change,
+        when the session is read-only."""
+        spec = self.spec
         if action in _NEEDS_ACCOUNT and not self.has_account():
-            return False
-        available = {
-            "create": self.spec.create is not None,
-            "edit": self.spec.update is not None,
-            "delete": self.spec.delete is not None,
-        }
-        return available.get(action, True)
+            return f"No {spec.provider} account in this profile; nothing was sent."
+        missing = {
+            "create": spec.create is None and f"The {spec.provider} API cannot create a {spec.noun}.",
+            "edit": spec.update is None
+            and f"A {spec.noun} cannot be edited: the {spec.provider} API has no update; delete it and create another.",
+            "delete": spec.delete is None and f"The {spec.provider} API cannot delete a {spec.noun}.",
+        }.get(action)
+        if missing:
+            return missing
+        if action == "run_action" and parameters:
+            verb = next((a for a in spec.actions if a.id == parameters[0]), None)
+            if verb is not None and verb.mutates and self.teledeck.session.read_only:
+                reason = self.teledeck.session.read_only_reason.capitalize()
+                return f"{reason}: {verb.label.lower()} is refused here. Nothing was sent."
+        return super().why_unavailable(action, parameters)
 
     def has_account(self) -> bool:
         return self.teledeck.session.has(self.spec.provider)
