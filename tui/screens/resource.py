@@ -23,6 +23,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
 from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
+from tui.wording import with_article
 
 if TYPE_CHECKING:
     from tui.app import TeledeckApp
@@ -72,10 +73,11 @@ class ResourceScreen(TableScreen):
         if action in _NEEDS_ACCOUNT and not self.has_account():
             return f"No {spec.provider} account in this profile; nothing was sent."
         missing = {
-            "create": spec.create is None and f"The {spec.provider} API cannot create a {spec.noun}.",
+            "create": spec.create is None and f"The {spec.provider} API cannot create {with_article(spec.noun)}.",
             "edit": spec.update is None
-            and f"A {spec.noun} cannot be edited: the {spec.provider} API has no update; delete it and create another.",
-            "delete": spec.delete is None and f"The {spec.provider} API cannot delete a {spec.noun}.",
+            and f"{with_article(spec.noun).capitalize()} cannot be edited: the {spec.provider} API has no update; "
+            "delete it and create another.",
+            "delete": spec.delete is None and f"The {spec.provider} API cannot delete {with_article(spec.noun)}.",
         }.get(action)
         if missing:
             return missing
@@ -83,7 +85,7 @@ class ResourceScreen(TableScreen):
             verb = next((a for a in spec.actions if a.id == parameters[0]), None)
             if verb is not None and verb.mutates and self.teledeck.session.read_only:
                 reason = self.teledeck.session.read_only_reason.capitalize()
-                return f"{reason}: {verb.label.lower()} is refused here. Nothing was sent."
+                return f"{reason}: {verb.under_way} is refused here. Nothing was sent."
         return super().why_unavailable(action, parameters)
 
     def has_account(self) -> bool:
@@ -229,7 +231,7 @@ class ResourceScreen(TableScreen):
 
     def action_create(self) -> None:
         spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
-        if create is None or self.refuse_change(f"creating a {spec.noun}"):
+        if create is None or self.refuse_change(f"creating {with_article(spec.noun)}"):
             return
         session = self.teledeck.session
         find = (lambda values: find_created(session, values)) if find_created else None
@@ -247,7 +249,7 @@ class ResourceScreen(TableScreen):
         spec, update = self.spec, self.spec.update
         if update is None:
             return
-        record = self.current_to_change(f"editing a {spec.noun}")
+        record = self.current_to_change(f"editing {with_article(spec.noun)}")
         if record is None:
             return
         session = self.teledeck.session
@@ -283,7 +285,7 @@ class ResourceScreen(TableScreen):
         spec = self.spec
         if spec.delete is None:
             return
-        record = self.current_to_change(f"deleting a {spec.noun}")
+        record = self.current_to_change(f"deleting {with_article(spec.noun)}")
         if record is None:
             return
         question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."
@@ -314,7 +316,7 @@ class ResourceScreen(TableScreen):
         action = next(a for a in self.spec.actions if a.id == action_id)
         if self._refuse_without_account():
             return
-        if action.mutates and self.teledeck.refuse_if_read_only(action.label.lower()):
+        if action.mutates and self.teledeck.refuse_if_read_only(action.under_way):
             return
         record = self.need_current() if action.needs_row else None
         if record is None and action.needs_row:
@@ -339,7 +341,7 @@ class ResourceScreen(TableScreen):
         try:
             result = await action.run(self.teledeck.session, record)
         except ProviderError as error:
-            self.teledeck.report_error(error, f"{action.label.lower()} for {target}")
+            self.teledeck.report_error(error, f"{action.under_way} for {target}")
             return
         if action.presents == "reload":
             self.notify(f"{action.label}: done; reloading.")
