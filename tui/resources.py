@@ -7,6 +7,7 @@ resource is one entry here. Every provider call goes through `ProviderSession`.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
@@ -74,6 +75,9 @@ class ColumnSpec:
     width: int | None = None
     justify: Literal["left", "right"] = "left"
     max_width: int = 48
+    # A typed value to order rows by when the shown text does not sort as its value does
+    # (timestamps, ids, IP addresses); None: the text, with digit runs compared as numbers.
+    order: Callable[[Any], Any] | None = None
 
     def cell(self, record: Any) -> str:
         """What this column shows for `record`."""
@@ -173,13 +177,24 @@ def _cams(s: ProviderSession) -> tuple[Any, str]:
 
 
 def _time_column(key: str, label: str) -> ColumnSpec:
-    """A column of the record's timestamp `key`, to the minute."""
-    return ColumnSpec(key, label, lambda r: _short(getattr(r, key)), width=16)
+    """A column of the record's timestamp `key`, to the minute, ordered by the full timestamp
+    (ISO 8601 in UTC, so its text order is its time order; missing ones last)."""
+    return ColumnSpec(key, label, lambda r: _short(getattr(r, key)), width=16, order=lambda r: getattr(r, key) or None)
 
 
-# Columns most resources end with: when it was made, and the id.
+def _ip_order(text: str) -> tuple[int, int, int] | None:
+    """An address or CIDR block in address order: IPv4 before IPv6, then by value and prefix."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return (network.version, int(network.network_address), network.prefixlen)
+
+
+# Columns most resources end with: when it was made, and the id (in plain text order: an id's
+# digits are not a number).
 _CREATED_COLUMN = _time_column("created_at", "CREATED (UTC)")
-_ID_COLUMN = ColumnSpec("id", "ID")
+_ID_COLUMN = ColumnSpec("id", "ID", order=lambda r: str(r.id))
 
 
 # ---- access IP allowlist ----------------------------------------------------------------------
@@ -201,7 +216,7 @@ ALLOWLIST = ResourceSpec(
     provider="telnyx",
     aliases=("ip", "ips", "access_ip", "access-ip", "allow"),
     columns=(
-        ColumnSpec("ip_address", "IP ADDRESS"),
+        ColumnSpec("ip_address", "IP ADDRESS", order=lambda r: _ip_order(r.ip_address)),
         ColumnSpec("status", "STATUS", width=8),
         ColumnSpec("source", "SOURCE", width=11),
         ColumnSpec("description", "DESCRIPTION"),

@@ -284,3 +284,20 @@ async def test_modify_is_offered_only_where_the_vendor_can_modify(bindings_app):
         said = " ".join(notices(app))
         assert "AX bindings cannot be modified: unbind and bind again" in said
         assert "it cannot be modified; bind again" in said
+
+
+async def test_expires_in_orders_by_time_left_not_by_its_text(bindings_app):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        while screen.table.sort_column != "expires_in":
+            await pilot.press("o")
+            await pilot.pause()
+        now = screen.now()
+        ordered = [screen.bindings[r.key] for r in rows(app)]
+        lefts = [b.seconds_left(now) for b in ordered if b.status != REMOVED and b.seconds_left(now) is not None]
+        assert lefts == sorted(lefts) and len(lefts) > 5
+        texts = [r.cells[5] for r in rows(app)]
+        assert any("d " in t for t in texts) and texts != sorted(texts), "the text order would differ"
+        assert "sorted by EXPIRES IN ▲" in str(screen.query_one("#title-bar").render())

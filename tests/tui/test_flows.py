@@ -401,3 +401,22 @@ async def test_validating_an_address_in_its_suggested_form_offers_nothing_to_acc
         assert "Suggested changes" in shown and "Press a" in shown
         for name, value in pending["_suggestion"]["fields"].items():
             assert name in shown and str(value) in shown
+
+
+async def test_ordering_follows_values_and_the_title_names_the_column(make_app, sandbox):
+    import ipaddress
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # the first column: IP ADDRESS
+        await pilot.pause()
+        shown = column(app, "ip_address")
+        keys = [ipaddress.ip_network(ip, strict=False) for ip in shown]
+        assert keys == sorted(keys, key=lambda n: (n.version, int(n.network_address), n.prefixlen))
+        assert "sorted by IP ADDRESS ▲" in str(app.screen.query_one("#title-bar").render())
+        while table(app).sort_column != "id":
+            await pilot.press("o")
+            await pilot.pause()
+        ids = column(app, "id")
+        assert ids == sorted(ids), "ids in plain text order, their digits are not numbers"

@@ -68,6 +68,11 @@ def binding_row(binding: Binding, now: datetime) -> Row:
             binding.subscription_id,
         ),
         style=style,
+        order={
+            "expires_in": None if status == REMOVED else left,
+            "expires_at": binding.expires_at.timestamp() if binding.expires_at else None,
+            "subscription_id": binding.subscription_id,
+        },
     )
 
 
@@ -163,7 +168,8 @@ class BindingsScreen(TableScreen):
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
             parts.append("expired hidden")
-        self.show_title_bar(parts, sort_label=table.sort_column, problem=self.problem)
+        label = next((c.label for c in COLUMNS if c.key == table.sort_column), table.sort_column)
+        self.show_title_bar(parts, sort_label=label, problem=self.problem)
 
     # ---- ledger and refresh ---------------------------------------------------------------
 

@@ -115,8 +115,10 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        cells = tuple(column.cell(record) for column in self.spec.columns)
-        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record))
+        columns = self.spec.columns
+        cells = tuple(column.cell(record) for column in columns)
+        order = {c.key: c.order(record) for c in columns if c.order is not None} or None
+        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record), order=order)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
