@@ -748,8 +748,12 @@ class ProfilesScreen(AppAccess, Screen[None]):
             renamed = f" (was {old_name})" if name != old_name else ""
             note = ""
             saved = self.config.get(name)
-            if name == self.teledeck.session.profile and saved is not None and profile.read_only != saved.read_only:
-                note = " The read-only change applies when you switch to it again."
+            if old_name == self.teledeck.session.profile and saved is not None:
+                if saved.read_only != profile.read_only or name != old_name:
+                    # The session in use was opened from the old settings: reopen it now, so a
+                    # profile marked read-only refuses changes from this moment on.
+                    note = " Read-only from now on." if saved.read_only else ""
+                    self.app.switch_profile(name)
             self.notify(f"Profile {name}{renamed} saved.{note}")
 
         initial = {
