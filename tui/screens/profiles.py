@@ -753,7 +753,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
                     # The session in use was opened from the old settings: reopen it now, so a
                     # profile marked read-only refuses changes from this moment on.
                     note = " Read-only from now on." if saved.read_only else ""
-                    self.app.switch_profile(name)
+                    self.teledeck.switch_profile(name)
             self.notify(f"Profile {name}{renamed} saved.{note}")
 
         initial = {
