@@ -602,7 +602,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         if profile.name == self.teledeck.session.profile:
             self.notify(f"Already using profile {profile.name}.", timeout=3)
             return
-        self.test_status(f"Switching to profile {profile.name}…", "")
+        self.notify(f"Switching to profile {profile.name}…", timeout=2)
         self.teledeck.switch_profile(profile.name)  # resets every screen, this one included
 
     def action_make_default(self) -> None:
