@@ -98,6 +98,7 @@ class ActionSpec:
     confirm: str = ""  # a question to ask first, with {name} replaced
     needs_row: bool = True  # False: acts on the whole resource (e.g. a sync), record is None
     doing: str = ""  # what an error says was under way ("accepting suggestions"); "" = the label
+    reloads: bool = False  # the list is fetched again after it, because it changed the row
 
     @property
     def under_way(self) -> str:
@@ -336,6 +337,7 @@ ADDRESSES = ResourceSpec(
             lambda s, r: _telnyx(s).accept_address_suggestions(r.id),
             confirm="Accept the suggested corrections for {name}?",
             doing="accepting suggestions",
+            reloads=True,
         ),
     ),
 )

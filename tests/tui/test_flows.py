@@ -420,3 +420,19 @@ async def test_ordering_follows_values_and_the_title_names_the_column(make_app, 
             await pilot.pause()
         ids = column(app, "id")
         assert ids == sorted(ids), "ids in plain text order, their digits are not numbers"
+
+
+async def test_accepting_suggestions_shows_the_new_text_without_a_refresh(make_app, sandbox):
+    pending = next(a for a in sandbox.state["addresses"] if (a.get("_suggestion") or {}).get("state") == "pending")
+    changes = pending["_suggestion"]["fields"]
+    app = make_app(start="addresses")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.table.move_cursor_to_key(pending["id"])
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        record = app.screen.records[pending["id"]]
+        for name, value in changes.items():
+            assert getattr(record, name) == value

@@ -200,10 +200,15 @@ class ResourceScreen(TableScreen):
             items = [spec.to_cache(r) for r in records]
             await asyncio.to_thread(session.cache.put, session.profile, spec.provider, spec.cache_key, items)
 
-    def _invalidate_cache(self) -> None:
-        """A change through teledeck: drop exactly this resource's cached lists."""
+    def _write_back(self) -> None:
+        """After a change through teledeck: the cache holds the list as it now is, so a later
+        --offline run shows it; when the list was not fully loaded, nothing of it is kept."""
         session = self.teledeck.session
-        if session.cache is not None:
+        if session.cache is None:
+            return
+        if self.loaded and not self.load_error:
+            self.run_worker(self._store_in_cache(list(self.records.values())), group="cache-write")
+        else:
             session.cache.invalidate(session.profile, self.spec.provider, self.spec.cache_key)
 
     def action_refresh(self) -> None:
@@ -269,9 +274,9 @@ class ResourceScreen(TableScreen):
         def done(record: Any) -> None:
             if record is None:
                 return
-            self._invalidate_cache()
             key = self.spec.key(record)
             self.records[key] = record
+            self._write_back()
             row = self.row_for(record)
             if self.table.get_row(key) is not None:
                 self.table.update_row(row)
@@ -308,8 +313,8 @@ class ResourceScreen(TableScreen):
         except ProviderError as error:
             self.teledeck.report_error(error, f"deleting {self.spec.describe(record)}")
             return
-        self._invalidate_cache()
         self.records.pop(key, None)
+        self._write_back()
         self.table.remove_row(key)
         self.update_title()
         self.notify(f"Deleted {self.spec.describe(record)}.")
@@ -350,6 +355,8 @@ class ResourceScreen(TableScreen):
             self.load()
             return
         self.teledeck.present_result(action, result, target)
+        if action.reloads:  # the change shows in the row at once, and in the cache
+            self.load()
 
 
 # ---- action keys --------------------------------------------------------------------------------
