@@ -181,3 +181,26 @@ async def test_offline_sandbox_profile_shows_the_cached_rows_and_connects_nothin
         # Every client the session connected refuses before building a request.
         assert all(c.client.transport.offline for c in offline.session.connections if c.connected)
         assert "OFFLINE" in str(offline.screen.query_one("#app-header").render())
+
+
+async def test_offline_sandbox_shows_its_own_whatsapp_cache_and_its_own_ledger():
+    from tui.config import sandbox_profile
+
+    cache = ResultCache()
+    online = TeledeckApp(open_profile_session(sandbox_profile(), cache=cache), start="whatsapp")
+    async with online.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        numbers = sorted(online.screen.records)
+        online.switch_mode("bindings")
+        await settle(pilot)
+        bindings = sorted(online.screen.bindings)
+    assert numbers and bindings
+    offline_session = open_profile_session(sandbox_profile(), offline=True, cache=cache)
+    offline = TeledeckApp(offline_session, force_read_only=True, start="whatsapp")
+    async with offline.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert sorted(offline.screen.records) == numbers
+        assert not any("no aliyun-cams account" in n.lower() for n in notices(offline))
+        offline.switch_mode("bindings")
+        await settle(pilot)
+        assert sorted(offline.screen.bindings) == bindings
