@@ -16,9 +16,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
+
+from tui.screens.dialog import DialogScreen
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _common_prefix(names: Sequence[str]) -> str:
     return first[:size]
 
 
-class CommandScreen(ModalScreen[str | None]):
+class CommandScreen(DialogScreen[str | None]):
     """Dismissed with the mode to open, or None (esc, empty, or a name that matches nothing)."""
 
     BINDINGS = [
@@ -82,7 +83,7 @@ class CommandScreen(ModalScreen[str | None]):
         self.destinations = tuple(destinations)
         self._cycle: list[str] = []  # what Tab steps through once the prefix is ambiguous
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         names = [n for d in self.destinations for n in d.names]
         with Vertical(id="command-box"):
             yield Static("", id="command-matches", markup=False)
@@ -91,7 +92,6 @@ class CommandScreen(ModalScreen[str | None]):
                 id="command-input",
                 suggester=SuggestFromList(names, case_sensitive=False),
             )
-        yield Footer()
 
     def on_mount(self) -> None:
         self._show_matches("")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.screens.dialog import DialogScreen
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(DialogScreen[bool]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
         Binding("left,right,h,l", "switch", "Switch", show=False, id="confirm.switch"),
@@ -21,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self.question, self.confirm_label, self.title_text, self.danger = question, confirm_label, title, danger
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
             yield Static(self.question, id="question", markup=False)

@@ -15,17 +15,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from providers.errors import ProviderError, Timeout
 from tui.resources import FieldSpec
+from tui.screens.dialog import DialogScreen
 
 Submit = Callable[[dict[str, str]], Awaitable[Any]]
 FindCreated = Callable[[dict[str, str]], Awaitable[list]]
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(DialogScreen[Any]):
     """Returns the created or updated record, or None when cancelled."""
 
     BINDINGS = [
@@ -59,7 +59,7 @@ class FormScreen(ModalScreen[Any]):
 
     # ---- layout ---------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog form"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             with VerticalScroll(id="fields"):
@@ -174,6 +174,11 @@ class FormScreen(ModalScreen[Any]):
     def action_cancel(self) -> None:
         if not self.sending:
             self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reveal":  # offered only where there is a secret to show
+            return any(spec.kind == "secret" for spec in self.fields)
+        return True
 
     def action_reveal(self) -> None:
         focused = self.focused

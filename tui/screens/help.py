@@ -11,8 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from tui.screens.dialog import DialogScreen
 
 # What no binding says: the filter box reads these keys itself.
 NOTES = ("In the filter box: enter keeps the filter and goes back to the list; esc clears it.",)
@@ -102,7 +104,7 @@ def _section(heading: str, rows: list[HelpRow]) -> list[str]:
     return ["", f"[b]{heading}[/b]", "", *(_line(r.keys, r.description, r.tooltip) for r in rows)]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DialogScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
 
     def __init__(self, for_screen: Screen, title: str) -> None:
@@ -112,7 +114,7 @@ class HelpScreen(ModalScreen[None]):
         self.rows: list[tuple[str, str]] = [(row.keys, row.description) for row in self.sections.screen]
         self.title_text = title
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         tooltips = {row.keys: row.tooltip for row in self.sections.screen}
         lines = [f"[b]{self.title_text}[/b]", ""]
         lines += [_line(keys, text, tooltips.get(keys, "")) for keys, text in self.rows]

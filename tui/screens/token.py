@@ -5,14 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from providers.telnyx.models import AccessToken, mask
 from tui.clipboard import copy_text
+from tui.screens.dialog import DialogScreen
 
 
-class TokenScreen(ModalScreen[None]):
+class TokenScreen(DialogScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="token.close"),
         Binding("r", "reveal", "Reveal/hide", id="token.reveal"),
@@ -23,7 +23,7 @@ class TokenScreen(ModalScreen[None]):
         super().__init__()
         self.token, self.credential_name, self.revealed = token, credential_name, False
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(f"New access token for {self.credential_name}", classes="dialog-title", markup=False)
             yield Static(mask(self.token.value), id="token-value", markup=False)

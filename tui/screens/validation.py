@@ -6,10 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from providers.telnyx.models import AddressValidation
+from tui.screens.dialog import DialogScreen
 
 
 def render_validation(result: AddressValidation, name: str) -> Text:
@@ -34,14 +34,14 @@ def render_validation(result: AddressValidation, name: str) -> Text:
     return text
 
 
-class ValidationScreen(ModalScreen[None]):
+class ValidationScreen(DialogScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="validation.close")]
 
     def __init__(self, result: AddressValidation, name: str) -> None:
         super().__init__()
         self.result, self.name_text = result, name
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with VerticalScroll(id="dialog", classes="dialog"):
             yield Static(render_validation(self.result, self.name_text), id="validation")
 
