@@ -37,7 +37,7 @@ import random
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -127,20 +127,20 @@ class _Decoder:
         if encoding in ("gzip", "x-gzip"):
             self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decompressed pieces of `data`, one at a time, so the caller can stop at its cap
+        before the rest of a chunk is expanded."""
         if self._z is None:  # deflate: a zlib stream, or (as some servers send it) raw deflate
             looks_zlib = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] * 256 + data[1]) % 31 == 0
             self._z = zlib.decompressobj(zlib.MAX_WBITS if looks_zlib else -zlib.MAX_WBITS)
-        pieces = []
-        try:
-            while data:
+        while data:
+            try:
                 piece = self._z.decompress(data, _CHUNK)
-                if piece:
-                    pieces.append(piece)
-                data = self._z.unconsumed_tail
-        except zlib.error:
-            raise _Undecodable(f"the {self.encoding} body is corrupt") from None
-        return pieces
+            except zlib.error:
+                raise _Undecodable(f"the {self.encoding} body is corrupt") from None
+            data = self._z.unconsumed_tail
+            if piece:
+                yield piece
 
     def flush(self) -> bytes:
         if self._z is None:

@@ -209,6 +209,7 @@ class HostileServer:
             raise ValueError(mode)
         self.mode = mode
         self.slow_interval = slow_interval
+        gzip_bomb()  # made once, here, so no answer waits for it
         self.requests: list[str] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
