@@ -148,9 +148,10 @@ class VendorDescriptor:
     title: str
     credentials: tuple[str, ...]  # required credential fields
     connect: Connect
-    probe: Probe
     emulator: EmulatorSpec
     endpoint: EndpointRule
+    # The cheap read behind "test this account"; binding vendors may keep the watched-number lookup.
+    probe: Probe = probe_watched_binding
     # The name records and screens use (Binding.provider, ResourceSpec.provider); "" = the kind.
     provider: str = ""
     short_title: str = ""  # a word for labels where the full title is too long ("Aliyun")
@@ -164,6 +165,8 @@ class VendorDescriptor:
     record_parsers: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.probe is probe_watched_binding and self.bindings is None:
+            raise TypeError(f"vendor {self.kind!r} has no bindings, so it needs a probe of its own")
         if not self.provider:
             object.__setattr__(self, "provider", self.kind)
 

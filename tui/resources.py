@@ -626,13 +626,3 @@ WHATSAPP = ResourceSpec(
 REGISTRY: dict[str, ResourceSpec] = {
     spec.name: spec for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
 }
-
-
-def lookup(command: str) -> ResourceSpec | None:
-    """A resource by name, title or alias, as typed after ':' (case-insensitive)."""
-    wanted = command.strip().lower().lstrip(":")
-    for spec in REGISTRY.values():
-        names = {spec.name, spec.title.lower(), spec.title.lower().replace(" ", ""), *spec.aliases}
-        if wanted in names:
-            return spec
-    return None

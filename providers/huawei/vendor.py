@@ -15,7 +15,6 @@ from providers.vendors import (
     EmulatorSpec,
     EndpointRule,
     VendorDescriptor,
-    probe_watched_binding,
 )
 
 
@@ -46,7 +45,6 @@ HUAWEI = VendorDescriptor(
     # The AX mode is a separate application with its own key pair.
     optional_credentials=("ax_app_key", "ax_app_secret"),
     connect=connect,
-    probe=probe_watched_binding,
     emulator=EmulatorSpec("providers.sandbox.huawei", "HuaweiSandbox", default_port=4513),
     endpoint=EndpointRule("https://rtcpns.cn-north-1.myhuaweicloud.com", "TELEDECK_HUAWEI_BASE_URL"),
     settings=("endpoint", "watch_x"),

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from textual import work
 from textual.binding import Binding as Key
-from textual.widgets import Static
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider
 from providers.errors import ProviderError
@@ -20,7 +19,7 @@ from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen, record_list_keys
+from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
@@ -75,14 +74,20 @@ def binding_row(binding: Binding, now: datetime) -> Row:
 class BindingsScreen(TableScreen):
     BINDINGS = record_list_keys(
         "bindings",
-        Key("n", "bind", "Bind", id="bindings.bind"),
-        Key("e", "modify", "Modify/extend", id="bindings.modify"),
-        Key("ctrl+d", "unbind", "Unbind", id="bindings.unbind"),
+        *change_keys(
+            "bindings", create=("bind", "Bind"), edit=("modify", "Modify/extend"), remove=("unbind", "Unbind")
+        ),
         Key("i", "import", "Import", id="bindings.import"),
         Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
     )
 
     row_noun = "binding"
+    CHANGE_VERBS = frozenset({"bind", "modify", "unbind"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action in (*self.CHANGE_VERBS, "import") and not self.providers:
+            return "No binding providers are configured in this profile."
+        return super().why_unavailable(action, parameters)
 
     def __init__(self) -> None:
         super().__init__(name="bindings")
@@ -140,13 +145,7 @@ class BindingsScreen(TableScreen):
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
             parts.append("expired hidden")
-        if table.sort_column:
-            parts.append(f"sorted by {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
-        if self.progress:
-            parts.append(self.progress)
-        if self.problem:
-            parts.append(f"⚠ {self.problem}")
-        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+        self.show_title_bar(parts, sort_label=table.sort_column, problem=self.problem)
 
     # ---- ledger and refresh ---------------------------------------------------------------
 

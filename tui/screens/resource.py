@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from providers.errors import ProviderError
 from providers.pagination import PaginationStalled
@@ -21,7 +21,7 @@ from tui.resources import ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen, record_list_keys
+from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 if TYPE_CHECKING:
@@ -34,9 +34,7 @@ _NEEDS_ACCOUNT = frozenset({"create", "edit", "delete", "run_action"})
 class ResourceScreen(TableScreen):
     BINDINGS = record_list_keys(
         "resource",
-        Binding("n", "create", "New", id="resource.create"),
-        Binding("e", "edit", "Edit", id="resource.edit"),
-        Binding("ctrl+d", "delete", "Delete", id="resource.delete"),
+        *change_keys("resource", create=("create", "New"), edit=("edit", "Edit"), remove=("delete", "Delete")),
     )
 
     def __init__(self, spec: ResourceSpec) -> None:
@@ -64,17 +62,29 @@ class ResourceScreen(TableScreen):
         self.update_title()
         self.load()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide verbs this resource's API does not have (like k9s does), and every verb that
-        calls the provider when this profile has no account for it."""
+    CHANGE_VERBS = frozenset({"create", "edit", "delete"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Verbs this resource's API does not have are hidden (like k9s does), and so is every
+        verb that calls the provider when this profile has no account for it or, for a change,
+        when the session is read-only."""
+        spec = self.spec
         if action in _NEEDS_ACCOUNT and not self.has_account():
-            return False
-        available = {
-            "create": self.spec.create is not None,
-            "edit": self.spec.update is not None,
-            "delete": self.spec.delete is not None,
-        }
-        return available.get(action, True)
+            return f"No {spec.provider} account in this profile; nothing was sent."
+        missing = {
+            "create": spec.create is None and f"The {spec.provider} API cannot create a {spec.noun}.",
+            "edit": spec.update is None
+            and f"A {spec.noun} cannot be edited: the {spec.provider} API has no update; delete it and create another.",
+            "delete": spec.delete is None and f"The {spec.provider} API cannot delete a {spec.noun}.",
+        }.get(action)
+        if missing:
+            return missing
+        if action == "run_action" and parameters:
+            verb = next((a for a in spec.actions if a.id == parameters[0]), None)
+            if verb is not None and verb.mutates and self.teledeck.session.read_only:
+                reason = self.teledeck.session.read_only_reason.capitalize()
+                return f"{reason}: {verb.label.lower()} is refused here. Nothing was sent."
+        return super().why_unavailable(action, parameters)
 
     def has_account(self) -> bool:
         return self.teledeck.session.has(self.spec.provider)
@@ -97,14 +107,8 @@ class ResourceScreen(TableScreen):
             parts.append(f"{table.visible_count} of {table.total_count} rows match {table.filter_text!r}")
         else:
             parts.append(f"{table.total_count} rows")
-        if table.sort_column:
-            label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
-            parts.append(f"sorted by {label} {'▼' if table.sort_reverse else '▲'}")
-        if self.progress:
-            parts.append(self.progress)
-        if self.load_error:
-            parts.append(f"⚠ {self.load_error}")
-        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+        label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
+        self.show_title_bar(parts, sort_label=label, problem=self.load_error)
 
     # ---- loading --------------------------------------------------------------------------
 
