@@ -16,7 +16,7 @@ from providers.transport import MiB, ResponseLimits
 from tests.hostile.server import HostileServer
 
 # Small caps so each hostile answer is cut off at once; the defaults are tested on their own.
-SMALL = ResponseLimits(max_body=1 * MiB, max_decoded=4 * MiB, deadline=2.0)
+SMALL = ResponseLimits(max_body=1 * MiB, max_decoded=4 * MiB, deadline=3.0)
 # The acceptance bound: a hostile answer must not take the app past this.
 MEMORY_BOUND = 300 * MiB
 

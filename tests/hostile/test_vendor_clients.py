@@ -27,7 +27,7 @@ MODES = {
     "gzip_bomb": (MalformedResponse, "larger than 4 MiB decompressed"),
     "endless": (MalformedResponse, "larger than 1 MiB"),
     "deep": (MalformedResponse, "nested deeper than 64 levels"),
-    "slow": (Timeout, "no complete answer within 2 s"),
+    "slow": (Timeout, f"no complete answer within {SMALL.deadline:g} s"),
     "null": (MalformedResponse, "null"),
     "wrong_shape": (MalformedResponse, ""),
 }
