@@ -18,7 +18,7 @@ from textual.widgets import Input, Select
 from providers.accounts import Account
 from providers.cache import ResultCache
 from providers.session import SandboxBackend, open_session
-from providers.transport import ResponseLimits
+from providers.transport import DEFAULT_LIMITS, ResponseLimits
 from providers.vendors import descriptor
 from tests.hostile.conftest import SMALL, measure
 from tests.hostile.server import MARKUP, HostileServer
@@ -172,3 +172,17 @@ async def test_esc_leaves_the_bind_form_that_is_waiting(hostile, tmp_path):
         said = [n for n in notices(app) if n.startswith("Request cancelled")]
         assert said and "“New binding”" in said[0] and "outcome is unknown" in said[0]
         assert isinstance(app.screen, BindingsScreen) and app.is_running
+
+
+@pytest.mark.parametrize(
+    ("mode", "words"), [("gzip_bomb", "larger than 64 MiB decompressed"), ("endless", "larger than 16 MiB")]
+)
+async def test_with_the_default_limits_the_app_stays_under_the_bound(hostile, tmp_path, mode, words):
+    hostile.mode = mode
+    app = telnyx_app(hostile, tmp_path, DEFAULT_LIMITS)
+    with measure(f"app, allowlist, {mode}, default limits") as measured:
+        async with app.run_test(size=SIZE) as pilot:
+            took = await wait_for(pilot, lambda: any(words in n for n in notices(app)), SHOWN_WITHIN)
+            assert app.is_running and isinstance(app.screen, ResourceScreen)
+    print(f"app, allowlist, {mode}, default limits: shown after {took:.2f} s")
+    measured.assert_bounded()
