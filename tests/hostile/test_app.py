@@ -25,6 +25,7 @@ from tests.hostile.server import MARKUP, HostileServer
 from tests.hostile.test_telnyx_client import LISTING
 from tui.app import TeledeckApp
 from tui.screens.bindings import BindingsScreen
+from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
 from tui.screens.resource import ResourceScreen
 
@@ -111,6 +112,11 @@ async def test_markup_and_escapes_in_fields_are_shown_as_text(hostile, tmp_path)
             cells = app.screen.query_one("#resource-table").row_at(0).cells
             assert any(cell.startswith(MARKUP) for cell in cells)  # as sent, not rendered as markup
             assert app.is_running and isinstance(app.screen, ResourceScreen)
+            shown = app.export_screenshot()
+            assert "pwned[/]" in shown and "\x1b" not in shown and "\x07" not in shown
+            await pilot.press("enter")  # the detail view of the same row opens and the app stays up
+            await pilot.pause()
+            assert isinstance(app.screen, DetailScreen) and app.is_running
     measured.assert_bounded()
 
 
