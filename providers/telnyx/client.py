@@ -368,7 +368,8 @@ class TelnyxClient(TransportClient):
         return _with_type(IntegrationSecret.from_api(await self._data("POST", "/integration_secrets", json=body)), type)
 
     async def delete_integration_secret(self, secret_id: str) -> None:
-        await self.transport.request("DELETE", f"/integration_secrets/{secret_id}")
+        # 204 with no body; a body, if any, must not be an error document or unreadable.
+        await self._json("DELETE", f"/integration_secrets/{secret_id}")
 
     async def find_integration_secrets(self, identifier: str) -> list[IntegrationSecret]:
         return [s for s in await self.collect(self.typed_integration_secret_pages()) if s.identifier == identifier]

@@ -129,3 +129,12 @@ async def test_the_default_caps_hold_a_bomb_and_an_endless_body_under_the_bound(
             await telnyx.collect(telnyx.access_ip_pages())
     assert words in caught.value.message
     measured.assert_bounded()
+
+
+@pytest.mark.parametrize("mode", ["error200", "deep", "gzip_bomb"])
+async def test_a_delete_without_an_object_to_read_still_refuses_a_bad_answer(hostile, mode):
+    hostile.mode = mode
+    async with client(hostile) as telnyx:
+        with pytest.raises(MalformedResponse) as caught:
+            await telnyx.delete_integration_secret("abc")
+    assert caught.value.message.startswith("DELETE /integration_secrets/abc: ")
