@@ -19,14 +19,51 @@ if TYPE_CHECKING:
     RecordT = TypeVar("RecordT", bound=DataclassInstance)
 
 
-def parse_json(content: bytes) -> Any:
-    """A body's JSON value; None when the body is empty or not JSON (the caller says what that
-    means for its vendor)."""
+# No vendor answer nests deeper than a handful of levels; anything past this is refused before
+# code that walks a value recursively (the detail view, the cache's encoder) meets it.
+MAX_JSON_DEPTH = 64
+
+
+class UnreadableJson(ValueError):
+    """A body that is not JSON we will read; its text says why ("not JSON", "nested ...")."""
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests containers more than `limit` deep (iteratively: no recursion)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
+
+
+def load_json(content: bytes | str) -> Any:
+    """A body's JSON value, or UnreadableJson saying why there is none: empty, not JSON (bad
+    UTF-8 included), or nested deeper than MAX_JSON_DEPTH (json.loads itself raises
+    RecursionError long before a 200,000-deep body is read; that is caught here too)."""
     if not content:
-        return None
+        raise UnreadableJson("empty")
     try:
-        return json.loads(content)
+        value = json.loads(content)
+    except RecursionError:
+        raise UnreadableJson(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError:  # UnicodeDecodeError included
+        raise UnreadableJson("not JSON") from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise UnreadableJson(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def parse_json(content: bytes) -> Any:
+    """A body's JSON value; None when the body is empty, not JSON or nested too deep (the caller
+    says what that means for its vendor; `load_json` says which)."""
+    try:
+        return load_json(content)
+    except UnreadableJson:
         return None
 
 

@@ -16,6 +16,16 @@ Retry policy, and why:
   vendor's `RetryHook`, which may say it is a refusal before processing (Alibaba's throttling
   codes, a reused signature nonce) and so safe to re-send whatever the method, under a
   `RetryPolicy` of its own. Every attempt is signed afresh and admitted by the limiter again.
+
+Bounds, and why (`ResponseLimits`): a server, or something pretending to be one, must not be
+able to take the app's memory or hang it.
+- The body is streamed and read raw; it is decompressed here, incrementally (gzip and deflate
+  only, the encodings we ask for), counting both the bytes on the wire (`max_body`) and the bytes
+  after decompression (`max_decoded`). Past either cap reading stops and the answer is a
+  `MalformedResponse`; httpx never decompresses on its own.
+- One logical request, re-sends and the waits between them included, has a total `deadline`;
+  httpx's own timeouts are per read, so a server that trickles a byte a second would never be cut
+  off by them. A write whose deadline passed raises `Timeout(maybe_applied=True)`.
 """
 
 from __future__ import annotations
@@ -26,7 +36,8 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -36,6 +47,7 @@ import httpx
 # Kept importable from here for the sandbox server, which checks where it may listen.
 from providers.endpoints import is_loopback_host as is_loopback_host
 from providers.errors import (
+    MalformedResponse,
     Offline,
     ProviderError,
     RateLimited,
@@ -65,6 +77,130 @@ def _failure_kind(exc: httpx.TransportError) -> str:
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+MiB = 1024 * 1024
+# The encodings we ask for, so the only ones we decode.
+ACCEPT_ENCODING = "gzip, deflate"
+_CHUNK = 64 * 1024  # at most this much is read, or decompressed, at a time
+
+
+@dataclass(frozen=True)
+class ResponseLimits:
+    """How much of an answer is read, and for how long (see the module docstring).
+
+    The defaults (docs/decisions.md): the largest honest answer the vendors send is a 250-row page
+    of well under 1 MiB, so 16 MiB on the wire and 64 MiB decompressed leave room without letting
+    a hostile answer take the app's memory; 30 s is longer than any vendor call takes and still
+    within a user's patience, re-sends included."""
+
+    max_body: int = 16 * MiB  # bytes on the wire (compressed, if it is)
+    max_decoded: int = 64 * MiB  # bytes after decompression
+    deadline: float = 30.0  # seconds for one logical request, re-sends and waits included
+
+    def __post_init__(self) -> None:
+        if self.max_body < 1 or self.max_decoded < 1 or self.deadline <= 0:
+            raise ValueError("response limits must be positive")
+
+
+DEFAULT_LIMITS = ResponseLimits()
+
+
+def _size(n: int) -> str:
+    return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n} bytes"
+
+
+class _TooLarge(Exception):
+    """A body passed one of the caps; the Transport turns it into a MalformedResponse."""
+
+
+class _Undecodable(Exception):
+    """A body that says it is compressed but is not, or is in an encoding we did not ask for."""
+
+
+class _Decoder:
+    """Incremental gzip/deflate decompression whose every step yields at most `_CHUNK` bytes, so
+    a small compressed chunk (a bomb) is never expanded in one piece."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._z: Any = None
+        if encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decompressed pieces of `data`, one at a time, so the caller can stop at its cap
+        before the rest of a chunk is expanded."""
+        if self._z is None:  # deflate: a zlib stream, or (as some servers send it) raw deflate
+            looks_zlib = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] * 256 + data[1]) % 31 == 0
+            self._z = zlib.decompressobj(zlib.MAX_WBITS if looks_zlib else -zlib.MAX_WBITS)
+        while data:
+            try:
+                piece = self._z.decompress(data, _CHUNK)
+            except zlib.error:
+                raise _Undecodable(f"the {self.encoding} body is corrupt") from None
+            data = self._z.unconsumed_tail
+            if piece:
+                yield piece
+
+    def flush(self) -> bytes:
+        if self._z is None:
+            return b""
+        try:
+            return bytes(self._z.flush(_CHUNK))
+        except zlib.error:
+            raise _Undecodable(f"the {self.encoding} body is corrupt") from None
+
+
+def _decoder_for(content_encoding: str) -> _Decoder | None:
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _Decoder(encoding)
+    raise _Undecodable(f"the body is in an encoding we did not ask for ({content_encoding[:40]!r})")
+
+
+async def read_bounded(response: httpx.Response, limits: ResponseLimits) -> httpx.Response:
+    """`response` with its body read, decompressed and held, as a new Response without the
+    content-encoding (the body is decoded). Raises _TooLarge past a cap, _Undecodable for a body
+    we cannot decode, and httpx's TransportError when the connection fails while reading."""
+    if response.is_stream_consumed:
+        # An in-process transport (the sandbox, a test's MockTransport) built the answer already
+        # read; only its size can still be judged.
+        if len(response.content) > limits.max_decoded:
+            raise _TooLarge(f"larger than {_size(limits.max_decoded)}")
+        return response
+    decoder = _decoder_for(response.headers.get("content-encoding", ""))
+    pieces: list[bytes] = []
+    wire = decoded = 0
+
+    def keep(piece: bytes) -> None:
+        nonlocal decoded
+        decoded += len(piece)
+        if decoded > limits.max_decoded:
+            what = "decompressed " if decoder is not None else ""
+            raise _TooLarge(f"larger than {_size(limits.max_decoded)} {what}".strip())
+        pieces.append(piece)
+
+    async for chunk in response.aiter_raw(_CHUNK):
+        wire += len(chunk)
+        if wire > limits.max_body:
+            raise _TooLarge(f"larger than {_size(limits.max_body)}")
+        for piece in decoder.feed(chunk) if decoder is not None else (chunk,):
+            keep(piece)
+    if decoder is not None:
+        keep(decoder.flush())
+    headers = [
+        (k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(pieces),
+        request=response.request,
+        extensions=response.extensions,
+    )
+
 
 # Query parameter and header names whose values are never logged.
 _SECRET_NAME = re.compile(
@@ -250,8 +386,10 @@ class Transport:
         rng: random.Random | None = None,
         read_only: bool = False,
         retry_hook: RetryHook | None = None,
+        limits: ResponseLimits = DEFAULT_LIMITS,
     ) -> None:
         self.provider = provider
+        self.limits = limits
         self.read_only = read_only
         self.offline = isinstance(http_transport, OfflineTransport)
         self.base_url = base_url.rstrip("/")
@@ -268,7 +406,7 @@ class Transport:
         self._rng = rng or random.Random()
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
-            headers=dict(headers or {}),
+            headers={"Accept-Encoding": ACCEPT_ENCODING, **dict(headers or {})},
             timeout=timeout,
             transport=http_transport,
             follow_redirects=False,
@@ -296,12 +434,16 @@ class Transport:
         idempotent: bool | None = None,
         ok_statuses: Sequence[int] | None = None,
         mutates: bool | None = None,
+        call: str = "",
     ) -> httpx.Response:
         """Send one logical request, re-sending only where the policy above allows.
 
         Returns the response when its status is 2xx (or in `ok_statuses`) and the retry hook does
-        not call it a refusal; otherwise raises the `ProviderError` the vendor's error mapper builds. A request that `mutates` (by default
-        anything but GET/HEAD/OPTIONS) is refused before sending when the transport is read-only.
+        not call it a refusal; otherwise raises the `ProviderError` the vendor's error mapper builds.
+        A request that `mutates` (by default anything but GET/HEAD/OPTIONS) is refused before
+        sending when the transport is read-only. An answer past the `limits` is a
+        `MalformedResponse`, and no complete answer within the deadline a `Timeout`; `call` names
+        the call in their messages (default: the method and path).
         """
         method = method.upper()
         if self.offline:
@@ -319,6 +461,8 @@ class Transport:
             )
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
+        call = call or f"{method} {path.split('?', 1)[0]}"
+        deadline = asyncio.get_running_loop().time() + self.limits.deadline
         attempt = 0  # re-sends under the Transport's own policy
         vendor_resends: dict[str, int] = {}  # re-sends the retry hook asked for, by reason
         while True:
@@ -329,22 +473,40 @@ class Transport:
                 outcome = self._signer(request)
                 if outcome is not None:
                     await outcome
-            if self.limiter is not None:
-                await self.limiter.acquire()
             shown_url = redact_url(request.url)
             started = time.perf_counter()
             try:
-                self.requests_sent += 1
-                response = await self._client.send(request)
-                await response.aread()
+                async with asyncio.timeout_at(deadline):
+                    if self.limiter is not None:
+                        await self.limiter.acquire()
+                    self.requests_sent += 1
+                    response = await self._send_bounded(request)
             except httpx.TransportError as exc:
                 failure = _failure_kind(exc)
                 log.info("%s %s -> %s: %s", method, shown_url, failure, type(exc).__name__)
                 # A request that never reached the server is safe to re-send whatever the method.
-                if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(self.retry, attempt):
+                if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(
+                    self.retry, attempt, deadline=deadline
+                ):
                     attempt += 1
                     continue
                 raise self._unanswered(exc, failure, idempotent, method, shown_url) from None
+            except TimeoutError:
+                log.info("%s %s -> no complete answer within %.0f s", method, shown_url, self.limits.deadline)
+                raise Timeout(
+                    f"{call}: {self.provider} gave no complete answer within {self.limits.deadline:g} s"
+                    + ("; the change may or may not have been applied" if not idempotent else ""),
+                    maybe_applied=not idempotent,
+                    provider=self.provider,
+                    method=method,
+                    url=shown_url,
+                ) from None
+            except (_TooLarge, _Undecodable) as exc:
+                log.info("%s %s -> unreadable answer: %s", method, shown_url, exc)
+                what = f"the answer is {exc}; stopped reading" if isinstance(exc, _TooLarge) else str(exc)
+                raise MalformedResponse(
+                    f"{call}: {what}", provider=self.provider, method=method, url=shown_url
+                ) from None
 
             elapsed_ms = (time.perf_counter() - started) * 1000
             info = read_rate_limit(response.headers)
@@ -363,14 +525,14 @@ class Transport:
             retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
             # A 429 is an explicit refusal before processing, so even a write may be re-sent.
             if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
-                if await self._wait_to_resend(self.retry, attempt, retry_after):
+                if await self._wait_to_resend(self.retry, attempt, retry_after, deadline=deadline):
                     attempt += 1
                     continue
                 raise self._error(response, method, shown_url, retry_after)
             advice = self._retry_hook(response) if self._retry_hook is not None else None
             if advice is not None:
                 resent = vendor_resends.get(advice.reason, 0)
-                if await self._wait_to_resend(advice.policy, resent, advice.retry_after):
+                if await self._wait_to_resend(advice.policy, resent, advice.retry_after, deadline=deadline):
                     log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
                     vendor_resends[advice.reason] = resent + 1
                     continue
@@ -384,13 +546,27 @@ class Transport:
                 return response
             raise self._error(response, method, shown_url, retry_after)
 
-    async def _wait_to_resend(self, policy: RetryPolicy, resent: int, retry_after: float | None = None) -> bool:
+    async def _send_bounded(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read its answer within the `limits` (see `read_bounded`)."""
+        response = await self._client.send(request, stream=True)
+        try:
+            return await read_bounded(response, self.limits)
+        finally:
+            await response.aclose()
+
+    async def _wait_to_resend(
+        self, policy: RetryPolicy, resent: int, retry_after: float | None = None, *, deadline: float | None = None
+    ) -> bool:
         """Whether `policy` allows another re-send after `resent` of them, having waited for it if
         so: the server's `retry_after` when it named one short enough to wait inline, else the
-        backoff. A longer server wait is not waited out: the error surfaces with it instead."""
+        backoff. A longer server wait is not waited out: the error surfaces with it instead; nor is
+        a wait that would end past the request's `deadline` (loop time)."""
         if resent >= policy.max_retries or (retry_after is not None and retry_after > policy.max_retry_after):
             return False
-        await self._sleep(retry_after if retry_after is not None else policy.backoff(resent, self._rng))
+        wait = retry_after if retry_after is not None else policy.backoff(resent, self._rng)
+        if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
+            return False
+        await self._sleep(wait)
         return True
 
     def _unanswered(
@@ -438,6 +614,7 @@ class ClientOptions(TypedDict, total=False):
     read_only: bool
     sleep: Callable[[float], Awaitable[None]]  # how the Transport waits between attempts
     rng: random.Random | None  # the backoff's jitter
+    limits: ResponseLimits  # caps on an answer's size and a request's total time
 
 
 class TransportClient:
@@ -476,6 +653,7 @@ class TransportClient:
             rng=options.get("rng"),
             read_only=options.get("read_only", False),
             retry_hook=retry_hook,
+            limits=options.get("limits", DEFAULT_LIMITS),
         )
 
     @property

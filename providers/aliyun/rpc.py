@@ -58,7 +58,7 @@ from providers.errors import (
     Unavailable,
     ValidationError,
 )
-from providers.records import parse_json
+from providers.records import UnreadableJson, load_json, parse_json
 from providers.transport import (
     ClientOptions,
     RateLimiter,
@@ -473,13 +473,19 @@ class AliyunRpcClient(TransportClient):
             headers=headers,
             idempotent=idempotent,
             mutates=mutates,
+            call=action,
         )
         request_id = self.transport.request_id(response)
         shown_url = redact_url(response.request.url)
-        body = parse_json(response.content)
+        try:
+            body = load_json(response.content)
+        except UnreadableJson as why:
+            body, unreadable = None, f"{why}"
+        else:
+            unreadable = "null" if body is None else f"a JSON {type(body).__name__}, not an object"
         if not isinstance(body, dict):
             raise MalformedResponse(
-                f"{action}: the answer is not a JSON object",
+                f"{action}: the answer is {unreadable}",
                 provider=self.provider,
                 status=response.status_code,
                 request_id=request_id,

@@ -54,7 +54,7 @@ from providers.errors import (
 from providers.huawei.auth import AkskSigner
 from providers.huawei.vendor import HUAWEI
 from providers.pagination import numbered_pages
-from providers.records import Page, integer, parse_json, read_record, text
+from providers.records import Page, UnreadableJson, integer, load_json, parse_json, read_record, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
@@ -480,6 +480,7 @@ class HuaweiPrivateNumberClient(TransportClient):
             path,
             params=_drop_none(params) if params else None,
             json=_drop_none(body) if body is not None else None,
+            call=f"{method} {path}",
         )
         return self._result(response, f"{method} {path}")
 
@@ -499,9 +500,13 @@ class HuaweiPrivateNumberClient(TransportClient):
         await self._call("DELETE", path, params={"subscriptionId": subscription_id, x_name: x})
 
     def _result(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        body = parse_json(response.content)
+        try:
+            body = load_json(response.content)
+        except UnreadableJson as why:
+            body, kind = None, str(why)
+        else:
+            kind = "null" if body is None else "not a JSON object"
         if not isinstance(body, dict):
-            kind = "empty" if not response.content else "not a JSON object"
             raise MalformedResponse(f"{what}: the answer is {kind}", provider=PROVIDER, status=response.status_code)
         code = text(body, "resultcode")
         if not code:
@@ -624,6 +629,10 @@ class HuaweiPrivateNumberClient(TransportClient):
         number = integer(answer, "pageIndex") or page_index or 1
         size = integer(answer, "pageSize") or page_size
         total = integer(answer, "totalCount")
+        if (total is None and answer.get("totalCount") is not None) or (total is not None and total < 0):
+            raise MalformedResponse(
+                f"AXB query: totalCount is not a count ({str(answer.get('totalCount'))[:40]!r})", provider=PROVIDER
+            )
         pages = math.ceil(total / size) if total is not None and size else None
         return Page(
             items=[AxbBinding.from_api(i, self.wire_tz) for i in items],

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar, Unpack
 
+import httpx
+
 from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
 from providers.pagination import numbered_pages
-from providers.records import Page
+from providers.records import Page, UnreadableJson, load_json, text
 from providers.telnyx.errors import PROVIDER, error_from_response
 from providers.telnyx.models import (
     AccessIp,
@@ -46,6 +49,21 @@ T = TypeVar("T")
 def base_url_from_env() -> str:
     """TELEDECK_TELNYX_BASE_URL overrides the API base URL (any server that speaks Telnyx v2)."""
     return os.environ.get(TELNYX.endpoint.env, "").strip() or DEFAULT_BASE_URL
+
+
+# A JWT: three base64url parts (so no markup or escape sequence can ride in a token).
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def _shape(body: Any) -> str:
+    """What a body was instead, in a word or two, for an error message."""
+    if body is None:
+        return "null or empty"
+    if isinstance(body, dict):
+        return "an object with " + (", ".join(repr(k)[:30] for k in list(body)[:4]) or "no keys")
+    if isinstance(body, list):
+        return "a list"
+    return "a string" if isinstance(body, str) else "a boolean" if isinstance(body, bool) else "a number"
 
 
 def _drop_empty(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,25 +96,45 @@ class TelnyxClient(TransportClient):
 
     # ---- plumbing -------------------------------------------------------------------------
 
+    def _malformed(self, method: str, path: str, why: str, response: httpx.Response | None = None) -> MalformedResponse:
+        """The error for an answer we cannot read, naming the call."""
+        return MalformedResponse(
+            f"{method} {path}: {why}",
+            provider=PROVIDER,
+            status=response.status_code if response is not None else None,
+            request_id=self.transport.request_id(response) if response is not None else "",
+            method=method,
+            url=path,
+        )
+
     async def _json(self, method: str, path: str, **kw: Any) -> Any:
+        """The JSON body of a successful answer (None when it is empty). A body that is not JSON,
+        nests too deep, or is an error document under a 2xx status is a MalformedResponse."""
         response = await self.transport.request(method, path, **kw)
         if not response.content:
             return None
         try:
-            return response.json()
-        except ValueError:
-            raise MalformedResponse(
-                f"{method} {path}: answer is not JSON",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=self.transport.request_id(response),
-            ) from None
+            body = load_json(response.content)
+        except UnreadableJson as why:
+            raise self._malformed(method, path, f"the answer is {why}", response) from None
+        if isinstance(body, dict) and body.get("errors"):
+            # An error document with a success status: say what the vendor said, but never take
+            # it as the thing asked for.
+            said = error_from_response(response)
+            error = self._malformed(
+                method, path, f"HTTP {response.status_code} but the answer is an error: {said.message}", response
+            )
+            error.code, error.title, error.detail, error.problems = said.code, said.title, said.detail, said.problems
+            raise error
+        return body
 
-    async def _data(self, method: str, path: str, **kw: Any) -> Any:
-        """The object inside a `{"data": ...}` envelope."""
+    async def _data(self, method: str, path: str, *, need_id: bool = True, **kw: Any) -> Any:
+        """The object inside a `{"data": ...}` envelope; with `need_id`, one that names its id."""
         body = await self._json(method, path, **kw)
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise MalformedResponse(f"{method} {path}: answer has no 'data' object", provider=PROVIDER)
+            raise self._malformed(method, path, f"the answer has no 'data' object ({_shape(body)})")
+        if need_id and not text(body["data"], "id"):
+            raise self._malformed(method, path, "the answer's object has no id")
         return body["data"]
 
     async def _bare(self, method: str, path: str, **kw: Any) -> Any:
@@ -105,7 +143,9 @@ class TelnyxClient(TransportClient):
         if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" not in body:
             body = body["data"]
         if not isinstance(body, dict):
-            raise MalformedResponse(f"{method} {path}: answer is not an object", provider=PROVIDER)
+            raise self._malformed(method, path, f"the answer is not an object ({_shape(body)})")
+        if not text(body, "id"):
+            raise self._malformed(method, path, "the answer's object has no id")
         return body
 
     async def _page(
@@ -116,8 +156,14 @@ class TelnyxClient(TransportClient):
         query["page[size]"] = size
         body = await self._json("GET", path, params=query)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise MalformedResponse(f"GET {path}: answer has no 'data' list", provider=PROVIDER)
-        page_number, page_size, total_pages, total_results = read_meta(body, number)
+            raise self._malformed("GET", path, f"the answer has no 'data' list ({_shape(body)})")
+        odd = next((i for i, item in enumerate(body["data"]) if not isinstance(item, dict)), None)
+        if odd is not None:
+            raise self._malformed("GET", path, f"item {odd} of the 'data' list is not an object")
+        try:
+            page_number, page_size, total_pages, total_results = read_meta(body, number)
+        except ValueError as why:
+            raise self._malformed("GET", path, f"page {number}: {why}") from None
         return Page(
             items=[parse(item) for item in body["data"]],
             page_number=page_number,
@@ -201,19 +247,21 @@ class TelnyxClient(TransportClient):
 
     async def validate_address(self, **fields: Any) -> AddressValidation:
         # Validation changes nothing, so it is allowed in read-only mode.
-        data = await self._data("POST", "/addresses/actions/validate", json=_drop_empty(fields), mutates=False)
+        data = await self._data(
+            "POST", "/addresses/actions/validate", json=_drop_empty(fields), mutates=False, need_id=False
+        )
         return AddressValidation.from_api(data)
 
     async def accept_address_suggestions(self, address_id: str) -> SuggestionAcceptance:
-        response = await self.transport.request(
-            "POST", f"/addresses/{address_id}/actions/accept_suggestions", json={"id": address_id}
-        )
+        path = f"/addresses/{address_id}/actions/accept_suggestions"
+        response = await self.transport.request("POST", path, json={"id": address_id})
         try:
-            data = response.json().get("data")
-        except (ValueError, AttributeError):
-            data = None
+            body = load_json(response.content)
+        except UnreadableJson as why:
+            raise self._malformed("POST", path, f"the answer is {why}", response) from None
+        data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
-            raise MalformedResponse("accept_suggestions: answer has no 'data' object", provider=PROVIDER)
+            raise self._malformed("POST", path, f"the answer has no 'data' object ({_shape(body)})", response)
         return SuggestionAcceptance(
             id=str(data.get("id", address_id)),
             accepted=bool(data.get("accepted")),
@@ -320,7 +368,8 @@ class TelnyxClient(TransportClient):
         return _with_type(IntegrationSecret.from_api(await self._data("POST", "/integration_secrets", json=body)), type)
 
     async def delete_integration_secret(self, secret_id: str) -> None:
-        await self.transport.request("DELETE", f"/integration_secrets/{secret_id}")
+        # 204 with no body; a body, if any, must not be an error document or unreadable.
+        await self._json("DELETE", f"/integration_secrets/{secret_id}")
 
     async def find_integration_secrets(self, identifier: str) -> list[IntegrationSecret]:
         return [s for s in await self.collect(self.typed_integration_secret_pages()) if s.identifier == identifier]
@@ -339,6 +388,7 @@ class TelnyxClient(TransportClient):
             headers={"Accept": "text/plain", "Idempotency-Key": uuid.uuid4().hex},
         )
         token = response.text.strip()
-        if not token or token.startswith("{") or token.count(".") != 2:
-            raise MalformedResponse("token answer is not a JWT", provider=PROVIDER, status=response.status_code)
+        if not token or token.startswith("{") or token.count(".") != 2 or not _JWT.fullmatch(token):
+            path = f"/telephony_credentials/{credential_id}/token"
+            raise self._malformed("POST", path, "the answer is not a JWT", response)
         return AccessToken(credential_id=credential_id, value=token)

@@ -159,12 +159,29 @@ def mask(secret: str, keep: int = 4) -> str:
     return "•" * 8 + secret[-keep:]
 
 
+_META_KEYS = ("page_number", "page_size", "total_pages", "total_results")
+
+
 def read_meta(body: Any, requested: int) -> tuple[int, int | None, int | None, int | None]:
-    meta = mapping(body, "meta")
-    number = integer(meta, "page_number")
-    return (
-        number if number is not None else requested,
-        integer(meta, "page_size"),
-        integer(meta, "total_pages"),
-        integer(meta, "total_results"),
-    )
+    """A list answer's page meta (page_number, page_size, total_pages, total_results); a missing
+    number is None (page_number: the one `requested`). Meta that is there but cannot be true
+    raises ValueError saying why: not an object, a number that is not a whole number, a negative
+    one, or more pages than the results fill."""
+    if not isinstance(body, dict) or body.get("meta") is None:
+        return requested, None, None, None
+    meta = body["meta"]
+    if not isinstance(meta, dict):
+        raise ValueError("its meta is not an object")
+    numbers: dict[str, int | None] = {}
+    for key in _META_KEYS:
+        value = integer(meta, key)
+        if value is None and meta.get(key) is not None:
+            raise ValueError(f"its meta.{key} is not a whole number ({str(meta[key])[:40]!r})")
+        if value is not None and value < 0:
+            raise ValueError(f"its meta.{key} is negative ({value})")
+        numbers[key] = value
+    number, size, pages, results = (numbers[key] for key in _META_KEYS)
+    if pages is not None and results is not None and size:
+        if pages > -(-results // size) + 1:
+            raise ValueError(f"its meta claims {pages} pages of {size} for {results} results")
+    return number if number is not None else requested, size, pages, results

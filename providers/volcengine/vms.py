@@ -41,7 +41,7 @@ from providers.errors import (
     ValidationError,
 )
 from providers.pagination import PaginationStalled
-from providers.records import integer, parse_json, read_record, text
+from providers.records import UnreadableJson, integer, load_json, parse_json, read_record, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 from providers.volcengine.vendor import VOLCENGINE
@@ -589,10 +589,22 @@ class VmsClient(TransportClient):
             content = urlencode(pairs).encode("utf-8")
             headers["Content-Type"] = FORM_CONTENT_TYPE
         response = await self.transport.request(
-            method, "/", params=query, content=content, headers=headers, mutates=mutates, idempotent=not mutates
+            method,
+            "/",
+            params=query,
+            content=content,
+            headers=headers,
+            mutates=mutates,
+            idempotent=not mutates,
+            call=action,
         )
         shown_url = redact_url(response.request.url)
-        body = parse_json(response.content)
+        try:
+            body = load_json(response.content)
+        except UnreadableJson as why:
+            body, unreadable = None, str(why)
+        else:
+            unreadable = "null" if body is None else "not a JSON object"
         request_id = self.transport.request_id(response)
         where: dict[str, Any] = {
             "provider": PROVIDER,
@@ -602,7 +614,7 @@ class VmsClient(TransportClient):
             "url": shown_url,
         }
         if not isinstance(body, dict):
-            raise MalformedResponse(f"{action}: the answer is not a JSON object", **where)
+            raise MalformedResponse(f"{action}: the answer is {unreadable}", **where)
         error = error_in_envelope(body, response.status_code)
         if error is not None:
             error.method, error.url = method, shown_url
@@ -626,6 +638,12 @@ class VmsClient(TransportClient):
         if not isinstance(result, dict) or not isinstance(result.get("Records", []), list):
             raise MalformedResponse(f"{action}: the Result has no Records list", provider=PROVIDER)
         records = result.get("Records") or []
+        for key in ("Offset", "Limit", "Total"):
+            value = integer(result, key)
+            if (value is None and result.get(key) is not None) or (value is not None and value < 0):
+                raise MalformedResponse(
+                    f"{action}: the Result's {key} is not a count ({str(result.get(key))[:40]!r})", provider=PROVIDER
+                )
         return OffsetPage(
             items=[parse(r) for r in records],
             offset=integer(result, "Offset"),
@@ -640,6 +658,7 @@ class VmsClient(TransportClient):
         when the server answers another offset than the one asked for."""
         items: list[Any] = []
         offset = 0
+        previous: list[Any] = []
         for _ in range(max_pages):
             page = await fetch(offset)
             if page.offset is not None and page.offset != offset:
@@ -647,6 +666,12 @@ class VmsClient(TransportClient):
                     f"asked for offset {offset} but the server answered offset {page.offset}; stopped to avoid a loop",
                     provider=PROVIDER,
                 )
+            if previous and page.items == previous:
+                raise PaginationStalled(
+                    f"the rows at offset {offset} repeat the rows before them; stopped to avoid a loop",
+                    provider=PROVIDER,
+                )
+            previous = page.items
             items.extend(page.items)
             offset += len(page.items)
             if not page.items or (page.total is not None and offset >= page.total):

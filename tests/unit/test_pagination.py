@@ -8,7 +8,9 @@ from providers.pagination import PaginationStalled, numbered_pages
 from providers.records import Page
 
 
-def server(total_items: int, size: int, *, stuck_at: int | None = None, omit_total: bool = False):
+def server(
+    total_items: int, size: int, *, stuck_at: int | None = None, omit_total: bool = False, omit_results: bool = False
+):
     calls: list[int] = []
 
     async def fetch(number: int) -> Page:
@@ -22,7 +24,7 @@ def server(total_items: int, size: int, *, stuck_at: int | None = None, omit_tot
             page_number=answered,
             page_size=size,
             total_pages=None if omit_total else pages,
-            total_results=total_items,
+            total_results=None if omit_results else total_items,
         )
 
     return fetch, calls
@@ -39,7 +41,7 @@ async def test_follows_every_page_and_stops_on_the_last():
 
 
 async def test_without_total_pages_stops_on_an_empty_page():
-    fetch, calls = server(20, 10, omit_total=True)
+    fetch, calls = server(20, 10, omit_total=True, omit_results=True)
     assert await collect(fetch) == list(range(20))
     assert calls == [1, 2, 3]
 
@@ -79,3 +81,43 @@ async def test_zero_of_zero_meta_ends_normally_after_the_first_page():
         return Page(items=["x"], page_number=0, page_size=0, total_pages=0, total_results=0)
 
     assert await collect(prism_style) == ["x"]
+
+
+async def test_a_listing_ends_once_it_holds_total_results_rows():
+    fetch, calls = server(20, 10, omit_total=True)  # no total_pages, but 20 results said
+    assert await collect(fetch) == list(range(20))
+    assert calls == [1, 2]  # no third request for the empty page
+
+
+async def test_total_results_ends_a_listing_whose_total_pages_is_wrong():
+    async def lying(number: int) -> Page:
+        return Page(items=[number], page_number=number, page_size=1, total_pages=9_000, total_results=3)
+
+    assert await collect(lying) == [1, 2, 3]
+
+
+async def test_a_server_echoing_the_page_number_with_the_same_rows_is_stopped():
+    calls: list[int] = []
+
+    async def echoing(number: int) -> Page:
+        calls.append(number)
+        return Page(items=["a", "b"], page_number=number, page_size=2, total_pages=None, total_results=None)
+
+    seen = []
+    with pytest.raises(PaginationStalled) as caught:
+        async for page in numbered_pages(echoing, provider="t"):
+            seen.extend(page.items)
+    assert seen == ["a", "b"] and calls == [1, 2]
+    assert "repeats the rows" in str(caught.value)
+
+
+async def test_a_claim_of_more_pages_than_we_follow_stops_after_the_first():
+    async def boastful(number: int) -> Page:
+        return Page(items=[number], page_number=number, page_size=1, total_pages=10**12, total_results=None)
+
+    seen = []
+    with pytest.raises(PaginationStalled) as caught:
+        async for page in numbered_pages(boastful, provider="t", max_pages=100):
+            seen.extend(page.items)
+    assert seen == [1]
+    assert "claims 1000000000000 pages" in str(caught.value)

@@ -397,6 +397,7 @@ class BindingsScreen(TableScreen):
             fields=forms.import_fields(names),
             submit=submit,
             submit_label="Look up",
+            changes=False,
             describe=forms.describe,
         )
 

@@ -3,7 +3,8 @@
 Input is checked at each field before anything is sent. The provider call runs in a worker on
 this screen; when the provider refuses, its problems are placed at the fields they point to and
 everything typed stays. When a create times out, the form looks for what was created before it
-lets the user send again.
+lets the user send again. Esc while a request is waiting cancels it and leaves the form; for a
+change, the notice says its outcome is unknown and must be checked before sending it again.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ class FormScreen(DialogScreen[Any]):
         initial: Mapping[str, str] | None = None,
         find_created: FindCreated | None = None,
         describe: Callable[[Any], str] = str,
+        changes: bool = True,
     ) -> None:
+        """`changes`: the submit changes something at the provider, so a request cancelled while
+        waiting leaves its outcome unknown (False: a look-up)."""
         super().__init__()
         self.title_text = title
         self.fields = fields
@@ -53,6 +57,7 @@ class FormScreen(DialogScreen[Any]):
         self.initial = dict(initial or {})
         self.find_created = find_created
         self.describe = describe
+        self.changes = changes
         self.sending = False
         self.field_errors: dict[str, str] = {}
         self.counting_problems = False  # the status line counts the fields that need attention
@@ -172,8 +177,23 @@ class FormScreen(DialogScreen[Any]):
         self.action_submit()
 
     def action_cancel(self) -> None:
-        if not self.sending:
-            self.dismiss(None)
+        if self.sending:
+            self.cancel_request()
+        self.dismiss(None)
+
+    def cancel_request(self) -> None:
+        """Stop waiting: cancel the request's worker and say what that means."""
+        self.workers.cancel_group(self, "form-submit")
+        self.sending = False
+        what = f"“{self.title_text}”"
+        if self.changes:
+            message = (
+                f"Cancelled {what} while waiting for the answer. Its outcome is unknown: the change may or "
+                "may not have been applied. Refresh and check before sending it again."
+            )
+        else:
+            message = f"Cancelled {what} while waiting for the answer; it was a look-up, so nothing was changed."
+        self.app.notify(message, title="Request cancelled", severity="warning", timeout=12, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reveal":  # offered only where there is a secret to show
@@ -225,7 +245,8 @@ class FormScreen(DialogScreen[Any]):
             return
         finally:
             self.sending = False
-            self.query_one("#submit", Button).disabled = False
+            if self.is_attached:
+                self.query_one("#submit", Button).disabled = False
         self.dismiss(record)
 
     async def _check_after_timeout(self, find_created: FindCreated, values: dict[str, str]) -> None:
