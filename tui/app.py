@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import SimpleCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from providers.errors import ProviderError
 from providers.session import ProviderSession
 from tui.clipboard import copy_text
+from tui.literal import literal
 from tui.resources import REGISTRY, ActionSpec, lookup
 from tui.screens.help import HelpScreen
 from tui.screens.resource import ResourceScreen, check_action_keys, keys_taken_by
@@ -188,6 +190,22 @@ class TeledeckApp(App[None]):
         self.push_screen(HelpScreen(self.screen, f"Keys: {spec.title if spec else 'this screen'}"))
 
     # ---- shared services for screens ------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notice of every screen comes here (Widget.notify calls the app's): its message
+        and title carry record names and server text, so they are shown literally (tui/literal.py),
+        never as markup, whatever the caller asked."""
+        super().notify(
+            literal(message), title=literal(title, single_line=True), severity=severity, timeout=timeout, markup=False
+        )
 
     def report_error(self, error: ProviderError, doing: str) -> None:
         """The one place a provider error becomes visible: vendor code and message, no traceback."""

@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from tui.widgets.literal import LiteralStatic
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -23,8 +25,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question, id="question", markup=False)
+            yield LiteralStatic(self.title_text, classes="dialog-title")
+            yield LiteralStatic(self.question, id="question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "success")

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from providers.errors import ProviderError, Timeout
 from tui.resources import FieldSpec
+from tui.widgets.literal import LiteralLabel, LiteralStatic
 
 Submit = Callable[[dict[str, str]], Awaitable[Any]]
 FindCreated = Callable[[dict[str, str]], Awaitable[list]]
@@ -60,15 +61,15 @@ class FormScreen(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog form"):
-            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield LiteralStatic(self.title_text, classes="dialog-title")
             with VerticalScroll(id="fields"):
                 for spec in self.fields:
                     with Vertical(classes="field", id=f"field-{spec.name}"):
                         marker = " *" if spec.required else ""
-                        yield Label(f"{spec.label}{marker}", classes="field-label")
+                        yield LiteralLabel(f"{spec.label}{marker}", classes="field-label")
                         yield self._input_for(spec)
-                        yield Label("", classes="field-error", id=f"error-{spec.name}")
-            yield Static("", id="form-status", markup=False)
+                        yield LiteralLabel("", classes="field-error", id=f"error-{spec.name}")
+            yield LiteralStatic("", id="form-status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.submit_label, id="submit", variant="primary")

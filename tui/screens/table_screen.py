@@ -12,9 +12,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from tui.screens.access import AppAccess
+from tui.widgets.literal import LiteralBar
 from tui.widgets.virtual_table import VirtualTable
 
 
@@ -83,7 +84,7 @@ class TableScreen(AppAccess, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
-        yield Static("", id="title-bar", classes="title-bar", markup=False)
+        yield LiteralBar("", id="title-bar", classes="title-bar")
         yield Input(
             placeholder="filter: text matches any column; start with ! to invert; esc clears",
             id="filter-input",
