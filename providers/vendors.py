@@ -71,7 +71,8 @@ class BindingRules:
     pool_label: str = "Pool"  # the vendor's name for a pool
 
     def number_problem(self, value: str) -> str | None:
-        if re.fullmatch(self.number_pattern, value.strip()):
+        # ASCII: \d would take other scripts' digits, which no vendor does.
+        if re.fullmatch(self.number_pattern, value.strip(), flags=re.ASCII):
             return None
         return self.number_hint
 
