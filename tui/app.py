@@ -269,7 +269,15 @@ def run_app(
     from tui.logsetup import configure
     from tui.sessions import open_profile_session
 
-    configure()
+    try:
+        configure()
+    except OSError as error:
+        print(
+            f"teledeck: cannot write the log in {error.filename or 'the log folder'}: {error.strerror or error} "
+            "(set TELEDECK_LOG_DIR to a folder you can write)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = load_config()
         chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
