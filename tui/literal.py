@@ -50,3 +50,17 @@ def literal(value: object, *, single_line: bool = False) -> str:
     if text.isprintable():  # no control, format or separator character at all: the common case
         return text
     return pattern.sub(_shown, text)
+
+
+def _one_for_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "␡" if code == 0x7F else "\ufffd"
+
+
+def literal_same_length(value: str) -> str:
+    """`value` with each unsafe character (tab and newline too) replaced by one visible character
+    (a control picture, ␡, or U+FFFD for C1 and bidi controls), so positions in it still hold:
+    for an editable field, whose cursor counts characters of the real value."""
+    return value if value.isprintable() else _UNSAFE_LINE.sub(_one_for_one, value)

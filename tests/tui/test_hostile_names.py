@@ -65,6 +65,19 @@ async def test_a_hostile_name_is_shown_literally_everywhere(make_app, sandbox):
         for line in lines:
             assert_clean(line)
 
+        # The edit form: the value is the name itself, drawn with ESC visible.
+        await pilot.press("e")
+        await pilot.pause()
+        edit = app.screen
+        assert isinstance(edit, FormScreen)
+        field = edit.query_one("#input-name", Input)
+        assert field.value == NAME
+        drawn = "".join(segment.text for segment in field.render_line(0))
+        assert SHOWN in drawn and "\x1b" not in drawn
+        assert "\x1b" not in str(edit.query_one(".dialog-title").render())
+        await pilot.press("escape")
+        await pilot.pause()
+
         # The detail screen: its title bar and the name field.
         await pilot.press("enter")
         await pilot.pause()

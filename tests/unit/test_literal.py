@@ -59,8 +59,9 @@ def _calls(path: Path):
             yield node
 
 
-def test_no_screen_builds_a_bare_static_or_label():
-    """Labels with data are LiteralStatic / LiteralLabel / LiteralBar (tui/widgets/literal.py)."""
+def test_no_screen_builds_a_bare_static_label_or_input():
+    """Labels and inputs with data are LiteralStatic / LiteralLabel / LiteralBar / LiteralInput
+    (tui/widgets/literal.py)."""
     found = []
     for path in sorted((ROOT / "tui").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
@@ -68,7 +69,7 @@ def test_no_screen_builds_a_bare_static_or_label():
             continue
         for call in _calls(path):
             name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
-            if name in ("Static", "Label") and (rel, name) not in MARKUP_ALLOWED:
+            if name in ("Static", "Label", "Input") and (rel, name) not in MARKUP_ALLOWED:
                 found.append(f"{rel}:{call.lineno} {name}(...)")
     assert not found, "use tui.widgets.literal instead: " + ", ".join(found)
 
@@ -97,3 +98,12 @@ def test_every_notice_goes_through_the_app():
     source = inspect.getsource(Widget.notify)
     assert "self.app.notify(" in source
     assert "notify" in TeledeckApp.__dict__
+
+
+@given(st.text())
+def test_the_editable_form_keeps_every_position(text):
+    from tui.literal import literal_same_length
+
+    shown = literal_same_length(text)
+    assert len(shown) == len(text)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or "\u202a" <= c <= "\u202e" for c in shown)

@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from providers.errors import ProviderError, Timeout
 from tui.resources import FieldSpec
-from tui.widgets.literal import LiteralLabel, LiteralStatic
+from tui.widgets.literal import LiteralInput, LiteralLabel, LiteralStatic
 
 Submit = Callable[[dict[str, str]], Awaitable[Any]]
 FindCreated = Callable[[dict[str, str]], Awaitable[list]]
@@ -86,7 +86,7 @@ class FormScreen(ModalScreen[Any]):
             )
         if spec.kind == "bool":
             return Switch(value=value.lower() in ("true", "yes", "1"), id=widget_id)
-        return Input(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
+        return LiteralInput(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
 
     def on_mount(self) -> None:
         self._apply_visibility()

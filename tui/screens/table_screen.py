@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from tui.screens.access import AppAccess
-from tui.widgets.literal import LiteralBar
+from tui.widgets.literal import LiteralBar, LiteralInput
 from tui.widgets.virtual_table import VirtualTable
 
 
@@ -85,7 +85,7 @@ class TableScreen(AppAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
         yield LiteralBar("", id="title-bar", classes="title-bar")
-        yield Input(
+        yield LiteralInput(
             placeholder="filter: text matches any column; start with ! to invert; esc clears",
             id="filter-input",
             classes="filter-input",

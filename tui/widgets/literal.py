@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Label, Static
+from rich.text import Text
+from textual.widgets import Input, Label, Static
 
-from tui.literal import literal
+from tui.literal import literal, literal_same_length
 
 
 def _safe(content: Any, single_line: bool) -> Any:
@@ -44,3 +45,15 @@ class LiteralLabel(Label):
 
     def update(self, content: Any = "", *, layout: bool = True) -> None:
         super().update(_safe(content, False), layout=layout)
+
+
+class LiteralInput(Input):
+    """An Input whose value (an edited record's name, a pasted string) is drawn with its control
+    characters visible, one for one, so the cursor still lines up; the value itself is unchanged."""
+
+    @property
+    def _value(self) -> Text:
+        if self.password:
+            return super()._value
+        text = Text(literal_same_length(self.value), no_wrap=True, overflow="ignore", end="")
+        return self.highlighter(text) if self.highlighter is not None else text
