@@ -236,3 +236,43 @@ def test_config_shaped_documents_with_wrong_types(config_dir, document):
 )
 def test_any_secrets_file(config_dir, secrets):
     start_up(config_dir, b"", secrets=secrets)
+
+
+# ---- through the command line: one line, exit 2, nothing drawn ---------------------------------
+
+
+def _make_bad(config_dir: Path, case: str) -> None:
+    config = config_dir / c.CONFIG_FILE
+    if case == "config-directory":
+        config.mkdir()
+    elif case == "config-fifo":
+        os.mkfifo(config)
+    elif case == "config-loop":
+        config.symlink_to(config)
+    elif case == "config-deep":
+        config.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    elif case == "unknown-kind":
+        config.write_text('default_profile = "p"\n[[profiles.p.accounts]]\nkind = "nope"\nlabel = "a"\n')
+    elif case == "secrets-directory":
+        config.write_text(
+            'default_profile = "p"\n[[profiles.p.accounts]]\nkind = "telnyx"\nlabel = "a"\n'
+            'credentials = { api_key = "secrets-file" }\n'
+        )
+        (config_dir / c.SECRETS_FILE).mkdir()
+
+
+@pytest.mark.parametrize(
+    "case", ["config-directory", "config-fifo", "config-loop", "config-deep", "unknown-kind", "secrets-directory"]
+)
+def test_the_command_line_says_one_line_and_exits_2(config_dir, case, monkeypatch, capsys):
+    from tui import cli
+    from tui.app import TeledeckApp
+
+    if case == "config-fifo" and not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    monkeypatch.setattr(TeledeckApp, "run", lambda self, *a, **k: pytest.fail("the app started"))
+    _make_bad(config_dir, case)
+    code = _no_hang(lambda: cli.main([]))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("teledeck: ") and "Traceback" not in err
