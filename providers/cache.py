@@ -24,8 +24,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 FORMAT = "teledeck-cache"
 FORMAT_VERSION = 1
 _HEADER_LIMIT = 64 * 1024  # a header line longer than this is not ours
+MAX_FILE_BYTES = 512 * 1024 * 1024  # 100,000 rows are ~50 MB; a file this large is not ours
 
 Raw = dict[str, Any]
 Clock = Callable[[], float]
@@ -210,15 +213,15 @@ class ResultCache:
     def _load(self, profile: str, account: str, query: str) -> _Entry | None:
         path = self.path_for(profile, account, query)
         try:
-            with open(path, "rb") as fh:
+            with _open_regular(path) as fh:
                 header = _read_header(fh)
                 if (header["profile"], header["account"], header["query"]) != (profile, account, query):
                     raise _Corrupt("cache file for another key")
-                items = json.loads(fh.read().decode("utf-8"))
+                items = json.loads(fh.read(MAX_FILE_BYTES).decode("utf-8"))
         except FileNotFoundError:
             return None
-        except (_Corrupt, OSError, ValueError, KeyError, TypeError) as exc:
-            log.info("ignoring cache file %s: %s", path, exc)
+        except (_Corrupt, OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            log.info("ignoring cache file %s: %s", path, type(exc).__name__ if isinstance(exc, RecursionError) else exc)
             _remove(path)
             return None
         if not isinstance(items, list) or len(items) != header["count"] or not all(isinstance(i, dict) for i in items):
@@ -299,11 +302,11 @@ class ResultCache:
             return removed
         for path in paths:
             try:
-                with open(path, "rb") as fh:
+                with _open_regular(path) as fh:
                     header = _read_header(fh)
             except FileNotFoundError:
                 continue
-            except (_Corrupt, OSError, ValueError, KeyError, TypeError):
+            except (_Corrupt, OSError, ValueError, KeyError, TypeError, RecursionError):
                 _remove(path)  # junk: it would be dropped on read anyway
                 continue
             if header["profile"] != profile or (account is not None and header["account"] != account):
@@ -346,7 +349,27 @@ def _read_header(fh: BinaryIO) -> dict[str, Any]:
     fetched = header.get("fetched_at")
     if not isinstance(fetched, (int, float)) or isinstance(fetched, bool):
         raise _Corrupt("header field 'fetched_at' missing")
+    if not 0 <= fetched < 1e11:  # epoch seconds, finite (json reads 1e400 as inf, 1e400 digits as an int)
+        raise _Corrupt("header field 'fetched_at' out of range")
     return header
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file of at most MAX_FILE_BYTES; _Corrupt for a
+    directory, FIFO, device or a file that large (never blocks: non-blocking open, checked on the
+    descriptor), FileNotFoundError when it is gone."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    fh = os.fdopen(fd, "rb")
+    try:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise _Corrupt("not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise _Corrupt(f"{st.st_size} bytes, over the cache's limit")
+    except BaseException:
+        fh.close()
+        raise
+    return fh
 
 
 def _remove(path: Path) -> None:

@@ -8,7 +8,10 @@ or a signature made with one, and the numbers it carries are personal data.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
+
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 class EndpointRefused(ValueError):
@@ -54,5 +57,7 @@ def check_endpoint(url: str, *, vendor: str, bare_origin: bool = False) -> str:
     """`url` without a trailing slash, or EndpointRefused naming the vendor and the reason."""
     problem = endpoint_problem(url, bare_origin=bare_origin)
     if problem is not None:
-        raise EndpointRefused(f"{vendor} endpoint {url.strip()!r} refused: {problem}")
+        # A user name and password typed into the URL are not repeated in the error.
+        shown = _USERINFO.sub("//***@", url.strip())
+        raise EndpointRefused(f"{vendor} endpoint {shown!r} refused: {problem}")
     return url.strip().rstrip("/")

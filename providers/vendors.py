@@ -75,7 +75,8 @@ class BindingRules:
         return mode in (self.modes if self.modifiable_modes is None else self.modifiable_modes)
 
     def number_problem(self, value: str) -> str | None:
-        if re.fullmatch(self.number_pattern, value.strip()):
+        # ASCII: \d would take other scripts' digits, which no vendor does.
+        if re.fullmatch(self.number_pattern, value.strip(), flags=re.ASCII):
             return None
         return self.number_hint
 

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests are derandomised (the same examples on every run and machine, so a failure is
+# reproducible and the suite's time is stable) with a modest budget per test.
+settings.register_profile(
+    "teledeck",
+    derandomize=True,
+    deadline=None,
+    max_examples=200,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("teledeck")
 
 
 @pytest.fixture(autouse=True)

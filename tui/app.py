@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from providers.errors import ProviderError
 from providers.session import ProviderSession
 from tui.clipboard import copy_text
+from tui.literal import literal
 from tui.resources import REGISTRY, ActionSpec
 from tui.screens.command import CommandScreen, Destination, resolve
 from tui.screens.help import HelpScreen
@@ -195,6 +197,22 @@ class TeledeckApp(App[None]):
 
     # ---- shared services for screens ------------------------------------------------------
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notice of every screen comes here (Widget.notify calls the app's): its message
+        and title carry record names and server text, so they are shown literally (tui/literal.py),
+        never as markup, whatever the caller asked."""
+        super().notify(
+            literal(message), title=literal(title, single_line=True), severity=severity, timeout=timeout, markup=False
+        )
+
     def report_error(self, error: ProviderError, doing: str) -> None:
         """The one place a provider error becomes visible: vendor code and message, no traceback."""
         log.info("error while %s: %s", doing, error.summary())
@@ -257,7 +275,15 @@ def run_app(
     from tui.logsetup import configure
     from tui.sessions import open_profile_session
 
-    configure()
+    try:
+        configure()
+    except OSError as error:
+        print(
+            f"teledeck: cannot write the log in {error.filename or 'the log folder'}: {error.strerror or error} "
+            "(set TELEDECK_LOG_DIR to a folder you can write)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = load_config()
         chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)

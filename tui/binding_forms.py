@@ -38,24 +38,32 @@ def supported_modes(provider: str) -> tuple[str, ...]:
     return found.modes if found is not None else ()
 
 
-_RELATIVE = re.compile(r"^\+(\d+)\s*([mhd])$")
+_RELATIVE = re.compile(r"^\+([0-9]{1,9})\s*([mhd])$")
+EXPIRY_FORMAT = "use +30m, +2h, +7d, or YYYY-MM-DD HH:MM (your local time)"
 
 
 def parse_expiry(text: str, now: datetime | None = None) -> datetime:
-    """'+30m', '+2h', '+7d', or 'YYYY-MM-DD HH:MM[:SS]' in the local time zone -> aware UTC."""
+    """'+30m', '+2h', '+7d', or 'YYYY-MM-DD HH:MM[:SS]' in the local time zone -> aware UTC.
+
+    Anything else, or a time the calendar cannot hold ('+999999999d', year 1 in a zone east of
+    UTC), is a ValueError saying what to type: never another exception."""
     now = now or datetime.now(UTC)
     text = text.strip()
-    match = _RELATIVE.match(text)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        return now + {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
-        try:
-            local = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return local.astimezone().astimezone(UTC)  # naive = the user's local time
-    raise ValueError("use +30m, +2h, +7d, or YYYY-MM-DD HH:MM (your local time)")
+    try:
+        match = _RELATIVE.match(text)
+        if match:
+            amount, unit = int(match.group(1)), match.group(2)
+            step = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[unit]
+            return now + step * amount
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+            try:
+                local = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            return local.astimezone().astimezone(UTC)  # naive = the user's local time
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"out of range: {EXPIRY_FORMAT}") from None
+    raise ValueError(EXPIRY_FORMAT)
 
 
 def expiry_problem(text: str, provider: str, now: datetime | None = None) -> str | None:

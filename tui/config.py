@@ -24,7 +24,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -390,6 +390,87 @@ def validate_config(config: Config) -> dict[str, str]:
 
 _DECODE_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
+# Both files are a few kilobytes; anything this large is not one of them.
+MAX_FILE_BYTES = 1_000_000
+# Profiles, accounts, credentials: a real file is four tables deep; a hostile one may be 10,000.
+MAX_DEPTH = 16
+_TOO_DEEP = f"nested more than {MAX_DEPTH} tables or arrays deep; this is not a teledeck file"
+_FILE_TYPES = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFLNK: "a symbolic link",
+}
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = _FILE_TYPES.get(stat.S_IFMT(mode), "not a regular file")
+    return f"it is {kind}, not a file: move it away (teledeck reads only a regular file here)"
+
+
+def read_small_file(
+    path: Path, *, follow_symlinks: bool, check: Callable[[Path, os.stat_result], None] | None = None
+) -> bytes | None:
+    """The bytes of the regular file at `path`, or None when nothing is there.
+
+    Never blocks and never reads without bound: the path is stat'ed before it is opened, so a
+    directory, FIFO, socket or device is refused without opening it; it is opened non-blocking
+    (a FIFO swapped in after the stat cannot hang start-up) and checked again on the descriptor
+    (`check` too: the secrets file's owner and mode); at most MAX_FILE_BYTES are read. Every
+    failure (a symlink loop, no permission, `follow_symlinks=False` and a link) is a ConfigError.
+    """
+    try:
+        st = os.stat(path, follow_symlinks=follow_symlinks)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    problem = _not_regular(st.st_mode)
+    if problem:
+        raise ConfigError(problem, path=path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    with os.fdopen(fd, "rb") as fh:
+        opened = os.fstat(fh.fileno())  # the file we opened, not whatever is there now
+        problem = _not_regular(opened.st_mode)
+        if problem:
+            raise ConfigError(problem, path=path)
+        if check is not None:
+            check(path, opened)
+        if opened.st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{opened.st_size:,} bytes: larger than any teledeck file can be", path=path)
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError("larger than any teledeck file can be", path=path)
+    return data
+
+
+def _check_depth(document: Mapping[str, Any], path: Path | None) -> None:
+    """ConfigError when the parsed document nests deeper than MAX_DEPTH (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(_TOO_DEEP, path=path)
+        if isinstance(value, Mapping):
+            stack.extend((inner, depth + 1) for inner in value.values())
+        elif isinstance(value, list):
+            stack.extend((inner, depth + 1) for inner in value)
+
 
 def load_config(path: Path | None = None) -> Config:
     """The config at `path` (default `config_path()`); a missing file is an empty config.
@@ -398,12 +479,9 @@ def load_config(path: Path | None = None) -> Config:
     `ConfigError` naming the file (and the line, for TOML syntax errors).
     """
     path = path or config_path()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = read_small_file(path, follow_symlinks=True)
+    if data is None:
         return Config()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", path=path) from None
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -419,6 +497,9 @@ def load_config(path: Path | None = None) -> Config:
             line = max(1, len(data.splitlines()))
             message = message[: -len("(at end of document)")].rstrip()
         raise ConfigError(f"not valid TOML: {message}", path=path, line=line, column=column) from None
+    except RecursionError:
+        raise ConfigError(_TOO_DEEP, path=path) from None
+    _check_depth(document, path)
     return config_from_document(document, path=path)
 
 
@@ -648,20 +729,22 @@ def load_secrets(path: Path | None = None) -> Secrets:
     """
     path = path or secrets_path()
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
+        # Not through a symlink: the file itself must be ours and private.
+        data = read_small_file(path, follow_symlinks=False, check=_check_private)
+    except SecretsPermissionError:
+        raise
+    except ConfigError as error:
+        raise ConfigError(f"the secrets file: {error.reason}", path=path) from None
+    if data is None:
         return {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read the secrets file: {exc.strerror or exc}", path=path) from None
-    with os.fdopen(fd, "rb") as fh:
-        _check_private(path, os.fstat(fh.fileno()))  # the file we opened, not whatever is there now
-        data = fh.read()
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         match = _DECODE_POSITION.search(str(exc))
         line = int(match.group(1)) if match else None
         raise ConfigError("the secrets file is not valid TOML", path=path, line=line) from None
+    except RecursionError:
+        raise ConfigError(f"the secrets file: {_TOO_DEEP}", path=path) from None
     secrets: Secrets = {}
     for profile, accounts in document.items():
         if not isinstance(accounts, dict):

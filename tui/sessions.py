@@ -14,7 +14,15 @@ from providers.endpoints import EndpointRefused
 from providers.errors import AuthError, Offline, ProviderError, Timeout, Unavailable
 from providers.session import ProviderSession, open_session, sandbox_session
 from providers.vendors import descriptor
-from tui.config import AccountConfig, ConfigError, MissingCredentialError, Profile, credentials_for
+from tui.config import (
+    AccountConfig,
+    ConfigError,
+    MissingCredentialError,
+    Profile,
+    config_path,
+    credentials_for,
+    validate_profile,
+)
 
 # Settings an Account carries in fields of its own; a kind's other settings are its vendor's.
 ACCOUNT_FIELDS = ("endpoint", "region", "watch_x")
@@ -45,11 +53,17 @@ def open_profile_session(
     offline: bool = False,
     cache: ResultCache | None = None,
 ) -> ProviderSession:
-    """The session for `profile`. Raises ConfigError (a missing credential, a secrets file others
-    can read, an endpoint that breaks the endpoint rule) before anything is opened, so the caller
-    shows one clear line."""
+    """The session for `profile`. Raises ConfigError (a profile `validate_profile` refuses, a
+    missing credential, a secrets file others can read, an endpoint or override variable that
+    breaks the endpoint rule) before anything is opened, so the caller shows one clear line."""
     read_only = read_only or profile.read_only
     cache = cache if cache is not None else ResultCache()
+    # A hand-written config is read as it is; the profile about to be used must be valid (an
+    # unknown kind, a plain-http endpoint, a missing setting), said in one line, before anything opens.
+    problems = validate_profile(profile)
+    if problems:
+        listed = "; ".join(f"{field}: {message}" for field, message in problems.items())
+        raise ConfigError(f"profile {profile.name!r} cannot be used: {listed}", path=config_path())
     if profile.is_sandbox:
         kinds = [account.kind for account in profile.accounts]
         return sandbox_session(read_only=read_only, offline=offline, cache=cache, kinds=kinds)

@@ -1,7 +1,8 @@
 """Field validators for create and edit forms.
 
 Each takes the text typed and returns an error message, or None when the value is acceptable.
-They run before anything is sent, so a bad value never reaches a provider.
+They run before anything is sent, so a bad value never reaches a provider. None of them raises,
+whatever the string (tests/unit/test_validators_fuzz.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import ipaddress
 import re
 import uuid
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from providers.formats import ISO_3166_ALPHA2
 
@@ -45,9 +46,20 @@ def country_code(value: str) -> str | None:
     return None
 
 
+def _split(text: str) -> SplitResult | None:
+    """`text` split into URL parts, or None when it is not one (an unclosed "[", a bad port)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return None
+    return parts
+
+
 def url(value: str) -> str | None:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
+    text = value.strip()
+    parts = _split(text)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not text.isprintable():
         return "not an http(s) URL (e.g. https://idp.example.com/saml)"
     return None
 
@@ -55,8 +67,14 @@ def url(value: str) -> str | None:
 def uri(value: str) -> str | None:
     """An entity id: an absolute URI such as https://… or urn:…"""
     text = value.strip()
-    parts = urlsplit(text)
-    if not parts.scheme or " " in text or (parts.scheme in ("http", "https") and not parts.netloc):
+    parts = _split(text)
+    if (
+        parts is None
+        or not parts.scheme
+        or not text.isprintable()
+        or " " in text
+        or (parts.scheme in ("http", "https") and not parts.hostname)
+    ):
         return "not an absolute URI (e.g. https://idp.example.com/entity or urn:example:idp)"
     return None
 

@@ -85,7 +85,10 @@ def to_china_time(moment: datetime) -> str:
 def from_china_time(value: str) -> datetime:
     """Dypls wall time (`yyyy-MM-dd HH:mm:ss`, UTC+8) as an aware UTC datetime; ValueError if not."""
     parsed = datetime.strptime((value or "").strip(), WIRE_TIME_FORMAT)
-    return parsed.replace(tzinfo=CHINA_TZ).astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=CHINA_TZ).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00:00 in UTC+8 is before year 1 in UTC
+        raise ValueError(f"{value!r} is out of range") from None
 
 
 def _maybe_china_time(value: str) -> datetime | None:

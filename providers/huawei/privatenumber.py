@@ -130,9 +130,9 @@ def parse_wire_time(value: Any, wire_tz: tzinfo = UTC) -> datetime | None:
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     try:
         local = datetime(year, month, day, hour, minute, second, tzinfo=UTC if match.group(7) else wire_tz)
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # no such date, or one UTC cannot hold (year 1 east of it)
         return None
-    return local.astimezone(UTC)
 
 
 def format_wire_time(moment: datetime, wire_tz: tzinfo = UTC) -> str:

@@ -109,7 +109,10 @@ def parse_wire_time(value: Any) -> datetime | None:
                 return None
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=CHINA_TZ)
-            return parsed.astimezone(UTC)
+            try:
+                return parsed.astimezone(UTC)
+            except OverflowError:  # year 1 east of UTC, year 9999 west of it
+                return None
     if isinstance(value, (int, float)):
         seconds = float(value)
         if seconds <= 0:

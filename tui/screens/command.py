@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui.screens.dialog import DialogScreen
+from tui.widgets.literal import LiteralInput, LiteralStatic
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ class CommandScreen(DialogScreen[str | None]):
     def compose_dialog(self) -> ComposeResult:
         names = [n for d in self.destinations for n in d.names]
         with Vertical(id="command-box"):
-            yield Static("", id="command-matches", markup=False)
-            yield Input(
+            yield LiteralStatic("", id="command-matches")
+            yield LiteralInput(
                 placeholder="screen name or alias · Tab completes · Enter goes · esc cancels",
                 id="command-input",
                 suggester=SuggestFromList(names, case_sensitive=False),
@@ -105,7 +106,7 @@ class CommandScreen(DialogScreen[str | None]):
         found = self._cycle or completions(text, self.destinations)
         marked = [f"▸{name}" if self._cycle and name == text else name for name in found]
         shown = "  ".join(marked[:12]) + ("  …" if len(found) > 12 else "")
-        self.query_one("#command-matches", Static).update(shown or f"no screen starts with {text.strip()!r}")
+        self.query_one("#command-matches", LiteralStatic).update(shown or f"no screen starts with {text.strip()!r}")
 
     @on(Input.Changed, "#command-input")
     def _changed(self, event: Input.Changed) -> None:

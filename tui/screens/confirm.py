@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from tui.screens.dialog import DialogScreen
+from tui.widgets.literal import LiteralStatic
 
 
 class ConfirmScreen(DialogScreen[bool]):
@@ -24,8 +25,8 @@ class ConfirmScreen(DialogScreen[bool]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question, id="question", markup=False)
+            yield LiteralStatic(self.title_text, classes="dialog-title")
+            yield LiteralStatic(self.question, id="question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "success")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from providers.records import flatten
 from providers.telnyx.models import mask
 from tui.screens.access import AppAccess
+from tui.widgets.literal import LiteralBar
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 
@@ -36,7 +37,7 @@ class DetailScreen(AppAccess, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
-        yield Static(self.title_text, classes="title-bar", markup=False)
+        yield LiteralBar(self.title_text, classes="title-bar")
         table = VirtualTable(id="detail-table")
         table.set_columns([Column("field", "FIELD", width=34), Column("value", "VALUE", max_width=120)])
         table.set_rows([Row(key=path, cells=(path, value)) for path, value in self.rows])

@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch
 from providers.errors import ProviderError, Timeout
 from tui.resources import FieldSpec
 from tui.screens.dialog import DialogScreen
+from tui.widgets.literal import LiteralInput, LiteralLabel, LiteralStatic
 
 Submit = Callable[[dict[str, str]], Awaitable[Any]]
 FindCreated = Callable[[dict[str, str]], Awaitable[list]]
@@ -66,15 +67,15 @@ class FormScreen(DialogScreen[Any]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog form"):
-            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield LiteralStatic(self.title_text, classes="dialog-title")
             with VerticalScroll(id="fields"):
                 for spec in self.fields:
                     with Vertical(classes="field", id=f"field-{spec.name}"):
                         marker = " *" if spec.required else ""
-                        yield Label(f"{spec.label}{marker}", classes="field-label")
+                        yield LiteralLabel(f"{spec.label}{marker}", classes="field-label")
                         yield self._input_for(spec)
-                        yield Label("", classes="field-error", id=f"error-{spec.name}")
-            yield Static("", id="form-status", markup=False)
+                        yield LiteralLabel("", classes="field-error", id=f"error-{spec.name}")
+            yield LiteralStatic("", id="form-status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.submit_label, id="submit", variant="primary")
@@ -91,7 +92,7 @@ class FormScreen(DialogScreen[Any]):
             )
         if spec.kind == "bool":
             return Switch(value=value.lower() in ("true", "yes", "1"), id=widget_id)
-        return Input(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
+        return LiteralInput(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
 
     def on_mount(self) -> None:
         self._apply_visibility()

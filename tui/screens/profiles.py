@@ -28,6 +28,7 @@ from tui.resources import FieldSpec
 from tui.screens.access import AppAccess
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form import FormScreen
+from tui.widgets.literal import LiteralBar, LiteralStatic
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 # Where a credential is kept, as the account form offers it.
@@ -401,12 +402,12 @@ class ProfilesScreen(AppAccess, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
-        yield Static("", id="title-bar", classes="title-bar", markup=False)
+        yield LiteralBar("", id="title-bar", classes="title-bar")
         yield VirtualTable(PROFILE_COLUMNS, id="profiles-table", empty_text="no profiles")
-        yield Static("", id="accounts-bar", classes="section-bar", markup=False)
+        yield LiteralBar("", id="accounts-bar", classes="section-bar")
         yield VirtualTable(ACCOUNT_COLUMNS, id="accounts-table", empty_text="no accounts: press a to add one")
-        yield Static("", id="account-detail", markup=False)
-        yield Static("", id="test-status", markup=False)
+        yield LiteralStatic("", id="account-detail")
+        yield LiteralStatic("", id="test-status")
         yield Footer()
 
     @property

@@ -12,9 +12,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType, NoBinding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from tui.screens.access import AppAccess
+from tui.widgets.literal import LiteralBar, LiteralInput
 from tui.widgets.virtual_table import VirtualTable
 
 
@@ -100,7 +101,7 @@ class TableScreen(AppAccess, Screen[None]):
             parts.append(self.progress)
         if problem:
             parts.append(f"⚠ {problem}")
-        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+        self.query_one("#title-bar", LiteralBar).update("  ·  ".join(parts))
 
     def current(self) -> Any | None:
         """The record under the cursor, or None."""
@@ -132,8 +133,8 @@ class TableScreen(AppAccess, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
-        yield Static("", id="title-bar", classes="title-bar", markup=False)
-        yield Input(
+        yield LiteralBar("", id="title-bar", classes="title-bar")
+        yield LiteralInput(
             placeholder="filter: text matches any column; start with ! to invert; esc clears",
             id="filter-input",
             classes="filter-input",

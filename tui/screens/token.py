@@ -10,6 +10,7 @@ from textual.widgets import Button, Static
 from providers.telnyx.models import AccessToken, mask
 from tui.clipboard import copy_text
 from tui.screens.dialog import DialogScreen
+from tui.widgets.literal import LiteralStatic
 
 
 class TokenScreen(DialogScreen[None]):
@@ -25,9 +26,9 @@ class TokenScreen(DialogScreen[None]):
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Static(f"New access token for {self.credential_name}", classes="dialog-title", markup=False)
-            yield Static(mask(self.token.value), id="token-value", markup=False)
-            yield Static(
+            yield LiteralStatic(f"New access token for {self.credential_name}", classes="dialog-title")
+            yield LiteralStatic(mask(self.token.value), id="token-value")
+            yield LiteralStatic(
                 "Masked. r reveals it on screen, c copies it (OSC 52). It is not stored anywhere.",
                 classes="dialog-hint",
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.literal import literal
+
 
 class AppHeader(Static):
     DEFAULT_CSS = """
@@ -21,8 +23,10 @@ class AppHeader(Static):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" teledeck ", style="bold reverse")
-        text.append(f"  profile: {self.profile}", style="bold")
-        text.append(f"  {self.provider}: {self.endpoint}" if self.provider else f"  {self.endpoint}")
+        text.append(literal(f"  profile: {self.profile}", single_line=True), style="bold")
+        text.append(
+            literal(f"  {self.provider}: {self.endpoint}" if self.provider else f"  {self.endpoint}", single_line=True)
+        )
         if self.sandbox:
             text.append("  ")
             text.append(" SANDBOX ", style="bold black on yellow")

@@ -39,6 +39,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.literal import literal
+
 __all__ = ["Column", "Row", "VirtualTable"]
 
 Justify = Literal["left", "right"]
@@ -55,7 +57,6 @@ STRIP_CACHE_SIZE = 2000
 #: Separator between cells in the search text (nobody types it).
 _SEARCH_SEPARATOR = "\x1f"
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DIGIT_RUNS = re.compile(r"(\d+)")
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
@@ -121,14 +122,14 @@ def _fit(text: str, width: int, right: bool) -> str:
     """Pad or truncate (with an ellipsis) `text` to exactly `width` cells."""
     if text.isascii():
         if not text.isprintable():
-            text = _CONTROL_CHARS.sub(" ", text)
+            text = literal(text, single_line=True)  # ␛ for ESC: data never reaches the terminal as control
         length = len(text)
         if length <= width:
             return text.rjust(width) if right else text.ljust(width)
         if width <= 1:
             return ELLIPSIS[:width]
         return text[: width - 1] + ELLIPSIS
-    text = _CONTROL_CHARS.sub(" ", text)
+    text = literal(text, single_line=True)
     length = cell_len(text)
     if length <= width:
         padding = " " * (width - length)
