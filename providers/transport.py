@@ -11,7 +11,9 @@ Retry policy, and why:
   re-sent on 429 (honouring Retry-After), 5xx and network errors after sending, with capped
   exponential backoff and jitter.
 - A write that the server may have received is never re-sent: on a read timeout it raises
-  `Timeout(maybe_applied=True)` so the caller can check what exists before deciding.
+  `Timeout(maybe_applied=True)` so the caller can check what exists before deciding; a change
+  answered 5xx, or whose connection broke after sending, carries `maybe_applied=True` too
+  (providers.outcomes settles such writes).
 - Any other answer (a 4xx, or even a 2xx whose body carries a vendor error code) is shown to the
   vendor's `RetryHook`, which may say it is a refusal before processing (Alibaba's throttling
   codes, a reused signature nonce) and so safe to re-send whatever the method, under a
@@ -344,7 +346,7 @@ class Transport:
                 if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(self.retry, attempt):
                     attempt += 1
                     continue
-                raise self._unanswered(exc, failure, idempotent, method, shown_url) from None
+                raise self._unanswered(exc, failure, idempotent, mutates, method, shown_url) from None
 
             elapsed_ms = (time.perf_counter() - started) * 1000
             info = read_rate_limit(response.headers)
@@ -366,7 +368,7 @@ class Transport:
                 if await self._wait_to_resend(self.retry, attempt, retry_after):
                     attempt += 1
                     continue
-                raise self._error(response, method, shown_url, retry_after)
+                raise self._error(response, method, shown_url, retry_after, mutates)
             advice = self._retry_hook(response) if self._retry_hook is not None else None
             if advice is not None:
                 resent = vendor_resends.get(advice.reason, 0)
@@ -374,7 +376,7 @@ class Transport:
                     log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
                     vendor_resends[advice.reason] = resent + 1
                     continue
-                error = self._error(response, method, shown_url, advice.retry_after)
+                error = self._error(response, method, shown_url, advice.retry_after, mutates)
                 if resent:
                     error.detail = (error.detail + "\n" if error.detail else "") + (
                         f"still {advice.reason} after {resent + 1} attempts"
@@ -382,7 +384,7 @@ class Transport:
                 raise error
             if ok:
                 return response
-            raise self._error(response, method, shown_url, retry_after)
+            raise self._error(response, method, shown_url, retry_after, mutates)
 
     async def _wait_to_resend(self, policy: RetryPolicy, resent: int, retry_after: float | None = None) -> bool:
         """Whether `policy` allows another re-send after `resent` of them, having waited for it if
@@ -394,31 +396,35 @@ class Transport:
         return True
 
     def _unanswered(
-        self, exc: httpx.TransportError, failure: str, idempotent: bool, method: str, shown_url: str
+        self, exc: httpx.TransportError, failure: str, idempotent: bool, mutates: bool, method: str, shown_url: str
     ) -> ProviderError:
         """The error for a send that got no answer: a write that may have reached the server is a
         `Timeout(maybe_applied=True)`, so that the caller looks before binding again."""
         where: dict[str, Any] = {"provider": self.provider, "method": method, "url": shown_url}
         if failure == _NEVER_CONNECTED:
             return Unavailable(f"could not connect to {self.provider}: {type(exc).__name__}", **where)
+        where["maybe_applied"] = mutates  # it was sent: a change may have been applied
         if failure == _TIMED_OUT:
             return Timeout(
                 f"{self.provider} did not answer in time"
                 + ("; the change may or may not have been applied" if not idempotent else ""),
-                maybe_applied=not idempotent,
                 **where,
             )
         if not idempotent:
             return Timeout(
                 f"connection to {self.provider} broke mid-request; the change may or may not have been applied",
-                maybe_applied=True,
                 **where,
             )
         return Unavailable(f"{self.provider} connection failed: {type(exc).__name__}", **where)
 
-    def _error(self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None) -> ProviderError:
-        """The vendor's error for a refused answer, with what only the Transport knows added."""
+    def _error(
+        self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None, mutates: bool = False
+    ) -> ProviderError:
+        """The vendor's error for a refused answer, with what only the Transport knows added: a
+        change answered 5xx may have been applied (a gateway can fail after the backend acted)."""
         error = self._error_mapper(response)
+        if mutates and response.status_code >= 500:
+            error.maybe_applied = True
         error.provider = error.provider or self.provider
         error.method, error.url = method, shown_url
         error.request_id = error.request_id or self.request_id(response)

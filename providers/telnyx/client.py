@@ -18,6 +18,7 @@ from typing import Any, TypeVar, Unpack
 
 from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
+from providers.outcomes import current_idempotency_key
 from providers.pagination import numbered_pages
 from providers.records import Page
 from providers.telnyx.errors import PROVIDER, error_from_response
@@ -79,6 +80,11 @@ class TelnyxClient(TransportClient):
     # ---- plumbing -------------------------------------------------------------------------
 
     async def _json(self, method: str, path: str, **kw: Any) -> Any:
+        key = current_idempotency_key()
+        if method == "POST" and key:
+            # A create settled by providers.outcomes: every attempt carries the same key, so a
+            # re-send after a lost answer replays the first answer instead of creating again.
+            kw["headers"] = {**(kw.get("headers") or {}), "Idempotency-Key": key}
         response = await self.transport.request(method, path, **kw)
         if not response.content:
             return None
@@ -336,7 +342,7 @@ class TelnyxClient(TransportClient):
         response = await self.transport.request(
             "POST",
             f"/telephony_credentials/{credential_id}/token",
-            headers={"Accept": "text/plain", "Idempotency-Key": uuid.uuid4().hex},
+            headers={"Accept": "text/plain", "Idempotency-Key": current_idempotency_key() or uuid.uuid4().hex},
         )
         token = response.text.strip()
         if not token or token.startswith("{") or token.count(".") != 2:

@@ -706,9 +706,12 @@ class VmsClient(TransportClient):
         audio_record: bool | None = None,
         user_data: str = "",
         out_id: str = "",
+        idempotent_id: str = "",
     ) -> Subscription:
         """SelectNumberAndBindAXN or ...AXB: a binding on an X the platform picks from the pool (by
-        city, falling back along `degrade_city_list`). `out_id` is an AXB field."""
+        city, falling back along `degrade_city_list`). `out_id` is an AXB field. With an
+        `idempotent_id`, sending the same request again after a lost answer binds nothing new:
+        the platform answers with the binding the first one made."""
         action = _bind_action("SelectNumberAndBind", mode, out_id)
         params: list[tuple[str, Any]] = [
             ("PhoneNoA", phone_no_a),
@@ -720,6 +723,7 @@ class VmsClient(TransportClient):
             ("AudioRecordFlag", audio_record),
             ("UserData", user_data),
             ("OutId", out_id),
+            ("IdempotentId", idempotent_id),
         ]
         params += [("DegradeCityList", city) for city in degrade_city_list]
         return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
@@ -1008,7 +1012,9 @@ class VolcBindings:
         if request.x:
             sub = await self.client.bind_on_x(request.mode, phone_no_x=request.x, **common)
         else:
-            sub = await self.client.select_number_and_bind(request.mode, city_code=request.area_code, **common)
+            sub = await self.client.select_number_and_bind(
+                request.mode, city_code=request.area_code, idempotent_id=request.idempotency_key, **common
+            )
         self._pool_modes.setdefault(pool, request.mode)
         sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
         binding = Binding(
@@ -1087,9 +1093,14 @@ class VolcBindings:
             subs = await self.client.all_subscriptions(number_pool_no=chosen, phone_no_x=x)
         return [self.to_binding(s, mode=mode, pool=chosen) for s in subs]
 
+    def rebind_is_idempotent(self, request: BindRequest) -> bool:
+        """SelectNumberAndBind* carries the request's IdempotentId: re-sending it is the check."""
+        return not request.x and bool(request.idempotency_key)
+
     async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
-        """Bound subscriptions in the pool with the request's A (and B, X when given) and the
-        ExpireTime it sent: what a bind whose answer was lost would have created."""
+        """Bound subscriptions in the pool with the request's A (and B, X when given), the exact
+        ExpireTime it sent and its UserData: what a bind whose answer was lost would have
+        created. `request` must be the one sent, not one rebuilt from the form later."""
         pool = self._pool(request.pool)
         subs = await self.client.all_subscriptions(
             number_pool_no=pool, phone_no_a=request.a, phone_no_b=request.b, phone_no_x=request.x, status=1
@@ -1101,7 +1112,9 @@ class VolcBindings:
                 continue
             if request.x and sub.phone_no_x != request.x:
                 continue
-            if sent is not None and sub.expire_time is not None and int(sub.expire_time.timestamp()) != sent:
+            if sent is not None and (sub.expire_time is None or int(sub.expire_time.timestamp()) != sent):
+                continue
+            if request.user_data and sub.user_data != request.user_data:
                 continue
             found.append(self.to_binding(sub, mode=request.mode, pool=pool))
         return found
