@@ -135,17 +135,17 @@ class RandomFaults:
     def draw(self, method: str, path: str) -> Fault | None:
         """The fault for one request to `path` (exactly), or None."""
         roll = self.rng.random()
-        for rate, make in (
-            (self.throttle, lambda: Fault("status", status=429, headers={"Retry-After": f"{self.retry_after:g}"})),
-            (self.error, lambda: Fault("status", status=503)),
-            (self.applied_error, lambda: Fault("applied_status", status=502)),
-            (self.reset, lambda: Fault("reset", apply=False)),
-            (self.lost, lambda: Fault("reset", apply=True)),
-        ):
+        kinds: tuple[tuple[float, str, int, bool], ...] = (
+            (self.throttle, "status", 429, False),
+            (self.error, "status", 503, False),
+            (self.applied_error, "applied_status", 502, False),
+            (self.reset, "reset", 200, False),
+            (self.lost, "reset", 200, True),
+        )
+        for rate, kind, status, apply in kinds:
             if roll < rate:
-                fault = make()
-                fault.method, fault.path = method.upper(), path
-                return fault
+                headers = {"Retry-After": f"{self.retry_after:g}"} if status == 429 else {}
+                return Fault(kind, method.upper(), path, 1, status=status, headers=headers, apply=apply)
             roll -= rate
         return None
 

@@ -253,6 +253,6 @@ async def test_a_bind_whose_answer_is_lost_is_looked_up_not_resent(sandbox, huaw
         await settle(pilot)
         assert not isinstance(app.screen, FormScreen)
         assert len(huawei.state["axb"]) == before + 1  # bound once, never re-sent
-        assert any("check found it was created" in n for n in notices(app))
+        assert any("a check found it by what was sent" in n for n in notices(app))
         made = app.screen.table.current_row
         assert made.cells[3] == free_x and app.session.ledger.get(made.key) is not None
