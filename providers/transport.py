@@ -323,68 +323,79 @@ class Transport:
             idempotent = method in IDEMPOTENT_METHODS
         attempt = 0  # re-sends under the Transport's own policy
         vendor_resends: dict[str, int] = {}  # re-sends the retry hook asked for, by reason
-        while True:
-            request = self._client.build_request(
-                method, path, params=params, json=json, content=content, headers=headers
-            )
-            if self._signer is not None:
-                outcome = self._signer(request)
-                if outcome is not None:
-                    await outcome
-            if self.limiter is not None:
-                await self.limiter.acquire()
-            shown_url = redact_url(request.url)
-            started = time.perf_counter()
-            try:
-                self.requests_sent += 1
-                response = await self._client.send(request)
-                await response.aread()
-            except httpx.TransportError as exc:
-                failure = _failure_kind(exc)
-                log.info("%s %s -> %s: %s", method, shown_url, failure, type(exc).__name__)
-                # A request that never reached the server is safe to re-send whatever the method.
-                if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(self.retry, attempt):
-                    attempt += 1
-                    continue
-                raise self._unanswered(exc, failure, idempotent, mutates, method, shown_url) from None
+        # Whether an earlier attempt of this change reached the server and got no clear answer (a
+        # 5xx, a broken connection): then the final error says it may have been applied, whatever
+        # the last attempt answered (a 429 after a 5xx-after-apply does not mean "not applied").
+        reached: list[bool] = [False]
+        try:
+            while True:
+                request = self._client.build_request(
+                    method, path, params=params, json=json, content=content, headers=headers
+                )
+                if self._signer is not None:
+                    outcome = self._signer(request)
+                    if outcome is not None:
+                        await outcome
+                if self.limiter is not None:
+                    await self.limiter.acquire()
+                shown_url = redact_url(request.url)
+                started = time.perf_counter()
+                try:
+                    self.requests_sent += 1
+                    response = await self._client.send(request)
+                    await response.aread()
+                except httpx.TransportError as exc:
+                    failure = _failure_kind(exc)
+                    log.info("%s %s -> %s: %s", method, shown_url, failure, type(exc).__name__)
+                    # A request that never reached the server is safe to re-send whatever the method.
+                    reached[0] = reached[0] or failure != _NEVER_CONNECTED
+                    if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(self.retry, attempt):
+                        attempt += 1
+                        continue
+                    raise self._unanswered(exc, failure, idempotent, mutates, method, shown_url) from None
 
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            info = read_rate_limit(response.headers)
-            if info is not None:
-                self.rate_limit = info
-            log.info(
-                "%s %s -> %s in %.0f ms %s",
-                method,
-                shown_url,
-                response.status_code,
-                elapsed_ms,
-                self.request_id(response),
-            )
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                info = read_rate_limit(response.headers)
+                if info is not None:
+                    self.rate_limit = info
+                log.info(
+                    "%s %s -> %s in %.0f ms %s",
+                    method,
+                    shown_url,
+                    response.status_code,
+                    elapsed_ms,
+                    self.request_id(response),
+                )
 
-            ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
-            retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
-            # A 429 is an explicit refusal before processing, so even a write may be re-sent.
-            if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
-                if await self._wait_to_resend(self.retry, attempt, retry_after):
-                    attempt += 1
-                    continue
+                ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
+                retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
+                # A 429 is an explicit refusal before processing, so even a write may be re-sent.
+                reached[0] = reached[0] or response.status_code >= 500
+                if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
+                    if await self._wait_to_resend(self.retry, attempt, retry_after):
+                        attempt += 1
+                        continue
+                    raise self._error(response, method, shown_url, retry_after, mutates)
+                advice = self._retry_hook(response) if self._retry_hook is not None else None
+                if advice is not None:
+                    resent = vendor_resends.get(advice.reason, 0)
+                    if await self._wait_to_resend(advice.policy, resent, advice.retry_after):
+                        log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
+                        vendor_resends[advice.reason] = resent + 1
+                        continue
+                    error = self._error(response, method, shown_url, advice.retry_after, mutates)
+                    if resent:
+                        error.detail = (error.detail + "\n" if error.detail else "") + (
+                            f"still {advice.reason} after {resent + 1} attempts"
+                        )
+                    raise error
+                if ok:
+                    return response
                 raise self._error(response, method, shown_url, retry_after, mutates)
-            advice = self._retry_hook(response) if self._retry_hook is not None else None
-            if advice is not None:
-                resent = vendor_resends.get(advice.reason, 0)
-                if await self._wait_to_resend(advice.policy, resent, advice.retry_after):
-                    log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
-                    vendor_resends[advice.reason] = resent + 1
-                    continue
-                error = self._error(response, method, shown_url, advice.retry_after, mutates)
-                if resent:
-                    error.detail = (error.detail + "\n" if error.detail else "") + (
-                        f"still {advice.reason} after {resent + 1} attempts"
-                    )
-                raise error
-            if ok:
-                return response
-            raise self._error(response, method, shown_url, retry_after, mutates)
+        except ProviderError as error:
+            if mutates and reached[0]:
+                error.maybe_applied = True
+            raise
 
     async def _wait_to_resend(self, policy: RetryPolicy, resent: int, retry_after: float | None = None) -> bool:
         """Whether `policy` allows another re-send after `resent` of them, having waited for it if

@@ -309,12 +309,13 @@ class DyplsClient(AliyunRpcClient):
     # ---- changes ------------------------------------------------------------------------------
 
     async def unbind_subscription(self, pool_key: str, subs_id: str, secret_no: str) -> str:
-        """UnbindSubscription; returns the RequestId. Not re-sent after a lost answer (a second
-        unbind would answer isv.SUBS_NOT_EXIST and hide what happened)."""
+        """UnbindSubscription; returns the RequestId. Re-sent like a DELETE after a lost answer: a
+        second unbind answers isv.SUBS_NOT_EXIST, which `AliyunBindings.is_gone` and
+        providers.outcomes read as done (the first one was applied)."""
         body = await self.call(
             "UnbindSubscription",
             _params(PoolKey=pool_key, SubsId=subs_id, SecretNo=secret_no),
-            idempotent=False,
+            idempotent=True,
             mutates=True,
         )
         return text(body, "RequestId")

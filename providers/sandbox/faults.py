@@ -164,6 +164,7 @@ class FaultInjector:
         self._faults: list[Fault] = []
         self.random: RandomFaults | None = None  # set to draw faults for every request
         self.fired: dict[str, int] = {}  # faults that fired, by kind ("reset+apply" for a lost answer)
+        self.drawn_for = 0  # requests `random` drew for (every API request while it is set)
 
     def _normalise(self, path: str) -> str:
         path = "/" + path.strip().lstrip("/")
@@ -243,6 +244,7 @@ class FaultInjector:
         if self.random is None:
             return None
         with self._lock:
+            self.drawn_for += 1
             fault = self.random.draw(method, path)
             # A drawn fault the previous request never reached (refused before faults apply) must
             # not fire on another request.

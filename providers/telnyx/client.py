@@ -85,6 +85,7 @@ class TelnyxClient(TransportClient):
             # A create settled by providers.outcomes: every attempt carries the same key, so a
             # re-send after a lost answer replays the first answer instead of creating again.
             kw["headers"] = {**(kw.get("headers") or {}), "Idempotency-Key": key}
+            kw.setdefault("idempotent", True)  # so the Transport may re-send it too
         response = await self.transport.request(method, path, **kw)
         if not response.content:
             return None

@@ -579,12 +579,19 @@ class VmsClient(TransportClient):
             request.headers[name] = value
 
     async def call(
-        self, action: str, params: Sequence[tuple[str, Any]] = (), *, method: str = "POST", mutates: bool = False
+        self,
+        action: str,
+        params: Sequence[tuple[str, Any]] = (),
+        *,
+        method: str = "POST",
+        mutates: bool = False,
+        idempotent: bool | None = None,
     ) -> Any:
         """Send one action and return its `Result`; raises the typed error the answer carries.
 
         POST sends `params` as a form body; GET puts them in the query. Writes (`mutates`) are
-        refused when read-only and never re-sent once they may have been received; reads are
+        refused when read-only and never re-sent once they may have been received, unless
+        `idempotent` says a re-send is safe (an unbind, a bind with an IdempotentId); reads are
         retried by the transport's policy."""
         pairs = _form(params)
         query: list[tuple[str, str]] = [("Action", action), ("Version", API_VERSION)]
@@ -596,7 +603,13 @@ class VmsClient(TransportClient):
             content = urlencode(pairs).encode("utf-8")
             headers["Content-Type"] = FORM_CONTENT_TYPE
         response = await self.transport.request(
-            method, "/", params=query, content=content, headers=headers, mutates=mutates, idempotent=not mutates
+            method,
+            "/",
+            params=query,
+            content=content,
+            headers=headers,
+            mutates=mutates,
+            idempotent=(not mutates) if idempotent is None else idempotent,
         )
         shown_url = redact_url(response.request.url)
         body = parse_json(response.content)
@@ -620,8 +633,8 @@ class VmsClient(TransportClient):
             raise MalformedResponse(f"{action}: the answer has no ResponseMetadata/Result envelope", **where)
         return body["Result"]
 
-    async def _done(self, action: str, params: Sequence[tuple[str, Any]]) -> None:
-        result = await self.call(action, params, mutates=True)
+    async def _done(self, action: str, params: Sequence[tuple[str, Any]], *, idempotent: bool = False) -> None:
+        result = await self.call(action, params, mutates=True, idempotent=idempotent)
         if result is True or (isinstance(result, str) and result.lower() == "true"):
             return
         if result is False or (isinstance(result, str) and result.lower() == "false"):
@@ -726,7 +739,9 @@ class VmsClient(TransportClient):
             ("IdempotentId", idempotent_id),
         ]
         params += [("DegradeCityList", city) for city in degrade_city_list]
-        return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
+        # With an IdempotentId a re-send binds nothing new, so the Transport may re-send it.
+        result = await self.call(action, params, mutates=True, idempotent=bool(idempotent_id))
+        return Subscription.from_wire(result, what=action)
 
     async def bind_axn(self, **fields: Any) -> Subscription:
         """BindAXN: `bind_on_x("AXN", ...)`."""
@@ -795,11 +810,13 @@ class VmsClient(TransportClient):
         """UpdateAXB: `update_subscription("AXB", ...)`."""
         await self.update_subscription("AXB", **change)
 
+    # An unbind sent twice unbinds once: the second answers SubscriptionEmpty (NotFound), which
+    # providers.outcomes reads as done. So the Transport may re-send it like a DELETE.
     async def unbind_axn(self, *, number_pool_no: str, sub_id: str) -> None:
-        await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+        await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)], idempotent=True)
 
     async def unbind_axb(self, *, number_pool_no: str, sub_id: str) -> None:
-        await self._done("UnbindAXB", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+        await self._done("UnbindAXB", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)], idempotent=True)
 
     # ---- browsing -------------------------------------------------------------------------
 
