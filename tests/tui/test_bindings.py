@@ -256,3 +256,30 @@ async def test_a_bind_whose_answer_is_lost_is_looked_up_not_resent(sandbox, huaw
         assert any("a check found it by what was sent" in n for n in notices(app))
         made = app.screen.table.current_row
         assert made.cells[3] == free_x and app.session.ledger.get(made.key) is not None
+
+
+async def test_a_lost_volcengine_bind_answer_is_found_by_what_the_form_sent(sandbox, tmp_path):
+    from providers.sandbox.volcengine import VolcSandbox
+
+    volc = VolcSandbox()
+    pool = "NP202601050000000201"  # the AXB pool
+    session = sandbox_session(
+        handler=sandbox, binding_handlers={"volcengine": volc}, ledger_path=tmp_path / "ledger.sqlite3"
+    )
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        x = volc.pool_numbers(pool)[0]
+        volc.faults.reset("*", "/BindAXB", apply=True)  # bound, and the answer lost
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#input-provider", Select).value = "volcengine"
+        await fill(form, a="13700080001", b="13600080001", x=x, pool=pool, expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        made = [s for s in volc.state["subscriptions"] if s["PhoneNoA"] == "13700080001"]
+        assert len(made) == 1 and volc.actions_applied["BindAXB"] == 1  # found, not sent again
+        assert app.session.ledger.get(f"volcengine:{made[0]['SubId']}") is not None
+        assert any("a check found it by what was sent" in n for n in notices(app))
