@@ -283,3 +283,39 @@ async def test_a_lost_volcengine_bind_answer_is_found_by_what_the_form_sent(sand
         assert len(made) == 1 and volc.actions_applied["BindAXB"] == 1  # found, not sent again
         assert app.session.ledger.get(f"volcengine:{made[0]['SubId']}") is not None
         assert any("a check found it by what was sent" in n for n in notices(app))
+
+
+async def test_a_damaged_ledger_row_is_skipped_and_reported_the_others_show(sandbox, tmp_path):
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from providers.bindings import Binding
+    from providers.ledger import BindingLedger
+
+    path = tmp_path / "ledger.sqlite3"
+    with BindingLedger(path) as ledger:
+        for n in range(3):
+            ledger.record_created(
+                Binding(
+                    provider="huawei",
+                    mode="AXB",
+                    subscription_id=f"kept-{n}",
+                    x="+8617000000101",
+                    a=f"+86138000{n:05d}",
+                    b="+8613900000001",
+                    expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+                    status=ACTIVE,
+                )
+            )
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("UPDATE bindings SET x = CAST(X'C3' AS TEXT) WHERE key = 'huawei:kept-1'")
+    raw.close()
+    session = sandbox_session(handler=sandbox, ledger_path=path)
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        shown = set(app.screen.bindings)
+        assert {"huawei:kept-0", "huawei:kept-2"} <= shown and "huawei:kept-1" not in shown
+        title = str(app.screen.query_one("#title-bar").render())
+        assert "0 in ledger" not in title and "1 unreadable ledger row(s) skipped" in title
+        assert any("huawei:kept-1" in n and "UTF-8" in n for n in notices(app))
