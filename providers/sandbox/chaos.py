@@ -14,8 +14,9 @@ Afterwards it reads the emulators' state and the ledger, and counts per vendor:
 
 - duplicates: more records on the server than requests that asked for them;
 - lost: applied on the server but not known to teledeck as done (outcome not DONE, or no ledger
-  row), or reported failed (not DONE) but applied; a bind or unbind whose ledger row disagrees
-  with the server counts too;
+  row), or reported "not done" while the server had applied it (checked the moment it is
+  reported, before the run sends it again as the message invites); a bind or unbind whose ledger
+  row disagrees with the server counts too;
 - phantoms: reported DONE but not on the server;
 - crashes: an exception other than a `ProviderError` out of a client or the outcome layer.
 
@@ -208,6 +209,31 @@ async def _guard(tally: Tally, what: str, call: Callable[[], Awaitable[Any]]) ->
         return None
 
 
+def _check_not_done(tally: Tally, outcome: WriteOutcome[Any] | None, applied: Callable[[], bool]) -> None:
+    """A "not done" must be true at the moment it is reported: the server must not have it."""
+    if outcome is not None and outcome.not_done and applied():
+        tally.lost += 1
+        tally.notes.append(f"reported not done, but applied: {outcome.what}")
+
+
+def _has(emulator: Any, state_key: str, field_name: str, value: str, more_than: int) -> bool:
+    """The server holds more than `more_than` records of `state_key` with `field_name` == `value`."""
+    held: int = sum(item[field_name] == value for item in emulator.state[state_key])
+    return held > more_than
+
+
+def _gone(emulator: Any, state_key: str, record_id: str) -> bool:
+    return not any(item["id"] == record_id for item in emulator.state[state_key])
+
+
+def _tag_on_server(provider: str, emulator: Any, tag: str) -> bool:
+    return any(found == tag for _, found, _ in _server_bindings(provider, emulator))
+
+
+def _unbound_on_server(provider: str, emulator: Any, subscription_id: str) -> bool:
+    return not any(sid == subscription_id and live for sid, _, live in _server_bindings(provider, emulator))
+
+
 def _count(tally: Tally, outcome: WriteOutcome[Any] | None) -> None:
     tally.writes += 1
     if outcome is None:
@@ -260,7 +286,9 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
     ip_done: Counter[str] = Counter()
     group_done: Counter[str] = Counter()
 
-    async def create(what: str, send: Callable[[], Awaitable[Any]]) -> WriteOutcome[Any] | None:
+    async def create(
+        what: str, send: Callable[[], Awaitable[Any]], applied: Callable[[], bool]
+    ) -> WriteOutcome[Any] | None:
         """Settle one create; "not done" is safe to send again, so send it again (as a user would,
         with the same key: the form keeps it for the same values), at most three times."""
         key = new_key()
@@ -268,6 +296,7 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
         for _ in range(RESENDS_AFTER_NOT_DONE + 1):
             outcome = await _guard(tally, what, lambda: settle_create(send, what=what, resend=True, key=key))
             _count(tally, outcome)
+            _check_not_done(tally, outcome, applied)
             if outcome is None or not outcome.not_done:
                 break
         if outcome is not None and not outcome.done:
@@ -275,12 +304,20 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
         return outcome
 
     for ip in ip_requests:
-        outcome = await create(f"create access IP {ip}", functools.partial(client.create_access_ip, ip, "chaos"))
+        outcome = await create(
+            f"create access IP {ip}",
+            functools.partial(client.create_access_ip, ip, "chaos"),
+            functools.partial(_has, emulator, "access_ips", "ip_address", ip, 0),
+        )
         if outcome is not None and outcome.done and outcome.value is not None:
             ip_done[ip] += 1
             made.append(("ip", outcome.value))
     for name in group_requests:
-        outcome = await create(f"create billing group {name}", functools.partial(client.create_billing_group, name))
+        outcome = await create(
+            f"create billing group {name}",
+            functools.partial(client.create_billing_group, name),
+            functools.partial(_has, emulator, "billing_groups", "name", name, before_groups[name] + group_done[name]),
+        )
         if outcome is not None and outcome.done and outcome.value is not None:
             group_done[name] += 1
             made.append(("group", outcome.value))
@@ -310,6 +347,12 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
                 functools.partial(settle_delete, functools.partial(delete, record.id), what=f"delete {record.id}"),
             )
             _count(tally, outcome)
+            state_key = "access_ips" if kind == "ip" else "billing_groups"
+            _check_not_done(
+                tally,
+                outcome,
+                functools.partial(_gone, emulator, state_key, record.id),
+            )
             if outcome is None or not outcome.not_done:
                 break
         key = "access_ips" if kind == "ip" else "billing_groups"
@@ -418,6 +461,11 @@ async def _binds(
             known = {b.key for b in ledger.all()}
             outcome = await _guard(tally, "bind", functools.partial(settle_bind, adapter, request, known=known))
             _count(tally, outcome)
+            _check_not_done(
+                tally,
+                outcome,
+                functools.partial(_tag_on_server, provider, emulator, request.user_data),
+            )
             if outcome is None or not outcome.not_done:
                 break
         if outcome is not None and not outcome.done:
@@ -449,6 +497,11 @@ async def _binds(
         for _ in range(RESENDS_AFTER_NOT_DONE + 1):
             result = await _guard(tally, "unbind", functools.partial(settle_unbind, adapter, binding))
             _count(tally, result)
+            _check_not_done(
+                tally,
+                result,
+                functools.partial(_unbound_on_server, provider, emulator, binding.subscription_id),
+            )
             if result is None or not result.not_done:
                 break
         if result is not None and not result.done:

@@ -163,7 +163,9 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self.random: RandomFaults | None = None  # set to draw faults for every request
-        self.fired: dict[str, int] = {}  # faults that fired, by kind ("reset+apply" for a lost answer)
+        # Faults that fired, by kind: "status 429", "applied_status", "reset", "reset+apply" (a lost
+        # answer), ...
+        self.fired: dict[str, int] = {}
         self.drawn_for = 0  # requests `random` drew for (every API request while it is set)
 
     def _normalise(self, path: str) -> str:
@@ -308,7 +310,11 @@ class FaultInjector:
                         fault.times -= 1
                         if fault.times <= 0:
                             self._faults.remove(fault)
-                    name = f"{fault.kind}+apply" if fault.kind == "reset" and fault.apply else fault.kind
+                    name = fault.kind
+                    if fault.kind == "reset" and fault.apply:
+                        name = "reset+apply"  # a lost answer
+                    elif fault.kind == "status":
+                        name = f"status {fault.status}"
                     self.fired[name] = self.fired.get(name, 0) + 1
                     return fault
         return None
