@@ -69,6 +69,10 @@ class BindingRules:
     pool_required: bool = False
     pool_setting: str = ""  # the account setting that supplies the default pool ("" = none)
     pool_label: str = "Pool"  # the vendor's name for a pool
+    modifiable_modes: tuple[str, ...] | None = None  # the modes its adapter can modify (None = all)
+
+    def can_modify(self, mode: str) -> bool:
+        return mode in (self.modes if self.modifiable_modes is None else self.modifiable_modes)
 
     def number_problem(self, value: str) -> str | None:
         if re.fullmatch(self.number_pattern, value.strip()):
@@ -148,9 +152,10 @@ class VendorDescriptor:
     title: str
     credentials: tuple[str, ...]  # required credential fields
     connect: Connect
-    probe: Probe
     emulator: EmulatorSpec
     endpoint: EndpointRule
+    # The cheap read behind "test this account"; binding vendors may keep the watched-number lookup.
+    probe: Probe = probe_watched_binding
     # The name records and screens use (Binding.provider, ResourceSpec.provider); "" = the kind.
     provider: str = ""
     short_title: str = ""  # a word for labels where the full title is too long ("Aliyun")
@@ -164,6 +169,8 @@ class VendorDescriptor:
     record_parsers: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.probe is probe_watched_binding and self.bindings is None:
+            raise TypeError(f"vendor {self.kind!r} has no bindings, so it needs a probe of its own")
         if not self.provider:
             object.__setattr__(self, "provider", self.kind)
 

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import SimpleCommand
 from textual.screen import Screen
 
 from providers.errors import ProviderError
 from providers.session import ProviderSession
 from tui.clipboard import copy_text
-from tui.resources import REGISTRY, ActionSpec, lookup
+from tui.resources import REGISTRY, ActionSpec
+from tui.screens.command import CommandScreen, Destination, resolve
 from tui.screens.help import HelpScreen
 from tui.screens.resource import ResourceScreen, check_action_keys, keys_taken_by
 from tui.widgets.header import AppHeader
@@ -59,12 +59,12 @@ SPECIAL_SCREENS: dict[str, tuple[str, tuple[str, ...], ScreenFactory]] = {
 }
 
 
-def destinations() -> Iterator[tuple[str, str, tuple[str, ...], str]]:
-    """Every screen ':' and the command palette can go to: (mode, title, aliases, help text)."""
-    for spec in REGISTRY.values():
-        yield spec.name, spec.title, spec.aliases, f"{spec.provider}: {spec.title}"
-    for mode, (title, aliases, _) in SPECIAL_SCREENS.items():
-        yield mode, title, aliases, title
+def destinations() -> list[Destination]:
+    """Every screen ':' and the command palette can go to."""
+    return [
+        *(Destination(spec.name, spec.title, spec.aliases) for spec in REGISTRY.values()),
+        *(Destination(mode, title, aliases) for mode, (title, aliases, _) in SPECIAL_SCREENS.items()),
+    ]
 
 
 class TeledeckApp(App[None]):
@@ -158,28 +158,27 @@ class TeledeckApp(App[None]):
     # ---- navigation -----------------------------------------------------------------------
 
     def jump_to(self, name: str) -> None:
-        wanted = name.strip().lower().lstrip(":")
-        for mode, (title, aliases, _) in SPECIAL_SCREENS.items():
-            if wanted in (mode, title.lower(), *aliases):
-                self.switch_mode(mode)
-                return
-        spec = lookup(name)
-        if spec is None:
-            self.notify(f"No resource called {name!r}.", severity="warning")
+        """Open the screen `name` names exactly (a mode, an alias or a title); else say so."""
+        found = resolve(name, destinations())
+        if found is None:
+            self.notify(f"No screen called {name!r}.", severity="warning", markup=False)
             return
-        self.switch_mode(spec.name)
+        self.switch_mode(found.mode)
 
     def action_jump(self) -> None:
-        commands = [
-            SimpleCommand(title, (lambda n=mode: self.jump_to(n)), f":{mode}  ({', '.join(aliases)})")
-            for mode, title, aliases, _ in destinations()
-        ]
-        self.search_commands(commands, placeholder="Jump to a resource…")
+        if isinstance(self.screen, CommandScreen):
+            return
+        self.push_screen(CommandScreen(destinations()), self._go_to)
+
+    def _go_to(self, mode: str | None) -> None:
+        if mode:
+            self.switch_mode(mode)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for mode, title, _, help_text in destinations():
-            yield SystemCommand(f"Go to {title}", help_text, (lambda n=mode: self.jump_to(n)))
+        for d in destinations():
+            names = ", ".join(f":{n}" for n in d.names)
+            yield SystemCommand(f"Go to {d.title}", names, (lambda mode=d.mode: self.switch_mode(mode)))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

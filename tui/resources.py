@@ -8,7 +8,7 @@ resource is one entry here. Every provider call goes through `ProviderSession`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from providers.records import Page
@@ -93,6 +93,11 @@ class ActionSpec:
     presents: str = ""
     confirm: str = ""  # a question to ask first, with {name} replaced
     needs_row: bool = True  # False: acts on the whole resource (e.g. a sync), record is None
+    doing: str = ""  # what an error says was under way ("accepting suggestions"); "" = the label
+
+    @property
+    def under_way(self) -> str:
+        return self.doing or self.label.lower()
 
 
 @dataclass(frozen=True)
@@ -269,7 +274,9 @@ async def _find_address(s: ProviderSession, values: Values) -> list:
 
 
 async def _validate_address(s: ProviderSession, record: Address):
-    return await _telnyx(s).validate_address(
+    """Telnyx's validation, its suggestion cut to the fields that differ from the saved address
+    (it answers the whole normalised address, changed or not)."""
+    result = await _telnyx(s).validate_address(
         country_code=record.country_code,
         street_address=record.street_address,
         postal_code=record.postal_code,
@@ -277,6 +284,8 @@ async def _validate_address(s: ProviderSession, record: Address):
         extended_address=record.extended_address or None,
         locality=record.locality or None,
     )
+    changes = {k: v for k, v in result.suggested.items() if str(getattr(record, k, "") or "") != str(v or "")}
+    return replace(result, suggested=changes)
 
 
 ADDRESSES = ResourceSpec(
@@ -308,13 +317,16 @@ ADDRESSES = ResourceSpec(
     find_created=_find_address,
     delete=lambda s, r: _telnyx(s).delete_address(r.id),
     actions=(
-        ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
+        ActionSpec(
+            "validate", "v", "Validate", _validate_address, mutates=False, presents="validation", doing="validating"
+        ),
         ActionSpec(
             "accept_suggestions",
             "a",
             "Accept suggestions",
             lambda s, r: _telnyx(s).accept_address_suggestions(r.id),
             confirm="Accept the suggested corrections for {name}?",
+            doing="accepting suggestions",
         ),
     ),
 )
@@ -565,6 +577,7 @@ CREDENTIALS = ResourceSpec(
             lambda s, r: _telnyx(s).create_access_token(r.id),
             presents="token",
             confirm="Create a new access token for {name}?",
+            doing="creating an access token",
         ),
     ),
 )
@@ -627,8 +640,11 @@ WHATSAPP = ResourceSpec(
     describe=lambda r: f"WhatsApp number {r.phone_number} ({r.verified_name or 'no verified name'})",
     row_style=_waba_style,
     actions=(
-        # Sync pulls the numbers' state from Meta into CAMS; it changes no setting, so read-only allows it.
-        ActionSpec("sync", "s", "Sync from Meta", _waba_sync, mutates=False, presents="reload", needs_row=False),
+        # Sync rewrites CAMS's copy of Meta's state: an "update" in Alibaba's RAM table, so a
+        # read-only session refuses it; `r` reads with QueryChatappPhoneNumbers instead.
+        ActionSpec(
+            "sync", "s", "Sync from Meta", _waba_sync, presents="reload", needs_row=False, doing="syncing from Meta"
+        ),
     ),
 )
 
@@ -636,13 +652,3 @@ WHATSAPP = ResourceSpec(
 REGISTRY: dict[str, ResourceSpec] = {
     spec.name: spec for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
 }
-
-
-def lookup(command: str) -> ResourceSpec | None:
-    """A resource by name, title or alias, as typed after ':' (case-insensitive)."""
-    wanted = command.strip().lower().lstrip(":")
-    for spec in REGISTRY.values():
-        names = {spec.name, spec.title.lower(), spec.title.lower().replace(" ", ""), *spec.aliases}
-        if wanted in names:
-            return spec
-    return None

@@ -17,7 +17,6 @@ from providers.vendors import (
     EmulatorSpec,
     EndpointRule,
     VendorDescriptor,
-    probe_watched_binding,
 )
 
 CHINA_TIME = timezone(timedelta(hours=8), "UTC+08:00")
@@ -87,7 +86,6 @@ DYPLS = VendorDescriptor(
     provider="aliyun",
     **ACCESS_KEY,
     connect=connect_pls,
-    probe=probe_watched_binding,
     emulator=EmulatorSpec("providers.sandbox.aliyun_pls", "DyplsSandbox", default_port=4511),
     endpoint=EndpointRule("https://dyplsapi.aliyuncs.com", "TELEDECK_ALIYUN_PLS_ENDPOINT", region="cn-hangzhou"),
     settings=("endpoint", "region", "pool_key", "watch_x"),

@@ -265,8 +265,9 @@ def _with_sent(binding: _BindingT, *, record: bool | None, user_data: str | None
 # Errors
 
 # Result codes, from Huawei's published result-code tables and FAQ (see the reference, A.2-A.4).
-AUTH_CODES = frozenset(
-    {
+# An unknown code is kept, and its meaning not guessed from a status that may mean many.
+_CODES = CodeTable(
+    auth={
         "1010003",  # Invalid app_key.
         "1010008",  # app_key status unavailable
         "1010013",  # Time out limit. (Created too far from the server clock)
@@ -275,11 +276,9 @@ AUTH_CODES = frozenset(
         "1020166",  # client IP not in the whitelist
         "1020176",  # too many authentication failures: IP blocked for ~30 minutes
         *(f"10230{n:02d}" for n in range(6, 38)),  # 1023006..1023037: Authorization / X-AKSK problems
-    }
-)
-NOT_FOUND_CODES = frozenset({"1012007", "1016001"})  # "The record does not exist."
-CONFLICT_CODES = frozenset(
-    {
+    },
+    not_found={"1012007", "1016001"},  # "The record does not exist."
+    conflict={
         "1012010",  # The relation number has been bound. (A or B already on this X)
         "1012009",  # this X already holds its maximum number of pairs
         "1011003",  # A already holds 5 X numbers (AX)
@@ -290,26 +289,16 @@ CONFLICT_CODES = frozenset(
         # of request (another areaCode, areaMatchMode=1, another X) or of state (unbind, buy numbers).
         "1012008",  # Insufficient number of resources (AXB)
         "1011002",  # Insufficient number resources (AX)
-    }
-)
-VALIDATION_CODES = frozenset(
-    {
+    },
+    validation={
         "1010002",  # Invalid request. (resultdesc names the parameter)
         "1020001",  # Parameter error.
         "1012001",  # Resource of number is not to be applied. (X is not this app's number)
         "1011001",  # The account does not exist. (X is not one of the app's numbers)
         "1011004",  # The number is not applied for binding application.
         "1012012",  # Application does not open recording function.
-    }
-)
-UNAVAILABLE_CODES = frozenset({"1010001", "1023001", "1023002"})
-# An unknown code is kept, and its meaning not guessed from a status that may mean many.
-_CODES = CodeTable(
-    auth=AUTH_CODES,
-    conflict=CONFLICT_CODES,
-    not_found=NOT_FOUND_CODES,
-    validation=VALIDATION_CODES,
-    unavailable=UNAVAILABLE_CODES,
+    },
+    unavailable={"1010001", "1023001", "1023002"},
     trusted=(404, 429),
 )
 FLOW_CONTROL = "1010010"  # with HTTP 401 it means "Invalid digest."; otherwise flow control

@@ -15,7 +15,6 @@ from providers.vendors import (
     EmulatorSpec,
     EndpointRule,
     VendorDescriptor,
-    probe_watched_binding,
 )
 
 
@@ -46,12 +45,12 @@ HUAWEI = VendorDescriptor(
     # The AX mode is a separate application with its own key pair.
     optional_credentials=("ax_app_key", "ax_app_secret"),
     connect=connect,
-    probe=probe_watched_binding,
     emulator=EmulatorSpec("providers.sandbox.huawei", "HuaweiSandbox", default_port=4513),
     endpoint=EndpointRule("https://rtcpns.cn-north-1.myhuaweicloud.com", "TELEDECK_HUAWEI_BASE_URL"),
     settings=("endpoint", "watch_x"),
     bindings=BindingRules(
         modes=("AXB", "AX"),
+        modifiable_modes=("AXB",),  # AX has no modify: unbind and bind again
         number_pattern=r"\+86(1[3-9]\d{9}|[2-9]\d{8,10})",
         number_hint="E.164 with +86, e.g. +8613800000001",
         time_zone=UTC,

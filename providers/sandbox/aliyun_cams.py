@@ -58,11 +58,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Unpack, cast
 
 from providers.accounts import Account
+from providers.sandbox import seed_data
 from providers.sandbox.aliyun_gateway import (
-    ACCESS_KEY_ID_ENV,
-    ACCESS_KEY_SECRET_ENV,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
     AliyunEmulator,
     AliyunError,
     AliyunOptions,
@@ -129,90 +126,22 @@ _FIELDS = (
     "UpQueue",
 )
 
-# Seed numbers: (number, verified name, Status, QualityRating, CodeVerificationStatus, NameStatus,
-# NewNameStatus, MessagingLimitTier, callbacks: "http" | "queue" | "both" | "")
-_DEFAULT_SPACE_NUMBERS = [
-    ("14155550101", "Northwind Support", "CONNECTED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_100K", "both"),
-    (
-        "14155550102",
-        "Northwind Sales",
-        "CONNECTED",
-        "YELLOW",
-        "VERIFIED",
-        "APPROVED",
-        "PENDING_REVIEW",
-        "TIER_10K",
-        "http",
-    ),
-    ("447700900123", "Thames Ledger", "CONNECTED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_UNLIMITED", "queue"),
-    ("447700900456", "Firth Software", "FLAGGED", "RED", "VERIFIED", "APPROVED", "NONE", "TIER_1K", "both"),
-    ("61491570156", "Harbourside Health", "RATE_LIMITED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_250", "http"),
-    (
-        "14155550103",
-        "Blue Harbor Labs",
-        "PENDING",
-        "GREEN",
-        "MORE_INFORMATION_REQUESTED",
-        "PENDING_REVIEW",
-        "NONE",
-        "TIER_50",
-        "",
-    ),
-    ("14155550104", "Lakeside Logistics", "UNVERIFIED", "GREEN", "REJECTED", "DECLINED", "NONE", "TIER_50", ""),
-    ("14155550105", "Evergreen Clinics", "MIGRATED", "GREEN", "VERIFIED", "APPROVED", "NONE", "TIER_1K", "queue"),
-    ("447700900789", "Spree Telekom", "DISCONNECTED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_250", "http"),
-    ("61491570157", "Yarra Retail", "BANNED", "RED", "REVOKED", "DECLINED", "NONE", "TIER_50", ""),
-    (
-        "14155550106",
-        "Front Range Realty",
-        "UNKNOWN",
-        "GREEN",
-        "VERIFIED",
-        "AVAILABLE_WITHOUT_REVIEW",
-        "NONE",
-        "TIER_250",
-        "both",
-    ),
-    ("14155550107", "Maple Leaf Analytics", "DELETED", "YELLOW", "VERIFIED", "APPROVED", "NONE", "TIER_1K", ""),
-    ("447700900321", "Lumiere Conseil", "RESTRICTED", "RED", "VERIFIED", "APPROVED", "DECLINED", "TIER_10K", "http"),
-]
-_ISV_SPACE_NUMBERS = [
-    ("61491570158", "Sakura Systems", "CONNECTED", "GREEN", "VERIFIED", "Approval", "NONE", "TIER_10K", "both"),
-    (
-        "61491570159",
-        "Paulista Contact Center",
-        "PENDING",
-        "GREEN",
-        "MORE_INFORMATION_REQUESTED",
-        "PENDING_REVIEW",
-        "NONE",
-        "TIER_50",
-        "queue",
-    ),
-]
-# What "Meta" already holds and CAMS has not synced yet: the new display name was approved.
-_SEED_META_CHANGES = {
-    "14155550102": {"VerifiedName": "Northwind Sales & Service", "NewNameStatus": "APPROVED"},
-}
+# Seed numbers per customer space and what "Meta" holds that CAMS has not synced yet (a new
+# display name already approved): providers/sandbox/seed_data/aliyun_cams.json.
+_FICTION = seed_data.load("aliyun_cams")
 
 
 def _queue_id(number: str) -> str:
     return hashlib.sha256(f"{SEED}:queue:{number}".encode()).hexdigest()[:8]
 
 
-def _number(row: tuple[str, ...]) -> dict[str, str]:
-    number, name, status, quality, code_status, name_status, new_name, tier, callbacks = row
+def _number(fiction: dict[str, str]) -> dict[str, str]:
+    """A seed number as CAMS stores it; `callbacks` says which callbacks it has (http, queue, both)."""
+    number, callbacks = fiction["PhoneNumber"], fiction["callbacks"]
     http = callbacks in ("http", "both")
     queue = callbacks in ("queue", "both")
     return {
-        "PhoneNumber": number,
-        "VerifiedName": name,
-        "Status": status,
-        "QualityRating": quality,
-        "CodeVerificationStatus": code_status,
-        "NameStatus": name_status,
-        "NewNameStatus": new_name,
-        "MessagingLimitTier": tier,
+        **{field: fiction[field] for field in _FIELDS[:8]},
         "StatusCallbackUrl": f"https://hooks.teledeck.example/cams/{number}/status" if http else "",
         "UpCallbackUrl": f"https://hooks.teledeck.example/cams/{number}/inbound" if http else "",
         "StatusQueue": f"alicom-{_queue_id(number)}-status-queue" if queue else "",
@@ -225,11 +154,11 @@ def build_seed(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
     spaces = {
         cust_space_id: {
             "name": "teledeck sandbox (direct customer)",
-            "numbers": [_number(r) for r in _DEFAULT_SPACE_NUMBERS],
+            "numbers": [_number(n) for n in _FICTION["default_space_numbers"]],
         },
         ISV_CUST_SPACE_ID: {
             "name": "teledeck sandbox (ISV sub-customer)",
-            "numbers": [_number(r) for r in _ISV_SPACE_NUMBERS],
+            "numbers": [_number(n) for n in _FICTION["isv_space_numbers"]],
         },
     }
     return {
@@ -237,7 +166,7 @@ def build_seed(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
         "seeded": True,
         "default_space": cust_space_id,
         "spaces": spaces,
-        "meta_changes": copy.deepcopy(_SEED_META_CHANGES),
+        "meta_changes": copy.deepcopy(_FICTION["meta_changes"]),
     }
 
 
@@ -310,21 +239,15 @@ class CamsSandbox(AliyunEmulator):
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: its default CustSpaceId."""
-        return Account(
-            kind="aliyun-cams",
-            label="sandbox",
-            credentials={"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret},
+        return self._access_key_account(
             settings={"cust_space_id": self.cust_space_id},
         )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self._shown_secret()
-        key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self.from_env("access_key_id") else "")
         space = self.cust_space_id + (f" (from ${CUST_SPACE_ID_ENV})" if self.from_env("cust_space_id") else "")
         return [
-            ("AccessKeyId", key_id),
-            ("AccessKeySecret", secret),
+            *self._access_key_lines(),
             ("CustSpaceId", space),
             ("CustSpaceId (ISV sub-customer)", ISV_CUST_SPACE_ID),
             ("limit", f"{self.qps}/s per AccessKeyId" if self.qps > 0 else "off"),
@@ -424,11 +347,7 @@ class CamsSandbox(AliyunEmulator):
 
 
 __all__ = [
-    "ACCESS_KEY_ID_ENV",
-    "ACCESS_KEY_SECRET_ENV",
     "CUST_SPACE_ID_ENV",
-    "DEFAULT_ACCESS_KEY_ID",
-    "DEFAULT_ACCESS_KEY_SECRET",
     "DEFAULT_CUST_SPACE_ID",
     "DEFAULT_QPS",
     "IN_PROCESS_ENDPOINT",

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
+from providers.accounts import Account
 from providers.aliyun import signing
 from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
 from providers.sandbox.credentials import Setting, masked
@@ -241,13 +242,21 @@ class AliyunEmulator(Emulator[AliyunError]):
         self._gateway.nonces.clear()
         self._recent.clear()
 
-    def _shown_secret(self) -> str:
-        """The AccessKeySecret as `teledeck sandbox serve` prints it (never whole from the environment)."""
-        return (
+    def _access_key_account(self, **fields: Any) -> Account:
+        """A sandbox session's account: this emulator's AccessKey pair (`fields`: Account's own)."""
+        pair = {"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret}
+        return self._account(pair, **fields)
+
+    def _access_key_lines(self) -> list[tuple[str, str]]:
+        """The AccessKey pair as `teledeck sandbox serve` prints it: the id says where it came from;
+        a secret from the environment is never shown whole."""
+        key_id = self.access_key_id + (f" (from ${ACCESS_KEY_ID_ENV})" if self.from_env("access_key_id") else "")
+        secret = (
             masked(self.access_key_secret, ACCESS_KEY_SECRET_ENV)
             if self.from_env("access_key_secret")
             else self.access_key_secret
         )
+        return [("AccessKeyId", key_id), ("AccessKeySecret", secret)]
 
     # -- vendor hooks ------------------------------------------------------------------------------
 

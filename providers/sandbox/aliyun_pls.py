@@ -71,10 +71,6 @@ from typing import Any, Unpack, cast
 
 from providers.accounts import Account
 from providers.sandbox.aliyun_gateway import (
-    ACCESS_KEY_ID_ENV,
-    ACCESS_KEY_SECRET_ENV,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
     AliyunEmulator,
     AliyunError,
     AliyunOptions,
@@ -312,20 +308,15 @@ class DyplsSandbox(AliyunEmulator):
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the default pool, watching its X numbers."""
-        return Account(
-            kind="aliyun-pls",
-            label="sandbox",
-            credentials={"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret},
+        return self._access_key_account(
             settings={"pool_key": self.pool_key},
             watch=tuple((x, self.pool_key) for x in self.pool_numbers()),
         )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
-        secret = self._shown_secret()
         return [
-            ("AccessKeyId", self.access_key_id),
-            ("AccessKeySecret", secret),
+            *self._access_key_lines(),
             ("PoolKey", self.pool_key),
             ("PoolKey (strict city)", STRICT_POOL_KEY),
         ]
@@ -668,10 +659,6 @@ class DyplsSandbox(AliyunEmulator):
 
 
 __all__ = [
-    "ACCESS_KEY_ID_ENV",
-    "ACCESS_KEY_SECRET_ENV",
-    "DEFAULT_ACCESS_KEY_ID",
-    "DEFAULT_ACCESS_KEY_SECRET",
     "DEFAULT_POOL_KEY",
     "IN_PROCESS_ENDPOINT",
     "POOL_KEY_ENV",

@@ -176,6 +176,10 @@ class Emulator(Generic[ErrorT]):
         """The account a sandbox session connects with (what a real profile's config would say)."""
         raise NotImplementedError
 
+    def _account(self, credentials: dict[str, str], **fields: Any) -> Account:
+        """A sandbox session's account of this emulator's kind (`fields`: Account's own)."""
+        return Account(kind=self.vendor, label="sandbox", credentials=credentials, **fields)
+
     def credentials(self) -> list[tuple[str, str]]:
         """The (label, value) pairs `teledeck sandbox serve` prints; never a secret from the
         environment in full."""

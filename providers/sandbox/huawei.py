@@ -391,15 +391,9 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     def session_account(self) -> Account:
         """The account a sandbox session connects with: both apps, watching every seeded X number."""
         numbers = [*self.pool_numbers("AXB"), *self.pool_numbers("AX")]
-        return Account(
-            kind="huawei",
-            label="sandbox",
-            credentials={
-                "app_key": self.app_key,
-                "app_secret": self.app_secret,
-                "ax_app_key": self.ax_app_key,
-                "ax_app_secret": self.ax_app_secret,
-            },
+        keys = ("app_key", "app_secret", "ax_app_key", "ax_app_secret")
+        return self._account(
+            {name: getattr(self, name) for name in keys},
             watch=tuple((x, "") for x in numbers),
         )
 

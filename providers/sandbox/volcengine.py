@@ -87,7 +87,6 @@ SECRET_KEY_ENV = "TELEDECK_SANDBOX_VOLC_SECRET_KEY"
 NUMBER_POOL_ENV = "TELEDECK_SANDBOX_VOLC_NUMBER_POOL_NO"
 # For in-process clients: `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://vms.sandbox.teledeck.invalid"
-BASE_PATH = ""
 SCHEMA_VERSION = 1
 API_VERSION = "2022-01-01"
 SERVICE = "vms"
@@ -424,7 +423,6 @@ class VolcSandbox(Emulator[VolcError]):
     """The Volcengine VMS emulator. Thread-safe; state lives in a `StateStore`."""
 
     vendor = "volcengine"
-    base_path = BASE_PATH
     SCHEMA_VERSION = SCHEMA_VERSION
     REQUEST_ID_HEADER = "x-tt-logid"
     error_type = VolcError
@@ -467,10 +465,8 @@ class VolcSandbox(Emulator[VolcError]):
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the AXN pool by default, watching every
         seeded number in its own pool."""
-        return Account(
-            kind="volcengine",
-            label="sandbox",
-            credentials={"access_key_id": self.access_key, "secret_access_key": self.secret_key},
+        return self._account(
+            {"access_key_id": self.access_key, "secret_access_key": self.secret_key},
             region=self.region,
             settings={"number_pool_no": self.number_pool_no},
             watch=tuple(self.numbers_by_pool()),
@@ -642,9 +638,8 @@ class VolcSandbox(Emulator[VolcError]):
         claimed = req.header("x-content-sha256")
         if claimed is not None and claimed.strip().lower() != signing.sha256_hex(req.body):
             raise VolcError.gateway("SignatureDoesNotMatch")
-        expected = signing.expected_signature(
-            req.method, req.path or "/", req.query, req.headers, req.body, auth, self.secret_key
-        )
+        received = signing.SignedRequest(req.method, req.path or "/", req.query, req.headers, req.body)
+        expected = signing.expected_signature(received, auth, self.secret_key)
         if not hmac.compare_digest(expected, auth.signature):
             raise VolcError.gateway("SignatureDoesNotMatch")
         return auth.access_key

@@ -238,68 +238,56 @@ def parse_authorization(value: str) -> ParsedAuthorization:
 # Signing and checking
 
 
-def sign(
-    method: str,
-    path: str,
-    query: Mapping[str, str] | Iterable[tuple[str, str]],
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
-    body: bytes,
-    credentials: Credentials,
-    *,
-    x_date: str,
-) -> dict[str, str]:
-    """The headers to add to a request so the gateway accepts it: X-Date, X-Content-Sha256,
+@dataclass(frozen=True)
+class SignedRequest:
+    """The parts of an HTTP request that the signature covers, as sent or as received."""
+
+    method: str
+    path: str
+    query: Mapping[str, str] | Iterable[tuple[str, str]]
+    headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    body: bytes = b""
+
+
+def sign(request: SignedRequest, credentials: Credentials, *, x_date: str) -> dict[str, str]:
+    """The headers to add to `request` so the gateway accepts it: X-Date, X-Content-Sha256,
     X-Security-Token (with STS credentials only) and Authorization.
 
-    `headers` are those the request will carry (at least Host; Content-Type for a body); every one
-    of them that is signable is signed, together with the added X- headers.
+    `request.headers` are those the request will carry (at least Host; Content-Type for a body);
+    every one of them that is signable is signed, together with the added X- headers.
     """
     parse_x_date(x_date)
-    body_hash = sha256_hex(body)
+    body_hash = sha256_hex(request.body)
     added = {"X-Date": x_date, "X-Content-Sha256": body_hash}
     if credentials.session_token:
         added["X-Security-Token"] = credentials.session_token
-    merged = _lower_headers(headers)
+    merged = _lower_headers(request.headers)
     merged.update({k.lower(): v for k, v in added.items()})
     names = signed_header_names(merged)
-    canonical = canonical_request(method, path, query, merged, names, body_hash)
+    canonical = canonical_request(request.method, request.path, request.query, merged, names, body_hash)
     sig = signature(credentials.secret_key, x_date, credentials.region, credentials.service, canonical)
     scope = credential_scope(x_date[:8], credentials.region, credentials.service)
     added["Authorization"] = authorization_header(credentials.access_key, scope, names, sig)
     return added
 
 
-def expected_signature(
-    method: str,
-    path: str,
-    query: Mapping[str, str] | Iterable[tuple[str, str]],
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
-    body: bytes,
-    auth: ParsedAuthorization,
-    secret_key: str,
-) -> str:
+def expected_signature(request: SignedRequest, auth: ParsedAuthorization, secret_key: str) -> str:
     """The signature a gateway computes for a received request: over the headers the client
     said it signed, and the hash of the body actually received (never the header's claim)."""
-    lowered = _lower_headers(headers)
+    lowered = _lower_headers(request.headers)
     x_date = lowered.get("x-date", "")
-    canonical = canonical_request(method, path, query, lowered, auth.signed_headers, sha256_hex(body))
+    body_hash = sha256_hex(request.body)
+    canonical = canonical_request(request.method, request.path, request.query, lowered, auth.signed_headers, body_hash)
     return signature(secret_key, x_date, auth.region, auth.service, canonical)
 
 
-def verify(
-    method: str,
-    path: str,
-    query: Mapping[str, str] | Iterable[tuple[str, str]],
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
-    body: bytes,
-    secret_key: str,
-) -> bool:
+def verify(request: SignedRequest, secret_key: str) -> bool:
     """True when the request's Authorization is a valid signature by `secret_key`.
 
     Checks signature only (not the access key, the clock or the scope's region): the sandbox
     does those one by one to answer with the gateway's distinct error codes.
     """
-    lowered = _lower_headers(headers)
+    lowered = _lower_headers(request.headers)
     try:
         auth = parse_authorization(lowered.get("authorization", ""))
         x_date = lowered.get("x-date", "")
@@ -308,8 +296,7 @@ def verify(
         return False
     if auth.algorithm != ALGORITHM or x_date[:8] != auth.date:
         return False
-    expected = expected_signature(method, path, query, lowered, body, auth, secret_key)
-    return hmac.compare_digest(expected, auth.signature)
+    return hmac.compare_digest(expected_signature(request, auth, secret_key), auth.signature)
 
 
 __all__ = [
@@ -321,6 +308,7 @@ __all__ = [
     "Credentials",
     "ParsedAuthorization",
     "SignatureFormatError",
+    "SignedRequest",
     "authorization_header",
     "canonical_headers",
     "canonical_query",

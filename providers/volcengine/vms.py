@@ -566,15 +566,8 @@ class VmsClient(TransportClient):
     def _sign(self, request: httpx.Request) -> None:
         query = parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
         headers = {name: value for name, value in request.headers.items() if signing.is_signed_header(name)}
-        added = signing.sign(
-            request.method,
-            request.url.path or "/",
-            query,
-            headers,
-            request.content,
-            self.credentials,
-            x_date=signing.format_x_date(self._clock()),
-        )
+        parts = signing.SignedRequest(request.method, request.url.path or "/", query, headers, request.content)
+        added = signing.sign(parts, self.credentials, x_date=signing.format_x_date(self._clock()))
         for name, value in added.items():
             request.headers[name] = value
 

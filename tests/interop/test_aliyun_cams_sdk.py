@@ -31,15 +31,17 @@ from alibabacloud_tea_openapi.exceptions import ClientException  # noqa: E402
 
 from providers.aliyun.cams import CODE_VERIFICATION_STATUSES, MESSAGING_LIMIT_TIERS, QUALITY_RATINGS, STATUSES  # noqa: E402
 from providers.sandbox.aliyun_cams import (  # noqa: E402
-    ACCESS_KEY_ID_ENV,
-    ACCESS_KEY_SECRET_ENV,
     CUST_SPACE_ID_ENV,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
     ISV_CUST_SPACE_ID,
     QPS_ENV,
     THROTTLE_CODE,
     THROTTLE_STATUS,
+)
+from providers.sandbox.aliyun_gateway import (  # noqa: E402
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
 )
 
 pytestmark = pytest.mark.interop

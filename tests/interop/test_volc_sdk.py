@@ -265,14 +265,10 @@ def test_our_signer_matches_the_sdk_signer(method, query, headers, body, region,
     param.set_date(moment)
     theirs = SignerV4.sign_only(param, SdkCredentials("AKTEST", "SKTEST", "vms", region, token))
     ours = signing.sign(
-        method,
-        "/",
-        query,
-        headers,
-        body.encode(),
+        signing.SignedRequest(method, "/", query, headers, body.encode()),
         signing.Credentials("AKTEST", "SKTEST", region, "vms", token),
         x_date="20240506T070809Z",
     )
     assert ours["Authorization"] == theirs.authorization
     assert ours["X-Content-Sha256"] == theirs.xContextSha256
-    assert signing.verify(method, "/", query, {**headers, **ours}, body.encode(), "SKTEST")
+    assert signing.verify(signing.SignedRequest(method, "/", query, {**headers, **ours}, body.encode()), "SKTEST")

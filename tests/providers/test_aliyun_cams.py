@@ -28,17 +28,19 @@ from providers.aliyun.cams import (
 )
 from providers.errors import AuthError, MalformedResponse, ProviderError, RateLimited, ValidationError
 from providers.sandbox.aliyun_cams import (
-    ACCESS_KEY_ID_ENV,
-    ACCESS_KEY_SECRET_ENV,
     CUST_SPACE_ID_ENV,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
     DEFAULT_CUST_SPACE_ID,
     ISV_CUST_SPACE_ID,
     THROTTLE_CODE,
     THROTTLE_MESSAGE,
     THROTTLE_STATUS,
     CamsSandbox,
+)
+from providers.sandbox.aliyun_gateway import (
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
 )
 from providers.sandbox.cli import available
 from providers.sandbox.http import AsyncInProcessTransport, SandboxRequest, SandboxResponse, SyncInProcessTransport
@@ -586,16 +588,18 @@ def test_credentials_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -
     assert shown["AccessKeyId"].startswith("MyKeyId")
 
 
-def test_defaults_are_shared_with_the_dypls_emulator() -> None:
-    aliyun_pls = pytest.importorskip("providers.sandbox.aliyun_pls")
-    assert (DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET) == (
-        aliyun_pls.DEFAULT_ACCESS_KEY_ID,
-        aliyun_pls.DEFAULT_ACCESS_KEY_SECRET,
-    )
-    assert (ACCESS_KEY_ID_ENV, ACCESS_KEY_SECRET_ENV) == (
-        aliyun_pls.ACCESS_KEY_ID_ENV,
-        aliyun_pls.ACCESS_KEY_SECRET_ENV,
-    )
+def test_one_access_key_serves_both_aliyun_emulators(monkeypatch: pytest.MonkeyPatch) -> None:
+    from providers.sandbox.aliyun_pls import DyplsSandbox
+
+    pair = lambda e: (e.access_key_id, e.access_key_secret)  # noqa: E731
+    assert pair(CamsSandbox()) == pair(DyplsSandbox()) == (DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
+    monkeypatch.setenv(ACCESS_KEY_ID_ENV, "LTAIfromenv")
+    monkeypatch.setenv(ACCESS_KEY_SECRET_ENV, "secret-from-env-0123456789")
+    assert pair(CamsSandbox()) == pair(DyplsSandbox()) == ("LTAIfromenv", "secret-from-env-0123456789")
+    for emulator in (CamsSandbox(), DyplsSandbox()):
+        printed = dict(emulator.credentials())
+        assert printed["AccessKeyId"] == f"LTAIfromenv (from ${ACCESS_KEY_ID_ENV})"
+        assert "secret-from-env-0123456789" not in printed["AccessKeySecret"]
 
 
 def test_registered_in_the_emulator_registry() -> None:

@@ -38,10 +38,8 @@ from providers.errors import (
     Unavailable,
     ValidationError,
 )
+from providers.sandbox.aliyun_gateway import ACCESS_KEY_SECRET_ENV, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 from providers.sandbox.aliyun_pls import (
-    ACCESS_KEY_SECRET_ENV,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
     DEFAULT_POOL_KEY,
     IN_PROCESS_ENDPOINT,
     STRICT_POOL_KEY,

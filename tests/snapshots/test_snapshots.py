@@ -100,8 +100,8 @@ def test_help(snap_compare, make_app):
     assert snapshot(snap_compare, make_app(start="addresses"), "question_mark")
 
 
-def test_jump_palette(snap_compare, make_app):
-    assert snapshot(snap_compare, make_app(), "colon", *"bil")
+def test_command_prompt(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "colon", *"bi")
 
 
 def test_token_masked(snap_compare, make_app, sandbox):

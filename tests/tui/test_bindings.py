@@ -319,3 +319,31 @@ async def test_a_damaged_ledger_row_is_skipped_and_reported_the_others_show(sand
         title = str(app.screen.query_one("#title-bar").render())
         assert "0 in ledger" not in title and "1 unreadable ledger row(s) skipped" in title
         assert any("huawei:kept-1" in n and "UTF-8" in n for n in notices(app))
+
+
+async def test_modify_is_offered_only_where_the_vendor_can_modify(bindings_app):
+    app = bindings_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        by_kind = {}
+        for binding in screen.bindings.values():
+            live = binding.status == ACTIVE and (binding.seconds_left(screen.now()) or 1) > 0
+            by_kind.setdefault((binding.mode, live), binding)
+        cases = [(by_kind[("AXB", True)], True), (by_kind[("AX", True)], False)]
+        cases += [(b, False) for (mode, live), b in by_kind.items() if not live][:1]
+        assert len(cases) == 3, "the seed has a live AXB, a live AX and a binding that is over"
+        for binding, modifiable in cases:
+            assert screen.table.move_cursor_to_key(binding.key)
+            await pilot.pause()
+            shown = {b.binding.description for b in screen.active_bindings.values() if b.binding.show}
+            assert ("Modify/extend" in shown) is modifiable, binding
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, FormScreen) is modifiable
+            if modifiable:
+                await pilot.press("escape")
+                await pilot.pause()
+        said = " ".join(notices(app))
+        assert "AX bindings cannot be modified: unbind and bind again" in said
+        assert "it cannot be modified; bind again" in said

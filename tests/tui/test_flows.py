@@ -380,3 +380,25 @@ async def test_buttons_are_real_buttons(make_app):
         await pilot.pause()
         labels = [str(b.label) for b in app.screen.query(Button)]
         assert labels == ["Cancel", "Delete"]
+
+
+async def test_validating_an_address_in_its_suggested_form_offers_nothing_to_accept(make_app, sandbox):
+    plain = next(a for a in sandbox.state["addresses"] if not a.get("_suggestion"))
+    pending = next(a for a in sandbox.state["addresses"] if (a.get("_suggestion") or {}).get("state") == "pending")
+    app = make_app(start="addresses")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.table.move_cursor_to_key(plain["id"])
+        await pilot.press("v")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#validation").render())
+        assert "Nothing to accept" in shown and "Press a" not in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.table.move_cursor_to_key(pending["id"])
+        await pilot.press("v")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#validation").render())
+        assert "Suggested changes" in shown and "Press a" in shown
+        for name, value in pending["_suggestion"]["fields"].items():
+            assert name in shown and str(value) in shown

@@ -21,7 +21,6 @@ from providers.vendors import (
     EmulatorSpec,
     EndpointRule,
     VendorDescriptor,
-    probe_watched_binding,
 )
 
 
@@ -111,7 +110,6 @@ ACME = VendorDescriptor(
     provider="acme",
     credentials=("token",),
     connect=connect,
-    probe=probe_watched_binding,
     emulator=EmulatorSpec("tests.unit.fake_vendor", "AcmeEmulator", default_port=4599),
     endpoint=EndpointRule("https://api.acme.invalid", "TELEDECK_ACME_ENDPOINT"),
     settings=("endpoint", "watch_x"),

@@ -38,6 +38,10 @@ def test_wheel_ships_styles_and_entry_point(tmp_path):
     # every package in the source tree is in the wheel
     for init in sorted(ROOT.glob("providers/**/__init__.py")) + sorted(ROOT.glob("tui/**/__init__.py")):
         assert str(init.relative_to(ROOT)) in names
+    # the emulators' seed data is data beside its package, and must travel with it
+    for seed in sorted(ROOT.glob("providers/sandbox/seed_data/*.json")):
+        assert str(seed.relative_to(ROOT)) in names
+    assert "providers/sandbox/seed_data/telnyx.json" in names
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "teledeck = tui.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -5,6 +5,7 @@ test, shows up in all of them."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,6 +54,14 @@ def test_every_descriptor_is_complete(vendor):
         assert not rules.pool_setting or rules.pool_setting in vendor.settings
         assert rules.pool_required == bool(rules.pool_setting) or not rules.pool_required
         assert account.watch, "the sandbox watches numbers so a refresh discovers its bindings"
+
+
+def test_a_vendor_without_bindings_must_bring_its_own_probe():
+    telnyx = vendors.descriptor("telnyx")
+    with pytest.raises(TypeError, match="needs a probe of its own"):
+        dataclasses.replace(telnyx, probe=vendors.probe_watched_binding)
+    huawei = vendors.descriptor("huawei")
+    assert huawei.probe is vendors.probe_watched_binding, "binding vendors look up a watched number by default"
 
 
 def test_kinds_providers_and_ports_are_unique():
@@ -199,7 +208,7 @@ def test_a_registered_binding_vendor_gets_its_bind_form_rules(acme):
     values = {"provider": "acme", "mode": "AXN", "a": "5550101", "expires": "+2h"}
     assert fields["mode"].check("AXN", values) == "acme supports AXB"
     assert fields["mode"].check("AXB", {**values, "mode": "AXB"}) is None
-    assert fields["a"].check("13800000001", values) == "not a acme number: 555 and four digits"
+    assert fields["a"].check("13800000001", values) == "not an Acme number: 555 and four digits"
     assert fields["a"].check("5550101", values) is None
     assert fields["pool"].check("", values) is None  # Acme has no pools
 

@@ -11,9 +11,8 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from textual import work
+from textual import on, work
 from textual.binding import Binding as Key
-from textual.widgets import Static
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
@@ -22,7 +21,7 @@ from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen, record_list_keys
+from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
@@ -77,14 +76,38 @@ def binding_row(binding: Binding, now: datetime) -> Row:
 class BindingsScreen(TableScreen):
     BINDINGS = record_list_keys(
         "bindings",
-        Key("n", "bind", "Bind", id="bindings.bind"),
-        Key("e", "modify", "Modify/extend", id="bindings.modify"),
-        Key("ctrl+d", "unbind", "Unbind", id="bindings.unbind"),
+        *change_keys(
+            "bindings", create=("bind", "Bind"), edit=("modify", "Modify/extend"), remove=("unbind", "Unbind")
+        ),
         Key("i", "import", "Import", id="bindings.import"),
         Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
     )
 
     row_noun = "binding"
+    CHANGE_VERBS = frozenset({"bind", "modify", "unbind"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action in (*self.CHANGE_VERBS, "import") and not self.providers:
+            return "No binding providers are configured in this profile."
+        refused = super().why_unavailable(action, parameters)  # read-only first: it refuses every change
+        if refused:
+            return refused
+        if action == "modify":
+            binding = self.current() if self.is_mounted else None
+            if binding is not None:
+                over = binding.status if binding.status in (EXPIRED, REMOVED) else ""
+                if not over and (binding.seconds_left(self.now()) or 1) <= 0:
+                    over = EXPIRED
+                if over:
+                    return f"{forms.describe(binding)} is {over}: it cannot be modified; bind again."
+                rules = forms.rules(binding.provider)
+                if rules is not None and not rules.can_modify(binding.mode):
+                    return f"{binding.provider} {binding.mode} bindings cannot be modified: unbind and bind again."
+        return None
+
+    @on(VirtualTable.RowHighlighted)
+    def _row_changed(self) -> None:
+        self.refresh_bindings()  # whether Modify applies depends on the row
 
     def __init__(self) -> None:
         super().__init__(name="bindings")
@@ -142,13 +165,7 @@ class BindingsScreen(TableScreen):
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
             parts.append("expired hidden")
-        if table.sort_column:
-            parts.append(f"sorted by {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
-        if self.progress:
-            parts.append(self.progress)
-        if self.problem:
-            parts.append(f"⚠ {self.problem}")
-        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+        self.show_title_bar(parts, sort_label=table.sort_column, problem=self.problem)
 
     # ---- ledger and refresh ---------------------------------------------------------------
 

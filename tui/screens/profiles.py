@@ -261,7 +261,7 @@ class AccountForm:
                 FieldSpec(
                     f"src_{name}",
                     f"{name}{' (optional)' if optional else ''}: where it is kept",
-                    required=True,
+                    required=not optional,
                     kind="choice",
                     choices=choices,
                     default=NOT_USED if optional else FROM_ENV,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from providers.errors import ProviderError
 from providers.outcomes import Outcome, settle_delete
@@ -22,8 +22,9 @@ from tui.resources import ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen, record_list_keys
+from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
+from tui.wording import with_article
 
 if TYPE_CHECKING:
     from tui.app import TeledeckApp
@@ -35,9 +36,7 @@ _NEEDS_ACCOUNT = frozenset({"create", "edit", "delete", "run_action"})
 class ResourceScreen(TableScreen):
     BINDINGS = record_list_keys(
         "resource",
-        Binding("n", "create", "New", id="resource.create"),
-        Binding("e", "edit", "Edit", id="resource.edit"),
-        Binding("ctrl+d", "delete", "Delete", id="resource.delete"),
+        *change_keys("resource", create=("create", "New"), edit=("edit", "Edit"), remove=("delete", "Delete")),
     )
 
     def __init__(self, spec: ResourceSpec) -> None:
@@ -65,17 +64,30 @@ class ResourceScreen(TableScreen):
         self.update_title()
         self.load()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide verbs this resource's API does not have (like k9s does), and every verb that
-        calls the provider when this profile has no account for it."""
+    CHANGE_VERBS = frozenset({"create", "edit", "delete"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Verbs this resource's API does not have are hidden (like k9s does), and so is every
+        verb that calls the provider when this profile has no account for it or, for a change,
+        when the session is read-only."""
+        spec = self.spec
         if action in _NEEDS_ACCOUNT and not self.has_account():
-            return False
-        available = {
-            "create": self.spec.create is not None,
-            "edit": self.spec.update is not None,
-            "delete": self.spec.delete is not None,
-        }
-        return available.get(action, True)
+            return f"No {spec.provider} account in this profile; nothing was sent."
+        missing = {
+            "create": spec.create is None and f"The {spec.provider} API cannot create {with_article(spec.noun)}.",
+            "edit": spec.update is None
+            and f"{with_article(spec.noun).capitalize()} cannot be edited: the {spec.provider} API has no update; "
+            "delete it and create another.",
+            "delete": spec.delete is None and f"The {spec.provider} API cannot delete {with_article(spec.noun)}.",
+        }.get(action)
+        if missing:
+            return missing
+        if action == "run_action" and parameters:
+            verb = next((a for a in spec.actions if a.id == parameters[0]), None)
+            if verb is not None and verb.mutates and self.teledeck.session.read_only:
+                reason = self.teledeck.session.read_only_reason.capitalize()
+                return f"{reason}: {verb.under_way} is refused here. Nothing was sent."
+        return super().why_unavailable(action, parameters)
 
     def has_account(self) -> bool:
         return self.teledeck.session.has(self.spec.provider)
@@ -98,14 +110,8 @@ class ResourceScreen(TableScreen):
             parts.append(f"{table.visible_count} of {table.total_count} rows match {table.filter_text!r}")
         else:
             parts.append(f"{table.total_count} rows")
-        if table.sort_column:
-            label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
-            parts.append(f"sorted by {label} {'▼' if table.sort_reverse else '▲'}")
-        if self.progress:
-            parts.append(self.progress)
-        if self.load_error:
-            parts.append(f"⚠ {self.load_error}")
-        self.query_one("#title-bar", Static).update("  ·  ".join(parts))
+        label = next((c.label for c in self.spec.columns if c.key == table.sort_column), table.sort_column)
+        self.show_title_bar(parts, sort_label=label, problem=self.load_error)
 
     # ---- loading --------------------------------------------------------------------------
 
@@ -226,7 +232,7 @@ class ResourceScreen(TableScreen):
 
     def action_create(self) -> None:
         spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
-        if create is None or self.refuse_change(f"creating a {spec.noun}"):
+        if create is None or self.refuse_change(f"creating {with_article(spec.noun)}"):
             return
         session = self.teledeck.session
         find = (lambda values: find_created(session, values)) if find_created else None
@@ -245,7 +251,7 @@ class ResourceScreen(TableScreen):
         spec, update = self.spec, self.spec.update
         if update is None:
             return
-        record = self.current_to_change(f"editing a {spec.noun}")
+        record = self.current_to_change(f"editing {with_article(spec.noun)}")
         if record is None:
             return
         session = self.teledeck.session
@@ -281,7 +287,7 @@ class ResourceScreen(TableScreen):
         spec = self.spec
         if spec.delete is None:
             return
-        record = self.current_to_change(f"deleting a {spec.noun}")
+        record = self.current_to_change(f"deleting {with_article(spec.noun)}")
         if record is None:
             return
         question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."
@@ -319,7 +325,7 @@ class ResourceScreen(TableScreen):
         action = next(a for a in self.spec.actions if a.id == action_id)
         if self._refuse_without_account():
             return
-        if action.mutates and self.teledeck.refuse_if_read_only(action.label.lower()):
+        if action.mutates and self.teledeck.refuse_if_read_only(action.under_way):
             return
         record = self.need_current() if action.needs_row else None
         if record is None and action.needs_row:
@@ -344,7 +350,7 @@ class ResourceScreen(TableScreen):
         try:
             result = await action.run(self.teledeck.session, record)
         except ProviderError as error:
-            self.teledeck.report_error(error, f"{action.label.lower()} for {target}")
+            self.teledeck.report_error(error, f"{action.under_way} for {target}")
             return
         if action.presents == "reload":
             self.notify(f"{action.label}: done; reloading.")

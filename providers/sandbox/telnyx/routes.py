@@ -35,6 +35,7 @@ from providers.sandbox.telnyx.validation import (
     IDENTIFIER,
     SHORT_NAME,
     bool_param,
+    choice_param,
     is_http_url,
     is_uri,
     is_uuid,
@@ -132,6 +133,11 @@ class TelnyxRoutes(Emulator[ApiError]):
         seq = int(self.state.get("id_seq", 0)) + 1
         self.state["id_seq"] = seq
         return derived_uuid(f"id:{seq}")
+
+    def _new_record(self, **fields: Any) -> dict[str, Any]:
+        """A record as Telnyx stamps a new one: a fresh id first, created_at = updated_at = now."""
+        now = self._now()
+        return {"id": self._new_id(), **fields, "created_at": now, "updated_at": now}
 
     def _created(self, collection: str, record: dict[str, Any], status: int) -> SandboxResponse:
         """Store a new record and answer it in the `{"data": ...}` envelope."""
@@ -246,18 +252,14 @@ class TelnyxRoutes(Emulator[ApiError]):
                     problem(E_DUPLICATE, f"The IP address {ip} is already on the access list.", pointer="/ip_address")
                 )
         self._check(errors)
-        now = self.clock()
-        record = {
-            "id": self._new_id(),
-            "ip_address": ip,
-            "source": "api",
-            "status": "pending",
-            "description": description or "",
-            "user_id": self.state["user_id"],
-            "created_at": iso_time(now),
-            "updated_at": iso_time(now),
-            "_sync_at": now + ACCESS_IP_SYNC_SECONDS,
-        }
+        record = self._new_record(
+            ip_address=ip,
+            source="api",
+            status="pending",
+            description=description or "",
+            user_id=self.state["user_id"],
+            _sync_at=self.clock() + ACCESS_IP_SYNC_SECONDS,
+        )
         self.state["access_ips"].append(record)
         self._save()
         return SandboxResponse.json_response(200, public_view(record))  # bare object, and 200, as the spec says
@@ -628,17 +630,13 @@ class TelnyxRoutes(Emulator[ApiError]):
 
     def _create_billing_group(self, req: SandboxRequest) -> SandboxResponse:
         name = self._billing_name(req)
-        now = self._now()
-        record = {
-            "id": self._new_id(),
-            "record_type": "billing_group",
-            "name": name or "",
-            "organization_id": self.state["organization_id"],
-            "created_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-            "_in_use": False,
-        }
+        record = self._new_record(
+            record_type="billing_group",
+            name=name or "",
+            organization_id=self.state["organization_id"],
+            deleted_at=None,
+            _in_use=False,
+        )
         return self._created("billing_groups", record, 200)
 
     def _get_billing_group(self, req: SandboxRequest, id: str) -> SandboxResponse:
@@ -674,18 +672,9 @@ class TelnyxRoutes(Emulator[ApiError]):
     # -- integration secrets ---------------------------------------------------------------------
 
     def _list_secrets(self, req: SandboxRequest) -> SandboxResponse:
-        kind = req.query_dict.get("filter[type]")
+        kind = choice_param(req, "filter[type]", ("bearer", "basic"))
         items = self.state["integration_secrets"]
         if kind is not None:
-            if kind not in ("bearer", "basic"):
-                raise ApiError(
-                    400,
-                    problem(
-                        E_BAD_REQUEST,
-                        f"filter[type] must be 'bearer' or 'basic', got {kind!r}.",
-                        parameter="filter[type]",
-                    ),
-                )
             items = [r for r in items if r["_secret"]["type"] == kind]
         return SandboxResponse.json_response(200, paginate(newest_first(items), req, 400))
 
@@ -722,15 +711,7 @@ class TelnyxRoutes(Emulator[ApiError]):
                 if value is not None:
                     secret[name] = value
         self._check(errors)
-        now = self._now()
-        record = {
-            "id": self._new_id(),
-            "record_type": "integration_secret",
-            "identifier": identifier,
-            "created_at": now,
-            "updated_at": now,
-            "_secret": secret,
-        }
+        record = self._new_record(record_type="integration_secret", identifier=identifier, _secret=secret)
         return self._created("integration_secrets", record, 201)
 
     def _delete_secret(self, req: SandboxRequest, id: str) -> SandboxResponse:
@@ -756,17 +737,8 @@ class TelnyxRoutes(Emulator[ApiError]):
             value = query.get(f"filter[{name}]")
             if value is not None:
                 items = [r for r in items if r[name] == value]
-        status = query.get("filter[status]")
+        status = choice_param(req, "filter[status]", ("active", "expired"))
         if status is not None:
-            if status not in ("active", "expired"):
-                raise ApiError(
-                    400,
-                    problem(
-                        E_BAD_REQUEST,
-                        f"filter[status] must be 'active' or 'expired', got {status!r}.",
-                        parameter="filter[status]",
-                    ),
-                )
             items = [r for r in items if r["expired"] == (status == "expired")]
         return SandboxResponse.json_response(200, paginate(items, req, 400))
 

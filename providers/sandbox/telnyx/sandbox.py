@@ -88,7 +88,7 @@ class TelnyxSandbox(TelnyxRoutes):
 
     def session_account(self) -> Account:
         """The account a sandbox session connects with (what a real profile's config would say)."""
-        return Account(kind="telnyx", label="sandbox", credentials={"api_key": self.api_key})
+        return self._account({"api_key": self.api_key})
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints: the public default key in full, a chosen one not."""

@@ -207,12 +207,18 @@ def require_bool(body: Mapping[str, Any], name: str, errors: list[dict[str, Any]
     return value
 
 
-def bool_param(req: SandboxRequest, name: str, status: int) -> bool | None:
+def choice_param(
+    req: SandboxRequest, name: str, choices: tuple[str, str], status: int = 400, *, fold_case: bool = False
+) -> str | None:
+    """The query parameter `name`, which must be one of two `choices` (None when absent)."""
     raw = req.query_dict.get(name)
-    if raw is None:
-        return None
-    if raw.lower() not in ("true", "false"):
-        raise ApiError(
-            status, problem(E_BAD_REQUEST, f"{name} must be 'true' or 'false', got {raw!r}.", parameter=name)
-        )
-    return raw.lower() == "true"
+    value = raw.lower() if raw is not None and fold_case else raw
+    if value is None or value in choices:
+        return value
+    detail = f"{name} must be '{choices[0]}' or '{choices[1]}', got {raw!r}."
+    raise ApiError(status, problem(E_BAD_REQUEST, detail, parameter=name))
+
+
+def bool_param(req: SandboxRequest, name: str, status: int) -> bool | None:
+    raw = choice_param(req, name, ("true", "false"), status, fold_case=True)
+    return None if raw is None else raw == "true"
