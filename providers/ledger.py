@@ -39,12 +39,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
 from providers.paths import DATA_DIR_ENV as DATA_DIR_ENV  # the variable's name, importable from here too
 from providers.paths import data_dir
@@ -132,6 +132,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         """,
         "CREATE INDEX events_by_binding ON events (binding_key, id)",
     ),
+    # Binds whose outcome is unknown (the answer was lost and no check could tell): kept until a
+    # later check settles them, so a binding the vendor may have made is never known to nobody.
+    2: (
+        """
+        CREATE TABLE pending_binds (
+            id          TEXT PRIMARY KEY,                 -- the request's idempotency key
+            provider    TEXT NOT NULL,
+            account     TEXT NOT NULL DEFAULT '',
+            request     TEXT NOT NULL CHECK (json_valid(request)),  -- the BindRequest as sent
+            created_at  TEXT NOT NULL,
+            detail      TEXT NOT NULL DEFAULT ''           -- what was checked
+        )
+        """,
+    ),
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -143,6 +157,31 @@ def default_ledger_path() -> Path:
 
 class LedgerError(Exception):
     """The ledger cannot be opened or used (not corruption, which is recovered from)."""
+
+
+@dataclass(frozen=True)
+class PendingBind:
+    """A bind whose outcome is unknown: the request exactly as it was sent (its expiry, key and
+    tag), so that a later check looks for that very request."""
+
+    id: str
+    provider: str
+    account: str
+    request: BindRequest
+    created_at: datetime
+    detail: str = ""
+
+
+def _request_json(request: BindRequest) -> str:
+    data = {f.name: getattr(request, f.name) for f in fields(BindRequest)}
+    data["expires_at"] = _iso(request.expires_at)
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _request_from(text: str) -> BindRequest:
+    data = json.loads(text)
+    data["expires_at"] = _moment(data["expires_at"])
+    return BindRequest(**{f.name: data[f.name] for f in fields(BindRequest) if f.name in data})
 
 
 @dataclass(frozen=True)
@@ -686,6 +725,47 @@ class BindingLedger:
         Returns whether there was anything to delete."""
         with self._write() as conn:
             return conn.execute("DELETE FROM bindings WHERE key = ?", (key,)).rowcount > 0
+
+    # -- binds of unknown outcome ------------------------------------------------------------
+
+    def record_pending_bind(self, provider: str, account: str, request: BindRequest, detail: str = "") -> None:
+        """Keep a bind whose outcome is unknown (keyed by its idempotency key; again: updated)."""
+        if not request.idempotency_key:
+            raise ValueError("a pending bind needs the idempotency key it was sent with")
+        body = _request_json(request)
+        with self._lock:
+            with _immediate(self._conn) as conn:
+                conn.execute(
+                    "INSERT INTO pending_binds (id, provider, account, request, created_at, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET detail = excluded.detail",
+                    (request.idempotency_key, provider, account, body, self._now(), detail[:_MAX_ERROR_MESSAGE]),
+                )
+
+    def resolve_pending_bind(self, pending_id: str) -> bool:
+        """The bind's outcome is known now (done and recorded, or proved not made)."""
+        with self._write() as conn:
+            return conn.execute("DELETE FROM pending_binds WHERE id = ?", (pending_id,)).rowcount > 0
+
+    def pending_binds(self) -> list[PendingBind]:
+        """Binds of unknown outcome, oldest first; an unreadable one is skipped and logged."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM pending_binds ORDER BY created_at, id").fetchall()
+        out: list[PendingBind] = []
+        for row in rows:
+            try:
+                out.append(
+                    PendingBind(
+                        id=row["id"],
+                        provider=row["provider"],
+                        account=row["account"],
+                        request=_request_from(row["request"]),
+                        created_at=_moment(row["created_at"]),
+                        detail=row["detail"],
+                    )
+                )
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("bindings ledger %s: skipped an unreadable pending bind (%s)", self.path, exc)
+        return out
 
     # -- reads ---------------------------------------------------------------------------------
 

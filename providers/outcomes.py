@@ -155,41 +155,56 @@ async def settle_create(
         if not is_ambiguous(error):
             return WriteOutcome(Outcome.NOT_DONE, what, error=error)
         first = error
-    checked: list[str] = [_failed("sent", first)]
+    return await _reconcile(attempt, what=what, resend=resend, find=find, checks=checks, first=first)
+
+
+async def _reconcile(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    resend: bool,
+    find: Callable[[], Awaitable[T | None]] | None,
+    checks: int,
+    first: ProviderError | None,
+    checked: tuple[str, ...] = (),
+) -> WriteOutcome[T]:
+    """Settle a write whose answer was ambiguous (`first`), without sending it again unless the
+    vendor honours its key (`resend`)."""
+    steps: list[str] = [*checked, *([_failed("sent", first)] if first is not None else [])]
     for n in range(1, checks + 1):
         if resend:
             try:
                 value = await attempt()
             except ProviderError as error:
-                checked.append(_failed(f"re-sent with the same idempotency key ({n})", error))
+                steps.append(_failed(f"re-sent with the same idempotency key ({n})", error))
                 if is_ambiguous(error) or error.kind == "rate_limited":
                     continue
                 # A definite refusal of the replay does not say whether the first one was applied.
-                return WriteOutcome(Outcome.UNKNOWN, what, checked=tuple(checked), error=error, resent=n)
+                return WriteOutcome(Outcome.UNKNOWN, what, checked=tuple(steps), error=error, resent=n)
             how = "the answer was lost; re-sent with the same idempotency key and the provider answered"
-            return WriteOutcome(Outcome.DONE, what, value, how=how, checked=tuple(checked), resent=n)
+            return WriteOutcome(Outcome.DONE, what, value, how=how, checked=tuple(steps), resent=n)
         if find is None:
             break
         try:
             found = await find()
         except CannotCheck as error:
-            checked.append(error.message)
+            steps.append(error.message)
             break
         except ProviderError as error:
-            checked.append(_failed(f"check {n}", error))
+            steps.append(_failed(f"check {n}", error))
             continue
         if found is not None:
             how = "the answer was lost; a check found it by what was sent"
-            return WriteOutcome(Outcome.DONE, what, found, how=how, checked=tuple(checked))
-        checked.append("checked by what was sent: nothing matching exists")
+            return WriteOutcome(Outcome.DONE, what, found, how=how, checked=tuple(steps))
+        steps.append("checked by what was sent: nothing matching exists")
         return WriteOutcome(
             Outcome.NOT_DONE,
             what,
             how="the answer was lost, and a check by what was sent proved nothing was made",
-            checked=tuple(checked),
+            checked=tuple(steps),
             error=first,
         )
-    return WriteOutcome(Outcome.UNKNOWN, what, checked=tuple(checked), error=first)
+    return WriteOutcome(Outcome.UNKNOWN, what, checked=tuple(steps), error=first)
 
 
 async def settle_delete(
@@ -240,6 +255,18 @@ def tagged(request: BindRequest) -> BindRequest:
     return replace(request, idempotency_key=key, user_data=user_data)
 
 
+def _bind_parts(
+    provider: BindingProvider, request: BindRequest, known: Collection[str]
+) -> tuple[Callable[[], Awaitable[Binding]], bool, Callable[[], Awaitable[Binding | None]], str]:
+    resend = bool(getattr(provider, "rebind_is_idempotent", lambda r: False)(request))
+
+    async def find() -> Binding | None:
+        found = [b for b in await provider.find_after_timeout(request) if b.key not in known]
+        return found[0] if found else None
+
+    return (lambda: provider.bind(request)), resend, find, f"bind {request.mode} for {request.a}"
+
+
 async def settle_bind(
     provider: BindingProvider,
     request: BindRequest,
@@ -249,21 +276,38 @@ async def settle_bind(
 ) -> WriteOutcome[Binding]:
     """Bind and settle the outcome. `request` should come from `tagged` (kept by the caller, so a
     user's second send after UNKNOWN carries the same key and tag). `known` are binding keys that
-    existed before (the ledger's): a check never counts one of them as this bind's result."""
-    resend = bool(getattr(provider, "rebind_is_idempotent", lambda r: False)(request))
-
-    async def find() -> Binding | None:
-        found = [b for b in await provider.find_after_timeout(request) if b.key not in known]
-        return found[0] if found else None
-
-    what = f"bind {request.mode} for {request.a}"
+    existed before (the ledger's): a check never counts one of them as this bind's result. An
+    UNKNOWN outcome belongs in the ledger's pending binds (`BindingLedger.record_pending_bind`)."""
+    send, resend, find, what = _bind_parts(provider, request, known)
     return await settle_create(
-        lambda: provider.bind(request),
+        send, what=what, resend=resend, key=request.idempotency_key or None, find=find, checks=checks
+    )
+
+
+async def reconcile_bind(
+    provider: BindingProvider,
+    request: BindRequest,
+    *,
+    known: Collection[str] = (),
+    checks: int = DEFAULT_CHECKS,
+    earlier: str = "",
+) -> WriteOutcome[Binding]:
+    """Settle a bind whose outcome was unknown (a pending bind), later: checked by what it sent,
+    or re-sent with its own key where the vendor honours one; never sent again otherwise."""
+    send, resend, find, what = _bind_parts(provider, request, known)
+
+    async def attempt() -> Binding:
+        with idempotency_key(request.idempotency_key or new_key()):
+            return await send()
+
+    return await _reconcile(
+        attempt,
         what=what,
         resend=resend,
-        key=request.idempotency_key or None,
         find=find,
         checks=checks,
+        first=None,
+        checked=(f"earlier: {earlier}",) if earlier else (),
     )
 
 
@@ -286,6 +330,7 @@ __all__ = [
     "idempotency_key",
     "is_ambiguous",
     "new_key",
+    "reconcile_bind",
     "settle_bind",
     "settle_create",
     "settle_delete",

@@ -47,6 +47,7 @@ from providers.ledger import BindingLedger, refresh_all
 from providers.outcomes import (
     WriteOutcome,
     new_key,
+    reconcile_bind,
     settle_bind,
     settle_create,
     settle_delete,
@@ -425,8 +426,19 @@ async def _screen_refresh(
     tally: Tally,
     watched: tuple[tuple[str, str], ...],
 ) -> None:
-    """What the Bindings screen does when it opens and after a change: look up every watched X
-    number and import what is found, then refresh every live binding of the ledger."""
+    """What the Bindings screen does when it opens and after a change: check the binds of unknown
+    outcome again, look up every watched X number and import what is found, then refresh every
+    live binding of the ledger."""
+    for item in ledger.pending_binds():
+        known = {b.key for b in ledger.all()}
+        settled = await _guard(
+            tally, "pending bind", functools.partial(reconcile_bind, adapter, item.request, known=known)
+        )
+        if settled is not None and settled.value is not None:
+            ledger.record_created(settled.value)
+        if settled is not None and not settled.unknown:
+            ledger.resolve_pending_bind(item.id)
+            tally.notes.append(f"pending bind settled later: {settled.message()}")
     found: list[Binding] = []
     failed = 0
     for x, pool in watched:
@@ -472,6 +484,8 @@ async def _binds(
             tally.notes.append(outcome.message())
         if outcome is not None and outcome.value is not None:
             ledger.record_created(outcome.value)
+        if outcome is not None and outcome.unknown:  # as the Bindings screen does
+            ledger.record_pending_bind(provider, adapter.account, request, "; ".join(outcome.checked))
         settled.append((request, outcome))
 
     await _screen_refresh(provider, adapter, ledger, tally, watched)
@@ -482,7 +496,9 @@ async def _binds(
         tally.duplicates += max(0, len(matches) - 1)
         done = outcome is not None and outcome.done and outcome.value is not None
         if matches and not done:
-            tally.lost += 1
+            # Unknown at first, then settled by the screen refresh: in the ledger now, not lost.
+            if not any(ledger.get(f"{provider}:{sid}") is not None for sid in matches):
+                tally.lost += 1
         elif done and outcome is not None and outcome.value is not None:
             if outcome.value.subscription_id not in matches:
                 tally.phantoms += 1

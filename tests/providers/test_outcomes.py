@@ -17,6 +17,7 @@ from providers.ledger import BindingLedger
 from providers.outcomes import (
     Outcome,
     is_ambiguous,
+    reconcile_bind,
     settle_bind,
     settle_create,
     settle_delete,
@@ -293,3 +294,28 @@ async def test_a_small_chaos_run_has_no_duplicates_no_lost_writes_and_no_crashes
     assert (report.duplicates, report.lost, report.crashes) == (0, 0, 0), report.table()
     assert all(t.outcomes["unknown"] == 0 for t in report.tallies), report.table()
     assert report.summary().startswith(f"chaos: {report.requests} requests, {report.faults} faults, 0 duplicates")
+
+
+async def test_an_unknown_bind_is_kept_pending_and_settled_later_by_what_it_sent(world):
+    session, emu = world
+    huawei = emu["huawei"]
+    adapter = session.binding_providers["huawei"]
+    ledger = session.ledger
+    x = huawei.pool_numbers("AXB")[2]
+    request = tagged(BindRequest(mode="AXB", a="+8613800070031", b="+8613800070032", x=x, expires_at=expiry()))
+    before = len(huawei.state["axb"])
+    huawei.faults.reset("POST", HUAWEI_AXB, apply=True)  # bound, answer lost
+    huawei.faults.respond("GET", HUAWEI_AXB, 503, times=None)  # and every check fails
+    outcome = await settle_bind(adapter, request)
+    assert outcome.outcome is Outcome.UNKNOWN and "outcome unknown" in outcome.message()
+    assert len(outcome.checked) == 4  # the send, then three checks, each said
+    ledger.record_pending_bind("huawei", adapter.account, request, "; ".join(outcome.checked))
+    (pending,) = ledger.pending_binds()
+    assert pending.request == request  # kept exactly as sent: expiry, key, tag
+    huawei.faults.clear()
+    later = await reconcile_bind(adapter, pending.request, earlier=pending.detail)
+    assert later.outcome is Outcome.DONE and later.checked[0].startswith("earlier:")
+    ledger.record_created(later.value)
+    assert ledger.resolve_pending_bind(pending.id) and ledger.pending_binds() == []
+    assert len(huawei.state["axb"]) == before + 1  # never sent again
+    await session.aclose()

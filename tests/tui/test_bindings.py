@@ -347,3 +347,42 @@ async def test_modify_is_offered_only_where_the_vendor_can_modify(bindings_app):
         said = " ".join(notices(app))
         assert "AX bindings cannot be modified: unbind and bind again" in said
         assert "it cannot be modified; bind again" in said
+
+
+async def test_a_bind_of_unknown_outcome_stays_pending_and_a_refresh_settles_it(sandbox, huawei, tmp_path):
+    import httpx
+
+    session = sandbox_session(
+        handler=sandbox,
+        binding_handlers={"huawei": huawei},
+        timeout=httpx.Timeout(0.3),
+        ledger_path=tmp_path / "ledger.sqlite3",
+    )
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        x = next(n for n, v in huawei_axb(huawei).items() if v["status"] == "normal")
+        before = len(huawei.state["axb"])
+        huawei.faults.reset("POST", "/rest/caas/relationnumber/partners/v1.0", apply=True)
+        huawei.faults.respond("GET", "/rest/caas/relationnumber/partners/v1.0", 503, times=None)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#input-provider", Select).value = "huawei"
+        await fill(form, a="+8613800000051", b="+8613800000052", x=x, expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # nothing guessed: the form stays, saying it does not know
+        assert "outcome unknown" in str(form.query_one("#form-status").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.session.ledger.pending_binds()) == 1
+        assert "1 bind(s) of unknown outcome" in str(app.screen.query_one("#title-bar").render())
+        huawei.faults.clear()
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.session.ledger.pending_binds() == []
+        assert len(huawei.state["axb"]) == before + 1  # bound once, never sent again
+        made = huawei.state["axb"][-1]["subscriptionId"]
+        assert app.session.ledger.get(f"huawei:{made}") is not None
+        assert any("Bind of unknown outcome settled" in n or "found it by what was sent" in n for n in notices(app))

@@ -16,7 +16,7 @@ from textual.binding import Binding as Key
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
-from providers.outcomes import Outcome, WriteOutcome, settle_bind, settle_unbind, tagged
+from providers.outcomes import Outcome, WriteOutcome, reconcile_bind, settle_bind, settle_unbind, tagged
 from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
@@ -115,6 +115,7 @@ class BindingsScreen(TableScreen):
         self.show_inactive = True
         self.progress = ""
         self.problem = ""
+        self.pending: list = []  # binds of unknown outcome (the ledger's pending binds)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -165,6 +166,8 @@ class BindingsScreen(TableScreen):
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
             parts.append("expired hidden")
+        if self.pending:
+            parts.append(f"{len(self.pending)} bind(s) of unknown outcome")
         self.show_title_bar(parts, sort_label=table.sort_column, problem=self.problem)
 
     # ---- ledger and refresh ---------------------------------------------------------------
@@ -173,6 +176,7 @@ class BindingsScreen(TableScreen):
     async def load_from_ledger(self) -> None:
         bindings = await asyncio.to_thread(self.ledger.all)
         self.bindings = {b.key: b for b in bindings}
+        self.pending = await asyncio.to_thread(self.ledger.pending_binds)
         if getattr(self.ledger, "recovered_from", None):
             self.problem = f"ledger was unreadable; moved aside to {self.ledger.recovered_from}"
         self.report_ledger_rows()
@@ -198,6 +202,7 @@ class BindingsScreen(TableScreen):
 
         self.progress = "looking up watched X numbers…"
         self.update_title()
+        await self.settle_pending()
         discovered, lookup_errors = await self.discover_watched()
 
         def progress(done: int, total: int) -> None:
@@ -219,6 +224,23 @@ class BindingsScreen(TableScreen):
         for key, error in list(report.errors.items())[:3]:
             self.app.notify(f"{key}: {error}", title="refresh failed", severity="error", markup=False, timeout=8)
         self.render_rows()
+
+    async def settle_pending(self) -> None:
+        """Check again every bind whose outcome was unknown, by what it sent (never re-sent unless
+        the vendor honours its key); a settled one leaves the pending list, and the user is told."""
+        pending = await asyncio.to_thread(self.ledger.pending_binds)
+        for item in pending:
+            provider = self.providers.get(item.provider)
+            if provider is None:
+                continue
+            known = {b.key for b in await asyncio.to_thread(self.ledger.all)}
+            outcome = await reconcile_bind(provider, item.request, known=known, earlier=item.detail)
+            if outcome.value is not None:
+                await asyncio.to_thread(self.ledger.record_created, outcome.value)
+            if not outcome.unknown:
+                await asyncio.to_thread(self.ledger.resolve_pending_bind, item.id)
+                self.app.notify(outcome.message(), title="Bind of unknown outcome settled", markup=False, timeout=10)
+        self.pending = await asyncio.to_thread(self.ledger.pending_binds)
 
     async def discover_watched(self) -> tuple[int, dict[str, str]]:
         """Look up every watched X number (a profile's watch_x) and import what the provider has."""
@@ -312,9 +334,19 @@ class BindingsScreen(TableScreen):
                 sent[frozen] = tagged(replace(forms.bind_request(values), idempotency_key=key))
             request = sent[frozen]
             known = {b.key for b in await asyncio.to_thread(self.ledger.all)}
-            outcome = await settle_bind(self.providers[values["provider"]], request, known=known)
+            provider = self.providers[values["provider"]]
+            outcome = await settle_bind(provider, request, known=known)
             if outcome.value is not None:
                 await asyncio.to_thread(self.ledger.record_created, outcome.value)
+            if outcome.unknown:  # kept, and checked again at every refresh until it is known
+                detail = "; ".join(outcome.checked)
+                await asyncio.to_thread(
+                    self.ledger.record_pending_bind, values["provider"], provider.account, request, detail
+                )
+            else:
+                await asyncio.to_thread(self.ledger.resolve_pending_bind, request.idempotency_key)
+            self.pending = await asyncio.to_thread(self.ledger.pending_binds)
+            self.update_title()
             return outcome
 
         form = FormScreen(
