@@ -350,13 +350,16 @@ async def test_modify_is_offered_only_where_the_vendor_can_modify(bindings_app):
 
 
 async def test_a_bind_of_unknown_outcome_stays_pending_and_a_refresh_settles_it(sandbox, huawei, tmp_path):
-    import httpx
+    import asyncio
+
+    async def no_wait(seconds: float) -> None:  # the Transport's backoff, without the waiting
+        await asyncio.sleep(0)
 
     session = sandbox_session(
         handler=sandbox,
         binding_handlers={"huawei": huawei},
-        timeout=httpx.Timeout(0.3),
         ledger_path=tmp_path / "ledger.sqlite3",
+        client_options={"huawei": {"sleep": no_wait}},
     )
     app = TeledeckApp(session, start="bindings")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
