@@ -6,7 +6,7 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_CHECK := $(VENV)/.installed-check
 
-.PHONY: run test check venv clean snapshots bench
+.PHONY: run test check venv clean snapshots bench chaos
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -46,6 +46,11 @@ snapshots: $(STAMP_TEST)
 
 bench: $(STAMP_RUN)
 	$(PY) benchmarks/run_all.py
+
+# teledeck's clients against every emulator under random faults; ends with one line
+# "chaos: N requests, F faults, D duplicates, L lost, C crashes" (exit 1 unless D, L, C are 0).
+chaos: $(STAMP_TEST)
+	$(PY) benchmarks/chaos.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

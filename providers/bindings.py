@@ -66,6 +66,9 @@ class BindRequest:
     extension: str = ""
     recording: bool = False
     user_data: str = ""
+    # Set once per bind by providers.outcomes.tagged: sent where the vendor takes one (Volcengine
+    # IdempotentId), so a re-send after a lost answer cannot bind twice.
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,12 @@ class BindingProvider(Protocol):
         ...
 
     async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
-        """Bindings matching a bind whose answer was lost (same A, B and pool)."""
+        """Bindings matching a bind whose answer was lost, by what that very request sent (its
+        numbers, the exact expiry sent, its user-data tag), never by values recomputed later.
+        Raises `providers.outcomes.CannotCheck` when absence cannot be proved.
+
+        An adapter may also offer `rebind_is_idempotent(request) -> bool`: True when the vendor
+        honours the request's idempotency key, so a re-send is the check (providers.outcomes)."""
         ...
 
     async def aclose(self) -> None: ...

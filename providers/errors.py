@@ -45,8 +45,12 @@ class ProviderError(Exception):
         method: str = "",
         url: str = "",
         problems: tuple[FieldProblem, ...] = (),
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(message)
+        # A write that may have been applied although it failed (it reached the server and the
+        # answer was lost or was a 5xx); see providers.outcomes.
+        self.maybe_applied = maybe_applied
         self.message = message
         self.provider = provider
         self.status = status
@@ -111,8 +115,14 @@ class Timeout(ProviderError):
     kind = "timeout"
 
     def __init__(self, message: str, *, maybe_applied: bool = False, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.maybe_applied = maybe_applied
+        super().__init__(message, maybe_applied=maybe_applied, **kw)
+
+
+class CannotCheck(ProviderError):
+    """A check after an ambiguous write cannot be made at all (the vendor has no way to look the
+    write up with what the client knows); the outcome stays unknown (providers.outcomes)."""
+
+    kind = "cannot_check"
 
 
 class MalformedResponse(ProviderError):

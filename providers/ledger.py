@@ -18,24 +18,33 @@ Several processes may open the same file: SQLite's own locking plus a busy timeo
 
 Removal is never silent: a binding the provider no longer knows is *marked* `REMOVED`; only
 `forget()`, an explicit user action, deletes a row.
+
+A binding the vendor made is never lost to a locked file: when another process holds the database
+(busy timeout, then a few retries), `record_created` and `mark_unbound` append the write to a small
+journal beside it (`<name>.journal`, JSON lines, 0600, fsynced) and return as if written; the
+journal is replayed, and then removed, the next time a ledger opens the file (or calls
+`replay_journal`). Reads never fail on one damaged row (text that is not UTF-8, a date that does
+not parse): the row is skipped, the others are returned, and `skipped_rows` says which and why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
 from providers.paths import DATA_DIR_ENV as DATA_DIR_ENV  # the variable's name, importable from here too
 from providers.paths import data_dir
@@ -63,6 +72,9 @@ LIVE_STATUSES = (ACTIVE, UNKNOWN)  # the ones a refresh still looks at
 
 _MAX_ERROR_MESSAGE = 500
 _BUSY_TIMEOUT_S = 5.0
+_LOCK_RETRIES = 2  # after the busy timeout, before a write goes to the journal
+_LOCK_RETRY_WAIT_S = 0.5
+JOURNAL_SUFFIX = ".journal"
 
 # Binding fields in column order (everything except `raw`, which is stored as JSON).
 _FIELDS = (
@@ -120,6 +132,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         """,
         "CREATE INDEX events_by_binding ON events (binding_key, id)",
     ),
+    # Binds whose outcome is unknown (the answer was lost and no check could tell): kept until a
+    # later check settles them, so a binding the vendor may have made is never known to nobody.
+    2: (
+        """
+        CREATE TABLE pending_binds (
+            id          TEXT PRIMARY KEY,                 -- the request's idempotency key
+            provider    TEXT NOT NULL,
+            account     TEXT NOT NULL DEFAULT '',
+            request     TEXT NOT NULL CHECK (json_valid(request)),  -- the BindRequest as sent
+            created_at  TEXT NOT NULL,
+            detail      TEXT NOT NULL DEFAULT ''           -- what was checked
+        )
+        """,
+    ),
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -131,6 +157,60 @@ def default_ledger_path() -> Path:
 
 class LedgerError(Exception):
     """The ledger cannot be opened or used (not corruption, which is recovered from)."""
+
+
+@dataclass(frozen=True)
+class PendingBind:
+    """A bind whose outcome is unknown: the request exactly as it was sent (its expiry, key and
+    tag), so that a later check looks for that very request."""
+
+    id: str
+    provider: str
+    account: str
+    request: BindRequest
+    created_at: datetime
+    detail: str = ""
+
+
+def _request_json(request: BindRequest) -> str:
+    data = {f.name: getattr(request, f.name) for f in fields(BindRequest)}
+    data["expires_at"] = _iso(request.expires_at)
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _request_from(text: str) -> BindRequest:
+    data = json.loads(text)
+    data["expires_at"] = _moment(data["expires_at"])
+    return BindRequest(**{f.name: data[f.name] for f in fields(BindRequest) if f.name in data})
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row a read could not turn into a binding: its key (as far as it is readable) and why."""
+
+    key: str
+    reason: str
+
+
+class _Undecodable(bytes):
+    """A text column whose bytes are not UTF-8 (the connection's text_factory keeps them so)."""
+
+
+def _text(data: bytes) -> str | _Undecodable:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Undecodable(data)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """Another connection holds the database (SQLITE_BUSY or SQLITE_LOCKED)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 @dataclass(frozen=True)
@@ -216,7 +296,10 @@ def _values(binding: Binding) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _binding(row: sqlite3.Row) -> Binding:
+def _binding(row: sqlite3.Row | Mapping[str, Any]) -> Binding:
+    for name in (*_FIELDS, "raw"):
+        if isinstance(row[name], _Undecodable):
+            raise ValueError(f"column {name} is not valid UTF-8")
     try:
         raw = json.loads(row["raw"])
     except (TypeError, ValueError):
@@ -278,10 +361,27 @@ class BindingLedger:
     (naive datetime, unknown status); either way nothing is written.
     """
 
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        busy_timeout: float = _BUSY_TIMEOUT_S,
+        lock_retries: int = _LOCK_RETRIES,
+        lock_retry_wait: float = _LOCK_RETRY_WAIT_S,
+    ) -> None:
         self.path: Path | None = Path(path).expanduser() if path is not None else None
         self.recovered_from: Path | None = None  # where a corrupt ledger file was moved, if one was
+        self.journal_path: Path | None = (
+            self.path.with_name(self.path.name + JOURNAL_SUFFIX) if self.path is not None else None
+        )
+        self.journaled = 0  # writes this object sent to the journal because the file was locked
+        self.replayed = 0  # journal entries replayed into the database by this object
+        self.skipped_rows: list[SkippedRow] = []  # rows the last read could not use
         self._clock = clock
+        self._busy_timeout = busy_timeout
+        self._lock_retries = lock_retries
+        self._lock_retry_wait = lock_retry_wait
         self._lock = threading.RLock()
         if self.path is not None:
             self._prepare_file(self.path)
@@ -297,6 +397,7 @@ class BindingLedger:
                 self._conn = self._connect()
             except sqlite3.DatabaseError as again:
                 raise LedgerError(f"cannot create a new bindings ledger at {self.path}: {again}") from again
+        self.replay_journal()
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -316,9 +417,10 @@ class BindingLedger:
     def _connect(self) -> sqlite3.Connection:
         target = ":memory:" if self.path is None else str(self.path)
         # isolation_level=None: no implicit transactions; every write opens its own explicitly.
-        conn = sqlite3.connect(target, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(target, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
         try:
             conn.row_factory = sqlite3.Row
+            conn.text_factory = _text  # one row of bad bytes must not fail a whole read
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA journal_mode = WAL")  # the first read: a non-database fails here
             # FULL, not NORMAL: in WAL mode NORMAL is still crash-safe against corruption, but a power
@@ -417,8 +519,99 @@ class BindingLedger:
 
     # -- writes --------------------------------------------------------------------------------
 
+    def _retrying(self, write: Callable[[], Any]) -> Any:
+        """Run one write, again after a short wait while another process holds the file."""
+        for attempt in range(self._lock_retries + 1):
+            try:
+                return write()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == self._lock_retries:
+                    raise
+                time.sleep(self._lock_retry_wait * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _journal(self, entry: dict[str, Any]) -> None:
+        """Append one write to the journal (0600, fsynced): replayed on the next open."""
+        assert self.journal_path is not None
+        line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.journaled += 1
+
+    def _or_journal(self, write: Callable[[], Any], entry: dict[str, Any]) -> bool:
+        """Run `write`; when the file stays locked, journal `entry` instead. True: written now."""
+        try:
+            self._retrying(write)
+            return True
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or self.journal_path is None:
+                raise
+        self._journal(entry)
+        log.warning("bindings ledger %s is locked; the %s write was journaled", self.path, entry["op"])
+        return False
+
+    def pending_journal(self) -> int:
+        """How many journaled writes wait to be replayed."""
+        if self.journal_path is None or not self.journal_path.exists():
+            return 0
+        return sum(1 for line in self.journal_path.read_bytes().splitlines() if line.strip())
+
+    def replay_journal(self) -> int:
+        """Apply the journaled writes (oldest first), then remove the journal. A line that cannot
+        be read (a torn last write) is logged and dropped. Returns how many were applied; the
+        journal stays when the file is still locked."""
+        if self.journal_path is None or not self.journal_path.exists():
+            return 0
+        with self._lock:
+            lines = self.journal_path.read_bytes().splitlines()
+            applied = 0
+            try:
+                for raw in lines:
+                    if not raw.strip():
+                        continue
+                    try:
+                        entry = json.loads(raw)
+                        if entry["op"] == "created":
+                            binding = _binding({name: entry["binding"][name] for name in _COLUMNS})
+                            self._retrying(functools.partial(self._record_created, binding))
+                        elif entry["op"] == "unbound":
+                            try:
+                                self._retrying(functools.partial(self._mark_unbound, str(entry["key"])))
+                            except KeyError:
+                                log.warning("journaled unbind of %s: not in the ledger", entry["key"])
+                        else:
+                            raise ValueError(f"unknown journal op {entry['op']!r}")
+                    except (ValueError, KeyError, TypeError) as exc:
+                        log.warning("bindings ledger journal: skipped an unreadable entry (%s)", exc)
+                        continue
+                    applied += 1
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    return 0  # still locked: the journal stays for the next open
+                raise
+            self.journal_path.unlink()
+            self.replayed += applied
+            if applied:
+                log.info("bindings ledger %s: replayed %d journaled write(s)", self.path, applied)
+            return applied
+
     def record_created(self, binding: Binding) -> Binding:
-        """A binding teledeck just made. Recording the same key again updates it in place."""
+        """A binding teledeck just made. Recording the same key again updates it in place. When
+        the file stays locked, the write goes to the journal and `binding` is returned as given."""
+        if self.journal_path is None:
+            return self._record_created(binding)
+        _values(binding)  # refuse an unstorable binding now, not at replay
+        entry = {"op": "created", "binding": dict(zip(_COLUMNS, _values(binding), strict=True)), "at": self._now()}
+        stored: list[Binding] = []
+        if self._or_journal(lambda: stored.append(self._record_created(binding)), entry):
+            return stored[0]
+        return binding
+
+    def _record_created(self, binding: Binding) -> Binding:
         values = _values(binding)
         with self._write() as conn:
             now = self._now()
@@ -491,7 +684,19 @@ class BindingLedger:
         return len(keys)
 
     def mark_unbound(self, key: str) -> Binding:
-        """teledeck unbound it at the provider: status REMOVED, kept in the ledger."""
+        """teledeck unbound it at the provider: status REMOVED, kept in the ledger. When the file
+        stays locked, the write goes to the journal."""
+        if self.journal_path is None:
+            return self._mark_unbound(key)
+        stored: list[Binding] = []
+        if self._or_journal(lambda: stored.append(self._mark_unbound(key)), {"op": "unbound", "key": key}):
+            return stored[0]
+        known = self.get(key)  # WAL readers are not blocked by a writer
+        if known is None:
+            raise KeyError(key)
+        return replace(known, status=REMOVED)
+
+    def _mark_unbound(self, key: str) -> Binding:
         with self._write() as conn:
             self._require(conn, key)
             now = self._now()
@@ -521,6 +726,47 @@ class BindingLedger:
         with self._write() as conn:
             return conn.execute("DELETE FROM bindings WHERE key = ?", (key,)).rowcount > 0
 
+    # -- binds of unknown outcome ------------------------------------------------------------
+
+    def record_pending_bind(self, provider: str, account: str, request: BindRequest, detail: str = "") -> None:
+        """Keep a bind whose outcome is unknown (keyed by its idempotency key; again: updated)."""
+        if not request.idempotency_key:
+            raise ValueError("a pending bind needs the idempotency key it was sent with")
+        body = _request_json(request)
+        with self._lock:
+            with _immediate(self._conn) as conn:
+                conn.execute(
+                    "INSERT INTO pending_binds (id, provider, account, request, created_at, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET detail = excluded.detail",
+                    (request.idempotency_key, provider, account, body, self._now(), detail[:_MAX_ERROR_MESSAGE]),
+                )
+
+    def resolve_pending_bind(self, pending_id: str) -> bool:
+        """The bind's outcome is known now (done and recorded, or proved not made)."""
+        with self._write() as conn:
+            return conn.execute("DELETE FROM pending_binds WHERE id = ?", (pending_id,)).rowcount > 0
+
+    def pending_binds(self) -> list[PendingBind]:
+        """Binds of unknown outcome, oldest first; an unreadable one is skipped and logged."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM pending_binds ORDER BY created_at, id").fetchall()
+        out: list[PendingBind] = []
+        for row in rows:
+            try:
+                out.append(
+                    PendingBind(
+                        id=row["id"],
+                        provider=row["provider"],
+                        account=row["account"],
+                        request=_request_from(row["request"]),
+                        created_at=_moment(row["created_at"]),
+                        detail=row["detail"],
+                    )
+                )
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("bindings ledger %s: skipped an unreadable pending bind (%s)", self.path, exc)
+        return out
+
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, key: str) -> Binding | None:
@@ -542,14 +788,29 @@ class BindingLedger:
                 f"SELECT * FROM bindings WHERE status IN ({live}) {_ORDER}", LIVE_STATUSES
             ).fetchall()
 
+    def _usable(self, rows: list[sqlite3.Row], make: Callable[[sqlite3.Row], Any]) -> list[Any]:
+        out: list[Any] = []
+        skipped: list[SkippedRow] = []
+        for row in rows:
+            try:
+                out.append(make(row))
+            except (ValueError, TypeError, KeyError, OverflowError) as exc:
+                key = row["key"]
+                shown = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+                skipped.append(SkippedRow(shown, str(exc)[:_MAX_ERROR_MESSAGE]))
+        if skipped:
+            log.warning("bindings ledger %s: skipped %d unreadable row(s)", self.path, len(skipped))
+        self.skipped_rows = skipped
+        return out
+
     def all(self, include_inactive: bool = True) -> list[Binding]:
         """Every binding, soonest expiry first (no expiry last). `include_inactive=False` keeps only
-        ACTIVE and UNKNOWN ones."""
-        return [_binding(r) for r in self._select(include_inactive)]
+        ACTIVE and UNKNOWN ones. A row that cannot be read is skipped (see `skipped_rows`)."""
+        return self._usable(self._select(include_inactive), _binding)
 
     def entries(self, include_inactive: bool = True) -> list[LedgerEntry]:
         """As `all()`, with origin, timestamps and the last refresh error."""
-        return [_entry(r) for r in self._select(include_inactive)]
+        return self._usable(self._select(include_inactive), _entry)
 
     def events(self, key: str) -> list[LedgerEvent]:
         """The history of one binding, oldest first."""

@@ -11,7 +11,9 @@ Retry policy, and why:
   re-sent on 429 (honouring Retry-After), 5xx and network errors after sending, with capped
   exponential backoff and jitter.
 - A write that the server may have received is never re-sent: on a read timeout it raises
-  `Timeout(maybe_applied=True)` so the caller can check what exists before deciding.
+  `Timeout(maybe_applied=True)` so the caller can check what exists before deciding; a change
+  answered 5xx, or whose connection broke after sending, carries `maybe_applied=True` too
+  (providers.outcomes settles such writes).
 - Any other answer (a 4xx, or even a 2xx whose body carries a vendor error code) is shown to the
   vendor's `RetryHook`, which may say it is a refusal before processing (Alibaba's throttling
   codes, a reused signature nonce) and so safe to re-send whatever the method, under a
@@ -465,86 +467,99 @@ class Transport:
         deadline = asyncio.get_running_loop().time() + self.limits.deadline
         attempt = 0  # re-sends under the Transport's own policy
         vendor_resends: dict[str, int] = {}  # re-sends the retry hook asked for, by reason
-        while True:
-            request = self._client.build_request(
-                method, path, params=params, json=json, content=content, headers=headers
-            )
-            if self._signer is not None:
-                outcome = self._signer(request)
-                if outcome is not None:
-                    await outcome
-            shown_url = redact_url(request.url)
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    if self.limiter is not None:
-                        await self.limiter.acquire()
-                    self.requests_sent += 1
-                    response = await self._send_bounded(request)
-            except httpx.TransportError as exc:
-                failure = _failure_kind(exc)
-                log.info("%s %s -> %s: %s", method, shown_url, failure, type(exc).__name__)
-                # A request that never reached the server is safe to re-send whatever the method.
-                if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(
-                    self.retry, attempt, deadline=deadline
-                ):
-                    attempt += 1
-                    continue
-                raise self._unanswered(exc, failure, idempotent, method, shown_url) from None
-            except TimeoutError:
-                log.info("%s %s -> no complete answer within %.0f s", method, shown_url, self.limits.deadline)
-                raise Timeout(
-                    f"{call}: {self.provider} gave no complete answer within {self.limits.deadline:g} s"
-                    + ("; the change may or may not have been applied" if not idempotent else ""),
-                    maybe_applied=not idempotent,
-                    provider=self.provider,
-                    method=method,
-                    url=shown_url,
-                ) from None
-            except (_TooLarge, _Undecodable) as exc:
-                log.info("%s %s -> unreadable answer: %s", method, shown_url, exc)
-                what = f"the answer is {exc}; stopped reading" if isinstance(exc, _TooLarge) else str(exc)
-                raise MalformedResponse(
-                    f"{call}: {what}", provider=self.provider, method=method, url=shown_url
-                ) from None
+        # Whether an earlier attempt of this change reached the server and got no clear answer (a
+        # 5xx, a broken connection, an unreadable answer): then the final error says it may have
+        # been applied, whatever the last attempt answered (a 429 after a 5xx-after-apply does not
+        # mean "not applied").
+        reached: list[bool] = [False]
+        try:
+            while True:
+                request = self._client.build_request(
+                    method, path, params=params, json=json, content=content, headers=headers
+                )
+                if self._signer is not None:
+                    outcome = self._signer(request)
+                    if outcome is not None:
+                        await outcome
+                shown_url = redact_url(request.url)
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        if self.limiter is not None:
+                            await self.limiter.acquire()
+                        self.requests_sent += 1
+                        response = await self._send_bounded(request)
+                except httpx.TransportError as exc:
+                    failure = _failure_kind(exc)
+                    log.info("%s %s -> %s: %s", method, shown_url, failure, type(exc).__name__)
+                    # A request that never reached the server is safe to re-send whatever the method.
+                    reached[0] = reached[0] or failure != _NEVER_CONNECTED
+                    if (failure == _NEVER_CONNECTED or idempotent) and await self._wait_to_resend(
+                        self.retry, attempt, deadline=deadline
+                    ):
+                        attempt += 1
+                        continue
+                    raise self._unanswered(exc, failure, idempotent, mutates, method, shown_url) from None
+                except TimeoutError:
+                    log.info("%s %s -> no complete answer within %.0f s", method, shown_url, self.limits.deadline)
+                    raise Timeout(
+                        f"{call}: {self.provider} gave no complete answer within {self.limits.deadline:g} s"
+                        + ("; the change may or may not have been applied" if not idempotent else ""),
+                        maybe_applied=not idempotent,
+                        provider=self.provider,
+                        method=method,
+                        url=shown_url,
+                    ) from None
+                except (_TooLarge, _Undecodable) as exc:
+                    log.info("%s %s -> unreadable answer: %s", method, shown_url, exc)
+                    reached[0] = True  # it answered: a change may have been applied
+                    what = f"the answer is {exc}; stopped reading" if isinstance(exc, _TooLarge) else str(exc)
+                    raise MalformedResponse(
+                        f"{call}: {what}", provider=self.provider, method=method, url=shown_url
+                    ) from None
 
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            info = read_rate_limit(response.headers)
-            if info is not None:
-                self.rate_limit = info
-            log.info(
-                "%s %s -> %s in %.0f ms %s",
-                method,
-                shown_url,
-                response.status_code,
-                elapsed_ms,
-                self.request_id(response),
-            )
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                info = read_rate_limit(response.headers)
+                if info is not None:
+                    self.rate_limit = info
+                log.info(
+                    "%s %s -> %s in %.0f ms %s",
+                    method,
+                    shown_url,
+                    response.status_code,
+                    elapsed_ms,
+                    self.request_id(response),
+                )
 
-            ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
-            retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
-            # A 429 is an explicit refusal before processing, so even a write may be re-sent.
-            if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
-                if await self._wait_to_resend(self.retry, attempt, retry_after, deadline=deadline):
-                    attempt += 1
-                    continue
-                raise self._error(response, method, shown_url, retry_after)
-            advice = self._retry_hook(response) if self._retry_hook is not None else None
-            if advice is not None:
-                resent = vendor_resends.get(advice.reason, 0)
-                if await self._wait_to_resend(advice.policy, resent, advice.retry_after, deadline=deadline):
-                    log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
-                    vendor_resends[advice.reason] = resent + 1
-                    continue
-                error = self._error(response, method, shown_url, advice.retry_after)
-                if resent:
-                    error.detail = (error.detail + "\n" if error.detail else "") + (
-                        f"still {advice.reason} after {resent + 1} attempts"
-                    )
-                raise error
-            if ok:
-                return response
-            raise self._error(response, method, shown_url, retry_after)
+                ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
+                retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
+                # A 429 is an explicit refusal before processing, so even a write may be re-sent.
+                reached[0] = reached[0] or response.status_code >= 500
+                if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
+                    if await self._wait_to_resend(self.retry, attempt, retry_after, deadline=deadline):
+                        attempt += 1
+                        continue
+                    raise self._error(response, method, shown_url, retry_after, mutates)
+                advice = self._retry_hook(response) if self._retry_hook is not None else None
+                if advice is not None:
+                    resent = vendor_resends.get(advice.reason, 0)
+                    if await self._wait_to_resend(advice.policy, resent, advice.retry_after, deadline=deadline):
+                        log.info("%s %s -> %s; re-sending", method, shown_url, advice.reason)
+                        vendor_resends[advice.reason] = resent + 1
+                        continue
+                    error = self._error(response, method, shown_url, advice.retry_after, mutates)
+                    if resent:
+                        error.detail = (error.detail + "\n" if error.detail else "") + (
+                            f"still {advice.reason} after {resent + 1} attempts"
+                        )
+                    raise error
+                if ok:
+                    return response
+                raise self._error(response, method, shown_url, retry_after, mutates)
+        except ProviderError as error:
+            if mutates and reached[0]:
+                error.maybe_applied = True
+            raise
 
     async def _send_bounded(self, request: httpx.Request) -> httpx.Response:
         """Send `request` and read its answer within the `limits` (see `read_bounded`)."""
@@ -570,31 +585,35 @@ class Transport:
         return True
 
     def _unanswered(
-        self, exc: httpx.TransportError, failure: str, idempotent: bool, method: str, shown_url: str
+        self, exc: httpx.TransportError, failure: str, idempotent: bool, mutates: bool, method: str, shown_url: str
     ) -> ProviderError:
         """The error for a send that got no answer: a write that may have reached the server is a
         `Timeout(maybe_applied=True)`, so that the caller looks before binding again."""
         where: dict[str, Any] = {"provider": self.provider, "method": method, "url": shown_url}
         if failure == _NEVER_CONNECTED:
             return Unavailable(f"could not connect to {self.provider}: {type(exc).__name__}", **where)
+        where["maybe_applied"] = mutates  # it was sent: a change may have been applied
         if failure == _TIMED_OUT:
             return Timeout(
                 f"{self.provider} did not answer in time"
                 + ("; the change may or may not have been applied" if not idempotent else ""),
-                maybe_applied=not idempotent,
                 **where,
             )
         if not idempotent:
             return Timeout(
                 f"connection to {self.provider} broke mid-request; the change may or may not have been applied",
-                maybe_applied=True,
                 **where,
             )
         return Unavailable(f"{self.provider} connection failed: {type(exc).__name__}", **where)
 
-    def _error(self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None) -> ProviderError:
-        """The vendor's error for a refused answer, with what only the Transport knows added."""
+    def _error(
+        self, response: httpx.Response, method: str, shown_url: str, retry_after: float | None, mutates: bool = False
+    ) -> ProviderError:
+        """The vendor's error for a refused answer, with what only the Transport knows added: a
+        change answered 5xx may have been applied (a gateway can fail after the backend acted)."""
         error = self._error_mapper(response)
+        if mutates and response.status_code >= 500:
+            error.maybe_applied = True
         error.provider = error.provider or self.provider
         error.method, error.url = method, shown_url
         error.request_id = error.request_id or self.request_id(response)

@@ -119,8 +119,12 @@ class ResourceSpec:
     row_style: Callable[[Any], str] = lambda record: ""
     create_fields: tuple[FieldSpec, ...] = ()
     create: Callable[[ProviderSession, Values], Awaitable[Any]] | None = None
-    # After a create timed out: what now exists that matches what was sent.
+    # After a create's answer was lost: what now exists that matches what was sent. Not used when
+    # `idempotent_create` (the re-send with the same Idempotency-Key is the check).
     find_created: Callable[[ProviderSession, Values], Awaitable[list]] | None = None
+    # The vendor honours an Idempotency-Key on this create (Telnyx POSTs): providers.outcomes
+    # reconciles a lost answer by re-sending with the same key.
+    idempotent_create: bool = False
     edit_fields: tuple[FieldSpec, ...] = ()
     edit_values: Callable[[Any], dict[str, str]] | None = None
     update: Callable[[ProviderSession, Any, Values], Awaitable[Any]] | None = None
@@ -215,6 +219,7 @@ ALLOWLIST = ResourceSpec(
     title="Allowlist",
     singular="access IP",
     provider="telnyx",
+    idempotent_create=True,
     aliases=("ip", "ips", "access_ip", "access-ip", "allow"),
     columns=(
         ColumnSpec("ip_address", "IP ADDRESS", order=lambda r: _ip_order(r.ip_address)),
@@ -305,6 +310,7 @@ ADDRESSES = ResourceSpec(
     title="Addresses",
     singular="address",
     provider="telnyx",
+    idempotent_create=True,
     aliases=("address", "addr"),
     columns=(
         ColumnSpec("name", "NAME"),
@@ -449,6 +455,7 @@ SSO = ResourceSpec(
     title="SSO providers",
     singular="SSO provider",
     provider="telnyx",
+    idempotent_create=True,
     aliases=("authentication_providers", "auth", "saml", "idp"),
     columns=(
         ColumnSpec("name", "NAME"),
@@ -483,6 +490,7 @@ BILLING_GROUPS = ResourceSpec(
     title="Billing groups",
     singular="billing group",
     provider="telnyx",
+    idempotent_create=True,
     aliases=("billing_groups", "bg", "billing-groups"),
     columns=(
         ColumnSpec("name", "NAME"),
@@ -525,6 +533,7 @@ INTEGRATION_SECRETS = ResourceSpec(
     title="Integration secrets",
     singular="integration secret",
     provider="telnyx",
+    idempotent_create=True,
     aliases=("integration_secrets", "secret", "integration-secrets"),
     columns=(
         ColumnSpec("identifier", "IDENTIFIER"),
@@ -564,6 +573,7 @@ CREDENTIALS = ResourceSpec(
     title="Credentials",
     singular="telephony credential",
     provider="telnyx",
+    idempotent_create=True,
     aliases=("telephony_credentials", "creds", "token", "tokens"),
     columns=(
         ColumnSpec("name", "NAME"),

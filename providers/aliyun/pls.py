@@ -40,7 +40,14 @@ from typing import Any, Unpack
 from providers.aliyun.rpc import AliyunRpcClient, RpcOptions
 from providers.aliyun.vendor import DYPLS
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
-from providers.errors import FieldProblem, MalformedResponse, NotFound, ProviderError, Timeout, ValidationError
+from providers.errors import (
+    CannotCheck,
+    FieldProblem,
+    MalformedResponse,
+    NotFound,
+    ProviderError,
+    ValidationError,
+)
 from providers.records import mapping, read_record, text
 from providers.transport import shared_limiter
 
@@ -305,12 +312,13 @@ class DyplsClient(AliyunRpcClient):
     # ---- changes ------------------------------------------------------------------------------
 
     async def unbind_subscription(self, pool_key: str, subs_id: str, secret_no: str) -> str:
-        """UnbindSubscription; returns the RequestId. Not re-sent after a lost answer (a second
-        unbind would answer isv.SUBS_NOT_EXIST and hide what happened)."""
+        """UnbindSubscription; returns the RequestId. Re-sent like a DELETE after a lost answer: a
+        second unbind answers isv.SUBS_NOT_EXIST, which `AliyunBindings.is_gone` and
+        providers.outcomes read as done (the first one was applied)."""
         body = await self.call(
             "UnbindSubscription",
             _params(PoolKey=pool_key, SubsId=subs_id, SecretNo=secret_no),
-            idempotent=False,
+            idempotent=True,
             mutates=True,
         )
         return text(body, "RequestId")
@@ -571,20 +579,24 @@ class AliyunBindings:
 
     async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
         """Active bindings on the asked X (or on the known X numbers of the pool) with the same A
-        and B (and extension). See the module docstring for what can and cannot be found."""
+        and B (and extension) and exactly the expiry this request sent (to the second, as Alibaba
+        stores it). See the module docstring for what can and cannot be found: when nothing
+        matches and absence cannot be proved (no X to ask; an AXB X, where QuerySubsId shows only
+        the newest binding), it raises `CannotCheck`."""
         pool = request.pool or self.pool
         if request.x:
             candidates = [request.x]
         else:
             candidates = list(dict.fromkeys(self._candidates(pool)))
         if not candidates:
-            raise Timeout(
+            raise CannotCheck(
                 "the bind may have been applied, and Alibaba cannot find a binding without its X number "
                 "(no API lists bindings; QuerySubsId needs PhoneNoX): check the pool in the Alibaba console "
                 "before binding again",
                 provider=PROVIDER,
                 maybe_applied=True,
             )
+        sent_expiry = _whole_seconds(request.expires_at) if request.expires_at.tzinfo is not None else None
         found: list[Binding] = []
         for x in candidates:
             for binding in await self.lookup(x=x, pool=pool):
@@ -594,8 +606,21 @@ class AliyunBindings:
                     continue
                 if request.mode == "AXN_EXT" and request.extension and binding.extension != request.extension:
                     continue
+                if sent_expiry is not None and binding.expires_at is not None and binding.expires_at != sent_expiry:
+                    continue
                 found.append(dataclasses.replace(binding, mode=request.mode, user_data=request.user_data))
+        if not found and request.mode == "AXB":
+            raise CannotCheck(
+                "no binding matching what was sent is the newest on the X numbers checked, but Alibaba "
+                "shows only the newest AXB binding of each X, so an older one cannot be ruled out",
+                provider=PROVIDER,
+                maybe_applied=True,
+            )
         return found
+
+    def is_gone(self, error: ProviderError) -> bool:
+        """An unbind answered isv.SUBS_NOT_EXIST: the binding no longer exists."""
+        return isinstance(error, NotFound) and error.code == "isv.SUBS_NOT_EXIST"
 
     # ---- helpers ------------------------------------------------------------------------------
 

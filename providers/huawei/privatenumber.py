@@ -42,6 +42,7 @@ from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange,
 from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
+    CannotCheck,
     CodeTable,
     FieldProblem,
     MalformedResponse,
@@ -747,6 +748,12 @@ def _is_foreign_number(error: ProviderError) -> bool:
     return error.code in ("1012001", "1011001", "1011004")
 
 
+def _same_tag(found: str, sent: str) -> bool:
+    """The userData a found binding carries is the one the lost bind sent (when it sent one; the
+    platform echoes userData in queries since 2022-05)."""
+    return not sent or found == sent
+
+
 class HuaweiBindings:
     """Huawei PrivateNumber as a `providers.bindings.BindingProvider`, modes AXB and AX.
 
@@ -1017,11 +1024,15 @@ class HuaweiBindings:
             except NotFound:
                 return []
             x = normalize_number(request.x) if request.x else ""
-            return [self._from_ax(i, pool=area) for i in items if i.orig == a and (not x or i.private_num == x)]
+            return [
+                self._from_ax(i, pool=area)
+                for i in items
+                if i.orig == a and (not x or i.private_num == x) and _same_tag(i.user_data, request.user_data)
+            ]
         b = normalize_number(request.b)
         candidates: Sequence[str] = [normalize_number(request.x)] if request.x else self.known_numbers(area)
         if not candidates:
-            raise ProviderError(
+            raise CannotCheck(
                 "cannot check whether the AXB bind was applied: the platform picked X, and Huawei can only "
                 "be queried per X number; add this account's X numbers to its configuration",
                 provider=PROVIDER,
@@ -1037,7 +1048,11 @@ class HuaweiBindings:
                 if _is_foreign_number(exc):
                     continue
                 raise
-            found += [self._from_axb(i, pool=area, now=now) for i in page.items if i.caller == a and i.callee == b]
+            found += [
+                self._from_axb(i, pool=area, now=now)
+                for i in page.items
+                if i.caller == a and i.callee == b and _same_tag(i.user_data, request.user_data)
+            ]
         return found
 
     async def aclose(self) -> None:

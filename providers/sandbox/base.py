@@ -23,6 +23,7 @@ The base also owns what every emulator keeps: its slice of the `StateStore` (`ST
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -225,6 +226,17 @@ class Emulator(Generic[ErrorT]):
         where = self.fault_path(req)
         return where is not None and self.faults.take(("connect_error",), req.method, where) is not None
 
+    def reset_for(self, req: SandboxRequest) -> bool | None:
+        where = self.fault_path(req)
+        fault = self.faults.take(("reset",), req.method, where) if where is not None else None
+        return None if fault is None else fault.apply
+
+    def draw_faults(self, req: SandboxRequest) -> None:
+        """Queue the fault `faults.random` draws for this request, if it is set (the chaos run)."""
+        where = self.fault_path(req)
+        if self.faults.random is not None and where is not None and self._control_path(req) is None:
+            self.faults.draw(req.method, where)
+
     # -- the pipeline ----------------------------------------------------------------------------
 
     def handle(self, req: SandboxRequest) -> SandboxResponse:
@@ -258,7 +270,13 @@ class Emulator(Generic[ErrorT]):
         where = self.fault_path(req)
         page: int | None = None
         if where is not None:
-            fault = self.faults.take(("status", "malformed"), req.method, where)
+            fault = self.faults.take(("status", "malformed", "applied_status"), req.method, where)
+            if fault is not None and fault.kind == "applied_status":
+                try:  # applied first; whatever it answered is replaced by the fault's status
+                    self.dispatch(req, call, None)
+                except self.error_type:
+                    pass
+                return self.fault_response(dataclasses.replace(fault, kind="status", body=None), call)
             if fault is not None:
                 return self.fault_response(fault, call)
             repeat = self.faults.take(("repeat_page",), req.method, where)

@@ -14,7 +14,16 @@ Kinds:
   (`apply=False`) when the client times out;
 - "connect_error": the request never reaches the emulator;
 - "repeat_page": serve page `page_number` whatever page is asked for (a server whose pages never
-  advance); the emulator decides which query parameter is "the page".
+  advance); the emulator decides which query parameter is "the page";
+- "applied_status": act on the request, then answer `status` instead of its answer (a gateway
+  that answers 5xx after the backend applied the change);
+- "reset": the connection breaks with no answer, before the request is handled (`apply=False`)
+  or after (`apply=True`: the change was applied and its answer lost), at once, with no wait.
+
+`RandomFaults` draws faults at given rates for every request (the chaos run, `make chaos`): an
+emulator whose `faults.random` is set queues one drawn fault for each request before handling it,
+from a seeded `random.Random`, so a run is reproducible. `FaultInjector.fired` counts the faults
+that fired, by kind.
 
 `POST <base>/_sandbox/faults` takes the JSON form of `FaultInjector.add`, so a process that only
 has HTTP (an official SDK's test) can queue the same faults.
@@ -23,6 +32,7 @@ has HTTP (an official SDK's test) can queue the same faults.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import uuid
 from collections.abc import Mapping
@@ -31,7 +41,7 @@ from typing import Any
 
 from providers.sandbox.http import JSON_CONTENT_TYPE, SandboxResponse
 
-FAULT_KINDS = ("status", "malformed", "delay", "connect_error", "repeat_page")
+FAULT_KINDS = ("status", "malformed", "delay", "connect_error", "repeat_page", "applied_status", "reset")
 MALFORMED_BODY = {"data": "not what you expected", "meta": "nope"}
 _ADD_FIELDS = frozenset(
     {"method", "path", "times", "status", "content_type", "headers", "seconds", "apply", "page_number"}
@@ -53,6 +63,7 @@ class Fault:
     seconds: float = 0.0
     apply: bool = False
     page_number: int = 1
+    drawn: bool = False  # queued by `RandomFaults` for one request; dropped if that request skips it
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def matches(self, method: str, rel_path: str) -> bool:
@@ -96,6 +107,49 @@ def _as_body(body: Any) -> tuple[bytes | None, str | None]:
     return json.dumps(body).encode("utf-8"), JSON_CONTENT_TYPE
 
 
+@dataclass
+class RandomFaults:
+    """Faults drawn at random for each request, at these rates (each a probability in [0, 1]):
+
+    - `throttle`: 429 with `Retry-After: retry_after` (a refusal before processing);
+    - `error`: 5xx, not applied; `applied_error`: 5xx after the change was applied;
+    - `reset`: the connection breaks before the request is handled;
+    - `lost`: the request is handled and its answer lost (a reset after applying).
+
+    At most one fault per request; `seed` makes the sequence reproducible."""
+
+    throttle: float = 0.0
+    error: float = 0.0
+    applied_error: float = 0.0
+    reset: float = 0.0
+    lost: float = 0.0
+    retry_after: float = 1.0
+    seed: int = 0
+    rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if sum((self.throttle, self.error, self.applied_error, self.reset, self.lost)) > 1.0:
+            raise ValueError("the fault rates add up to more than 1")
+        self.rng = random.Random(self.seed)
+
+    def draw(self, method: str, path: str) -> Fault | None:
+        """The fault for one request to `path` (exactly), or None."""
+        roll = self.rng.random()
+        kinds: tuple[tuple[float, str, int, bool], ...] = (
+            (self.throttle, "status", 429, False),
+            (self.error, "status", 503, False),
+            (self.applied_error, "applied_status", 502, False),
+            (self.reset, "reset", 200, False),
+            (self.lost, "reset", 200, True),
+        )
+        for rate, kind, status, apply in kinds:
+            if roll < rate:
+                headers = {"Retry-After": f"{self.retry_after:g}"} if status == 429 else {}
+                return Fault(kind, method.upper(), path, 1, status=status, headers=headers, apply=apply)
+            roll -= rate
+        return None
+
+
 class FaultInjector:
     """Queue of faults; each fires for the first `times` matching requests, in the order queued.
 
@@ -108,6 +162,11 @@ class FaultInjector:
         self.base_path = base_path.rstrip("/")
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self.random: RandomFaults | None = None  # set to draw faults for every request
+        # Faults that fired, by kind: "status 429", "applied_status", "reset", "reset+apply" (a lost
+        # answer), ...
+        self.fired: dict[str, int] = {}
+        self.drawn_for = 0  # requests `random` drew for (every API request while it is set)
 
     def _normalise(self, path: str) -> str:
         path = "/" + path.strip().lstrip("/")
@@ -173,6 +232,30 @@ class FaultInjector:
         static Prism mock does this); by default until cleared."""
         return self._queue(Fault("repeat_page", method, path, times, page_number=int(page_number)))
 
+    def applied_status(self, method: str, path: str, status: int = 502, *, times: int | None = 1) -> Fault:
+        """Act on the request, then answer `status` (the vendor's error envelope) instead."""
+        return self._queue(Fault("applied_status", method, path, times, status=status))
+
+    def reset(self, method: str, path: str, *, apply: bool = False, times: int | None = 1) -> Fault:
+        """Break the connection with no answer: before handling (`apply=False`) or after it
+        (`apply=True`, a lost answer). No wait: the client sees the broken connection at once."""
+        return self._queue(Fault("reset", method, path, times, apply=apply))
+
+    def draw(self, method: str, path: str) -> Fault | None:
+        """With `random` set, queue the fault it draws for this request (exact path), if any."""
+        if self.random is None:
+            return None
+        with self._lock:
+            self.drawn_for += 1
+            fault = self.random.draw(method, path)
+            # A drawn fault the previous request never reached (refused before faults apply) must
+            # not fire on another request.
+            self._faults = [f for f in self._faults if not f.drawn]
+            if fault is not None:
+                fault.drawn = True
+                self._faults.insert(0, fault)
+        return fault
+
     def add(self, spec: Mapping[str, Any]) -> Fault:
         """Queue a fault from its JSON form (what `POST /_sandbox/faults` accepts):
         {"kind", "method", "path", "times", "status", "body" | "json", "content_type", "headers",
@@ -227,8 +310,14 @@ class FaultInjector:
                         fault.times -= 1
                         if fault.times <= 0:
                             self._faults.remove(fault)
+                    name = fault.kind
+                    if fault.kind == "reset" and fault.apply:
+                        name = "reset+apply"  # a lost answer
+                    elif fault.kind == "status":
+                        name = f"status {fault.status}"
+                    self.fired[name] = self.fired.get(name, 0) + 1
                     return fault
         return None
 
 
-__all__ = ["FAULT_KINDS", "MALFORMED_BODY", "Fault", "FaultInjector"]
+__all__ = ["FAULT_KINDS", "MALFORMED_BODY", "Fault", "FaultInjector", "RandomFaults"]

@@ -20,6 +20,9 @@ Two optional hooks on the handler drive that fault injection:
   `apply=False` the wait comes first and a request that times out is never applied.
 - `connect_fails(req) -> bool`: the request never reaches the handler (`httpx.ConnectError` in
   process; on loopback the connection is closed without an answer).
+- `reset_for(req) -> bool | None`: the connection breaks with no answer (`httpx.ReadError` in
+  process; closed on loopback), before handling (False) or after it (True: a lost answer).
+- `draw_faults(req)`: called first, so that randomly drawn faults (the chaos run) are queued.
 """
 
 from __future__ import annotations
@@ -159,9 +162,16 @@ def _plan(handler: Handler, req: SandboxRequest, read_timeout: float | None) -> 
     A delay longer than the client's read timeout ends in "timeout" after sleeping the timeout;
     whether "handle" comes first depends on the hook's `apply` flag.
     """
+    draw_faults = getattr(handler, "draw_faults", None)
+    if draw_faults is not None:
+        draw_faults(req)
     connect_fails = getattr(handler, "connect_fails", None)
     if connect_fails is not None and connect_fails(req):
         return [("connect_error", 0.0)]
+    reset_for = getattr(handler, "reset_for", None)
+    reset = reset_for(req) if reset_for is not None else None
+    if reset is not None:
+        return [("handle", 0.0), ("reset", 0.0)] if reset else [("reset", 0.0)]
     delay_for = getattr(handler, "delay_for", None)
     seconds, apply = delay_for(req) if delay_for is not None else (0.0, False)
     seconds = max(0.0, float(seconds or 0.0))
@@ -267,6 +277,8 @@ class SyncInProcessTransport(_InProcess, httpx.BaseTransport):
 def _transport_error(step: str, request: httpx.Request) -> httpx.TransportError:
     if step == "connect_error":
         return httpx.ConnectError("sandbox: connection refused (injected fault)", request=request)
+    if step == "reset":
+        return httpx.ReadError("sandbox: connection reset with no answer (injected fault)", request=request)
     return httpx.ReadTimeout("sandbox: read timed out (injected delay)", request=request)
 
 
@@ -333,7 +345,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         slept = False
         # No read timeout is known here: the client enforces its own, and closes the connection.
         for step, seconds in _plan(handler, req, None):
-            if step == "connect_error":
+            if step in ("connect_error", "reset"):
                 self.close_connection = True
                 try:
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -47,6 +47,10 @@ Where the emulator had to choose (the reference or the docs are silent or disagr
 - QueryAudioRecordFileUrl for an unknown or unrecorded CallId answers empty URLs, not an error
   (the docs list no such error, and recordings appear asynchronously).
 - Every action is taken by GET or POST; a POST body may be a form (what the SDK sends) or JSON.
+- `IdempotentId` (SelectNumberAndBindAXN/AXB, at most 64 characters): a second request with an
+  IdempotentId already used in that pool for that mode binds nothing and answers the first one's
+  result again (the vendor's SDK models carry the field; its docs state no window, so it is kept
+  as long as the state is).
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ MIN_EXPIRY_LEAD = 60
 EXPIRY_LIMIT = 2145888000  # 2038-01-01T00:00:00+08:00
 USER_DATA_MAX = 2048
 OUT_ID_MAX = 128
+IDEMPOTENT_ID_MAX = 64
 
 ACTIONS = (
     "BindAXN",
@@ -822,6 +827,17 @@ class VolcSandbox(Emulator[VolcError]):
     def _bind(self, p: Params, mode: str, *, select: bool) -> dict[str, Any]:
         pool = self._pool(p, mode)
         pool_no = pool["NumberPoolNo"]
+        idempotent_id = self._text(p, "IdempotentId", IDEMPOTENT_ID_MAX) if select else ""
+        replays: dict[str, Any] = self.state.setdefault("idempotent", {})
+        replay_key = f"{pool_no}:{mode}:{idempotent_id}"
+        if idempotent_id and replay_key in replays:
+            return cast("dict[str, Any]", copy.deepcopy(replays[replay_key]))
+        result = self._bind_new(p, mode, pool_no, select=select)
+        if idempotent_id:
+            replays[replay_key] = copy.deepcopy(result)
+        return result
+
+    def _bind_new(self, p: Params, mode: str, pool_no: str, *, select: bool) -> dict[str, Any]:
         a = self._phone(p, "PhoneNoA", required=True)
         b = self._phone(p, "PhoneNoB", required=False)
         expire = self._expire_time(p)

@@ -21,6 +21,7 @@ import httpx
 
 from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
+from providers.outcomes import current_idempotency_key
 from providers.pagination import numbered_pages
 from providers.records import Page, UnreadableJson, load_json, text
 from providers.telnyx.errors import PROVIDER, error_from_response
@@ -110,6 +111,12 @@ class TelnyxClient(TransportClient):
     async def _json(self, method: str, path: str, **kw: Any) -> Any:
         """The JSON body of a successful answer (None when it is empty). A body that is not JSON,
         nests too deep, or is an error document under a 2xx status is a MalformedResponse."""
+        key = current_idempotency_key()
+        if method == "POST" and key:
+            # A create settled by providers.outcomes: every attempt carries the same key, so a
+            # re-send after a lost answer replays the first answer instead of creating again.
+            kw["headers"] = {**(kw.get("headers") or {}), "Idempotency-Key": key}
+            kw.setdefault("idempotent", True)  # so the Transport may re-send it too
         response = await self.transport.request(method, path, **kw)
         if not response.content:
             return None
@@ -385,7 +392,7 @@ class TelnyxClient(TransportClient):
         response = await self.transport.request(
             "POST",
             f"/telephony_credentials/{credential_id}/token",
-            headers={"Accept": "text/plain", "Idempotency-Key": uuid.uuid4().hex},
+            headers={"Accept": "text/plain", "Idempotency-Key": current_idempotency_key() or uuid.uuid4().hex},
         )
         token = response.text.strip()
         if not token or token.startswith("{") or token.count(".") != 2 or not _JWT.fullmatch(token):

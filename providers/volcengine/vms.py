@@ -575,12 +575,19 @@ class VmsClient(TransportClient):
             request.headers[name] = value
 
     async def call(
-        self, action: str, params: Sequence[tuple[str, Any]] = (), *, method: str = "POST", mutates: bool = False
+        self,
+        action: str,
+        params: Sequence[tuple[str, Any]] = (),
+        *,
+        method: str = "POST",
+        mutates: bool = False,
+        idempotent: bool | None = None,
     ) -> Any:
         """Send one action and return its `Result`; raises the typed error the answer carries.
 
         POST sends `params` as a form body; GET puts them in the query. Writes (`mutates`) are
-        refused when read-only and never re-sent once they may have been received; reads are
+        refused when read-only and never re-sent once they may have been received, unless
+        `idempotent` says a re-send is safe (an unbind, a bind with an IdempotentId); reads are
         retried by the transport's policy."""
         pairs = _form(params)
         query: list[tuple[str, str]] = [("Action", action), ("Version", API_VERSION)]
@@ -598,7 +605,7 @@ class VmsClient(TransportClient):
             content=content,
             headers=headers,
             mutates=mutates,
-            idempotent=not mutates,
+            idempotent=(not mutates) if idempotent is None else idempotent,
             call=action,
         )
         shown_url = redact_url(response.request.url)
@@ -628,8 +635,8 @@ class VmsClient(TransportClient):
             raise MalformedResponse(f"{action}: the answer has no ResponseMetadata/Result envelope", **where)
         return body["Result"]
 
-    async def _done(self, action: str, params: Sequence[tuple[str, Any]]) -> None:
-        result = await self.call(action, params, mutates=True)
+    async def _done(self, action: str, params: Sequence[tuple[str, Any]], *, idempotent: bool = False) -> None:
+        result = await self.call(action, params, mutates=True, idempotent=idempotent)
         if result is True or (isinstance(result, str) and result.lower() == "true"):
             return
         if result is False or (isinstance(result, str) and result.lower() == "false"):
@@ -727,9 +734,12 @@ class VmsClient(TransportClient):
         audio_record: bool | None = None,
         user_data: str = "",
         out_id: str = "",
+        idempotent_id: str = "",
     ) -> Subscription:
         """SelectNumberAndBindAXN or ...AXB: a binding on an X the platform picks from the pool (by
-        city, falling back along `degrade_city_list`). `out_id` is an AXB field."""
+        city, falling back along `degrade_city_list`). `out_id` is an AXB field. With an
+        `idempotent_id`, sending the same request again after a lost answer binds nothing new:
+        the platform answers with the binding the first one made."""
         action = _bind_action("SelectNumberAndBind", mode, out_id)
         params: list[tuple[str, Any]] = [
             ("PhoneNoA", phone_no_a),
@@ -741,9 +751,12 @@ class VmsClient(TransportClient):
             ("AudioRecordFlag", audio_record),
             ("UserData", user_data),
             ("OutId", out_id),
+            ("IdempotentId", idempotent_id),
         ]
         params += [("DegradeCityList", city) for city in degrade_city_list]
-        return Subscription.from_wire(await self.call(action, params, mutates=True), what=action)
+        # With an IdempotentId a re-send binds nothing new, so the Transport may re-send it.
+        result = await self.call(action, params, mutates=True, idempotent=bool(idempotent_id))
+        return Subscription.from_wire(result, what=action)
 
     async def bind_axn(self, **fields: Any) -> Subscription:
         """BindAXN: `bind_on_x("AXN", ...)`."""
@@ -812,11 +825,13 @@ class VmsClient(TransportClient):
         """UpdateAXB: `update_subscription("AXB", ...)`."""
         await self.update_subscription("AXB", **change)
 
+    # An unbind sent twice unbinds once: the second answers SubscriptionEmpty (NotFound), which
+    # providers.outcomes reads as done. So the Transport may re-send it like a DELETE.
     async def unbind_axn(self, *, number_pool_no: str, sub_id: str) -> None:
-        await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+        await self._done("UnbindAXN", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)], idempotent=True)
 
     async def unbind_axb(self, *, number_pool_no: str, sub_id: str) -> None:
-        await self._done("UnbindAXB", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)])
+        await self._done("UnbindAXB", [("NumberPoolNo", number_pool_no), ("SubId", sub_id)], idempotent=True)
 
     # ---- browsing -------------------------------------------------------------------------
 
@@ -1029,7 +1044,9 @@ class VolcBindings:
         if request.x:
             sub = await self.client.bind_on_x(request.mode, phone_no_x=request.x, **common)
         else:
-            sub = await self.client.select_number_and_bind(request.mode, city_code=request.area_code, **common)
+            sub = await self.client.select_number_and_bind(
+                request.mode, city_code=request.area_code, idempotent_id=request.idempotency_key, **common
+            )
         self._pool_modes.setdefault(pool, request.mode)
         sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
         binding = Binding(
@@ -1108,9 +1125,14 @@ class VolcBindings:
             subs = await self.client.all_subscriptions(number_pool_no=chosen, phone_no_x=x)
         return [self.to_binding(s, mode=mode, pool=chosen) for s in subs]
 
+    def rebind_is_idempotent(self, request: BindRequest) -> bool:
+        """SelectNumberAndBind* carries the request's IdempotentId: re-sending it is the check."""
+        return not request.x and bool(request.idempotency_key)
+
     async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
-        """Bound subscriptions in the pool with the request's A (and B, X when given) and the
-        ExpireTime it sent: what a bind whose answer was lost would have created."""
+        """Bound subscriptions in the pool with the request's A (and B, X when given), the exact
+        ExpireTime it sent and its UserData: what a bind whose answer was lost would have
+        created. `request` must be the one sent, not one rebuilt from the form later."""
         pool = self._pool(request.pool)
         subs = await self.client.all_subscriptions(
             number_pool_no=pool, phone_no_a=request.a, phone_no_b=request.b, phone_no_x=request.x, status=1
@@ -1122,7 +1144,9 @@ class VolcBindings:
                 continue
             if request.x and sub.phone_no_x != request.x:
                 continue
-            if sent is not None and sub.expire_time is not None and int(sub.expire_time.timestamp()) != sent:
+            if sent is not None and (sub.expire_time is None or int(sub.expire_time.timestamp()) != sent):
+                continue
+            if request.user_data and sub.user_data != request.user_data:
                 continue
             found.append(self.to_binding(sub, mode=request.mode, pool=pool))
         return found

@@ -253,9 +253,72 @@ async def test_a_bind_whose_answer_is_lost_is_looked_up_not_resent(sandbox, huaw
         await settle(pilot)
         assert not isinstance(app.screen, FormScreen)
         assert len(huawei.state["axb"]) == before + 1  # bound once, never re-sent
-        assert any("check found it was created" in n for n in notices(app))
+        assert any("a check found it by what was sent" in n for n in notices(app))
         made = app.screen.table.current_row
         assert made.cells[3] == free_x and app.session.ledger.get(made.key) is not None
+
+
+async def test_a_lost_volcengine_bind_answer_is_found_by_what_the_form_sent(sandbox, tmp_path):
+    from providers.sandbox.volcengine import VolcSandbox
+
+    volc = VolcSandbox()
+    pool = "NP202601050000000201"  # the AXB pool
+    session = sandbox_session(
+        handler=sandbox, binding_handlers={"volcengine": volc}, ledger_path=tmp_path / "ledger.sqlite3"
+    )
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        x = volc.pool_numbers(pool)[0]
+        volc.faults.reset("*", "/BindAXB", apply=True)  # bound, and the answer lost
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#input-provider", Select).value = "volcengine"
+        await fill(form, a="13700080001", b="13600080001", x=x, pool=pool, expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        made = [s for s in volc.state["subscriptions"] if s["PhoneNoA"] == "13700080001"]
+        assert len(made) == 1 and volc.actions_applied["BindAXB"] == 1  # found, not sent again
+        assert app.session.ledger.get(f"volcengine:{made[0]['SubId']}") is not None
+        assert any("a check found it by what was sent" in n for n in notices(app))
+
+
+async def test_a_damaged_ledger_row_is_skipped_and_reported_the_others_show(sandbox, tmp_path):
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from providers.bindings import Binding
+    from providers.ledger import BindingLedger
+
+    path = tmp_path / "ledger.sqlite3"
+    with BindingLedger(path) as ledger:
+        for n in range(3):
+            ledger.record_created(
+                Binding(
+                    provider="huawei",
+                    mode="AXB",
+                    subscription_id=f"kept-{n}",
+                    x="+8617000000101",
+                    a=f"+86138000{n:05d}",
+                    b="+8613900000001",
+                    expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+                    status=ACTIVE,
+                )
+            )
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("UPDATE bindings SET x = CAST(X'C3' AS TEXT) WHERE key = 'huawei:kept-1'")
+    raw.close()
+    session = sandbox_session(handler=sandbox, ledger_path=path)
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        shown = set(app.screen.bindings)
+        assert {"huawei:kept-0", "huawei:kept-2"} <= shown and "huawei:kept-1" not in shown
+        title = str(app.screen.query_one("#title-bar").render())
+        assert "0 in ledger" not in title and "1 unreadable ledger row(s) skipped" in title
+        assert any("huawei:kept-1" in n and "UTF-8" in n for n in notices(app))
 
 
 async def test_modify_is_offered_only_where_the_vendor_can_modify(bindings_app):
@@ -301,3 +364,45 @@ async def test_expires_in_orders_by_time_left_not_by_its_text(bindings_app):
         texts = [r.cells[5] for r in rows(app)]
         assert any("d " in t for t in texts) and texts != sorted(texts), "the text order would differ"
         assert "sorted by EXPIRES IN ▲" in str(screen.query_one("#title-bar").render())
+
+
+async def test_a_bind_of_unknown_outcome_stays_pending_and_a_refresh_settles_it(sandbox, huawei, tmp_path):
+    import asyncio
+
+    async def no_wait(seconds: float) -> None:  # the Transport's backoff, without the waiting
+        await asyncio.sleep(0)
+
+    session = sandbox_session(
+        handler=sandbox,
+        binding_handlers={"huawei": huawei},
+        ledger_path=tmp_path / "ledger.sqlite3",
+        client_options={"huawei": {"sleep": no_wait}},
+    )
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        x = next(n for n, v in huawei_axb(huawei).items() if v["status"] == "normal")
+        before = len(huawei.state["axb"])
+        huawei.faults.reset("POST", "/rest/caas/relationnumber/partners/v1.0", apply=True)
+        huawei.faults.respond("GET", "/rest/caas/relationnumber/partners/v1.0", 503, times=None)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#input-provider", Select).value = "huawei"
+        await fill(form, a="+8613800000051", b="+8613800000052", x=x, expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # nothing guessed: the form stays, saying it does not know
+        assert "outcome unknown" in str(form.query_one("#form-status").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.session.ledger.pending_binds()) == 1
+        assert "1 bind(s) of unknown outcome" in str(app.screen.query_one("#title-bar").render())
+        huawei.faults.clear()
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.session.ledger.pending_binds() == []
+        assert len(huawei.state["axb"]) == before + 1  # bound once, never sent again
+        made = huawei.state["axb"][-1]["subscriptionId"]
+        assert app.session.ledger.get(f"huawei:{made}") is not None
+        assert any("Bind of unknown outcome settled" in n or "found it by what was sent" in n for n in notices(app))

@@ -8,13 +8,15 @@ bind/modify/unbind per provider, and import by X number or subscription id.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from textual import on, work
 from textual.binding import Binding as Key
 
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
+from providers.outcomes import Outcome, WriteOutcome, reconcile_bind, settle_bind, settle_unbind, tagged
 from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
@@ -118,6 +120,7 @@ class BindingsScreen(TableScreen):
         self.show_inactive = True
         self.progress = ""
         self.problem = ""
+        self.pending: list = []  # binds of unknown outcome (the ledger's pending binds)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -168,6 +171,8 @@ class BindingsScreen(TableScreen):
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
             parts.append("expired hidden")
+        if self.pending:
+            parts.append(f"{len(self.pending)} bind(s) of unknown outcome")
         label = next((c.label for c in COLUMNS if c.key == table.sort_column), table.sort_column)
         self.show_title_bar(parts, sort_label=label, problem=self.problem)
 
@@ -177,9 +182,25 @@ class BindingsScreen(TableScreen):
     async def load_from_ledger(self) -> None:
         bindings = await asyncio.to_thread(self.ledger.all)
         self.bindings = {b.key: b for b in bindings}
+        self.pending = await asyncio.to_thread(self.ledger.pending_binds)
         if getattr(self.ledger, "recovered_from", None):
             self.problem = f"ledger was unreadable; moved aside to {self.ledger.recovered_from}"
+        self.report_ledger_rows()
         self.render_rows()
+
+    def report_ledger_rows(self) -> None:
+        """Say which ledger rows could not be read (the others are shown), and replayed journal writes."""
+        skipped = getattr(self.ledger, "skipped_rows", ())
+        if skipped:
+            self.problem = f"{len(skipped)} unreadable ledger row(s) skipped"
+            for row in skipped[:3]:
+                self.app.notify(
+                    f"{row.key}: {row.reason}", title="ledger row skipped", severity="error", markup=False, timeout=10
+                )
+        replayed = getattr(self.ledger, "replayed", 0)
+        if replayed:
+            self.app.notify(f"{replayed} binding write(s) journaled while the ledger was locked were replayed.")
+            self.ledger.replayed = 0
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def refresh_from_providers(self) -> None:
@@ -187,6 +208,7 @@ class BindingsScreen(TableScreen):
 
         self.progress = "looking up watched X numbers…"
         self.update_title()
+        await self.settle_pending()
         discovered, lookup_errors = await self.discover_watched()
 
         def progress(done: int, total: int) -> None:
@@ -204,9 +226,27 @@ class BindingsScreen(TableScreen):
         bindings = await asyncio.to_thread(self.ledger.all)
         self.bindings = {b.key: b for b in bindings}
         self.problem = f"{report.failed} refresh(es) failed" if report.failed else ""
+        self.report_ledger_rows()
         for key, error in list(report.errors.items())[:3]:
             self.app.notify(f"{key}: {error}", title="refresh failed", severity="error", markup=False, timeout=8)
         self.render_rows()
+
+    async def settle_pending(self) -> None:
+        """Check again every bind whose outcome was unknown, by what it sent (never re-sent unless
+        the vendor honours its key); a settled one leaves the pending list, and the user is told."""
+        pending = await asyncio.to_thread(self.ledger.pending_binds)
+        for item in pending:
+            provider = self.providers.get(item.provider)
+            if provider is None:
+                continue
+            known = {b.key for b in await asyncio.to_thread(self.ledger.all)}
+            outcome = await reconcile_bind(provider, item.request, known=known, earlier=item.detail)
+            if outcome.value is not None:
+                await asyncio.to_thread(self.ledger.record_created, outcome.value)
+            if not outcome.unknown:
+                await asyncio.to_thread(self.ledger.resolve_pending_bind, item.id)
+                self.app.notify(outcome.message(), title="Bind of unknown outcome settled", markup=False, timeout=10)
+        self.pending = await asyncio.to_thread(self.ledger.pending_binds)
 
     async def discover_watched(self) -> tuple[int, dict[str, str]]:
         """Look up every watched X number (a profile's watch_x) and import what the provider has."""
@@ -289,27 +329,46 @@ class BindingsScreen(TableScreen):
             return
         names = tuple(sorted(self.providers))
 
-        async def submit(values: dict[str, str]) -> Binding:
-            binding = await self.providers[values["provider"]].bind(forms.bind_request(values))
-            await asyncio.to_thread(self.ledger.record_created, binding)
-            return binding
+        sent: dict[tuple[tuple[str, str], ...], BindRequest] = {}
 
-        async def find(values: dict[str, str]) -> list:
-            found = await self.providers[values["provider"]].find_after_timeout(forms.bind_request(values))
-            for binding in found:
-                await asyncio.to_thread(self.ledger.record_created, binding)
-            return found
+        async def settle(values: dict[str, str], key: str) -> WriteOutcome[Binding]:
+            # The request is fixed once per set of values (its expiry computed from "+2h" once, its
+            # key and tag generated once): a send of the same values again, and every check after
+            # a lost answer, use exactly what was sent the first time.
+            frozen = tuple(sorted(values.items()))
+            if frozen not in sent:
+                sent[frozen] = tagged(replace(forms.bind_request(values), idempotency_key=key))
+            request = sent[frozen]
+            known = {b.key for b in await asyncio.to_thread(self.ledger.all)}
+            provider = self.providers[values["provider"]]
+            outcome = await settle_bind(provider, request, known=known)
+            if outcome.value is not None:
+                await asyncio.to_thread(self.ledger.record_created, outcome.value)
+            if outcome.unknown:  # kept, and checked again at every refresh until it is known
+                detail = "; ".join(outcome.checked)
+                await asyncio.to_thread(
+                    self.ledger.record_pending_bind, values["provider"], provider.account, request, detail
+                )
+            else:
+                await asyncio.to_thread(self.ledger.resolve_pending_bind, request.idempotency_key)
+            self.pending = await asyncio.to_thread(self.ledger.pending_binds)
+            self.update_title()
+            return outcome
 
         form = FormScreen(
             title="New binding",
             # The modes each connected account offers (a Huawei account may have no AX app).
             fields=forms.bind_fields(names, modes={name: tuple(self.providers[name].modes) for name in names}),
-            submit=submit,
+            submit=self._no_submit,
+            settle=settle,
             submit_label="Bind",
-            find_created=find,
             describe=forms.describe,
         )
         self.app.push_screen(form, self._after("bound"))
+
+    @staticmethod
+    async def _no_submit(values: dict[str, str]) -> None:
+        raise AssertionError("the bind form settles through settle_bind")
 
     def _after(self, verb: str):
         def done(binding: Binding | None) -> None:
@@ -364,15 +423,18 @@ class BindingsScreen(TableScreen):
         if provider is None:
             self.notify(f"No {binding.provider} account in this profile.", severity="warning")
             return
-        try:
-            await provider.unbind(binding)
-        except ProviderError as error:
-            self.teledeck.report_error(error, f"unbinding {binding.subscription_id}")
+        outcome = await settle_unbind(provider, binding)
+        if outcome.outcome is Outcome.NOT_DONE and outcome.error is not None:
+            self.teledeck.report_error(outcome.error, f"unbinding {binding.subscription_id}")
+            return
+        if outcome.outcome is Outcome.UNKNOWN:
+            self.notify(outcome.message(), title="Unbind outcome unknown", severity="error", timeout=12, markup=False)
             return
         await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
         self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
         self.render_rows()
-        self.notify(f"Unbound {forms.describe(binding)}.", markup=False)
+        shown = f"Unbound {forms.describe(binding)}."
+        self.notify(shown if not outcome.checked else f"{shown} {outcome.message()}", markup=False)
 
     def action_import(self) -> None:
         if not self.providers:

@@ -2,9 +2,14 @@
 
 Input is checked at each field before anything is sent. The provider call runs in a worker on
 this screen; when the provider refuses, its problems are placed at the fields they point to and
-everything typed stays. When a create times out, the form looks for what was created before it
-lets the user send again. Esc while a request is waiting cancels it and leaves the form; for a
-change, the notice says its outcome is unknown and must be checked before sending it again.
+everything typed stays. Every send settles to a `providers.outcomes.WriteOutcome` before the user
+may send again, and the form's message follows it: done (the form closes), not done (safe to send
+again), or unknown (with what was checked). An ambiguous answer is reconciled first: by re-sending
+with the same idempotency key where the vendor honours one (`resend_safe`), else by `find_created`.
+Sending the same values again re-uses the same key, so a second press after "unknown" cannot
+create twice where the vendor honours the key.
+Esc while a request is waiting cancels it and leaves the form; for a change, the notice says
+its outcome is unknown and must be checked before sending it again.
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from providers.errors import ProviderError, Timeout
+from providers.errors import ProviderError
+from providers.outcomes import Outcome, WriteOutcome, is_ambiguous, new_key, settle_create
 from tui.resources import FieldSpec
 from tui.screens.dialog import DialogScreen
 from tui.widgets.literal import LiteralInput, LiteralLabel, LiteralStatic
 
 Submit = Callable[[dict[str, str]], Awaitable[Any]]
 FindCreated = Callable[[dict[str, str]], Awaitable[list]]
+# A whole settled send (the bind form's, which reconciles through the vendor adapter).
+Settle = Callable[[dict[str, str], str], Awaitable[WriteOutcome[Any]]]
 
 
 class FormScreen(DialogScreen[Any]):
@@ -47,10 +55,15 @@ class FormScreen(DialogScreen[Any]):
         find_created: FindCreated | None = None,
         describe: Callable[[Any], str] = str,
         changes: bool = True,
+        resend_safe: bool = False,
+        settle: Settle | None = None,
     ) -> None:
         """`changes`: the submit changes something at the provider, so a request cancelled while
         waiting leaves its outcome unknown (False: a look-up)."""
         super().__init__()
+        self.resend_safe = resend_safe
+        self.settle_call = settle
+        self._sent_key: tuple[tuple[tuple[str, str], ...], str] | None = None
         self.title_text = title
         self.fields = fields
         self.submit_call = submit
@@ -225,22 +238,39 @@ class FormScreen(DialogScreen[Any]):
             return
         self.send(self.values())
 
+    def idempotency_key(self, values: dict[str, str]) -> str:
+        """One key per set of values: the same values sent again carry the same key."""
+        frozen = tuple(sorted(values.items()))
+        if self._sent_key is None or self._sent_key[0] != frozen:
+            self._sent_key = (frozen, new_key())
+        return self._sent_key[1]
+
+    async def settle(self, values: dict[str, str]) -> WriteOutcome[Any]:
+        key = self.idempotency_key(values)
+        if self.settle_call is not None:
+            return await self.settle_call(values, key)
+        find_created = self.find_created
+
+        async def find() -> Any:
+            assert find_created is not None
+            found = await find_created(values)
+            return found[0] if found else None
+
+        return await settle_create(
+            lambda: self.submit_call(values),
+            what=self.title_text,
+            resend=self.resend_safe,
+            key=key,
+            find=find if find_created is not None and not self.resend_safe else None,
+        )
+
     @work(exclusive=True, group="form-submit", exit_on_error=False)
     async def send(self, values: dict[str, str]) -> None:
         self.sending = True
         self.query_one("#submit", Button).disabled = True
         self.status("Sending…")
         try:
-            record = await self.submit_call(values)
-        except Timeout as error:
-            if error.maybe_applied and self.find_created is not None:
-                await self._check_after_timeout(self.find_created, values)
-            else:
-                self.status(error.summary(), error=True)
-            return
-        except ProviderError as error:
-            self._show_provider_error(error)
-            return
+            outcome = await self.settle(values)
         except Exception as error:  # a bug must not lose what was typed
             self.status(f"unexpected error: {type(error).__name__}: {error}", error=True)
             return
@@ -248,32 +278,20 @@ class FormScreen(DialogScreen[Any]):
             self.sending = False
             if self.is_attached:
                 self.query_one("#submit", Button).disabled = False
-        self.dismiss(record)
+        self.show_outcome(outcome)
 
-    async def _check_after_timeout(self, find_created: FindCreated, values: dict[str, str]) -> None:
-        self.status("No answer in time. Checking whether it was created before anything is sent again…")
-        try:
-            found = await find_created(values)
-        except ProviderError as check_error:
-            self.status(
-                f"No answer in time, and the check failed too: {check_error.summary()}. "
-                "Refresh the list before sending again.",
-                error=True,
-            )
+    def show_outcome(self, outcome: WriteOutcome[Any]) -> None:
+        """Follow the outcome: close on done, keep everything typed otherwise."""
+        if outcome.outcome is Outcome.DONE:
+            if outcome.checked:  # reconciled after a lost answer: say how it is known
+                self.app.notify(outcome.message(), title="Done", timeout=8, markup=False)
+            self.dismiss(outcome.value)
             return
-        if found:
-            self.app.notify(
-                f"The provider did not answer in time, but the check found it was created: {self.describe(found[0])}.",
-                title="Created",
-                timeout=8,
-            )
-            self.dismiss(found[0])
+        error = outcome.error
+        if outcome.outcome is Outcome.NOT_DONE and error is not None and not is_ambiguous(error):
+            self._show_provider_error(error)  # the provider refused it: fix and send again
             return
-        self.status(
-            "No answer in time; checked and nothing matching exists, so it was not created. "
-            f"Press {self.submit_label} to send it again.",
-            error=True,
-        )
+        self.status(outcome.message(), error=True)
 
     def _show_provider_error(self, error: ProviderError) -> None:
         placed = 0

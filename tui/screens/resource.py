@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from providers.errors import ProviderError
+from providers.outcomes import Outcome, settle_delete
 from providers.pagination import PaginationStalled
 from tui.resources import ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
@@ -249,6 +250,7 @@ class ResourceScreen(TableScreen):
             submit=lambda values: create(session, values),
             find_created=find,
             describe=spec.describe,
+            resend_safe=spec.idempotent_create,
         )
         self.app.push_screen(form, self._after_change("created"))
 
@@ -308,16 +310,23 @@ class ResourceScreen(TableScreen):
         key, delete = self.spec.key(record), self.spec.delete
         if delete is None:
             return
-        try:
-            await delete(self.teledeck.session, record)
-        except ProviderError as error:
-            self.teledeck.report_error(error, f"deleting {self.spec.describe(record)}")
+        described = self.spec.describe(record)
+        session = self.teledeck.session
+        outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {described}")
+        if outcome.outcome is Outcome.NOT_DONE and outcome.error is not None:
+            self.teledeck.report_error(outcome.error, f"deleting {described}")
+            return
+        if outcome.outcome is Outcome.UNKNOWN:
+            self.notify(outcome.message(), title="Outcome unknown", severity="error", timeout=12, markup=False)
             return
         self.records.pop(key, None)
         self._write_back()
         self.table.remove_row(key)
         self.update_title()
-        self.notify(f"Deleted {self.spec.describe(record)}.")
+        if outcome.checked or outcome.how != "answered":
+            self.notify(outcome.message(), markup=False)
+        else:
+            self.notify(f"Deleted {described}.")
 
     def action_run_action(self, action_id: str) -> None:
         action = next(a for a in self.spec.actions if a.id == action_id)
