@@ -1,10 +1,11 @@
 """A local emulator of the Telnyx v2 "account access" API.
 
-It serves, under `/v2`, the 24 operations of the trimmed official OpenAPI document
+It serves, under `/v2`, the 27 operations of the trimmed official OpenAPI document
 (docs/reference/telnyx-account-access.openapi.json) with the same paths, methods, envelopes and
 status codes, plus `GET /telephony_credentials` so a UI can list credentials:
 
     access_ip_address        list / create / retrieve / delete      (single objects come bare)
+    access_ip_ranges         list / create / delete (no retrieve)   (single objects come bare)
     addresses                list / create / retrieve / delete, actions/validate,
                              {id}/actions/accept_suggestions (202 first time, 200 after)
     authentication_providers list / create / retrieve / PATCH / delete
@@ -39,7 +40,12 @@ Where the emulator had to choose (the spec is silent or contradicts itself):
   Address-validation results use 20207 (the spec's own example) and 20209 (postal code, our pick).
 - An SSO provider update that sends `settings` must send all three IdP fields (the update body
   reuses the create body's `settings` schema); they replace the old ones.
-- A new access IP is "pending" and turns "added" ACCESS_IP_SYNC_SECONDS later (by `clock`).
+- A new access IP or IP range is "pending" and turns "added" ACCESS_IP_SYNC_SECONDS later (by `clock`).
+- `/access_ip_address` takes one address: a CIDR block there is refused (422, 10015, pointer
+  /ip_address, naming /access_ip_ranges). `/access_ip_ranges` takes a block written with its
+  prefix and no host bits set (a bare address, or host bits, is refused with 422 saying what would
+  do), stored in canonical form; the same block twice is 10012. The spec has only these three
+  operations and declares only 422 (list, create) and 404 (delete) besides 200.
 
 The package, by job: `sandbox` (the gateway: auth, rate limits, idempotency, control endpoints),
 `routes` (the resources and their operations), `validation` (field, query and address checks),
