@@ -239,7 +239,7 @@ class FormScreen(ModalScreen[Any]):
         placed = 0
         for problem in error.problems:
             spec = next(
-                (s for s in self.fields if s.provider_pointer == problem.pointer or s.name == problem.field),
+                (s for s in self.fields if s.answers_for(problem.pointer, problem.field)),
                 None,
             )
             if spec is not None:

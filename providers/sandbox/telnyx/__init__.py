@@ -26,7 +26,7 @@ Where the emulator had to choose (the spec is silent or contradicts itself):
 - Error `code` is always a string, also for billing groups, whose spec schema says integer (Telnyx
   sends strings in practice; see tests/interop/test_openapi_conformance.py).
 - Invalid list parameters (page, sort, filters) answer with the status each operation declares:
-  422 for access_ip_address (its only declared error), 400 for the others.
+  422 for access_ip_address and access_ip_ranges (their only declared error), 400 for the others.
 - A billing-group id that is not a UUID answers 422, code 10006, source.parameter "id".
 - accept_suggestions takes the location UUID the spec names, and also the address id, because the
   Address object does not expose the location UUID; an address with no suggestion answers 404.
