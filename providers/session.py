@@ -104,6 +104,9 @@ class ProviderSession:
     cache: ResultCache | None = None
     # The local ledger of bindings, opened on first use at this path (default: the user data dir).
     ledger_path: Path | None = None
+    # Accounts the profile names but that could not be opened, each as one line saying why (a
+    # credential's variable unset): the others still work, and the UI says what was left out.
+    left_out: tuple[str, ...] = ()
     _ledger: BindingLedger | None = None
 
     # ---- accounts and clients -------------------------------------------------------------

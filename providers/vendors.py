@@ -69,6 +69,10 @@ class BindingRules:
     pool_required: bool = False
     pool_setting: str = ""  # the account setting that supplies the default pool ("" = none)
     pool_label: str = "Pool"  # the vendor's name for a pool
+    modifiable_modes: tuple[str, ...] | None = None  # the modes its adapter can modify (None = all)
+
+    def can_modify(self, mode: str) -> bool:
+        return mode in (self.modes if self.modifiable_modes is None else self.modifiable_modes)
 
     def number_problem(self, value: str) -> str | None:
         if re.fullmatch(self.number_pattern, value.strip()):

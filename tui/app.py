@@ -140,9 +140,16 @@ class TeledeckApp(App[None]):
         await self.switch_mode(current)
         await old.aclose()
         self.notify(f"Switched to profile {session.profile}.")
+        self.warn_left_out()
+
+    def warn_left_out(self) -> None:
+        """Say which of the profile's accounts could not be opened, and why (the rest work)."""
+        for line in self.session.left_out:
+            self.notify(line, title="Account left out", severity="warning", markup=False, timeout=15)
 
     def on_mount(self) -> None:
         self.switch_mode(self.start)
+        self.warn_left_out()
 
     async def on_unmount(self) -> None:
         await self.session.aclose()

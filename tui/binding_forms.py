@@ -16,6 +16,7 @@ from typing import Any
 from providers.bindings import MODES, BindingChange, BindRequest
 from providers.vendors import BindingRules, binding_vendors
 from tui.resources import FieldSpec
+from tui.wording import with_article
 
 MIN_AHEAD = timedelta(minutes=1)  # when no vendor is chosen yet
 
@@ -24,6 +25,12 @@ def rules(provider: str) -> BindingRules | None:
     """The binding rules of a privacy-number vendor (providers/vendors.py), by provider name."""
     vendor = binding_vendors().get(provider)
     return vendor.bindings if vendor is not None else None
+
+
+def _title(provider: str) -> str:
+    """The vendor's short name for messages ("Aliyun"), else the provider name as given."""
+    vendor = binding_vendors().get(provider)
+    return vendor.short_title if vendor is not None else provider
 
 
 def supported_modes(provider: str) -> tuple[str, ...]:
@@ -66,7 +73,7 @@ def expiry_problem(text: str, provider: str, now: datetime | None = None) -> str
 def phone_problem(value: str, provider: str) -> str | None:
     found = rules(provider)
     problem = found.number_problem(value) if found is not None else None
-    return f"not a {provider} number: {problem}" if problem else None
+    return f"not {with_article(_title(provider))} number: {problem}" if problem else None
 
 
 def _phone(name: str, label: str, *, required: bool, visible=None) -> FieldSpec:

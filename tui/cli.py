@@ -1,9 +1,44 @@
-"""Command line: `teledeck [--sandbox] [--read-only]` and `teledeck sandbox serve ...`."""
+"""Command line: `teledeck [--profile P] [--sandbox] [--read-only] [--offline]`, `teledeck --version`
+and `teledeck sandbox serve|reset ...`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
+
+DESCRIPTION = """\
+A keyboard-driven console for telecom platform engineers, over SSH or locally:
+
+  Telnyx account access    IP allowlist, addresses (validate, accept suggestions), SSO providers,
+                           billing groups, integration secrets, telephony credentials and their
+                           access tokens
+  privacy-number bindings  Alibaba Cloud Dypls, Huawei Cloud PrivateNumber and Volcengine VMS:
+                           bind, modify or extend, unbind, import, with a local ledger
+  WhatsApp Business        numbers on Alibaba Cloud CAMS: status, quality, sync from Meta
+
+It opens the profile named by --profile, else $TELEDECK_PROFILE, else the config's default;
+with none configured it uses TELNYX_API_KEY when set (TELEDECK_TELNYX_BASE_URL overrides the
+API URL), and otherwise the built-in sandbox, a local emulator of every API it speaks.
+Inside: ':' jumps to a screen by name, '?' lists the keys of the screen you are on, q quits.
+"""
+
+EPILOG = """\
+also:
+  teledeck sandbox serve [--vendor V] [--host 127.0.0.1] [--port N]
+                       serve the emulators over HTTP and print their URLs and credentials
+  teledeck sandbox reset   re-seed the emulators' saved state
+
+files: config.toml (profiles, no secrets) and secrets.toml (0600) in the config folder,
+the cache and the bindings ledger in the data folder (TELEDECK_CONFIG_DIR, TELEDECK_DATA_DIR)
+"""
+
+
+def version() -> str:
+    try:
+        return metadata.version("teledeck")
+    except metadata.PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         return sandbox_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="teledeck",
-        description="A keyboard-driven console for Telnyx account access. Uses TELNYX_API_KEY when set "
-        "(TELEDECK_TELNYX_BASE_URL overrides the API URL), otherwise the built-in sandbox.",
-        epilog="Also: 'teledeck sandbox serve [--vendor telnyx] [--host 127.0.0.1] [--port N]' serves the "
-        "emulator over HTTP and prints its URL and credentials; 'teledeck sandbox reset' re-seeds it.",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"teledeck {version()}")
     parser.add_argument("--sandbox", action="store_true", help="use the built-in sandbox, whatever is configured")
     parser.add_argument("--read-only", action="store_true", help="refuse every change (create, edit, delete, actions)")
     parser.add_argument(

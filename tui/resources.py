@@ -7,8 +7,9 @@ resource is one entry here. Every provider call goes through `ProviderSession`.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from providers.records import Page
@@ -83,6 +84,9 @@ class ColumnSpec:
     width: int | None = None
     justify: Literal["left", "right"] = "left"
     max_width: int = 48
+    # A typed value to order rows by when the shown text does not sort as its value does
+    # (timestamps, ids, IP addresses); None: the text, with digit runs compared as numbers.
+    order: Callable[[Any], Any] | None = None
 
     def cell(self, record: Any) -> str:
         """What this column shows for `record`."""
@@ -102,6 +106,12 @@ class ActionSpec:
     presents: str = ""
     confirm: str = ""  # a question to ask first, with {name} replaced
     needs_row: bool = True  # False: acts on the whole resource (e.g. a sync), record is None
+    doing: str = ""  # what an error says was under way ("accepting suggestions"); "" = the label
+    reloads: bool = False  # the list is fetched again after it, because it changed the row
+
+    @property
+    def under_way(self) -> str:
+        return self.doing or self.label.lower()
 
 
 @dataclass(frozen=True)
@@ -180,13 +190,24 @@ def _cams(s: ProviderSession) -> tuple[Any, str]:
 
 
 def _time_column(key: str, label: str) -> ColumnSpec:
-    """A column of the record's timestamp `key`, to the minute."""
-    return ColumnSpec(key, label, lambda r: _short(getattr(r, key)), width=16)
+    """A column of the record's timestamp `key`, to the minute, ordered by the full timestamp
+    (ISO 8601 in UTC, so its text order is its time order; missing ones last)."""
+    return ColumnSpec(key, label, lambda r: _short(getattr(r, key)), width=16, order=lambda r: getattr(r, key) or None)
 
 
-# Columns most resources end with: when it was made, and the id.
+def _ip_order(text: str) -> tuple[int, int, int] | None:
+    """An address or CIDR block in address order: IPv4 before IPv6, then by value and prefix."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return (network.version, int(network.network_address), network.prefixlen)
+
+
+# Columns most resources end with: when it was made, and the id (in plain text order: an id's
+# digits are not a number).
 _CREATED_COLUMN = _time_column("created_at", "CREATED (UTC)")
-_ID_COLUMN = ColumnSpec("id", "ID")
+_ID_COLUMN = ColumnSpec("id", "ID", order=lambda r: str(r.id))
 
 
 # ---- access IP allowlist and IP ranges ----------------------------------------------------------
@@ -233,7 +254,7 @@ ALLOWLIST = ResourceSpec(
     provider="telnyx",
     aliases=("ip", "ips", "access_ip", "access-ip", "allow"),
     columns=(
-        ColumnSpec("ip_address", "IP ADDRESS"),
+        ColumnSpec("ip_address", "IP ADDRESS", order=lambda r: _ip_order(r.ip_address)),
         ColumnSpec("status", "STATUS", width=8),
         ColumnSpec("source", "SOURCE", width=11),
         ColumnSpec("description", "DESCRIPTION"),
@@ -333,7 +354,9 @@ async def _find_address(s: ProviderSession, values: Values) -> list:
 
 
 async def _validate_address(s: ProviderSession, record: Address):
-    return await _telnyx(s).validate_address(
+    """Telnyx's validation, its suggestion cut to the fields that differ from the saved address
+    (it answers the whole normalised address, changed or not)."""
+    result = await _telnyx(s).validate_address(
         country_code=record.country_code,
         street_address=record.street_address,
         postal_code=record.postal_code,
@@ -341,6 +364,8 @@ async def _validate_address(s: ProviderSession, record: Address):
         extended_address=record.extended_address or None,
         locality=record.locality or None,
     )
+    changes = {k: v for k, v in result.suggested.items() if str(getattr(record, k, "") or "") != str(v or "")}
+    return replace(result, suggested=changes)
 
 
 ADDRESSES = ResourceSpec(
@@ -371,13 +396,17 @@ ADDRESSES = ResourceSpec(
     find_created=_find_address,
     delete=lambda s, r: _telnyx(s).delete_address(r.id),
     actions=(
-        ActionSpec("validate", "v", "Validate", _validate_address, mutates=False, presents="validation"),
+        ActionSpec(
+            "validate", "v", "Validate", _validate_address, mutates=False, presents="validation", doing="validating"
+        ),
         ActionSpec(
             "accept_suggestions",
             "a",
             "Accept suggestions",
             lambda s, r: _telnyx(s).accept_address_suggestions(r.id),
             confirm="Accept the suggested corrections for {name}?",
+            doing="accepting suggestions",
+            reloads=True,
         ),
     ),
 )
@@ -624,6 +653,7 @@ CREDENTIALS = ResourceSpec(
             lambda s, r: _telnyx(s).create_access_token(r.id),
             presents="token",
             confirm="Create a new access token for {name}?",
+            doing="creating an access token",
         ),
     ),
 )
@@ -686,8 +716,11 @@ WHATSAPP = ResourceSpec(
     describe=lambda r: f"WhatsApp number {r.phone_number} ({r.verified_name or 'no verified name'})",
     row_style=_waba_style,
     actions=(
-        # Sync pulls the numbers' state from Meta into CAMS; it changes no setting, so read-only allows it.
-        ActionSpec("sync", "s", "Sync from Meta", _waba_sync, mutates=False, presents="reload", needs_row=False),
+        # Sync rewrites CAMS's copy of Meta's state: an "update" in Alibaba's RAM table, so a
+        # read-only session refuses it; `r` reads with QueryChatappPhoneNumbers instead.
+        ActionSpec(
+            "sync", "s", "Sync from Meta", _waba_sync, presents="reload", needs_row=False, doing="syncing from Meta"
+        ),
     ),
 )
 

@@ -14,7 +14,7 @@ from providers.endpoints import EndpointRefused
 from providers.errors import AuthError, Offline, ProviderError, Timeout, Unavailable
 from providers.session import ProviderSession, open_session, sandbox_session
 from providers.vendors import descriptor
-from tui.config import AccountConfig, ConfigError, Profile, credentials_for
+from tui.config import AccountConfig, ConfigError, MissingCredentialError, Profile, credentials_for
 
 # Settings an Account carries in fields of its own; a kind's other settings are its vendor's.
 ACCOUNT_FIELDS = ("endpoint", "region", "watch_x")
@@ -53,11 +53,21 @@ def open_profile_session(
     if profile.is_sandbox:
         kinds = [account.kind for account in profile.accounts]
         return sandbox_session(read_only=read_only, offline=offline, cache=cache, kinds=kinds)
-    accounts = [account_values(profile, account) for account in profile.accounts]
+    accounts: list[Account] = []
+    left_out: list[str] = []
+    for account in profile.accounts:
+        try:
+            accounts.append(account_values(profile, account))
+        except MissingCredentialError as error:  # the profile's other accounts still open
+            left_out.append(f"{account.kind} account {account.label!r} left out: {error}")
+    if left_out and not accounts:
+        raise ConfigError("; ".join(left_out))
     try:
-        return open_session(profile.name, accounts, read_only=read_only, offline=offline, cache=cache)
+        session = open_session(profile.name, accounts, read_only=read_only, offline=offline, cache=cache)
     except EndpointRefused as error:
         raise ConfigError(f"profile {profile.name!r}: {error}") from None
+    session.left_out = tuple(left_out)
+    return session
 
 
 async def test_account(profile: Profile, account: AccountConfig, *, offline: bool = False) -> str:

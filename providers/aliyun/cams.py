@@ -29,10 +29,10 @@ again; when throttling persists the Transport raises `RateLimited` carrying the 
 message and RequestId. A 429 or 5xx throttling answer is re-sent under the Transport's own policy
 and never shown to the hook, so attempts never multiply.
 
-Both calls are marked idempotent (repeating them is harmless) and not mutating: Sync only
-refreshes Alibaba's copy of what Meta holds, it changes no setting, so read-only sessions may
-use it (its RAM access level is nevertheless "update": a read-only RAM policy must allow
-`cams:ChatappSyncPhoneNumber` explicitly).
+Both calls are idempotent (repeating them is harmless). Sync is a write: Alibaba's RAM table
+classes `cams:ChatappSyncPhoneNumber` as an "update" action (it rewrites CAMS's copy of what Meta
+holds), so a read-only or offline session refuses it like any change; Query is the read, and
+it is what a refresh uses.
 
 Endpoint: `cams.ap-southeast-1.aliyuncs.com` (the only one Alibaba documents), overridable with
 `TELEDECK_ALIYUN_CAMS_ENDPOINT` (a URL; http:// only to a loopback host, e.g. the sandbox).
@@ -259,7 +259,7 @@ class CamsClient(AliyunRpcClient):
                 code="MissingCustSpaceId",
                 problems=(FieldProblem("CustSpaceId", "CustSpaceId is required", "MissingCustSpaceId"),),
             )
-        body = await self.call(SYNC_ACTION, {"CustSpaceId": space}, idempotent=True, mutates=False)
+        body = await self.call(SYNC_ACTION, {"CustSpaceId": space}, idempotent=True, mutates=True)
         return parse_phone_numbers(body, SYNC_ACTION)
 
     async def query_phone_numbers(

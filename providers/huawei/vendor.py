@@ -50,6 +50,7 @@ HUAWEI = VendorDescriptor(
     settings=("endpoint", "watch_x"),
     bindings=BindingRules(
         modes=("AXB", "AX"),
+        modifiable_modes=("AXB",),  # AX has no modify: unbind and bind again
         number_pattern=r"\+86(1[3-9]\d{9}|[2-9]\d{8,10})",
         number_hint="E.164 with +86, e.g. +8613800000001",
         time_zone=UTC,

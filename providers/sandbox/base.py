@@ -133,10 +133,13 @@ class Emulator(Generic[ErrorT]):
     def _load_state(self) -> None:
         """Install the seed unless the store holds state this emulator can use. Call it at the end
         of the subclass's __init__, once `fresh_state` has what it needs."""
-        with self._lock:
-            saved = self.store.get(self.STATE_KEY)
-            if not isinstance(saved, dict) or not self.state_is_current(saved):
-                self._install(self.fresh_state(self.seed_data))
+        with self._lock, self.store.exclusive():
+            self._ensure_state()
+
+    def _ensure_state(self) -> None:
+        saved = self.store.get(self.STATE_KEY)
+        if not isinstance(saved, dict) or not self.state_is_current(saved):
+            self._install(self.fresh_state(self.seed_data))
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -161,7 +164,7 @@ class Emulator(Generic[ErrorT]):
     def reset(self, seed_data: bool | None = None) -> None:
         """Back to the first-start state (times relative to the clock now); clears the faults and
         whatever the vendor remembers between requests (`forget`)."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             self._install(self.fresh_state(self.seed_data if seed_data is None else seed_data))
             self.faults.clear()
             self.forget()
@@ -226,7 +229,9 @@ class Emulator(Generic[ErrorT]):
 
     def handle(self, req: SandboxRequest) -> SandboxResponse:
         """Answer one request; thread-safe."""
-        with self._lock:
+        with self._lock, self.store.exclusive() as reread:
+            if reread:  # another process saved since: work on what it saved (re-seed if unusable)
+                self._ensure_state()
             self.requests_handled += 1
             call = self.begin(req)
             try:

@@ -5,6 +5,10 @@ emulators may share one file. Files are written with `providers.paths.atomic_wri
 state may hold keys a user chose), so a crash never leaves half a file; a file that cannot be read
 back anyway is moved aside to `<name>.corrupt-<timestamp>` and the store starts empty, so the
 emulator can re-seed.
+
+Several processes may use one file at once (`make run` beside `teledeck sandbox serve`): each
+request runs in `exclusive()`, which holds an advisory lock on `<name>.lock` and first re-reads
+the file when another process has replaced it since, so no process writes over what another saved.
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: one process at a time, as before
+    fcntl = None  # type: ignore[assignment]
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +51,22 @@ class StateStore:
         self.lock = threading.RLock()
         self.data: dict[str, Any] = {}
         self.recovered_from: Path | None = None  # where a corrupt file was moved, if one was
+        self._seen: tuple[int, int, int] | None = None  # the file as this store last read or wrote it
+        self._held = 0  # how deep this thread is in exclusive() (the file lock is taken once)
         self._load()
 
     # -- reading -------------------------------------------------------------------------------
 
+    def _stamp(self) -> tuple[int, int, int] | None:
+        """Which version of the file is on disk (atomic writes replace it, so the inode changes)."""
+        try:
+            info = os.stat(self.path) if self.path is not None else None
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size) if info is not None else None
+
     def _load(self) -> None:
+        self._seen = self._stamp()
         if self.path is None or not self.path.exists():
             return
         try:
@@ -93,6 +113,35 @@ class StateStore:
                 self.save()
 
     @contextlib.contextmanager
+    def exclusive(self) -> Iterator[bool]:
+        """Hold the store against other threads and other processes; yields whether the document
+        was re-read because another process saved it since this one last looked."""
+        with self.lock:
+            if self.path is None or fcntl is None or self._held:
+                self._held += 1
+                try:
+                    yield False
+                finally:
+                    self._held -= 1
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                reread = self._stamp() != self._seen
+                if reread:
+                    self.data = {}
+                    self._load()
+                self._held += 1
+                try:
+                    yield reread
+                finally:
+                    self._held -= 1
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                os.close(handle)
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[dict[str, Any]]:
         """Hold the lock, yield the live document to mutate, and save once at the end."""
         with self.lock:
@@ -106,3 +155,4 @@ class StateStore:
                 return
             text = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
             atomic_write(self.path, text.encode("utf-8"), mode=0o600)
+            self._seen = self._stamp()

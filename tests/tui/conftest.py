@@ -61,9 +61,15 @@ def _record_notices(monkeypatch):
 
     def notify(self, message, *args, **kwargs):
         self.__dict__.setdefault("_posted_notices", []).append(str(message))
+        self.__dict__.setdefault("_posted_titles", []).append(str(kwargs.get("title") or ""))
         return original(self, message, *args, **kwargs)
 
     monkeypatch.setattr(App, "notify", notify)
+
+
+def notice_titles(app) -> list[str]:
+    """The title of every notification the app has posted, in order ("" where it had none)."""
+    return list(app.__dict__.get("_posted_titles", []))
 
 
 def notices(app) -> list[str]:

@@ -256,3 +256,48 @@ async def test_a_bind_whose_answer_is_lost_is_looked_up_not_resent(sandbox, huaw
         assert any("check found it was created" in n for n in notices(app))
         made = app.screen.table.current_row
         assert made.cells[3] == free_x and app.session.ledger.get(made.key) is not None
+
+
+async def test_modify_is_offered_only_where_the_vendor_can_modify(bindings_app):
+    app = bindings_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        by_kind = {}
+        for binding in screen.bindings.values():
+            live = binding.status == ACTIVE and (binding.seconds_left(screen.now()) or 1) > 0
+            by_kind.setdefault((binding.mode, live), binding)
+        cases = [(by_kind[("AXB", True)], True), (by_kind[("AX", True)], False)]
+        cases += [(b, False) for (mode, live), b in by_kind.items() if not live][:1]
+        assert len(cases) == 3, "the seed has a live AXB, a live AX and a binding that is over"
+        for binding, modifiable in cases:
+            assert screen.table.move_cursor_to_key(binding.key)
+            await pilot.pause()
+            shown = {b.binding.description for b in screen.active_bindings.values() if b.binding.show}
+            assert ("Modify/extend" in shown) is modifiable, binding
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, FormScreen) is modifiable
+            if modifiable:
+                await pilot.press("escape")
+                await pilot.pause()
+        said = " ".join(notices(app))
+        assert "AX bindings cannot be modified: unbind and bind again" in said
+        assert "it cannot be modified; bind again" in said
+
+
+async def test_expires_in_orders_by_time_left_not_by_its_text(bindings_app):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        while screen.table.sort_column != "expires_in":
+            await pilot.press("o")
+            await pilot.pause()
+        now = screen.now()
+        ordered = [screen.bindings[r.key] for r in rows(app)]
+        lefts = [b.seconds_left(now) for b in ordered if b.status != REMOVED and b.seconds_left(now) is not None]
+        assert lefts == sorted(lefts) and len(lefts) > 5
+        texts = [r.cells[5] for r in rows(app)]
+        assert any("d " in t for t in texts) and texts != sorted(texts), "the text order would differ"
+        assert "sorted by EXPIRES IN ▲" in str(screen.query_one("#title-bar").render())

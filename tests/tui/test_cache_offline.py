@@ -81,35 +81,42 @@ async def test_warm_start_paints_cached_rows_before_any_request(served):
         assert "cached," not in str(warm.screen.query_one("#title-bar").render())  # revalidated
 
 
-async def test_a_create_or_delete_invalidates_exactly_its_resource(served):
+async def test_a_create_or_delete_is_written_back_to_exactly_its_resource(served):
     _emulator, _server, config = served
     cache = ResultCache()
     app = lab_app(config, cache=cache)
+
+    def cached_ips() -> list[str]:
+        hit = cache.get("lab", "telnyx", "telnyx:allowlist?")
+        assert hit is not None
+        return [item["ip_address"] for item in hit.items]
+
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.switch_mode("billing")
         await settle(pilot)
         allowlist, billing = "telnyx:allowlist?", "telnyx:billing?"
-        assert cache.get("lab", "telnyx", allowlist) and cache.get("lab", "telnyx", billing)
+        billing_before = cache.get("lab", "telnyx", billing)
+        assert cache.get("lab", "telnyx", allowlist) and billing_before
         app.switch_mode("allowlist")
         await settle(pilot)
+        count = len(cached_ips())
         await pilot.press("n")
         await pilot.pause()
         app.screen.query_one("#input-ip_address").value = "192.0.2.77"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert cache.get("lab", "telnyx", allowlist) is None
-        assert cache.get("lab", "telnyx", billing) is not None
-        # A delete too: refill by refreshing, then delete a row.
-        await pilot.press("r")
-        await settle(pilot)
-        assert cache.get("lab", "telnyx", allowlist) is not None
+        assert "192.0.2.77" in cached_ips() and len(cached_ips()) == count + 1
+        assert cache.get("lab", "telnyx", billing).fetched_at == billing_before.fetched_at
+        app.screen.table.move_cursor_to_key(
+            next(k for k, r in app.screen.records.items() if r.ip_address == "192.0.2.77")
+        )
         await pilot.press("ctrl+d")
         await pilot.pause()
         await pilot.press("right", "enter")
         await settle(pilot)
-        assert cache.get("lab", "telnyx", allowlist) is None
-        assert cache.get("lab", "telnyx", billing) is not None
+        assert "192.0.2.77" not in cached_ips() and len(cached_ips()) == count
+        assert cache.get("lab", "telnyx", billing).fetched_at == billing_before.fetched_at
 
 
 async def test_cache_never_holds_a_secret(served):
@@ -174,3 +181,26 @@ async def test_offline_sandbox_profile_shows_the_cached_rows_and_connects_nothin
         # Every client the session connected refuses before building a request.
         assert all(c.client.transport.offline for c in offline.session.connections if c.connected)
         assert "OFFLINE" in str(offline.screen.query_one("#app-header").render())
+
+
+async def test_offline_sandbox_shows_its_own_whatsapp_cache_and_its_own_ledger():
+    from tui.config import sandbox_profile
+
+    cache = ResultCache()
+    online = TeledeckApp(open_profile_session(sandbox_profile(), cache=cache), start="whatsapp")
+    async with online.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        numbers = sorted(online.screen.records)
+        online.switch_mode("bindings")
+        await settle(pilot)
+        bindings = sorted(online.screen.bindings)
+    assert numbers and bindings
+    offline_session = open_profile_session(sandbox_profile(), offline=True, cache=cache)
+    offline = TeledeckApp(offline_session, force_read_only=True, start="whatsapp")
+    async with offline.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert sorted(offline.screen.records) == numbers
+        assert not any("no aliyun-cams account" in n.lower() for n in notices(offline))
+        offline.switch_mode("bindings")
+        await settle(pilot)
+        assert sorted(offline.screen.bindings) == bindings

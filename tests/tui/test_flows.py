@@ -379,3 +379,60 @@ async def test_buttons_are_real_buttons(make_app):
         await pilot.pause()
         labels = [str(b.label) for b in app.screen.query(Button)]
         assert labels == ["Cancel", "Delete"]
+
+
+async def test_validating_an_address_in_its_suggested_form_offers_nothing_to_accept(make_app, sandbox):
+    plain = next(a for a in sandbox.state["addresses"] if not a.get("_suggestion"))
+    pending = next(a for a in sandbox.state["addresses"] if (a.get("_suggestion") or {}).get("state") == "pending")
+    app = make_app(start="addresses")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.table.move_cursor_to_key(plain["id"])
+        await pilot.press("v")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#validation").render())
+        assert "Nothing to accept" in shown and "Press a" not in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.table.move_cursor_to_key(pending["id"])
+        await pilot.press("v")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#validation").render())
+        assert "Suggested changes" in shown and "Press a" in shown
+        for name, value in pending["_suggestion"]["fields"].items():
+            assert name in shown and str(value) in shown
+
+
+async def test_ordering_follows_values_and_the_title_names_the_column(make_app, sandbox):
+    import ipaddress
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # the first column: IP ADDRESS
+        await pilot.pause()
+        shown = column(app, "ip_address")
+        keys = [ipaddress.ip_network(ip, strict=False) for ip in shown]
+        assert keys == sorted(keys, key=lambda n: (n.version, int(n.network_address), n.prefixlen))
+        assert "sorted by IP ADDRESS ▲" in str(app.screen.query_one("#title-bar").render())
+        while table(app).sort_column != "id":
+            await pilot.press("o")
+            await pilot.pause()
+        ids = column(app, "id")
+        assert ids == sorted(ids), "ids in plain text order, their digits are not numbers"
+
+
+async def test_accepting_suggestions_shows_the_new_text_without_a_refresh(make_app, sandbox):
+    pending = next(a for a in sandbox.state["addresses"] if (a.get("_suggestion") or {}).get("state") == "pending")
+    changes = pending["_suggestion"]["fields"]
+    app = make_app(start="addresses")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.table.move_cursor_to_key(pending["id"])
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        record = app.screen.records[pending["id"]]
+        for name, value in changes.items():
+            assert getattr(record, name) == value

@@ -96,3 +96,68 @@ def test_every_teledeck_binding_has_an_id(owner):
         if cls.__module__.startswith("tui."):
             for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", ())):
                 assert binding.id, f"{cls.__name__}: {binding.key} -> {binding.action} has no id"
+
+
+# ---- a key the screen cannot serve now is hidden, and says why when pressed ----------------------
+
+
+def _footer_verbs(app) -> set[str]:
+    return {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+
+
+async def test_read_only_footer_offers_no_change(make_app):
+    from tests.tui.conftest import settle
+
+    for read_only, expect_changes in ((False, True), (True, False)):
+        app = make_app(read_only=read_only, start="billing")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            shown = _footer_verbs(app)
+            assert {"Refresh", "Copy id", "Filter"} <= shown
+            assert ({"New", "Edit", "Delete"} <= shown) is expect_changes
+            assert not ({"New", "Edit", "Delete"} & shown) or expect_changes
+
+
+async def test_read_only_bindings_footer_offers_no_change(make_app, tmp_path):
+    from providers.sandbox.huawei import HuaweiSandbox
+    from providers.session import sandbox_session
+    from tests.tui.conftest import settle
+    from tui.app import TeledeckApp
+
+    session = sandbox_session(
+        read_only=True, binding_handlers={"huawei": HuaweiSandbox()}, ledger_path=tmp_path / "l.sqlite3"
+    )
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = _footer_verbs(app)
+        assert "Refresh" in shown and not {"Bind", "Modify/extend", "Unbind"} & shown
+
+
+async def test_a_verb_the_api_lacks_says_so_instead_of_nothing(make_app):
+    from tests.tui.conftest import notices, settle
+    from tui.screens.form import FormScreen
+
+    app = make_app(start="addresses")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "Edit" not in _footer_verbs(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormScreen)
+        assert any("cannot be edited" in n and "no update" in n for n in notices(app))
+
+
+async def test_reverse_with_no_order_says_what_to_do(make_app):
+    from tests.tui.conftest import notices, settle, table
+
+    app = make_app(start="billing")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await pilot.pause()
+        assert table(app).sort_column is None
+        assert any("press o to order" in n for n in notices(app))
+        await pilot.press("o", "O")
+        await pilot.pause()
+        assert table(app).sort_column is not None and table(app).sort_reverse

@@ -207,6 +207,55 @@ async def test_edit_profile_renames_and_keeps_accounts_and_secrets(profiles_app,
         assert cfg.load_secrets() == {"stage": {"tx-stage": {"api_key": SECRET}}}
 
 
+async def test_marking_the_profile_in_use_read_only_takes_effect_at_once(profiles_app, monkeypatch):
+    monkeypatch.setenv("TELEDECK_TEST_STAGING_KEY", "KEYstaging-not-a-real-key")
+    app = profiles_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await select_profile(pilot, "staging")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session.profile == "staging" and not app.session.read_only
+        await select_profile(pilot, "staging")
+        await pilot.press("e")
+        await fill(pilot, read_only=True)
+        await save(pilot)
+        await settle(pilot)
+        assert app.session.profile == "staging" and app.session.read_only, "no switch away and back needed"
+        assert "READ-ONLY" in str(app.screen.query_one("#app-header").render())
+        assert any("Read-only from now on" in n for n in notices(app))
+
+
+async def test_an_account_with_an_unset_variable_is_left_out_and_the_rest_open(profiles_app, config_file, monkeypatch):
+    monkeypatch.setenv("TELEDECK_TEST_STAGING_KEY", "KEYstaging-not-a-real-key")
+    monkeypatch.delenv("STAGING_HW_KEY", raising=False)
+    config_file.write_text(
+        CONFIG
+        + """
+[[profiles.staging.accounts]]
+kind = "huawei"
+label = "hw-stage"
+credentials = { app_key = "env:STAGING_HW_KEY", app_secret = "env:STAGING_HW_KEY" }
+"""
+    )
+    app = profiles_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await select_profile(pilot, "staging")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session.profile == "staging"
+        assert app.session.has("telnyx") and not app.session.has("huawei")
+        assert any("hw-stage" in n and "left out" in n and "STAGING_HW_KEY" in n for n in notices(app))
+        # A profile whose every account is broken cannot be opened: said once, nothing left hanging.
+        await select_profile(pilot, "prod")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session.profile == "staging"
+        assert "Switching" not in str(screen(app).query_one("#test-status").render())
+        assert any("PROD_HW_KEY" in n for n in notices(app))
+
+
 # ---- accounts ------------------------------------------------------------------------------
 
 

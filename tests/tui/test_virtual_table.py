@@ -240,6 +240,32 @@ async def test_filter_keeps_cursor_on_row_when_still_visible() -> None:
 # ----------------------------------------------------------------------- sort
 
 
+async def test_typed_order_values_sort_where_the_text_would_not() -> None:
+    # Countdown text: "13d 23:46" sorts before "23:26:41" as text; by seconds it comes last.
+    rows = [
+        Row("week", ("13d 23:46:00",), order={"left": 13 * 86400 + 23 * 3600 + 46 * 60}),
+        Row("hours", ("23:26:41",), order={"left": 23 * 3600 + 26 * 60 + 41}),
+        Row("gone", ("removed",), order={"left": None}),
+        Row("soon", ("00:02:00",), order={"left": 120}),
+    ]
+    app = TableApp(rows, [Column("left", "EXPIRES IN")])
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.sort_by("left")
+        assert visible_keys(table) == ["soon", "hours", "week", "gone"]  # None last, like an empty cell
+        table.sort_by("left", reverse=True)
+        assert visible_keys(table) == ["week", "hours", "soon", "gone"]
+
+
+async def test_a_column_without_values_on_every_row_sorts_by_its_text() -> None:
+    rows = [Row("b", ("b",), order={"t": 1}), Row("a", ("a",)), Row("c", ("c",), order={"t": 0})]
+    app = TableApp(rows, [Column("t", "T")])
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.sort_by("t")
+        assert visible_keys(table) == ["a", "b", "c"]
+
+
 async def test_sort_numeric_text_and_reverse() -> None:
     rows = [
         Row("a", ("10", "b", "10.0.0.10")),

@@ -76,14 +76,20 @@ async def test_sync_pulls_the_new_state_and_reloads(whatsapp_app, cams):
         assert any("Sync from Meta: done" in n for n in notices(app))
 
 
-async def test_sync_is_allowed_read_only_because_it_changes_no_setting(whatsapp_app):
+async def test_sync_is_a_write_so_read_only_refuses_it_and_refresh_reads(whatsapp_app, cams):
     app = whatsapp_app(read_only=True)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
+        synced = cams.action_counts["ChatappSyncPhoneNumber"]
         await pilot.press("s")
         await settle(pilot)
-        assert not any("Read-only" in n for n in notices(app))
-        assert any("Sync from Meta: done" in n for n in notices(app))
+        assert any("Read-only" in n for n in notices(app))
+        assert not any("Sync from Meta: done" in n for n in notices(app))
+        queried = cams.action_counts["QueryChatappPhoneNumbers"]
+        await pilot.press("r")
+        await settle(pilot)
+        assert cams.action_counts["QueryChatappPhoneNumbers"] == queried + 1
+        assert cams.action_counts["ChatappSyncPhoneNumber"] == synced
 
 
 async def test_a_refresh_storm_never_exceeds_the_vendor_limit(whatsapp_app, cams):

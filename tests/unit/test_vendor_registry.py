@@ -208,7 +208,7 @@ def test_a_registered_binding_vendor_gets_its_bind_form_rules(acme):
     values = {"provider": "acme", "mode": "AXN", "a": "5550101", "expires": "+2h"}
     assert fields["mode"].check("AXN", values) == "acme supports AXB"
     assert fields["mode"].check("AXB", {**values, "mode": "AXB"}) is None
-    assert fields["a"].check("13800000001", values) == "not a acme number: 555 and four digits"
+    assert fields["a"].check("13800000001", values) == "not an Acme number: 555 and four digits"
     assert fields["a"].check("5550101", values) is None
     assert fields["pool"].check("", values) is None  # Acme has no pools
 

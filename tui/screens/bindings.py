@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from textual import work
+from textual import on, work
 from textual.binding import Binding as Key
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider
@@ -68,6 +68,11 @@ def binding_row(binding: Binding, now: datetime) -> Row:
             binding.subscription_id,
         ),
         style=style,
+        order={
+            "expires_in": None if status == REMOVED else left,
+            "expires_at": binding.expires_at.timestamp() if binding.expires_at else None,
+            "subscription_id": binding.subscription_id,
+        },
     )
 
 
@@ -82,6 +87,30 @@ class BindingsScreen(TableScreen):
     )
 
     row_noun = "binding"
+    CHANGE_VERBS = frozenset({"bind", "modify", "unbind"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action in (*self.CHANGE_VERBS, "import") and not self.providers:
+            return "No binding providers are configured in this profile."
+        refused = super().why_unavailable(action, parameters)  # read-only first: it refuses every change
+        if refused:
+            return refused
+        if action == "modify":
+            binding = self.current() if self.is_mounted else None
+            if binding is not None:
+                over = binding.status if binding.status in (EXPIRED, REMOVED) else ""
+                if not over and (binding.seconds_left(self.now()) or 1) <= 0:
+                    over = EXPIRED
+                if over:
+                    return f"{forms.describe(binding)} is {over}: it cannot be modified; bind again."
+                rules = forms.rules(binding.provider)
+                if rules is not None and not rules.can_modify(binding.mode):
+                    return f"{binding.provider} {binding.mode} bindings cannot be modified: unbind and bind again."
+        return None
+
+    @on(VirtualTable.RowHighlighted)
+    def _row_changed(self) -> None:
+        self.refresh_bindings()  # whether Modify applies depends on the row
 
     def __init__(self) -> None:
         super().__init__(name="bindings")
@@ -139,7 +168,8 @@ class BindingsScreen(TableScreen):
             parts.append(f"{table.visible_count} match {table.filter_text!r}")
         if not self.show_inactive:
             parts.append("expired hidden")
-        self.show_title_bar(parts, sort_label=table.sort_column, problem=self.problem)
+        label = next((c.label for c in COLUMNS if c.key == table.sort_column), table.sort_column)
+        self.show_title_bar(parts, sort_label=label, problem=self.problem)
 
     # ---- ledger and refresh ---------------------------------------------------------------
 

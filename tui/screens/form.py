@@ -55,6 +55,7 @@ class FormScreen(ModalScreen[Any]):
         self.describe = describe
         self.sending = False
         self.field_errors: dict[str, str] = {}
+        self.counting_problems = False  # the status line counts the fields that need attention
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -143,6 +144,18 @@ class FormScreen(ModalScreen[Any]):
             # Re-check a field that showed an error as soon as it is edited.
             values = self.values()
             self.set_field_error(name, spec.check(values[name], values) or "")
+            if self.counting_problems:
+                self._count_problems()
+
+    def _count_problems(self) -> None:
+        """The status line's count follows the fields as they are fixed, and goes when none is left."""
+        left = len(self.field_errors)
+        self.counting_problems = bool(left)
+        if not left:
+            self.status("")
+            return
+        noun = "field needs" if left == 1 else "fields need"
+        self.status(f"{left} {noun} attention; nothing was sent.", error=True)
 
     # ---- actions --------------------------------------------------------------------------
 
@@ -182,7 +195,7 @@ class FormScreen(ModalScreen[Any]):
         if problems:
             first = next(iter(problems))
             self.query_one(f"#input-{first}").focus()
-            self.status(f"{len(problems)} field(s) need attention; nothing was sent.", error=True)
+            self._count_problems()
             return
         self.send(self.values())
 

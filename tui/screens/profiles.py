@@ -261,7 +261,7 @@ class AccountForm:
                 FieldSpec(
                     f"src_{name}",
                     f"{name}{' (optional)' if optional else ''}: where it is kept",
-                    required=True,
+                    required=not optional,
                     kind="choice",
                     choices=choices,
                     default=NOT_USED if optional else FROM_ENV,
@@ -602,7 +602,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         if profile.name == self.teledeck.session.profile:
             self.notify(f"Already using profile {profile.name}.", timeout=3)
             return
-        self.test_status(f"Switching to profile {profile.name}…", "")
+        self.notify(f"Switching to profile {profile.name}…", timeout=2)
         self.teledeck.switch_profile(profile.name)  # resets every screen, this one included
 
     def action_make_default(self) -> None:
@@ -748,8 +748,12 @@ class ProfilesScreen(AppAccess, Screen[None]):
             renamed = f" (was {old_name})" if name != old_name else ""
             note = ""
             saved = self.config.get(name)
-            if name == self.teledeck.session.profile and saved is not None and profile.read_only != saved.read_only:
-                note = " The read-only change applies when you switch to it again."
+            if old_name == self.teledeck.session.profile and saved is not None:
+                if saved.read_only != profile.read_only or name != old_name:
+                    # The session in use was opened from the old settings: reopen it now, so a
+                    # profile marked read-only refuses changes from this moment on.
+                    note = " Read-only from now on." if saved.read_only else ""
+                    self.teledeck.switch_profile(name)
             self.notify(f"Profile {name}{renamed} saved.{note}")
 
         initial = {

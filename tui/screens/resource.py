@@ -23,6 +23,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
 from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
+from tui.wording import with_article
 
 if TYPE_CHECKING:
     from tui.app import TeledeckApp
@@ -62,17 +63,30 @@ class ResourceScreen(TableScreen):
         self.update_title()
         self.load()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide verbs this resource's API does not have (like k9s does), and every verb that
-        calls the provider when this profile has no account for it."""
+    CHANGE_VERBS = frozenset({"create", "edit", "delete"})
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Verbs this resource's API does not have are hidden (like k9s does), and so is every
+        verb that calls the provider when this profile has no account for it or, for a change,
+        when the session is read-only."""
+        spec = self.spec
         if action in _NEEDS_ACCOUNT and not self.has_account():
-            return False
-        available = {
-            "create": self.spec.create is not None,
-            "edit": self.spec.update is not None,
-            "delete": self.spec.delete is not None,
-        }
-        return available.get(action, True)
+            return f"No {spec.provider} account in this profile; nothing was sent."
+        missing = {
+            "create": spec.create is None and f"The {spec.provider} API cannot create {with_article(spec.noun)}.",
+            "edit": spec.update is None
+            and f"{with_article(spec.noun).capitalize()} cannot be edited: the {spec.provider} API has no update; "
+            "delete it and create another.",
+            "delete": spec.delete is None and f"The {spec.provider} API cannot delete {with_article(spec.noun)}.",
+        }.get(action)
+        if missing:
+            return missing
+        if action == "run_action" and parameters:
+            verb = next((a for a in spec.actions if a.id == parameters[0]), None)
+            if verb is not None and verb.mutates and self.teledeck.session.read_only:
+                reason = self.teledeck.session.read_only_reason.capitalize()
+                return f"{reason}: {verb.under_way} is refused here. Nothing was sent."
+        return super().why_unavailable(action, parameters)
 
     def has_account(self) -> bool:
         return self.teledeck.session.has(self.spec.provider)
@@ -101,8 +115,10 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        cells = tuple(column.cell(record) for column in self.spec.columns)
-        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record))
+        columns = self.spec.columns
+        cells = tuple(column.cell(record) for column in columns)
+        order = {c.key: c.order(record) for c in columns if c.order is not None} or None
+        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record), order=order)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
@@ -184,10 +200,15 @@ class ResourceScreen(TableScreen):
             items = [spec.to_cache(r) for r in records]
             await asyncio.to_thread(session.cache.put, session.profile, spec.provider, spec.cache_key, items)
 
-    def _invalidate_cache(self) -> None:
-        """A change through teledeck: drop exactly this resource's cached lists."""
+    def _write_back(self) -> None:
+        """After a change through teledeck: the cache holds the list as it now is, so a later
+        --offline run shows it; when the list was not fully loaded, nothing of it is kept."""
         session = self.teledeck.session
-        if session.cache is not None:
+        if session.cache is None:
+            return
+        if self.loaded and not self.load_error:
+            self.run_worker(self._store_in_cache(list(self.records.values())), group="cache-write")
+        else:
             session.cache.invalidate(session.profile, self.spec.provider, self.spec.cache_key)
 
     def action_refresh(self) -> None:
@@ -217,7 +238,7 @@ class ResourceScreen(TableScreen):
 
     def action_create(self) -> None:
         spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
-        if create is None or self.refuse_change(f"creating a {spec.noun}"):
+        if create is None or self.refuse_change(f"creating {with_article(spec.noun)}"):
             return
         session = self.teledeck.session
         find = (lambda values: find_created(session, values)) if find_created else None
@@ -235,7 +256,7 @@ class ResourceScreen(TableScreen):
         spec, update = self.spec, self.spec.update
         if update is None:
             return
-        record = self.current_to_change(f"editing a {spec.noun}")
+        record = self.current_to_change(f"editing {with_article(spec.noun)}")
         if record is None:
             return
         session = self.teledeck.session
@@ -257,9 +278,9 @@ class ResourceScreen(TableScreen):
             if elsewhere is not None:
                 self._created_elsewhere(REGISTRY[elsewhere], record)
                 return
-            self._invalidate_cache()
             key = self.spec.key(record)
             self.records[key] = record
+            self._write_back()
             row = self.row_for(record)
             if self.table.get_row(key) is not None:
                 self.table.update_row(row)
@@ -298,7 +319,7 @@ class ResourceScreen(TableScreen):
         spec = self.spec
         if spec.delete is None:
             return
-        record = self.current_to_change(f"deleting a {spec.noun}")
+        record = self.current_to_change(f"deleting {with_article(spec.noun)}")
         if record is None:
             return
         question = f"Delete {spec.describe(record)}?\nid {spec.key(record)}\n\nThis cannot be undone."
@@ -319,8 +340,8 @@ class ResourceScreen(TableScreen):
         except ProviderError as error:
             self.teledeck.report_error(error, f"deleting {self.spec.describe(record)}")
             return
-        self._invalidate_cache()
         self.records.pop(key, None)
+        self._write_back()
         self.table.remove_row(key)
         self.update_title()
         self.notify(f"Deleted {self.spec.describe(record)}.")
@@ -329,7 +350,7 @@ class ResourceScreen(TableScreen):
         action = next(a for a in self.spec.actions if a.id == action_id)
         if self._refuse_without_account():
             return
-        if action.mutates and self.teledeck.refuse_if_read_only(action.label.lower()):
+        if action.mutates and self.teledeck.refuse_if_read_only(action.under_way):
             return
         record = self.need_current() if action.needs_row else None
         if record is None and action.needs_row:
@@ -354,13 +375,15 @@ class ResourceScreen(TableScreen):
         try:
             result = await action.run(self.teledeck.session, record)
         except ProviderError as error:
-            self.teledeck.report_error(error, f"{action.label.lower()} for {target}")
+            self.teledeck.report_error(error, f"{action.under_way} for {target}")
             return
         if action.presents == "reload":
             self.notify(f"{action.label}: done; reloading.")
             self.load()
             return
         self.teledeck.present_result(action, result, target)
+        if action.reloads:  # the change shows in the row at once, and in the cache
+            self.load()
 
 
 # ---- action keys --------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ clears, `o`/`O` order by and reverse); a screen adds its table, its title and it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingType, NoBinding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -56,6 +56,34 @@ class TableScreen(AppAccess, Screen[None]):
     # What the warning calls the row when a verb needs one and the cursor is on none.
     row_noun = "row"
     progress = ""  # what a running load says about itself ("loading page 3 ..."), "" when idle
+    # The verbs that change something at the provider: hidden while the session is read-only.
+    CHANGE_VERBS: ClassVar[frozenset[str]] = frozenset()
+
+    def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Why `action` cannot run here now, or None. A verb with a reason is left out of the
+        footer, and its key says the reason instead of doing nothing."""
+        session = self.teledeck.session
+        if action in self.CHANGE_VERBS and session.read_only:
+            return f"{session.read_only_reason.capitalize()}: changes are refused here. Nothing was sent."
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.why_unavailable(action, parameters) is None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose verb is unavailable says why (check_action hid it, so nothing else will)."""
+        try:
+            bound = self._bindings.get_bindings_for_key(event.key)
+        except NoBinding:
+            return
+        for binding in bound:
+            action, _, raw = binding.action.partition("(")
+            parameters = tuple(p.strip().strip("'\"") for p in raw.rstrip(")").split(",") if p.strip())
+            reason = self.why_unavailable(action, parameters)
+            if reason:
+                event.stop()
+                self.notify(reason, severity="warning", markup=False)
+                return
 
     def make_table(self) -> VirtualTable:
         raise NotImplementedError
@@ -156,5 +184,8 @@ class TableScreen(AppAccess, Screen[None]):
         self.update_title()
 
     def action_reverse_sort(self) -> None:
+        if self.table.sort_column is None:
+            self.notify("Nothing to reverse yet: press o to order by a column first.", severity="information")
+            return
         self.table.toggle_sort_direction()
         self.update_title()

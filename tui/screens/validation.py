@@ -25,10 +25,12 @@ def render_validation(result: AddressValidation, name: str) -> Text:
             where = f" at {pointer}" if pointer else ""
             text.append(f"  [{code}]{where}: {message}\n")
     if result.suggested:
-        text.append("\nSuggested:\n", style="bold")
+        text.append("\nSuggested changes:\n", style="bold")
         for key, value in result.suggested.items():
             text.append(f"  {key:<22}{value}\n")
         text.append("\nPress a on the address to accept the suggestions.\n", style="dim")
+    elif result.result == "valid":
+        text.append("\nNothing to accept: the address is already in the form Telnyx suggests.\n", style="dim")
     return text
 
 

@@ -21,7 +21,7 @@ The cursor style is drawn over the row style; zebra stripes under it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import is_
@@ -91,11 +91,16 @@ class Row:
         style: Row style: a row-style name (`dim`, `bold`, `muted`, `success`,
             `warning`, `error`, `accent` → component class
             `virtual-table--row-<name>`) or a Rich style string ("bold red").
+        order: Typed sort values by column key (seconds, a timestamp, an IP
+            address key), for columns whose text does not sort the way its value
+            does ("13d 23:46" after "23:26:41"). A column sorts by these when every
+            row has one for it; None there puts the row last, like an empty cell.
     """
 
     key: str
     cells: tuple[str, ...]
     style: str = ""
+    order: Mapping[str, Any] | None = field(default=None, compare=False)
     _search: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -674,6 +679,9 @@ class VirtualTable(ScrollView, can_focus=True):
         are memoised until the rows are replaced.
         """
         assert self._sort_column is not None
+        typed = self._sorted_by_value(rows, self._sort_column)
+        if typed is not None:
+            return typed
         column = self._column_index(self._sort_column)
         memo = self._sort_memo
         try:
@@ -714,6 +722,23 @@ class VirtualTable(ScrollView, can_focus=True):
                 ]
         present.sort(key=keys.__getitem__, reverse=self._sort_reverse)
         return [rows[index] for index in present] + [row for row, text in zip(rows, cells, strict=False) if not text]
+
+    def _sorted_by_value(self, rows: list[Row], column_key: str) -> list[Row] | None:
+        """`rows` sorted by their typed `order` values for the column, or None when some row has
+        none for it (the column then sorts by its text)."""
+        values: list[Any] = []
+        for row in rows:
+            if row.order is None or column_key not in row.order:
+                return None
+            values.append(row.order[column_key])
+        present = [index for index, value in enumerate(values) if value is not None]
+        try:
+            present.sort(key=values.__getitem__, reverse=self._sort_reverse)
+        except TypeError:  # values of different types: their text is the better guide
+            return None
+        return [rows[index] for index in present] + [
+            row for row, value in zip(rows, values, strict=True) if value is None
+        ]
 
     # ---------------------------------------------------------------- cursor
 
