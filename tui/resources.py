@@ -291,7 +291,7 @@ RANGES = ResourceSpec(
     provider="telnyx",
     aliases=("ip_ranges", "cidr", "access_ip_ranges", "range", "ip-ranges"),
     columns=(
-        ColumnSpec("cidr_block", "CIDR BLOCK"),
+        ColumnSpec("cidr_block", "CIDR BLOCK", order=lambda r: _ip_order(r.cidr_block)),
         ColumnSpec("status", "STATUS", width=8),
         ColumnSpec("description", "DESCRIPTION"),
         _CREATED_COLUMN,

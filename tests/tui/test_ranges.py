@@ -137,3 +137,21 @@ async def test_ranges_form_points_a_single_address_to_the_allowlist_and_sends_no
         await settle(pilot)
         assert "2001:db8:99::/48" in blocks(sandbox)
         assert table(app).current_row.cells[:2] == ("2001:db8:99::/48", "pending")
+
+
+async def test_ranges_order_by_address_not_text(make_app):
+    app = make_app(start="ranges")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # order by the first column: CIDR BLOCK
+        shown = column(app, "cidr_block")
+        assert shown[:3] == ["192.0.2.0/26", "192.0.2.192/28", "198.51.100.64/27"]  # 64 before 128, as numbers
+        assert shown[3] == "198.51.100.128/25" and all(":" in b for b in shown[6:])  # IPv6 after IPv4
+        # By value, not by text ("4a00" would come first as text: 4 < 379).
+        assert shown[6:] == [
+            "2001:db8:bc::/48",
+            "2001:db8:379::/48",
+            "2001:db8:6d7::/48",
+            "2001:db8:d61::/48",
+            "2001:db8:4a00::/40",
+        ]
