@@ -97,6 +97,9 @@ class TeledeckApp(App[None]):
         self._config = config
         # --read-only and --offline hold for every profile switched to in this run.
         self.force_read_only = force_read_only
+        # Resources whose open screen shows rows a change made on another screen left stale
+        # (a CIDR block created from the allowlist form is an IP range); reloaded when shown.
+        self.stale_lists: set[str] = set()
 
     @property
     def config(self) -> Config:

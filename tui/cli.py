@@ -10,9 +10,9 @@ from importlib import metadata
 DESCRIPTION = """\
 A keyboard-driven console for telecom platform engineers, over SSH or locally:
 
-  Telnyx account access    IP allowlist, addresses (validate, accept suggestions), SSO providers,
-                           billing groups, integration secrets, telephony credentials and their
-                           access tokens
+  Telnyx account access    IP allowlist and IP ranges, addresses (validate, accept suggestions),
+                           SSO providers, billing groups, integration secrets, telephony
+                           credentials and their access tokens
   privacy-number bindings  Alibaba Cloud Dypls, Huawei Cloud PrivateNumber and Volcengine VMS:
                            bind, modify or extend, unbind, import, with a local ledger
   WhatsApp Business        numbers on Alibaba Cloud CAMS: status, quality, sync from Meta

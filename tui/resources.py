@@ -17,6 +17,7 @@ from providers.session import ProviderSession
 from providers.telnyx.client import TelnyxClient
 from providers.telnyx.models import (
     AccessIp,
+    AccessIpRange,
     Address,
     AuthProvider,
     BillingGroup,
@@ -48,9 +49,17 @@ class FieldSpec:
     # Runs on empty values too, so it can require a field conditionally.
     cross_check: Callable[[str, Values], str | None] | None = None
 
+    # More pointers that mean this field, when the value can be sent as another field (a CIDR
+    # typed as an access IP is sent as an IP range's `cidr_block`).
+    also_pointers: tuple[str, ...] = ()
+
     @property
     def provider_pointer(self) -> str:
         return self.pointer or f"/{self.name}"
+
+    def answers_for(self, pointer: str, top_level: str) -> bool:
+        """Whether a provider problem at `pointer` (top-level field `top_level`) is this field's."""
+        return pointer in (self.provider_pointer, *self.also_pointers) or top_level == self.name
 
     def check(self, value: str, values: Values) -> str | None:
         """The first problem with `value`, or None. Hidden fields are not checked."""
@@ -125,6 +134,9 @@ class ResourceSpec:
     # The vendor honours an Idempotency-Key on this create (Telnyx POSTs): providers.outcomes
     # reconciles a lost answer by re-sending with the same key.
     idempotent_create: bool = False
+    # The resource a created record belongs to when it is not this one (a CIDR block typed into
+    # the allowlist form is created as an IP range), else None.
+    created_in: Callable[[Any], str | None] = lambda record: None
     edit_fields: tuple[FieldSpec, ...] = ()
     edit_values: Callable[[Any], dict[str, str]] | None = None
     update: Callable[[ProviderSession, Any, Values], Awaitable[Any]] | None = None
@@ -202,15 +214,40 @@ _CREATED_COLUMN = _time_column("created_at", "CREATED (UTC)")
 _ID_COLUMN = ColumnSpec("id", "ID", order=lambda r: str(r.id))
 
 
-# ---- access IP allowlist ----------------------------------------------------------------------
+# ---- access IP allowlist and IP ranges ----------------------------------------------------------
+# Telnyx keeps single addresses (`/access_ip_address`) and CIDR blocks (`/access_ip_ranges`) apart.
+# The allowlist form takes either: a block typed there is created as an IP range, and the screen
+# says where it went (docs/decisions.md).
 
 
-async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp:
-    return await _telnyx(s).create_access_ip(values["ip_address"].strip(), _opt(values, "description"))
+def _is_block(values: Values, name: str) -> bool:
+    """Whether the (already validated) address field holds a CIDR block rather than one address."""
+    return "/" in values[name]
+
+
+async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp | AccessIpRange:
+    value = values["ip_address"].strip()
+    if _is_block(values, "ip_address"):
+        return await _telnyx(s).create_access_ip_range(value, _opt(values, "description"))
+    return await _telnyx(s).create_access_ip(value, _opt(values, "description"))
 
 
 async def _find_access_ip(s: ProviderSession, values: Values) -> list:
-    return await _telnyx(s).find_access_ips(values["ip_address"].strip())
+    value = values["ip_address"].strip()
+    if _is_block(values, "ip_address"):
+        return await _telnyx(s).find_access_ip_ranges(value)
+    return await _telnyx(s).find_access_ips(value)
+
+
+def _describe_access(record: AccessIp | AccessIpRange) -> str:
+    if isinstance(record, AccessIpRange):
+        return f"IP range {record.cidr_block}"
+    return f"access IP {record.ip_address}"
+
+
+_DESCRIPTION_FIELD = FieldSpec(
+    "description", "Description", placeholder="office VPN egress", validators=(v.max_length(255),)
+)
 
 
 ALLOWLIST = ResourceSpec(
@@ -230,21 +267,54 @@ ALLOWLIST = ResourceSpec(
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).access_ip_pages(),
-    describe=lambda r: f"access IP {r.ip_address}",
+    describe=_describe_access,
     row_style=lambda r: "warning" if r.status == "pending" else "",
     create_fields=(
         FieldSpec(
             "ip_address",
             "IP address or CIDR",
             required=True,
-            placeholder="203.0.113.7 or 198.51.100.0/24",
+            placeholder="203.0.113.7, or 198.51.100.0/24 (goes to IP ranges)",
             validators=(v.ip_or_cidr,),
+            # A block is sent to /access_ip_ranges, whose refusals point at /cidr_block.
+            also_pointers=("/cidr_block",),
         ),
-        FieldSpec("description", "Description", placeholder="office VPN egress", validators=(v.max_length(255),)),
+        _DESCRIPTION_FIELD,
     ),
     create=_create_access_ip,
     find_created=_find_access_ip,
+    created_in=lambda r: "ranges" if isinstance(r, AccessIpRange) else None,
     delete=lambda s, r: _telnyx(s).delete_access_ip(r.id),
+)
+
+
+RANGES = ResourceSpec(
+    parse=AccessIpRange.from_api,
+    name="ranges",
+    title="IP ranges",
+    singular="IP range",
+    provider="telnyx",
+    aliases=("ip_ranges", "cidr", "access_ip_ranges", "range", "ip-ranges"),
+    columns=(
+        ColumnSpec("cidr_block", "CIDR BLOCK", order=lambda r: _ip_order(r.cidr_block)),
+        ColumnSpec("status", "STATUS", width=8),
+        ColumnSpec("description", "DESCRIPTION"),
+        _CREATED_COLUMN,
+        _ID_COLUMN,
+    ),
+    pages=lambda s: _telnyx(s).access_ip_range_pages(),
+    describe=_describe_access,
+    row_style=lambda r: "warning" if r.status == "pending" else "",
+    create_fields=(
+        FieldSpec("cidr_block", "CIDR block", required=True, placeholder="198.51.100.0/24", validators=(v.cidr_block,)),
+        _DESCRIPTION_FIELD,
+    ),
+    create=lambda s, values: _telnyx(s).create_access_ip_range(
+        values["cidr_block"].strip(), _opt(values, "description")
+    ),
+    find_created=lambda s, values: _telnyx(s).find_access_ip_ranges(values["cidr_block"].strip()),
+    idempotent_create=True,
+    delete=lambda s, r: _telnyx(s).delete_access_ip_range(r.id),
 )
 
 
@@ -667,5 +737,6 @@ WHATSAPP = ResourceSpec(
 
 
 REGISTRY: dict[str, ResourceSpec] = {
-    spec.name: spec for spec in (ALLOWLIST, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
+    spec.name: spec
+    for spec in (ALLOWLIST, RANGES, ADDRESSES, SSO, BILLING_GROUPS, INTEGRATION_SECRETS, CREDENTIALS, WHATSAPP)
 }

@@ -38,6 +38,19 @@ def ip_or_cidr(value: str) -> str | None:
     return None
 
 
+def cidr_block(value: str) -> str | None:
+    """A CIDR block with its prefix length and no host bits set; a single address is pointed
+    to the allowlist, where Telnyx keeps single addresses."""
+    value = value.strip()
+    if "/" not in value:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return "not a CIDR block (e.g. 198.51.100.0/24 or 2001:db8:4a00::/40)"
+        return f"a single address: add it on :allowlist, or write {address}/{address.max_prefixlen}"
+    return ip_or_cidr(value)
+
+
 def country_code(value: str) -> str | None:
     if value.strip().upper() not in ISO_3166_ALPHA2:
         return "not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)"

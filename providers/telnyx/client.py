@@ -1,8 +1,8 @@
 """Async client for Telnyx v2 account access.
 
 Wire details follow the official OpenAPI subset (docs/reference/): bracketed `page[...]` and
-`filter[...]` query parameters, `{"data": ...}` envelopes except for access IP addresses (bare
-objects), integration-secret create 201 / delete 204, and the access token as text/plain.
+`filter[...]` query parameters, `{"data": ...}` envelopes except for access IP addresses and
+ranges (bare objects), integration-secret create 201 / delete 204, and the access token as text/plain.
 
 Creates are never re-sent after the request may have reached Telnyx (see transport.py); after a
 `Timeout(maybe_applied=True)` callers use the `find_*` methods to check what exists.
@@ -27,6 +27,7 @@ from providers.records import Page, UnreadableJson, load_json, text
 from providers.telnyx.errors import PROVIDER, error_from_response
 from providers.telnyx.models import (
     AccessIp,
+    AccessIpRange,
     AccessToken,
     Address,
     AddressValidation,
@@ -69,6 +70,18 @@ def _shape(body: Any) -> str:
 
 def _drop_empty(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+def _created_at_filter(created_at: Mapping[str, str] | str | None) -> dict[str, str]:
+    """`filter[created_at]`: an exact date-time, or bounds keyed gt, gte, lt, lte."""
+    if isinstance(created_at, str):
+        return {"filter[created_at]": created_at}
+    params: dict[str, str] = {}
+    for op, value in (created_at or {}).items():
+        if op not in ("gt", "gte", "lt", "lte"):
+            raise ValueError(f"created_at filter operator must be gt, gte, lt or lte, not {op!r}")
+        params[f"filter[created_at][{op}]"] = value
+    return params
 
 
 def _with_type(secret: IntegrationSecret, kind: str) -> IntegrationSecret:
@@ -145,7 +158,7 @@ class TelnyxClient(TransportClient):
         return body["data"]
 
     async def _bare(self, method: str, path: str, **kw: Any) -> Any:
-        """An access IP object, which Telnyx sends bare; tolerate a `data` envelope too."""
+        """An access IP address or range, which Telnyx sends bare; tolerate a `data` envelope too."""
         body = await self._json(method, path, **kw)
         if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" not in body:
             body = body["data"]
@@ -199,13 +212,7 @@ class TelnyxClient(TransportClient):
         created_at: Mapping[str, str] | str | None = None,
     ) -> AsyncIterator[Page]:
         params = _drop_empty({"filter[ip_source]": ip_source, "filter[ip_address]": ip_address})
-        if isinstance(created_at, str):
-            params["filter[created_at]"] = created_at
-        elif created_at:
-            for op, value in created_at.items():
-                if op not in ("gt", "gte", "lt", "lte"):
-                    raise ValueError(f"created_at filter operator must be gt, gte, lt or lte, not {op!r}")
-                params[f"filter[created_at][{op}]"] = value
+        params.update(_created_at_filter(created_at))
         return self._pages("/access_ip_address", params, AccessIp.from_api)
 
     async def create_access_ip(self, ip_address: str, description: str | None = None) -> AccessIp:
@@ -220,6 +227,40 @@ class TelnyxClient(TransportClient):
 
     async def find_access_ips(self, ip_address: str) -> list[AccessIp]:
         return await self.collect(self.access_ip_pages(ip_address=ip_address))
+
+    # ---- access IP ranges (CIDR blocks) ---------------------------------------------------
+    # Telnyx keeps blocks apart from single addresses: `/access_ip_address` takes one address,
+    # `/access_ip_ranges` takes `cidr_block`. The spec has list, create and delete only.
+
+    def access_ip_range_pages(
+        self,
+        *,
+        cidr_block: str | None = None,
+        startswith: str | None = None,
+        endswith: str | None = None,
+        contains: str | None = None,
+        created_at: Mapping[str, str] | str | None = None,
+    ) -> AsyncIterator[Page]:
+        params = _drop_empty(
+            {
+                "filter[cidr_block]": cidr_block,
+                "filter[cidr_block][startswith]": startswith,
+                "filter[cidr_block][endswith]": endswith,
+                "filter[cidr_block][contains]": contains,
+            }
+        )
+        params.update(_created_at_filter(created_at))
+        return self._pages("/access_ip_ranges", params, AccessIpRange.from_api)
+
+    async def create_access_ip_range(self, cidr_block: str, description: str | None = None) -> AccessIpRange:
+        body = _drop_empty({"cidr_block": cidr_block, "description": description})
+        return AccessIpRange.from_api(await self._bare("POST", "/access_ip_ranges", json=body))
+
+    async def delete_access_ip_range(self, range_id: str) -> AccessIpRange:
+        return AccessIpRange.from_api(await self._bare("DELETE", f"/access_ip_ranges/{range_id}"))
+
+    async def find_access_ip_ranges(self, cidr_block: str) -> list[AccessIpRange]:
+        return await self.collect(self.access_ip_range_pages(cidr_block=cidr_block))
 
     # ---- addresses ------------------------------------------------------------------------
 

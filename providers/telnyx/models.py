@@ -26,6 +26,19 @@ class AccessIp(ApiRecord):
 
 
 @dataclass(frozen=True)
+class AccessIpRange(ApiRecord):
+    """A CIDR block on the access list (`/access_ip_ranges`); single addresses are `AccessIp`s."""
+
+    id: str
+    cidr_block: str
+    status: str
+    description: str
+    user_id: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class Address(ApiRecord):
     id: str
     first_name: str

@@ -5,7 +5,7 @@ docs/reference/telnyx-account-access.openapi.json (OpenAPI 3.1, vendored unchang
 team-telnyx/openapi; provenance in docs/reference/README.md). The spec's server is https://api.telnyx.com/v2; the sandbox serves the same
 /v2 paths, so each exchange is replayed to openapi-core as if it had gone to api.telnyx.com.
 
-All 24 operations are covered, with their success answers and the error answers the spec declares.
+All 27 operations are covered, with their success answers and the error answers the spec declares.
 Where a correct answer still fails validation, the cause is a quirk of the official spec (or a
 limit of openapi-core); each such case has its own test below saying exactly why, and asserting
 that it is the *only* thing wrong, instead of the sandbox being bent to the spec's mistake:
@@ -108,6 +108,7 @@ def refs(sandbox: TelnyxSandbox) -> dict[str, str]:
     accepted = next(a for a in state["addresses"] if a.get("_suggestion", {}).get("state") == "accepted")
     return {
         "access_ip": state["access_ips"][0]["id"],
+        "ip_range": state["access_ip_ranges"][0]["id"],
         "address": next(a["id"] for a in state["addresses"] if not a["_used_as_emergency"]),
         "emergency_address": next(a["id"] for a in state["addresses"] if a["_used_as_emergency"]),
         "pending_location": pending["_location_id"],
@@ -178,6 +179,38 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, bool]] = [
     ("GetAccessIpAddress", "GET", "/access_ip_address/{unknown}", {}, 404, True),
     ("DeleteAccessIpAddress", "DELETE", "/access_ip_address/{access_ip}", {}, 200, True),
     ("DeleteAccessIpAddress", "DELETE", "/access_ip_address/{unknown}", {}, 404, True),
+    # A CIDR block is refused here (it belongs at /access_ip_ranges), with the declared 422.
+    ("CreateAccessIpAddress", "POST", "/access_ip_address", {"json": {"ip_address": "198.51.100.0/24"}}, 422, True),
+    ("ListAccessIpRanges", "GET", "/access_ip_ranges", {}, 200, True),
+    (
+        "ListAccessIpRanges",
+        "GET",
+        "/access_ip_ranges",
+        {
+            "params": {
+                "page[number]": 1,
+                "page[size]": 5,
+                "filter[cidr_block]": "203.0.113.48/28",
+                "filter[created_at][gte]": "2026-01-01T00:00:00Z",
+            }
+        },
+        200,
+        True,
+    ),
+    ("ListAccessIpRanges", "GET", "/access_ip_ranges", {"params": {"page[size]": 500}}, 422, False),
+    ("ListAccessIpRanges", "GET", "/access_ip_ranges", {"params": {"filter[created_at][gt]": "soon"}}, 422, False),
+    (
+        "CreateAccessIPRange",
+        "POST",
+        "/access_ip_ranges",
+        {"json": {"cidr_block": "198.51.100.0/28", "description": "x"}},
+        200,
+        True,
+    ),
+    ("CreateAccessIPRange", "POST", "/access_ip_ranges", {"json": {"description": "no block"}}, 422, False),
+    ("CreateAccessIPRange", "POST", "/access_ip_ranges", {"json": {"cidr_block": "192.0.2.7"}}, 422, True),
+    ("DeleteAccessIpRange", "DELETE", "/access_ip_ranges/{ip_range}", {}, 200, True),
+    ("DeleteAccessIpRange", "DELETE", "/access_ip_ranges/{unknown}", {}, 404, True),
     ("FindAddresses", "GET", "/addresses", {}, 200, True),
     (
         "FindAddresses",
@@ -361,7 +394,7 @@ def test_every_operation_is_covered(spec: OpenAPI) -> None:
     operations = {
         op["operationId"] for item in document["paths"].values() for op in item.values() if isinstance(op, dict)
     }
-    assert len(operations) == 24
+    assert len(operations) == 27
     assert {case[0] for case in CASES} == operations
 
 

@@ -22,6 +22,7 @@ from providers.errors import ProviderError
 from providers.session import ProviderSession, open_session
 from providers.telnyx.models import (
     AccessIp,
+    AccessIpRange,
     Address,
     AuthProvider,
     BillingGroup,
@@ -224,6 +225,14 @@ VERBS: dict[str, Callable[[ProviderSession], Awaitable[Any]]] = {
     "allowlist.create": lambda s: REGISTRY["allowlist"].create(s, {"ip_address": "203.0.113.7", "description": "vpn"}),
     "allowlist.delete": lambda s: REGISTRY["allowlist"].delete(
         s, AccessIp.from_api({"id": "x", "ip_address": "203.0.113.7"})
+    ),
+    # A block typed into the allowlist form goes to /access_ip_ranges.
+    "allowlist.create_cidr": lambda s: REGISTRY["allowlist"].create(
+        s, {"ip_address": "198.51.100.0/24", "description": "office"}
+    ),
+    "ranges.create": lambda s: REGISTRY["ranges"].create(s, {"cidr_block": "198.51.100.0/24", "description": ""}),
+    "ranges.delete": lambda s: REGISTRY["ranges"].delete(
+        s, AccessIpRange.from_api({"id": "x", "cidr_block": "198.51.100.0/24"})
     ),
     "addresses.create": lambda s: REGISTRY["addresses"].create(
         s,

@@ -229,16 +229,16 @@ async def test_body_errors(client: httpx.AsyncClient) -> None:
 
 async def test_access_ip_pagination_meta_across_pages(client: httpx.AsyncClient) -> None:
     seen: list[str] = []
-    for number, expected in ((1, 20), (2, 20), (3, 17)):
+    for number, expected in ((1, 20), (2, 20), (3, 11)):
         body = (await client.get("/access_ip_address", params={"page[number]": number})).json()
-        assert body["meta"] == {"page_number": number, "page_size": 20, "total_pages": 3, "total_results": 57}
+        assert body["meta"] == {"page_number": number, "page_size": 20, "total_pages": 3, "total_results": 51}
         assert len(body["data"]) == expected
         seen += [item["id"] for item in body["data"]]
-    assert len(set(seen)) == 57
+    assert len(set(seen)) == 51
     past = (await client.get("/access_ip_address", params={"page[number]": 9})).json()
     assert past["data"] == [] and past["meta"]["page_number"] == 9 and past["meta"]["total_pages"] == 3
     big = (await client.get("/access_ip_address", params={"page[size]": 250})).json()
-    assert len(big["data"]) == 57 and big["meta"]["total_pages"] == 1
+    assert len(big["data"]) == 51 and big["meta"]["total_pages"] == 1
     created = [item["created_at"] for item in big["data"]]
     assert created == sorted(created, reverse=True)
 
@@ -266,7 +266,8 @@ async def test_access_ip_seed_mix(client: httpx.AsyncClient) -> None:
     items = (await client.get("/access_ip_address", params={"page[size]": 250})).json()["data"]
     assert {i["source"] for i in items} == {"api", "portal", "cloudflare"}
     assert {i["status"] for i in items} == {"pending", "added"}
-    assert any("/" in i["ip_address"] for i in items) and any(":" in i["ip_address"] for i in items)
+    # One address each: CIDR blocks live at /access_ip_ranges.
+    assert not any("/" in i["ip_address"] for i in items) and any(":" in i["ip_address"] for i in items)
     for item in items:
         assert set(item) == {
             "id",
@@ -285,7 +286,7 @@ async def test_access_ip_filters(client: httpx.AsyncClient) -> None:
         s: await total(client, "/access_ip_address", **{"filter[ip_source]": s})
         for s in ("api", "portal", "cloudflare")
     }
-    assert sum(by_source.values()) == 57 and all(by_source.values())
+    assert sum(by_source.values()) == 51 and all(by_source.values())
     api = (await client.get("/access_ip_address", params={"filter[ip_source]": "api", "page[size]": 250})).json()[
         "data"
     ]
@@ -297,16 +298,16 @@ async def test_access_ip_filters(client: httpx.AsyncClient) -> None:
     assert await total(client, "/access_ip_address", **{"filter[created_at]": when}) == 1
     gt = await total(client, "/access_ip_address", **{"filter[created_at][gt]": when})
     lte = await total(client, "/access_ip_address", **{"filter[created_at][lte]": when})
-    assert gt + lte == 57
+    assert gt + lte == 51
     gte = await total(client, "/access_ip_address", **{"filter[created_at][gte]": when})
     lt = await total(client, "/access_ip_address", **{"filter[created_at][lt]": when})
-    assert gte + lt == 57 and gte == gt + 1
+    assert gte + lt == 51 and gte == gt + 1
     window = await total(
         client,
         "/access_ip_address",
         **{"filter[created_at][gt]": "2026-02-01T00:00:00Z", "filter[created_at][lt]": "2026-03-01T00:00:00Z"},
     )
-    assert 0 < window < 57
+    assert 0 < window < 51
     bad = await client.get("/access_ip_address", params={"filter[created_at][gt]": "yesterday"})
     assert bad.status_code == 422 and error_of(bad)["source"]["parameter"] == "filter[created_at][gt]"
     bad_op = await client.get("/access_ip_address", params={"filter[created_at][after]": "2026-01-01T00:00:00Z"})
@@ -340,6 +341,7 @@ async def test_access_ip_lifecycle(client: httpx.AsyncClient, clock: Clock) -> N
         ({"ip_address": 1234}, "/ip_address", "10015"),
         ({"ip_address": "999.1.1.1"}, "/ip_address", "10015"),
         ({"ip_address": "10.0.0.1/8"}, "/ip_address", "10015"),
+        ({"ip_address": "10.0.0.0/8"}, "/ip_address", "10015"),
         ({"ip_address": "not an ip"}, "/ip_address", "10015"),
         ({"ip_address": "198.51.100.77", "description": 5}, "/description", "10015"),
     ],
@@ -351,13 +353,139 @@ async def test_access_ip_validation(client: httpx.AsyncClient, payload: dict, po
     assert error["source"]["pointer"] == pointer and error["code"] == code
 
 
-async def test_access_ip_accepts_cidr_and_ipv6_and_refuses_duplicates(client: httpx.AsyncClient) -> None:
-    for value, stored in (("10.20.0.0/16", "10.20.0.0/16"), ("2001:DB8::0:1", "2001:db8::1")):
+async def test_access_ip_accepts_ipv6_and_refuses_duplicates(client: httpx.AsyncClient) -> None:
+    for value, stored in (("10.20.30.40", "10.20.30.40"), ("2001:DB8::0:1", "2001:db8::1")):
         response = await client.post("/access_ip_address", json={"ip_address": value})
         assert response.status_code == 200 and response.json()["ip_address"] == stored
     duplicate = await client.post("/access_ip_address", json={"ip_address": "2001:db8:0::1"})
     assert duplicate.status_code == 422
     assert error_of(duplicate)["code"] == "10012" and error_of(duplicate)["source"]["pointer"] == "/ip_address"
+
+
+async def test_access_ip_refuses_a_cidr_block_and_names_the_ranges_endpoint(client: httpx.AsyncClient) -> None:
+    response = await client.post("/access_ip_address", json={"ip_address": "198.51.100.0/24"})
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "10015" and error["source"]["pointer"] == "/ip_address"
+    assert "/access_ip_ranges" in error["detail"] and "cidr_block" in error["detail"]
+    assert await total(client, "/access_ip_ranges", **{"filter[cidr_block]": "198.51.100.0/24"}) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Access IP ranges
+
+
+async def test_ip_range_seed(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/access_ip_ranges", params={"page[size]": 250})).json()
+    assert body["meta"] == {"page_number": 1, "page_size": 250, "total_pages": 1, "total_results": 11}
+    items = body["data"]
+    blocks = [i["cidr_block"] for i in items]
+    # The six blocks the access list used to hold, and the hand-written ones; documentation space only.
+    assert {"203.0.113.128/28", "203.0.113.48/28", "2001:db8:bc::/48", "192.0.2.0/26", "2001:db8:4a00::/40"} <= set(
+        blocks
+    )
+    documentation = ("192.0.2.", "198.51.100.", "203.0.113.", "2001:db8:")
+    assert all(b.startswith(documentation) and "/" in b for b in blocks)
+    assert {i["status"] for i in items} == {"pending", "added"}
+    created = [i["created_at"] for i in items]
+    assert created == sorted(created, reverse=True)
+    for item in items:
+        assert set(item) == {"id", "cidr_block", "status", "description", "user_id", "created_at", "updated_at"}
+        assert UUID_RE.match(item["id"])
+
+
+async def test_ip_range_filters_and_pages(client: httpx.AsyncClient) -> None:
+    exact = (await client.get("/access_ip_ranges", params={"filter[cidr_block]": "2001:DB8:BC::/48"})).json()
+    assert [i["cidr_block"] for i in exact["data"]] == ["2001:db8:bc::/48"]
+    starts = (await client.get("/access_ip_ranges", params={"filter[cidr_block][startswith]": "198.51.100."})).json()
+    assert sorted(i["cidr_block"] for i in starts["data"]) == ["198.51.100.128/25", "198.51.100.64/27"]
+    assert await total(client, "/access_ip_ranges", **{"filter[cidr_block][endswith]": "/28"}) == 3
+    assert await total(client, "/access_ip_ranges", **{"filter[cidr_block][contains]": "db8"}) == 5
+    assert (
+        await total(
+            client,
+            "/access_ip_ranges",
+            **{"filter[cidr_block][startswith]": "203.", "filter[cidr_block][endswith]": "/28"},
+        )
+        == 2
+    )
+    when = exact["data"][0]["created_at"]
+    assert await total(client, "/access_ip_ranges", **{"filter[created_at]": when}) == 1
+    gt = await total(client, "/access_ip_ranges", **{"filter[created_at][gt]": when})
+    lte = await total(client, "/access_ip_ranges", **{"filter[created_at][lte]": when})
+    assert gt + lte == 11 and gt == 10
+    page2 = (await client.get("/access_ip_ranges", params={"page[number]": 2, "page[size]": 4})).json()
+    assert page2["meta"] == {"page_number": 2, "page_size": 4, "total_pages": 3, "total_results": 11}
+    assert len(page2["data"]) == 4
+
+
+@pytest.mark.parametrize(
+    "params,parameter",
+    [
+        ({"page[size]": "251"}, "page[size]"),
+        ({"page[number]": "0"}, "page[number]"),
+        ({"filter[created_at][gt]": "soon"}, "filter[created_at][gt]"),
+        ({"filter[created_at][after]": "2026-01-01T00:00:00Z"}, "filter[created_at][after]"),
+        ({"filter[cidr_block][matches]": "10."}, "filter[cidr_block][matches]"),
+    ],
+)
+async def test_ip_range_list_refuses_bad_parameters_with_422(
+    client: httpx.AsyncClient, params: dict, parameter: str
+) -> None:
+    response = await client.get("/access_ip_ranges", params=params)
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "10015" and error["source"]["parameter"] == parameter
+
+
+async def test_ip_range_lifecycle(client: httpx.AsyncClient, clock: Clock) -> None:
+    created = await client.post("/access_ip_ranges", json={"cidr_block": "2001:DB8:77::/48", "description": "Lab"})
+    assert created.status_code == 200
+    body = created.json()
+    assert "data" not in body and body["cidr_block"] == "2001:db8:77::/48"
+    assert body["status"] == "pending" and body["description"] == "Lab" and UUID_RE.match(body["id"])
+    assert body["created_at"] == body["updated_at"] and "source" not in body
+    assert await total(client, "/access_ip_ranges") == 12
+    clock.advance(6)
+    listed = (await client.get("/access_ip_ranges", params={"filter[cidr_block]": "2001:db8:77::/48"})).json()
+    assert listed["data"][0]["status"] == "added" and listed["data"][0]["updated_at"] > body["updated_at"]
+    # No retrieve in the spec: the item path answers DELETE only.
+    no_get = await client.get(f"/access_ip_ranges/{body['id']}")
+    assert no_get.status_code == 405 and no_get.headers["allow"] == "DELETE"
+    deleted = await client.delete(f"/access_ip_ranges/{body['id']}")
+    assert deleted.status_code == 200 and "data" not in deleted.json()
+    assert deleted.json()["id"] == body["id"] and deleted.json()["status"] == "added"
+    again = await client.delete(f"/access_ip_ranges/{body['id']}")
+    assert again.status_code == 404 and error_of(again)["code"] == "10005"
+    assert await total(client, "/access_ip_ranges") == 11
+
+
+@pytest.mark.parametrize(
+    "payload,pointer,code,says",
+    [
+        ({}, "/cidr_block", "10004", "required"),
+        ({"cidr_block": ""}, "/cidr_block", "10004", "required"),
+        ({"cidr_block": 24}, "/cidr_block", "10015", "string"),
+        ({"cidr_block": "192.0.2.7"}, "/cidr_block", "10015", "/access_ip_address"),
+        ({"cidr_block": "192.0.2.7/24"}, "/cidr_block", "10015", "192.0.2.0/24"),
+        ({"cidr_block": "192.0.2.0/33"}, "/cidr_block", "10015", "not a CIDR block"),
+        ({"cidr_block": "office"}, "/cidr_block", "10015", "not a CIDR block"),
+        ({"cidr_block": "192.0.2.0/24", "description": 5}, "/description", "10015", "string"),
+    ],
+)
+async def test_ip_range_validation(
+    client: httpx.AsyncClient, payload: dict, pointer: str, code: str, says: str
+) -> None:
+    response = await client.post("/access_ip_ranges", json=payload)
+    assert response.status_code == 422
+    error = error_of(response)
+    assert (error["source"]["pointer"], error["code"]) == (pointer, code) and says in error["detail"]
+
+
+async def test_ip_range_duplicates_are_refused_after_normalising(client: httpx.AsyncClient) -> None:
+    duplicate = await client.post("/access_ip_ranges", json={"cidr_block": " 2001:0DB8:4A00::/40 "})
+    assert duplicate.status_code == 422
+    assert error_of(duplicate)["code"] == "10012" and error_of(duplicate)["source"]["pointer"] == "/cidr_block"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -854,7 +982,7 @@ async def test_idempotency_replays_and_refuses_changes(client: httpx.AsyncClient
     replay = await client.post("/access_ip_address", json={"ip_address": "198.51.100.251"}, headers=headers)
     assert replay.status_code == 200 and replay.headers["idempotent-replayed"] == "true"
     assert replay.json() == first.json() and replay.headers["x-request-id"] != first.headers["x-request-id"]
-    assert await total(client, "/access_ip_address") == 58
+    assert await total(client, "/access_ip_address") == 52
     changed = await client.post("/access_ip_address", json={"ip_address": "198.51.100.252"}, headers=headers)
     assert changed.status_code == 422 and error_of(changed)["source"]["parameter"] == "Idempotency-Key"
     other_path = await client.post("/billing_groups", json={"name": "k"}, headers=headers)
@@ -944,8 +1072,8 @@ async def test_corrupt_state_file_is_moved_aside_and_reseeded(state_path: Path, 
     assert ".corrupt-" in store.recovered_from.name and store.data == {}
     sandbox = TelnyxSandbox(store)
     async with make_client(sandbox) as c:
-        assert await total(c, "/access_ip_address") == 57
-    assert json.loads(state_path.read_text())["telnyx"]["schema"] == 1
+        assert await total(c, "/access_ip_address") == 51
+    assert json.loads(state_path.read_text())["telnyx"]["schema"] == 2
 
 
 def test_state_store_basics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -967,7 +1095,12 @@ def test_state_store_basics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_seed_is_deterministic_and_has_the_promised_shape() -> None:
     a, b = build_seed(), build_seed()
     assert a == b
-    assert len(a["access_ips"]) >= 57 and len(a["addresses"]) == 30 and len(a["auth_providers"]) == 4
+    assert (
+        len(a["access_ips"]) == 51
+        and len(a["access_ip_ranges"]) == 11
+        and len(a["addresses"]) == 30
+        and len(a["auth_providers"]) == 4
+    )
     assert len(a["billing_groups"]) == 12 and len(a["integration_secrets"]) == 8 and len(a["credentials"]) == 6
     assert len({r["ip_address"] for r in a["access_ips"]}) == len(a["access_ips"])
     assert sum(g["_in_use"] for g in a["billing_groups"]) == 2
@@ -1091,7 +1224,7 @@ async def test_fault_connect_error(client: httpx.AsyncClient, sandbox: TelnyxSan
     for _ in range(2):
         with pytest.raises(httpx.ConnectError):
             await client.post("/access_ip_address", json={"ip_address": "192.0.2.250"})
-    assert await total(client, "/access_ip_address") == 57
+    assert await total(client, "/access_ip_address") == 51
     assert (await client.post("/access_ip_address", json={"ip_address": "192.0.2.250"})).status_code == 200
 
 
@@ -1143,7 +1276,7 @@ async def test_reset_over_http(client: httpx.AsyncClient) -> None:
     await client.post("/access_ip_address", json={"ip_address": "192.0.2.251"})
     response = await client.post("/_sandbox/reset")
     assert response.status_code == 200 and response.json()["data"]["reset"] is True
-    assert await total(client, "/access_ip_address") == 57
+    assert await total(client, "/access_ip_address") == 51
 
 
 def test_fault_kwargs_are_checked(sandbox: TelnyxSandbox) -> None:

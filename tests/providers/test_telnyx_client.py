@@ -19,7 +19,7 @@ from providers.errors import (
 from providers.pagination import PaginationStalled
 from providers.sandbox import AsyncInProcessTransport, TelnyxSandbox
 from providers.telnyx.client import TelnyxClient
-from providers.telnyx.models import AccessIp, Address, AuthProvider, BillingGroup, IntegrationSecret
+from providers.telnyx.models import AccessIp, AccessIpRange, Address, AuthProvider, BillingGroup, IntegrationSecret
 from providers.transport import RetryPolicy
 
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
@@ -54,7 +54,7 @@ async def test_access_ips_list_follow_pages_and_filters(sandbox):
     pages = [page async for page in c.access_ip_pages()]
     assert [p.page_number for p in pages] == [1, 2, 3]
     items = [i for p in pages for i in p.items]
-    assert len(items) == 57 and all(isinstance(i, AccessIp) and i.id for i in items)
+    assert len(items) == 51 and all(isinstance(i, AccessIp) and i.id for i in items)
     portal = await c.collect(c.access_ip_pages(ip_source="portal"))
     assert portal and all(i.source == "portal" for i in portal)
     newest = max(items, key=lambda i: i.created_at)
@@ -66,14 +66,85 @@ async def test_access_ips_list_follow_pages_and_filters(sandbox):
 
 
 async def test_access_ip_create_get_delete_and_find(client):
-    created = await client.create_access_ip("198.51.100.0/24", "test range")
-    assert created.ip_address == "198.51.100.0/24" and created.description == "test range"
+    created = await client.create_access_ip("198.51.100.77", "test address")
+    assert created.ip_address == "198.51.100.77" and created.description == "test address"
     assert (await client.get_access_ip(created.id)).id == created.id
-    assert [i.id for i in await client.find_access_ips("198.51.100.0/24")] == [created.id]
+    assert [i.id for i in await client.find_access_ips("198.51.100.77")] == [created.id]
     assert (await client.delete_access_ip(created.id)).id == created.id
     with pytest.raises(NotFound) as caught:
         await client.get_access_ip(created.id)
     assert caught.value.code and caught.value.status == 404
+
+
+async def test_access_ip_refuses_a_cidr_block_with_the_vendor_code(client):
+    with pytest.raises(ValidationError) as caught:
+        await client.create_access_ip("198.51.100.0/24")
+    error = caught.value
+    assert (error.status, error.code) == (422, "10015") and "/access_ip_ranges" in error.detail
+    assert [p.pointer for p in error.problems] == ["/ip_address"]
+
+
+async def test_access_ip_ranges_list_filters_create_find_delete(sandbox):
+    c = client_for(sandbox, page_size=4)
+    pages = [page async for page in c.access_ip_range_pages()]
+    assert [p.page_number for p in pages] == [1, 2, 3] and pages[0].total_results == 11
+    items = [i for p in pages for i in p.items]
+    assert len({i.id for i in items}) == 11 and all(isinstance(i, AccessIpRange) and "/" in i.cidr_block for i in items)
+    assert {i.cidr_block for i in await c.collect(c.access_ip_range_pages(endswith="/28"))} == {
+        "203.0.113.128/28",
+        "203.0.113.48/28",
+        "192.0.2.192/28",
+    }
+    assert [i.cidr_block for i in await c.collect(c.access_ip_range_pages(startswith="2001:db8:4a"))] == [
+        "2001:db8:4a00::/40"
+    ]
+    assert len(await c.collect(c.access_ip_range_pages(contains="198.51.100"))) == 2
+    newest = max(items, key=lambda i: i.created_at)
+    assert [i.id for i in await c.collect(c.access_ip_range_pages(created_at={"gte": newest.created_at}))] == [
+        newest.id
+    ]
+    with pytest.raises(ValueError):
+        c.access_ip_range_pages(created_at={"since": "x"})
+
+    created = await c.create_access_ip_range("198.51.100.0/28", "test range")
+    assert (created.cidr_block, created.status, created.description) == ("198.51.100.0/28", "pending", "test range")
+    assert created.raw["id"] == created.id and created.user_id
+    assert [i.id for i in await c.find_access_ip_ranges("198.51.100.0/28")] == [created.id]
+    removed = await c.delete_access_ip_range(created.id)
+    assert removed.id == created.id and removed.cidr_block == "198.51.100.0/28"
+    assert await c.find_access_ip_ranges("198.51.100.0/28") == []
+    with pytest.raises(NotFound) as caught:
+        await c.delete_access_ip_range(created.id)
+    assert (caught.value.status, caught.value.code) == (404, "10005")
+    await c.aclose()
+
+
+@pytest.mark.parametrize(
+    "block,code,says",
+    [
+        ("192.0.2.7", "10015", "single address"),
+        ("192.0.2.7/24", "10015", "192.0.2.0/24"),
+        ("203.0.113.48/28", "10012", "already"),
+    ],
+)
+async def test_access_ip_range_refusals_carry_code_message_and_pointer(client, block, code, says):
+    with pytest.raises(ValidationError) as caught:
+        await client.create_access_ip_range(block)
+    error = caught.value
+    assert (error.status, error.code) == (422, code) and says in error.detail
+    assert [p.pointer for p in error.problems] == ["/cidr_block"]
+    assert f"[{code}]" in str(error)
+
+
+async def test_access_ip_range_read_only_refuses_create_and_delete_before_sending(sandbox):
+    c = client_for(sandbox, read_only=True)
+    before = sandbox.requests_handled
+    with pytest.raises(ReadOnlyRefused):
+        await c.create_access_ip_range("198.51.100.0/28")
+    with pytest.raises(ReadOnlyRefused):
+        await c.delete_access_ip_range(sandbox.state["access_ip_ranges"][0]["id"])
+    assert sandbox.requests_handled == before and len(sandbox.state["access_ip_ranges"]) == 11
+    await c.aclose()
 
 
 async def test_access_ip_validation_error_points_at_the_field(client):
@@ -205,7 +276,7 @@ async def test_get_is_retried_through_5xx_but_a_create_is_not(client, sandbox):
 
 async def test_429_is_retried_then_surfaced(client, sandbox):
     sandbox.faults.respond("GET", "/access_ip_address", 429, times=1, headers={"Retry-After": "0"})
-    assert len(await client.collect(client.access_ip_pages())) == 57
+    assert len(await client.collect(client.access_ip_pages())) == 51
     sandbox.faults.respond("GET", "/access_ip_address", 429, times=None, headers={"Retry-After": "0"})
     with pytest.raises(RateLimited) as caught:
         await client.collect(client.access_ip_pages())

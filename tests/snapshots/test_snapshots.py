@@ -41,7 +41,9 @@ def snapshot(snap_compare, app, *steps, keep_notifications=False):
     return snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-@pytest.mark.parametrize("resource", ["allowlist", "addresses", "sso", "billing", "secrets", "credentials", "whatsapp"])
+@pytest.mark.parametrize(
+    "resource", ["allowlist", "ranges", "addresses", "sso", "billing", "secrets", "credentials", "whatsapp"]
+)
 def test_resource_screen(snap_compare, make_app, resource):
     assert snapshot(snap_compare, make_app(start=resource))
 

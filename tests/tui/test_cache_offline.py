@@ -51,7 +51,7 @@ async def test_offline_after_the_server_is_gone_shows_the_same_rows(served):
     async with online.run_test(size=SIZE) as pilot:
         await settle(pilot)
         before = shown_ips(online)
-        assert len(before) == 57
+        assert len(before) == 51
     server.shutdown()  # the provider is gone
     offline = lab_app(config, offline=True)
     async with offline.run_test(size=SIZE, notifications=True) as pilot:
@@ -75,7 +75,7 @@ async def test_warm_start_paints_cached_rows_before_any_request(served):
     warm = lab_app(config)
     async with warm.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
-        assert table(warm).total_count == 57
+        assert table(warm).total_count == 51
         assert "cached," in str(warm.screen.query_one("#title-bar").render())
         await settle(pilot)
         assert "cached," not in str(warm.screen.query_one("#title-bar").render())  # revalidated
@@ -176,7 +176,7 @@ async def test_offline_sandbox_profile_shows_the_cached_rows_and_connects_nothin
     offline = TeledeckApp(offline_session, force_read_only=True)
     async with offline.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert shown_ips(offline) == before and len(before) == 57
+        assert shown_ips(offline) == before and len(before) == 51
         assert offline.session.client("telnyx").transport.requests_sent == 0
         # Every client the session connected refuses before building a request.
         assert all(c.client.transport.offline for c in offline.session.connections if c.connected)

@@ -24,7 +24,7 @@ async def test_browse_shows_every_access_ip_and_the_header_badges(make_app, sand
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert table(app).total_count == len(sandbox.state["access_ips"]) == 57
+        assert table(app).total_count == len(sandbox.state["access_ips"]) == 51
         assert set(column(app, "ip_address")) == set(access_ips(sandbox))
         header = str(app.screen.query_one("#app-header").render())
         assert "SANDBOX" in header and "READ-ONLY" not in header
@@ -35,7 +35,7 @@ async def test_pagination_across_pages_fetches_every_row(make_app, sandbox):
     app = make_app(page_size=20)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert table(app).total_count == 57
+        assert table(app).total_count == 51
         assert sandbox.requests_handled == 3  # pages 1, 2 and 3 of 20
 
 
@@ -209,7 +209,7 @@ async def test_delete_confirmed_removes_the_row(make_app, sandbox):
         await settle(pilot)
         assert target.ip_address not in access_ips(sandbox)
         assert target.id not in app.screen.records
-        assert table(app).total_count == 56
+        assert table(app).total_count == 50
 
 
 async def test_read_only_refuses_every_change_and_sends_nothing(make_app, sandbox):

@@ -527,7 +527,7 @@ async def test_switching_profile_opens_its_session_and_every_screen_starts_afres
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         old_allowlist = app.screen
-        assert table(app).total_count == 57 and gone in old_allowlist.records
+        assert table(app).total_count == 51 and gone in old_allowlist.records
         await app.switch_mode("profiles")
         await settle(pilot)
         old_profiles = screen(app)
@@ -550,7 +550,7 @@ async def test_switching_profile_opens_its_session_and_every_screen_starts_afres
         await app.switch_mode("allowlist")
         await settle(pilot)
         assert app.screen is not old_allowlist
-        assert table(app).total_count == 56 and gone not in app.screen.records
+        assert table(app).total_count == 50 and gone not in app.screen.records
 
 
 async def test_switching_to_a_profile_with_a_missing_credential_keeps_the_session(profiles_app):

@@ -22,6 +22,25 @@ def test_cidr_with_host_bits_suggests_the_network():
     assert "198.51.100.0/24" in v.ip_or_cidr("198.51.100.7/24")
 
 
+@pytest.mark.parametrize("good", ["198.51.100.0/24", " 2001:db8::/32 ", "192.0.2.7/32", "2001:db8::1/128"])
+def test_cidr_block_accepts_blocks(good):
+    assert v.cidr_block(good) is None
+
+
+@pytest.mark.parametrize(
+    "bad,says",
+    [
+        ("192.0.2.7", ":allowlist, or write 192.0.2.7/32"),
+        ("2001:db8::1", "2001:db8::1/128"),
+        ("192.0.2.7/24", "did you mean 192.0.2.0/24"),
+        ("10.0.0.0/33", "not an IP address or CIDR block"),
+        ("office", "not a CIDR block"),
+    ],
+)
+def test_cidr_block_refuses_with_what_would_do(bad, says):
+    assert says in (v.cidr_block(bad) or "")
+
+
 def test_country_codes():
     assert v.country_code("US") is None and v.country_code("GB") is None
     assert v.country_code("XX") and v.country_code("USA")

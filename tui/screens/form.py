@@ -297,7 +297,7 @@ class FormScreen(DialogScreen[Any]):
         placed = 0
         for problem in error.problems:
             spec = next(
-                (s for s in self.fields if s.provider_pointer == problem.pointer or s.name == problem.field),
+                (s for s in self.fields if s.answers_for(problem.pointer, problem.field)),
                 None,
             )
             if spec is not None:

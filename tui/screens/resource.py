@@ -18,7 +18,7 @@ from textual.widgets import Input
 from providers.errors import ProviderError
 from providers.outcomes import Outcome, settle_delete
 from providers.pagination import PaginationStalled
-from tui.resources import ActionSpec, ResourceSpec
+from tui.resources import REGISTRY, ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
@@ -276,6 +276,10 @@ class ResourceScreen(TableScreen):
         def done(record: Any) -> None:
             if record is None:
                 return
+            elsewhere = self.spec.created_in(record)
+            if elsewhere is not None:
+                self._created_elsewhere(REGISTRY[elsewhere], record)
+                return
             key = self.spec.key(record)
             self.records[key] = record
             self._write_back()
@@ -289,6 +293,29 @@ class ResourceScreen(TableScreen):
             self.notify(f"{self.spec.describe(record)} {verb}.")
 
         return done
+
+    def _created_elsewhere(self, home: ResourceSpec, record: Any) -> None:
+        """A create that went to another resource: its list is stale (cache and screen), this one
+        is not, and the notice says where the record is."""
+        session = self.teledeck.session
+        if session.cache is not None:
+            session.cache.invalidate(session.profile, home.provider, home.cache_key)
+        self.teledeck.stale_lists.add(home.name)
+        self.notify(
+            f"{home.describe(record)} created. Telnyx keeps it with the {home.title} "
+            f"(:{home.name}), not the {self.spec.title}.",
+            title="Created elsewhere",
+            timeout=8,
+            markup=False,
+        )
+
+    def on_screen_resume(self) -> None:
+        """Back on this screen: reload it if a change made elsewhere left its rows stale."""
+        stale = self.teledeck.stale_lists
+        if self.spec.name in stale:
+            stale.discard(self.spec.name)
+            if self.loaded:  # a first load is fresh anyway
+                self.load()
 
     def action_delete(self) -> None:
         spec = self.spec

@@ -1,10 +1,11 @@
 """A local emulator of the Telnyx v2 "account access" API.
 
-It serves, under `/v2`, the 24 operations of the trimmed official OpenAPI document
+It serves, under `/v2`, the 27 operations of the trimmed official OpenAPI document
 (docs/reference/telnyx-account-access.openapi.json) with the same paths, methods, envelopes and
 status codes, plus `GET /telephony_credentials` so a UI can list credentials:
 
     access_ip_address        list / create / retrieve / delete      (single objects come bare)
+    access_ip_ranges         list / create / delete (no retrieve)   (single objects come bare)
     addresses                list / create / retrieve / delete, actions/validate,
                              {id}/actions/accept_suggestions (202 first time, 200 after)
     authentication_providers list / create / retrieve / PATCH / delete
@@ -25,7 +26,7 @@ Where the emulator had to choose (the spec is silent or contradicts itself):
 - Error `code` is always a string, also for billing groups, whose spec schema says integer (Telnyx
   sends strings in practice; see tests/interop/test_openapi_conformance.py).
 - Invalid list parameters (page, sort, filters) answer with the status each operation declares:
-  422 for access_ip_address (its only declared error), 400 for the others.
+  422 for access_ip_address and access_ip_ranges (their only declared error), 400 for the others.
 - A billing-group id that is not a UUID answers 422, code 10006, source.parameter "id".
 - accept_suggestions takes the location UUID the spec names, and also the address id, because the
   Address object does not expose the location UUID; an address with no suggestion answers 404.
@@ -39,7 +40,12 @@ Where the emulator had to choose (the spec is silent or contradicts itself):
   Address-validation results use 20207 (the spec's own example) and 20209 (postal code, our pick).
 - An SSO provider update that sends `settings` must send all three IdP fields (the update body
   reuses the create body's `settings` schema); they replace the old ones.
-- A new access IP is "pending" and turns "added" ACCESS_IP_SYNC_SECONDS later (by `clock`).
+- A new access IP or IP range is "pending" and turns "added" ACCESS_IP_SYNC_SECONDS later (by `clock`).
+- `/access_ip_address` takes one address: a CIDR block there is refused (422, 10015, pointer
+  /ip_address, naming /access_ip_ranges). `/access_ip_ranges` takes a block written with its
+  prefix and no host bits set (a bare address, or host bits, is refused with 422 saying what would
+  do), stored in canonical form; the same block twice is 10012. The spec has only these three
+  operations and declares only 422 (list, create) and 404 (delete) besides 200.
 
 The package, by job: `sandbox` (the gateway: auth, rate limits, idempotency, control endpoints),
 `routes` (the resources and their operations), `validation` (field, query and address checks),

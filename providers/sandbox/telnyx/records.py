@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 SEED = 20260105
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: access IP ranges (CIDR blocks) kept apart from access IPs
 
 
 def iso_time(ts: float) -> str:

@@ -36,9 +36,11 @@ from providers.sandbox.telnyx.validation import (
     SHORT_NAME,
     bool_param,
     choice_param,
+    cidr_problem,
     is_http_url,
     is_uri,
     is_uuid,
+    normalise_cidr,
     normalise_ip,
     page_params,
     require_bool,
@@ -84,8 +86,33 @@ def sorted_by(items: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
     return sorted(items, key=sort_key, reverse=descending)
 
 
+def created_at_filtered(items: list[dict[str, Any]], req: SandboxRequest) -> list[dict[str, Any]]:
+    """`filter[created_at]` (exact) and its [gt], [gte], [lt], [lte] bounds; anything else is 422."""
+    for name, value in req.query_dict.items():
+        if not name.startswith("filter[created_at]"):
+            continue
+        op = name[len("filter[created_at]") :]
+        compare = {
+            "": lambda a, b: a == b,
+            "[gt]": lambda a, b: a > b,
+            "[gte]": lambda a, b: a >= b,
+            "[lt]": lambda a, b: a < b,
+            "[lte]": lambda a, b: a <= b,
+        }.get(op)
+        if compare is None:
+            detail = "filter[created_at] takes a date-time, or [gt], [gte], [lt] or [lte]."
+            raise ApiError(422, problem(E_BAD_REQUEST, detail, parameter=name))
+        try:
+            bound = parse_datetime(value)
+        except ValueError:
+            detail = f"{name} must be an ISO 8601 date-time, got {value!r}."
+            raise ApiError(422, problem(E_BAD_REQUEST, detail, parameter=name)) from None
+        items = [r for r in items if compare(parse_datetime(r["created_at"]), bound)]
+    return items
+
+
 class TelnyxRoutes(Emulator[ApiError]):
-    """The resources (access IPs, addresses, SSO providers, billing groups, integration secrets,
+    """The resources (access IPs and IP ranges, addresses, SSO providers, billing groups, integration secrets,
     telephony credentials) and what each operation does to them."""
 
     def _build_routes(self) -> list[Route]:
@@ -95,6 +122,9 @@ class TelnyxRoutes(Emulator[ApiError]):
             ("POST", "/access_ip_address", self._create_access_ip),
             ("GET", "/access_ip_address/(?P<id>[^/]+)", self._get_access_ip),
             ("DELETE", "/access_ip_address/(?P<id>[^/]+)", self._delete_access_ip),
+            ("GET", "/access_ip_ranges", self._list_ip_ranges),
+            ("POST", "/access_ip_ranges", self._create_ip_range),
+            ("DELETE", "/access_ip_ranges/(?P<id>[^/]+)", self._delete_ip_range),
             ("GET", "/addresses", self._list_addresses),
             ("POST", "/addresses", self._create_address),
             ("POST", "/addresses/actions/validate", self._validate_address),
@@ -186,11 +216,12 @@ class TelnyxRoutes(Emulator[ApiError]):
         if errors:
             raise ApiError(422, errors)
 
-    def _sync_access_ips(self) -> None:
-        """Pending access IPs created through the API turn "added" ACCESS_IP_SYNC_SECONDS later."""
+    def _sync_access_ips(self, collection: str = "access_ips") -> None:
+        """Pending access IPs (and ranges) created through the API turn "added"
+        ACCESS_IP_SYNC_SECONDS later."""
         now = self.clock()
         changed = False
-        for record in self.state["access_ips"]:
+        for record in self.state[collection]:
             due = record.get("_sync_at")
             if due is not None and now >= due:
                 record["status"] = "added"
@@ -211,26 +242,7 @@ class TelnyxRoutes(Emulator[ApiError]):
         if ip_filter is not None:
             wanted = normalise_ip(ip_filter) or ip_filter.strip()
             items = [r for r in items if r["ip_address"] == wanted]
-        for name, value in query.items():
-            if not name.startswith("filter[created_at]"):
-                continue
-            op = name[len("filter[created_at]") :]
-            compare = {
-                "": lambda a, b: a == b,
-                "[gt]": lambda a, b: a > b,
-                "[gte]": lambda a, b: a >= b,
-                "[lt]": lambda a, b: a < b,
-                "[lte]": lambda a, b: a <= b,
-            }.get(op)
-            if compare is None:
-                detail = "filter[created_at] takes a date-time, or [gt], [gte], [lt] or [lte]."
-                raise ApiError(422, problem(E_BAD_REQUEST, detail, parameter=name))
-            try:
-                bound = parse_datetime(value)
-            except ValueError:
-                detail = f"{name} must be an ISO 8601 date-time, got {value!r}."
-                raise ApiError(422, problem(E_BAD_REQUEST, detail, parameter=name)) from None
-            items = [r for r in items if compare(parse_datetime(r["created_at"]), bound)]
+        items = created_at_filtered(items, req)
         return SandboxResponse.json_response(200, paginate(newest_first(items), req, 422))
 
     def _create_access_ip(self, req: SandboxRequest) -> SandboxResponse:
@@ -241,11 +253,15 @@ class TelnyxRoutes(Emulator[ApiError]):
         ip = None
         if raw_ip is not None:
             ip = normalise_ip(raw_ip)
-            if ip is None:
+            if ip is None and normalise_cidr(raw_ip) is not None:
+                detail = (
+                    f"{raw_ip.strip()!r} is a CIDR block; access IP addresses take one address. "
+                    "Add blocks with POST /access_ip_ranges (cidr_block)."
+                )
+                errors.append(problem(E_BAD_REQUEST, detail, pointer="/ip_address"))
+            elif ip is None:
                 errors.append(
-                    problem(
-                        E_BAD_REQUEST, f"{raw_ip!r} is not an IPv4/IPv6 address or CIDR block.", pointer="/ip_address"
-                    )
+                    problem(E_BAD_REQUEST, f"{raw_ip!r} is not an IPv4 or IPv6 address.", pointer="/ip_address")
                 )
             elif any(r["ip_address"] == ip for r in self.state["access_ips"]):
                 errors.append(
@@ -274,6 +290,70 @@ class TelnyxRoutes(Emulator[ApiError]):
         self._sync_access_ips()
         record = self._find(self.state["access_ips"], id, "access IP address")
         self.state["access_ips"].remove(record)
+        self._save()
+        return SandboxResponse.json_response(200, public_view(record))
+
+    # -- access IP ranges ------------------------------------------------------------------------
+
+    def _list_ip_ranges(self, req: SandboxRequest) -> SandboxResponse:
+        self._sync_access_ips("access_ip_ranges")
+        query = req.query_dict
+        items = self.state["access_ip_ranges"]
+        exact = query.get("filter[cidr_block]")
+        if exact is not None:
+            wanted = normalise_cidr(exact) or exact.strip()
+            items = [r for r in items if r["cidr_block"] == wanted]
+        for op, test in (
+            ("startswith", str.startswith),
+            ("endswith", str.endswith),
+            ("contains", str.__contains__),
+        ):
+            value = query.get(f"filter[cidr_block][{op}]")
+            if value is not None:
+                items = [r for r in items if test(r["cidr_block"].casefold(), value.strip().casefold())]
+        for name in query:
+            if name.startswith("filter[cidr_block][") and name[len("filter[cidr_block][") : -1] not in (
+                "startswith",
+                "endswith",
+                "contains",
+            ):
+                detail = "filter[cidr_block] takes a CIDR block, or [startswith], [endswith] or [contains]."
+                raise ApiError(422, problem(E_BAD_REQUEST, detail, parameter=name))
+        items = created_at_filtered(items, req)
+        return SandboxResponse.json_response(200, paginate(newest_first(items), req, 422))
+
+    def _create_ip_range(self, req: SandboxRequest) -> SandboxResponse:
+        body = self._body(req)
+        errors: list[dict[str, Any]] = []
+        raw = require_str(body, "cidr_block", errors, required=True)
+        description = require_str(body, "description", errors, required=False)
+        block = None
+        if raw is not None:
+            block = normalise_cidr(raw)
+            if block is None:
+                errors.append(problem(E_BAD_REQUEST, cidr_problem(raw), pointer="/cidr_block"))
+            elif any(r["cidr_block"] == block for r in self.state["access_ip_ranges"]):
+                errors.append(
+                    problem(
+                        E_DUPLICATE, f"The CIDR block {block} is already on the access list.", pointer="/cidr_block"
+                    )
+                )
+        self._check(errors)
+        record = self._new_record(
+            cidr_block=block,
+            status="pending",
+            description=description or "",
+            user_id=self.state["user_id"],
+            _sync_at=self.clock() + ACCESS_IP_SYNC_SECONDS,
+        )
+        self.state["access_ip_ranges"].append(record)
+        self._save()
+        return SandboxResponse.json_response(200, public_view(record))  # bare, and 200, as for access IPs
+
+    def _delete_ip_range(self, req: SandboxRequest, id: str) -> SandboxResponse:
+        self._sync_access_ips("access_ip_ranges")
+        record = self._find(self.state["access_ip_ranges"], id, "access IP range")
+        self.state["access_ip_ranges"].remove(record)
         self._save()
         return SandboxResponse.json_response(200, public_view(record))
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from providers.sandbox import seed_data
-from providers.sandbox.telnyx.records import SCHEMA_VERSION, SEED, iso_time
+from providers.sandbox.telnyx.records import SCHEMA_VERSION, SEED, derived_uuid, iso_time
 from providers.sandbox.telnyx.validation import validate_address_fields
 
 _T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC).timestamp()
@@ -42,6 +42,12 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+def _as_range(access_ip: Mapping[str, Any]) -> dict[str, Any]:
+    """An access-list entry that is a CIDR block, as the access IP range Telnyx keeps it as."""
+    fields = {k: v for k, v in access_ip.items() if k not in ("ip_address", "source")}
+    return {"id": fields.pop("id"), "cidr_block": access_ip["ip_address"], **fields}
+
+
 def build_seed(seed: int = SEED) -> dict[str, Any]:
     """The deterministic first-start state."""
     rng = random.Random(seed)
@@ -49,6 +55,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
     organization_id = _uuid(rng)
 
     access_ips = []
+    ip_ranges: list[dict[str, Any]] = []
     seen: set[str] = set()
     sources = ["api"] * 9 + ["portal"] * 7 + ["cloudflare"] * 4
     for i in range(57):
@@ -71,16 +78,33 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
                 break
         created = _T0 + i * 2.5 * 86400 + rng.randrange(0, 8 * 3600)
         pending = i % 7 == 3
-        access_ips.append(
+        entry = {
+            "id": _uuid(rng),
+            "ip_address": ip,
+            "source": rng.choice(sources),
+            "status": "pending" if pending else "added",
+            "description": rng.choice(_FICTION["access_ip_labels"]),
+            "user_id": user_id,
+            "created_at": iso_time(created),
+            "updated_at": iso_time(created if pending else created + rng.randrange(30, 600)),
+        }
+        if "/" in ip:
+            # Telnyx keeps CIDR blocks apart, at /access_ip_ranges (with no source); the draws are
+            # the same either way, so everything seeded after the access list is unchanged.
+            ip_ranges.append(_as_range(entry))
+        else:
+            access_ips.append(entry)
+    for i, fiction in enumerate(_FICTION["access_ip_ranges"]):
+        created = _T0 + 86400 * (4 + 29 * i) + 3600 * (i % 7)
+        ip_ranges.append(
             {
-                "id": _uuid(rng),
-                "ip_address": ip,
-                "source": rng.choice(sources),
-                "status": "pending" if pending else "added",
-                "description": rng.choice(_FICTION["access_ip_labels"]),
+                "id": derived_uuid(f"access_ip_range:{i}"),
+                "cidr_block": fiction["cidr_block"],
+                "status": "pending" if fiction.get("pending") else "added",
+                "description": fiction["description"],
                 "user_id": user_id,
                 "created_at": iso_time(created),
-                "updated_at": iso_time(created if pending else created + rng.randrange(30, 600)),
+                "updated_at": iso_time(created if fiction.get("pending") else created + 300),
             }
         )
 
@@ -206,6 +230,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
         "organization_id": organization_id,
         "next_address_id": str(address_id + 4_194_304_000),
         "access_ips": access_ips,
+        "access_ip_ranges": ip_ranges,
         "addresses": addresses,
         "auth_providers": providers,
         "billing_groups": billing_groups,
@@ -217,7 +242,15 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
 
 def empty_state(seed: int = SEED) -> dict[str, Any]:
     state = build_seed(seed)
-    for key in ("access_ips", "addresses", "auth_providers", "billing_groups", "integration_secrets", "credentials"):
+    for key in (
+        "access_ips",
+        "access_ip_ranges",
+        "addresses",
+        "auth_providers",
+        "billing_groups",
+        "integration_secrets",
+        "credentials",
+    ):
         state[key] = []
     state["seeded"] = False
     return state

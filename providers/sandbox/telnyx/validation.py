@@ -149,16 +149,38 @@ def is_http_url(value: str) -> bool:
 
 
 def normalise_ip(value: str) -> str | None:
-    """The canonical text of an IP address or (strict) CIDR block, or None when it is neither."""
-    text = value.strip()
+    """The canonical text of one IP address, or None when it is not one (a CIDR block is not)."""
     try:
-        return str(ipaddress.ip_address(text))
+        return str(ipaddress.ip_address(value.strip()))
     except ValueError:
-        pass
+        return None
+
+
+def normalise_cidr(value: str) -> str | None:
+    """The canonical text of a CIDR block written with its prefix length and no host bits set
+    ("2001:DB8::/32" -> "2001:db8::/32"), or None when it is not one (a bare address is not)."""
+    text = value.strip()
+    if "/" not in text:
+        return None
     try:
         return str(ipaddress.ip_network(text, strict=True))
     except ValueError:
         return None
+
+
+def cidr_problem(value: str) -> str:
+    """Why `value` is not a CIDR block (normalise_cidr returned None), saying what would be."""
+    text = value.strip()
+    if normalise_ip(text) is not None:
+        return (
+            f"{text!r} is a single address, not a CIDR block; write it as a block (e.g. {text}/"
+            f"{ipaddress.ip_address(text).max_prefixlen}) or add it with POST /access_ip_address."
+        )
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return f"{text!r} is not a CIDR block (an IPv4 or IPv6 network with its prefix length)."
+    return f"{text!r} has host bits set; the block is {network}."
 
 
 def page_params(req: SandboxRequest, status: int) -> tuple[int, int]:
