@@ -29,6 +29,22 @@ class PaginationStalled(MalformedResponse):
     """The server's pages stopped advancing; rows fetched so far are complete but partial."""
 
 
+def check_advanced(
+    unit: str, asked: int, answered: int | None, items: list[object], previous: list[object] | None, *, provider: str
+) -> None:
+    """Raise PaginationStalled unless the server answered the page (or offset) asked for with rows
+    other than the previous page's: one rule for every paged listing, by number or by offset."""
+    if answered is not None and answered != asked:
+        raise PaginationStalled(
+            f"asked for {unit} {asked} but the server answered {unit} {answered}; stopped to avoid a loop",
+            provider=provider,
+        )
+    if previous and items == previous:
+        raise PaginationStalled(
+            f"the rows of {unit} {asked} repeat the rows before them; stopped to avoid a loop", provider=provider
+        )
+
+
 async def numbered_pages(
     fetch: Callable[[int], Awaitable[Page]], *, provider: str, max_pages: int = MAX_PAGES
 ) -> AsyncIterator[Page]:
@@ -40,16 +56,7 @@ async def numbered_pages(
         # The first answer is taken whatever number it carries (a server may count from 0, or a
         # static mock may label it 2): nothing can be duplicated yet. After that, an answer for a
         # page other than the one asked for would repeat rows, so we stop instead.
-        if fetched and page.page_number != number:
-            raise PaginationStalled(
-                f"asked for page {number} but the server answered page {page.page_number}; stopped to avoid a loop",
-                provider=provider,
-            )
-        if previous and page.items == previous:
-            raise PaginationStalled(
-                f"page {page.page_number} repeats the rows of the page before; stopped to avoid a loop",
-                provider=provider,
-            )
+        check_advanced("page", number, page.page_number if fetched else None, page.items, previous, provider=provider)
         yield page
         if not page.items:
             return

@@ -59,6 +59,18 @@ def load_json(content: bytes | str) -> Any:
     return value
 
 
+def load_object(content: bytes | str) -> tuple[dict[str, Any] | None, str]:
+    """A body's JSON object, or None and why it is not one ("empty", "not JSON", "null", ...),
+    for a client to put in its MalformedResponse."""
+    try:
+        value = load_json(content)
+    except UnreadableJson as why:
+        return None, str(why)
+    if isinstance(value, dict):
+        return value, ""
+    return None, "null" if value is None else "not a JSON object"
+
+
 def parse_json(content: bytes) -> Any:
     """A body's JSON value; None when the body is empty, not JSON or nested too deep (the caller
     says what that means for its vendor; `load_json` says which)."""

@@ -18,6 +18,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from providers.errors import ProviderError
+from providers.outcomes import Outcome, WriteOutcome
 from providers.session import ProviderSession
 from tui.clipboard import copy_text
 from tui.literal import literal
@@ -215,6 +216,17 @@ class TeledeckApp(App[None]):
         super().notify(
             literal(message), title=literal(title, single_line=True), severity=severity, timeout=timeout, markup=False
         )
+
+    def report_unsettled(self, outcome: WriteOutcome[Any], doing: str) -> bool:
+        """Show a write that is not done (the vendor's error) or of unknown outcome (what was
+        checked); True when it was one of those, so the caller stops there."""
+        if outcome.outcome is Outcome.NOT_DONE and outcome.error is not None:
+            self.report_error(outcome.error, doing)
+            return True
+        if outcome.outcome is Outcome.UNKNOWN:
+            self.notify(outcome.message(), title=f"Outcome unknown: {doing}", severity="error", timeout=12)
+            return True
+        return False
 
     def report_error(self, error: ProviderError, doing: str) -> None:
         """The one place a provider error becomes visible: vendor code and message, no traceback."""

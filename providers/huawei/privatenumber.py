@@ -55,7 +55,7 @@ from providers.errors import (
 from providers.huawei.auth import AkskSigner
 from providers.huawei.vendor import HUAWEI
 from providers.pagination import numbered_pages
-from providers.records import Page, UnreadableJson, integer, load_json, parse_json, read_record, text
+from providers.records import Page, integer, load_object, parse_json, read_record, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
 PROVIDER = "huawei"
@@ -501,14 +501,11 @@ class HuaweiPrivateNumberClient(TransportClient):
         await self._call("DELETE", path, params={"subscriptionId": subscription_id, x_name: x})
 
     def _result(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        try:
-            body = load_json(response.content)
-        except UnreadableJson as why:
-            body, kind = None, str(why)
-        else:
-            kind = "null" if body is None else "not a JSON object"
-        if not isinstance(body, dict):
-            raise MalformedResponse(f"{what}: the answer is {kind}", provider=PROVIDER, status=response.status_code)
+        body, unreadable = load_object(response.content)
+        if body is None:
+            raise MalformedResponse(
+                f"{what}: the answer is {unreadable}", provider=PROVIDER, status=response.status_code
+            )
         code = text(body, "resultcode")
         if not code:
             raise MalformedResponse(

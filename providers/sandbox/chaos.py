@@ -74,9 +74,8 @@ class Tally:
     writes: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)  # done / not done / unknown
     reconciled: int = 0  # writes whose answer was lost or ambiguous and that a check settled
-    listings: int = 0
-    listing_retries: int = 0
-    listing_failures: int = 0
+    # Full listings: "asked" (each one), "refreshed" (a refresh after one failed), "failed" (three times)
+    listings: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
     lost: int = 0
     phantoms: int = 0
@@ -140,7 +139,8 @@ class ChaosReport:
         )
         lines = [head, "-" * len(head)]
         for t in self.tallies:
-            lists = f"{t.listings - t.listing_failures}/{t.listings}" if t.listings else "-"
+            asked = t.listings["asked"]
+            lists = f"{asked - t.listings['failed']}/{asked}" if asked else "-"
             lines.append(
                 f"{t.vendor:<12}{t.requests:>9}{t.fault_count:>8}{t.writes:>8}{t.outcomes['done']:>6}"
                 f"{t.outcomes['not done']:>5}{t.outcomes['unknown']:>5}{t.reconciled:>8}{lists:>7}"
@@ -149,6 +149,8 @@ class ChaosReport:
         for t in self.tallies:
             kinds = ", ".join(f"{k} {n}" for k, n in sorted(t.faults.items()))
             lines.append(f"  {t.vendor}: faults fired: {kinds or 'none'}")
+            if t.listings["refreshed"]:
+                lines.append(f"  {t.vendor}: listings refreshed after a failure: {t.listings['refreshed']}")
             lines.extend(f"  {t.vendor}: {note}" for note in t.notes)
         if self.sdk is not None:
             if self.sdk.available:
@@ -235,6 +237,24 @@ def _unbound_on_server(provider: str, emulator: Any, subscription_id: str) -> bo
     return not any(sid == subscription_id and live for sid, _, live in _server_bindings(provider, emulator))
 
 
+async def _send_until_settled(
+    tally: Tally, what: str, settle: Callable[[], Awaitable[WriteOutcome[Any]]], applied: Callable[[], bool]
+) -> WriteOutcome[Any] | None:
+    """Settle one write as a user would: "not done" is safe to send again, so send the same
+    request again, at most RESENDS_AFTER_NOT_DONE more times. Each outcome is counted, and a
+    "not done" that `applied` contradicts is counted lost."""
+    outcome: WriteOutcome[Any] | None = None
+    for _ in range(RESENDS_AFTER_NOT_DONE + 1):
+        outcome = await _guard(tally, what, settle)
+        _count(tally, outcome)
+        _check_not_done(tally, outcome, applied)
+        if outcome is None or not outcome.not_done:
+            break
+    if outcome is not None and not outcome.done:
+        tally.notes.append(outcome.message())
+    return outcome
+
+
 def _count(tally: Tally, outcome: WriteOutcome[Any] | None) -> None:
     tally.writes += 1
     if outcome is None:
@@ -260,19 +280,19 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
             ("telephony credentials", client.telephony_credential_pages, "credentials"),
         ]
         for name, pages, state_key in listings:
-            tally.listings += 1
+            tally.listings["asked"] += 1
             for _ in range(3):  # what a user does when a listing fails: refresh
                 try:
                     rows = await _guard(tally, f"listing {name}", functools.partial(client.collect, pages()))
                 except ProviderError:
-                    tally.listing_retries += 1
+                    tally.listings["refreshed"] += 1
                     continue
                 if rows is not None and len(rows) != len(emulator.state[state_key]):
                     have = len(emulator.state[state_key])
                     tally.notes.append(f"listing {name}: {len(rows)} rows, the server has {have}")
                 break
             else:
-                tally.listing_failures += 1
+                tally.listings["failed"] += 1
                 tally.notes.append(f"listing {name} failed three times")
 
     await list_everything()
@@ -293,16 +313,9 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
         """Settle one create; "not done" is safe to send again, so send it again (as a user would,
         with the same key: the form keeps it for the same values), at most three times."""
         key = new_key()
-        outcome: WriteOutcome[Any] | None = None
-        for _ in range(RESENDS_AFTER_NOT_DONE + 1):
-            outcome = await _guard(tally, what, lambda: settle_create(send, what=what, resend=True, key=key))
-            _count(tally, outcome)
-            _check_not_done(tally, outcome, applied)
-            if outcome is None or not outcome.not_done:
-                break
-        if outcome is not None and not outcome.done:
-            tally.notes.append(outcome.message())
-        return outcome
+        return await _send_until_settled(
+            tally, what, lambda: settle_create(send, what=what, resend=True, key=key), applied
+        )
 
     for ip in ip_requests:
         outcome = await create(
@@ -341,22 +354,13 @@ async def _telnyx(session: Any, emulator: Any, tally: Tally, creates: int, group
     await list_everything()  # the lists again, with everything made
     for kind, record in made:
         delete = client.delete_access_ip if kind == "ip" else client.delete_billing_group
-        for _ in range(RESENDS_AFTER_NOT_DONE + 1):
-            outcome = await _guard(
-                tally,
-                "delete",
-                functools.partial(settle_delete, functools.partial(delete, record.id), what=f"delete {record.id}"),
-            )
-            _count(tally, outcome)
-            state_key = "access_ips" if kind == "ip" else "billing_groups"
-            _check_not_done(
-                tally,
-                outcome,
-                functools.partial(_gone, emulator, state_key, record.id),
-            )
-            if outcome is None or not outcome.not_done:
-                break
         key = "access_ips" if kind == "ip" else "billing_groups"
+        outcome = await _send_until_settled(
+            tally,
+            "delete",
+            functools.partial(settle_delete, functools.partial(delete, record.id), what=f"delete {record.id}"),
+            functools.partial(_gone, emulator, key, record.id),
+        )
         present = any(item["id"] == record.id for item in emulator.state[key])
         if outcome is not None and outcome.done and present:
             tally.phantoms += 1
@@ -455,6 +459,11 @@ async def _screen_refresh(
         )
 
 
+async def _bind_once(adapter: BindingProvider, request: BindRequest, ledger: BindingLedger) -> WriteOutcome[Binding]:
+    """One send of a bind, knowing the bindings the ledger holds at that moment."""
+    return await settle_bind(adapter, request, known={b.key for b in ledger.all()})
+
+
 async def _binds(
     provider: str,
     adapter: BindingProvider,
@@ -469,19 +478,12 @@ async def _binds(
     requests = [tagged(r) for r in _requests(provider, emulator, count, now)]
     settled: list[tuple[BindRequest, WriteOutcome[Binding] | None]] = []
     for request in requests:
-        for _ in range(RESENDS_AFTER_NOT_DONE + 1):  # "not done" is safe to send again: the same request
-            known = {b.key for b in ledger.all()}
-            outcome = await _guard(tally, "bind", functools.partial(settle_bind, adapter, request, known=known))
-            _count(tally, outcome)
-            _check_not_done(
-                tally,
-                outcome,
-                functools.partial(_tag_on_server, provider, emulator, request.user_data),
-            )
-            if outcome is None or not outcome.not_done:
-                break
-        if outcome is not None and not outcome.done:
-            tally.notes.append(outcome.message())
+        outcome = await _send_until_settled(
+            tally,
+            "bind",
+            functools.partial(_bind_once, adapter, request, ledger),
+            functools.partial(_tag_on_server, provider, emulator, request.user_data),
+        )
         if outcome is not None and outcome.value is not None:
             ledger.record_created(outcome.value)
         if outcome is not None and outcome.unknown:  # as the Bindings screen does
@@ -510,18 +512,12 @@ async def _binds(
         if outcome is None or outcome.value is None:
             continue
         binding = outcome.value
-        for _ in range(RESENDS_AFTER_NOT_DONE + 1):
-            result = await _guard(tally, "unbind", functools.partial(settle_unbind, adapter, binding))
-            _count(tally, result)
-            _check_not_done(
-                tally,
-                result,
-                functools.partial(_unbound_on_server, provider, emulator, binding.subscription_id),
-            )
-            if result is None or not result.not_done:
-                break
-        if result is not None and not result.done:
-            tally.notes.append(result.message())
+        result = await _send_until_settled(
+            tally,
+            "unbind",
+            functools.partial(settle_unbind, adapter, binding),
+            functools.partial(_unbound_on_server, provider, emulator, binding.subscription_id),
+        )
         if result is not None and result.done:
             ledger.mark_unbound(binding.key)
         active = any(sid == binding.subscription_id and live for sid, _, live in _server_bindings(provider, emulator))
@@ -555,17 +551,15 @@ def _sdk_comparison(seed: int, creates: int, groups: int) -> SdkTally:
     sdk._sleep_for_retry = lambda **kw: None  # type: ignore[method-assign]
     ips = [f"198.51.{100 + i // 250}.{i % 250 + 1}" for i in range(creates)]
     names = [f"sdk group {i:02d}" for i in range(groups)]
-    for ip in ips:
+    sends: list[Callable[[], Any]] = [
+        *(functools.partial(sdk.access_ip_address.create, ip_address=ip) for ip in ips),
+        *(functools.partial(sdk.billing_groups.create, name=name) for name in names),
+    ]
+    for send in sends:
         tally.creates += 1
         try:
-            sdk.access_ip_address.create(ip_address=ip)
-        except Exception:
-            tally.failed += 1
-    for name in names:
-        tally.creates += 1
-        try:
-            sdk.billing_groups.create(name=name)
-        except Exception:
+            send()
+        except Exception:  # the SDK's own errors, whatever their class: counted, not teledeck's
             tally.failed += 1
     after = Counter(ip["ip_address"] for ip in emulator.state["access_ips"])
     after.update(g["name"] for g in emulator.state["billing_groups"])

@@ -212,8 +212,7 @@ class TelnyxClient(TransportClient):
         created_at: Mapping[str, str] | str | None = None,
     ) -> AsyncIterator[Page]:
         params = _drop_empty({"filter[ip_source]": ip_source, "filter[ip_address]": ip_address})
-        params.update(_created_at_filter(created_at))
-        return self._pages("/access_ip_address", params, AccessIp.from_api)
+        return self._pages("/access_ip_address", params | _created_at_filter(created_at), AccessIp.from_api)
 
     async def create_access_ip(self, ip_address: str, description: str | None = None) -> AccessIp:
         body = _drop_empty({"ip_address": ip_address, "description": description})
@@ -249,8 +248,7 @@ class TelnyxClient(TransportClient):
                 "filter[cidr_block][contains]": contains,
             }
         )
-        params.update(_created_at_filter(created_at))
-        return self._pages("/access_ip_ranges", params, AccessIpRange.from_api)
+        return self._pages("/access_ip_ranges", params | _created_at_filter(created_at), AccessIpRange.from_api)
 
     async def create_access_ip_range(self, cidr_block: str, description: str | None = None) -> AccessIpRange:
         body = _drop_empty({"cidr_block": cidr_block, "description": description})

@@ -14,10 +14,10 @@ from providers.records import ApiRecord, integer, mapping, read_record, text
 
 
 @dataclass(frozen=True)
-class AccessIp(ApiRecord):
+class AllowlistEntry(ApiRecord):
+    """What an access IP and an access IP range share: Telnyx's sync status, the label, who added it."""
+
     id: str
-    ip_address: str
-    source: str
     status: str
     description: str
     user_id: str
@@ -26,16 +26,18 @@ class AccessIp(ApiRecord):
 
 
 @dataclass(frozen=True)
-class AccessIpRange(ApiRecord):
+class AccessIp(AllowlistEntry):
+    """One address on the access list (`/access_ip_address`)."""
+
+    ip_address: str
+    source: str
+
+
+@dataclass(frozen=True)
+class AccessIpRange(AllowlistEntry):
     """A CIDR block on the access list (`/access_ip_ranges`); single addresses are `AccessIp`s."""
 
-    id: str
     cidr_block: str
-    status: str
-    description: str
-    user_id: str
-    created_at: str
-    updated_at: str
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from providers.errors import (
     ProviderError,
     ValidationError,
 )
-from providers.pagination import PaginationStalled
-from providers.records import UnreadableJson, integer, load_json, parse_json, read_record, text
+from providers.pagination import PaginationStalled, check_advanced
+from providers.records import integer, load_object, parse_json, read_record, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 from providers.volcengine.vendor import VOLCENGINE
@@ -609,12 +609,7 @@ class VmsClient(TransportClient):
             call=action,
         )
         shown_url = redact_url(response.request.url)
-        try:
-            body = load_json(response.content)
-        except UnreadableJson as why:
-            body, unreadable = None, str(why)
-        else:
-            unreadable = "null" if body is None else "not a JSON object"
+        body, unreadable = load_object(response.content)
         request_id = self.transport.request_id(response)
         where: dict[str, Any] = {
             "provider": PROVIDER,
@@ -623,7 +618,7 @@ class VmsClient(TransportClient):
             "method": method,
             "url": shown_url,
         }
-        if not isinstance(body, dict):
+        if body is None:
             raise MalformedResponse(f"{action}: the answer is {unreadable}", **where)
         error = error_in_envelope(body, response.status_code)
         if error is not None:
@@ -671,16 +666,7 @@ class VmsClient(TransportClient):
         previous: list[Any] = []
         for _ in range(max_pages):
             page = await fetch(offset)
-            if page.offset is not None and page.offset != offset:
-                raise PaginationStalled(
-                    f"asked for offset {offset} but the server answered offset {page.offset}; stopped to avoid a loop",
-                    provider=PROVIDER,
-                )
-            if previous and page.items == previous:
-                raise PaginationStalled(
-                    f"the rows at offset {offset} repeat the rows before them; stopped to avoid a loop",
-                    provider=PROVIDER,
-                )
+            check_advanced("offset", offset, page.offset, page.items, previous, provider=PROVIDER)
             previous = page.items
             items.extend(page.items)
             offset += len(page.items)

@@ -18,7 +18,7 @@ LISTING = {
     "deep": (MalformedResponse, "nested deeper than 64 levels"),
     "garbage_meta": (MalformedResponse, "meta.page_number is not a whole number"),
     "huge_meta": (PaginationStalled, "claims 1000000000 pages"),
-    "repeat_meta": (PaginationStalled, "repeats the rows"),
+    "repeat_meta": (PaginationStalled, "repeat the rows before them"),
     "slow": (Timeout, f"no complete answer within {SMALL.deadline:g} s"),
     "error200": (MalformedResponse, "HTTP 200 but the answer is an error: Invalid value"),
     "null": (MalformedResponse, "no 'data' list (null or empty)"),

@@ -16,7 +16,7 @@ from textual.binding import Binding as Key
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
-from providers.outcomes import Outcome, WriteOutcome, reconcile_bind, settle_bind, settle_unbind, tagged
+from providers.outcomes import WriteOutcome, reconcile_bind, settle_bind, settle_unbind, tagged
 from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
@@ -424,11 +424,7 @@ class BindingsScreen(TableScreen):
             self.notify(f"No {binding.provider} account in this profile.", severity="warning")
             return
         outcome = await settle_unbind(provider, binding)
-        if outcome.outcome is Outcome.NOT_DONE and outcome.error is not None:
-            self.teledeck.report_error(outcome.error, f"unbinding {binding.subscription_id}")
-            return
-        if outcome.outcome is Outcome.UNKNOWN:
-            self.notify(outcome.message(), title="Unbind outcome unknown", severity="error", timeout=12, markup=False)
+        if self.teledeck.report_unsettled(outcome, f"unbinding {binding.subscription_id}"):
             return
         await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
         self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from providers.errors import ProviderError
-from providers.outcomes import Outcome, settle_delete
+from providers.outcomes import settle_delete
 from providers.pagination import PaginationStalled
 from tui.resources import REGISTRY, ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
@@ -340,11 +340,7 @@ class ResourceScreen(TableScreen):
         described = self.spec.describe(record)
         session = self.teledeck.session
         outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {described}")
-        if outcome.outcome is Outcome.NOT_DONE and outcome.error is not None:
-            self.teledeck.report_error(outcome.error, f"deleting {described}")
-            return
-        if outcome.outcome is Outcome.UNKNOWN:
-            self.notify(outcome.message(), title="Outcome unknown", severity="error", timeout=12, markup=False)
+        if self.teledeck.report_unsettled(outcome, f"deleting {described}"):
             return
         self.records.pop(key, None)
         self._write_back()

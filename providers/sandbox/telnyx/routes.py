@@ -111,6 +111,25 @@ def created_at_filtered(items: list[dict[str, Any]], req: SandboxRequest) -> lis
     return items
 
 
+def _read_address(raw: str) -> tuple[str | None, str]:
+    """One address as Telnyx stores it, or why `raw` is not one (a block belongs to the ranges)."""
+    ip = normalise_ip(raw)
+    if ip is not None:
+        return ip, ""
+    if normalise_cidr(raw) is not None:
+        return None, (
+            f"{raw.strip()!r} is a CIDR block; access IP addresses take one address. "
+            "Add blocks with POST /access_ip_ranges (cidr_block)."
+        )
+    return None, f"{raw!r} is not an IPv4 or IPv6 address."
+
+
+def _read_block(raw: str) -> tuple[str | None, str]:
+    """A CIDR block as Telnyx stores it, or why `raw` is not one."""
+    block = normalise_cidr(raw)
+    return (block, "") if block is not None else (None, cidr_problem(raw))
+
+
 class TelnyxRoutes(Emulator[ApiError]):
     """The resources (access IPs and IP ranges, addresses, SSO providers, billing groups, integration secrets,
     telephony credentials) and what each operation does to them."""
@@ -246,39 +265,40 @@ class TelnyxRoutes(Emulator[ApiError]):
         return SandboxResponse.json_response(200, paginate(newest_first(items), req, 422))
 
     def _create_access_ip(self, req: SandboxRequest) -> SandboxResponse:
+        return self._create_on_allowlist(req, "access_ips", "ip_address", _read_address, "IP address", source="api")
+
+    def _create_on_allowlist(
+        self,
+        req: SandboxRequest,
+        collection: str,
+        field: str,
+        read: Callable[[str], tuple[str | None, str]],
+        what: str,
+        **extra: Any,
+    ) -> SandboxResponse:
+        """Create an access IP or an access IP range: `read` normalises the value or says why it
+        cannot; one already on the list is a duplicate. Both answer the bare object with 200, as
+        the spec says, and start `pending` until the (simulated) sync."""
         body = self._body(req)
         errors: list[dict[str, Any]] = []
-        raw_ip = require_str(body, "ip_address", errors, required=True)
+        raw = require_str(body, field, errors, required=True)
         description = require_str(body, "description", errors, required=False)
-        ip = None
-        if raw_ip is not None:
-            ip = normalise_ip(raw_ip)
-            if ip is None and normalise_cidr(raw_ip) is not None:
-                detail = (
-                    f"{raw_ip.strip()!r} is a CIDR block; access IP addresses take one address. "
-                    "Add blocks with POST /access_ip_ranges (cidr_block)."
-                )
-                errors.append(problem(E_BAD_REQUEST, detail, pointer="/ip_address"))
-            elif ip is None:
-                errors.append(
-                    problem(E_BAD_REQUEST, f"{raw_ip!r} is not an IPv4 or IPv6 address.", pointer="/ip_address")
-                )
-            elif any(r["ip_address"] == ip for r in self.state["access_ips"]):
-                errors.append(
-                    problem(E_DUPLICATE, f"The IP address {ip} is already on the access list.", pointer="/ip_address")
-                )
+        value = None
+        if raw is not None:
+            value, why = read(raw)
+            if value is None:
+                errors.append(problem(E_BAD_REQUEST, why, pointer=f"/{field}"))
+            elif any(r[field] == value for r in self.state[collection]):
+                detail = f"The {what} {value} is already on the access list."
+                errors.append(problem(E_DUPLICATE, detail, pointer=f"/{field}"))
         self._check(errors)
+        fields = {field: value, **extra, "status": "pending", "description": description or ""}
         record = self._new_record(
-            ip_address=ip,
-            source="api",
-            status="pending",
-            description=description or "",
-            user_id=self.state["user_id"],
-            _sync_at=self.clock() + ACCESS_IP_SYNC_SECONDS,
+            **fields, user_id=self.state["user_id"], _sync_at=self.clock() + ACCESS_IP_SYNC_SECONDS
         )
-        self.state["access_ips"].append(record)
+        self.state[collection].append(record)
         self._save()
-        return SandboxResponse.json_response(200, public_view(record))  # bare object, and 200, as the spec says
+        return SandboxResponse.json_response(200, public_view(record))
 
     def _get_access_ip(self, req: SandboxRequest, id: str) -> SandboxResponse:
         self._sync_access_ips()
@@ -323,32 +343,7 @@ class TelnyxRoutes(Emulator[ApiError]):
         return SandboxResponse.json_response(200, paginate(newest_first(items), req, 422))
 
     def _create_ip_range(self, req: SandboxRequest) -> SandboxResponse:
-        body = self._body(req)
-        errors: list[dict[str, Any]] = []
-        raw = require_str(body, "cidr_block", errors, required=True)
-        description = require_str(body, "description", errors, required=False)
-        block = None
-        if raw is not None:
-            block = normalise_cidr(raw)
-            if block is None:
-                errors.append(problem(E_BAD_REQUEST, cidr_problem(raw), pointer="/cidr_block"))
-            elif any(r["cidr_block"] == block for r in self.state["access_ip_ranges"]):
-                errors.append(
-                    problem(
-                        E_DUPLICATE, f"The CIDR block {block} is already on the access list.", pointer="/cidr_block"
-                    )
-                )
-        self._check(errors)
-        record = self._new_record(
-            cidr_block=block,
-            status="pending",
-            description=description or "",
-            user_id=self.state["user_id"],
-            _sync_at=self.clock() + ACCESS_IP_SYNC_SECONDS,
-        )
-        self.state["access_ip_ranges"].append(record)
-        self._save()
-        return SandboxResponse.json_response(200, public_view(record))  # bare, and 200, as for access IPs
+        return self._create_on_allowlist(req, "access_ip_ranges", "cidr_block", _read_block, "CIDR block")
 
     def _delete_ip_range(self, req: SandboxRequest, id: str) -> SandboxResponse:
         self._sync_access_ips("access_ip_ranges")
