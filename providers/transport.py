@@ -97,7 +97,7 @@ class ResponseLimits:
 
     max_body: int = 16 * MiB  # bytes on the wire (compressed, if it is)
     max_decoded: int = 64 * MiB  # bytes after decompression
-    deadline: float = 30.0  # seconds for one logical request, re-sends and waits included
+    deadline: float = 20.0  # seconds for one logical request, re-sends and waits included
 
     def __post_init__(self) -> None:
         if self.max_body < 1 or self.max_decoded < 1 or self.deadline <= 0:
