@@ -108,7 +108,7 @@ async def test_a_server_echoing_the_page_number_with_the_same_rows_is_stopped():
         async for page in numbered_pages(echoing, provider="t"):
             seen.extend(page.items)
     assert seen == ["a", "b"] and calls == [1, 2]
-    assert "repeats the rows" in str(caught.value)
+    assert "repeat the rows before them" in str(caught.value)
 
 
 async def test_a_claim_of_more_pages_than_we_follow_stops_after_the_first():
