@@ -232,13 +232,6 @@ async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp | Ac
     return await _telnyx(s).create_access_ip(value, _opt(values, "description"))
 
 
-async def _find_access_ip(s: ProviderSession, values: Values) -> list:
-    value = values["ip_address"].strip()
-    if _is_block(values, "ip_address"):
-        return await _telnyx(s).find_access_ip_ranges(value)
-    return await _telnyx(s).find_access_ips(value)
-
-
 def _describe_access(record: AccessIp | AccessIpRange) -> str:
     if isinstance(record, AccessIpRange):
         return f"IP range {record.cidr_block}"
@@ -282,7 +275,6 @@ ALLOWLIST = ResourceSpec(
         _DESCRIPTION_FIELD,
     ),
     create=_create_access_ip,
-    find_created=_find_access_ip,
     created_in=lambda r: "ranges" if isinstance(r, AccessIpRange) else None,
     delete=lambda s, r: _telnyx(s).delete_access_ip(r.id),
 )
@@ -312,7 +304,6 @@ RANGES = ResourceSpec(
     create=lambda s, values: _telnyx(s).create_access_ip_range(
         values["cidr_block"].strip(), _opt(values, "description")
     ),
-    find_created=lambda s, values: _telnyx(s).find_access_ip_ranges(values["cidr_block"].strip()),
     idempotent_create=True,
     delete=lambda s, r: _telnyx(s).delete_access_ip_range(r.id),
 )
@@ -351,12 +342,6 @@ async def _create_address(s: ProviderSession, values: Values) -> Address:
     fields["address_book"] = _bool(values.get("address_book", "true"))
     fields["validate_address"] = _bool(values.get("validate_address", "true"))
     return await _telnyx(s).create_address(**fields)
-
-
-async def _find_address(s: ProviderSession, values: Values) -> list:
-    return await _telnyx(s).find_addresses(
-        values["street_address"].strip(), values.get("customer_reference", "").strip()
-    )
 
 
 async def _validate_address(s: ProviderSession, record: Address):
@@ -400,7 +385,6 @@ ADDRESSES = ResourceSpec(
         FieldSpec("validate_address", "Validate before saving", kind="bool", default="true"),
     ),
     create=_create_address,
-    find_created=_find_address,
     delete=lambda s, r: _telnyx(s).delete_address(r.id),
     actions=(
         ActionSpec(
@@ -515,10 +499,6 @@ def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
     }
 
 
-async def _find_sso(s: ProviderSession, values: Values) -> list:
-    return await _telnyx(s).find_auth_providers(values["short_name"].strip())
-
-
 SSO = ResourceSpec(
     parse=AuthProvider.from_api,
     name="sso",
@@ -541,7 +521,6 @@ SSO = ResourceSpec(
     row_style=lambda r: "dim" if r.active is False else "",
     create_fields=_SSO_FIELDS,
     create=_create_sso,
-    find_created=_find_sso,
     edit_fields=_SSO_FIELDS,
     edit_values=_sso_edit_values,
     update=_update_sso,
@@ -573,7 +552,6 @@ BILLING_GROUPS = ResourceSpec(
     row_style=lambda r: "dim" if r.deleted_at else "",
     create_fields=_BILLING_GROUP_FIELDS,
     create=lambda s, values: _telnyx(s).create_billing_group(values["name"].strip()),
-    find_created=lambda s, values: _telnyx(s).find_billing_groups(values["name"].strip()),
     edit_fields=_BILLING_GROUP_FIELDS,
     edit_values=lambda r: {"name": r.name},
     update=lambda s, r, values: _telnyx(s).update_billing_group(r.id, values["name"].strip()),
@@ -629,7 +607,6 @@ INTEGRATION_SECRETS = ResourceSpec(
         FieldSpec("password", "Password", kind="secret", required=True, visible=_when("type", "basic")),
     ),
     create=_create_secret,
-    find_created=lambda s, values: _telnyx(s).find_integration_secrets(values["identifier"].strip()),
     delete=lambda s, r: _telnyx(s).delete_integration_secret(r.id),
     secret_fields=frozenset({"token", "password", "value"}),
 )
