@@ -23,7 +23,7 @@ from providers.session import ProviderSession
 from tui.clipboard import copy_text
 from tui.literal import literal
 from tui.resources import REGISTRY, ActionSpec
-from tui.screens.command import CommandScreen, Destination, resolve
+from tui.screens.command import CommandScreen, Destination
 from tui.screens.help import HelpScreen
 from tui.screens.resource import ResourceScreen, check_action_keys, keys_taken_by
 from tui.widgets.header import AppHeader
@@ -169,14 +169,6 @@ class TeledeckApp(App[None]):
         )
 
     # ---- navigation -----------------------------------------------------------------------
-
-    def jump_to(self, name: str) -> None:
-        """Open the screen `name` names exactly (a mode, an alias or a title); else say so."""
-        found = resolve(name, destinations())
-        if found is None:
-            self.notify(f"No screen called {name!r}.", severity="warning", markup=False)
-            return
-        self.switch_mode(found.mode)
 
     def action_jump(self) -> None:
         if isinstance(self.screen, CommandScreen):
