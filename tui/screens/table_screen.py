@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual import events, on
+from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType, NoBinding
 from textual.screen import Screen
@@ -78,8 +79,7 @@ class TableScreen(AppAccess, Screen[None]):
         except NoBinding:
             return
         for binding in bound:
-            action, _, raw = binding.action.partition("(")
-            parameters = tuple(p.strip().strip("'\"") for p in raw.rstrip(")").split(",") if p.strip())
+            _, action, parameters = parse(binding.action)
             reason = self.why_unavailable(action, parameters)
             if reason:
                 event.stop()
