@@ -53,6 +53,7 @@ class StateStore:
         self.recovered_from: Path | None = None  # where a corrupt file was moved, if one was
         self._seen: tuple[int, int, int] | None = None  # the file as this store last read or wrote it
         self._held = 0  # how deep this thread is in exclusive() (the file lock is taken once)
+        self._lock_file: int | None = None  # `<name>.lock`, opened on first use and kept
         self._load()
 
     # -- reading -------------------------------------------------------------------------------
@@ -124,8 +125,11 @@ class StateStore:
                 finally:
                     self._held -= 1
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            if self._lock_file is None:  # once per store, not once per request
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                lock_path = self.path.with_name(self.path.name + ".lock")
+                self._lock_file = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            handle = self._lock_file
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 reread = self._stamp() != self._seen
@@ -139,7 +143,6 @@ class StateStore:
                     self._held -= 1
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-                os.close(handle)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[dict[str, Any]]:
