@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from providers.errors import ProviderError
 from providers.outcomes import Outcome, WriteOutcome
@@ -80,7 +81,17 @@ class TeledeckApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
-        Binding("colon", "jump", "Jump", key_display=":", id="app.jump", tooltip="to a resource by name or alias"),
+        # Priority, and its action waits for the prompt to mount: ":bi" typed fast reaches the
+        # prompt instead of sending "b" to the table below (see tui/screens/dialog.py).
+        Binding(
+            "colon",
+            "jump",
+            "Jump",
+            key_display=":",
+            id="app.jump",
+            tooltip="to a resource by name or alias",
+            priority=True,
+        ),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -170,10 +181,14 @@ class TeledeckApp(App[None]):
 
     # ---- navigation -----------------------------------------------------------------------
 
-    def action_jump(self) -> None:
-        if isinstance(self.screen, CommandScreen):
-            return
-        self.push_screen(CommandScreen(destinations()), self._go_to)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "jump":
+            # Not over a dialog, and ":" typed into a field (a time, an IPv6 address) is text.
+            return not isinstance(self.screen, ModalScreen) and not isinstance(self.focused, Input)
+        return True
+
+    async def action_jump(self) -> None:
+        await self.push_screen(CommandScreen(destinations()), self._go_to)
 
     def _go_to(self, mode: str | None) -> None:
         if mode:

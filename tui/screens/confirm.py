@@ -32,7 +32,8 @@ class ConfirmScreen(DialogScreen[bool]):
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "success")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # At once, not queued behind keys already typed: a fast Enter must meet Cancel.
+        self.set_focus(self.query_one("#cancel", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

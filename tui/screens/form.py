@@ -111,7 +111,7 @@ class FormScreen(DialogScreen[Any]):
         self._apply_visibility()
         first = next((w for w in self.query("Input, Select, Switch") if w.display), None)
         if first is not None:
-            first.focus()
+            self.set_focus(first, scroll_visible=False)  # at once: keys typed right after the form opens land here
 
     # ---- values and checks ----------------------------------------------------------------
 

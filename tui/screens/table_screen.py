@@ -49,6 +49,9 @@ class TableScreen(AppAccess, Screen[None]):
             key_display="/",
             id="table.filter",
             tooltip="as you type; start with ! to invert",
+            # Priority: focus moves before the next key is read, so "/office" typed fast filters
+            # by "office" instead of sending "o" to the table (see tui/screens/dialog.py).
+            priority=True,
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="table.clear_filter"),
         Binding("o", "sort", "Order by", id="table.sort"),
@@ -70,6 +73,8 @@ class TableScreen(AppAccess, Screen[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # "/" typed into the filter (a CIDR) is text, not the filter key
         return self.why_unavailable(action, parameters) is None
 
     def on_key(self, event: events.Key) -> None:
@@ -158,7 +163,8 @@ class TableScreen(AppAccess, Screen[None]):
 
     def action_filter(self) -> None:
         self._show_filter_box(True)
-        self.query_one("#filter-input", Input).focus()
+        # At once, not with Widget.focus (which waits its turn behind keys already typed).
+        self.set_focus(self.query_one("#filter-input", Input))
 
     @on(Input.Changed, "#filter-input")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -1,0 +1,96 @@
+"""Keys typed in a burst, as a fast typist or a paste delivers them, land where they were meant.
+
+Pilot's `press` waits for each key to be handled before the next; a terminal does not. These
+tests post the whole burst to the app at once, so a key that moves focus must take effect before
+the keys behind it are read (issue 10: "Tab +30m" typed fast left Expires as "m").
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+from tests.tui.conftest import settle
+from tui.screens.command import CommandScreen
+from tui.screens.form import FormScreen
+
+KEY_NAMES = {"\t": "tab", "+": "plus", "/": "slash", ":": "colon", "\r": "enter", " ": "space", ".": "full_stop"}
+
+
+def burst(app, text: str) -> None:
+    """Queue every key of `text` on the app without waiting in between."""
+    for char in text:
+        name = KEY_NAMES.get(char, char)
+        app.post_message(events.Key(name, None if char == "\t" else char))
+
+
+async def test_tab_then_typing_fills_the_next_field_not_the_one_left(make_app, tmp_path):
+    app = make_app(start="bindings", ledger_path=tmp_path / "ledger.sqlite3")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.set_focus(form.query_one("#input-area_code", Input))
+        await pilot.pause()
+        burst(app, "010\t+30m")
+        await settle(pilot)
+        assert form.query_one("#input-area_code", Input).value == "010"
+        assert form.query_one("#input-expires", Input).value == "+30m"  # the "+2h" default replaced whole
+
+
+async def test_slash_then_typing_filters_instead_of_sending_keys_to_the_table(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "/office")
+        await settle(pilot)
+        assert app.screen.query_one("#filter-input", Input).value == "office"
+        assert app.screen.table.sort_column is None  # "o" did not order the table
+
+
+async def test_a_slash_inside_the_filter_is_text(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "/10.0.0.0/8")
+        await settle(pilot)
+        assert app.screen.query_one("#filter-input", Input).value == "10.0.0.0/8"
+
+
+async def test_colon_then_a_name_and_enter_goes_there(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, ":billing\r")
+        await settle(pilot)
+        assert app.current_mode == "billing"
+        assert not isinstance(app.screen, CommandScreen)
+
+
+async def test_a_colon_typed_into_a_field_is_text_not_the_prompt(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        burst(app, "2001:db8::1")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#input-ip_address", Input).value == "2001:db8::1"
+
+
+async def test_delete_then_a_fast_enter_cancels_and_deletes_nothing(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before = len(sandbox.state["access_ips"])
+        app.post_message(events.Key("ctrl+d", None))
+        app.post_message(events.Key("enter", "\r"))
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert len(sandbox.state["access_ips"]) == before
