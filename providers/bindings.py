@@ -72,6 +72,50 @@ class BindRequest:
 
 
 @dataclass(frozen=True)
+class NumberPool:
+    """A pool a bind may draw its X number from, as the bind form offers it."""
+
+    pool: str  # what the vendor takes: Aliyun PoolKey, Volcengine NumberPoolNo
+    name: str = ""
+    modes: tuple[str, ...] = ()  # the modes it serves; () = the vendor does not say
+    numbers: int | None = None  # how many numbers it holds, where the vendor says
+    source: str = ""  # how it is known: "listed by NumberPoolList", "the account's pool_key"
+
+    def serves(self, mode: str) -> bool:
+        return not self.modes or mode in self.modes
+
+    def describe(self) -> str:
+        """One line for a picker: 'NP2026… · AXB · teledeck sandbox AXB · 12 numbers'."""
+        parts = [self.pool, "/".join(self.modes), self.name]
+        if self.numbers is not None:
+            parts.append(f"{self.numbers} number{'' if self.numbers == 1 else 's'}")
+        if self.source:
+            parts.append(self.source)
+        return " · ".join(part for part in parts if part)
+
+
+async def pools_of(provider: BindingProvider) -> list[NumberPool]:
+    """The pools `provider` offers, its account's default first; [] for a vendor without pools
+    (Huawei draws X by area code). An adapter offers them with an optional `pools()`."""
+    listing = getattr(provider, "pools", None)
+    return list(await listing()) if listing is not None else []
+
+
+def default_pool_of(provider: BindingProvider) -> str:
+    """The pool `provider`'s account binds in when a request names none ("" without pools)."""
+    return str(getattr(provider, "default_pool", "") or "")
+
+
+def best_pool(pools: list[NumberPool], mode: str, default: str = "") -> str:
+    """The pool a bind in `mode` should use: the account's default when it serves the mode, else
+    the first listed pool that does, else the default (the vendor will say what is wrong)."""
+    fitting = [p.pool for p in pools if p.serves(mode)]
+    if default and (default in fitting or not any(p.pool == default for p in pools)):
+        return default
+    return fitting[0] if fitting else default
+
+
+@dataclass(frozen=True)
 class BindingChange:
     """A modification; None leaves a field as it is."""
 
@@ -92,6 +136,8 @@ class BindingProvider(Protocol):
     provider: str
     account: str
     modes: tuple[str, ...]  # which of MODES this vendor supports
+    # An adapter with pools also has `default_pool: str` (the account's) and
+    # `async pools() -> list[NumberPool]`, the default first (see `pools_of`).
 
     async def bind(self, request: BindRequest) -> Binding: ...
 

@@ -9,14 +9,18 @@ in the user's local time or as a relative duration, and checked against each ven
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from providers.bindings import MODES, BindingChange, BindRequest
+from providers.bindings import MODES, BindingChange, BindRequest, NumberPool, best_pool
+from providers.errors import ProviderError
 from providers.vendors import BindingRules, binding_vendors
-from tui.resources import FieldSpec
+from tui.resources import FieldSpec, Suggestions
 from tui.wording import with_article
+
+# A provider's pools (its account's default first), by provider name; may raise ProviderError.
+ListPools = Callable[[str], Awaitable[list[NumberPool]]]
 
 MIN_AHEAD = timedelta(minutes=1)  # when no vendor is chosen yet
 
@@ -94,15 +98,72 @@ def _phone(name: str, label: str, *, required: bool, visible=None) -> FieldSpec:
     )
 
 
+def has_pools(provider: str) -> bool:
+    """Whether binds on `provider` draw X from a pool (Huawei draws it by area code)."""
+    found = rules(provider)
+    return found is not None and bool(found.pool_setting)
+
+
+class PoolSuggestions:
+    """The bind form's Pool field: the pools each provider lists, fetched once per form, offered
+    for the chosen mode (the account's default first), and a pool of another mode refused at the
+    field before anything is sent."""
+
+    def __init__(self, list_pools: ListPools | None, defaults: Mapping[str, str]) -> None:
+        self.list_pools = list_pools
+        self.defaults = dict(defaults)
+        self.listed: dict[str, list[NumberPool]] = {}
+
+    async def suggest(self, values: Mapping[str, str]) -> Suggestions:
+        provider, mode = values.get("provider", ""), values.get("mode", "")
+        default = self.defaults.get(provider, "")
+        found = rules(provider)
+        if found is None or not has_pools(provider):
+            return Suggestions()
+        label = found.pool_label
+        if provider not in self.listed and self.list_pools is not None:
+            try:
+                self.listed[provider] = await self.list_pools(provider)
+            except ProviderError as error:
+                shown = ((default, f"{default} · the account's {label}"),) if default else ()
+                return Suggestions(shown, note=f"could not list pools: {error.summary()}")
+        pools = self.listed.get(provider, [])
+        if not pools and default:
+            pools = [NumberPool(default, source=f"the account's {label}")]
+        first = best_pool(pools, mode, default)
+        fitting = sorted((p for p in pools if p.serves(mode)), key=lambda p: p.pool != first)
+        if not fitting:
+            return Suggestions(note=f"no pool listed serves {mode}: {len(pools)} pool(s) serve other modes")
+        return Suggestions(tuple((p.pool, p.describe()) for p in fitting), note=f"{len(fitting)} pool(s) serve {mode}")
+
+    def problem(self, value: str, values: Mapping[str, str]) -> str | None:
+        """A pool the vendor listed for another mode, said at the field."""
+        mode = values.get("mode", "")
+        listed = {p.pool: p for p in self.listed.get(values.get("provider", ""), [])}
+        pool = listed.get(value.strip())
+        if pool is None or pool.serves(mode):
+            return None
+        return f"{pool.pool} is {with_article('/'.join(pool.modes))} pool; {mode} needs {with_article(mode)} pool (ctrl+o picks one)"
+
+
 def bind_fields(
-    providers: tuple[str, ...], modes: Mapping[str, tuple[str, ...]] | None = None
+    providers: tuple[str, ...],
+    modes: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    list_pools: ListPools | None = None,
+    default_pools: Mapping[str, str] | None = None,
 ) -> tuple[FieldSpec, ...]:
     """The bind form for `providers`; `modes` are the modes each connected account offers (by
-    default every mode its vendor's adapter implements)."""
+    default every mode its vendor's adapter implements); `list_pools` and `default_pools` feed
+    the Pool field's suggestions (without them it is free text)."""
     offered = {name: (modes or {}).get(name) or supported_modes(name) for name in providers}
+    pools = PoolSuggestions(list_pools, default_pools or {})
 
     def has_b(values: Mapping[str, str]) -> bool:
         return values.get("mode") == "AXB"
+
+    def modes_offered(values: Mapping[str, str]) -> tuple[str, ...]:
+        return offered.get(values.get("provider", ""), ()) or MODES
 
     def mode_problem(value: str, values: Mapping[str, str]) -> str | None:
         provider = values.get("provider", "")
@@ -111,17 +172,32 @@ def bind_fields(
 
     def pool_problem(value: str, values: Mapping[str, str]) -> str | None:
         found = rules(values.get("provider", ""))
-        return "required for this provider" if not value.strip() and found and found.pool_required else None
+        if not value.strip():
+            return "required for this provider" if found and found.pool_required else None
+        return pools.problem(value, values)
+
+    def pool_shown(values: Mapping[str, str]) -> bool:
+        return has_pools(values.get("provider", ""))
 
     pool_names = " / ".join(
         f"{vendor.short_title} {vendor.bindings.pool_label}"
         for name, vendor in binding_vendors().items()
         if name in providers and vendor.bindings is not None and vendor.bindings.pool_required
     )
+    first = providers[0]
 
     return (
-        FieldSpec("provider", "Provider", kind="choice", choices=providers, default=providers[0], required=True),
-        FieldSpec("mode", "Mode", kind="choice", choices=MODES, default="AXB", required=True, cross_check=mode_problem),
+        FieldSpec("provider", "Provider", kind="choice", choices=providers, default=first, required=True),
+        FieldSpec(
+            "mode",
+            "Mode",
+            kind="choice",
+            choices=MODES,
+            choices_for=modes_offered,
+            default=offered.get(first, MODES)[0] if offered.get(first) else "AXB",
+            required=True,
+            cross_check=mode_problem,
+        ),
         _phone("a", "A number", required=True),
         _phone("b", "B number", required=True, visible=has_b),
         _phone("x", "X number (optional: a specific one)", required=False),
@@ -129,7 +205,11 @@ def bind_fields(
             "pool",
             f"Pool ({pool_names})" if pool_names else "Pool",
             required=False,
+            default=(default_pools or {}).get(first, ""),
+            visible=pool_shown,
             cross_check=pool_problem,
+            suggest=pools.suggest,
+            suggest_after=("provider", "mode"),
         ),
         FieldSpec("area_code", "City / area code for X (optional)", required=False),
         FieldSpec(
@@ -151,7 +231,7 @@ def bind_request(values: Mapping[str, str]) -> BindRequest:
         a=values["a"].strip(),
         b=values.get("b", "").strip() if values["mode"] == "AXB" else "",
         x=values.get("x", "").strip(),
-        pool=values.get("pool", "").strip(),
+        pool=values.get("pool", "").strip() if has_pools(values.get("provider", "")) else "",
         area_code=values.get("area_code", "").strip(),
         expires_at=parse_expiry(values["expires"]),
         recording=values.get("recording") == "true",

@@ -31,6 +31,19 @@ Values = Mapping[str, str]
 
 
 @dataclass(frozen=True)
+class Suggestions:
+    """Values a field may take, best first, each with a line saying what it is; `note` says how
+    they were found, or why none could be (shown under the field)."""
+
+    choices: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(value for value, _ in self.choices)
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     name: str
     label: str
@@ -52,6 +65,18 @@ class FieldSpec:
     # More pointers that mean this field, when the value can be sent as another field (a CIDR
     # typed as an access IP is sent as an IP range's `cidr_block`).
     also_pointers: tuple[str, ...] = ()
+
+    # A choice field whose choices follow the other fields (the modes of the chosen provider).
+    choices_for: Callable[[Values], tuple[str, ...]] | None = None
+    # A text field with suggested values that follow the fields named in `suggest_after` (a
+    # vendor's number pools for the chosen provider and mode): the form fills in the first while
+    # the user has not typed there, completes as they type, and lists them all to pick from.
+    suggest: Callable[[Values], Awaitable[Suggestions]] | None = None
+    suggest_after: tuple[str, ...] = ()
+
+    def offered(self, values: Values) -> tuple[str, ...]:
+        """The choices of a choice field for the form's current values."""
+        return self.choices_for(values) if self.choices_for is not None else self.choices
 
     @property
     def provider_pointer(self) -> str:

@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Unpack
 
 from providers.aliyun.rpc import AliyunRpcClient, RpcOptions
 from providers.aliyun.vendor import DYPLS
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest, NumberPool
 from providers.errors import (
     CannotCheck,
     FieldProblem,
@@ -437,19 +437,38 @@ class AliyunBindings:
 
     `pool` is the default PoolKey (a BindRequest or lookup may name another). `known_x` lists the
     pool's X numbers (a callable taking the PoolKey, or a fixed list) for `find_after_timeout`
-    when a bind let Alibaba choose X.
+    when a bind let Alibaba choose X. `other_pools` are further PoolKeys the profile names (its
+    watched numbers' pools): Dypls has no API that lists an account's pools.
     """
 
     provider = PROVIDER
     modes: tuple[str, ...] = ("AXB", "AXN", "AXN_EXT")
 
-    def __init__(self, client: DyplsClient, *, pool: str, account: str = "", known_x: KnownX | None = None) -> None:
+    def __init__(
+        self,
+        client: DyplsClient,
+        *,
+        pool: str,
+        account: str = "",
+        known_x: KnownX | None = None,
+        other_pools: Sequence[str] = (),
+    ) -> None:
         if not pool:
             raise ValueError("a default PoolKey is needed")
         self.client = client
         self.pool = pool
         self.account = account
         self._known_x = known_x
+        self._other_pools = tuple(dict.fromkeys(p for p in other_pools if p and p != pool))
+
+    @property
+    def default_pool(self) -> str:
+        return self.pool
+
+    async def pools(self) -> list[NumberPool]:
+        """The account's PoolKey, then the other pools the profile names; nothing is sent."""
+        mine = [NumberPool(self.pool, source="the account's pool_key")]
+        return mine + [NumberPool(pool, source="a watched number's pool") for pool in self._other_pools]
 
     @classmethod
     def connect(
@@ -460,11 +479,16 @@ class AliyunBindings:
         pool: str,
         account: str = "",
         known_x: KnownX | None = None,
+        other_pools: Sequence[str] = (),
         **client_options: Any,
     ) -> AliyunBindings:
         """Build the DyplsClient too (`client_options` are DyplsClient's keyword arguments)."""
         return cls(
-            DyplsClient(access_key_id, access_key_secret, **client_options), pool=pool, account=account, known_x=known_x
+            DyplsClient(access_key_id, access_key_secret, **client_options),
+            pool=pool,
+            account=account,
+            known_x=known_x,
+            other_pools=other_pools,
         )
 
     async def aclose(self) -> None:

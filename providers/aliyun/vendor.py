@@ -53,6 +53,7 @@ def connect_pls(account: Account, options: ConnectOptions) -> Any:
         pool=account.setting("pool_key"),
         account=account.label,
         known_x=account.watch_numbers,
+        other_pools=[pool for _, pool in account.watch if pool],
         **_client_keywords(account, options),
     )
 

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
+from providers.bindings import NumberPool as PoolChoice
 from providers.endpoints import check_endpoint
 from providers.errors import (
     CodeTable,
@@ -203,6 +204,9 @@ class Subscription:
             expire_time=parse_wire_time(data.get("ExpireTime")),
             raw=dict(data),
         )
+
+
+PRIVACY_SERVICE_TYPE = "200"  # NumberPoolList's ServiceType for privacy numbers (100 is voice)
 
 
 @dataclass(frozen=True)
@@ -978,6 +982,28 @@ class VolcBindings:
         if not chosen:
             raise _refused("a Volcengine number pool (NumberPoolNo) is needed", "pool")
         return chosen
+
+    async def pools(self) -> list[PoolChoice]:
+        """Every privacy-number pool NumberPoolList answers (ServiceType 200), the account's
+        default first; each pool's mode is remembered for binds."""
+        listed = await self.client.collect(
+            lambda offset: self.client.number_pool_list(service_type=PRIVACY_SERVICE_TYPE, offset=offset, limit=100),
+            page_size=100,
+        )
+        found = []
+        for pool in listed:
+            self._pool_modes[pool.number_pool_no] = pool.mode
+            found.append(
+                PoolChoice(
+                    pool.number_pool_no,
+                    name=pool.name,
+                    modes=(pool.mode,) if pool.mode else (pool.sub_service_type_name or pool.sub_service_type,),
+                    numbers=pool.number_count,
+                    source="the account's number_pool_no" if pool.number_pool_no == self.default_pool else "",
+                )
+            )
+        found.sort(key=lambda p: p.pool != self.default_pool)
+        return found
 
     async def pool_mode(self, pool: str) -> str:
         """AXN or AXB, from NumberPoolList; "" for another kind of pool."""

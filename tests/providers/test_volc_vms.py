@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
+from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest, best_pool
 from providers.errors import (
     AuthError,
     Conflict,
@@ -132,6 +132,25 @@ async def test_number_pool_list_shows_the_seeded_pools_and_their_modes(client):
     assert {p.number_pool_no: p.number_count for p in page.items}[POOL] == 22
     only_axb = await client.number_pool_list(sub_service_type="201")
     assert [p.number_pool_no for p in only_axb.items] == [AXB_POOL_NO]
+
+
+async def test_the_adapter_lists_every_privacy_pool_the_default_first_across_pages(sandbox, client, clock):
+    for n in range(150):  # more than one page of 100, and a voice pool that is not offered
+        sandbox.state["pools"].append(
+            {"NumberPoolNo": f"NPX{n:03d}", "NumberPoolName": "", "ServiceType": "200", "SubServiceType": "201"}
+        )
+    sandbox.state["pools"].append(
+        {"NumberPoolNo": "NPVOICE", "NumberPoolName": "", "ServiceType": "100", "SubServiceType": "101"}
+    )
+    bindings = VolcBindings(client, account="volc-test", default_pool=FULL_POOL_NO, clock=clock)
+    pools = await bindings.pools()
+    assert len(pools) == 153 and "NPVOICE" not in {p.pool for p in pools}
+    assert pools[0].pool == FULL_POOL_NO and "number_pool_no" in pools[0].source
+    modes = {p.pool: p.modes for p in pools}
+    assert modes[POOL] == ("AXN",) and modes[AXB_POOL_NO] == ("AXB",)
+    assert best_pool(pools, "AXB", FULL_POOL_NO) == AXB_POOL_NO  # the default serves AXN only
+    assert best_pool(pools, "AXN", FULL_POOL_NO) == FULL_POOL_NO
+    assert await bindings.pool_mode(AXB_POOL_NO) == "AXB"  # remembered: no second listing needed
 
 
 async def test_number_list_is_a_signed_get_with_its_filters_in_the_query(sandbox, clock):

@@ -8,7 +8,7 @@ finished before the picture is taken. Secrets only ever appear masked here.
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from tests.tui.conftest import forbid_listing_billing_groups, settle
 
@@ -186,6 +186,19 @@ def test_bind_form_errors(snap_compare, bindings_app):
         form.query_one("#input-expires", Input).value = "+10s"
 
     assert snapshot(snap_compare, bindings_app(), "n", bad, "ctrl+s")
+
+
+def test_bind_form_pool_picker(snap_compare, bindings_app):
+    """Volcengine's AXN pools, listed by NumberPoolList, to pick from (ctrl+o)."""
+
+    async def volcengine_axb(pilot):
+        form = pilot.app.screen
+        form.query_one("#input-provider", Select).value = "volcengine"
+        await pilot.pause()
+        form.query_one("#input-mode", Select).value = "AXN"
+        form.set_focus(form.query_one("#input-pool", Input))
+
+    assert snapshot(snap_compare, bindings_app(), "n", volcengine_axb, "ctrl+o")
 
 
 def test_modify_form(snap_compare, bindings_app):

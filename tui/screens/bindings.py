@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from textual import on, work
 from textual.binding import Binding as Key
 
-from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingProvider, BindRequest
+from providers.bindings import (
+    ACTIVE,
+    EXPIRED,
+    REMOVED,
+    Binding,
+    BindingProvider,
+    BindRequest,
+    NumberPool,
+    default_pool_of,
+    pools_of,
+)
 from providers.errors import ProviderError
 from providers.outcomes import WriteOutcome, reconcile_bind, settle_bind, settle_unbind, tagged
 from tui import binding_forms as forms
@@ -357,14 +367,29 @@ class BindingsScreen(TableScreen):
 
         form = FormScreen(
             title="New binding",
-            # The modes each connected account offers (a Huawei account may have no AX app).
-            fields=forms.bind_fields(names, modes={name: tuple(self.providers[name].modes) for name in names}),
+            fields=forms.bind_fields(
+                names,
+                # The modes each connected account offers (a Huawei account may have no AX app).
+                modes={name: tuple(self.providers[name].modes) for name in names},
+                list_pools=self.known_pools,
+                default_pools={name: default_pool_of(self.providers[name]) for name in names},
+            ),
             submit=self._no_submit,
             settle=settle,
             submit_label="Bind",
             describe=forms.describe,
         )
         self.app.push_screen(form, self._after("bound"))
+
+    async def known_pools(self, name: str) -> list[NumberPool]:
+        """The pools `name`'s vendor lists, then those its bindings in the ledger were made in."""
+        listed = await pools_of(self.providers[name])
+        seen = {p.pool for p in listed}
+        for binding in self.bindings.values():
+            if binding.provider == name and binding.pool and binding.pool not in seen:
+                seen.add(binding.pool)
+                listed.append(NumberPool(binding.pool, source="used by a binding in the ledger"))
+        return listed
 
     @staticmethod
     async def _no_submit(values: dict[str, str]) -> None:

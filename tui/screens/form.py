@@ -21,12 +21,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from providers.errors import ProviderError
 from providers.outcomes import Outcome, WriteOutcome, is_ambiguous, new_key, settle_create
-from tui.resources import FieldSpec
+from tui.resources import FieldSpec, Suggestions
 from tui.screens.dialog import DialogScreen
+from tui.screens.pick import PickScreen
 from tui.widgets.literal import LiteralInput, LiteralLabel, LiteralStatic
 
 Submit = Callable[[dict[str, str]], Awaitable[Any]]
@@ -42,6 +44,7 @@ class FormScreen(DialogScreen[Any]):
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Save", id="form.submit"),
         Binding("ctrl+r", "reveal", "Reveal secret", id="form.reveal"),
+        Binding("ctrl+o", "pick", "Pick", id="form.pick", tooltip="from the values this field suggests"),
     ]
 
     def __init__(
@@ -75,6 +78,11 @@ class FormScreen(DialogScreen[Any]):
         self.sending = False
         self.field_errors: dict[str, str] = {}
         self.counting_problems = False  # the status line counts the fields that need attention
+        # What each suggesting field currently suggests, and the value the form last filled in
+        # there (while the field still holds it, the user has not typed there).
+        self.suggested: dict[str, Suggestions] = {}
+        self._filled: dict[str, str] = {}
+        self._choices: dict[str, tuple[str, ...]] = {}  # what each choice field offers now
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -87,19 +95,25 @@ class FormScreen(DialogScreen[Any]):
                         marker = " *" if spec.required else ""
                         yield LiteralLabel(f"{spec.label}{marker}", classes="field-label")
                         yield self._input_for(spec)
+                        if spec.suggest is not None:
+                            yield LiteralLabel("", classes="field-hint", id=f"hint-{spec.name}")
                         yield LiteralLabel("", classes="field-error", id=f"error-{spec.name}")
             yield LiteralStatic("", id="form-status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.submit_label, id="submit", variant="primary")
 
+    def _start_values(self) -> dict[str, str]:
+        return {spec.name: self.initial.get(spec.name, spec.default) for spec in self.fields}
+
     def _input_for(self, spec: FieldSpec):
         value = self.initial.get(spec.name, spec.default)
         widget_id = f"input-{spec.name}"
         if spec.kind == "choice":
+            choices = self._choices[spec.name] = spec.offered(self._start_values())
             return Select(
-                [(c, c) for c in spec.choices],
-                value=value if value in spec.choices else Select.BLANK,
+                [(c, c) for c in choices],
+                value=value if value in choices else (choices[0] if spec.required and choices else Select.BLANK),
                 allow_blank=not spec.required,
                 id=widget_id,
             )
@@ -109,6 +123,7 @@ class FormScreen(DialogScreen[Any]):
 
     def on_mount(self) -> None:
         self._apply_visibility()
+        self._follow(None)
         first = next((w for w in self.query("Input, Select, Switch") if w.display), None)
         if first is not None:
             self.set_focus(first, scroll_visible=False)  # at once: keys typed right after the form opens land here
@@ -158,6 +173,7 @@ class FormScreen(DialogScreen[Any]):
     def _changed(self, event) -> None:
         self._apply_visibility()
         name = (event.control.id or "").removeprefix("input-")
+        self._follow(name)
         spec = next((s for s in self.fields if s.name == name), None)
         if spec is not None and name in self.field_errors:
             # Re-check a field that showed an error as soon as it is edited.
@@ -165,6 +181,78 @@ class FormScreen(DialogScreen[Any]):
             self.set_field_error(name, spec.check(values[name], values) or "")
             if self.counting_problems:
                 self._count_problems()
+
+    # ---- fields that follow others --------------------------------------------------------
+
+    def _follow(self, changed: str | None) -> None:
+        """After `changed` (None: the form opened), bring the choice fields' choices and the
+        suggesting fields' suggestions up to date with the values now in the form."""
+        values = self.values()
+        for spec in self.fields:
+            if spec.name == changed:
+                continue
+            if spec.choices_for is not None:
+                self._offer_choices(spec, spec.offered(values))
+            if spec.suggest is not None and (changed is None or changed in spec.suggest_after):
+                # A callable, not a coroutine: one replaced before it starts is never created.
+                self.run_worker(
+                    self._suggestion_of(spec, values),
+                    group=f"suggest-{spec.name}",
+                    exclusive=True,
+                    exit_on_error=False,
+                )
+
+    def _offer_choices(self, spec: FieldSpec, choices: tuple[str, ...]) -> None:
+        select = self.query_one(f"#input-{spec.name}", Select)
+        if self._choices.get(spec.name) == choices:
+            return
+        self._choices[spec.name] = choices
+        kept = select.value
+        select.set_options([(c, c) for c in choices])
+        if kept in choices:
+            select.value = kept
+        elif spec.required and choices:
+            select.value = choices[0]
+
+    def _suggestion_of(self, spec: FieldSpec, values: dict[str, str]) -> Callable[[], Awaitable[None]]:
+        async def load() -> None:
+            await self._suggest(spec, values)
+
+        return load
+
+    async def _suggest(self, spec: FieldSpec, values: dict[str, str]) -> None:
+        assert spec.suggest is not None
+        hint = self.query_one(f"#hint-{spec.name}", Label)
+        hint.update("looking up what to suggest…")
+        try:
+            found = await spec.suggest(values)
+        except Exception as error:  # a suggestion is a help: the field stays free text
+            found = Suggestions(note=f"nothing to suggest: {type(error).__name__}: {error}")
+        self.suggested[spec.name] = found
+        field = self.query_one(f"#input-{spec.name}", Input)
+        field.suggester = SuggestFromList(found.values, case_sensitive=False) if found.values else None
+        if found.values and field.value.strip() in ("", self._filled.get(spec.name, spec.default)):
+            self._filled[spec.name] = found.values[0]
+            field.value = found.values[0]
+        listed = f"{len(found.values)} to pick from: ctrl+o" if len(found.values) > 1 else ""
+        hint.update(" · ".join(part for part in (found.note, listed) if part))
+
+    def action_pick(self) -> None:
+        focused = self.focused
+        named = focused.id.removeprefix("input-") if focused is not None and focused.id else ""
+        offering = [s for s in self.fields if s.suggest is not None and self.suggested.get(s.name)]
+        spec = next((s for s in offering if s.name == named), offering[0] if offering else None)
+        if spec is None:
+            self.app.notify("Nothing to pick from here.", severity="warning", markup=False)
+            return
+        field = self.query_one(f"#input-{spec.name}", Input)
+
+        def picked(value: str | None) -> None:
+            if value is not None:
+                field.value = value
+            self.set_focus(field)
+
+        self.app.push_screen(PickScreen(f"Pick: {spec.label}", self.suggested[spec.name].choices), picked)
 
     def _count_problems(self) -> None:
         """The status line's count follows the fields as they are fixed, and goes when none is left."""
@@ -212,6 +300,8 @@ class FormScreen(DialogScreen[Any]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reveal":  # offered only where there is a secret to show
             return any(spec.kind == "secret" for spec in self.fields)
+        if action == "pick":  # offered only where a field suggests values
+            return any(spec.suggest is not None for spec in self.fields)
         return True
 
     def action_reveal(self) -> None:
