@@ -40,18 +40,18 @@ PROFILE_COLUMNS = (
     Column("active", "CUR", width=3),
     Column("name", "NAME", max_width=24),
     Column("mode", "MODE", width=10),
-    Column("default", "DEFAULT", width=7),
-    Column("accounts", "ACCTS", width=5, justify="right"),
-    Column("kinds", "KINDS", max_width=36),
-    Column("description", "DESCRIPTION", max_width=32),
+    Column("default", "DEFAULT", width=7, priority=3),
+    Column("accounts", "ACCTS", width=5, justify="right", priority=3),
+    Column("kinds", "KINDS", max_width=36, priority=2, min_width=12),
+    Column("description", "DESCRIPTION", max_width=32, priority=2, min_width=12),
 )
 
 ACCOUNT_COLUMNS = (
     Column("kind", "KIND", max_width=12),
     Column("label", "LABEL", max_width=20),
     Column("test", "TEST", max_width=8),
-    Column("credentials", "CREDENTIALS", max_width=48),
-    Column("endpoint", "ENDPOINT", max_width=40),
+    Column("credentials", "CREDENTIALS", max_width=48, priority=2, min_width=16),
+    Column("endpoint", "ENDPOINT", max_width=40, priority=3, min_width=16),
 )
 
 # Longer wording for `?` than the footer has room for.
