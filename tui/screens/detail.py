@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from providers.records import flatten
 from providers.telnyx.models import mask
 from tui.screens.access import AppAccess
+from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
@@ -42,7 +42,7 @@ class DetailScreen(AppAccess, Screen[None]):
         table.set_columns([Column("field", "FIELD", width=34), Column("value", "VALUE", max_width=120)])
         table.set_rows([Row(key=path, cells=(path, value)) for path, value in self.rows])
         yield table
-        yield Footer()
+        yield AppFooter()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from providers.errors import FieldProblem, ProviderError, ValidationError
 from tui import config as cfg
@@ -28,6 +28,7 @@ from tui.resources import FieldSpec
 from tui.screens.access import AppAccess
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form import FormScreen
+from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar, LiteralStatic
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
@@ -408,7 +409,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         yield VirtualTable(ACCOUNT_COLUMNS, id="accounts-table", empty_text="no accounts: press a to add one")
         yield LiteralStatic("", id="account-detail")
         yield LiteralStatic("", id="test-status")
-        yield Footer()
+        yield AppFooter()
 
     @property
     def profiles_table(self) -> VirtualTable:
