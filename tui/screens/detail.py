@@ -1,4 +1,4 @@
-"""Every field of one record, flattened to dotted paths. Secret fields stay masked."""
+"""Every field of one record, flattened to dotted paths. Secret fields stay masked; long values wrap."""
 
 from __future__ import annotations
 
@@ -39,7 +39,14 @@ class DetailScreen(AppAccess, Screen[None]):
         yield self.teledeck.make_header()
         yield LiteralBar(self.title_text, classes="title-bar")
         table = VirtualTable(id="detail-table")
-        table.set_columns([Column("field", "FIELD", width=34), Column("value", "VALUE", max_width=120)])
+        # Both wrap, so a long path, a fingerprint or a URL is shown whole however narrow the
+        # terminal; the value gives up width first.
+        table.set_columns(
+            [
+                Column("field", "FIELD", max_width=34, wrap=True),
+                Column("value", "VALUE", max_width=120, wrap=True, priority=2, min_width=20),
+            ]
+        )
         table.set_rows([Row(key=path, cells=(path, value)) for path, value in self.rows])
         yield table
         yield AppFooter()
