@@ -355,7 +355,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         max-height: 40%;
     }
     ProfilesScreen .section-bar {
-        height: 1;
+        height: auto;  /* wraps on a narrow terminal */
         background: $boost;
         color: $text-muted;
         padding: 0 1;
