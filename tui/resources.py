@@ -646,7 +646,7 @@ CREDENTIALS = ResourceSpec(
         ColumnSpec("sip_username", "SIP USERNAME", priority=TEXT_PRIORITY, min_width=12),
         ColumnSpec("expired", "EXPIRED", lambda r: _yes_no(r.expired), width=7),
         _time_column("expires_at", "EXPIRES (UTC)"),
-        ColumnSpec("connection_id", "CONNECTION", priority=DETAIL_PRIORITY),
+        ColumnSpec("connection_id", "CONNECTION", priority=ID_PRIORITY),
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).telephony_credential_pages(),
