@@ -112,6 +112,11 @@ class ColumnSpec:
     # A typed value to order rows by when the shown text does not sort as its value does
     # (timestamps, ids, IP addresses); None: the text, with digit runs compared as numbers.
     order: Callable[[Any], Any] | None = None
+    # On a terminal too narrow for every column: 1 for what identifies a row (kept whole); a
+    # larger number gives way sooner, shrinking to `min_width` (None: never cut) and then dropped
+    # (tui/widgets/virtual_table.py).
+    priority: int = 1
+    min_width: int | None = None
 
     def cell(self, record: Any) -> str:
         """What this column shows for `record`."""
@@ -218,10 +223,23 @@ def _cams(s: ProviderSession) -> tuple[Any, str]:
     return s.client("aliyun-cams"), s.account("aliyun-cams").setting("cust_space_id")
 
 
+# How soon a column gives way on a narrow terminal (ColumnSpec.priority): descriptive text first
+# shrinks only after timestamps and ids have given way.
+TEXT_PRIORITY, DETAIL_PRIORITY, TIME_PRIORITY, ID_PRIORITY = 2, 3, 4, 5
+
+
 def _time_column(key: str, label: str) -> ColumnSpec:
     """A column of the record's timestamp `key`, to the minute, ordered by the full timestamp
     (ISO 8601 in UTC, so its text order is its time order; missing ones last)."""
-    return ColumnSpec(key, label, lambda r: _short(getattr(r, key)), width=16, order=lambda r: getattr(r, key) or None)
+    return ColumnSpec(
+        key,
+        label,
+        lambda r: _short(getattr(r, key)),
+        width=16,
+        order=lambda r: getattr(r, key) or None,
+        priority=TIME_PRIORITY,
+        min_width=11,  # the date, and an ellipsis for the time
+    )
 
 
 def _ip_order(text: str) -> tuple[int, int, int] | None:
@@ -234,9 +252,10 @@ def _ip_order(text: str) -> tuple[int, int, int] | None:
 
 
 # Columns most resources end with: when it was made, and the id (in plain text order: an id's
-# digits are not a number).
+# digits are not a number). On a narrow terminal the id goes first (whole: a cut id is no use; the
+# detail view and `c` have it), then timestamps shrink to their date, then descriptions.
 _CREATED_COLUMN = _time_column("created_at", "CREATED (UTC)")
-_ID_COLUMN = ColumnSpec("id", "ID", order=lambda r: str(r.id))
+_ID_COLUMN = ColumnSpec("id", "ID", order=lambda r: str(r.id), priority=ID_PRIORITY)
 
 
 # ---- access IP allowlist and IP ranges ----------------------------------------------------------
@@ -279,8 +298,8 @@ ALLOWLIST = ResourceSpec(
     columns=(
         ColumnSpec("ip_address", "IP ADDRESS", order=lambda r: _ip_order(r.ip_address)),
         ColumnSpec("status", "STATUS", width=8),
-        ColumnSpec("source", "SOURCE", width=11),
-        ColumnSpec("description", "DESCRIPTION"),
+        ColumnSpec("source", "SOURCE", width=11, priority=DETAIL_PRIORITY),
+        ColumnSpec("description", "DESCRIPTION", priority=TEXT_PRIORITY, min_width=12),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -315,7 +334,7 @@ RANGES = ResourceSpec(
     columns=(
         ColumnSpec("cidr_block", "CIDR BLOCK", order=lambda r: _ip_order(r.cidr_block)),
         ColumnSpec("status", "STATUS", width=8),
-        ColumnSpec("description", "DESCRIPTION"),
+        ColumnSpec("description", "DESCRIPTION", priority=TEXT_PRIORITY, min_width=12),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -394,11 +413,11 @@ ADDRESSES = ResourceSpec(
     aliases=("address", "addr"),
     columns=(
         ColumnSpec("name", "NAME"),
-        ColumnSpec("street_address", "STREET"),
-        ColumnSpec("locality", "LOCALITY"),
-        ColumnSpec("postal_code", "POSTAL", width=10),
+        ColumnSpec("street_address", "STREET", priority=TEXT_PRIORITY, min_width=12),
+        ColumnSpec("locality", "LOCALITY", priority=TEXT_PRIORITY, min_width=10),
+        ColumnSpec("postal_code", "POSTAL", width=10, priority=DETAIL_PRIORITY),
         ColumnSpec("country_code", "CC", width=2),
-        ColumnSpec("customer_reference", "CUSTOMER REF"),
+        ColumnSpec("customer_reference", "CUSTOMER REF", priority=DETAIL_PRIORITY),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -536,8 +555,8 @@ SSO = ResourceSpec(
         ColumnSpec("name", "NAME"),
         ColumnSpec("short_name", "SHORT NAME"),
         ColumnSpec("active", "ACTIVE", lambda r: _yes_no(r.active), width=6),
-        ColumnSpec("idp_entity_id", "IDP ENTITY"),
-        ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6),
+        ColumnSpec("idp_entity_id", "IDP ENTITY", priority=TEXT_PRIORITY, min_width=12),
+        ColumnSpec("algorithm", "ALG", lambda r: r.idp_cert_fingerprint_algorithm, width=6, priority=DETAIL_PRIORITY),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -611,7 +630,7 @@ INTEGRATION_SECRETS = ResourceSpec(
     columns=(
         ColumnSpec("identifier", "IDENTIFIER"),
         ColumnSpec("type", "TYPE", width=6),
-        ColumnSpec("value", "VALUE", lambda r: "•••••••• (write-only)", width=21),
+        ColumnSpec("value", "VALUE", lambda r: "•••••••• (write-only)", width=21, priority=DETAIL_PRIORITY),
         _CREATED_COLUMN,
         _ID_COLUMN,
     ),
@@ -649,10 +668,10 @@ CREDENTIALS = ResourceSpec(
     aliases=("telephony_credentials", "creds", "token", "tokens"),
     columns=(
         ColumnSpec("name", "NAME"),
-        ColumnSpec("sip_username", "SIP USERNAME"),
+        ColumnSpec("sip_username", "SIP USERNAME", priority=TEXT_PRIORITY, min_width=12),
         ColumnSpec("expired", "EXPIRED", lambda r: _yes_no(r.expired), width=7),
         _time_column("expires_at", "EXPIRES (UTC)"),
-        ColumnSpec("connection_id", "CONNECTION"),
+        ColumnSpec("connection_id", "CONNECTION", priority=ID_PRIORITY),
         _ID_COLUMN,
     ),
     pages=lambda s: _telnyx(s).telephony_credential_pages(),
@@ -709,20 +728,30 @@ WHATSAPP = ResourceSpec(
     aliases=("waba", "cams", "wa", "whatsapp-numbers"),
     columns=(
         ColumnSpec("phone_number", "NUMBER", width=16),
-        ColumnSpec("verified_name", "VERIFIED NAME"),
+        ColumnSpec("verified_name", "VERIFIED NAME", priority=TEXT_PRIORITY, min_width=12),
         ColumnSpec("status", "STATUS", width=14),
         # The rating as text too, so it reads on monochrome terminals.
         ColumnSpec("quality_rating", "QUALITY", lambda r: r.quality_rating or "?", width=7),
-        ColumnSpec("tier", "TIER", lambda r: r.messaging_limit_tier.removeprefix("TIER_"), width=9),
+        ColumnSpec(
+            "tier", "TIER", lambda r: r.messaging_limit_tier.removeprefix("TIER_"), width=9, priority=DETAIL_PRIORITY
+        ),
         # The display name's review, then a requested new name's, when there is one.
         ColumnSpec(
             "name_status",
             "NAME REVIEW",
             lambda r: " → ".join(p for p in (r.name_status, r.new_name_status) if p and p != "NONE"),
             max_width=30,
+            priority=DETAIL_PRIORITY,
+            min_width=12,
         ),
-        ColumnSpec("code", "CODE VERIF.", lambda r: r.code_verification_status, width=11),
-        ColumnSpec("callbacks", "CALLBACKS", lambda r: ", ".join(r.callbacks.values()) or "none"),
+        ColumnSpec("code", "CODE VERIF.", lambda r: r.code_verification_status, width=11, priority=DETAIL_PRIORITY),
+        ColumnSpec(
+            "callbacks",
+            "CALLBACKS",
+            lambda r: ", ".join(r.callbacks.values()) or "none",
+            priority=DETAIL_PRIORITY,
+            min_width=12,
+        ),
     ),
     pages=_waba_pages,
     key=lambda r: r.phone_number,

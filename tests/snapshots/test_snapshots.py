@@ -1,4 +1,5 @@
-"""SVG snapshots of every screen and modal at a fixed terminal size (pytest-textual-snapshot).
+"""SVG snapshots of every screen and modal at 120x40, and the main screens also at 80x24
+(pytest-textual-snapshot).
 
 Deterministic by construction: seeded sandbox data with fixed timestamps, a fixed clock for
 anything the sandbox makes, no user config (TELEDECK_DATA_DIR is a temp dir), and every worker
@@ -12,10 +13,11 @@ from textual.widgets import Input, Select
 
 from tests.tui.conftest import forbid_listing_billing_groups, settle
 
-SIZE = (120, 34)
+SIZE = (120, 40)
+NARROW = (80, 24)
 
 
-def snapshot(snap_compare, app, *steps, keep_notifications=False):
+def snapshot(snap_compare, app, *steps, keep_notifications=False, size=SIZE):
     """Run `steps` (keys, or async callables taking the pilot) after the app settles. Toasts are
     cleared first unless the picture is of one (`keep_notifications`)."""
 
@@ -38,14 +40,20 @@ def snapshot(snap_compare, app, *steps, keep_notifications=False):
         for widget in pilot.app.screen.query(Input):
             widget.cursor_blink = False
 
-    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize(
-    "resource", ["allowlist", "ranges", "addresses", "sso", "billing", "secrets", "credentials", "whatsapp"]
-)
+RESOURCES = ["allowlist", "ranges", "addresses", "sso", "billing", "secrets", "credentials", "whatsapp"]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
 def test_resource_screen(snap_compare, make_app, resource):
     assert snapshot(snap_compare, make_app(start=resource))
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_resource_screen_80x24(snap_compare, make_app, resource):
+    assert snapshot(snap_compare, make_app(start=resource), size=NARROW)
 
 
 def test_allowlist_filtered(snap_compare, make_app):
@@ -62,6 +70,10 @@ def test_read_only_header(snap_compare, make_app):
 
 def test_detail_screen(snap_compare, make_app):
     assert snapshot(snap_compare, make_app(start="sso"), "enter")
+
+
+def test_detail_screen_80x24(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(start="sso"), "enter", size=NARROW)
 
 
 def test_create_form(snap_compare, make_app):
@@ -104,6 +116,10 @@ def test_help(snap_compare, make_app):
 
 def test_command_prompt(snap_compare, make_app):
     assert snapshot(snap_compare, make_app(), "colon", *"bi")
+
+
+def test_command_prompt_80x24(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "colon", *"bi", size=NARROW)
 
 
 def test_token_masked(snap_compare, make_app, sandbox):
@@ -171,12 +187,20 @@ def test_bindings_screen(snap_compare, bindings_app):
     assert snapshot(snap_compare, bindings_app())
 
 
+def test_bindings_screen_80x24(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), size=NARROW)
+
+
 def test_bindings_expired_hidden(snap_compare, bindings_app):
     assert snapshot(snap_compare, bindings_app(), "x")
 
 
 def test_bind_form(snap_compare, bindings_app):
     assert snapshot(snap_compare, bindings_app(), "n")
+
+
+def test_bind_form_80x24(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "n", size=NARROW)
 
 
 def test_bind_form_errors(snap_compare, bindings_app):
@@ -215,3 +239,7 @@ def test_import_form(snap_compare, bindings_app):
 
 def test_bindings_detail(snap_compare, bindings_app):
     assert snapshot(snap_compare, bindings_app(), "down", "enter")
+
+
+def test_bindings_detail_80x24(snap_compare, bindings_app):
+    assert snapshot(snap_compare, bindings_app(), "down", "enter", size=NARROW)

@@ -36,19 +36,30 @@ from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
 
+# At 80 columns the numbers, mode, countdown and status stay whole (priority 1); the rest give way
+# in this order: subscription id, pool, expiry time, recording, provider (the detail view has all).
 COLUMNS = (
-    Column("provider", "PROVIDER", width=10),
+    Column("provider", "PROVIDER", width=10, priority=3),
     Column("mode", "MODE", width=7),
     Column("a", "A", width=14),
-    Column("x", "X (EXT)", width=20),
+    Column("x", "X (EXT)", max_width=24),
     Column("b", "B", width=14),
-    Column("expires_in", "EXPIRES IN", width=14),
-    Column("expires_at", "EXPIRES", width=11),
-    Column("recording", "REC", width=3),
-    Column("status", "STATUS", width=8),
-    Column("pool", "POOL / OUT-ID", max_width=28),
-    Column("subscription_id", "SUBSCRIPTION", max_width=36),
+    Column("expires_in", "EXPIRES IN", width=10),
+    Column("expires_at", "EXPIRES", width=11, priority=4),
+    Column("recording", "REC", width=3, priority=3),
+    Column("status", "STATUS", width=7),
+    Column("pool", "POOL / OUT-ID", max_width=28, priority=4, min_width=12),
+    Column("subscription_id", "SUBSCRIPTION", max_width=36, priority=5),
 )
+
+
+def expires_in(seconds: float | None) -> str:
+    """The EXPIRES IN cell, short enough to stay whole at 80 columns: no seconds once it is days
+    away ("13d 23:46"), and how long ago for an expired one ("5m ago": STATUS says expired)."""
+    shown = forms.countdown(seconds)
+    if seconds is not None and seconds >= 86400:
+        shown = shown.rsplit(":", 1)[0]
+    return shown.removeprefix("expired ")
 
 
 def binding_row(binding: Binding, now: datetime) -> Row:
@@ -72,7 +83,7 @@ def binding_row(binding: Binding, now: datetime) -> Row:
             binding.a,
             x,
             binding.b,
-            forms.countdown(left) if status != REMOVED else "removed",
+            expires_in(left) if status != REMOVED else "removed",
             forms.short_local_time(binding.expires_at),
             recording,
             status,

@@ -1,15 +1,15 @@
-"""Every field of one record, flattened to dotted paths. Secret fields stay masked."""
+"""Every field of one record, flattened to dotted paths. Secret fields stay masked; long values wrap."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from providers.records import flatten
 from providers.telnyx.models import mask
 from tui.screens.access import AppAccess
+from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
@@ -39,10 +39,17 @@ class DetailScreen(AppAccess, Screen[None]):
         yield self.teledeck.make_header()
         yield LiteralBar(self.title_text, classes="title-bar")
         table = VirtualTable(id="detail-table")
-        table.set_columns([Column("field", "FIELD", width=34), Column("value", "VALUE", max_width=120)])
+        # Both wrap, so a long path, a fingerprint or a URL is shown whole however narrow the
+        # terminal; the value gives up width first.
+        table.set_columns(
+            [
+                Column("field", "FIELD", max_width=34, wrap=True),
+                Column("value", "VALUE", max_width=120, wrap=True, priority=2, min_width=20),
+            ]
+        )
         table.set_rows([Row(key=path, cells=(path, value)) for path, value in self.rows])
         yield table
-        yield Footer()
+        yield AppFooter()
 
     def action_back(self) -> None:
         self.app.pop_screen()

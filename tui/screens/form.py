@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from providers.errors import ProviderError
@@ -87,9 +88,16 @@ class FormScreen(DialogScreen[Any]):
     # ---- layout ---------------------------------------------------------------------------
 
     def compose_dialog(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog form"):
+        # The dialog scrolls its fields; the title (docked at the top) and the status line and
+        # buttons (docked at the bottom) stay in view, and the dialog fits the screen.
+        with VerticalScroll(id="dialog", classes="dialog form"):
             yield LiteralStatic(self.title_text, classes="dialog-title")
-            with VerticalScroll(id="fields"):
+            with Vertical(id="form-foot"):
+                yield LiteralStatic("", id="form-status")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Cancel", id="cancel")
+                    yield Button(self.submit_label, id="submit", variant="primary")
+            with Vertical(id="fields"):
                 for spec in self.fields:
                     with Vertical(classes="field", id=f"field-{spec.name}"):
                         marker = " *" if spec.required else ""
@@ -98,10 +106,6 @@ class FormScreen(DialogScreen[Any]):
                         if spec.suggest is not None:
                             yield LiteralLabel("", classes="field-hint", id=f"hint-{spec.name}")
                         yield LiteralLabel("", classes="field-error", id=f"error-{spec.name}")
-            yield LiteralStatic("", id="form-status")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self.submit_label, id="submit", variant="primary")
 
     def _start_values(self) -> dict[str, str]:
         return {spec.name: self.initial.get(spec.name, spec.default) for spec in self.fields}
@@ -120,6 +124,13 @@ class FormScreen(DialogScreen[Any]):
         if spec.kind == "bool":
             return Switch(value=value.lower() in ("true", "yes", "1"), id=widget_id)
         return LiteralInput(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
+
+    @on(events.DescendantFocus)
+    def _show_field(self, event: events.DescendantFocus) -> None:
+        """A focused field comes into view whole: its label and error line with its input."""
+        field = next((node for node in event.widget.ancestors_with_self if node.has_class("field")), None)
+        if isinstance(field, Widget):
+            field.scroll_visible(animate=False)
 
     def on_mount(self) -> None:
         self._apply_visibility()

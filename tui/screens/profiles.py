@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from providers.errors import FieldProblem, ProviderError, ValidationError
 from tui import config as cfg
@@ -28,6 +28,7 @@ from tui.resources import FieldSpec
 from tui.screens.access import AppAccess
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form import FormScreen
+from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar, LiteralStatic
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
@@ -40,18 +41,18 @@ PROFILE_COLUMNS = (
     Column("active", "CUR", width=3),
     Column("name", "NAME", max_width=24),
     Column("mode", "MODE", width=10),
-    Column("default", "DEFAULT", width=7),
-    Column("accounts", "ACCTS", width=5, justify="right"),
-    Column("kinds", "KINDS", max_width=36),
-    Column("description", "DESCRIPTION", max_width=32),
+    Column("default", "DEFAULT", width=7, priority=3),
+    Column("accounts", "ACCTS", width=5, justify="right", priority=3),
+    Column("kinds", "KINDS", max_width=36, priority=2, min_width=12),
+    Column("description", "DESCRIPTION", max_width=32, priority=2, min_width=12),
 )
 
 ACCOUNT_COLUMNS = (
     Column("kind", "KIND", max_width=12),
     Column("label", "LABEL", max_width=20),
     Column("test", "TEST", max_width=8),
-    Column("credentials", "CREDENTIALS", max_width=48),
-    Column("endpoint", "ENDPOINT", max_width=40),
+    Column("credentials", "CREDENTIALS", max_width=48, priority=2, min_width=16),
+    Column("endpoint", "ENDPOINT", max_width=40, priority=3, min_width=16),
 )
 
 # Longer wording for `?` than the footer has room for.
@@ -354,7 +355,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         max-height: 40%;
     }
     ProfilesScreen .section-bar {
-        height: 1;
+        height: auto;  /* wraps on a narrow terminal */
         background: $boost;
         color: $text-muted;
         padding: 0 1;
@@ -408,7 +409,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         yield VirtualTable(ACCOUNT_COLUMNS, id="accounts-table", empty_text="no accounts: press a to add one")
         yield LiteralStatic("", id="account-detail")
         yield LiteralStatic("", id="test-status")
-        yield Footer()
+        yield AppFooter()
 
     @property
     def profiles_table(self) -> VirtualTable:

@@ -55,7 +55,18 @@ class ResourceScreen(TableScreen):
     def make_table(self) -> VirtualTable:
         table = VirtualTable(id="resource-table")
         table.set_columns(
-            [Column(c.key, c.label, width=c.width, justify=c.justify, max_width=c.max_width) for c in self.spec.columns]
+            [
+                Column(
+                    c.key,
+                    c.label,
+                    width=c.width,
+                    justify=c.justify,
+                    max_width=c.max_width,
+                    priority=c.priority,
+                    min_width=c.min_width,
+                )
+                for c in self.spec.columns
+            ]
         )
         return table
 

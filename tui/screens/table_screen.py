@@ -1,7 +1,8 @@
 """The frame every list screen shares: header, title bar, a filter box, one VirtualTable, footer.
 
-It owns the keys that behave the same everywhere (`/` filter as you type, `!` inverts, `esc`
-clears, `o`/`O` order by and reverse); a screen adds its table, its title and its own verbs.
+It owns the verbs that behave the same everywhere (`/` filter as you type, `!` inverts, `esc`
+clears, `o`/`O` order by and reverse; their keys are TABLE_KEYS, placed by record_list_keys after
+the screen's own); a screen adds its table, its title and its own verbs.
 """
 
 from __future__ import annotations
@@ -13,21 +14,41 @@ from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType, NoBinding
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tui.screens.access import AppAccess
+from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar, LiteralInput
 from tui.widgets.virtual_table import VirtualTable
+
+# The keys of TableScreen's own filter and order verbs, the same on every list.
+TABLE_KEYS: list[BindingType] = [
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        key_display="/",
+        id="table.filter",
+        tooltip="as you type; start with ! to invert",
+        # Priority: focus moves before the next key is read, so "/office" typed fast filters
+        # by "office" instead of sending "o" to the table (see tui/screens/dialog.py).
+        priority=True,
+    ),
+    Binding("o", "sort", "Order by", id="table.sort"),
+    Binding("O", "reverse_sort", "Reverse", key_display="O", id="table.reverse_sort"),
+]
 
 
 def record_list_keys(screen: str, *verbs: Binding) -> list[BindingType]:
     """The keys of a screen that lists records: enter for a row's detail, r to refresh, the
-    screen's own `verbs`, c to copy a row's id; each id is `<screen>.<action>`."""
+    screen's own `verbs`, c to copy a row's id (each id is `<screen>.<action>`), then the filter
+    and order keys: the footer shows them in this order, so a narrow one keeps the verbs."""
     return [
         Binding("enter", "detail", "Detail", show=False, id=f"{screen}.detail"),
         Binding("r", "refresh", "Refresh", id=f"{screen}.refresh"),
         *verbs,
         Binding("c", "copy_id", "Copy id", id=f"{screen}.copy_id"),
+        *TABLE_KEYS,
     ]
 
 
@@ -41,22 +62,8 @@ def change_keys(
 
 
 class TableScreen(AppAccess, Screen[None]):
-    BINDINGS = [
-        Binding(
-            "slash",
-            "filter",
-            "Filter",
-            key_display="/",
-            id="table.filter",
-            tooltip="as you type; start with ! to invert",
-            # Priority: focus moves before the next key is read, so "/office" typed fast filters
-            # by "office" instead of sending "o" to the table (see tui/screens/dialog.py).
-            priority=True,
-        ),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="table.clear_filter"),
-        Binding("o", "sort", "Order by", id="table.sort"),
-        Binding("O", "reverse_sort", "Reverse", key_display="O", id="table.reverse_sort"),
-    ]
+    # Its visible keys (TABLE_KEYS) come after each screen's own, through record_list_keys.
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False, id="table.clear_filter")]
 
     # What the warning calls the row when a verb needs one and the cursor is on none.
     row_noun = "row"
@@ -145,7 +152,7 @@ class TableScreen(AppAccess, Screen[None]):
             classes="filter-input",
         )
         yield self.make_table()
-        yield Footer()
+        yield AppFooter()
 
     @property
     def table(self) -> VirtualTable:

@@ -16,18 +16,31 @@ Row styles (`Row.style`)
   `"italic #ff8800"`, `"strike"`. An invalid style string is ignored.
 
 The cursor style is drawn over the row style; zebra stripes under it.
+
+Narrow terminals (`Column.priority`, `Column.min_width`, `Column.wrap`)
+-----------------------------------------------------------------------
+When the columns want more cells than the table has, the columns with the
+largest `priority` give way first (ties: the rightmost first): each shrinks to
+its `min_width` (its text cut with an ellipsis), and when that is not enough the
+column is dropped and the header ends with an ellipsis to say so. Before any
+column gives way, the two spaces between columns become one. Priority-1
+columns (the default: what identifies a row) keep their width; if they alone do
+not fit, the table scrolls sideways. A `wrap` column never cuts its text: it is
+wrapped onto more lines (at spaces where it can, else anywhere), and the row is
+as tall as its tallest cell.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import is_
 from typing import Any, ClassVar, Literal
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.errors import StyleSyntaxError
 from rich.segment import Segment
 from rich.style import Style
@@ -52,6 +65,8 @@ SORT_DESCENDING = "▼"
 #: MEASURE_SAMPLE rows, plus about as many spread evenly over the rest (and the
 #: last one), of the rows given to `set_rows` and of each `append_rows` batch.
 MEASURE_SAMPLE = 500
+#: What ends the header when columns were dropped to fit the table's width.
+DROPPED_MARKER = ELLIPSIS
 #: Rendered row strips kept in the cache before it is flushed.
 STRIP_CACHE_SIZE = 2000
 #: Separator between cells in the search text (nobody types it).
@@ -73,6 +88,13 @@ class Column:
             a bounded sample of rows (capped by `max_width`).
         justify: "left" or "right" (right suits numbers).
         max_width: Upper bound for an auto width.
+        priority: 1 (the default) for what identifies a row: it keeps its width
+            however narrow the table. A larger number gives way sooner when the
+            table is narrower than its columns want: it shrinks to `min_width`,
+            then is dropped (see the module docstring).
+        min_width: The narrowest such a column is shown before it is dropped;
+            None: it is never cut, only dropped whole.
+        wrap: Wrap the text onto more lines instead of cutting it.
     """
 
     key: str
@@ -80,6 +102,15 @@ class Column:
     width: int | None = None
     justify: Justify = "left"
     max_width: int = 48
+    priority: int = 1
+    min_width: int | None = None
+    wrap: bool = False
+
+    def floor(self, natural: int) -> int:
+        """The narrowest this column is shown, given the width it wants."""
+        if self.priority <= 1 or self.min_width is None:
+            return natural
+        return min(natural, max(1, self.min_width))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +168,32 @@ def _fit(text: str, width: int, right: bool) -> str:
     if width <= 1:
         return ELLIPSIS[:width]
     return set_cell_size(text, width - 1) + ELLIPSIS
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` (shown literally) in lines of at most `width` cells: broken at the last space that
+    fits, else where the width ends."""
+    if not (text.isascii() and text.isprintable()):
+        text = literal(text, single_line=True)
+    width = max(1, width)
+    lines: list[str] = []
+    while _measure(text) > width:
+        head = chop_cells(text, width)[0]
+        space = head.rfind(" ")
+        if space > 0:
+            lines.append(head[:space])
+            text = text[space + 1 :]
+        else:
+            lines.append(head)
+            text = text[len(head) :]
+    lines.append(text)
+    return lines
+
+
+def _row_width(widths: Sequence[int | None], gap: int) -> int:
+    """Cells a line takes: a space, the shown columns `gap` spaces apart, a space."""
+    kept = [width for width in widths if width is not None]
+    return sum(kept) + gap * max(0, len(kept) - 1) + 2 if kept else 0
 
 
 def _sample(rows: Sequence[Row], count: int = MEASURE_SAMPLE) -> Sequence[Row]:
@@ -356,8 +413,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.no_match_text = no_match_text
         self._columns: tuple[Column, ...] = ()
-        self._widths: list[int] = []
+        self._widths: list[int] = []  # what each column wants (measured, or fixed)
+        self._shown: list[int | None] = []  # what each gets at this table's width; None: dropped
+        self._fit_key: tuple[int, tuple[int, ...]] | None = None
+        self._gap = 2  # spaces between columns: 1 when the table is too narrow for 2
         self._content_width = 0
+        self._line_starts: list[int] | None = None  # first line of each visible row, with wrap columns
+        self._line_count = 0
         self._rows: dict[str, Row] = {}
         self._view: list[Row] = []
         self._filter_text = ""
@@ -367,7 +429,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._sort_reverse = False
         self._sort_memo: dict[str, tuple[int, Any, str | None]] = {}
         self._natural_memo: dict[str, str] = {}
-        self._strip_cache: dict[tuple[str, int, bool], tuple[Strip, Style]] = {}
+        self._strip_cache: dict[tuple[str, int, bool, int], tuple[Strip, Style]] = {}
         self._header_strip: Strip | None = None
         self._style_cache: dict[tuple[int, str, bool], Style] = {}
         self._named_styles: dict[str, Style] = {}
@@ -386,8 +448,13 @@ class VirtualTable(ScrollView, can_focus=True):
 
     @property
     def column_widths(self) -> tuple[int, ...]:
-        """The current width of each column, in cells (without padding)."""
-        return tuple(self._widths)
+        """The width each column is shown at, in cells (without padding); 0 for a dropped one."""
+        return tuple(width or 0 for width in self._shown)
+
+    @property
+    def dropped_columns(self) -> tuple[str, ...]:
+        """Keys of the columns left out because the table is too narrow for them."""
+        return tuple(column.key for column, width in zip(self._columns, self._shown, strict=False) if width is None)
 
     @property
     def total_count(self) -> int:
@@ -544,7 +611,11 @@ class VirtualTable(ScrollView, can_focus=True):
             index = self._position(old)
             if index is not None:
                 self._view[index] = row
-                self.refresh_line(index + 1)
+                if self._line_starts is None:
+                    self.refresh_line(index + 1)
+                else:  # its height may have changed
+                    self._update_virtual_size()
+                    self.refresh()
                 if index == self.cursor_row:
                     self._highlighted_key = None
                     self._check_highlight()
@@ -755,8 +826,11 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(0, min(value, len(self._view) - 1))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
-        self.refresh_line(old + 1)
-        self.refresh_line(new + 1)
+        if self._line_starts is None:
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
+        else:
+            self.refresh()
         self._scroll_cursor_into_view()
         self._check_highlight()
 
@@ -808,7 +882,8 @@ class VirtualTable(ScrollView, can_focus=True):
                 self._scroll_deferred = True
                 self.call_after_refresh(self._deferred_scroll)
             return
-        region = Region(int(self.scroll_x), self.cursor_row + 1, 1, 1)
+        top, height = self._row_lines(self.cursor_row)
+        region = Region(int(self.scroll_x), top + 1, 1, height)
         self.scroll_to_region(region, spacing=Spacing(1, 0, 0, 0), animate=False, force=True, x_axis=False)
 
     def _deferred_scroll(self) -> None:
@@ -829,15 +904,17 @@ class VirtualTable(ScrollView, can_focus=True):
                 else:
                     self.sort_by(column_key)
             return
-        index = offset.y - 1 + int(self.scroll_y)
+        index, _ = self._row_at_line(offset.y - 1 + int(self.scroll_y))
         if 0 <= index < len(self._view):
             self.cursor_row = index
             self.post_message(self.RowSelected(self, self._view[index]))
 
     def _column_at(self, x: int) -> str | None:
         start = 0
-        for column, width in zip(self._columns, self._widths, strict=False):
-            end = start + width + 2
+        for column, width in zip(self._columns, self._shown, strict=False):
+            if width is None:
+                continue
+            end = start + width + self._gap
             if start <= x < end:
                 return column.key
             start = end
@@ -883,21 +960,106 @@ class VirtualTable(ScrollView, can_focus=True):
         return changed
 
     def _layout_changed(self) -> None:
-        self._content_width = sum(width + 2 for width in self._widths)
+        self._fit_key = None  # the columns or what they want changed: fit them again
         self._strip_cache.clear()
         self._header_strip = None
         self._update_virtual_size()
         self.refresh()
 
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+
     def _update_virtual_size(self) -> None:
-        height = 1 + max(1, len(self._view))
-        self.virtual_size = Size(self._content_width, height)
+        lines = self._line_count if self._line_starts is not None else len(self._view)
+        for _ in range(2):  # the vertical scrollbar takes width, and wrapping at less width adds lines
+            available = self._available_width(lines)
+            self._fit_columns(available)
+            lines = self._count_lines()
+            if self._available_width(lines) == available:
+                break
+        self.virtual_size = Size(self._content_width, 1 + max(1, lines))
+
+    def _available_width(self, lines: int) -> int:
+        """The cells the columns can have (0: not laid out yet, no limit)."""
+        width, height = self.size
+        overflow = self.styles.overflow_y
+        if width and (overflow == "scroll" or (overflow == "auto" and lines + 1 > height)):
+            width -= self.styles.scrollbar_size_vertical
+        return max(0, width)
+
+    def _fit_columns(self, available: int) -> None:
+        """Give each column its width at `available` cells (see the module docstring)."""
+        key = (available, tuple(self._widths))
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        columns = self._columns
+        shown: list[int | None] = list(self._widths)
+        gap = 2 if not available or _row_width(shown, 2) <= available else 1
+        giving_way = sorted(
+            (i for i, column in enumerate(columns) if column.priority > 1), key=lambda i: (-columns[i].priority, -i)
+        )
+        for i in giving_way:  # each gives way wholly (shrinks to its floor, else goes) before the next
+            width = shown[i]
+            over = _row_width(shown, gap) + (len(DROPPED_MARKER) if None in shown else 0) - available
+            if not available or over <= 0:
+                break
+            if width is None:
+                continue
+            floor = columns[i].floor(width)
+            shown[i] = width - over if width - over >= floor else None
+        if shown != self._shown or gap != self._gap:
+            self._shown, self._gap = shown, gap
+            dropped = len(DROPPED_MARKER) if None in shown else 0
+            self._content_width = _row_width(shown, gap) + dropped
+            self._strip_cache.clear()
+            self._header_strip = None
+            self.refresh()
+
+    def _wrapping(self) -> list[int]:
+        """Positions of the shown columns that wrap."""
+        return [i for i, (c, w) in enumerate(zip(self._columns, self._shown, strict=False)) if c.wrap and w]
+
+    def _count_lines(self) -> int:
+        """Lines the visible rows take (more than one row each only with wrap columns)."""
+        wrapping = self._wrapping()
+        if not wrapping:
+            self._line_starts = None
+            self._line_count = len(self._view)
+            return self._line_count
+        starts, total, shown = [], 0, self._shown
+        for row in self._view:
+            starts.append(total)
+            total += max(len(_wrap(self._cell(row, i), shown[i] or 1)) for i in wrapping)
+        self._line_starts, self._line_count = starts, total
+        return total
+
+    def _row_lines(self, index: int) -> tuple[int, int]:
+        """The first line of the visible row `index`, and how many lines it takes."""
+        starts = self._line_starts
+        if starts is None or index >= len(starts):
+            return index, 1
+        end = starts[index + 1] if index + 1 < len(starts) else self._line_count
+        return starts[index], end - starts[index]
+
+    def _row_at_line(self, line: int) -> tuple[int, int]:
+        """The visible row drawn on body line `line`, and which of its lines it is."""
+        starts = self._line_starts
+        if starts is None:
+            return line, 0
+        if line >= self._line_count:
+            return len(self._view), 0
+        index = bisect_right(starts, line) - 1
+        return index, line - starts[index]
 
     def _forget_row(self, key: str) -> None:
         cache = self._strip_cache
+        if self._line_starts is not None:
+            cache.clear()  # its lines may be more or fewer now
+            return
         for parity in (0, 1):
             for cursor in (False, True):
-                cache.pop((key, parity, cursor), None)
+                cache.pop((key, parity, cursor, 0), None)
 
     def _rebuild_view(self, keep_cursor: bool = True, cursor_key: str | None = None, scroll: bool = True) -> None:
         """Recompute the visible rows from all rows: filter, then sort."""
@@ -995,8 +1157,13 @@ class VirtualTable(ScrollView, can_focus=True):
             return strip
         header_style = self._named_style("header")
         sorted_style = self._named_style("header-sorted")
-        segments: list[Segment] = []
-        for column, width in zip(self._columns, self._widths, strict=False):
+        segments: list[Segment] = [Segment(" ", header_style)] if self._shown else []
+        separator = Segment(" " * self._gap, header_style)
+        for column, width in zip(self._columns, self._shown, strict=False):
+            if width is None:
+                continue
+            if len(segments) > 1:
+                segments.append(separator)
             right = column.justify == "right"
             if column.key == self._sort_column:
                 arrow = SORT_DESCENDING if self._sort_reverse else SORT_ASCENDING
@@ -1005,34 +1172,47 @@ class VirtualTable(ScrollView, can_focus=True):
                     text = _fit(label, width, right)
                 else:
                     text = _fit(arrow, width, right)
-                segments.append(Segment(f" {text} ", sorted_style))
+                segments.append(Segment(text, sorted_style))
             else:
-                segments.append(Segment(f" {_fit(column.label, width, right)} ", header_style))
+                segments.append(Segment(_fit(column.label, width, right), header_style))
+        if len(segments) > 1:
+            segments.append(Segment(" " + (DROPPED_MARKER if None in self._shown else ""), header_style))
         strip = Strip(segments, self._content_width)
         self._header_strip = strip
         return strip
 
-    def _render_row(self, index: int) -> tuple[Strip, Style]:
+    def _render_row(self, index: int, line: int = 0) -> tuple[Strip, Style]:
+        """Line `line` of the visible row `index` (rows take more than one only with wrap columns)."""
         row = self._view[index]
         parity = index & 1 if self.zebra_stripes else 0
         cursor = index == self.cursor_row
-        cache_key = (row.key, parity, cursor)
+        cache_key = (row.key, parity, cursor, line)
         cached = self._strip_cache.get(cache_key)
         if cached is not None:
             return cached
         style = self._row_style(parity, row.style, cursor)
         cells = row.cells
         count = len(cells)
-        parts = [
-            _fit(cells[position] if position < count else "", width, column.justify == "right")
-            for position, (column, width) in enumerate(zip(self._columns, self._widths, strict=False))
+        shown = [
+            (cells[position] if position < count else "", width, column)
+            for position, (column, width) in enumerate(zip(self._columns, self._shown, strict=False))
+            if width is not None
         ]
-        text = " " + "  ".join(parts) + " " if parts else ""
-        strip = Strip([Segment(text, style)] if text else [], self._content_width)
+        wrapped = [_wrap(text, width) if column.wrap else [text] for text, width, column in shown]
+        height = max((len(texts) for texts in wrapped), default=1)
         if len(self._strip_cache) >= STRIP_CACHE_SIZE:
             self._strip_cache.clear()
-        self._strip_cache[cache_key] = (strip, style)
-        return strip, style
+        tail = " " * len(DROPPED_MARKER) if None in self._shown else ""
+        separator = " " * self._gap
+        for at in range(height):
+            parts = [
+                _fit(texts[at] if at < len(texts) else "", width, column.justify == "right")
+                for texts, (_, width, column) in zip(wrapped, shown, strict=True)
+            ]
+            text = " " + separator.join(parts) + " " + tail if parts else ""
+            strip = Strip([Segment(text, style)] if text else [], self._content_width)
+            self._strip_cache[(row.key, parity, cursor, at)] = (strip, style)
+        return self._strip_cache.get(cache_key) or (Strip([], self._content_width), style)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -1045,8 +1225,8 @@ class VirtualTable(ScrollView, can_focus=True):
             message = self.no_match_text if self._rows else self.empty_text
             text = _fit(f" {message}", width, False)
             return Strip([Segment(text, self._named_style("empty"))], width)
-        index = y - 1 + int(self.scroll_y)
+        index, line = self._row_at_line(y - 1 + int(self.scroll_y))
         if index >= len(self._view):
             return Strip.blank(width, self._named_style("base"))
-        strip, style = self._render_row(index)
+        strip, style = self._render_row(index, line)
         return strip.crop_extend(scroll_x, scroll_x + width, style)
