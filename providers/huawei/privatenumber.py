@@ -1,4 +1,4 @@
-"""Huawei Cloud PrivateNumber (隐私保护通话) client, AXB and AX modes, and its `BindingProvider`.
+"""Huawei Cloud PrivateNumber (隐私保护通话) client, AXB, AX, AXE and AXYB modes, and its `BindingProvider`.
 
 Wire facts (docs/reference/huawei_volcengine.md, Part A):
 
@@ -8,12 +8,17 @@ Wire facts (docs/reference/huawei_volcengine.md, Part A):
   modify, GET query (by subscriptionId, or by relationNum with optional callerNum/calleeNum,
   paged with pageIndex/pageSize 10..100);
 - AX `/rest/provision/caas/privatenumber/v1.0`: POST bind, DELETE unbind, GET query;
+- AXE `/rest/caas/extendnumber/v1.0`: POST bind, DELETE unbind, PUT modify, GET query (one
+  binding); `/rest/caas/extendnumber/v2.0` GET lists one X, cursor-paged;
+- AXYB `/rest/omp/xyrelationnumber/v1.0?app_key=...`: POST bind (A gets X; then, with the
+  subscription id, B gets Y), DELETE unbind (all, or one YB), GET query; no modify
+  (docs/decisions.md);
 - recording URL: GET `/rest/provision/voice/record/v1.0` answers 301/302, and the download URL is
   the `Location` header (never followed: the Transport has follow_redirects=False);
 - success is `resultcode == "0"`; anything else is mapped by `error_for_result` below, keeping the
   vendor code and `resultdesc`.
 
-Every app has one mode, so an account with both AXB and AX bindings has two apps (two key pairs);
+Every app has one mode, so an account with AXB and AX bindings has two apps (two key pairs);
 `HuaweiBindings` takes one client per mode.
 
 Times. Huawei gives no expiry timestamp: an AXB binding lives `duration` seconds (0 = forever,
@@ -21,7 +26,10 @@ else 60..7776000) from `subscribeTime`, the time of the bind or of the last modi
 sends `duration` restarts the timer). `subscribeTime` is "yyyy-MM-dd HH:mm:ss" with no zone (the
 docs even show "2018-2-24 15:15:15"). The platform's other timestamps (CDRs) are documented as UTC
 ("8 hours behind Beijing time"), so we read it as UTC by default; `wire_tz` lets a deployment that
-finds otherwise say so (e.g. UTC+8). AX bindings never expire (`expires_at` None).
+finds otherwise say so (e.g. UTC+8). AX bindings never expire (`expires_at` None). An AXE binding
+lives `bindExpiredTime` (teledeck sends minutes) from its bind or last modify, and the platform
+never says when that was, so its expiry is the one teledeck set. An AXYB binding lives `duration`
+from its `subscribeTime`, like AXB.
 """
 
 from __future__ import annotations
