@@ -42,7 +42,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -535,6 +535,47 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+class AxeSettings(TypedDict, total=False):
+    """The AXE settings a bind sets and a modify changes (None or absent: not sent)."""
+
+    display_num_mode: str | None
+    record: bool | None
+    record_hint_tone: str | None
+    callback_tone: str | None
+    callback_num: str | None
+    time_unit: str | None
+    bind_expired_time: int | None
+    callback_expired_time: int | None
+    user_data: str | None
+
+
+_AXE_SETTINGS = {
+    "display_num_mode": "displayNumMode",
+    "record": "recordFlag",
+    "record_hint_tone": "recordHintTone",
+    "callback_tone": "callbackTone",
+    "callback_num": "callbackNum",
+    "time_unit": "timeUnit",
+    "bind_expired_time": "bindExpiredTime",
+    "callback_expired_time": "callbackExpiredTime",
+    "user_data": "userData",
+}
+
+
+def _axe_settings(settings: AxeSettings) -> dict[str, Any]:
+    """`settings` by wire name (recordFlag as "true" / "false")."""
+    values: dict[str, Any] = dict(settings)
+    values["record"] = _bool_text(settings.get("record"))
+    return {wire: values.get(name) for name, wire in _AXE_SETTINGS.items()}
+
+
+def _axe_one(subscription_id: str | None, virtual_num: str | None, extend_num: str | None) -> dict[str, Any]:
+    """The query naming one AXE binding: its subscription id, or X and E together."""
+    if not subscription_id and not (virtual_num and extend_num):
+        raise ValueError("give subscription_id, or virtual_num and extend_num")
+    return {"subscriptionId": subscription_id, "virtualNum": virtual_num, "extendNum": extend_num}
+
+
 # ---------------------------------------------------------------------------------------------
 # The client
 
@@ -821,15 +862,7 @@ class HuaweiPrivateNumberClient(TransportClient):
         area_code: str | None = None,
         area_match_mode: int | None = None,
         extend_num: str | None = None,
-        display_num_mode: str | None = None,
-        record: bool | None = None,
-        record_hint_tone: str | None = None,
-        callback_tone: str | None = None,
-        callback_num: str | None = None,
-        time_unit: str | None = None,
-        bind_expired_time: int | None = None,
-        callback_expired_time: int | None = None,
-        user_data: str | None = None,
+        **settings: Unpack[AxeSettings],
     ) -> AxeBinding:
         """CreateAXEBinding: A (`bind_num`) on X (`virtual_num`, or one from `area_code`), with the
         extension `extend_num` or one the platform picks. `bind_expired_time` counts `time_unit`s."""
@@ -839,70 +872,31 @@ class HuaweiPrivateNumberClient(TransportClient):
             "areaMatchMode": None if area_match_mode is None else str(area_match_mode),
             "bindNum": bind_num,
             "extendNum": extend_num,
-            "displayNumMode": display_num_mode,
-            "recordFlag": _bool_text(record),
-            "recordHintTone": record_hint_tone,
-            "callbackTone": callback_tone,
-            "callbackNum": callback_num,
-            "timeUnit": time_unit,
-            "bindExpiredTime": bind_expired_time,
-            "callbackExpiredTime": callback_expired_time,
-            "userData": user_data,
+            **_axe_settings(settings),
         }
         answer = await self._bind("AXE", AXE_PATH, "virtualNum", body)
         if not text(answer, "extendNum"):
             raise MalformedResponse("AXE bind: the answer has no extendNum", provider=PROVIDER)
         made = AxeBinding.from_api(answer, self.wire_tz)
-        return _with_sent(made, record=record, user_data=user_data, bind_num=bind_num)
+        return _with_sent(made, record=settings.get("record"), user_data=settings.get("user_data"), bind_num=bind_num)
 
     async def axe_unbind(
         self, *, subscription_id: str | None = None, virtual_num: str | None = None, extend_num: str | None = None
     ) -> None:
         """DeleteAXEBinding, by subscription id or by X and E together."""
-        if not subscription_id and not (virtual_num and extend_num):
-            raise ValueError("give subscription_id, or virtual_num and extend_num")
-        params = {"subscriptionId": subscription_id, "virtualNum": virtual_num, "extendNum": extend_num}
-        await self._call("DELETE", AXE_PATH, params=params)
+        await self._call("DELETE", AXE_PATH, params=_axe_one(subscription_id, virtual_num, extend_num))
 
-    async def axe_modify(
-        self,
-        subscription_id: str,
-        *,
-        display_num_mode: str | None = None,
-        record: bool | None = None,
-        record_hint_tone: str | None = None,
-        callback_tone: str | None = None,
-        callback_num: str | None = None,
-        time_unit: str | None = None,
-        bind_expired_time: int | None = None,
-        callback_expired_time: int | None = None,
-        user_data: str | None = None,
-    ) -> None:
-        """ModifyAXEBinding; None leaves a field as it is. A and X cannot be changed."""
+    async def axe_modify(self, subscription_id: str, **settings: Unpack[AxeSettings]) -> None:
+        """ModifyAXEBinding; an absent setting is left as it is. A, X and E cannot be changed."""
         if not subscription_id:
             raise ValueError("subscription_id is required")
-        body = {
-            "subscriptionId": subscription_id,
-            "displayNumMode": display_num_mode,
-            "recordFlag": _bool_text(record),
-            "recordHintTone": record_hint_tone,
-            "callbackTone": callback_tone,
-            "callbackNum": callback_num,
-            "timeUnit": time_unit,
-            "bindExpiredTime": bind_expired_time,
-            "callbackExpiredTime": callback_expired_time,
-            "userData": user_data,
-        }
-        await self._call("PUT", AXE_PATH, body=body)
+        await self._call("PUT", AXE_PATH, body={"subscriptionId": subscription_id, **_axe_settings(settings)})
 
     async def axe_query(
         self, *, subscription_id: str | None = None, virtual_num: str | None = None, extend_num: str | None = None
     ) -> AxeBinding:
         """QueryAXEBinding (v1.0): one binding, by subscription id or by X and E. NotFound when none."""
-        if not subscription_id and not (virtual_num and extend_num):
-            raise ValueError("give subscription_id, or virtual_num and extend_num")
-        params = {"subscriptionId": subscription_id, "virtualNum": virtual_num, "extendNum": extend_num}
-        answer = await self._call("GET", AXE_PATH, params=params)
+        answer = await self._call("GET", AXE_PATH, params=_axe_one(subscription_id, virtual_num, extend_num))
         if not text(answer, "subscriptionId"):
             raise MalformedResponse("AXE query: the answer has no subscriptionId", provider=PROVIDER)
         return AxeBinding.from_api(answer, self.wire_tz)

@@ -1002,7 +1002,13 @@ async def test_axe_bind_wire_shape_query_and_expiry(sandbox, clock):
         "timeUnit": "1",
         "bindExpiredTime": 90,
     }
-    assert (made.mode, made.x, made.extension, made.a, made.b) == ("AXE", AXE_POOLS["0755"][1], "0042", user_number(701), "")
+    assert (made.mode, made.x, made.extension, made.a, made.b) == (
+        "AXE",
+        AXE_POOLS["0755"][1],
+        "0042",
+        user_number(701),
+        "",
+    )
     assert made.expires_at == at(90 * 60) and made.status == ACTIVE
     # The query (v1.0) answers by subscription id or by X and E, and reports no bind time.
     item = await client.axe_query(virtual_num=AXE_POOLS["0755"][1], extend_num="0042")
