@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-MODES = ("AXB", "AXN", "AXN_EXT", "AX")
+MODES = ("AXB", "AXN", "AXN_EXT", "AX", "AXE", "AXYB")
+# Modes with a B number: AXB (A and B through X), AXYB (A calls B through Y, B calls A through X).
+B_MODES = ("AXB", "AXYB")
 
 # Binding.status values
 ACTIVE = "active"
@@ -31,13 +33,14 @@ class Binding:
     x: str  # the privacy (middle) number
     a: str = ""
     b: str = ""
-    extension: str = ""  # AXN_EXT only
+    extension: str = ""  # AXN_EXT and Huawei AXE: the extension (E) dialled after X
     expires_at: datetime | None = None  # aware, UTC
     recording: bool | None = None
     status: str = UNKNOWN
     pool: str = ""  # Aliyun PoolKey, Volcengine NumberPoolNo, Huawei: "" or the area code
     user_data: str = ""  # Aliyun OutId, Huawei userData, Volcengine UserData
     account: str = ""  # which configured account it belongs to (profile account label)
+    y: str = ""  # Huawei AXYB only: the second privacy number, through which A reaches B
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the vendor's last answer
 
     @property
@@ -58,12 +61,14 @@ class BindRequest:
 
     mode: str
     a: str
-    expires_at: datetime  # aware
+    # Aware; None where the mode takes no lifetime (Huawei AX) or the binding is to last until
+    # unbound. An adapter whose vendor needs an expiry refuses None as a field problem.
+    expires_at: datetime | None = None
     b: str = ""
     x: str = ""  # a specific X number, when the vendor lets you choose
     pool: str = ""
     area_code: str = ""  # city code to draw X from (Aliyun ExpectCity, Huawei areaCode)
-    extension: str = ""
+    extension: str = ""  # Huawei AXE: a chosen extension ("" = the platform picks one)
     recording: bool = False
     user_data: str = ""
     # Set once per bind by providers.outcomes.tagged: sent where the vendor takes one (Volcengine

@@ -79,7 +79,7 @@ JOURNAL_SUFFIX = ".journal"
 # Binding fields in column order (everything except `raw`, which is stored as JSON).
 _FIELDS = (
     "provider", "mode", "subscription_id", "x", "a", "b", "extension",
-    "expires_at", "recording", "status", "pool", "user_data", "account",
+    "expires_at", "recording", "status", "pool", "user_data", "account", "y",
 )  # fmt: skip
 _COLUMNS = (*_FIELDS, "raw")
 
@@ -146,6 +146,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         )
         """,
     ),
+    # Huawei AXYB bindings have a second privacy number, Y (Binding.y).
+    3: ("ALTER TABLE bindings ADD COLUMN y TEXT NOT NULL DEFAULT ''",),
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -174,13 +176,13 @@ class PendingBind:
 
 def _request_json(request: BindRequest) -> str:
     data = {f.name: getattr(request, f.name) for f in fields(BindRequest)}
-    data["expires_at"] = _iso(request.expires_at)
+    data["expires_at"] = None if request.expires_at is None else _iso(request.expires_at)
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 def _request_from(text: str) -> BindRequest:
     data = json.loads(text)
-    data["expires_at"] = _moment(data["expires_at"])
+    data["expires_at"] = _parse(data.get("expires_at"))
     return BindRequest(**{f.name: data[f.name] for f in fields(BindRequest) if f.name in data})
 
 
@@ -318,6 +320,7 @@ def _binding(row: sqlite3.Row | Mapping[str, Any]) -> Binding:
         pool=row["pool"],
         user_data=row["user_data"],
         account=row["account"],
+        y=row["y"],
         raw=raw if isinstance(raw, dict) else {"value": raw},
     )
 
@@ -576,7 +579,8 @@ class BindingLedger:
                     try:
                         entry = json.loads(raw)
                         if entry["op"] == "created":
-                            binding = _binding({name: entry["binding"][name] for name in _COLUMNS})
+                            written = {"y": "", **entry["binding"]}  # a journal from before schema 3 has no y
+                            binding = _binding({name: written[name] for name in _COLUMNS})
                             self._retrying(functools.partial(self._record_created, binding))
                         elif entry["op"] == "unbound":
                             try:

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from providers.accounts import Account
+from providers.bindings import B_MODES
 from providers.endpoints import check_endpoint
 
 if TYPE_CHECKING:
@@ -70,9 +71,33 @@ class BindingRules:
     pool_setting: str = ""  # the account setting that supplies the default pool ("" = none)
     pool_label: str = "Pool"  # the vendor's name for a pool
     modifiable_modes: tuple[str, ...] | None = None  # the modes its adapter can modify (None = all)
+    # The modes whose bindings have a lifetime the bind sets (None = all). A mode left out takes
+    # no expiry at all (Huawei AX: only a per-call maxDuration), so the forms do not ask for one.
+    expiry_modes: tuple[str, ...] | None = None
+    # The modes in which the user may choose X (None = all); in the others the platform picks it.
+    chosen_x_modes: tuple[str, ...] | None = None
+    # The modes in which the user may choose the extension E (the platform picks it otherwise).
+    chosen_extension_modes: tuple[str, ...] = ()
+    # What a modify can change, by mode: names of `providers.bindings.BindingChange` fields. A mode
+    # not listed can change its expiry (where it has one), A, B (where it has one) and recording.
+    changeable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def can_modify(self, mode: str) -> bool:
         return mode in (self.modes if self.modifiable_modes is None else self.modifiable_modes)
+
+    def takes_expiry(self, mode: str) -> bool:
+        return self.expiry_modes is None or mode in self.expiry_modes
+
+    def takes_x(self, mode: str) -> bool:
+        return self.chosen_x_modes is None or mode in self.chosen_x_modes
+
+    def can_change(self, mode: str, name: str) -> bool:
+        """Whether a modify of a `mode` binding can change BindingChange field `name`."""
+        if mode in self.changeable:
+            return name in self.changeable[mode]
+        if name == "expires_at":
+            return self.takes_expiry(mode)
+        return name != "b" or mode in B_MODES
 
     def number_problem(self, value: str) -> str | None:
         # ASCII: \d would take other scripts' digits, which no vendor does.

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from providers.bindings import MODES, BindingChange, BindRequest, NumberPool, best_pool
+from providers.bindings import B_MODES, MODES, BindingChange, BindRequest, NumberPool, best_pool
 from providers.errors import ProviderError
 from providers.vendors import BindingRules, binding_vendors
 from tui.resources import FieldSpec, Suggestions
@@ -35,6 +35,27 @@ def _title(provider: str) -> str:
     """The vendor's short name for messages ("Aliyun"), else the provider name as given."""
     vendor = binding_vendors().get(provider)
     return vendor.short_title if vendor is not None else provider
+
+
+def takes_expiry(provider: str, mode: str) -> bool:
+    """Whether a `mode` binding of `provider` has a lifetime the form sets (Huawei AX has none)."""
+    found = rules(provider)
+    return found is None or found.takes_expiry(mode)
+
+
+def _mode_rule(rule: str):
+    """A field's `visible=`: the chosen provider's BindingRules method `rule` says yes for the mode."""
+
+    def visible(values: Mapping[str, str]) -> bool:
+        found = rules(values.get("provider", ""))
+        return found is None or bool(getattr(found, rule)(values.get("mode", "")))
+
+    return visible
+
+
+def _offers_extension(values: Mapping[str, str]) -> bool:
+    found = rules(values.get("provider", ""))
+    return found is not None and values.get("mode", "") in found.chosen_extension_modes
 
 
 def supported_modes(provider: str) -> tuple[str, ...]:
@@ -160,7 +181,7 @@ def bind_fields(
     pools = PoolSuggestions(list_pools, default_pools or {})
 
     def has_b(values: Mapping[str, str]) -> bool:
-        return values.get("mode") == "AXB"
+        return values.get("mode") in B_MODES
 
     def modes_offered(values: Mapping[str, str]) -> tuple[str, ...]:
         return offered.get(values.get("provider", ""), ()) or MODES
@@ -200,7 +221,8 @@ def bind_fields(
         ),
         _phone("a", "A number", required=True),
         _phone("b", "B number", required=True, visible=has_b),
-        _phone("x", "X number (optional: a specific one)", required=False),
+        _phone("x", "X number (optional: a specific one)", required=False, visible=_mode_rule("takes_x")),
+        FieldSpec("extension", "Extension E (optional: a specific one)", required=False, visible=_offers_extension),
         FieldSpec(
             "pool",
             f"Pool ({pool_names})" if pool_names else "Pool",
@@ -219,6 +241,7 @@ def bind_fields(
             default="+2h",
             placeholder="+2h, +7d or 2026-12-01 18:00",
             cross_check=lambda value, values: expiry_problem(value, values.get("provider", "")),
+            visible=_mode_rule("takes_expiry"),  # only where the mode has a lifetime
         ),
         FieldSpec("recording", "Record calls", kind="bool", default="false"),
         FieldSpec("user_data", "User data / out id (optional)", required=False),
@@ -226,14 +249,17 @@ def bind_fields(
 
 
 def bind_request(values: Mapping[str, str]) -> BindRequest:
+    """The request for the form's values; only what the chosen mode takes (the rest stays empty)."""
+    mode, found = values["mode"], rules(values.get("provider", ""))
     return BindRequest(
-        mode=values["mode"],
+        mode=mode,
         a=values["a"].strip(),
-        b=values.get("b", "").strip() if values["mode"] == "AXB" else "",
-        x=values.get("x", "").strip(),
+        b=values.get("b", "").strip() if mode in B_MODES else "",
+        x=values.get("x", "").strip() if found is None or found.takes_x(mode) else "",
+        extension=values.get("extension", "").strip() if found and mode in found.chosen_extension_modes else "",
         pool=values.get("pool", "").strip() if has_pools(values.get("provider", "")) else "",
         area_code=values.get("area_code", "").strip(),
-        expires_at=parse_expiry(values["expires"]),
+        expires_at=parse_expiry(values["expires"]) if takes_expiry(values.get("provider", ""), mode) else None,
         recording=values.get("recording") == "true",
         user_data=values.get("user_data", "").strip(),
     )
@@ -243,7 +269,8 @@ def modify_fields(provider: str, mode: str) -> tuple[FieldSpec, ...]:
     def check_phone(value: str, values: Mapping[str, str]) -> str | None:
         return phone_problem(value, provider) if value.strip() else None
 
-    fields = [
+    found = rules(provider)
+    fields = (
         FieldSpec(
             "expires",
             "New expiry (empty: unchanged)",
@@ -251,13 +278,14 @@ def modify_fields(provider: str, mode: str) -> tuple[FieldSpec, ...]:
             cross_check=lambda value, values: expiry_problem(value, provider) if value.strip() else None,
         ),
         FieldSpec("a", "New A number (empty: unchanged)", cross_check=check_phone),
-    ]
-    if mode == "AXB":
-        fields.append(FieldSpec("b", "New B number (empty: unchanged)", cross_check=check_phone))
-    fields.append(
-        FieldSpec("recording", "Record calls", kind="choice", choices=("unchanged", "on", "off"), default="unchanged")
+        FieldSpec("b", "New B number (empty: unchanged)", cross_check=check_phone),
+        FieldSpec("recording", "Record calls", kind="choice", choices=("unchanged", "on", "off"), default="unchanged"),
     )
-    return tuple(fields)
+    # Only what a modify of this mode can change (a mode without a lifetime is never offered one).
+    changes = {"expires": "expires_at"}
+    if found is None:
+        return tuple(f for f in fields if f.name != "b" or mode in B_MODES)
+    return tuple(f for f in fields if found.can_change(mode, changes.get(f.name, f.name)))
 
 
 def binding_change(values: Mapping[str, str]) -> BindingChange:
@@ -317,4 +345,6 @@ def short_local_time(when: datetime | None) -> str:
 
 def describe(binding: Any) -> str:
     ext = f" ext {binding.extension}" if binding.extension else ""
-    return f"{binding.provider} {binding.mode} binding X {binding.x}{ext} (A {binding.a}{', B ' + binding.b if binding.b else ''})"
+    b = f", B {binding.b}" if binding.b else ""
+    y = f" via Y {binding.y}" if getattr(binding, "y", "") else ""
+    return f"{binding.provider} {binding.mode} binding X {binding.x}{ext} (A {binding.a}{b}{y})"

@@ -503,7 +503,7 @@ class AliyunBindings:
                 provider=PROVIDER,
                 problems=(FieldProblem("mode", "not offered by Alibaba"),),
             )
-        _require_aware(request.expires_at)
+        expires_at = _require_aware(request.expires_at)
         pool = request.pool or self.pool
         common: dict[str, Any] = dict(
             phone_no_b=request.b,
@@ -516,7 +516,7 @@ class AliyunBindings:
             request.mode,
             pool,
             request.a,
-            request.expires_at,
+            expires_at,
             extension=request.extension if request.mode == "AXN_EXT" else "",
             **common,
         )
@@ -528,7 +528,7 @@ class AliyunBindings:
             a=request.a,
             b=request.b,
             extension=result.extension if request.mode == "AXN_EXT" else "",
-            expires_at=_whole_seconds(request.expires_at),
+            expires_at=_whole_seconds(expires_at),
             recording=request.recording,
             status=ACTIVE,
             pool=pool,
@@ -620,7 +620,8 @@ class AliyunBindings:
                 provider=PROVIDER,
                 maybe_applied=True,
             )
-        sent_expiry = _whole_seconds(request.expires_at) if request.expires_at.tzinfo is not None else None
+        expiry = request.expires_at
+        sent_expiry = _whole_seconds(expiry) if expiry is not None and expiry.tzinfo is not None else None
         found: list[Binding] = []
         for x in candidates:
             for binding in await self.lookup(x=x, pool=pool):
@@ -684,13 +685,18 @@ class AliyunBindings:
         return Binding(**fields)
 
 
-def _require_aware(moment: datetime) -> None:
+def _require_aware(moment: datetime | None) -> datetime:
+    if moment is None:
+        raise ValidationError(
+            "Alibaba bindings need an expiry", provider=PROVIDER, problems=(FieldProblem("expires_at", "required"),)
+        )
     if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError(
             "the expiry needs a time zone (Alibaba reads it as China time, UTC+8)",
             provider=PROVIDER,
             problems=(FieldProblem("expires_at", "naive datetime"),),
         )
+    return moment
 
 
 def _whole_seconds(moment: datetime) -> datetime:

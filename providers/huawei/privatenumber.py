@@ -1,4 +1,4 @@
-"""Huawei Cloud PrivateNumber (隐私保护通话) client, AXB and AX modes, and its `BindingProvider`.
+"""Huawei Cloud PrivateNumber (隐私保护通话) client, AXB, AX, AXE and AXYB modes, and its `BindingProvider`.
 
 Wire facts (docs/reference/huawei_volcengine.md, Part A):
 
@@ -8,12 +8,17 @@ Wire facts (docs/reference/huawei_volcengine.md, Part A):
   modify, GET query (by subscriptionId, or by relationNum with optional callerNum/calleeNum,
   paged with pageIndex/pageSize 10..100);
 - AX `/rest/provision/caas/privatenumber/v1.0`: POST bind, DELETE unbind, GET query;
+- AXE `/rest/caas/extendnumber/v1.0`: POST bind, DELETE unbind, PUT modify, GET query (one
+  binding); `/rest/caas/extendnumber/v2.0` GET lists one X, cursor-paged;
+- AXYB `/rest/omp/xyrelationnumber/v1.0?app_key=...`: POST bind (A gets X; then, with the
+  subscription id, B gets Y), DELETE unbind (all, or one YB), GET query; no modify
+  (docs/decisions.md);
 - recording URL: GET `/rest/provision/voice/record/v1.0` answers 301/302, and the download URL is
   the `Location` header (never followed: the Transport has follow_redirects=False);
 - success is `resultcode == "0"`; anything else is mapped by `error_for_result` below, keeping the
   vendor code and `resultdesc`.
 
-Every app has one mode, so an account with both AXB and AX bindings has two apps (two key pairs);
+Every app has one mode, so an account with AXB and AX bindings has two apps (two key pairs);
 `HuaweiBindings` takes one client per mode.
 
 Times. Huawei gives no expiry timestamp: an AXB binding lives `duration` seconds (0 = forever,
@@ -21,7 +26,10 @@ else 60..7776000) from `subscribeTime`, the time of the bind or of the last modi
 sends `duration` restarts the timer). `subscribeTime` is "yyyy-MM-dd HH:mm:ss" with no zone (the
 docs even show "2018-2-24 15:15:15"). The platform's other timestamps (CDRs) are documented as UTC
 ("8 hours behind Beijing time"), so we read it as UTC by default; `wire_tz` lets a deployment that
-finds otherwise say so (e.g. UTC+8). AX bindings never expire (`expires_at` None).
+finds otherwise say so (e.g. UTC+8). AX bindings never expire (`expires_at` None). An AXE binding
+lives `bindExpiredTime` (teledeck sends minutes) from its bind or last modify, and the platform
+never says when that was, so its expiry is the one teledeck set. An AXYB binding lives `duration`
+from its `subscribeTime`, like AXB.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -67,11 +75,20 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 
 AXB_PATH = "/rest/caas/relationnumber/partners/v1.0"
 AX_PATH = "/rest/provision/caas/privatenumber/v1.0"
+AXE_PATH = "/rest/caas/extendnumber/v1.0"
+AXE_V2_PATH = "/rest/caas/extendnumber/v2.0"  # GET only: one X's bindings, cursor-paged
+AXYB_PATH = "/rest/omp/xyrelationnumber/v1.0"  # every call also carries app_key in the query
 RECORD_PATH = "/rest/provision/voice/record/v1.0"
 
 MIN_DURATION = 60
 MAX_DURATION = 7_776_000  # 90 days
 PAGE_SIZE_MIN, PAGE_SIZE_MAX = 10, 100
+# AXE: bindExpiredTime counts hours (timeUnit "0", the default) or minutes ("1"); 0 = never. At
+# most 720 hours (docs/decisions.md); teledeck sends minutes, to the minute the user asked for.
+AXE_MINUTES = "1"
+AXE_MAX_MINUTES = 720 * 60
+AXE_FIRST_CURSOR = "0000000000000_0"
+AXE_LIMIT_MAX = 100
 # Wait the docs recommend after flow control (1010010: "please try again in a minute").
 FLOW_CONTROL_WAIT = 60.0
 
@@ -102,6 +119,19 @@ PARAMETERS = (
     "calleeNumDisplay",
     "fileName",
     "recordDomain",
+    "virtualNum",
+    "extendNum",
+    "bindNum",
+    "displayNumMode",
+    "timeUnit",
+    "bindExpiredTime",
+    "callbackExpiredTime",
+    "callbackNum",
+    "cursor",  # not "limit": the word is in descriptions ("the upper limit") that name no parameter
+    "ybDuration",
+    "yNum",
+    "bNum",
+    "app_key",
 )
 
 
@@ -176,7 +206,7 @@ def normalize_number(value: str) -> str:
 # Records
 
 
-_BindingT = TypeVar("_BindingT", "AxbBinding", "AxBinding")
+_BindingT = TypeVar("_BindingT", "AxbBinding", "AxBinding", "AxeBinding", "AxybBinding")
 
 # Record field -> wire key, for both modes' records (each reads the fields it has).
 _WIRE_KEYS = {
@@ -191,6 +221,18 @@ _WIRE_KEYS = {
     "orig": "origNum",
     "private_num": "privateNum",
     "private_num_type": "privateNumType",
+    "virtual_num": "virtualNum",
+    "extend_num": "extendNum",
+    "bind_num": "bindNum",
+    "display_num_mode": "displayNumMode",
+    "time_unit": "timeUnit",
+    "bind_expired_time": "bindExpiredTime",
+    "callback_num": "callbackNum",
+    "num_a": "numA",
+    "num_x": "numX",
+    "num_y": "numY",
+    "num_b": "numB",
+    "yb_duration": "ybDuration",
 }
 
 
@@ -250,6 +292,61 @@ class AxBinding:
     @classmethod
     def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxBinding:
         return _read_binding(cls, data, wire_tz)
+
+
+@dataclass(frozen=True)
+class AxeBinding:
+    """One AXE binding: A is reached by dialling X, then the extension E. The platform reports no
+    bind time, so its expiry cannot be read back (`HuaweiBindings` keeps the one it set)."""
+
+    subscription_id: str
+    virtual_num: str  # X
+    extend_num: str = ""  # E
+    bind_num: str = ""  # A
+    display_num_mode: str = ""
+    record: bool | None = None
+    time_unit: str = ""  # "0" hours, "1" minutes
+    bind_expired_time: int | None = None  # as configured at the bind, in `time_unit`
+    callback_num: str = ""
+    user_data: str = ""
+    subscribe_time: datetime | None = None  # never sent by the platform; kept for the shared reader
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxeBinding:
+        return _read_binding(cls, data, wire_tz)
+
+
+@dataclass(frozen=True)
+class AxybBinding:
+    """One AXYB relation: A and X (A's number towards B), B and Y (B's number towards A). A bind
+    answer names one of them (`relationNumber`); a query item (`bindId`, numA, numX, numY, numB)
+    names all four."""
+
+    subscription_id: str
+    num_a: str = ""
+    num_x: str = ""
+    num_y: str = ""
+    num_b: str = ""
+    record: bool | None = None
+    call_direction: int | None = None
+    duration: int | None = None  # seconds, the AX relation's; 0 = never
+    yb_duration: int | None = None  # 0 = the YB relation ends with the AX one
+    subscribe_time: datetime | None = None
+    user_data: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, data: Any, wire_tz: tzinfo = UTC) -> AxybBinding:
+        if isinstance(data, dict) and "subscriptionId" not in data and "bindId" in data:
+            data = {**data, "subscriptionId": data["bindId"]}  # query items name it bindId
+        return _read_binding(cls, data, wire_tz)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        if not self.duration or self.subscribe_time is None:
+            return None
+        return self.subscribe_time + timedelta(seconds=self.duration)
 
 
 def _with_sent(binding: _BindingT, *, record: bool | None, user_data: str | None, **sent: str) -> _BindingT:
@@ -333,7 +430,11 @@ def _sent(request: httpx.Request | None) -> set[str]:
 
 def _x_param(request: httpx.Request | None) -> str:
     path = request.url.path if request is not None else ""
-    return "privateNum" if path.endswith(AX_PATH) else "relationNum"
+    if path.endswith(AX_PATH):
+        return "privateNum"
+    if path.endswith((AXE_PATH, AXE_V2_PATH)):
+        return "virtualNum"
+    return "relationNum"
 
 
 def _problems(code: str, desc: str, request: httpx.Request | None) -> tuple[FieldProblem, ...]:
@@ -432,6 +533,47 @@ def _bool_text(value: bool | None) -> str | None:
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+class AxeSettings(TypedDict, total=False):
+    """The AXE settings a bind sets and a modify changes (None or absent: not sent)."""
+
+    display_num_mode: str | None
+    record: bool | None
+    record_hint_tone: str | None
+    callback_tone: str | None
+    callback_num: str | None
+    time_unit: str | None
+    bind_expired_time: int | None
+    callback_expired_time: int | None
+    user_data: str | None
+
+
+_AXE_SETTINGS = {
+    "display_num_mode": "displayNumMode",
+    "record": "recordFlag",
+    "record_hint_tone": "recordHintTone",
+    "callback_tone": "callbackTone",
+    "callback_num": "callbackNum",
+    "time_unit": "timeUnit",
+    "bind_expired_time": "bindExpiredTime",
+    "callback_expired_time": "callbackExpiredTime",
+    "user_data": "userData",
+}
+
+
+def _axe_settings(settings: AxeSettings) -> dict[str, Any]:
+    """`settings` by wire name (recordFlag as "true" / "false")."""
+    values: dict[str, Any] = dict(settings)
+    values["record"] = _bool_text(settings.get("record"))
+    return {wire: values.get(name) for name, wire in _AXE_SETTINGS.items()}
+
+
+def _axe_one(subscription_id: str | None, virtual_num: str | None, extend_num: str | None) -> dict[str, Any]:
+    """The query naming one AXE binding: its subscription id, or X and E together."""
+    if not subscription_id and not (virtual_num and extend_num):
+        raise ValueError("give subscription_id, or virtual_num and extend_num")
+    return {"subscriptionId": subscription_id, "virtualNum": virtual_num, "extendNum": extend_num}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,6 +852,142 @@ class HuaweiPrivateNumberClient(TransportClient):
         )
         return [AxBinding.from_api(i, self.wire_tz) for i in _answer_list(answer, "privateNumList", "AX query")]
 
+    # ---- AXE --------------------------------------------------------------------------------
+
+    async def axe_bind(
+        self,
+        bind_num: str,
+        *,
+        virtual_num: str | None = None,
+        area_code: str | None = None,
+        area_match_mode: int | None = None,
+        extend_num: str | None = None,
+        **settings: Unpack[AxeSettings],
+    ) -> AxeBinding:
+        """CreateAXEBinding: A (`bind_num`) on X (`virtual_num`, or one from `area_code`), with the
+        extension `extend_num` or one the platform picks. `bind_expired_time` counts `time_unit`s."""
+        body = {
+            "virtualNum": virtual_num,
+            "areaCode": area_code,
+            "areaMatchMode": None if area_match_mode is None else str(area_match_mode),
+            "bindNum": bind_num,
+            "extendNum": extend_num,
+            **_axe_settings(settings),
+        }
+        answer = await self._bind("AXE", AXE_PATH, "virtualNum", body)
+        if not text(answer, "extendNum"):
+            raise MalformedResponse("AXE bind: the answer has no extendNum", provider=PROVIDER)
+        made = AxeBinding.from_api(answer, self.wire_tz)
+        return _with_sent(made, record=settings.get("record"), user_data=settings.get("user_data"), bind_num=bind_num)
+
+    async def axe_unbind(
+        self, *, subscription_id: str | None = None, virtual_num: str | None = None, extend_num: str | None = None
+    ) -> None:
+        """DeleteAXEBinding, by subscription id or by X and E together."""
+        await self._call("DELETE", AXE_PATH, params=_axe_one(subscription_id, virtual_num, extend_num))
+
+    async def axe_modify(self, subscription_id: str, **settings: Unpack[AxeSettings]) -> None:
+        """ModifyAXEBinding; an absent setting is left as it is. A, X and E cannot be changed."""
+        if not subscription_id:
+            raise ValueError("subscription_id is required")
+        await self._call("PUT", AXE_PATH, body={"subscriptionId": subscription_id, **_axe_settings(settings)})
+
+    async def axe_query(
+        self, *, subscription_id: str | None = None, virtual_num: str | None = None, extend_num: str | None = None
+    ) -> AxeBinding:
+        """QueryAXEBinding (v1.0): one binding, by subscription id or by X and E. NotFound when none."""
+        answer = await self._call("GET", AXE_PATH, params=_axe_one(subscription_id, virtual_num, extend_num))
+        if not text(answer, "subscriptionId"):
+            raise MalformedResponse("AXE query: the answer has no subscriptionId", provider=PROVIDER)
+        return AxeBinding.from_api(answer, self.wire_tz)
+
+    async def axe_page(
+        self, virtual_num: str, *, cursor: str = AXE_FIRST_CURSOR, limit: int = AXE_LIMIT_MAX
+    ) -> tuple[list[AxeBinding], str]:
+        """QueryAXEBinding (v2.0): one page of the bindings on X from `cursor`, and the cursor of
+        the next page ("" at the end)."""
+        limit = max(1, min(AXE_LIMIT_MAX, limit))
+        answer = await self._call(
+            "GET", AXE_V2_PATH, params={"virtualNum": virtual_num, "cursor": cursor, "limit": limit}
+        )
+        items = _answer_list(answer, "bindInfoList", "AXE query")
+        following = text(answer, "nextCursor")
+        if following and not re.fullmatch(r"\d{13}_\d{1,20}", following):
+            raise MalformedResponse(f"AXE query: nextCursor {following[:40]!r} is not a cursor", provider=PROVIDER)
+        return [AxeBinding.from_api(i, self.wire_tz) for i in items], following
+
+    async def axe_list(self, virtual_num: str, *, limit: int = AXE_LIMIT_MAX) -> list[AxeBinding]:
+        """Every binding on one X, page by page; stops at the end, or on a cursor already seen."""
+        found: list[AxeBinding] = []
+        cursor, seen = AXE_FIRST_CURSOR, set()
+        while cursor and cursor not in seen:
+            seen.add(cursor)
+            try:
+                page, cursor = await self.axe_page(virtual_num, cursor=cursor, limit=limit)
+            except NotFound:
+                break
+            found.extend(page)
+            if not page:
+                break
+        return found
+
+    # ---- AXYB -------------------------------------------------------------------------------
+
+    async def axyb_bind(
+        self,
+        orig: str,
+        *,
+        subscription_id: str | None = None,
+        area_code: str | None = None,
+        area_match_mode: int | None = None,
+        call_direction: int | None = None,
+        duration: int | None = None,
+        yb_duration: int | None = None,
+        record: bool | None = None,
+        record_hint_tone: str | None = None,
+        pre_voice_x: str | None = None,
+        pre_voice_y: str | None = None,
+        user_data: str | None = None,
+    ) -> tuple[str, str]:
+        """The AXYB bind, in its two forms: without `subscription_id`, A (`orig`) gets X (the AX
+        relation); with it, B (`orig`) gets Y on that relation (the YB one). Returns the
+        subscription id and the number bound (`relationNumber`: X, or Y)."""
+        body = {
+            "origNum": orig,
+            "subscriptionId": subscription_id,
+            "areaCode": area_code,
+            "areaMatchMode": None if area_match_mode is None else str(area_match_mode),
+            "callDirection": call_direction,
+            "duration": duration,
+            "ybDuration": yb_duration,
+            "recordFlag": _bool_text(record),
+            "recordHintTone": record_hint_tone,
+            "preVoiceX": pre_voice_x,
+            "preVoiceY": pre_voice_y,
+            "userData": user_data,
+        }
+        answer = await self._call("POST", AXYB_PATH, params={"app_key": self.app_key}, body=body)
+        if not text(answer, "subscriptionId") or not text(answer, "relationNumber"):
+            raise MalformedResponse("AXYB bind: the answer has no subscriptionId or relationNumber", provider=PROVIDER)
+        return text(answer, "subscriptionId"), text(answer, "relationNumber")
+
+    async def axyb_unbind(self, subscription_id: str, *, y_num: str | None = None, b_num: str | None = None) -> None:
+        """The AXYB unbind: the whole relation (AX and every YB), or with `y_num` / `b_num` one YB."""
+        if not subscription_id:
+            raise ValueError("subscription_id is required")
+        params = {"app_key": self.app_key, "subscriptionId": subscription_id, "yNum": y_num, "bNum": b_num}
+        await self._call("DELETE", AXYB_PATH, params=params)
+
+    async def axyb_query(
+        self, *, subscription_id: str | None = None, relation_num: str | None = None
+    ) -> list[AxybBinding]:
+        """The AXYB query: the relations of one subscription, or every relation on X. NotFound when none."""
+        if not subscription_id and not relation_num:
+            raise ValueError("give subscription_id or relation_num")
+        params = {"app_key": self.app_key, "subscriptionId": subscription_id, "relationNum": relation_num}
+        answer = await self._call("GET", AXYB_PATH, params=params)
+        return [AxybBinding.from_api(i, self.wire_tz) for i in _answer_list(answer, "xyRelationNumList", "AXYB query")]
+
     # ---- recordings -------------------------------------------------------------------------
 
     async def record_download_url(self, file_name: str, record_domain: str) -> str:
@@ -752,20 +1030,26 @@ def _same_tag(found: str, sent: str) -> bool:
 
 
 class HuaweiBindings:
-    """Huawei PrivateNumber as a `providers.bindings.BindingProvider`, modes AXB and AX.
+    """Huawei PrivateNumber as a `providers.bindings.BindingProvider`, modes AXB, AX, AXE and AXYB.
 
-    Each mode is its own app, hence its own client: pass `axb=` and/or `ax=` (or use `connect`).
-    `known_x` lists the X numbers the account owns (from configuration), or is a callable giving
-    them for an area code ("" = all): Huawei cannot list bindings by account, nor AXB bindings by
-    A, so these are what `lookup()` browses and what `find_after_timeout` searches when a bind let
-    the platform pick X.
+    Each mode is its own app, hence its own client: pass `axb=`, `ax=`, `axe=` and/or `axyb=` (or
+    use `connect`). `known_x` lists the X numbers the account owns (from configuration), or is a
+    callable giving them for an area code ("" = all): Huawei cannot list bindings by account, nor
+    AXB bindings by A, so these are what `lookup()` browses and what `find_after_timeout` searches
+    when a bind let the platform pick X.
 
     What `find_after_timeout` can find after a lost bind answer:
       - AXB with X given: exactly, by querying A+X+B on that X;
-      - AXB with X picked by area code: only on the `known_x` numbers (A+X+B on each); with no
+      - AXB, AXE and AXYB with X picked by the platform: only on the `known_x` numbers (their
+        bindings listed, matched by A, B, the extension and the user-data tag sent); with no
         `known_x` it raises rather than answer "nothing" (an empty answer would invite a
         duplicate bind on another X);
+      - AXE with X given: exactly, by listing that X (v2.0 query, cursor-paged);
       - AX: always, by querying A (origNum), which lists A's (at most 5) X numbers.
+
+    An AXYB binding is one subscription: A with X (the AX relation) and B with Y (the YB relation),
+    made by two binds; `Binding.y` keeps Y. Huawei has no AXYB modify, so a change of B binds the
+    new B (another Y) on the subscription first and then unbinds the old YB.
     """
 
     provider = PROVIDER
@@ -775,17 +1059,19 @@ class HuaweiBindings:
         *,
         axb: HuaweiPrivateNumberClient | None = None,
         ax: HuaweiPrivateNumberClient | None = None,
+        axe: HuaweiPrivateNumberClient | None = None,
+        axyb: HuaweiPrivateNumberClient | None = None,
         account: str = "",
         known_x: KnownX = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if axb is None and ax is None:
-            raise ValueError("HuaweiBindings needs an AXB client, an AX client, or both")
-        self.axb = axb
-        self.ax = ax
+        self.clients = {m: c for m, c in (("AXB", axb), ("AX", ax), ("AXE", axe), ("AXYB", axyb)) if c is not None}
+        if not self.clients:
+            raise ValueError("HuaweiBindings needs a client for at least one mode (AXB, AX, AXE, AXYB)")
+        self.axb, self.ax, self.axe, self.axyb = axb, ax, axe, axyb
         self.account = account
         self._known_x = known_x if callable(known_x) else tuple(normalize_number(x) for x in known_x)
-        self.modes: tuple[str, ...] = tuple(m for m, c in (("AXB", axb), ("AX", ax)) if c is not None)
+        self.modes: tuple[str, ...] = tuple(self.clients)
         self._clock = clock
 
     @classmethod
@@ -796,22 +1082,34 @@ class HuaweiBindings:
         *,
         ax_app_key: str = "",
         ax_app_secret: str = "",
+        axe_app_key: str = "",
+        axe_app_secret: str = "",
+        axyb_app_key: str = "",
+        axyb_app_secret: str = "",
         ax_base_url: str | None = None,
         account: str = "",
         known_x: KnownX = (),
         clock: Callable[[], float] = time.time,
         **client_options: Any,
     ) -> HuaweiBindings:
-        """Build the clients too: the AXB app from `app_key`/`app_secret`, the AX app from
-        `ax_app_key`/`ax_app_secret` (either may be left out). `client_options` are
-        HuaweiPrivateNumberClient's keyword arguments, shared by both; `ax_base_url` overrides the
+        """Build the clients too: the AXB app from `app_key`/`app_secret`, the AX, AXE and AXYB apps
+        from their own key pairs (any may be left out). `client_options` are
+        HuaweiPrivateNumberClient's keyword arguments, shared by all; `ax_base_url` overrides the
         base URL for the AX app when its access address differs."""
-        axb = HuaweiPrivateNumberClient(app_key, app_secret, clock=clock, **client_options) if app_key else None
-        ax_options = dict(client_options)
-        if ax_base_url:
-            ax_options["base_url"] = ax_base_url
-        ax = HuaweiPrivateNumberClient(ax_app_key, ax_app_secret, clock=clock, **ax_options) if ax_app_key else None
-        return cls(axb=axb, ax=ax, account=account, known_x=known_x, clock=clock)
+
+        def app(key: str, secret: str, **options: Any) -> HuaweiPrivateNumberClient | None:
+            return HuaweiPrivateNumberClient(key, secret, clock=clock, **options) if key else None
+
+        ax_options = {**client_options, **({"base_url": ax_base_url} if ax_base_url else {})}
+        return cls(
+            axb=app(app_key, app_secret, **client_options),
+            ax=app(ax_app_key, ax_app_secret, **ax_options),
+            axe=app(axe_app_key, axe_app_secret, **client_options),
+            axyb=app(axyb_app_key, axyb_app_secret, **client_options),
+            account=account,
+            known_x=known_x,
+            clock=clock,
+        )
 
     def known_numbers(self, area_code: str = "") -> tuple[str, ...]:
         """The account's X numbers (for `area_code` when `known_x` is a callable that can tell)."""
@@ -823,7 +1121,7 @@ class HuaweiBindings:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     def _client(self, mode: str) -> HuaweiPrivateNumberClient:
-        client = {"AXB": self.axb, "AX": self.ax}.get(mode)
+        client = self.clients.get(mode)
         if client is None:
             raise ValidationError(
                 f"Huawei mode {mode} is not configured for this account (configured: {', '.join(self.modes)})",
@@ -832,7 +1130,11 @@ class HuaweiBindings:
             )
         return client
 
-    def _duration(self, expires_at: datetime, now: datetime) -> int:
+    def _seconds(self, expires_at: datetime | None, now: datetime, *, mode: str, limit: int) -> int:
+        """Whole seconds from `now` to `expires_at` (0 = None: the binding lasts until unbound),
+        within 60 s .. `limit`."""
+        if expires_at is None:
+            return 0
         if expires_at.tzinfo is None:
             raise ValidationError(
                 "the expiry time has no time zone",
@@ -840,18 +1142,31 @@ class HuaweiBindings:
                 problems=(FieldProblem("expires_at", "give an aware date and time"),),
             )
         seconds = duration_until(expires_at, now)
-        if seconds < MIN_DURATION or seconds > MAX_DURATION:
+        if seconds < MIN_DURATION or seconds > limit:
+            days = limit // 86400
             raise ValidationError(
-                f"Huawei AXB bindings last 60 s to 90 days; this expiry is {seconds} s from now",
+                f"Huawei {mode} bindings last 60 s to {days} days; this expiry is {seconds} s from now",
                 provider=PROVIDER,
-                problems=(FieldProblem("expires_at", "must be between 1 minute and 90 days from now"),),
+                problems=(FieldProblem("expires_at", f"must be between 1 minute and {days} days from now"),),
             )
         return seconds
 
+    def _duration(self, expires_at: datetime | None, now: datetime, mode: str = "AXB") -> int:
+        return self._seconds(expires_at, now, mode=mode, limit=MAX_DURATION)
+
+    def _axe_minutes(self, expires_at: datetime | None, now: datetime) -> int:
+        return math.ceil(self._seconds(expires_at, now, mode="AXE", limit=AXE_MAX_MINUTES * 60) / 60)
+
+    @staticmethod
+    def _refuse_change(mode: str, field_name: str, why: str) -> ValidationError:
+        return ValidationError(
+            f"Huawei {mode}: {why}", provider=PROVIDER, problems=(FieldProblem(field_name, "cannot be changed"),)
+        )
+
     # ---- conversions --------------------------------------------------------------------------
 
-    def _binding(self, item: AxbBinding | AxBinding, pool: str, **by_mode: Any) -> Binding:
-        """`item` as a `Binding`: the fields both modes fill alike, and those `by_mode`."""
+    def _binding(self, item: Any, pool: str, **by_mode: Any) -> Binding:
+        """`item` as a `Binding`: the fields every mode fills alike, and those `by_mode`."""
         return Binding(
             provider=PROVIDER,
             subscription_id=item.subscription_id,
@@ -863,32 +1178,76 @@ class HuaweiBindings:
             **by_mode,
         )
 
+    @staticmethod
+    def _status(expires: datetime | None, now: datetime) -> str:
+        return EXPIRED if expires is not None and expires <= now else ACTIVE
+
     def _from_axb(self, item: AxbBinding, *, pool: str = "", now: datetime | None = None) -> Binding:
         expires = item.expires_at
-        status = EXPIRED if expires is not None and expires <= (now or self._now()) else ACTIVE
         return self._binding(
-            item, pool, mode="AXB", x=item.relation_num, a=item.caller, b=item.callee, expires_at=expires, status=status
+            item,
+            pool,
+            mode="AXB",
+            x=item.relation_num,
+            a=item.caller,
+            b=item.callee,
+            expires_at=expires,
+            status=self._status(expires, now or self._now()),
         )
 
     def _from_ax(self, item: AxBinding, *, pool: str = "") -> Binding:
         # AX bindings last until unbound.
         return self._binding(item, pool, mode="AX", x=item.private_num, a=item.orig, expires_at=None, status=ACTIVE)
 
+    def _from_axe(self, item: AxeBinding, *, pool: str = "", expires_at: datetime | None = None) -> Binding:
+        # The platform does not say when an AXE binding was made, so its expiry is the one we set.
+        return self._binding(
+            item,
+            pool,
+            mode="AXE",
+            x=item.virtual_num,
+            extension=item.extend_num,
+            a=item.bind_num,
+            expires_at=expires_at,
+            status=self._status(expires_at, self._now()),
+        )
+
+    def _from_axyb(self, items: Sequence[AxybBinding], *, b: str = "", pool: str = "") -> Binding:
+        """One AXYB subscription from its relations: the YB relation of `b` when there is one, else
+        the first with a B (or the AX relation alone)."""
+        item = next((i for i in items if b and i.num_b == b), None) or next((i for i in items if i.num_b), items[0])
+        expires = item.expires_at
+        return self._binding(
+            item,
+            pool,
+            mode="AXYB",
+            x=item.num_x,
+            a=item.num_a,
+            b=item.num_b,
+            y=item.num_y,
+            expires_at=expires,
+            status=self._status(expires, self._now()),
+        )
+
     # ---- BindingProvider ------------------------------------------------------------------------
 
     async def bind(self, request: BindRequest) -> Binding:
         """Bind; never re-sent after a timeout (`Timeout(maybe_applied=True)`, then use
-        `find_after_timeout`). AX ignores `expires_at`: AX bindings last until unbound."""
+        `find_after_timeout`). AX ignores `expires_at`: AX bindings last until unbound; for the
+        other modes None means the same."""
         client = self._client(request.mode)
         a = normalize_number(request.a)
         x = normalize_number(request.x) if request.x else None
         area = request.area_code.strip() or None
+        user_data = request.user_data or None
+        if request.mode in ("AXB", "AXYB") and not request.b:
+            raise ValidationError(
+                f"{request.mode} needs a B number",
+                provider=PROVIDER,
+                problems=(FieldProblem("b", f"required for {request.mode}"),),
+            )
+        now = self._now()
         if request.mode == "AXB":
-            if not request.b:
-                raise ValidationError(
-                    "AXB needs a B number", provider=PROVIDER, problems=(FieldProblem("b", "required for AXB"),)
-                )
-            now = self._now()
             duration = self._duration(request.expires_at, now)
             made = await client.axb_bind(
                 a,
@@ -897,33 +1256,88 @@ class HuaweiBindings:
                 area_code=None if x else area,
                 duration=duration,
                 record=request.recording or None,
-                user_data=request.user_data or None,
+                user_data=user_data,
             )
             binding = self._from_axb(made, pool=area or "", now=now)
-            return replace(binding, expires_at=now + timedelta(seconds=made.duration or duration), status=ACTIVE)
+            lasts = made.duration or duration
+            return replace(binding, expires_at=now + timedelta(seconds=lasts) if lasts else None, status=ACTIVE)
+        if request.mode == "AXE":
+            minutes = self._axe_minutes(request.expires_at, now)
+            made_axe = await client.axe_bind(
+                a,
+                virtual_num=x,
+                area_code=None if x else area,
+                extend_num=request.extension.strip() or None,
+                record=request.recording or None,
+                time_unit=AXE_MINUTES,
+                bind_expired_time=minutes,
+                user_data=user_data,
+            )
+            expires = now + timedelta(minutes=minutes) if minutes else None
+            return self._from_axe(made_axe, pool=area or "", expires_at=expires)
+        if request.mode == "AXYB":
+            return await self._axyb_bind(client, request, a, area, now)
         made_ax = await client.ax_bind(
             a,
             private_num=x,
             area_code=None if x else area,
             record=request.recording or None,
-            user_data=request.user_data or None,
+            user_data=user_data,
         )
         return self._from_ax(made_ax, pool=area or "")
 
+    async def _axyb_bind(
+        self, client: HuaweiPrivateNumberClient, request: BindRequest, a: str, area: str | None, now: datetime
+    ) -> Binding:
+        """The AX relation (the platform picks X), then B's YB relation on it. A refused YB bind
+        undoes the AX one, so nothing half-made is left; a lost YB answer is left to
+        `find_after_timeout`, which finds the subscription by A on X."""
+        duration = self._duration(request.expires_at, now, "AXYB")
+        sid, x = await client.axyb_bind(
+            a,
+            area_code=area,
+            duration=duration,
+            yb_duration=0,  # the YB relation ends with the AX one
+            record=request.recording or None,
+            user_data=request.user_data or None,
+        )
+        b = normalize_number(request.b)
+        try:
+            _, y = await client.axyb_bind(b, subscription_id=sid)
+        except ProviderError as error:
+            if not error.maybe_applied:
+                await client.axyb_unbind(sid)
+            raise
+        return Binding(
+            provider=PROVIDER,
+            mode="AXYB",
+            subscription_id=sid,
+            x=x,
+            a=a,
+            b=b,
+            y=y,
+            expires_at=now + timedelta(seconds=duration) if duration else None,
+            recording=request.recording,
+            status=ACTIVE,
+            pool=area or "",
+            user_data=request.user_data,
+            account=self.account,
+        )
+
     async def update(self, binding: Binding, change: BindingChange) -> Binding:
         client = self._client(binding.mode)
-        if binding.mode != "AXB":
+        if binding.mode == "AX":
             raise ValidationError(
                 "Huawei AX bindings are not changed here: unbind and bind again",
                 provider=PROVIDER,
                 problems=(FieldProblem("mode", "AX bindings cannot be modified"),),
             )
+        if binding.mode == "AXE":
+            return await self._axe_update(client, binding, change)
+        if binding.mode == "AXYB":
+            return await self._axyb_update(client, binding, change)
         if change.recording is not None and change.recording != binding.recording:
-            raise ValidationError(
-                "Huawei AXB cannot switch recording on an existing binding: unbind and bind again",
-                provider=PROVIDER,
-                problems=(FieldProblem("recording", "cannot be changed"),),
-            )
+            raise self._refuse_change("AXB", "recording", "recording cannot be switched; unbind and bind again")
         now = self._now()
         if change.expires_at is not None:
             duration: int | None = self._duration(change.expires_at, now)
@@ -943,31 +1357,82 @@ class HuaweiBindings:
         )
         return await self.refresh(binding)
 
+    async def _axe_update(self, client: HuaweiPrivateNumberClient, binding: Binding, change: BindingChange) -> Binding:
+        """ModifyAXEBinding changes the lifetime (restarted from now) and recording; A, X and E stay."""
+        if change.a is not None or change.b is not None:
+            raise self._refuse_change("AXE", "a" if change.a is not None else "b", "A (and X, E) cannot be changed")
+        now = self._now()
+        minutes = self._axe_minutes(change.expires_at, now) if change.expires_at is not None else None
+        await client.axe_modify(
+            binding.subscription_id,
+            record=change.recording,
+            time_unit=AXE_MINUTES if minutes is not None else None,
+            bind_expired_time=minutes,
+        )
+        expires = binding.expires_at if minutes is None else (now + timedelta(minutes=minutes) if minutes else None)
+        return await self.refresh(replace(binding, expires_at=expires))
+
+    async def _axyb_update(self, client: HuaweiPrivateNumberClient, binding: Binding, change: BindingChange) -> Binding:
+        """Huawei has no AXYB modify: a new B is bound on the subscription (another Y) before the
+        old YB relation is unbound, so B is reachable throughout."""
+        refused = next(
+            (name for name in ("expires_at", "a", "recording") if getattr(change, name) is not None),
+            None,
+        )
+        if refused is not None:
+            raise self._refuse_change("AXYB", refused, "only B can be changed (Huawei has no AXYB modify)")
+        if change.b is None:
+            return await self.refresh(binding)
+        b = normalize_number(change.b)
+        if b == binding.b:
+            return await self.refresh(binding)
+        _, y = await client.axyb_bind(b, subscription_id=binding.subscription_id)
+        if binding.y:
+            try:
+                await client.axyb_unbind(binding.subscription_id, y_num=binding.y)
+            except NotFound:
+                pass  # that YB relation had already ended
+        return await self.refresh(replace(binding, b=b, y=y))
+
     async def unbind(self, binding: Binding) -> None:
         """Unbind one binding. Already gone (NotFound, e.g. expired, or a retried DELETE whose
         first answer was lost) counts as done."""
         client = self._client(binding.mode)
+        sid = binding.subscription_id
         try:
             if binding.mode == "AXB":
-                await client.axb_unbind(subscription_id=binding.subscription_id)
+                await client.axb_unbind(subscription_id=sid)
+            elif binding.mode == "AXE":
+                await client.axe_unbind(subscription_id=sid)
+            elif binding.mode == "AXYB":
+                await client.axyb_unbind(sid)
             else:
-                await client.ax_unbind(subscription_id=binding.subscription_id)
+                await client.ax_unbind(subscription_id=sid)
         except NotFound:
             return
 
     async def refresh(self, binding: Binding) -> Binding:
         client = self._client(binding.mode)
         now = self._now()
+        sid = binding.subscription_id
         try:
             if binding.mode == "AXB":
-                page = await client.axb_query(subscription_id=binding.subscription_id)
-                fresh = self._from_axb(_the_one(page.items, binding.subscription_id), pool=binding.pool, now=now)
+                page = await client.axb_query(subscription_id=sid)
+                fresh = self._from_axb(_the_one(page.items, sid), pool=binding.pool, now=now)
+            elif binding.mode == "AXE":
+                item = await client.axe_query(subscription_id=sid)
+                fresh = self._from_axe(item, pool=binding.pool, expires_at=binding.expires_at)
+            elif binding.mode == "AXYB":
+                items = [i for i in await client.axyb_query(subscription_id=sid) if i.subscription_id == sid]
+                if not items:
+                    raise NotFound("no such binding", provider=PROVIDER)
+                fresh = self._from_axyb(items, b=binding.b, pool=binding.pool)
             else:
-                found = await client.ax_query(subscription_id=binding.subscription_id)
-                fresh = self._from_ax(_the_one(found, binding.subscription_id), pool=binding.pool)
+                found = await client.ax_query(subscription_id=sid)
+                fresh = self._from_ax(_the_one(found, sid), pool=binding.pool)
         except NotFound:
-            # Huawei removes an AXB binding when its duration ends, so "gone" after the known
-            # expiry means it expired; otherwise it was unbound (here or elsewhere).
+            # Huawei removes a binding when its lifetime ends, so "gone" after the known expiry
+            # means it expired; otherwise it was unbound (here or elsewhere).
             expired = binding.expires_at is not None and binding.expires_at <= now
             return replace(binding, status=EXPIRED if expired else REMOVED)
         return replace(fresh, account=binding.account or self.account, user_data=fresh.user_data or binding.user_data)
@@ -990,28 +1455,35 @@ class HuaweiBindings:
             found.extend(await self._on_x(number, pool))
         return found
 
-    async def _on_x(self, number: str, pool: str) -> list[Binding]:
+    async def _on_x(self, number: str, pool: str, modes: Iterable[str] | None = None) -> list[Binding]:
+        """The bindings each mode's app has on X (a number of another app is skipped)."""
         found: list[Binding] = []
         now = self._now()
-        if self.axb is not None:
+        for mode in self.modes if modes is None else modes:
+            client = self.clients.get(mode)
+            if client is None:
+                continue
             try:
-                found += [self._from_axb(i, pool=pool, now=now) for i in await self.axb.axb_list(number)]
-            except (ValidationError, AuthError) as exc:
-                if not _is_foreign_number(exc):
-                    raise
-        if self.ax is not None:
-            try:
-                found += [self._from_ax(i, pool=pool) for i in await self.ax.ax_query(private_num=number)]
+                if mode == "AXB":
+                    found += [self._from_axb(i, pool=pool, now=now) for i in await client.axb_list(number)]
+                elif mode == "AX":
+                    found += [self._from_ax(i, pool=pool) for i in await client.ax_query(private_num=number)]
+                elif mode == "AXE":
+                    found += [self._from_axe(i, pool=pool) for i in await client.axe_list(number)]
+                else:
+                    relations = await client.axyb_query(relation_num=number)
+                    for sid in dict.fromkeys(i.subscription_id for i in relations):
+                        found.append(self._from_axyb([i for i in relations if i.subscription_id == sid], pool=pool))
             except NotFound:
-                pass
+                continue
             except (ValidationError, AuthError) as exc:
                 if not _is_foreign_number(exc):
                     raise
         return found
 
     async def find_after_timeout(self, request: BindRequest) -> list[Binding]:
-        """Bindings matching a bind whose answer was lost (same A, B and X or area); see the class
-        docstring for what can and cannot be found."""
+        """Bindings matching a bind whose answer was lost (same A, B, extension and X or area, and
+        the user-data tag sent); see the class docstring for what can and cannot be found."""
         client = self._client(request.mode)
         a = normalize_number(request.a)
         area = request.area_code.strip()
@@ -1026,46 +1498,65 @@ class HuaweiBindings:
                 for i in items
                 if i.orig == a and (not x or i.private_num == x) and _same_tag(i.user_data, request.user_data)
             ]
-        b = normalize_number(request.b)
-        candidates: Sequence[str] = [normalize_number(request.x)] if request.x else self.known_numbers(area)
+        b = normalize_number(request.b) if request.b else ""
+        chosen_x = request.x and request.mode != "AXYB"  # AXYB's X is always the platform's pick
+        candidates: Sequence[str] = [normalize_number(request.x)] if chosen_x else self.known_numbers(area)
         if not candidates:
             raise CannotCheck(
-                "cannot check whether the AXB bind was applied: the platform picked X, and Huawei can only "
-                "be queried per X number; add this account's X numbers to its configuration",
+                f"cannot check whether the {request.mode} bind was applied: the platform picked X, and Huawei "
+                "can only be queried per X number; add this account's X numbers to its configuration",
                 provider=PROVIDER,
             )
-        now = self._now()
         found: list[Binding] = []
         for number in candidates:
-            try:
-                page = await client.axb_query(relation_num=number, caller=a, callee=b)
-            except NotFound:
+            if request.mode == "AXB":
+                found += await self._axb_on(client, number, a, b, request.user_data, area)
                 continue
-            except (ValidationError, AuthError) as exc:
-                if _is_foreign_number(exc):
+            for binding in await self._on_x(number, area, modes=(request.mode,)):
+                if binding.a != a or not _same_tag(binding.user_data, request.user_data):
                     continue
-                raise
-            found += [
-                self._from_axb(i, pool=area, now=now)
-                for i in page.items
-                if i.caller == a and i.callee == b and _same_tag(i.user_data, request.user_data)
-            ]
+                if request.extension and binding.extension != request.extension.strip():
+                    continue
+                found.append(binding)
         return found
 
+    async def _axb_on(
+        self, client: HuaweiPrivateNumberClient, number: str, a: str, b: str, tag: str, area: str
+    ) -> list[Binding]:
+        """The AXB bindings of A+X+B on one X with the tag sent (none when X is another app's)."""
+        try:
+            page = await client.axb_query(relation_num=number, caller=a, callee=b)
+        except NotFound:
+            return []
+        except (ValidationError, AuthError) as exc:
+            if _is_foreign_number(exc):
+                return []
+            raise
+        now = self._now()
+        return [
+            self._from_axb(i, pool=area, now=now)
+            for i in page.items
+            if i.caller == a and i.callee == b and _same_tag(i.user_data, tag)
+        ]
+
     async def aclose(self) -> None:
-        for client in (self.axb, self.ax):
-            if client is not None:
-                await client.aclose()
+        for client in self.clients.values():
+            await client.aclose()
 
 
 __all__ = [
     "AXB_PATH",
+    "AXE_PATH",
+    "AXE_V2_PATH",
+    "AXYB_PATH",
     "AX_PATH",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "RECORD_PATH",
     "AxBinding",
     "AxbBinding",
+    "AxeBinding",
+    "AxybBinding",
     "HuaweiBindings",
     "HuaweiPrivateNumberClient",
     "duration_until",

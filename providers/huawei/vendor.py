@@ -1,6 +1,9 @@
-"""Huawei Cloud PrivateNumber in the vendor registry: an AXB app and, optionally, an AX app.
+"""Huawei Cloud PrivateNumber in the vendor registry: an AXB app and, optionally, AX, AXE and AXYB apps.
 
-Numbers are E.164 with +86; an AXB binding lives at most 90 days (`duration` 60..7776000 s).
+Every Huawei app has one mode, so each mode is its own app with its own key pair. Numbers are
+E.164 with +86; an AXB or AXYB binding lives at most 90 days (`duration` 60..7776000 s), an AXE
+one at most 720 hours (`bindExpiredTime`); AX bindings have no lifetime (only a per-call
+`maxDuration`), so the forms ask no expiry for them.
 """
 
 from __future__ import annotations
@@ -25,8 +28,7 @@ def connect(account: Account, options: ConnectOptions) -> Any:
     return HuaweiBindings.connect(
         credentials.get("app_key", ""),
         credentials.get("app_secret", ""),
-        ax_app_key=credentials.get("ax_app_key", ""),
-        ax_app_secret=credentials.get("ax_app_secret", ""),
+        **{name: credentials.get(name, "") for name in OPTIONAL_APPS},
         account=account.label,
         known_x=account.watch_numbers,
         clock=options.clock,
@@ -37,20 +39,29 @@ def connect(account: Account, options: ConnectOptions) -> Any:
     )
 
 
+# The optional apps' key pairs (the AXB app's are `app_key` / `app_secret`).
+OPTIONAL_APPS = tuple(f"{mode}_app_{part}" for mode in ("ax", "axe", "axyb") for part in ("key", "secret"))
+
 HUAWEI = VendorDescriptor(
     kind="huawei",
     title="Huawei Cloud PrivateNumber",
     short_title="Huawei",
     credentials=("app_key", "app_secret"),
-    # The AX mode is a separate application with its own key pair.
-    optional_credentials=("ax_app_key", "ax_app_secret"),
+    # The AX, AXE and AXYB modes are separate applications, each with its own key pair.
+    optional_credentials=OPTIONAL_APPS,
     connect=connect,
     emulator=EmulatorSpec("providers.sandbox.huawei", "HuaweiSandbox", default_port=4513),
     endpoint=EndpointRule("https://rtcpns.cn-north-1.myhuaweicloud.com", "TELEDECK_HUAWEI_BASE_URL"),
     settings=("endpoint", "watch_x"),
     bindings=BindingRules(
-        modes=("AXB", "AX"),
-        modifiable_modes=("AXB",),  # AX has no modify: unbind and bind again
+        modes=("AXB", "AX", "AXE", "AXYB"),
+        # AX has no modify here (its modify changes only per-call settings): unbind and bind again.
+        modifiable_modes=("AXB", "AXE", "AXYB"),
+        expiry_modes=("AXB", "AXE", "AXYB"),  # AX has no binding lifetime
+        chosen_x_modes=("AXB", "AX", "AXE"),  # AXYB's X and Y are always the platform's pick
+        chosen_extension_modes=("AXE",),
+        # AXE modify: lifetime and recording (not A); AXYB has no modify: a new B replaces the old.
+        changeable={"AXE": ("expires_at", "recording"), "AXYB": ("b",)},
         number_pattern=r"\+86(1[3-9]\d{9}|[2-9]\d{8,10})",
         number_hint="E.164 with +86, e.g. +8613800000001",
         time_zone=UTC,

@@ -1,13 +1,17 @@
-"""A local emulator of Huawei Cloud PrivateNumber (隐私保护通话), AXB and AX modes.
+"""A local emulator of Huawei Cloud PrivateNumber (隐私保护通话), AXB, AX, AXE and AXYB modes.
 
 Same URIs, methods and JSON as the platform (docs/reference/huawei_volcengine.md, Part A):
 
     POST/DELETE/PUT/GET  /rest/caas/relationnumber/partners/v1.0     AXB bind / unbind / modify / query
     POST/DELETE/GET      /rest/provision/caas/privatenumber/v1.0     AX bind / unbind / query
+    POST/DELETE/PUT/GET  /rest/caas/extendnumber/v1.0                 AXE bind / unbind / modify / query
+    GET                  /rest/caas/extendnumber/v2.0                 AXE query, cursor-paged per X
+    POST/DELETE/GET      /rest/omp/xyrelationnumber/v1.0?app_key=...  AXYB bind (AX, then YB) / unbind / query
     GET                  /rest/provision/voice/record/v1.0           recording URL (301 + Location)
 
-Like the platform, every app has one mode: the emulator has an AXB app and an AX app, each with
-its own APP_Key/APP_Secret and its own X numbers; calling the other mode's API answers 1010040.
+Like the platform, every app has one mode: the emulator has an AXB, an AX, an AXE and an AXYB
+app, each with its own APP_Key/APP_Secret and its own X numbers; calling another mode's API
+answers 1010040 (so does an AXYB call whose `app_key` parameter is not the signing app's).
 Every request must carry valid X-AKSK headers (checked by providers.huawei.auth.verify): a wrong
 secret answers 401/1010010 "Invalid digest.", a Created more than `max_skew` seconds off the
 emulator's clock 401/1010013 "Time out limit.", an unknown key 403/1010003, missing header parts
@@ -20,6 +24,13 @@ area (areaMatchMode 1 falls back to any area), none left answers 1012008 (AXB) /
 duration 0 or 60..7776000 s, maxDuration 0..1440 min; AX: an X serves one A (1011005), an A has at
 most 5 X (1011003), areaCode needs privateNumType "mobile-virtual"; recording only where the app
 has it (1012012); a blacklisted X answers 1012102; an unknown binding 1012007 (AXB) / 1016001 (AX).
+AXE: bindNum (A) on virtualNum or a number of areaCode, the extension extendNum (4 digits, 0001..9999,
+the app's setting) chosen or the lowest free one, one A per X; bindExpiredTime in hours (timeUnit 0,
+default 168) or minutes (1), at most 720 hours, 0 = never; a modify that sends it restarts the
+timer, and the query shows the bind's value (as documented); the query has no subscribeTime.
+AXYB: without subscriptionId origNum (A) gets X (one A per X, at most 5 X per A); with it,
+origNum (B) gets a Y on that relation (a Y serves one relation once, at most 1000 relations);
+duration (default 7200) ends everything, ybDuration only its YB relation.
 A binding whose duration has run out (by the injected `clock`) is removed, as the platform does.
 
 Where the emulator had to choose (the reference is silent):
@@ -33,6 +44,10 @@ Where the emulator had to choose (the reference is silent):
 - subscribeTime ("yyyy-MM-dd HH:mm:ss", UTC) is the bind or last-modify time; the expiry timer
   restarts only when a modify sends `duration`. A modify that sends recordFlag is refused (1010002):
   the reference could not confirm it is modifiable.
+- AXE and AXYB: an unknown binding answers 1012007; an extension or Y already taken answers
+  1012010; no X (or E, or Y) left answers 1012008; X of another app answers 1012001.
+- AXE v2.0 pages are listed under `bindInfoList` with `nextCursor` ("" on the last page); a cursor
+  is `<13 digits>_<index>`; `limit` 1..100 (default 20).
 - Optional flow control (`rate_limit` requests per minute per app, off by default) answers
   403/1010010.
 """
@@ -59,28 +74,45 @@ from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.huawei")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: AXE and AXYB apps
 JSON_TYPE = "application/json;charset=UTF-8"
 
 APP_KEY_ENV = "TELEDECK_SANDBOX_HUAWEI_APP_KEY"
 APP_SECRET_ENV = "TELEDECK_SANDBOX_HUAWEI_APP_SECRET"
 AX_APP_KEY_ENV = "TELEDECK_SANDBOX_HUAWEI_AX_APP_KEY"
 AX_APP_SECRET_ENV = "TELEDECK_SANDBOX_HUAWEI_AX_APP_SECRET"
+AXE_APP_KEY_ENV = "TELEDECK_SANDBOX_HUAWEI_AXE_APP_KEY"
+AXE_APP_SECRET_ENV = "TELEDECK_SANDBOX_HUAWEI_AXE_APP_SECRET"
+AXYB_APP_KEY_ENV = "TELEDECK_SANDBOX_HUAWEI_AXYB_APP_KEY"
+AXYB_APP_SECRET_ENV = "TELEDECK_SANDBOX_HUAWEI_AXYB_APP_SECRET"
 RATE_LIMIT_ENV = "TELEDECK_SANDBOX_HUAWEI_RATE_LIMIT"
 # Public on purpose: they protect nothing but a local emulator.
 DEFAULT_APP_KEY = "TeledeckSandboxAXBKey0000000001"
 DEFAULT_APP_SECRET = "TeledeckSandboxAXBSecret0public"
 DEFAULT_AX_APP_KEY = "TeledeckSandboxAXKey00000000001"
 DEFAULT_AX_APP_SECRET = "TeledeckSandboxAXSecret00public"
+DEFAULT_AXE_APP_KEY = "TeledeckSandboxAXEKey0000000001"
+DEFAULT_AXE_APP_SECRET = "TeledeckSandboxAXESecret0public"
+DEFAULT_AXYB_APP_KEY = "TeledeckSandboxAXYBKey000000001"
+DEFAULT_AXYB_APP_SECRET = "TeledeckSandboxAXYBSecretpublic"
 # A base URL for in-process clients; `.invalid` never resolves.
 IN_PROCESS_BASE_URL = "https://huawei.sandbox.invalid"
 
 AXB_PATH = "/rest/caas/relationnumber/partners/v1.0"
 AX_PATH = "/rest/provision/caas/privatenumber/v1.0"
+AXE_PATH = "/rest/caas/extendnumber/v1.0"
+AXE_V2_PATH = "/rest/caas/extendnumber/v2.0"
+AXYB_PATH = "/rest/omp/xyrelationnumber/v1.0"
 RECORD_PATH = "/rest/provision/voice/record/v1.0"
 
 MAX_PAIRS_PER_X = 5000
 MAX_X_PER_A = 5
+AXE_DEFAULT_HOURS = 168
+AXE_MAX_HOURS = 720
+AXYB_DEFAULT_DURATION = 7200
+MAX_RELATIONS_PER_Y = 1000
+_EXTENSION = re.compile(r"^\d{4}$")
+_CURSOR = re.compile(r"^\d{13}_\d{1,20}$")
 RECORDING_RETENTION = 7 * 86400
 WIRE_TIME = "%Y-%m-%d %H:%M:%S"
 
@@ -102,6 +134,16 @@ AX_POOLS: dict[str, list[str]] = {
     "010": ["+8617100000101"],
     "021": ["+8617100000211"],
 }
+# AXE: one X per city; AXYB: X and Y come from the same app's numbers.
+AXE_POOLS: dict[str, list[str]] = {
+    "0755": ["+8617200007551", "+8617200007552"],
+    "010": ["+8617200000101"],
+}
+AXYB_POOLS: dict[str, list[str]] = {
+    "0755": ["+8617300007551", "+8617300007552", "+8617300007553", "+8617300007554"],
+    "021": ["+8617300000211", "+8617300000212"],
+}
+POOLS = {"AXB": AXB_POOLS, "AX": AX_POOLS, "AXE": AXE_POOLS, "AXYB": AXYB_POOLS}
 BLACKLISTED = {"+8617000000201"}
 RECORD_DOMAIN = "record.sandbox.invalid"
 
@@ -237,8 +279,8 @@ def _pre_voice(body: Mapping[str, Any]) -> dict[str, str] | None:
 
 def build_seed(now: float, *, seeded: bool = True) -> dict[str, Any]:
     """The first-start state, with times relative to `now` (the emulator clock at seeding)."""
-    numbers: dict[str, dict[str, dict[str, str]]] = {"AXB": {}, "AX": {}}
-    for mode, pools in (("AXB", AXB_POOLS), ("AX", AX_POOLS)):
+    numbers: dict[str, dict[str, dict[str, str]]] = {mode: {} for mode in POOLS}
+    for mode, pools in POOLS.items():
         for area, xs in pools.items():
             for x in xs:
                 numbers[mode][x] = {"area": area, "status": "abnormal" if x in BLACKLISTED else "normal"}
@@ -249,6 +291,8 @@ def build_seed(now: float, *, seeded: bool = True) -> dict[str, Any]:
         "numbers": numbers,
         "axb": [],
         "ax": [],
+        "axe": [],
+        "axyb": [],
         "expired": [],
         "recordings": [],
     }
@@ -299,6 +343,36 @@ def build_seed(now: float, *, seeded: bool = True) -> dict[str, Any]:
             "_subscribed": now - 5 * day,
         }
     ]
+    state["axe"] = [
+        {
+            "subscriptionId": _derived_id("seed:axe:1"),
+            "virtualNum": "+8617200007551",
+            "extendNum": "0001",
+            "bindNum": user_number(31),
+            "displayNumMode": "0",
+            "recordFlag": False,
+            "timeUnit": "0",
+            "bindExpiredTime": 168,
+            "userData": "parcel-4001",
+            "_subscribed": now - day,
+            "_expires": now - day + 168 * 3600,
+        }
+    ]
+    state["axyb"] = [
+        {
+            "subscriptionId": _derived_id("seed:axyb:1"),
+            "numA": user_number(41),
+            "numX": "+8617300007551",
+            "callDirection": 0,
+            "duration": 30 * 86400,
+            "ybDuration": 0,
+            "recordFlag": False,
+            "userData": "match-5001",
+            "_subscribed": now - 2 * day,
+            "_expires": now - 2 * day + 30 * 86400,
+            "yb": [{"numB": user_number(42), "numY": "+8617300007552", "_subscribed": now - 2 * day, "_expires": None}],
+        }
+    ]
     state["recordings"] = [
         {"fileName": f"sandbox_0001_{_stamp(now - day)}.wav", "recordDomain": RECORD_DOMAIN, "pushed_at": now - day},
         {
@@ -335,6 +409,10 @@ class HuaweiOptions(EmulatorOptions, total=False):
     app_secret: str | None
     ax_app_key: str | None
     ax_app_secret: str | None
+    axe_app_key: str | None
+    axe_app_secret: str | None
+    axyb_app_key: str | None
+    axyb_app_secret: str | None
     rate_limit: int | None  # requests per minute per app; 0 = off
 
 
@@ -349,6 +427,10 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     app_secret = Setting(APP_SECRET_ENV, DEFAULT_APP_SECRET)
     ax_app_key = Setting(AX_APP_KEY_ENV, DEFAULT_AX_APP_KEY)
     ax_app_secret = Setting(AX_APP_SECRET_ENV, DEFAULT_AX_APP_SECRET)
+    axe_app_key = Setting(AXE_APP_KEY_ENV, DEFAULT_AXE_APP_KEY)
+    axe_app_secret = Setting(AXE_APP_SECRET_ENV, DEFAULT_AXE_APP_SECRET)
+    axyb_app_key = Setting(AXYB_APP_KEY_ENV, DEFAULT_AXYB_APP_KEY)
+    axyb_app_secret = Setting(AXYB_APP_SECRET_ENV, DEFAULT_AXYB_APP_SECRET)
     rate_limit = Setting(RATE_LIMIT_ENV, 0)
 
     def __init__(
@@ -360,12 +442,15 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         **options: Unpack[HuaweiOptions],
     ) -> None:
         super().__init__(store, **options)
-        if self.app_key == self.ax_app_key:
-            raise ValueError("the AXB and AX apps need different app keys")
+        keys = (self.app_key, self.ax_app_key, self.axe_app_key, self.axyb_app_key)
+        if len(set(keys)) != len(keys):
+            raise ValueError("the AXB, AX, AXE and AXYB apps need different app keys")
         # app key -> (mode, secret, recording enabled)
         self.apps: dict[str, tuple[str, str, bool]] = {
             self.app_key: ("AXB", self.app_secret, True),
             self.ax_app_key: ("AX", self.ax_app_secret, False),
+            self.axe_app_key: ("AXE", self.axe_app_secret, True),
+            self.axyb_app_key: ("AXYB", self.axyb_app_secret, True),
         }
         self.max_skew = float(max_skew)
         self.max_pairs_per_x = int(max_pairs_per_x)
@@ -379,19 +464,27 @@ class HuaweiSandbox(Emulator[HuaweiError]):
                 "GET": self._axb_query,
             },
             AX_PATH: {"POST": self._ax_bind, "DELETE": self._ax_unbind, "GET": self._ax_query},
+            AXE_PATH: {
+                "POST": self._axe_bind,
+                "DELETE": self._axe_unbind,
+                "PUT": self._axe_modify,
+                "GET": self._axe_query,
+            },
+            AXE_V2_PATH: {"GET": self._axe_page},
+            AXYB_PATH: {"POST": self._axyb_bind, "DELETE": self._axyb_unbind, "GET": self._axyb_query},
             RECORD_PATH: {"GET": self._record_url},
         }
         self._load_state()
 
     def pool_numbers(self, mode: str = "AXB") -> list[str]:
-        """The X numbers of the AXB or the AX app, as seeded (the order of the pools above)."""
+        """The X numbers of one mode's app, as seeded (the order of the pools above)."""
         with self._lock:
             return list(self.state["numbers"][mode])
 
     def session_account(self) -> Account:
-        """The account a sandbox session connects with: both apps, watching every seeded X number."""
-        numbers = [*self.pool_numbers("AXB"), *self.pool_numbers("AX")]
-        keys = ("app_key", "app_secret", "ax_app_key", "ax_app_secret")
+        """The account a sandbox session connects with: every app, watching every seeded X number."""
+        numbers = [x for mode in POOLS for x in self.pool_numbers(mode)]
+        keys = ("app_key", "app_secret", *(f"{m}_app_{p}" for m in ("ax", "axe", "axyb") for p in ("key", "secret")))
         return self._account(
             {name: getattr(self, name) for name in keys},
             watch=tuple((x, "") for x in numbers),
@@ -405,6 +498,10 @@ class HuaweiSandbox(Emulator[HuaweiError]):
             ("AXB app_secret", shown(self.app_secret, DEFAULT_APP_SECRET, APP_SECRET_ENV)),
             ("AX app_key", self.ax_app_key),
             ("AX app_secret", shown(self.ax_app_secret, DEFAULT_AX_APP_SECRET, AX_APP_SECRET_ENV)),
+            ("AXE app_key", self.axe_app_key),
+            ("AXE app_secret", shown(self.axe_app_secret, DEFAULT_AXE_APP_SECRET, AXE_APP_SECRET_ENV)),
+            ("AXYB app_key", self.axyb_app_key),
+            ("AXYB app_secret", shown(self.axyb_app_secret, DEFAULT_AXYB_APP_SECRET, AXYB_APP_SECRET_ENV)),
         ]
 
     # -- state ---------------------------------------------------------------------------------
@@ -422,16 +519,26 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         return _derived_id(f"{kind}:{seq}")
 
     def _expire(self) -> bool:
-        """Remove AXB bindings whose time is up (archived under "expired"); True if any were."""
+        """Remove AXB, AXE and AXYB bindings (and AXYB's YB relations) whose time is up (archived
+        under "expired"); True if any were."""
         now = self.clock()
-        live: list[dict[str, Any]] = []
+
+        def over(record: Mapping[str, Any]) -> bool:
+            return record.get("_expires") is not None and record["_expires"] <= now
+
         gone: list[dict[str, Any]] = []
-        for record in self.state["axb"]:
-            (gone if record.get("_expires") is not None and record["_expires"] <= now else live).append(record)
+        changed = False
+        for kind in ("axb", "axe", "axyb"):
+            records = self.state.setdefault(kind, [])
+            gone += [r for r in records if over(r)]
+            self.state[kind] = [r for r in records if not over(r)]
+        for record in self.state["axyb"]:
+            relations = record.get("yb", [])
+            if any(over(r) for r in relations):
+                record["yb"], changed = [r for r in relations if not over(r)], True
         if gone:
-            self.state["axb"] = live
             self.state["expired"] = (self.state.get("expired", []) + gone)[-200:]
-        return bool(gone)
+        return bool(gone) or changed
 
     # -- pipeline hooks --------------------------------------------------------------------------
 
@@ -481,9 +588,15 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         view = methods.get(req.method)
         if view is None:
             raise HuaweiError(405, "1010002", f"Invalid request. {req.method} is not supported on {path}.")
-        needed = {AXB_PATH: "AXB", AX_PATH: "AX"}.get(path)
+        needed = {AXB_PATH: "AXB", AX_PATH: "AX", AXE_PATH: "AXE", AXE_V2_PATH: "AXE", AXYB_PATH: "AXYB"}.get(path)
         if needed is not None and mode != needed:
             raise HuaweiError(403, "1010040", "The app_key is not allowed to invoke the API.")
+        if path == AXYB_PATH:
+            named = req.query_dict.get("app_key", "")
+            if not named:
+                raise invalid("app_key", "is required")
+            if named != app_key:
+                raise HuaweiError(403, "1010040", "The app_key is not allowed to invoke the API.")
         if self._expire():
             self.store.save()
         return view(req, app_key)
@@ -509,7 +622,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
     def _owned(self, mode: str, x: str) -> dict[str, str]:
         number = self.state["numbers"][mode].get(x)
         if number is None:
-            if mode == "AXB":
+            if mode != "AX":
                 raise HuaweiError(403, "1012001", "Resource of number is not to be applied.")
             raise HuaweiError(403, "1011001", "The account does not exist.")
         return cast("dict[str, str]", number)
@@ -800,6 +913,305 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         found = self._ax_lookup(query, by_orig=True)
         return _ok(privateNumList=[_public(r) for r in found])
 
+    # -- shared by AXE and AXYB -------------------------------------------------------------------
+
+    def _pick(self, mode: str, area: str | None, match_mode: str, usable: Callable[[str], bool]) -> str:
+        """The first usable normal X of `mode`'s app in `area` (any area with areaMatchMode 1);
+        none answers 1012008."""
+        numbers = self.state["numbers"][mode]
+        normal = sorted(n for n, info in numbers.items() if info["status"] == "normal" and usable(n))
+        found = [n for n in normal if area is None or numbers[n]["area"] == area]
+        if not found and area is not None and match_mode == "1":
+            found = normal
+        if not found:
+            raise HuaweiError(403, "1012008", "Insufficient number of resources")
+        return str(found[0])
+
+    def _find(self, kind: str, subscription_id: str) -> dict[str, Any]:
+        for record in self.state[kind]:
+            if record["subscriptionId"] == subscription_id:
+                return cast("dict[str, Any]", record)
+        raise HuaweiError(403, "1012007", "The record does not exist.")
+
+    def _recording(self, body: Mapping[str, Any], app_key: str) -> bool | None:
+        record = _flag(body, "recordFlag")
+        if record and not self.apps[app_key][2]:
+            raise HuaweiError(403, "1012012", "Application does not open recording function.")
+        return record
+
+    # -- AXE -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _axe_seconds(body: Mapping[str, Any], unit: str) -> int | None:
+        """bindExpiredTime in seconds (None when absent; 0 = never), in `unit` (0 hours, 1 minutes)."""
+        per = 3600 if unit == "0" else 60
+        amount = _int(body, "bindExpiredTime", 0, AXE_MAX_HOURS * 3600 // per)
+        return None if amount is None else amount * per
+
+    @staticmethod
+    def _time_unit(body: Mapping[str, Any]) -> str | None:
+        unit = body.get("timeUnit")
+        if unit is None or unit == "":
+            return None
+        if str(unit) not in ("0", "1"):
+            raise invalid("timeUnit", "must be 0 (hours) or 1 (minutes)")
+        return str(unit)
+
+    def _axe_record(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """The binding a query names: subscriptionId wins, else virtualNum and extendNum together."""
+        sid, x, ext = query.get("subscriptionId"), query.get("virtualNum"), query.get("extendNum")
+        if sid:
+            return self._find("axe", sid)
+        if not x or not ext:
+            raise invalid("subscriptionId", "subscriptionId, or virtualNum with extendNum, is required")
+        _number(query, "virtualNum", required=True)
+        self._owned("AXE", x)
+        for record in self.state["axe"]:
+            if record["virtualNum"] == x and record["extendNum"] == ext:
+                return cast("dict[str, Any]", record)
+        raise HuaweiError(403, "1012007", "The record does not exist.")
+
+    def _axe_bind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        body = self._body(req)
+        a = _number(body, "bindNum", required=True)
+        x = _number(body, "virtualNum", required=False)
+        area = _area(body)
+        match_mode = _match_mode(body)
+        ext = body.get("extendNum")
+        if ext is not None and ext != "" and (not isinstance(ext, str) or not _EXTENSION.match(ext) or ext == "0000"):
+            raise invalid("extendNum", "must be 4 digits, 0001 to 9999 (this app's extension length)")
+        display = body.get("displayNumMode")
+        if display is not None and str(display) not in ("0", "1"):
+            raise invalid("displayNumMode", 'must be "0" or "1"')
+        unit = self._time_unit(body) or "0"
+        seconds = self._axe_seconds(body, unit)
+        callback = _number(body, "callbackNum", required=False)
+        if callback and body.get("callbackTone"):
+            raise invalid("callbackNum", "callbackNum and callbackTone cannot both be given")
+        record = self._recording(body, app_key)
+        user_data = _str(body, "userData", 256)
+        records = self.state["axe"]
+
+        def free_extension(number: str) -> bool:
+            return any(
+                str(n).zfill(4) not in {r["extendNum"] for r in records if r["virtualNum"] == number}
+                for n in range(1, 10000)
+            )
+
+        def usable(number: str) -> bool:
+            mine = [r for r in records if r["virtualNum"] == number]
+            return all(r["bindNum"] != a for r in mine) and (not ext or all(r["extendNum"] != ext for r in mine))
+
+        if x is not None:  # virtualNum wins over areaCode
+            if self._owned("AXE", x)["status"] != "normal":
+                raise HuaweiError(403, "1012102", "The number status is abnormal.")
+            if not usable(x):
+                raise HuaweiError(403, "1012010", "The relation number has been bound.")
+        else:
+            x = self._pick("AXE", area, match_mode, lambda n: usable(n) and free_extension(n))
+        taken = {r["extendNum"] for r in records if r["virtualNum"] == x}
+        ext = ext or next((e for e in (f"{n:04d}" for n in range(1, 10000)) if e not in taken), None)
+        if ext is None:
+            raise HuaweiError(403, "1012008", "Insufficient number of resources")
+        now = self.clock()
+        lasts = AXE_DEFAULT_HOURS * 3600 if seconds is None else seconds
+        record_: dict[str, Any] = {
+            "subscriptionId": self._new_id("axe"),
+            "virtualNum": x,
+            "extendNum": ext,
+            "bindNum": a,
+            "displayNumMode": str(display) if display is not None else "0",
+            "recordFlag": bool(record),
+            "timeUnit": unit,
+            "bindExpiredTime": lasts // (3600 if unit == "0" else 60),
+            "_subscribed": now,
+            "_expires": now + lasts if lasts else None,
+        }
+        for key, value in (
+            ("callbackNum", callback),
+            ("userData", user_data),
+            ("callbackTone", body.get("callbackTone")),
+        ):
+            if value:
+                record_[key] = value
+        records.append(record_)
+        self.store.save()
+        return _ok(subscriptionId=record_["subscriptionId"], virtualNum=x, extendNum=ext, bindNum=a)
+
+    def _axe_unbind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        record = self._axe_record(req.query_dict)
+        self.state["axe"].remove(record)
+        self.store.save()
+        return _ok()
+
+    def _axe_modify(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        body = self._body(req)
+        record = self._axe_record({k: str(v) for k, v in body.items() if isinstance(v, str)})
+        for fixed in ("bindNum", "areaCode"):
+            if fixed in body:
+                raise invalid(fixed, "cannot be modified; unbind and bind again")
+        display = body.get("displayNumMode")
+        if display is not None and str(display) not in ("0", "1"):
+            raise invalid("displayNumMode", 'must be "0" or "1"')
+        self._time_unit(body)  # checked; the unit in force is the bind's (as the query shows)
+        seconds = self._axe_seconds(body, record["timeUnit"])
+        callback = _number(body, "callbackNum", required=False)
+        flag = self._recording(body, app_key)
+        now = self.clock()
+        if seconds is not None:  # restarts the timer; the query keeps showing the bind's value
+            record["_expires"] = now + seconds if seconds else None
+        if flag is not None:
+            record["recordFlag"] = flag
+        if display is not None:
+            record["displayNumMode"] = str(display)
+        if callback:
+            record["callbackNum"] = callback
+        user_data = _str(body, "userData", 256)
+        if user_data is not None:
+            record["userData"] = user_data
+        record["_subscribed"] = now
+        self.store.save()
+        return _ok()
+
+    @staticmethod
+    def _axe_public(record: Mapping[str, Any]) -> dict[str, Any]:
+        out = _public(record)
+        out.pop("subscribeTime", None)  # the AXE query reports no bind time
+        return out
+
+    def _axe_query(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        return _ok(**self._axe_public(self._axe_record(req.query_dict)))
+
+    def _axe_page(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        query = req.query_dict
+        if query.get("subscriptionId") or query.get("extendNum"):
+            return _ok(bindInfoList=[self._axe_public(self._axe_record(query))], nextCursor="")
+        x = query.get("virtualNum")
+        if not x:
+            raise invalid("virtualNum", "virtualNum, or subscriptionId, is required")
+        _number(query, "virtualNum", required=True)
+        self._owned("AXE", x)
+        cursor = query.get("cursor") or "0000000000000_0"
+        if not _CURSOR.match(cursor):
+            raise invalid("cursor", r"must match \d{13}_\d{1,20}")
+        raw_limit = query.get("limit", "")
+        if raw_limit and (not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100):
+            raise invalid("limit", "must be 1..100")
+        limit = int(raw_limit) if raw_limit else 20
+        start = int(cursor.split("_")[1])
+        items = sorted((r for r in self.state["axe"] if r["virtualNum"] == x), key=lambda r: r["extendNum"])
+        page = items[start : start + limit]
+        following = f"{int(self.clock() * 1000) % 10**13:013d}_{start + limit}" if start + limit < len(items) else ""
+        return _ok(bindInfoList=[self._axe_public(r) for r in page], nextCursor=following)
+
+    # -- AXYB ----------------------------------------------------------------------------------
+
+    def _axyb_bind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        body = self._body(req)
+        orig = _number(body, "origNum", required=True)
+        assert orig is not None
+        area = _area(body)
+        match_mode = _match_mode(body)
+        record = self._recording(body, app_key)
+        sid = body.get("subscriptionId")
+        now = self.clock()
+        relations = self.state["axyb"]
+        if sid:  # B gets a Y on an existing AX relation
+            if not isinstance(sid, str):
+                raise invalid("subscriptionId", "must be a string")
+            ax = self._find("axyb", sid)
+            if orig == ax["numA"] or any(r["numB"] == orig for r in ax["yb"]):
+                raise HuaweiError(403, "1012010", "The relation number has been bound.")
+            yb_seconds = _int(body, "ybDuration", 60, 7_776_000, zero_ok=True)
+
+            def usable_y(number: str) -> bool:
+                uses = sum(number == r["numY"] for rel in relations for r in rel["yb"])
+                return (
+                    number != ax["numX"] and uses < MAX_RELATIONS_PER_Y and all(r["numY"] != number for r in ax["yb"])
+                )
+
+            y = self._pick("AXYB", area, match_mode, usable_y)
+            lasts = ax["ybDuration"] if yb_seconds is None else yb_seconds
+            ax["yb"].append({"numB": orig, "numY": y, "_subscribed": now, "_expires": now + lasts if lasts else None})
+            self.store.save()
+            return _ok(subscriptionId=sid, relationNumber=y)
+        duration = _int(body, "duration", 60, 7_776_000, zero_ok=True)
+        yb_duration = _int(body, "ybDuration", 60, 7_776_000, zero_ok=True)
+        direction = _int(body, "callDirection", 0, 2)
+        user_data = _str(body, "userData", 256)
+        if sum(r["numA"] == orig for r in relations) >= MAX_X_PER_A:
+            raise HuaweiError(403, "1011003", "Exceeded the upper limit of resources that can be applied for.")
+        taken = {r["numX"] for r in relations}
+        x = self._pick("AXYB", area, match_mode, lambda n: n not in taken)
+        lasts = AXYB_DEFAULT_DURATION if duration is None else duration
+        record_: dict[str, Any] = {
+            "subscriptionId": self._new_id("axyb"),
+            "numA": orig,
+            "numX": x,
+            "callDirection": direction or 0,
+            "duration": lasts,
+            "ybDuration": min(yb_duration or 0, lasts) if lasts else (yb_duration or 0),
+            "recordFlag": bool(record),
+            "_subscribed": now,
+            "_expires": now + lasts if lasts else None,
+            "yb": [],
+        }
+        if user_data is not None:
+            record_["userData"] = user_data
+        relations.append(record_)
+        self.store.save()
+        return _ok(subscriptionId=record_["subscriptionId"], relationNumber=x)
+
+    def _axyb_unbind(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        query = req.query_dict
+        sid = query.get("subscriptionId")
+        if not sid:
+            raise invalid("subscriptionId", "is required")
+        record = self._find("axyb", sid)
+        y, b = query.get("yNum"), query.get("bNum")
+        if y or b:  # one YB relation alone; yNum wins over bNum
+            key, value = ("numY", y) if y else ("numB", b)
+            _number(query, "yNum" if y else "bNum", required=True)
+            left = [r for r in record["yb"] if r[key] != value]
+            if len(left) == len(record["yb"]):
+                raise HuaweiError(403, "1012007", "The record does not exist.")
+            record["yb"] = left
+        else:
+            self.state["axyb"].remove(record)
+        self.store.save()
+        return _ok()
+
+    @staticmethod
+    def _axyb_items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """A subscription's relations as the query lists them: one per YB, or the AX alone."""
+        base = {
+            "bindId": record["subscriptionId"],
+            "numA": record["numA"],
+            "numX": record["numX"],
+            "recordFlag": "true" if record["recordFlag"] else "false",
+            "subscribeTime": _wire_time(record["_subscribed"]),
+            "callDirection": record["callDirection"],
+            "duration": str(record["duration"]),
+            "ybDuration": str(record["ybDuration"]),
+            **({"userData": record["userData"]} if record.get("userData") else {}),
+        }
+        return [{**base, "numY": r["numY"], "numB": r["numB"]} for r in record["yb"]] or [base]
+
+    def _axyb_query(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
+        query = req.query_dict
+        sid, x = query.get("subscriptionId"), query.get("relationNum")
+        if sid:
+            found = [self._find("axyb", sid)]
+        elif x:
+            _number(query, "relationNum", required=True)
+            self._owned("AXYB", x)
+            found = [r for r in self.state["axyb"] if r["numX"] == x]
+            if not found:
+                raise HuaweiError(403, "1012007", "The record does not exist.")
+        else:
+            raise invalid("subscriptionId", "subscriptionId or relationNum is required")
+        return _ok(xyRelationNumList=[item for record in found for item in self._axyb_items(record)])
+
     # -- recordings ----------------------------------------------------------------------------
 
     def _record_url(self, req: SandboxRequest, app_key: str) -> SandboxResponse:
@@ -846,10 +1258,16 @@ class HuaweiSandbox(Emulator[HuaweiError]):
 
 __all__ = [
     "AXB_POOLS",
+    "AXE_POOLS",
+    "AXYB_POOLS",
     "AX_POOLS",
     "BLACKLISTED",
     "DEFAULT_APP_KEY",
     "DEFAULT_APP_SECRET",
+    "DEFAULT_AXE_APP_KEY",
+    "DEFAULT_AXE_APP_SECRET",
+    "DEFAULT_AXYB_APP_KEY",
+    "DEFAULT_AXYB_APP_SECRET",
     "DEFAULT_AX_APP_KEY",
     "DEFAULT_AX_APP_SECRET",
     "IN_PROCESS_BASE_URL",

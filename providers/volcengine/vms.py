@@ -1040,7 +1040,10 @@ class VolcBindings:
     async def bind(self, request: BindRequest) -> Binding:
         if request.mode not in self.modes:
             raise _refused(f"Volcengine binds {' and '.join(self.modes)}, not {request.mode}", "mode")
-        if request.expires_at.tzinfo is None or request.expires_at.utcoffset() is None:
+        expires_at = request.expires_at
+        if expires_at is None:
+            raise _refused("Volcengine bindings need an expiry time (ExpireTime)", "expires_at")
+        if expires_at.tzinfo is None or expires_at.utcoffset() is None:
             raise _refused("the expiry time has no time zone; give an aware time", "expires_at")
         if request.mode == "AXB" and not request.b:
             raise _refused("an AXB binding needs a B number", "b")
@@ -1049,7 +1052,7 @@ class VolcBindings:
             number_pool_no=pool,
             phone_no_a=request.a,
             phone_no_b=request.b,
-            expire_time=request.expires_at,
+            expire_time=expires_at,
             audio_record=request.recording,
             user_data=request.user_data,
         )
@@ -1060,7 +1063,7 @@ class VolcBindings:
                 request.mode, city_code=request.area_code, idempotent_id=request.idempotency_key, **common
             )
         self._pool_modes.setdefault(pool, request.mode)
-        sent = datetime.fromtimestamp(to_wire_time(request.expires_at), UTC)
+        sent = datetime.fromtimestamp(to_wire_time(expires_at), UTC)
         binding = Binding(
             provider=PROVIDER,
             mode=request.mode,
@@ -1149,7 +1152,8 @@ class VolcBindings:
         subs = await self.client.all_subscriptions(
             number_pool_no=pool, phone_no_a=request.a, phone_no_b=request.b, phone_no_x=request.x, status=1
         )
-        sent = to_wire_time(request.expires_at) if request.expires_at.tzinfo is not None else None
+        expiry = request.expires_at
+        sent = to_wire_time(expiry) if expiry is not None and expiry.tzinfo is not None else None
         found = []
         for sub in subs:
             if sub.phone_no_a != request.a or (sub.phone_no_b or "") != (request.b or ""):

@@ -29,6 +29,9 @@ from providers.huawei.auth import AUTHORIZATION, aksk_headers, format_created, x
 from providers.huawei.privatenumber import (
     AX_PATH,
     AXB_PATH,
+    AXE_PATH,
+    AXE_V2_PATH,
+    AXYB_PATH,
     RECORD_PATH,
     AxbBinding,
     HuaweiBindings,
@@ -44,6 +47,8 @@ from providers.sandbox.http import AsyncInProcessTransport, serve
 from providers.sandbox.huawei import (
     AX_POOLS,
     AXB_POOLS,
+    AXE_POOLS,
+    AXYB_POOLS,
     DEFAULT_APP_KEY,
     DEFAULT_APP_SECRET,
     IN_PROCESS_BASE_URL,
@@ -97,16 +102,16 @@ def make_client(
     retry=FAST,
     wire_tz=UTC,
     client_clock=None,
+    transport=None,
 ):
-    if mode == "AXB":
-        key, secret = key or sandbox.app_key, secret or sandbox.app_secret
-    else:
-        key, secret = key or sandbox.ax_app_key, secret or sandbox.ax_app_secret
+    prefix = "" if mode == "AXB" else f"{mode.lower()}_"
+    key = key or getattr(sandbox, f"{prefix}app_key")
+    secret = secret or getattr(sandbox, f"{prefix}app_secret")
     return HuaweiPrivateNumberClient(
         key,
         secret,
         base_url=IN_PROCESS_BASE_URL,
-        http_transport=AsyncInProcessTransport(sandbox),
+        http_transport=transport or AsyncInProcessTransport(sandbox),
         retry=retry,
         timeout=timeout,
         read_only=read_only,
@@ -939,3 +944,186 @@ async def test_provider_needs_a_client_and_closes_both(axb, ax):
     for _client, call in ((axb, axb.axb_query(relation_num=X_SZ1)), (ax, ax.ax_query(orig=user_number(21)))):
         with pytest.raises(RuntimeError):  # httpx: the client has been closed
             await call
+
+
+# ---------------------------------------------------------------------------------------------
+# AXE and AXYB: each its own app
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """The in-process sandbox, keeping every request sent (the wire shape)."""
+
+    def __init__(self, sandbox) -> None:
+        self.inner = AsyncInProcessTransport(sandbox)
+        self.seen: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+def body_of(request: httpx.Request) -> dict:
+    import json
+
+    return json.loads(request.content)
+
+
+@pytest.fixture
+async def axe(sandbox, clock):
+    client = make_client(sandbox, clock, mode="AXE")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def axyb(sandbox, clock):
+    client = make_client(sandbox, clock, mode="AXYB")
+    yield client
+    await client.aclose()
+
+
+def at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(T0 + seconds, UTC)
+
+
+async def test_axe_bind_wire_shape_query_and_expiry(sandbox, clock):
+    wire = Recording(sandbox)
+    client = make_client(sandbox, clock, mode="AXE", transport=wire)
+    provider = HuaweiBindings(axe=client, clock=clock)
+    made = await provider.bind(
+        BindRequest(mode="AXE", a="138 0000 0701", x=AXE_POOLS["0755"][1], extension="0042", expires_at=at(90 * 60))
+    )
+    request = wire.seen[-1]
+    assert (request.method, request.url.path) == ("POST", AXE_PATH)
+    assert body_of(request) == {
+        "virtualNum": AXE_POOLS["0755"][1],
+        "bindNum": "+8613800000701",
+        "extendNum": "0042",
+        "timeUnit": "1",
+        "bindExpiredTime": 90,
+    }
+    assert (made.mode, made.x, made.extension, made.a, made.b) == (
+        "AXE",
+        AXE_POOLS["0755"][1],
+        "0042",
+        user_number(701),
+        "",
+    )
+    assert made.expires_at == at(90 * 60) and made.status == ACTIVE
+    # The query (v1.0) answers by subscription id or by X and E, and reports no bind time.
+    item = await client.axe_query(virtual_num=AXE_POOLS["0755"][1], extend_num="0042")
+    assert item.subscription_id == made.subscription_id and "subscribeTime" not in item.raw
+    assert (await provider.refresh(made)).expires_at == made.expires_at  # kept: the platform cannot tell
+    # The platform picks the lowest free extension when none is asked for; one A per X.
+    picked = await client.axe_bind(user_number(702), virtual_num=AXE_POOLS["0755"][1])
+    assert picked.extend_num == "0001"
+    with pytest.raises(Conflict) as caught:
+        await client.axe_bind(user_number(701), virtual_num=AXE_POOLS["0755"][1])
+    assert caught.value.code == "1012010"
+    clock.advance(91 * 60)
+    assert (await provider.refresh(made)).status == EXPIRED  # the platform removed it at its time
+
+
+async def test_axe_validation_errors_name_the_field(axe):
+    with pytest.raises(ValidationError) as caught:
+        await axe.axe_bind(user_number(711), virtual_num=AXE_POOLS["010"][0], extend_num="12345")
+    assert caught.value.code == "1010002" and caught.value.problems[0].pointer == "extendNum"
+    with pytest.raises(ValidationError) as caught:
+        await axe.axe_bind(user_number(711), area_code="010", time_unit="0", bind_expired_time=721)
+    assert caught.value.problems[0].pointer == "bindExpiredTime"
+    with pytest.raises(ValidationError) as caught:
+        await axe.axe_bind("13800000711", area_code="010")
+    assert caught.value.problems[0].pointer == "bindNum"
+
+
+async def test_axe_modify_changes_lifetime_and_recording_and_v2_pages(sandbox, clock, axe):
+    provider = HuaweiBindings(axe=axe, clock=clock)
+    made = await provider.bind(BindRequest(mode="AXE", a=user_number(721), area_code="010", expires_at=at(3600)))
+    changed = await provider.update(made, BindingChange(expires_at=at(7200), recording=True))
+    assert changed.expires_at == at(7200) and changed.recording is True
+    with pytest.raises(ValidationError):  # A, X and E of an AXE binding cannot change
+        await provider.update(made, BindingChange(a=user_number(722)))
+    for n in range(3):
+        await axe.axe_bind(user_number(730 + n), virtual_num=AXE_POOLS["0755"][0])
+    first, cursor = await axe.axe_page(AXE_POOLS["0755"][0], limit=2)
+    assert len(first) == 2 and cursor
+    assert len(await axe.axe_list(AXE_POOLS["0755"][0], limit=2)) == 4  # the seeded one and three
+    await provider.unbind(changed)
+    assert (await provider.refresh(changed)).status == REMOVED
+
+
+async def test_axyb_binds_ax_then_yb_with_app_key_on_the_wire(sandbox, clock):
+    wire = Recording(sandbox)
+    client = make_client(sandbox, clock, mode="AXYB", transport=wire)
+    provider = HuaweiBindings(axyb=client, clock=clock)
+    made = await provider.bind(
+        BindRequest(mode="AXYB", a=user_number(801), b=user_number(802), area_code="021", expires_at=at(3600))
+    )
+    ax_step, yb_step = wire.seen[-2:]
+    assert ax_step.url.path == AXYB_PATH and ax_step.url.params["app_key"] == sandbox.axyb_app_key
+    assert body_of(ax_step) == {"origNum": user_number(801), "areaCode": "021", "duration": 3600, "ybDuration": 0}
+    assert body_of(yb_step) == {"origNum": user_number(802), "subscriptionId": made.subscription_id}
+    assert made.x in AXYB_POOLS["021"] and made.y in AXYB_POOLS["021"] and made.x != made.y
+    fresh = await provider.refresh(made)
+    assert (fresh.a, fresh.x, fresh.b, fresh.y, fresh.expires_at) == (made.a, made.x, made.b, made.y, at(3600))
+    # No AXYB modify: a new B gets another Y first, then the old YB relation is unbound.
+    moved = await provider.update(made, BindingChange(b=user_number(803)))
+    assert moved.b == user_number(803) and moved.y and moved.y != made.y
+    items = await client.axyb_query(subscription_id=made.subscription_id)
+    assert [i.num_b for i in items] == [user_number(803)]
+    with pytest.raises(ValidationError):
+        await provider.update(moved, BindingChange(expires_at=at(7200)))
+    await provider.unbind(moved)
+    assert (await provider.refresh(moved)).status == REMOVED
+
+
+async def test_axyb_needs_its_app_key_parameter_and_validates(sandbox, clock, axyb):
+    signed = make_client(sandbox, clock, mode="AXYB")
+    with pytest.raises(ValidationError) as caught:  # app_key missing from the query
+        await signed._call("GET", AXYB_PATH, params={"subscriptionId": "x"})
+    assert caught.value.code == "1010002" and caught.value.problems[0].pointer == "app_key"
+    with pytest.raises(ValidationError) as caught:
+        await axyb.axyb_bind("8613800000811", area_code="0755")
+    assert caught.value.problems[0].pointer == "origNum"
+    with pytest.raises(ValidationError) as caught:
+        await axyb.axyb_bind(user_number(811), duration=30)
+    assert caught.value.problems[0].pointer == "duration"
+    with pytest.raises(NotFound):
+        await axyb.axyb_query(subscription_id="no-such")
+
+
+@pytest.mark.parametrize(("mode", "path"), [("AXE", AXE_PATH), ("AXYB", AXYB_PATH), ("AXB", AXE_V2_PATH)])
+async def test_another_modes_app_answers_1010040(sandbox, clock, mode, path):
+    wrong = make_client(sandbox, clock, mode="AX" if mode != "AXB" else "AXB")
+    params = {"subscriptionId": "s", "app_key": wrong.app_key}
+    with pytest.raises(AuthError) as caught:
+        await wrong._call("GET", path, params=params)
+    assert caught.value.code == "1010040"
+    # AXYB with its own signature but another app's key in app_key: refused the same way.
+    own = make_client(sandbox, clock, mode="AXYB")
+    with pytest.raises(AuthError) as caught:
+        await own._call("GET", AXYB_PATH, params={"subscriptionId": "s", "app_key": sandbox.app_key})
+    assert caught.value.code == "1010040"
+
+
+@pytest.mark.parametrize("mode", ["AXE", "AXYB"])
+async def test_lost_bind_answer_is_found_by_what_was_sent(sandbox, clock, mode):
+    client = make_client(sandbox, clock, mode=mode, timeout=httpx.Timeout(0.05))
+    pools = AXE_POOLS if mode == "AXE" else AXYB_POOLS
+    known = [x for xs in pools.values() for x in xs]
+    provider = HuaweiBindings(**{mode.lower(): client}, clock=clock, known_x=known)
+    request = BindRequest(
+        mode=mode, a=user_number(901), b=user_number(902) if mode == "AXYB" else "", area_code="0755",
+        expires_at=at(3600), user_data="td-lost-answer",
+    )  # fmt: skip
+    path = AXE_PATH if mode == "AXE" else AXYB_PATH
+    sandbox.faults.delay("POST", path, 1.0, apply=True)
+    with pytest.raises(Timeout) as caught:
+        await provider.bind(request)
+    assert caught.value.maybe_applied
+    found = await provider.find_after_timeout(request)
+    assert [(b.mode, b.a, b.user_data) for b in found] == [(mode, user_number(901), "td-lost-answer")]
+    other = BindRequest(mode=mode, a=user_number(903), b=request.b, area_code="0755", expires_at=at(3600))
+    assert await provider.find_after_timeout(other) == []
+    with pytest.raises(ProviderError):  # no X numbers known: it cannot prove absence
+        await HuaweiBindings(**{mode.lower(): client}, clock=clock).find_after_timeout(request)

@@ -100,14 +100,14 @@ def test_schema_pragmas_and_columns(tmp_path):
     path = tmp_path / "sub" / "bindings.sqlite3"
     with BindingLedger(path) as led:
         conn = led._conn
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         cols = {r["name"] for r in conn.execute("PRAGMA table_info(bindings)")}
         assert {
             "key", "provider", "mode", "subscription_id", "x", "a", "b", "extension", "expires_at", "recording",
-            "status", "pool", "user_data", "account", "raw", "origin", "created_at", "updated_at",
+            "status", "pool", "user_data", "account", "y", "raw", "origin", "created_at", "updated_at",
             "last_refreshed_at", "last_error_code", "last_error_message", "last_error_at",
         } <= cols  # fmt: skip
         assert {r["name"] for r in conn.execute("PRAGMA table_info(events)")} == {
@@ -129,11 +129,11 @@ def test_forward_migration_upgrades_and_keeps_data(tmp_path, monkeypatch):
     monkeypatch.setattr(
         ledger_mod,
         "_MIGRATIONS",
-        {**ledger_mod._MIGRATIONS, 3: ("ALTER TABLE bindings ADD COLUMN note TEXT NOT NULL DEFAULT 'n'",)},
+        {**ledger_mod._MIGRATIONS, 4: ("ALTER TABLE bindings ADD COLUMN note TEXT NOT NULL DEFAULT 'n'",)},
     )
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 4)
     with BindingLedger(path) as led:
-        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 4
         assert led._conn.execute("SELECT note FROM bindings").fetchall()[0][0] == "n"
         assert led.get("aliyun:s1") == bnd("s1")
 
@@ -143,13 +143,13 @@ def test_failed_migration_changes_nothing(tmp_path, monkeypatch):
     with BindingLedger(path) as led:
         led.record_created(bnd("s1"))
     broken = ("ALTER TABLE bindings ADD COLUMN note TEXT", "THIS IS NOT SQL")
-    monkeypatch.setattr(ledger_mod, "_MIGRATIONS", {**ledger_mod._MIGRATIONS, 3: broken})
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(ledger_mod, "_MIGRATIONS", {**ledger_mod._MIGRATIONS, 4: broken})
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 4)
     with pytest.raises(LedgerError):
         BindingLedger(path)
     monkeypatch.undo()
     with BindingLedger(path) as led:
-        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert "note" not in {r["name"] for r in led._conn.execute("PRAGMA table_info(bindings)")}
         assert led.get("aliyun:s1") == bnd("s1")
         assert led.recovered_from is None

@@ -406,3 +406,118 @@ async def test_a_bind_of_unknown_outcome_stays_pending_and_a_refresh_settles_it(
         made = huawei.state["axb"][-1]["subscriptionId"]
         assert app.session.ledger.get(f"huawei:{made}") is not None
         assert any("Bind of unknown outcome settled" in n or "found it by what was sent" in n for n in notices(app))
+
+
+async def open_bind_form(app, pilot, provider: str, mode: str) -> FormScreen:
+    await pilot.press("n")
+    await pilot.pause()
+    form = app.screen
+    assert isinstance(form, FormScreen)
+    form.query_one("#input-provider", Select).value = provider
+    await pilot.pause()
+    form.query_one("#input-mode", Select).value = mode
+    await pilot.pause()
+    return form
+
+
+def shown_fields(form: FormScreen) -> set[str]:
+    return {spec.name for spec in form.fields if form.query_one(f"#field-{spec.name}").display}
+
+
+async def test_huawei_ax_bind_form_asks_no_expiry_and_binds_without_one(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_bind_form(app, pilot, "huawei", "AX")
+        assert "expires" not in shown_fields(form) and "b" not in shown_fields(form)
+        form.query_one("#input-mode", Select).value = "AXB"
+        await pilot.pause()
+        assert {"expires", "b"} <= shown_fields(form)  # AXB has a lifetime and a B
+        form.query_one("#input-mode", Select).value = "AX"
+        await pilot.pause()
+        await fill(form, a="+8613800000951", area_code="0755")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), form.field_errors
+        made = app.screen.bindings[app.screen.table.current_key]
+        assert (made.mode, made.a, made.expires_at, made.status) == ("AX", "+8613800000951", None, ACTIVE)
+        assert app.session.ledger.get(made.key).expires_at is None
+        assert any(r["origNum"] == "+8613800000951" for r in huawei.state["ax"])
+
+
+async def modify(app, pilot, key: str, **values) -> FormScreen:
+    app.screen.table.move_cursor_to_key(key)
+    await pilot.pause()
+    await pilot.press("e")
+    await pilot.pause()
+    form = app.screen
+    assert isinstance(form, FormScreen)
+    shown = shown_fields(form)
+    await fill(form, **values)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    assert not isinstance(app.screen, FormScreen), form.field_errors
+    return shown
+
+
+async def unbind(app, pilot, key: str) -> None:
+    app.screen.table.move_cursor_to_key(key)
+    await pilot.press("ctrl+d")
+    await pilot.pause()
+    await pilot.press("right", "enter")
+    await settle(pilot)
+    assert app.screen.bindings[key].status == REMOVED
+    assert app.session.ledger.get(key).status == REMOVED
+
+
+async def test_huawei_axe_binding_bound_shown_modified_unbound(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_bind_form(app, pilot, "huawei", "AXE")
+        assert {"a", "extension", "expires"} <= shown_fields(form) and "b" not in shown_fields(form)  # AXE has no B
+        await fill(form, a="+8613800000961", area_code="0755", extension="0077", expires="+2h")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), form.field_errors
+        key = app.screen.table.current_key
+        made = app.screen.bindings[key]
+        row = app.screen.table.current_row
+        assert row.cells[1] == "AXE" and row.cells[3] == f"{made.x} ext 0077" and row.cells[4] == ""
+        assert made.expires_at is not None and app.session.ledger.get(key).extension == "0077"
+        # Modify: AXE changes its lifetime and recording, never A.
+        shown = await modify(app, pilot, key, expires="+3d")
+        assert "expires" in shown and "a" not in shown and "b" not in shown
+        updated = app.screen.bindings[key]
+        assert updated.expires_at > made.expires_at + timedelta(days=2)
+        assert app.session.ledger.get(key).expires_at == updated.expires_at
+        await unbind(app, pilot, key)
+        assert made.subscription_id not in {r["subscriptionId"] for r in huawei.state["axe"]}
+
+
+async def test_huawei_axyb_binding_bound_shown_modified_unbound(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_bind_form(app, pilot, "huawei", "AXYB")
+        shown = shown_fields(form)
+        assert {"a", "b", "expires"} <= shown and "x" not in shown  # the platform picks X and Y
+        await fill(form, a="+8613800000971", b="+8613800000972", area_code="021", expires="+1d")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), form.field_errors
+        key = app.screen.table.current_key
+        made = app.screen.bindings[key]
+        assert made.y and made.x != made.y and made.b == "+8613800000972"
+        assert app.screen.table.current_row.cells[3] == f"{made.x} Y {made.y}"
+        assert app.session.ledger.get(key).y == made.y  # the ledger keeps Y
+        # Modify: only B (Huawei has no AXYB modify; a new YB replaces the old one).
+        shown = await modify(app, pilot, key, b="+8613800000973")
+        assert shown == {"b"}
+        updated = app.screen.bindings[key]
+        assert updated.b == "+8613800000973" and updated.y != made.y
+        assert (app.session.ledger.get(key).b, app.session.ledger.get(key).y) == (updated.b, updated.y)
+        (relation,) = [r for r in huawei.state["axyb"] if r["subscriptionId"] == made.subscription_id]
+        assert [(r["numB"], r["numY"]) for r in relation["yb"]] == [(updated.b, updated.y)]
+        await unbind(app, pilot, key)
+        assert made.subscription_id not in {r["subscriptionId"] for r in huawei.state["axyb"]}

@@ -73,6 +73,7 @@ def binding_row(binding: Binding, now: datetime) -> Row:
     elif left is not None and left <= SOON:
         style = "warning"
     x = f"{binding.x} ext {binding.extension}" if binding.extension else binding.x
+    x = f"{x} Y {binding.y}" if binding.y else x  # AXYB: A reaches B through Y
     pool = " / ".join(p for p in (binding.pool, binding.user_data) if p)
     recording = "?" if binding.recording is None else ("on" if binding.recording else "off")
     return Row(
@@ -315,6 +316,7 @@ class BindingsScreen(TableScreen):
             "x": binding.x,
             "extension": binding.extension,
             "b": binding.b,
+            "y": binding.y,
             "expires_at_utc": binding.expires_at.isoformat() if binding.expires_at else "",
             "expires_at_local": forms.local_time(binding.expires_at),
             "status": binding.status,
