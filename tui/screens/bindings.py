@@ -42,7 +42,8 @@ COLUMNS = (
     Column("provider", "PROVIDER", width=10, priority=3),
     Column("mode", "MODE", width=7),
     Column("a", "A", width=14),
-    Column("x", "X (EXT)", max_width=24),
+    # X stays; what follows it (an extension, AXYB's Y) gives way after the ids and times.
+    Column("x", "X (EXT)", max_width=24, priority=2, min_width=14),
     Column("b", "B", width=14),
     Column("expires_in", "EXPIRES IN", width=10),
     Column("expires_at", "EXPIRES", width=11, priority=4),
