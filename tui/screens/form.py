@@ -129,8 +129,8 @@ class FormScreen(DialogScreen[Any]):
     def _show_field(self, event: events.DescendantFocus) -> None:
         """A focused field comes into view whole: its label and error line with its input."""
         field = next((node for node in event.widget.ancestors_with_self if node.has_class("field")), None)
-        if isinstance(field, Widget):
-            field.scroll_visible(animate=False)
+        if isinstance(field, Widget):  # once laid out: a change of kind may have shown other fields
+            self.call_after_refresh(field.scroll_visible, animate=False)
 
     def on_mount(self) -> None:
         self._apply_visibility()
