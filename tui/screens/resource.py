@@ -248,7 +248,7 @@ class ResourceScreen(TableScreen):
 
     # ---- changes --------------------------------------------------------------------------
 
-    def action_create(self) -> None:
+    async def action_create(self) -> None:
         spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
         if create is None or self.refuse_change(f"creating {with_article(spec.noun)}"):
             return
@@ -263,9 +263,9 @@ class ResourceScreen(TableScreen):
             describe=spec.describe,
             resend_safe=spec.idempotent_create,
         )
-        self.app.push_screen(form, self._after_change("created"))
+        await self.app.push_screen(form, self._after_change("created"))
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         spec, update = self.spec, self.spec.update
         if update is None:
             return
@@ -281,7 +281,7 @@ class ResourceScreen(TableScreen):
             submit=lambda values: update(session, record, values),
             describe=spec.describe,
         )
-        self.app.push_screen(form, self._after_change("saved"))
+        await self.app.push_screen(form, self._after_change("saved"))
 
     def _after_change(self, verb: str):
         def done(record: Any) -> None:
@@ -328,7 +328,7 @@ class ResourceScreen(TableScreen):
             if self.loaded:  # a first load is fresh anyway
                 self.load()
 
-    def action_delete(self) -> None:
+    async def action_delete(self) -> None:
         spec = self.spec
         if spec.delete is None:
             return
@@ -341,7 +341,7 @@ class ResourceScreen(TableScreen):
             if yes:
                 self.delete_record(record)
 
-        self.app.push_screen(ConfirmScreen(question, title=f"Delete {spec.noun}"), answered)
+        await self.app.push_screen(ConfirmScreen(question, title=f"Delete {spec.noun}"), answered)
 
     @work(group="change", exit_on_error=False)
     async def delete_record(self, record: Any) -> None:
