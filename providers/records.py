@@ -199,3 +199,13 @@ class Page:
     page_size: int | None
     total_pages: int | None
     total_results: int | None
+
+
+@dataclass(frozen=True)
+class OffsetPage:
+    """One page of an Offset/Limit list answer (Volcengine), with what the server said about it."""
+
+    items: list[Any]
+    offset: int | None
+    limit: int | None
+    total: int | None
