@@ -40,7 +40,7 @@ from providers.telnyx.models import (
     read_meta,
 )
 from providers.telnyx.vendor import TELNYX
-from providers.transport import ClientOptions, TransportClient
+from providers.transport import ClientOptions, RateLimiter, TransportClient, account_key, shared_limiter
 
 # Where the API is, and the variable that moves it: stated once, in the vendor descriptor.
 DEFAULT_BASE_URL = TELNYX.endpoint.default
@@ -97,6 +97,7 @@ class TelnyxClient(TransportClient):
         base_url: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
+        limiter: RateLimiter | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         self.base_url = check_endpoint(base_url or base_url_from_env(), vendor="Telnyx")
@@ -108,6 +109,9 @@ class TelnyxClient(TransportClient):
             error_mapper=error_from_response,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": "teledeck"},
             secrets=(api_key,),
+            # Telnyx limits requests per API key and says how many are left in every answer's
+            # x-ratelimit-* headers; one limiter per key and origin, whichever client sends.
+            limiter=limiter or shared_limiter(PROVIDER, account_key(api_key, self.base_url)),
             **options,
         )
 
