@@ -117,10 +117,11 @@ class Server:
             body = json.dumps({"requests": self.requests, "refused": self.refused}).encode()
             return 200, {}, body
         self.requests += 1
+        # Counted against the window on arrival, as the sandbox and a gateway do; then the latency.
+        admitted, headers = self.admit()
         await asyncio.sleep(self.latency)
         if method != "GET" or parts.path.rstrip("/") != "/v2/access_ip_address":
             return 404, {}, b'{"errors":[{"code":"10005","title":"Resource not found"}]}'
-        admitted, headers = self.admit()
         if not admitted:
             self.refused += 1
             headers["retry-after"] = headers["x-ratelimit-reset"]
