@@ -12,6 +12,7 @@ for script, args in (
     ("cold_start.py", []),
     ("cold_start.py", ["--latency", "0.5"]),
     ("table_load_filter.py", ["--rows", "100000"]),
+    ("list_speed.py", []),
 ):
     print(f"\n=== {script} {' '.join(args)}", flush=True)
     subprocess.run([sys.executable, str(HERE / script), *args], check=True)

@@ -18,6 +18,7 @@ from textual.widgets import Input
 from providers.errors import ProviderError
 from providers.outcomes import settle_delete
 from providers.pagination import PaginationStalled
+from providers.records import Page
 from tui.resources import REGISTRY, ActionSpec, ResourceSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
@@ -156,8 +157,12 @@ class ResourceScreen(TableScreen):
         self.update_title()
         fresh: dict[str, Any] = {}
         first = True
+        pages = None
         try:
-            async for page in spec.pages(session):
+            # The first page is painted as soon as it is here; the client fetches the rest
+            # concurrently (providers.pagination) and they are appended in order as they come.
+            pages = spec.pages(session)
+            async for page in pages:
                 rows = []
                 for record in page.items:
                     fresh[spec.key(record)] = record
@@ -168,8 +173,7 @@ class ResourceScreen(TableScreen):
                     first = False
                 else:
                     table.append_rows(rows)
-                total = f" of {page.total_pages}" if page.total_pages else ""
-                self.progress = f"loading page {page.page_number}{total}…"
+                self.progress = page_progress(page)
                 self.update_title()
             if first:
                 table.set_rows([])
@@ -184,6 +188,11 @@ class ResourceScreen(TableScreen):
             self.load_error = error.summary() + (" (showing cached rows)" if cached else "")
             self.teledeck.report_error(error, "listing " + spec.title.lower())
         finally:
+            # A listing left early (an error, a refresh that replaced this worker) stops the
+            # fetches it still has in flight now, not when the iterator is collected.
+            close = getattr(pages, "aclose", None)
+            if close is not None:
+                await close()
             table.loading = False
             self.progress = ""
             self.update_title()
@@ -400,6 +409,12 @@ class ResourceScreen(TableScreen):
         self.teledeck.present_result(action, result, target)
         if action.reloads:  # the change shows in the row at once, and in the cache
             self.load()
+
+
+def page_progress(page: Page) -> str:
+    """What the title bar says while a listing is under way: the page just painted, of how many."""
+    total = f" of {page.total_pages}" if page.total_pages else ""
+    return f"page {page.page_number}{total} · loading…"
 
 
 # ---- action keys --------------------------------------------------------------------------------
