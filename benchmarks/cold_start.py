@@ -25,6 +25,7 @@ seeded once before the timed runs, and that first run ever is printed apart.
 from __future__ import annotations
 
 import argparse
+import compileall
 import fcntl
 import os
 import pty
@@ -278,7 +279,8 @@ def headless_measure(runs: int, latency: float, env: dict[str, str]) -> None:
     env = dict(env, BENCH_LATENCY=str(latency))
     with tempfile.TemporaryDirectory() as scratch:
         warm_cache = os.path.join(scratch, "warm")
-        first = one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=tempfile.mkdtemp(dir=scratch)))  # seeds the sandbox
+        # The first run seeds the sandbox state.
+        first = one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=tempfile.mkdtemp(dir=scratch)))
         one_run(BASELINE_CHILD, env)  # warm the OS file cache for both
         one_run(TELEDECK_CHILD, dict(env, TELEDECK_CACHE_DIR=warm_cache))  # fills the warm cache
         teledeck, baseline, warm, cold_sent, warm_sent = [], [], [], [], []
@@ -312,6 +314,11 @@ def main() -> None:
         help="(headless) seconds each list call takes, to stand in for a slow SSH/VPN link (default 0)",
     )
     args = parser.parse_args()
+    # An installed wheel has its bytecode compiled at install time (as textual's has here); a
+    # checkout run with PYTHONDONTWRITEBYTECODE set would compile teledeck's own modules from
+    # source on every launch, which no installed copy does.
+    for package in ("tui", "providers"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     with tempfile.TemporaryDirectory() as data:
         env = dict(
             os.environ,
