@@ -15,7 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from providers.sandbox.http import AsyncInProcessTransport, SyncInProcessTransport, serve
+    from providers.sandbox.http import AsyncInProcessTransport, SyncInProcessTransport
+    from providers.sandbox.loopback import serve
     from providers.sandbox.state import StateStore, default_state_dir
     from providers.sandbox.telnyx import DEFAULT_TELNYX_API_KEY, TelnyxSandbox
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AsyncInProcessTransport": "providers.sandbox.http",
     "SyncInProcessTransport": "providers.sandbox.http",
-    "serve": "providers.sandbox.http",
+    "serve": "providers.sandbox.loopback",
     "StateStore": "providers.sandbox.state",
     "default_state_dir": "providers.sandbox.state",
     "DEFAULT_TELNYX_API_KEY": "providers.sandbox.telnyx",
