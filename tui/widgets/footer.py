@@ -74,6 +74,12 @@ class AppFooter(Footer):
             await self.recompose()
 
     def compose(self) -> ComposeResult:
+        if not self._bindings_ready and self.is_attached:
+            # Textual's Footer composes empty and fills in after the first refresh, which leaves
+            # the keys (the costliest part of a main screen) to be built after the start-up
+            # frame, in front of anything a screen runs once its first frame is out. The keys
+            # the screen offers are known now; later changes rebuild as usual.
+            self._bindings_ready = True
         if self._bindings_ready:
             self._shown = self._what_it_shows()
         app_keys = {key for key, _ in self.app._bindings}  # a screen may answer one itself (its own ?)
