@@ -7,7 +7,7 @@ own actions. All provider calls run in workers on this screen; rows stream in pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,7 @@ class ResourceScreen(TableScreen):
                     max_width=c.max_width,
                     priority=c.priority,
                     min_width=c.min_width,
+                    order=_order_by(c.order) if c.order is not None else None,
                 )
                 for c in self.spec.columns
             ]
@@ -127,10 +128,10 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        columns = self.spec.columns
-        cells = tuple(column.cell(record) for column in columns)
-        order = {c.key: c.order(record) for c in columns if c.order is not None} or None
-        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record), order=order)
+        cells = tuple(column.cell(record) for column in self.spec.columns)
+        # The record rides along: a typed column's order value is made from it only when that
+        # column is sorted (Column.order), not for every row of every list.
+        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record), data=record)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
@@ -441,6 +442,11 @@ def keys_taken_by(app_class: type[TeledeckApp]) -> dict[str, str]:
     if app_class.ENABLE_COMMAND_PALETTE:
         taken.setdefault(app_class.COMMAND_PALETTE_BINDING, "Textual's command palette")
     return taken
+
+
+def _order_by(order: Callable[[Any], Any]) -> Callable[[Row], Any]:
+    """A ColumnSpec's typed order (of a record) as the table's (of a row holding the record)."""
+    return lambda row: order(row.data)
 
 
 def check_action_keys(spec: ResourceSpec, taken: dict[str, str] | None = None) -> None:
