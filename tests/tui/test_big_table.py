@@ -158,9 +158,10 @@ async def test_narrowing_and_widening_in_slices_equal_a_full_filter_sorted_or_no
             table.sort_by(sort, reverse)
             await table.wait_until_idle()
             for query in ["t", "te", "ter", "te", "", "!a", "!ap", "!a", "1", "12", "123", "!"]:
-                assert table.set_filter(query) is None  # in slices
+                count = table.set_filter(query)  # None: in slices; a count: a result made before
                 await table.wait_until_idle()
                 assert shown(table) == fresh(rows, needle=query, sort=sort, reverse=reverse), (sort, query)
+                assert count in (None, table.visible_count)
 
 
 # --------------------------------------------------------------------- sort
@@ -384,3 +385,28 @@ async def test_the_title_bar_says_what_is_under_way_and_counts_the_result(make_a
         expected = f"{table.visible_count} of {total} rows match '1'"
         assert expected in str(title.render())
         assert "filtering…" not in str(title.render())
+
+
+async def test_a_backspace_shows_the_result_made_before_and_a_changed_row_drops_it() -> None:
+    rows = make_rows(300)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.sort_by("ip")
+        for query in ("t", "te", "ter"):
+            table.set_filter(query)
+            await table.wait_until_idle()
+        assert table.set_filter("te") == len(fresh(rows, needle="te", sort="ip"))  # at once: made before
+        assert not table.busy
+        added = make_rows(30, start=300)
+        table.append_rows(added)
+        table.update_row(Row("r10", ("10", "10.0.0.1/32", "terraform", "1s"), order={"left": 1}))
+        everything = [*rows, *added]
+        everything[10] = table.get_row("r10")
+        table.set_filter("t")  # made before the rows changed: made again
+        await table.wait_until_idle()
+        assert shown(table) == fresh(everything, needle="t", sort="ip")
+        table.set_filter("te")
+        await table.wait_until_idle()
+        assert shown(table) == fresh(everything, needle="te", sort="ip")

@@ -13,7 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui.widgets import table_rows
-from tui.widgets.table_rows import Row, SortKeys, filter_rows, merge_newest, plan_sort, run_now, sort_rows
+from tui.widgets.table_rows import (
+    Row,
+    SortKeys,
+    filter_rows,
+    merge_newest,
+    plan_sort,
+    rehome_texts,
+    run_now,
+    sort_rows,
+)
 
 _RUNS = re.compile(r"(\d+)")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -157,6 +166,12 @@ def test_filter_keeps_what_a_comprehension_keeps(texts: list[str], needle: str, 
     else:
         expected = [row for row in rows if (needle in "\x1f".join(row.cells).lower()) != invert]
     assert got == expected
+    # Through the texts made side by side in memory: the same rows, each with an equal text.
+    before = [row.search_text for row in rows]
+    texts = run_now(rehome_texts(rows))
+    assert texts == before == [row.search_text for row in rows]
+    assert all(text is row.search_text for text, row in zip(texts, rows, strict=True))
+    assert run_now(filter_rows(rows, needle, invert, texts)) == expected
 
 
 def test_a_huge_digit_run_is_a_number_instead_of_an_error() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Mapping, Sequence
+from itertools import compress
 from typing import Any
 
 __all__ = [
@@ -27,14 +28,20 @@ __all__ = [
     "SortKeys",
     "Steps",
     "filter_rows",
+    "insertion_points",
     "merge_newest",
     "plan_sort",
+    "rehome_texts",
     "run_now",
     "sort_rows",
+    "splice",
 ]
 
-#: Rows handled between two chances to yield, by the Python-level loops (keys, filters, copies).
-SLICE_ROWS = 2000
+#: Rows handled between two chances to yield by a loop that calls Python code per row (taking
+#: rows in, learning a column's cells); a loop that makes sort keys yields four times as often (a
+#: typed key can be a parse: an IP address takes ~4 µs), one that runs at C speed (filters,
+#: copies, lookups) eight times as seldom. About a millisecond each.
+SLICE_ROWS = 1000
 #: Rows sorted by one `list.sort` call, and the size of each merged segment (a few ms each).
 CHUNK_ROWS = 8192
 #: Separator between cells in the search text (nobody types it).
@@ -266,12 +273,22 @@ def sort_rows(rows: Sequence[Row], keys: SortKeys, reverse: bool) -> Steps:
     both directions. Raises TypeError when typed values do not compare."""
     key_of = keys.key_of
     values: list[Any] = []
-    for start in range(0, len(rows), SLICE_ROWS):
-        values += map(key_of, rows[start : start + SLICE_ROWS])
+    step = max(1, SLICE_ROWS // 4)
+    for start in range(0, len(rows), step):
+        values += map(key_of, rows[start : start + step])
         yield
-    present = [index for index, value in enumerate(values) if value is not None]
-    empty = [index for index, value in enumerate(values) if value is None] if len(present) < len(values) else []
-    yield
+    present: list[int] = []
+    empty: list[int] = []
+    step = SLICE_ROWS * 8
+    for start in range(0, len(values), step):
+        part = range(start, min(start + step, len(values)))
+        present += [index for index in part if values[index] is not None]
+        yield
+    if len(present) < len(values):
+        for start in range(0, len(values), step):
+            part = range(start, min(start + step, len(values)))
+            empty += [index for index in part if values[index] is None]
+            yield
     if reverse:
         # Stable descending, as list.sort(reverse=True) does it: reverse, sort ascending, reverse.
         present.reverse()
@@ -279,8 +296,8 @@ def sort_rows(rows: Sequence[Row], keys: SortKeys, reverse: bool) -> Steps:
     if reverse:
         order.reverse()
     result: list[Row] = []
-    for start in range(0, len(order), SLICE_ROWS * 4):
-        result += [rows[index] for index in order[start : start + SLICE_ROWS * 4]]
+    for start in range(0, len(order), SLICE_ROWS * 8):
+        result += [rows[index] for index in order[start : start + SLICE_ROWS * 8]]
         yield
     result += [rows[index] for index in empty]
     return result
@@ -315,8 +332,8 @@ def _merge(first: list[int], second: list[int], values: list[Any]) -> Steps:
         merged.sort(key=get)
         return merged
     second_values: list[Any] = []
-    for start in range(0, len(second), SLICE_ROWS * 4):
-        second_values += map(get, second[start : start + SLICE_ROWS * 4])
+    for start in range(0, len(second), SLICE_ROWS * 8):
+        second_values += map(get, second[start : start + SLICE_ROWS * 8])
         yield
     out: list[int] = []
     step = CHUNK_ROWS // 2
@@ -336,14 +353,19 @@ def _merge(first: list[int], second: list[int], values: list[Any]) -> Steps:
     return out
 
 
-def filter_rows(rows: Sequence[Row], needle: str, invert: bool) -> Steps:
+def filter_rows(rows: Sequence[Row], needle: str, invert: bool, texts: Sequence[str] | None = None) -> Steps:
     """The rows whose search text contains `needle` (not, when `invert`), in order. An empty
-    needle keeps every row (a copy)."""
+    needle keeps every row (a copy). `texts`: the rows' search texts in the same order (see
+    `rehome_texts`), so the rows themselves are touched only where they match."""
     out: list[Row] = []
-    for start in range(0, len(rows), SLICE_ROWS * 4):
-        part = rows[start : start + SLICE_ROWS * 4]
+    step = SLICE_ROWS * 8
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
         if not needle:
             out += part
+        elif texts is not None:
+            hay = texts[start : start + step]
+            out += compress(part, [needle not in text for text in hay] if invert else [needle in text for text in hay])
         elif invert:
             out += [row for row in part if needle not in row.search_text]
         else:
@@ -352,12 +374,33 @@ def filter_rows(rows: Sequence[Row], needle: str, invert: bool) -> Steps:
     return out
 
 
-def merge_newest(ordered: list[Row], new: Sequence[Row], keys: SortKeys, reverse: bool) -> list[Row]:
-    """`ordered` (sorted by `keys`) with `new` rows put in their places, as a stable sort would
-    put rows added after all of `ordered`: after the rows with equal keys. Returns a new list;
-    raises TypeError when typed values do not compare."""
-    if not new:
-        return ordered
+def rehome_texts(rows: Sequence[Row]) -> Steps:
+    """Give `rows` search texts that lie in memory in this order, and return them in a list.
+
+    Rows are made in the order they come; sorted, a filter reads them scattered over the heap,
+    a cache miss or two per row (37 ms instead of 8 ms at 100,000 rows). Fresh copies made in
+    the sorted order lie side by side, and a filter over the list of them reads memory in
+    order. The copies are all made before any is assigned, or each would reuse the hole the
+    text before it left."""
+    copies: list[str] = []
+    step = SLICE_ROWS * 4
+    for start in range(0, len(rows), step):
+        copies += [row.search_text.lower() for row in rows[start : start + step]]  # lower(): a new str
+        yield
+    for start in range(0, len(rows), step):
+        for row, text in zip(rows[start : start + step], copies[start : start + step], strict=True):
+            row.search_text = text
+        yield
+    return copies
+
+
+def insertion_points(
+    ordered: Sequence[Row], new: Sequence[Row], keys: SortKeys, reverse: bool
+) -> list[tuple[int, Row]]:
+    """Where `new` rows go in `ordered` (sorted by `keys`), as a stable sort would put rows added
+    after all of `ordered`: after the rows with equal keys; None keys at the very end. The
+    (position in `ordered`, row) pairs come in order. Raises TypeError when typed values do not
+    compare."""
     key_of = keys.key_of
     new_keys = [key_of(row) for row in new]
     present = [index for index, key in enumerate(new_keys) if key is not None]
@@ -367,7 +410,7 @@ def merge_newest(ordered: list[Row], new: Sequence[Row], keys: SortKeys, reverse
         present.reverse()
     else:
         present.sort(key=new_keys.__getitem__)
-    out: list[Row] = []
+    points: list[tuple[int, Row]] = []
     done = 0
     for index in present:
         key = new_keys[index]
@@ -379,12 +422,30 @@ def merge_newest(ordered: list[Row], new: Sequence[Row], keys: SortKeys, reverse
                 high = middle
             else:
                 low = middle + 1
-        out += ordered[done:low]
-        out.append(new[index])
+        points.append((low, new[index]))
         done = low
-    out += ordered[done:]
-    out += [new[index] for index, key in enumerate(new_keys) if key is None]
+    points += [(len(ordered), new[index]) for index, key in enumerate(new_keys) if key is None]
+    return points
+
+
+def splice(items: list[Any], points: Sequence[tuple[int, Row]], item: Callable[[Row], Any] | None = None) -> list[Any]:
+    """A new list: `items` with each point's row (or `item(row)`) put before position `at`."""
+    out: list[Any] = []
+    done = 0
+    for at, row in points:
+        out += items[done:at]
+        out.append(row if item is None else item(row))
+        done = at
+    out += items[done:]
     return out
+
+
+def merge_newest(ordered: list[Row], new: Sequence[Row], keys: SortKeys, reverse: bool) -> list[Row]:
+    """`ordered` (sorted by `keys`) with `new` rows put in their places (`insertion_points`).
+    Returns a new list (or `ordered` itself when there is nothing to add)."""
+    if not new:
+        return ordered
+    return splice(ordered, insertion_points(ordered, new, keys, reverse))
 
 
 def run_now(steps: Steps) -> Any:
