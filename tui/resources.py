@@ -264,13 +264,15 @@ def _time_column(key: str, label: str) -> ColumnSpec:
     )
 
 
-def _ip_order(text: str) -> tuple[int, int, int] | None:
-    """An address or CIDR block in address order: IPv4 before IPv6, then by value and prefix."""
+def _ip_order(text: str) -> int | None:
+    """An address or CIDR block in address order: IPv4 before IPv6, then by value and prefix.
+    One int (version, then the 128-bit value, then the 8-bit prefix): it orders as the tuple
+    of the three would, in a third of the memory a sorted column keeps per row."""
     try:
         network = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return None
-    return (network.version, int(network.network_address), network.prefixlen)
+    return (network.version << 136) | (int(network.network_address) << 8) | network.prefixlen
 
 
 # Columns most resources end with: when it was made, and the id (in plain text order: an id's

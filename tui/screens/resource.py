@@ -7,7 +7,7 @@ own actions. All provider calls run in workers on this screen; rows stream in pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
@@ -72,6 +72,7 @@ class ResourceScreen(TableScreen):
                     max_width=c.max_width,
                     priority=c.priority,
                     min_width=c.min_width,
+                    order=_order_by(c.order) if c.order is not None else None,
                 )
                 for c in self.spec.columns
             ]
@@ -471,10 +472,10 @@ def page_progress(page: Page) -> str:
 
 def row_for(spec: ResourceSpec, record: Any) -> Row:
     """The table row that shows `record` (no widget is touched, so any thread may build it)."""
-    columns = spec.columns
-    cells = tuple(column.cell(record) for column in columns)
-    order = {c.key: c.order(record) for c in columns if c.order is not None} or None
-    return Row(key=spec.key(record), cells=cells, style=spec.row_style(record), order=order)
+    cells = tuple(column.cell(record) for column in spec.columns)
+    # The record rides along: a typed column's order value is made from it only when that
+    # column is sorted (Column.order), not for every row of every list.
+    return Row(key=spec.key(record), cells=cells, style=spec.row_style(record), data=record)
 
 
 @dataclass(frozen=True)
@@ -539,6 +540,11 @@ def keys_taken_by(app_class: type[TeledeckApp]) -> dict[str, str]:
     if app_class.ENABLE_COMMAND_PALETTE:
         taken.setdefault(app_class.COMMAND_PALETTE_BINDING, "Textual's command palette")
     return taken
+
+
+def _order_by(order: Callable[[Any], Any]) -> Callable[[Row], Any]:
+    """A ColumnSpec's typed order (of a record) as the table's (of a row holding the record)."""
+    return lambda row: order(row.data)
 
 
 def check_action_keys(spec: ResourceSpec, taken: dict[str, str] | None = None) -> None:

@@ -123,6 +123,8 @@ class TableScreen(AppAccess, Screen[None]):
             parts.append(f"sorted by {sort_label} {'▼' if table.sort_reverse else '▲'}")
         if self.progress:
             parts.append(self.progress)
+        if table.busy_text:  # a large table loading, filtering or sorting in slices
+            parts.append(table.busy_text)
         if problem:
             parts.append(f"⚠ {problem}")
         self.query_one("#title-bar", LiteralBar).update("  ·  ".join(parts))
@@ -154,6 +156,11 @@ class TableScreen(AppAccess, Screen[None]):
     @on(VirtualTable.RowSelected)
     def _row_selected(self, event: VirtualTable.RowSelected) -> None:
         self.action_detail()
+
+    @on(VirtualTable.ViewChanged)
+    def _view_changed(self, event: VirtualTable.ViewChanged) -> None:
+        # A large table's rows came in, or its filter or sort finished: the counts changed.
+        self.update_title()
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()

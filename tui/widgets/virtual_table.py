@@ -6,6 +6,24 @@ dict (insertion order) plus one list of the visible rows (filtered, sorted).
 Loading, filtering and appending are list operations, with no per-cell
 measuring pass: column widths come from the header and a bounded sample of rows.
 
+Large tables never stall the event loop
+---------------------------------------
+Taking in rows (`set_rows`), filtering and sorting are done by generators that
+yield between slices (tui/widgets/table_rows.py). For a table of at most
+`sync_rows` rows they run to the end inside the call, as plain calls do. For a
+larger one the call does the first slice (so `set_rows` paints its first rows at
+once) and a worker runs the rest, `slice_seconds` of work per event-loop turn:
+`busy` and `busy_text` say what is under way ("loading rows 40,000 of
+100,000…"), `ViewChanged` is posted as rows come in and when a result is shown,
+and `wait_until_idle()` waits for it. A newer filter or sort drops older work
+before it shows anything, so only the latest request's result is ever shown;
+a filter that only grows filters the rows shown, not all rows; sorting keeps
+all rows in sort order with their keys (`SortKeys`, made once per sorted
+column and kept on the rows), so a filter never sorts again. Rows appended
+while work is under way are taken into its result; rows updated or removed
+meanwhile make it start again (while rows are still being taken in by
+`set_rows`, those two first finish taking them in, at once).
+
 Row styles (`Row.style`)
 ------------------------
 * `""` (default): no extra style.
@@ -32,12 +50,15 @@ as tall as its tallest cell.
 
 from __future__ import annotations
 
-import re
+import asyncio
+import gc
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import repeat
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass
+from functools import partial
+from itertools import chain, islice, repeat
 from operator import is_
+from time import perf_counter
 from typing import Any, ClassVar, Literal
 
 from rich.cells import cell_len, chop_cells, set_cell_size
@@ -51,8 +72,23 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker
 
 from tui.literal import literal
+from tui.widgets.table_rows import (
+    SLICE_ROWS,
+    Row,
+    SortKeys,
+    Steps,
+    filter_rows,
+    insertion_points,
+    merge_newest,
+    plan_sort,
+    rehome_texts,
+    run_now,
+    sort_rows,
+    splice,
+)
 
 __all__ = ["Column", "Row", "VirtualTable"]
 
@@ -69,12 +105,20 @@ MEASURE_SAMPLE = 500
 DROPPED_MARKER = ELLIPSIS
 #: Rendered row strips kept in the cache before it is flushed.
 STRIP_CACHE_SIZE = 2000
-#: Separator between cells in the search text (nobody types it).
-_SEARCH_SEPARATOR = "\x1f"
-
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_DIGIT_RUNS = re.compile(r"(\d+)")
-_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+#: At most this often (seconds) a load in progress posts `ViewChanged` (so a title bar's count
+#: follows without repainting it for every slice).
+PROGRESS_INTERVAL = 0.1
+#: Filter results kept for the rows as they are (a backspace, or a query typed again, is then
+#: no work; a longer query filters the smallest result that holds its rows).
+FILTER_CACHE_SIZE = 8
+#: Event-loop turns a large table's work gives away between its slices. One turn per slice
+#: made a key or a timer wait 25-35 ms behind a sort at 100,000 rows (each hop of a message
+#: waited a whole slice); four bring that under 10 ms and cost ~0.1 ms a slice when idle.
+YIELD_TURNS = 4
+#: After this many rows have been taken in (by any table) the objects alive are frozen out of
+#: Python's cyclic garbage collector (gc.freeze), which would otherwise walk every row on each
+#: full collection: ~45 ms per 100,000 rows, at moments nobody chose. None: never.
+GC_FREEZE_ROWS: int | None = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +139,10 @@ class Column:
         min_width: The narrowest such a column is shown before it is dropped;
             None: it is never cut, only dropped whole.
         wrap: Wrap the text onto more lines instead of cutting it.
+        order: A typed sort value of a row (usually from `Row.data`: seconds, a timestamp, an
+            IP address key), for a column whose text does not sort the way its value does.
+            Computed for every row only when the column is sorted, then kept with the row
+            until another column is sorted; None puts the row last, like an empty cell.
     """
 
     key: str
@@ -105,48 +153,13 @@ class Column:
     priority: int = 1
     min_width: int | None = None
     wrap: bool = False
+    order: Callable[[Row], Any] | None = None
 
     def floor(self, natural: int) -> int:
         """The narrowest this column is shown, given the width it wants."""
         if self.priority <= 1 or self.min_width is None:
             return natural
         return min(natural, max(1, self.min_width))
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One row of a `VirtualTable`.
-
-    Args:
-        key: Stable identifier of the row (unique within the table).
-        cells: Plain strings, one per column (missing cells show as empty).
-        style: Row style: a row-style name (`dim`, `bold`, `muted`, `success`,
-            `warning`, `error`, `accent` → component class
-            `virtual-table--row-<name>`) or a Rich style string ("bold red").
-        order: Typed sort values by column key (seconds, a timestamp, an IP
-            address key), for columns whose text does not sort the way its value
-            does ("13d 23:46" after "23:26:41"). A column sorts by these when every
-            row has one for it; None there puts the row last, like an empty cell.
-    """
-
-    key: str
-    cells: tuple[str, ...]
-    style: str = ""
-    order: Mapping[str, Any] | None = field(default=None, compare=False)
-    _search: str | None = field(default=None, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if type(self.cells) is not tuple:
-            object.__setattr__(self, "cells", tuple(self.cells))
-
-    @property
-    def search_text(self) -> str:
-        """The lower-cased cells joined together, computed once and kept."""
-        text = self._search
-        if text is None:
-            text = _SEARCH_SEPARATOR.join(self.cells).lower()
-            object.__setattr__(self, "_search", text)
-        return text
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -205,30 +218,50 @@ def _sample(rows: Sequence[Row], count: int = MEASURE_SAMPLE) -> Sequence[Row]:
     return [*rows[:count], *rows[count::step], rows[-1]]
 
 
+_rows_since_freeze = 0
+
+
+def _taken_in(count: int) -> None:
+    """Count rows taken in; past GC_FREEZE_ROWS, freeze what is alive out of the collector.
+
+    Rows and the records they show live as long as the list; a full collection walks every one
+    of them (the cost that made a load or a keystroke stall 50-100 ms at 100,000 rows). Frozen,
+    they are still freed by reference counting when the table drops them (a Row makes no
+    cycles); only cyclic garbage frozen with them would stay, so the young generations are
+    collected first (a few ms: they hold at most a few thousand objects).
+    """
+    global _rows_since_freeze
+    _rows_since_freeze += count
+    if GC_FREEZE_ROWS is not None and _rows_since_freeze >= GC_FREEZE_ROWS:
+        _rows_since_freeze = 0
+        gc.collect(1)
+        gc.freeze()
+
+
+def _search_text(row: Row) -> str:
+    return row.search_text
+
+
+def _index_of(rows: list[Row], row: Row) -> int | None:
+    """Index of this very row object in `rows` (a C-speed scan: about 2 ms for 100,000 rows)."""
+    try:
+        return list(map(is_, rows, repeat(row))).index(True)
+    except ValueError:
+        return None
+
+
+def _narrows(old: str, old_invert: bool, new: str, new_invert: bool) -> bool:
+    """Whether every row the filter `new` keeps is one `old` keeps (so `new` can filter what
+    `old` shows instead of every row)."""
+    if not old:
+        return True
+    if old_invert != new_invert:
+        return False
+    return new in old if new_invert else old in new
+
+
 def _measure(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
-
-
-def _classify(text: str) -> tuple[int, Any, str | None]:
-    """Sort facts about one non-empty cell: (0, number, None) when it parses as a
-    number, else (1, lower-cased text, its shape: digits as "0", or None when
-    it has no digits)."""
-    if text.isdigit() and text.isascii():
-        return (0, int(text), None)
-    if not text.strip("0123456789+-.eE") and _NUMBER.fullmatch(text):
-        return (0, float(text), None)
-    lowered = text.lower()
-    shape = lowered.translate(_DIGITS_TO_ZERO)
-    return (1, lowered, shape if "0" in shape else None)
-
-
-def _natural(text: str) -> str:
-    """A key in which digit runs compare as numbers ("10.0.0.9" < "10.0.0.10")."""
-    parts = _DIGIT_RUNS.split(text)
-    if len(parts) == 1:
-        return text
-    parts[1::2] = [run.zfill(20) for run in parts[1::2]]
-    return "".join(parts)
 
 
 class _TableMessage(Message):
@@ -389,6 +422,10 @@ class VirtualTable(ScrollView, can_focus=True):
     class RowSelected(_RowMessage):
         """A row was chosen: enter, or a mouse click on the row."""
 
+    class ViewChanged(_TableMessage):
+        """What the table shows changed outside a call: rows taken in by a load in slices, or
+        the result of a filter or sort that ran in slices (see `busy`)."""
+
     class SortChanged(_TableMessage):
         """The sort column or direction changed (`column_key` None: unsorted)."""
 
@@ -427,8 +464,37 @@ class VirtualTable(ScrollView, can_focus=True):
         self._filter_invert = False
         self._sort_column: str | None = None
         self._sort_reverse = False
-        self._sort_memo: dict[str, tuple[int, Any, str | None]] = {}
-        self._natural_memo: dict[str, str] = {}
+        # What `_view` shows (the request above, once the work for it is done).
+        self._view_needle = ""
+        self._view_invert = False
+        self._view_column: str | None = None
+        self._view_reverse = False
+        # Every row in the view's sort order (None: unsorted, the order of `_rows`), and the sort
+        # keys, valid for every row in `_rows` (None: to be made again).
+        self._ordered: list[Row] | None = None
+        self._ordered_texts: list[str] | None = None  # their search texts, side by side in memory
+        self._keys: SortKeys | None = None
+        self._order_ok = True  # `_ordered` holds every row of `_rows` but `_unshown`, in order
+        self._view_ok = True  # `_view` is `_ordered` (or `_rows`) filtered, but `_unshown`
+        self._unshown: list[Row] = []  # rows appended while work was under way, not yet shown
+        self._filter_cache: dict[tuple[str, bool], list[Row]] = {}  # (needle, invert) -> its view
+        # Work under way (tui/widgets/table_rows.py generators): what it is ("load", "filter",
+        # "sort"), its generation (a newer one makes it stale), its worker and its steps.
+        self._job: str | None = None
+        self._generation = 0
+        self._worker: Worker[None] | None = None
+        self._steps: Steps | None = None
+        self._taking_rows = False  # set_rows is still taking rows from its iterable
+        self._queued: list[Row] = []  # rows appended meanwhile: they come after
+        self._load_total: int | None = None
+        self._keep_key: str | None = None  # set_rows keeps the cursor on this row when it comes
+        self._keep_index = 0
+        self._progress_at = 0.0
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        #: A table of at most this many rows does its work inside the call; a larger one in slices.
+        self.sync_rows = 5000
+        #: Work done per event-loop turn by a large table (seconds): the longest it holds the loop.
+        self.slice_seconds = 0.008
         self._strip_cache: dict[tuple[str, int, bool, int], tuple[Strip, Style]] = {}
         self._header_strip: Strip | None = None
         self._style_cache: dict[tuple[int, str, bool], Style] = {}
@@ -509,12 +575,8 @@ class VirtualTable(ScrollView, can_focus=True):
         return None if row is None else self._position(row)
 
     def _position(self, row: Row) -> int | None:
-        """Index of this very row object among the visible rows (a C-speed scan:
-        about 2 ms for 100,000 rows)."""
-        try:
-            return list(map(is_, self._view, repeat(row))).index(True)
-        except ValueError:
-            return None
+        """Index of this very row object among the visible rows."""
+        return _index_of(self._view, row)
 
     def set_columns(self, columns: Iterable[Column]) -> None:
         """Replace the columns (rows keep their cells, matched by position)."""
@@ -524,29 +586,62 @@ class VirtualTable(ScrollView, can_focus=True):
             self._sort_column = None
             self._sort_reverse = False
             self.post_message(self.SortChanged(self, None, False))
+        self._keys = None  # a column's keys depend on where its cells are
+        self._filter_cache.clear()
         self._widths = [0] * len(self._columns)
         self._measure(_sample(list(self._rows.values())), reset=True)
         self._layout_changed()
         if self._rows and was_sorted:
             # The sorted column may have moved, or be gone (back to insertion order).
-            self._rebuild_view(keep_cursor=True)
+            self._order_ok = False
+            self._request_view()
 
     def set_rows(self, rows: Iterable[Row]) -> None:
-        """Replace every row. The cursor stays on the same row key if it still exists."""
-        current_key = self.current_key
-        self._rows = {row.key: row for row in rows}
-        self._sort_memo.clear()
-        self._natural_memo.clear()
+        """Replace every row. The cursor stays on the same row key if it still exists.
+
+        More than `sync_rows` rows are taken in slices: the first slice is shown at once, the
+        rest fill in between event-loop turns (`busy_text` counts them). `rows` may be a
+        generator: it is consumed as the table goes, so building the rows is sliced too. Rows
+        appended meanwhile come after them.
+        """
+        keep_key = self._keep_key if self._taking_rows else self.current_key
+        keep_index = self._keep_index if self._taking_rows else self.cursor_row
+        self._cancel_work()
+        self._rows = {}
+        self._view = []
+        self._ordered = self._ordered_texts = None
+        self._keys = None
+        self._order_ok = self._view_ok = False
+        self._unshown = []
+        self._queued = []
+        self._filter_cache.clear()
         self._strip_cache.clear()
         self._widths = [0] * len(self._columns)
-        self._measure(_sample(list(self._rows.values())), reset=True)
+        self._measure([], reset=True)
         self._layout_changed()
-        self._rebuild_view(keep_cursor=True, cursor_key=current_key)
+        total = len(rows) if isinstance(rows, Sized) else None
+        source: Iterator[Row] = iter(rows)
+        if total is None:  # a generator: take what a small table would hold, to know which it is
+            head = list(islice(source, self.sync_rows + 1))
+            if len(head) <= self.sync_rows:
+                total = len(head)
+            source = chain(head, source)
+        self._keep_key, self._keep_index = keep_key, keep_index
+        self._load_total = total
+        self._run("load", self._load_steps(source), now=total is not None and total <= self.sync_rows)
 
     def append_rows(self, rows: Iterable[Row]) -> None:
         """Add rows at the end (a page of results). Cheap: the cursor stays on its
         row and the scroll position is kept. A row whose key already exists
-        replaces that row (as `update_row`)."""
+        replaces that row (as `update_row`). While `set_rows` is still taking rows
+        in, these wait and come after its rows."""
+        rows = list(rows)
+        if not rows:
+            return
+        if self._taking_rows:
+            self._queued += rows
+            return
+        self._filter_cache.clear()  # results made without these rows
         known = self._rows
         new_rows: list[Row] = []
         replaced: list[Row] = []
@@ -556,33 +651,64 @@ class VirtualTable(ScrollView, can_focus=True):
             else:
                 new_rows.append(row)
             known[row.key] = row
-        if not new_rows and not replaced:
-            return
+        _taken_in(len(rows))
+        keys = self._keys
+        if keys is not None and not keys.admit(rows):
+            self._keys = keys = None
         if self._measure([*_sample(new_rows), *_sample(replaced)]):
             self._layout_changed()
         if replaced:
             for row in replaced:
                 self._forget_row(row.key)
-            self._rebuild_view(keep_cursor=True, scroll=False)
+            self._unshown += new_rows
+            self._order_ok = False
+            self._request_view()
+            return
+        if self._job is not None or len(new_rows) > self.sync_rows:
+            # Work under way takes them into its result when it ends; a batch this big is work.
+            self._unshown += new_rows
+            if self._job is None:
+                self._request_view()
+            else:
+                self._update_virtual_size()
+                self.refresh()
             return
 
-        matching = self._filtered(new_rows)
+        matching = run_now(filter_rows(new_rows, self._view_needle, self._view_invert))
+        column = self._view_column
+        if column is not None:
+            if keys is None:  # the new rows need other keys: sort again
+                self._unshown += new_rows
+                self._order_ok = False
+                self._request_view()
+                return
+            assert self._ordered is not None
+            try:
+                points = insertion_points(self._ordered, new_rows, keys, self._view_reverse)
+                view = merge_newest(self._view, matching, keys, self._view_reverse) if matching else self._view
+            except TypeError:  # typed values that do not compare: the column sorts by its text
+                self._keys = None
+                self._unshown += new_rows
+                self._order_ok = False
+                self._request_view()
+                return
+            self._ordered = splice(self._ordered, points)
+            if self._ordered_texts is not None:
+                self._ordered_texts = splice(self._ordered_texts, points, _search_text)
         if not matching:
             self._update_virtual_size()
             self.refresh()
             return
-        view = self._view
-        had_rows = bool(view)
+        had_rows = bool(self._view)
         cursor_row = self.current_row
-        if self._sort_column is None:
-            view.extend(matching)
+        if column is None:
+            self._view.extend(matching)
         else:
-            view.extend(matching)
-            self._view = view = self._sorted(view)
+            self._view = view
             self._strip_cache.clear()  # rows moved: zebra parity and cursor changed
         self._update_virtual_size()
         self.refresh()
-        if had_rows and cursor_row is not None and self._sort_column is not None:
+        if had_rows and cursor_row is not None and column is not None:
             # Keep the cursor on its row, and that row where it was on screen.
             new_index = self._position(cursor_row)
             if new_index is not None and new_index != self.cursor_row:
@@ -593,21 +719,34 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def update_row(self, row: Row) -> None:
         """Replace the row with the same key (appends it if the key is new)."""
+        if self._taking_rows and row.key not in self._rows:
+            self._finish_now()  # it may be among the rows not taken in yet
         old = self._rows.get(row.key)
         if old is None:
             self.append_rows([row])
             return
         self._rows[row.key] = row
+        self._filter_cache.clear()
         self._forget_row(row.key)
+        keys = self._keys
+        if keys is not None and not keys.admit([row]):
+            self._keys = keys = None
         if self._measure([row]):
             self._layout_changed()
+        if self._job is not None:
+            self._order_ok = False
+            self._request_view()  # start again: the work under way holds the old row
+            return
         was_visible = self._matches(old)
         now_visible = self._matches(row)
-        sort_cell_changed = False
-        if self._sort_column is not None:
-            column = self._column_index(self._sort_column)
-            sort_cell_changed = self._cell(old, column) != self._cell(row, column)
-        if was_visible and now_visible and not sort_cell_changed:
+        same_place = self._view_column is None or (keys is not None and keys.key_of(old) == keys.key_of(row))
+        if same_place and self._ordered is not None:
+            index = _index_of(self._ordered, old)
+            if index is not None:
+                self._ordered[index] = row
+                if self._ordered_texts is not None:
+                    self._ordered_texts[index] = row.search_text
+        if same_place and was_visible and now_visible:
             index = self._position(old)
             if index is not None:
                 self._view[index] = row
@@ -620,15 +759,28 @@ class VirtualTable(ScrollView, can_focus=True):
                     self._highlighted_key = None
                     self._check_highlight()
                 return
-        if was_visible or now_visible:
-            self._rebuild_view(keep_cursor=True, scroll=False)
+        if same_place and not was_visible and not now_visible:
+            return
+        if not same_place:
+            self._order_ok = False
+        self._view_ok = False
+        self._request_view()
 
     def remove_row(self, key: str) -> bool:
         """Remove the row `key`. Returns False if there was no such row."""
+        if self._taking_rows:
+            self._finish_now()  # it may be among the rows not taken in yet
         old = self._rows.pop(key, None)
         if old is None:
             return False
+        self._filter_cache.clear()
         self._forget_row(key)
+        if self._ordered is not None and (at := _index_of(self._ordered, old)) is not None:
+            del self._ordered[at]
+            if self._ordered_texts is not None:
+                del self._ordered_texts[at]
+        if (at := _index_of(self._unshown, old)) is not None:
+            del self._unshown[at]
         index = self._position(old)
         if index is not None:
             del self._view[index]
@@ -640,14 +792,24 @@ class VirtualTable(ScrollView, can_focus=True):
             self._update_virtual_size()
             self.refresh()
             self._check_highlight()
+        if self._job is not None:
+            self._request_view()  # start again: the work under way holds the row
         return True
 
     def clear(self) -> None:
         """Remove every row (columns, filter and sort are kept)."""
+        self._cancel_work()
         self._rows = {}
         self._view = []
-        self._sort_memo.clear()
-        self._natural_memo.clear()
+        self._ordered = [] if self._sort_column is not None else None
+        self._ordered_texts = [] if self._sort_column is not None else None
+        self._keys = None
+        self._unshown = []
+        self._queued = []
+        self._filter_cache.clear()
+        self._view_needle, self._view_invert = self._filter_needle, self._filter_invert
+        self._view_column, self._view_reverse = self._sort_column, self._sort_reverse
+        self._order_ok = self._view_ok = True
         self._strip_cache.clear()
         self._widths = [0] * len(self._columns)
         self._measure([], reset=True)
@@ -657,62 +819,360 @@ class VirtualTable(ScrollView, can_focus=True):
         self.scroll_to(0, 0, animate=False, force=True)
         self.refresh()
 
+    # ------------------------------------------------------------------ work
+
+    @property
+    def busy(self) -> bool:
+        """True while rows are being taken in, filtered or sorted a slice at a time."""
+        return self._job is not None
+
+    @property
+    def busy_text(self) -> str:
+        """What is under way, for a status line ("loading rows 40,000 of 100,000…"), or ""."""
+        job = self._job
+        if job is None:
+            return ""
+        if job == "load" and self._taking_rows:
+            total = self._load_total
+            taken = len(self._rows)
+            return f"loading rows {taken:,} of {total:,}…" if total else f"loading rows {taken:,}…"
+        return "filtering…" if job == "filter" else "sorting…"
+
+    async def wait_until_idle(self) -> None:
+        """Return once no work is under way (every row taken in, the latest filter and sort shown)."""
+        while self._job is not None:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._idle_waiters.append(waiter)
+            await waiter
+
+    def _run(self, job: str, steps: Steps, *, now: bool) -> None:
+        """Run `steps` (a generator of slices), after dropping older work: to the end now when
+        `now` (or when the table is not in a running app), else its first slice now and the rest
+        in a worker, `slice_seconds` of work per event-loop turn."""
+        self._cancel_work()
+        generation = self._generation
+        self._job = job
+        self._taking_rows = job == "load"
+        if now or not self.is_attached:
+            run_now(steps)
+            self._work_done(generation)
+            return
+        try:
+            next(steps)
+        except StopIteration:
+            self._work_done(generation)
+            return
+        if generation != self._generation:
+            return
+        self._steps = steps
+        # A partial, not a coroutine: a worker cancelled before it starts then never makes one.
+        self._worker = self.run_worker(
+            partial(self._drive, generation, steps), name=f"virtual-table {job}", group="virtual-table", exclusive=True
+        )
+
+    async def _drive(self, generation: int, steps: Steps) -> None:
+        budget = self.slice_seconds
+        try:
+            deadline = perf_counter() + budget
+            for _ in steps:
+                if perf_counter() >= deadline:
+                    # Several loop turns, not one: a key or a timer reaches its handler through a
+                    # few tasks and queues (driver, app, screen, widget), one hop per turn.
+                    for _ in range(YIELD_TURNS):
+                        await asyncio.sleep(0)
+                    if generation != self._generation:
+                        return  # stale: a newer request (or `_finish_now`) took over
+                    deadline = perf_counter() + budget
+        finally:
+            steps.close()
+        self._work_done(generation)
+
+    def _cancel_work(self) -> None:
+        """Drop the work under way (it never shows anything after this)."""
+        self._generation += 1
+        worker, self._worker, self._steps = self._worker, None, None
+        if worker is not None:
+            worker.cancel()
+        self._job = None
+        self._taking_rows = False
+        self._wake_waiters()
+
+    def _finish_now(self) -> None:
+        """Do the rest of the work under way at once (a change that cannot wait for it)."""
+        steps = self._steps
+        if steps is None:
+            return
+        worker, self._worker, self._steps = self._worker, None, None
+        self._generation += 1  # the worker's loop sees it is stale and ends without a step
+        if worker is not None:
+            worker.cancel()
+        generation = self._generation
+        run_now(steps)
+        self._work_done(generation)
+
+    def _work_done(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        self._worker = self._steps = None
+        self._post_view_changed()
+        self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _post_view_changed(self, throttle: bool = False) -> None:
+        now = perf_counter()
+        if throttle and now - self._progress_at < PROGRESS_INTERVAL:
+            return
+        self._progress_at = now
+        self.post_message(self.ViewChanged(self))
+
+    def _request_view(self) -> int | None:
+        """Show the requested filter and sort (now for a small table, else in slices); the
+        number of rows shown, or None while that work is under way."""
+        if self._taking_rows:
+            return None  # set_rows shows the latest request once it has every row
+        sorting = not self._order_ok or (self._sort_column, self._sort_reverse) != (
+            self._view_column,
+            self._view_reverse,
+        )
+        job = "sort" if sorting and self._sort_column is not None else "filter"
+        self._run(job, self._view_steps(), now=len(self._rows) <= self.sync_rows)
+        return None if self._job is not None else len(self._view)
+
+    def _load_steps(self, source: Iterator[Row]) -> Steps:
+        """set_rows' work: take the rows in, showing them as they come when unsorted (the first
+        slice, sorted, when sorted), then show the latest filter and sort over all of them."""
+        needle, invert, column = self._filter_needle, self._filter_invert, self._sort_column
+        rows = self._rows
+        total = self._load_total
+        complete = column is None  # the view holds every row taken in (filtered)
+        taken = 0
+        while True:
+            chunk = list(islice(source, SLICE_ROWS))
+            if not chunk:
+                chunk, self._queued = self._queued, []  # appended meanwhile: after the rows given
+                if not chunk:
+                    break
+            before = len(rows)
+            for row in chunk:
+                rows[row.key] = row
+            if len(rows) - before != len(chunk):
+                complete = False  # a key came again: its row replaced one already shown
+            _taken_in(len(chunk))
+            if self._measure(self._load_sample(chunk, taken, total)):
+                self._layout_changed()
+            if complete:
+                self._view += run_now(filter_rows(chunk, needle, invert))
+            elif not taken and column is not None:  # something to look at while the rest comes
+                keys = run_now(plan_sort(chunk, column, self._column_index(column), self._order_of(column)))
+                try:
+                    ordered = run_now(sort_rows(chunk, keys, self._sort_reverse))
+                except TypeError:
+                    ordered = chunk
+                self._view = run_now(filter_rows(ordered, needle, invert))
+            taken += len(chunk)
+            self._after_load_slice()
+            yield
+        self._taking_rows = False
+        self._load_total = None
+        self._view_needle, self._view_invert = needle, invert
+        self._view_column, self._view_reverse = None, False
+        self._order_ok = True
+        self._view_ok = complete
+        if complete and (self._filter_needle, self._filter_invert, self._sort_column) == (needle, invert, None):
+            self._after_view_change(self._take_keep_key(), scroll=True)
+            return
+        self._job = "sort" if self._sort_column is not None else "filter"
+        yield from self._view_steps()
+
+    def _load_sample(self, chunk: list[Row], offset: int, total: int | None) -> Sequence[Row]:
+        """The rows of `chunk` (rows `offset`.. of a load of `total`) that `_sample` would
+        measure of the whole load: the first MEASURE_SAMPLE, about as many spread over the rest,
+        the last. Without a total, one row in 40 after the first MEASURE_SAMPLE."""
+        count = MEASURE_SAMPLE
+        if total is not None and total <= 2 * count:
+            return chunk
+        step = max(1, (total - count) // count) if total is not None else 40
+        head = chunk[: max(0, count - offset)]
+        start = max(offset, count)
+        first = start + (-(start - count)) % step
+        spread = chunk[first - offset :: step]
+        last = [chunk[-1]] if total is not None and offset + len(chunk) == total else []
+        return [*head, *spread, *last]
+
+    def _after_load_slice(self) -> None:
+        """After each slice of a load: the cursor on its row when that row has come, else at
+        its index (as far as the rows go); counts and the scroll size follow."""
+        self._update_virtual_size()
+        key = self._keep_key
+        index = None
+        if key is not None and (row := self._rows.get(key)) is not None:
+            index = self._position(row)
+            if index is not None:
+                self._keep_key = None
+                self._keep_index = index
+        target = self.validate_cursor_row(self._keep_index if index is None else index)
+        if target != self.cursor_row:
+            self.set_reactive(VirtualTable.cursor_row, target)
+        if index is not None:
+            self._scroll_cursor_into_view()
+        self.refresh()
+        self._check_highlight()
+        self._post_view_changed(throttle=True)
+
+    def _take_keep_key(self) -> str | None:
+        """The row key the cursor should be kept on when the view changes now."""
+        key, self._keep_key = self._keep_key, None
+        return key if key is not None else self.current_key
+
+    def _view_steps(self) -> Steps:
+        """Bring the view to the requested filter and sort, from what it shows now where that
+        saves work: a sort already made is kept, a result made before for this filter is shown
+        again, and a filter that only grew filters the smallest result that holds its rows. Rows
+        appended meanwhile are taken in at the end (typed values that do not compare, or new
+        rows that need other keys: it starts again)."""
+        text_only: str | None = None  # a column whose typed values did not compare
+        while True:
+            needle, invert = self._filter_needle, self._filter_invert
+            column, reverse = self._sort_column, self._sort_reverse
+            pending = len(self._unshown)
+            same_sort = self._order_ok and (self._view_column, self._view_reverse) == (column, reverse)
+            keys = self._keys if column is not None and self._keys is not None else None
+            if keys is not None and (keys.column != column or (column == text_only and keys.typed)):
+                keys = None
+            try:
+                ordered: list[Row] | None = None
+                texts: list[str] | None = None
+                if column is None:
+                    rows = list(self._rows.values())  # in the order they came: side by side in memory
+                    yield
+                elif same_sort and keys is not None and pending * 4 <= len(self._rows):
+                    assert self._ordered is not None
+                    points = insertion_points(self._ordered, self._unshown[:pending], keys, reverse)
+                    ordered = splice(self._ordered, points)
+                    if self._ordered_texts is not None:
+                        texts = splice(self._ordered_texts, points, _search_text)
+                    rows = ordered
+                else:
+                    same_sort = False
+                    all_rows = list(self._rows.values())
+                    if keys is None:
+                        keys = yield from plan_sort(
+                            all_rows,
+                            column,
+                            self._column_index(column),
+                            None if column == text_only else self._order_of(column),
+                            text=column == text_only,
+                        )
+                    ordered = rows = yield from sort_rows(all_rows, keys, reverse)
+                    texts = yield from rehome_texts(ordered)
+                base = self._filter_base(needle, invert) if same_sort and pending * 4 <= len(self._rows) else None
+                if base is not None and not base[1] and texts is not None and len(base[0]) * 4 > len(rows):
+                    base = None  # filtering every row through the texts side by side is quicker
+                if base is not None:
+                    found, exact = base
+                    view = found if exact else (yield from filter_rows(found, needle, invert))
+                    extra = yield from filter_rows(self._unshown[:pending], needle, invert)
+                    if extra:
+                        view = [*view, *extra] if keys is None else merge_newest(view, extra, keys, reverse)
+                else:
+                    view = yield from filter_rows(rows, needle, invert, texts)
+                late = self._unshown[pending:]  # appended while this ran
+                if late:
+                    matching = run_now(filter_rows(late, needle, invert))
+                    if keys is None:
+                        view = [*view, *matching]
+                    else:
+                        if not keys.admit(late):
+                            continue  # they need other keys: start again with every row
+                        assert ordered is not None
+                        points = insertion_points(ordered, late, keys, reverse)
+                        ordered = splice(ordered, points)
+                        texts = splice(texts, points, _search_text) if texts is not None else None
+                        view = merge_newest(view, matching, keys, reverse)
+            except TypeError:
+                if column is None or text_only == column:
+                    raise
+                text_only = column  # typed values that do not compare: sort this column by its text
+                self._keys = None
+                continue
+            cursor_key = self._take_keep_key()
+            if pending or late or not same_sort:
+                self._filter_cache.clear()  # made over other rows, or in another order
+            self._view = view
+            self._ordered, self._ordered_texts = ordered, texts
+            if keys is not None:
+                self._keys = keys
+            self._unshown = []
+            self._filter_cache.pop((needle, invert), None)
+            self._filter_cache[(needle, invert)] = view
+            while len(self._filter_cache) > FILTER_CACHE_SIZE:
+                del self._filter_cache[next(iter(self._filter_cache))]
+            self._view_needle, self._view_invert = needle, invert
+            self._view_column, self._view_reverse = column, reverse
+            self._order_ok = self._view_ok = True
+            self._after_view_change(cursor_key, scroll=True)
+            return
+
+    def _filter_base(self, needle: str, invert: bool) -> tuple[list[Row], bool] | None:
+        """The fewest rows to filter for this filter: a result already made for it (True), or
+        the smallest result made for a filter that keeps all its rows (False); None: all rows.
+        Results are kept until a row or the order changes: a backspace finds its answer made."""
+        exact = self._filter_cache.get((needle, invert))
+        if exact is not None:
+            return exact, True
+        candidates = [
+            rows for (old, old_invert), rows in self._filter_cache.items() if _narrows(old, old_invert, needle, invert)
+        ]
+        if self._view_ok and _narrows(self._view_needle, self._view_invert, needle, invert):
+            candidates.append(self._view)
+        return (min(candidates, key=len), False) if candidates else None
+
+    def _order_of(self, column: str) -> Callable[[Row], Any] | None:
+        return self._columns[self._column_index(column)].order
+
     # ---------------------------------------------------------------- filter
 
-    def set_filter(self, text: str) -> int:
+    def set_filter(self, text: str) -> int | None:
         """Show only rows containing `text` (case-insensitive, over all cells).
 
         A leading `!` inverts the filter (rows NOT containing the rest); empty
-        text (or a lone `!`) shows every row. Returns the number of visible rows.
+        text (or a lone `!`) shows every row. Returns the number of visible rows,
+        or None when a large table is still filtering (`ViewChanged` follows).
         """
         text = text or ""
         invert = text.startswith("!")
         needle = (text[1:] if invert else text).lower()
         if not needle:
             invert = False
-        old_needle, old_invert = self._filter_needle, self._filter_invert
         self._filter_text = text
-        if needle == old_needle and invert == old_invert:
-            return len(self._view)
+        if (needle, invert) == (self._filter_needle, self._filter_invert):
+            return None if self._job is not None else len(self._view)
         self._filter_needle, self._filter_invert = needle, invert
-        # When the new result is a subset of the rows shown now, filter those
-        # (they are already sorted) instead of all rows.
-        narrower = not old_needle or (
-            invert == old_invert and (needle in old_needle if invert else old_needle in needle)
-        )
-        if narrower:
-            self._replace_view(self._filtered(self._view))
-        else:
-            self._rebuild_view(keep_cursor=True)
-        return len(self._view)
-
-    def _replace_view(self, view: list[Row]) -> None:
-        current_key = self.current_key
-        self._view = view
-        self._after_view_change(current_key, scroll=True)
+        return self._request_view()
 
     def _matches(self, row: Row) -> bool:
-        needle = self._filter_needle
+        """Whether the view's filter shows `row`."""
+        needle = self._view_needle
         if not needle:
             return True
-        return (needle in row.search_text) != self._filter_invert
-
-    def _filtered(self, rows: Iterable[Row]) -> list[Row]:
-        needle = self._filter_needle
-        if not needle:
-            return list(rows)
-        if self._filter_invert:
-            return [row for row in rows if needle not in row.search_text]
-        return [row for row in rows if needle in row.search_text]
+        return (needle in row.search_text) != self._view_invert
 
     # ------------------------------------------------------------------ sort
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
         """Sort the rows by a column (None: back to insertion order).
 
-        Numbers compare as numbers, text case-insensitively with digit runs
-        compared as numbers, empty cells last (in both directions). Stable:
-        equal cells keep insertion order.
+        By the column's typed values when it has them (`Column.order`, or `Row.order` on every
+        row); else numbers compare as numbers, text case-insensitively with digit runs compared
+        as numbers. Empty cells and None values last (in both directions). Stable: equal cells
+        keep insertion order. A large table sorts in slices (the header shows the new order at
+        once, the rows when they are sorted).
         """
         if column_key is not None and column_key not in self._column_keys():
             raise KeyError(f"no column with key {column_key!r}")
@@ -722,7 +1182,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._sort_column = column_key
         self._sort_reverse = reverse
         self._header_strip = None
-        self._rebuild_view(keep_cursor=True)
+        self.refresh()
+        self._request_view()
         self.post_message(self.SortChanged(self, column_key, reverse))
 
     def cycle_sort(self) -> None:
@@ -741,77 +1202,6 @@ class VirtualTable(ScrollView, can_focus=True):
         if self._sort_column is not None:
             self.sort_by(self._sort_column, not self._sort_reverse)
 
-    def _sorted(self, rows: list[Row]) -> list[Row]:
-        """`rows` sorted by the sort column: stable, empty cells last.
-
-        Numbers compare by value (before text). Text compares case-insensitively,
-        with digit runs compared as numbers; when every text cell with digits has
-        the same shape (dates, fixed-format ids) plain text order is already that
-        order and the costlier natural key is skipped. Facts about each cell value
-        are memoised until the rows are replaced.
-        """
-        assert self._sort_column is not None
-        typed = self._sorted_by_value(rows, self._sort_column)
-        if typed is not None:
-            return typed
-        column = self._column_index(self._sort_column)
-        memo = self._sort_memo
-        try:
-            cells = [row.cells[column] for row in rows]
-        except IndexError:  # some rows are short
-            cells = [row.cells[column] if len(row.cells) > column else "" for row in rows]
-        facts = list(map(memo.get, cells))
-        if None in facts:
-            for index in [index for index, fact in enumerate(facts) if fact is None]:
-                text = cells[index]
-                if text:
-                    fact = memo.get(text)
-                    if fact is None:
-                        fact = memo[text] = _classify(text)
-                    facts[index] = fact
-        present = [index for index, text in enumerate(cells) if text]
-        # Every non-empty cell has its facts by now; only empty cells stay None.
-        kinds = {fact[0] for index in present if (fact := facts[index]) is not None}
-        keys: list[Any]
-        if kinds == {0} or not kinds:
-            keys = [None if fact is None else fact[1] for fact in facts]
-        else:
-            shapes = {fact[2] for fact in facts if fact is not None and fact[0]}
-            shapes.discard(None)
-            if len(shapes) > 1:
-                natural = self._natural_memo
-                for fact in facts:
-                    if fact is not None and fact[0] and fact[1] not in natural:
-                        natural[fact[1]] = _natural(fact[1])
-                text_key: Callable[[str], str] = natural.__getitem__
-            else:
-                text_key = str  # identity for text
-            if kinds == {1}:
-                keys = [None if fact is None else text_key(fact[1]) for fact in facts]
-            else:
-                keys = [
-                    None if fact is None else (fact[0], text_key(fact[1]) if fact[0] else fact[1]) for fact in facts
-                ]
-        present.sort(key=keys.__getitem__, reverse=self._sort_reverse)
-        return [rows[index] for index in present] + [row for row, text in zip(rows, cells, strict=False) if not text]
-
-    def _sorted_by_value(self, rows: list[Row], column_key: str) -> list[Row] | None:
-        """`rows` sorted by their typed `order` values for the column, or None when some row has
-        none for it (the column then sorts by its text)."""
-        values: list[Any] = []
-        for row in rows:
-            if row.order is None or column_key not in row.order:
-                return None
-            values.append(row.order[column_key])
-        present = [index for index, value in enumerate(values) if value is not None]
-        try:
-            present.sort(key=values.__getitem__, reverse=self._sort_reverse)
-        except TypeError:  # values of different types: their text is the better guide
-            return None
-        return [rows[index] for index in present] + [
-            row for row, value in zip(rows, values, strict=True) if value is None
-        ]
-
     # ---------------------------------------------------------------- cursor
 
     def move_cursor_to_key(self, key: str) -> bool:
@@ -826,6 +1216,8 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(0, min(value, len(self._view) - 1))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
+        self._keep_key = None  # moved on purpose: a load in progress no longer puts it back
+        self._keep_index = new
         if self._line_starts is None:
             self.refresh_line(old + 1)
             self.refresh_line(new + 1)
@@ -969,6 +1361,9 @@ class VirtualTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._update_virtual_size()
 
+    def on_unmount(self) -> None:
+        self._cancel_work()  # its worker goes with the table; nobody waits for it any more
+
     def _update_virtual_size(self) -> None:
         lines = self._line_count if self._line_starts is not None else len(self._view)
         for _ in range(2):  # the vertical scrollbar takes width, and wrapping at less width adds lines
@@ -1060,16 +1455,6 @@ class VirtualTable(ScrollView, can_focus=True):
         for parity in (0, 1):
             for cursor in (False, True):
                 cache.pop((key, parity, cursor, 0), None)
-
-    def _rebuild_view(self, keep_cursor: bool = True, cursor_key: str | None = None, scroll: bool = True) -> None:
-        """Recompute the visible rows from all rows: filter, then sort."""
-        if cursor_key is None and keep_cursor:
-            cursor_key = self.current_key
-        view = self._filtered(self._rows.values())
-        if self._sort_column is not None:
-            view = self._sorted(view)
-        self._view = view
-        self._after_view_change(cursor_key, scroll=scroll)
 
     def _after_view_change(self, cursor_key: str | None, scroll: bool) -> None:
         self._strip_cache.clear()
@@ -1222,7 +1607,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if not self._view:
             if y != 1:
                 return Strip.blank(width, self._named_style("base"))
-            message = self.no_match_text if self._rows else self.empty_text
+            message = self.busy_text or (self.no_match_text if self._rows else self.empty_text)
             text = _fit(f" {message}", width, False)
             return Strip([Segment(text, self._named_style("empty"))], width)
         index, line = self._row_at_line(y - 1 + int(self.scroll_y))

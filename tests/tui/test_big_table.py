@@ -1,0 +1,412 @@
+"""A VirtualTable doing its work in slices between event-loop turns (as a large table does):
+correctness only, no timings. The tables here are small but made to work in slices (sync_rows 0,
+a slice per loop turn, tiny slices), so many requests and changes land while work is under way."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from tests.tui.conftest import settle
+from tui.widgets import Column, Row, VirtualTable, table_rows
+from tui.widgets import virtual_table as virtual_table_module
+
+SIZE = (100, 30)
+SOURCES = ["api", "portal", "sso", "terraform", "import"]
+
+
+@pytest.fixture(autouse=True)
+def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(table_rows, "SLICE_ROWS", 16)
+    monkeypatch.setattr(table_rows, "CHUNK_ROWS", 32)
+    monkeypatch.setattr(virtual_table_module, "SLICE_ROWS", 16)
+
+
+def ip_order(row: Row) -> int | None:
+    text = row.cells[1]
+    if not text:
+        return None
+    network = ipaddress.ip_network(text, strict=False)
+    return (network.version << 136) | (int(network.network_address) << 8) | network.prefixlen
+
+
+COLUMNS = [
+    Column("id", "ID", justify="right", order=lambda row: int(row.key[1:])),
+    Column("ip", "IP", order=ip_order),
+    Column("source", "Source"),
+    Column("left", "Left"),  # typed through Row.order
+]
+
+
+def make_row(i: int) -> Row:
+    left = None if i % 11 == 0 else (i * 7919) % 5000
+    ip = "" if i % 13 == 0 else (f"10.{i % 7}.{(i * 3) % 256}.{i % 5}/32" if i % 4 else f"2001:db8::{i:x}/128")
+    return Row(f"r{i}", (str(i), ip, SOURCES[i % len(SOURCES)], f"{left}s"), order={"left": left})
+
+
+def make_rows(count: int, start: int = 0) -> list[Row]:
+    return [make_row(i) for i in range(start, start + count)]
+
+
+def slow(table: VirtualTable) -> VirtualTable:
+    table.sync_rows = 0  # every change is work in slices
+    table.slice_seconds = 0.0  # one slice per event-loop turn
+    return table
+
+
+class TableApp(App[None]):
+    CSS = "VirtualTable { height: 1fr; }"
+
+    def __init__(self, rows: list[Row] | Iterator[Row] | None = None) -> None:
+        super().__init__()
+        self._rows = rows
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="filter")
+        yield slow(VirtualTable(COLUMNS, id="table"))
+
+    def on_mount(self) -> None:
+        if self._rows is not None:
+            self.query_one(VirtualTable).set_rows(self._rows)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one(VirtualTable).set_filter(event.value)
+
+
+def shown(table: VirtualTable) -> list[str]:
+    return [table.row_at(i).key for i in range(table.visible_count)]
+
+
+def fresh(rows: list[Row], *, needle: str = "", sort: str | None = None, reverse: bool = False) -> list[str]:
+    """What a table that does everything at once shows for these rows, filter and sort."""
+    table = VirtualTable(COLUMNS)  # not in an app: its work runs inside each call
+    table.set_rows(rows)
+    table.sort_by(sort, reverse)
+    table.set_filter(needle)
+    return shown(table)
+
+
+async def turns(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+# ------------------------------------------------------------------ filters
+
+
+async def test_a_stale_filter_never_replaces_a_newer_one() -> None:
+    rows = make_rows(600)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.sort_by("ip")
+        await table.wait_until_idle()
+        queries = ["1", "12", "9", "", "!1", "2", "23", "terraform", "5"]
+        results = {query: fresh(rows, needle=query, sort="ip") for query in queries}
+        assert len({tuple(keys) for keys in results.values()}) == len(queries)  # each view tells its query
+        by_view = {tuple(keys): query for query, keys in results.items()}
+        latest = None
+        changes: list[tuple[str | None, str]] = []  # (latest request then, the query whose result is shown)
+        last_view = tuple(shown(table))
+        superseded = 0
+        for turn in range(400):
+            if turn % 9 == 0 and turn // 9 < len(queries):
+                latest = queries[turn // 9]
+                superseded += table.busy
+                table.set_filter(latest)  # mostly while the one before is still under way
+            await asyncio.sleep(0)
+            view = tuple(shown(table))
+            if view != last_view:
+                changes.append((latest, by_view.get(view, "<a view no query gives>")))
+                last_view = view
+        await table.wait_until_idle()
+        assert superseded >= len(queries) // 2, "the filters did not overlap: the test shows nothing"
+        assert changes, "nothing was ever shown"
+        assert all(request == query for request, query in changes), changes
+        assert shown(table) == results[queries[-1]]
+        assert table.filter_text == queries[-1]
+
+
+async def test_typed_fast_only_the_last_query_is_shown_and_it_equals_a_full_filter() -> None:
+    rows = make_rows(400)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        app.query_one(Input).focus()
+        await pilot.press(*"terra")
+        await table.wait_until_idle()
+        assert shown(table) == fresh(rows, needle="terra")
+        await pilot.press("backspace", "backspace", "backspace", "backspace")  # widening: "t"
+        await table.wait_until_idle()
+        assert shown(table) == fresh(rows, needle="t")
+
+
+async def test_narrowing_and_widening_in_slices_equal_a_full_filter_sorted_or_not() -> None:
+    rows = make_rows(500)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        for sort, reverse in [(None, False), ("left", True), ("ip", False), ("source", True)]:
+            table.sort_by(sort, reverse)
+            await table.wait_until_idle()
+            for query in ["t", "te", "ter", "te", "", "!a", "!ap", "!a", "1", "12", "123", "!"]:
+                count = table.set_filter(query)  # None: in slices; a count: a result made before
+                await table.wait_until_idle()
+                assert shown(table) == fresh(rows, needle=query, sort=sort, reverse=reverse), (sort, query)
+                assert count in (None, table.visible_count)
+
+
+# --------------------------------------------------------------------- sort
+
+
+@pytest.mark.parametrize("column", ["id", "ip", "left", "source"])
+async def test_sorting_in_slices_orders_by_the_typed_values(column: str) -> None:
+    rows = make_rows(300)
+    value: dict[str, Callable[[Row], object]] = {
+        "id": lambda row: int(row.key[1:]),
+        "ip": ip_order,
+        "left": lambda row: row.order["left"] if row.order else None,
+        "source": lambda row: row.cells[2],
+    }
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        for reverse in (False, True):
+            table.sort_by(column, reverse)
+            assert table.busy and table.busy_text == "sorting…"
+            await table.wait_until_idle()
+            key = value[column]
+            present = [row for row in rows if key(row) is not None]
+            expected = sorted(present, key=key, reverse=reverse) + [row for row in rows if key(row) is None]
+            assert shown(table) == [row.key for row in expected]
+
+
+async def test_typed_values_that_do_not_compare_sort_by_the_text_in_slices() -> None:
+    columns = [Column("v", "V", order=lambda row: row.data)]
+    rows = [Row(f"k{i}", (f"{i:03d}",), data=(i if i % 2 else f"x{i}")) for i in range(200)]
+    app = App[None]()
+    async with app.run_test(size=SIZE):
+        table = slow(VirtualTable(columns))
+        await app.mount(table)
+        table.set_rows(rows)
+        table.sort_by("v", reverse=True)
+        await table.wait_until_idle()
+        assert shown(table) == [f"k{i}" for i in reversed(range(200))]
+
+
+# ------------------------------------------------------------------- cursor
+
+
+async def test_the_cursor_stays_on_its_row_across_a_sort_and_a_filter_in_slices() -> None:
+    rows = make_rows(500)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        assert table.move_cursor_to_key("r123")
+        table.sort_by("ip", reverse=True)
+        await table.wait_until_idle()
+        assert table.current_key == "r123"
+        assert table.cursor_row == shown(table).index("r123")
+        table.set_filter("3")  # r123 still matches
+        await table.wait_until_idle()
+        assert table.current_key == "r123"
+        table.set_filter("")
+        await table.wait_until_idle()
+        assert table.current_key == "r123"
+        # Moved while a sort is under way: the row under the cursor when the result comes.
+        table.sort_by("id")
+        await turns(3)
+        assert table.busy
+        table.action_cursor_down()
+        moved_to = table.current_key
+        await table.wait_until_idle()
+        assert table.current_key == moved_to
+
+
+async def test_set_rows_in_slices_keeps_the_cursor_on_its_row() -> None:
+    app = TableApp(make_rows(300))
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        assert table.move_cursor_to_key("r250")
+        table.set_rows(make_rows(300, start=50))  # r250 now comes at index 200, slices later
+        await table.wait_until_idle()
+        assert table.current_key == "r250" and table.cursor_row == 200
+
+
+# ------------------------------------------------------------ rows arriving
+
+
+def counted(rows: list[Row], taken: list[int]) -> Iterator[Row]:
+    """The rows, counting how many the table has taken so far (the rows are built as taken)."""
+    for row in rows:
+        taken[0] += 1
+        yield row
+
+
+async def test_rows_appended_while_set_rows_is_taking_rows_are_not_lost() -> None:
+    first = make_rows(400)
+    taken = [0]
+    app = TableApp()
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.set_rows(counted(first, taken))
+        assert 0 < taken[0] < 400 and table.visible_count  # the first slice is shown at once
+        assert table.busy_text.startswith("loading rows")
+        pages = [make_rows(30, start=400 + 30 * n) for n in range(4)]
+        for page in pages:
+            await turns(2)
+            table.append_rows(page)
+        assert taken[0] < 400, "the load ended before the pages came: the test shows nothing"
+        await table.wait_until_idle()
+        everything = first + [row for page in pages for row in page]
+        assert table.total_count == len(everything)
+        assert shown(table) == [row.key for row in everything]  # the pages after the rows given
+
+
+async def test_rows_appended_while_sorting_or_filtering_are_taken_into_the_result() -> None:
+    rows = make_rows(400)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.sort_by("left", reverse=True)
+        added = list(rows)
+        for n in range(5):
+            await turns(3)
+            assert table.busy
+            page = make_rows(20, start=400 + 20 * n)
+            table.append_rows(page)
+            added += page
+        await table.wait_until_idle()
+        assert shown(table) == fresh(added, sort="left", reverse=True)
+        table.set_filter("terraform")
+        await turns(2)
+        page = make_rows(20, start=600)
+        table.append_rows(page)
+        added += page
+        await table.wait_until_idle()
+        assert shown(table) == fresh(added, needle="terraform", sort="left", reverse=True)
+        # Appended when idle, a batch no bigger than sync_rows: put in place at once.
+        table.sync_rows = 50
+        page = make_rows(20, start=620)
+        table.append_rows(page)
+        added += page
+        assert not table.busy
+        assert shown(table) == fresh(added, needle="terraform", sort="left", reverse=True)
+
+
+async def test_a_sorted_and_filtered_load_shows_its_first_rows_then_all_in_order() -> None:
+    rows = make_rows(500)
+    app = TableApp()
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.sort_by("ip")
+        table.set_filter("1")
+        table.set_rows(rows)
+        first = shown(table)
+        assert first and first == sorted(first, key=lambda key: shown(table).index(key))
+        table.set_filter("12")  # while the rows are still being taken in
+        await table.wait_until_idle()
+        assert shown(table) == fresh(rows, needle="12", sort="ip")
+
+
+async def test_updates_and_removals_while_work_is_under_way_are_in_the_result() -> None:
+    rows = make_rows(400)
+    app = TableApp()
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.set_rows(rows)
+        table.remove_row("r5")  # while taking rows in: it finishes taking them first
+        assert not table.busy and table.get_row("r5") is None
+        table.sort_by("id", reverse=True)
+        await turns(3)
+        changed = Row("r7", ("7", "10.9.9.9/32", "terraform", "1s"), order={"left": 1})
+        table.update_row(changed)
+        await turns(3)
+        assert table.remove_row("r8")
+        await table.wait_until_idle()
+        expected = [row for row in rows if row.key not in ("r5", "r8")]
+        expected[expected.index(next(row for row in expected if row.key == "r7"))] = changed
+        assert shown(table) == fresh(expected, sort="id", reverse=True)
+        assert table.get_row("r7") is changed
+
+
+async def test_set_rows_again_drops_the_load_under_way() -> None:
+    app = TableApp()
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.set_rows(make_rows(400))
+        await turns(3)
+        table.set_rows(make_rows(100, start=1000))
+        await table.wait_until_idle()
+        assert shown(table) == [f"r{i}" for i in range(1000, 1100)]
+        assert table.total_count == 100
+
+
+# ------------------------------------------------------------ a list screen
+
+
+async def test_the_title_bar_says_what_is_under_way_and_counts_the_result(make_app, monkeypatch) -> None:
+    # The filter waits for the test, so the title bar is read while it is under way.
+    gate: list[bool] = []
+    real_filter = virtual_table_module.filter_rows
+
+    def gated_filter(rows, needle, invert):
+        while needle and not gate:  # the load (no filter) goes through
+            yield
+        return (yield from real_filter(rows, needle, invert))
+
+    monkeypatch.setattr(virtual_table_module, "filter_rows", gated_filter)
+    app = make_app(start="allowlist")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = slow(screen.query_one(VirtualTable))
+        total = table.total_count
+        assert total > 1
+        title = screen.query_one("#title-bar")
+        await pilot.press("slash", "1")
+        assert table.busy
+        assert "filtering…" in str(title.render())
+        gate.append(True)
+        await table.wait_until_idle()
+        await pilot.pause()
+        expected = f"{table.visible_count} of {total} rows match '1'"
+        assert expected in str(title.render())
+        assert "filtering…" not in str(title.render())
+
+
+async def test_a_backspace_shows_the_result_made_before_and_a_changed_row_drops_it() -> None:
+    rows = make_rows(300)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.sort_by("ip")
+        for query in ("t", "te", "ter"):
+            table.set_filter(query)
+            await table.wait_until_idle()
+        assert table.set_filter("te") == len(fresh(rows, needle="te", sort="ip"))  # at once: made before
+        assert not table.busy
+        added = make_rows(30, start=300)
+        table.append_rows(added)
+        table.update_row(Row("r10", ("10", "10.0.0.1/32", "terraform", "1s"), order={"left": 1}))
+        everything = [*rows, *added]
+        everything[10] = table.get_row("r10")
+        table.set_filter("t")  # made before the rows changed: made again
+        await table.wait_until_idle()
+        assert shown(table) == fresh(everything, needle="t", sort="ip")
+        table.set_filter("te")
+        await table.wait_until_idle()
+        assert shown(table) == fresh(everything, needle="te", sort="ip")

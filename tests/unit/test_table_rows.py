@@ -1,0 +1,181 @@
+"""tui/widgets/table_rows.py against plain reference implementations: the sliced sort (chunks,
+segmented merges, the cheapest key that gives the order) orders as one stable sorted() over the
+documented rule does; merging new rows in equals sorting everything; the filter keeps what a list
+comprehension keeps."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.widgets import table_rows
+from tui.widgets.table_rows import (
+    Row,
+    SortKeys,
+    filter_rows,
+    merge_newest,
+    plan_sort,
+    rehome_texts,
+    run_now,
+    sort_rows,
+)
+
+_RUNS = re.compile(r"(\d+)")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@pytest.fixture(autouse=True)
+def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tiny chunks, so a few dozen rows go through many chunks and many merge segments.
+    monkeypatch.setattr(table_rows, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(table_rows, "SLICE_ROWS", 3)
+
+
+def reference_key(text: str) -> Any:
+    """The documented text order, without any shortcut: numbers by value before text, text
+    lower-cased with every digit run compared as a number."""
+    try:
+        if text.isdigit() and text.isascii():
+            return (0, int(text))
+        if not text.strip("0123456789+-.eE") and _NUMBER.fullmatch(text):
+            return (0, float(text))
+    except ValueError:
+        pass
+    parts = _RUNS.split(text.lower())
+    parts[1::2] = [run.zfill(20) for run in parts[1::2]]
+    return (1, "".join(parts))
+
+
+def reference_sort(rows: list[Row], key: Any, reverse: bool) -> list[str]:
+    present = [row for row in rows if key(row) is not None]
+    empty = [row for row in rows if key(row) is None]
+    return [row.key for row in sorted(present, key=key, reverse=reverse) + empty]
+
+
+def text_key(position: int) -> Any:
+    def key(row: Row) -> Any:
+        text = row.cells[position] if position < len(row.cells) else ""
+        return reference_key(text) if text else None
+
+    return key
+
+
+# Letters of both cases, digits, the signs between the cases in ASCII, a non-ASCII letter.
+CELL = st.text(alphabet="aAbBzZ019.-_[^`é ", max_size=6)
+# Columns of one kind, the way real columns are: dates, upper-case ids, numbers, names.
+SHAPED = st.one_of(
+    st.builds(
+        lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}T00:00:00Z",
+        st.integers(2020, 2026),
+        st.integers(1, 12),
+        st.integers(1, 28),
+    ),
+    st.from_regex(r"[A-Z]{1,3}[0-9]{0,3}", fullmatch=True),
+    st.integers(-50, 5000).map(str),
+    st.from_regex(r"[a-z]{0,4}[0-9]{0,2}", fullmatch=True),
+    st.just(""),
+)
+
+
+@given(cells=st.lists(CELL, max_size=40), reverse=st.booleans())
+def test_text_sort_matches_the_reference_on_any_text(cells: list[str], reverse: bool) -> None:
+    rows = [Row(f"k{i}", (text,)) for i, text in enumerate(cells)]
+    keys = run_now(plan_sort(rows, "c", 0, None))
+    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))]
+    assert got == reference_sort(rows, text_key(0), reverse)
+
+
+@given(cells=st.lists(SHAPED, max_size=40), reverse=st.booleans())
+def test_text_sort_matches_the_reference_on_shaped_columns(cells: list[str], reverse: bool) -> None:
+    rows = [Row(f"k{i}", (text,)) for i, text in enumerate(cells)]
+    keys = run_now(plan_sort(rows, "c", 0, None))
+    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))]
+    assert got == reference_sort(rows, text_key(0), reverse)
+
+
+@given(
+    first=st.lists(st.one_of(CELL, SHAPED), max_size=30),
+    later=st.lists(st.one_of(CELL, SHAPED), max_size=10),
+    reverse=st.booleans(),
+)
+def test_merging_newest_rows_equals_sorting_everything(first: list[str], later: list[str], reverse: bool) -> None:
+    rows = [Row(f"k{i}", (text,)) for i, text in enumerate(first)]
+    new = [Row(f"n{i}", (text,)) for i, text in enumerate(later)]
+    keys = run_now(plan_sort(rows, "c", 0, None))
+    ordered = run_now(sort_rows(rows, keys, reverse))
+    if not keys.admit(new):  # they need other keys: the table plans and sorts again
+        keys = run_now(plan_sort(rows + new, "c", 0, None))
+        ordered = run_now(sort_rows(rows, keys, reverse))
+    merged = merge_newest(ordered, new, keys, reverse)
+    assert [row.key for row in merged] == reference_sort(rows + new, text_key(0), reverse)
+
+
+@given(values=st.lists(st.one_of(st.none(), st.integers(-5, 5)), max_size=40), reverse=st.booleans())
+def test_typed_values_sort_stably_with_none_last(values: list[int | None], reverse: bool) -> None:
+    rows = [Row(f"k{i}", (str(value),), data=value) for i, value in enumerate(values)]
+    keys = run_now(plan_sort(rows, "v", 0, lambda row: row.data))
+    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))]
+    assert got == reference_sort(rows, lambda row: row.data, reverse)
+    # The same values given as Row.order, on every row.
+    mapped = [Row(row.key, row.cells, order={"v": row.data}) for row in rows]
+    keys = run_now(plan_sort(mapped, "v", 0, None))
+    assert keys.typed or not mapped
+    assert [row.key for row in run_now(sort_rows(mapped, keys, reverse))] == got
+
+
+def test_typed_values_that_do_not_compare_raise_for_the_caller_to_sort_by_text() -> None:
+    rows = [Row(str(i), (str(i),), data=value) for i, value in enumerate([1, "a", 2, "b", 3, 4, 5, 6])]
+    keys = run_now(plan_sort(rows, "v", 0, lambda row: row.data))
+    with pytest.raises(TypeError):
+        run_now(sort_rows(rows, keys, False))
+    keys = run_now(plan_sort(rows, "v", 0, lambda row: row.data, text=True))
+    assert [row.cells[0] for row in run_now(sort_rows(rows, keys, False))] == [str(i) for i in range(8)]
+
+
+def test_a_row_holds_one_key_and_a_key_is_made_once() -> None:
+    calls: list[str] = []
+
+    def order(row: Row) -> int:
+        calls.append(row.key)
+        return int(row.key)
+
+    rows = [Row(str(i), (str(i),)) for i in (3, 1, 2)]
+    keys = SortKeys("v", 0, order)
+    run_now(sort_rows(rows, keys, False))
+    run_now(sort_rows(rows, keys, True))  # the other direction: the kept keys
+    assert sorted(calls) == ["1", "2", "3"]
+    other = SortKeys("v", 0, order)  # another column's keys: made again
+    run_now(sort_rows(rows, other, False))
+    assert len(calls) == 6
+
+
+@given(
+    texts=st.lists(st.text(alphabet="abAB1 ", max_size=5), max_size=30),
+    needle=st.text(alphabet="ab1", max_size=2),
+    invert=st.booleans(),
+)
+def test_filter_keeps_what_a_comprehension_keeps(texts: list[str], needle: str, invert: bool) -> None:
+    rows = [Row(f"k{i}", (text, "X")) for i, text in enumerate(texts)]
+    got = run_now(filter_rows(rows, needle, invert))
+    if not needle:
+        expected = rows
+    else:
+        expected = [row for row in rows if (needle in "\x1f".join(row.cells).lower()) != invert]
+    assert got == expected
+    # Through the texts made side by side in memory: the same rows, each with an equal text.
+    before = [row.search_text for row in rows]
+    texts = run_now(rehome_texts(rows))
+    assert texts == before == [row.search_text for row in rows]
+    assert all(text is row.search_text for text, row in zip(texts, rows, strict=True))
+    assert run_now(filter_rows(rows, needle, invert, texts)) == expected
+
+
+def test_a_huge_digit_run_is_a_number_instead_of_an_error() -> None:
+    # int() refuses more than 4300 digits; the old sort raised ValueError out of the table.
+    rows = [Row("big", ("9" * 5000,)), Row("small", ("7",)), Row("word", ("abc",))]
+    keys = run_now(plan_sort(rows, "c", 0, None))
+    assert [row.key for row in run_now(sort_rows(rows, keys, False))] == ["small", "big", "word"]
