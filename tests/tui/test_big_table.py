@@ -410,3 +410,32 @@ async def test_a_backspace_shows_the_result_made_before_and_a_changed_row_drops_
         table.set_filter("te")
         await table.wait_until_idle()
         assert shown(table) == fresh(everything, needle="te", sort="ip")
+
+
+async def test_changes_to_a_sorted_unfiltered_table_keep_it_whole_and_in_order() -> None:
+    # Unfiltered, the view is the sorted rows themselves: each change must land once.
+    rows = make_rows(200)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        table.sync_rows = 5000  # changes done inside the calls
+        await table.wait_until_idle()
+        table.sort_by("left", reverse=True)
+        expected = list(rows)
+        assert shown(table) == fresh(expected, sort="left", reverse=True)
+        assert table.remove_row("r17")
+        expected = [row for row in expected if row.key != "r17"]
+        assert shown(table) == fresh(expected, sort="left", reverse=True)
+        same_left = Row("r20", ("20", "10.0.0.9/32", "renamed", "x"), order=rows[20].order)
+        table.update_row(same_left)
+        expected[[row.key for row in expected].index("r20")] = same_left
+        assert shown(table) == fresh(expected, sort="left", reverse=True)
+        added = make_rows(15, start=500)
+        table.append_rows(added)
+        expected += added
+        assert shown(table) == fresh(expected, sort="left", reverse=True)
+        assert table.visible_count == table.total_count == len(expected)
+        table.set_filter("terraform")
+        assert shown(table) == fresh(expected, needle="terraform", sort="left", reverse=True)
+        table.set_filter("")
+        assert shown(table) == fresh(expected, sort="left", reverse=True)

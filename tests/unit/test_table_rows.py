@@ -17,11 +17,12 @@ from tui.widgets.table_rows import (
     Row,
     SortKeys,
     filter_rows,
-    merge_newest,
+    insertion_points,
     plan_sort,
     rehome_texts,
     run_now,
     sort_rows,
+    splice,
 )
 
 _RUNS = re.compile(r"(\d+)")
@@ -85,7 +86,7 @@ SHAPED = st.one_of(
 def test_text_sort_matches_the_reference_on_any_text(cells: list[str], reverse: bool) -> None:
     rows = [Row(f"k{i}", (text,)) for i, text in enumerate(cells)]
     keys = run_now(plan_sort(rows, "c", 0, None))
-    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))]
+    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))[0]]
     assert got == reference_sort(rows, text_key(0), reverse)
 
 
@@ -93,7 +94,7 @@ def test_text_sort_matches_the_reference_on_any_text(cells: list[str], reverse: 
 def test_text_sort_matches_the_reference_on_shaped_columns(cells: list[str], reverse: bool) -> None:
     rows = [Row(f"k{i}", (text,)) for i, text in enumerate(cells)]
     keys = run_now(plan_sort(rows, "c", 0, None))
-    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))]
+    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))[0]]
     assert got == reference_sort(rows, text_key(0), reverse)
 
 
@@ -102,29 +103,34 @@ def test_text_sort_matches_the_reference_on_shaped_columns(cells: list[str], rev
     later=st.lists(st.one_of(CELL, SHAPED), max_size=10),
     reverse=st.booleans(),
 )
-def test_merging_newest_rows_equals_sorting_everything(first: list[str], later: list[str], reverse: bool) -> None:
+def test_putting_newest_rows_in_place_equals_sorting_everything(
+    first: list[str], later: list[str], reverse: bool
+) -> None:
     rows = [Row(f"k{i}", (text,)) for i, text in enumerate(first)]
     new = [Row(f"n{i}", (text,)) for i, text in enumerate(later)]
     keys = run_now(plan_sort(rows, "c", 0, None))
-    ordered = run_now(sort_rows(rows, keys, reverse))
+    ordered, values = run_now(sort_rows(rows, keys, reverse))
     if not keys.admit(new):  # they need other keys: the table plans and sorts again
+        assert not keys.admit([])  # and these keys stay refused
         keys = run_now(plan_sort(rows + new, "c", 0, None))
-        ordered = run_now(sort_rows(rows, keys, reverse))
-    merged = merge_newest(ordered, new, keys, reverse)
+        ordered, values = run_now(sort_rows(rows, keys, reverse))
+    points = insertion_points(values, new, keys, reverse)
+    merged = splice(ordered, points)
     assert [row.key for row in merged] == reference_sort(rows + new, text_key(0), reverse)
+    assert splice(values, points, 2) == [keys.compute(row) for row in merged]
 
 
 @given(values=st.lists(st.one_of(st.none(), st.integers(-5, 5)), max_size=40), reverse=st.booleans())
 def test_typed_values_sort_stably_with_none_last(values: list[int | None], reverse: bool) -> None:
     rows = [Row(f"k{i}", (str(value),), data=value) for i, value in enumerate(values)]
     keys = run_now(plan_sort(rows, "v", 0, lambda row: row.data))
-    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))]
+    got = [row.key for row in run_now(sort_rows(rows, keys, reverse))[0]]
     assert got == reference_sort(rows, lambda row: row.data, reverse)
     # The same values given as Row.order, on every row.
     mapped = [Row(row.key, row.cells, order={"v": row.data}) for row in rows]
     keys = run_now(plan_sort(mapped, "v", 0, None))
     assert keys.typed or not mapped
-    assert [row.key for row in run_now(sort_rows(mapped, keys, reverse))] == got
+    assert [row.key for row in run_now(sort_rows(mapped, keys, reverse))[0]] == got
 
 
 def test_typed_values_that_do_not_compare_raise_for_the_caller_to_sort_by_text() -> None:
@@ -133,24 +139,24 @@ def test_typed_values_that_do_not_compare_raise_for_the_caller_to_sort_by_text()
     with pytest.raises(TypeError):
         run_now(sort_rows(rows, keys, False))
     keys = run_now(plan_sort(rows, "v", 0, lambda row: row.data, text=True))
-    assert [row.cells[0] for row in run_now(sort_rows(rows, keys, False))] == [str(i) for i in range(8)]
+    assert [row.cells[0] for row in run_now(sort_rows(rows, keys, False))[0]] == [str(i) for i in range(8)]
 
 
-def test_a_row_holds_one_key_and_a_key_is_made_once() -> None:
+def test_the_other_direction_sorts_the_keys_made_the_first_time() -> None:
     calls: list[str] = []
 
     def order(row: Row) -> int:
         calls.append(row.key)
-        return int(row.key)
+        return int(row.key) % 3
 
-    rows = [Row(str(i), (str(i),)) for i in (3, 1, 2)]
+    rows = [Row(str(i), (str(i),)) for i in range(9)]
     keys = SortKeys("v", 0, order)
-    run_now(sort_rows(rows, keys, False))
-    run_now(sort_rows(rows, keys, True))  # the other direction: the kept keys
-    assert sorted(calls) == ["1", "2", "3"]
-    other = SortKeys("v", 0, order)  # another column's keys: made again
-    run_now(sort_rows(rows, other, False))
-    assert len(calls) == 6
+    ordered, values = run_now(sort_rows(rows, keys, False))
+    assert len(calls) == 9
+    again, _ = run_now(sort_rows(ordered, keys, True, values))
+    assert len(calls) == 9  # no key made again
+    # Equal keys still in the order the rows came (not reversed with the rest).
+    assert [row.key for row in again] == ["2", "5", "8", "1", "4", "7", "0", "3", "6"]
 
 
 @given(
@@ -178,4 +184,4 @@ def test_a_huge_digit_run_is_a_number_instead_of_an_error() -> None:
     # int() refuses more than 4300 digits; the old sort raised ValueError out of the table.
     rows = [Row("big", ("9" * 5000,)), Row("small", ("7",)), Row("word", ("abc",))]
     keys = run_now(plan_sort(rows, "c", 0, None))
-    assert [row.key for row in run_now(sort_rows(rows, keys, False))] == ["small", "big", "word"]
+    assert [row.key for row in run_now(sort_rows(rows, keys, False))[0]] == ["small", "big", "word"]

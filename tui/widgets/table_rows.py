@@ -7,16 +7,16 @@ large one (tui/widgets/virtual_table.py), and drop it half-way when a newer requ
 The calls that cannot be cut (one `list.sort` of a chunk, one merge of two chunks' segments) are
 bounded by CHUNK_ROWS: at 100,000 rows none takes more than a few milliseconds.
 
-Memory: a Row holds its cells, its lower-cased search text (made once, so a filter is one
-substring test per row) and at most one sort key (the sorted column's, see SortKeys): no Rich
-objects, no per-row dict. Typed sort values are computed from `Row.data` by `Column.order` only
-when that column is sorted.
+Memory: a Row holds its cells and its lower-cased search text (made once, so a filter is one
+substring test per row): no Rich objects, no per-row dict. Sort keys are the table's, in a list
+beside the sorted rows, for the sorted column only; typed values are computed from `Row.data`
+by `Column.order` only when that column is sorted.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator, Mapping, Sequence
 from itertools import compress
 from typing import Any
@@ -29,12 +29,12 @@ __all__ = [
     "Steps",
     "filter_rows",
     "insertion_points",
-    "merge_newest",
     "plan_sort",
     "rehome_texts",
     "run_now",
     "sort_rows",
     "splice",
+    "splice_texts",
 ]
 
 #: Rows handled between two chances to yield by a loop that calls Python code per row (taking
@@ -48,6 +48,7 @@ CHUNK_ROWS = 8192
 SEARCH_SEPARATOR = "\x1f"
 
 Steps = Generator[None, None, Any]
+Point = tuple[int, Any, Any]  # (position, row, key): where a row goes among sorted rows
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DIGIT_RUNS = re.compile(r"(\d+)")
@@ -74,7 +75,10 @@ class Row:
             only hands it to `Column.order`.
     """
 
-    __slots__ = ("_sort_by", "_sort_key", "cells", "data", "key", "order", "search_text", "style")
+    # style, order and data share one slot (`_more`): the data alone, or an _More when a style
+    # or order values are given too. Most rows of a long list have only data, and two slots
+    # less are 16 bytes a row (1.6 MB at 100,000 rows).
+    __slots__ = ("_more", "cells", "key", "search_text")
 
     def __init__(
         self,
@@ -88,17 +92,37 @@ class Row:
             cells = tuple(cells)
         self.key = key
         self.cells: tuple[str, ...] = cells
-        self.style = style
-        self.order = order
-        self.data = data
-        #: The lower-cased cells joined together: what the filter looks in.
+        self._more: Any = data if not style and order is None and type(data) is not _More else _More(style, order, data)
+        #: The lower-cased cells joined together: what the filter looks in. (A str: bytes would
+        #: be 16 bytes a row smaller, but `in` on bytes is 3-5x slower.)
         self.search_text = SEARCH_SEPARATOR.join(cells).lower()
-        # The SortKeys whose key `_sort_key` holds (None: none yet). One key per row at a time.
-        self._sort_by: SortKeys | None = None
-        self._sort_key: Any = None
+
+    @property
+    def style(self) -> str:
+        more = self._more
+        return more.style if type(more) is _More else ""
+
+    @property
+    def order(self) -> Mapping[str, Any] | None:
+        more = self._more
+        return more.order if type(more) is _More else None
+
+    @property
+    def data(self) -> Any:
+        more = self._more
+        return more.data if type(more) is _More else more
 
     def __repr__(self) -> str:
         return f"Row({self.key!r}, {self.cells!r}, style={self.style!r})"
+
+
+class _More:
+    """A row's style and order values, with its data, when it has more than data."""
+
+    __slots__ = ("data", "order", "style")
+
+    def __init__(self, style: str, order: Mapping[str, Any] | None, data: Any) -> None:
+        self.style, self.order, self.data = style, order, data
 
 
 def _number(text: str) -> int | float | None:
@@ -123,7 +147,7 @@ def _natural(text: str) -> str:
 
 
 class SortKeys:
-    """How one column's rows compare, and each row's key for it (kept on the row).
+    """How one column's rows compare: the key of a row for it (`compute`).
 
     Typed: the column's `order` callable on each row, or `Row.order[column]` when every row has
     one. Text: numbers by value before text; text case-insensitively, with digit runs compared as
@@ -136,6 +160,7 @@ class SortKeys:
 
     __slots__ = (
         "_upper_ok",
+        "broken",
         "column",
         "fold",
         "lower_ok",
@@ -159,17 +184,10 @@ class SortKeys:
         self.shape: str | None = None  # the one digit shape seen so far
         self.natural = False
         self._upper_ok = True  # every text cell is ASCII, without a-z or the signs between the cases
-
-    def key_of(self, row: Row) -> Any:
-        """The row's key (computed once, then kept on the row)."""
-        if row._sort_by is self:
-            return row._sort_key
-        key = self.compute(row)
-        row._sort_key = key
-        row._sort_by = self
-        return key
+        self.broken = False  # a row was admitted that these keys cannot order
 
     def compute(self, row: Row) -> Any:
+        """The row's key (None: an empty cell or no value, last in both directions)."""
         if self.typed:
             if self.order is not None:
                 return self.order(row)
@@ -191,16 +209,22 @@ class SortKeys:
     def admit(self, rows: Sequence[Row]) -> bool:
         """Take `rows` into this column's rule; False when they need another one (then every key
         must be made again: `plan_sort`)."""
+        if self.broken:
+            return False
         if self.typed:
             if self.order is not None:
                 return True
             column = self.column
-            return all(row.order is not None and column in row.order for row in rows)
+            if all(row.order is not None and column in row.order for row in rows):
+                return True
+            self.broken = True
+            return False
         position = self.position
         for row in rows:
             cells = row.cells
             text = cells[position] if position < len(cells) else ""
             if text and not self._take(text):
+                self.broken = True  # for good: whoever holds these keys makes others
                 return False
         return True
 
@@ -268,15 +292,18 @@ def plan_sort(
     return keys
 
 
-def sort_rows(rows: Sequence[Row], keys: SortKeys, reverse: bool) -> Steps:
-    """`rows` sorted by `keys`: stable (equal keys keep their order in `rows`), None keys last in
-    both directions. Raises TypeError when typed values do not compare."""
-    key_of = keys.key_of
-    values: list[Any] = []
-    step = max(1, SLICE_ROWS // 4)
-    for start in range(0, len(rows), step):
-        values += map(key_of, rows[start : start + step])
-        yield
+def sort_rows(rows: Sequence[Row], keys: SortKeys, reverse: bool, values: list[Any] | None = None) -> Steps:
+    """`rows` sorted by `keys`, and their keys in the same order: stable (equal keys keep their
+    order in `rows`), None keys last in both directions. `values`: the rows' keys, already made
+    (the order kept from a sort the other way). Raises TypeError when typed values do not
+    compare."""
+    if values is None:
+        compute = keys.compute
+        values = []
+        step = max(1, SLICE_ROWS // 4)
+        for start in range(0, len(rows), step):
+            values += map(compute, rows[start : start + step])
+            yield
     present: list[int] = []
     empty: list[int] = []
     step = SLICE_ROWS * 8
@@ -295,12 +322,15 @@ def sort_rows(rows: Sequence[Row], keys: SortKeys, reverse: bool) -> Steps:
     order = yield from _merge_sort(present, values)
     if reverse:
         order.reverse()
+    order += empty
     result: list[Row] = []
-    for start in range(0, len(order), SLICE_ROWS * 8):
-        result += [rows[index] for index in order[start : start + SLICE_ROWS * 8]]
+    ordered_values: list[Any] = []
+    for start in range(0, len(order), step):
+        part = order[start : start + step]
+        result += [rows[index] for index in part]
+        ordered_values += [values[index] for index in part]
         yield
-    result += [rows[index] for index in empty]
-    return result
+    return result, ordered_values
 
 
 def _merge_sort(indices: list[int], values: list[Any]) -> Steps:
@@ -354,9 +384,9 @@ def _merge(first: list[int], second: list[int], values: list[Any]) -> Steps:
 
 
 def filter_rows(rows: Sequence[Row], needle: str, invert: bool, texts: Sequence[str] | None = None) -> Steps:
-    """The rows whose search text contains `needle` (not, when `invert`), in order. An empty
-    needle keeps every row (a copy). `texts`: the rows' search texts in the same order (see
-    `rehome_texts`), so the rows themselves are touched only where they match."""
+    """The rows whose search text contains `needle` (lower case; not, when `invert`), in order.
+    An empty needle keeps every row (a copy). `texts`: the rows' search texts in the same order
+    (see `rehome_texts`), so the rows themselves are touched only where they match."""
     out: list[Row] = []
     step = SLICE_ROWS * 8
     for start in range(0, len(rows), step):
@@ -365,7 +395,8 @@ def filter_rows(rows: Sequence[Row], needle: str, invert: bool, texts: Sequence[
             out += part
         elif texts is not None:
             hay = texts[start : start + step]
-            out += compress(part, [needle not in text for text in hay] if invert else [needle in text for text in hay])
+            keep = [needle not in text for text in hay] if invert else [needle in text for text in hay]
+            out += compress(part, keep)
         elif invert:
             out += [row for row in part if needle not in row.search_text]
         else:
@@ -385,7 +416,7 @@ def rehome_texts(rows: Sequence[Row]) -> Steps:
     copies: list[str] = []
     step = SLICE_ROWS * 4
     for start in range(0, len(rows), step):
-        copies += [row.search_text.lower() for row in rows[start : start + step]]  # lower(): a new str
+        copies += [row.search_text.lower() for row in rows[start : start + step]]  # lower(): a new str, equal
         yield
     for start in range(0, len(rows), step):
         for row, text in zip(rows[start : start + step], copies[start : start + step], strict=True):
@@ -394,15 +425,13 @@ def rehome_texts(rows: Sequence[Row]) -> Steps:
     return copies
 
 
-def insertion_points(
-    ordered: Sequence[Row], new: Sequence[Row], keys: SortKeys, reverse: bool
-) -> list[tuple[int, Row]]:
-    """Where `new` rows go in `ordered` (sorted by `keys`), as a stable sort would put rows added
-    after all of `ordered`: after the rows with equal keys; None keys at the very end. The
-    (position in `ordered`, row) pairs come in order. Raises TypeError when typed values do not
-    compare."""
-    key_of = keys.key_of
-    new_keys = [key_of(row) for row in new]
+def insertion_points(values: Sequence[Any], new: Sequence[Row], keys: SortKeys, reverse: bool) -> list[Point]:
+    """Where `new` rows go among rows sorted by `keys` whose keys are `values`, as a stable sort
+    would put rows added after all of them: after the rows with equal keys; None keys at the
+    very end. (position, row, its key) points, in order. Raises TypeError when typed values do
+    not compare."""
+    compute = keys.compute
+    new_keys = [compute(row) for row in new]
     present = [index for index, key in enumerate(new_keys) if key is not None]
     if reverse:
         present.reverse()
@@ -410,42 +439,45 @@ def insertion_points(
         present.reverse()
     else:
         present.sort(key=new_keys.__getitem__)
-    points: list[tuple[int, Row]] = []
+    end = len(values)
+    while end and values[end - 1] is None:  # the empty ones, at the end (they are few)
+        end -= 1
+    points: list[Point] = []
     done = 0
     for index in present:
         key = new_keys[index]
-        low, high = done, len(ordered)
-        while low < high:  # the first row that goes after `key` (None keys are at the end)
-            middle = (low + high) // 2
-            other = key_of(ordered[middle])
-            if other is None or (other < key if reverse else key < other):
-                high = middle
-            else:
-                low = middle + 1
-        points.append((low, new[index]))
+        if reverse:
+            low, high = done, end
+            while low < high:  # the first row whose key is below `key`
+                middle = (low + high) // 2
+                if values[middle] < key:
+                    high = middle
+                else:
+                    low = middle + 1
+        else:
+            low = bisect_right(values, key, done, end)
+        points.append((low, new[index], key))
         done = low
-    points += [(len(ordered), new[index]) for index, key in enumerate(new_keys) if key is None]
+    points += [(len(values), new[index], None) for index, key in enumerate(new_keys) if key is None]
     return points
 
 
-def splice(items: list[Any], points: Sequence[tuple[int, Row]], item: Callable[[Row], Any] | None = None) -> list[Any]:
-    """A new list: `items` with each point's row (or `item(row)`) put before position `at`."""
+def splice(items: list[Any], points: Sequence[Point], part: int = 1) -> list[Any]:
+    """A new list: `items` with each point's row (`part` 1; 2: its key) put before its position."""
     out: list[Any] = []
     done = 0
-    for at, row in points:
+    for point in points:
+        at = point[0]
         out += items[done:at]
-        out.append(row if item is None else item(row))
+        out.append(point[part])
         done = at
     out += items[done:]
     return out
 
 
-def merge_newest(ordered: list[Row], new: Sequence[Row], keys: SortKeys, reverse: bool) -> list[Row]:
-    """`ordered` (sorted by `keys`) with `new` rows put in their places (`insertion_points`).
-    Returns a new list (or `ordered` itself when there is nothing to add)."""
-    if not new:
-        return ordered
-    return splice(ordered, insertion_points(ordered, new, keys, reverse))
+def splice_texts(texts: list[str], points: Sequence[Point]) -> list[str]:
+    """`splice` of the rows' search texts."""
+    return splice(texts, [(at, row.search_text, key) for at, row, key in points])
 
 
 def run_now(steps: Steps) -> Any:
