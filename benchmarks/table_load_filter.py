@@ -364,10 +364,12 @@ async def press(app: Any, key: str) -> None:
     app._driver.send_message(event)
 
 
-async def run_probe(kind: str, rows: int, size: tuple[int, int]) -> None:
-    def emit(**record: Any) -> None:
-        print(json.dumps(record), flush=True)
+def emit(**record: Any) -> None:
+    """One line of JSON to the parent process, which reads the probe's stdout."""
+    print(json.dumps(record), flush=True)
 
+
+async def run_probe(kind: str, rows: int, size: tuple[int, int]) -> None:
     data = make_data(rows)
     driver_class = VirtualTableDriver if kind == "virtual" else DataTableDriver
     app = make_app(driver_class)
@@ -449,9 +451,6 @@ async def run_memory_probe(kind: str, rows: int, size: tuple[int, int]) -> None:
     """What the table holds (tracemalloc) after the load, and after a filter and a typed sort,
     above the same table mounted empty; the records are made before tracing starts."""
     import tracemalloc
-
-    def emit(**record: Any) -> None:
-        print(json.dumps(record), flush=True)
 
     data = make_data(rows)
     driver_class = VirtualTableDriver if kind == "virtual" else DataTableDriver
