@@ -11,12 +11,16 @@ every client it builds:
   checked against the one endpoint rule (providers/endpoints.py) when the session opens.
 
 Clients are connected on first use, so opening a session costs no vendor import and the
-sandbox's emulators load only when a screen needs them. Asking for a provider the profile has
-no account for raises `MissingAccount`, a ProviderError that names what is missing.
+sandbox's emulators load only when a screen needs them; `aconnection` connects in a worker
+thread, so the event loop keeps painting while httpx, the vendor's client and the emulator are
+imported and built. Asking for a provider the profile has no account for raises
+`MissingAccount`, a ProviderError that names what is missing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -53,7 +57,15 @@ class SandboxBackend:
     persist: bool = True
     clock: Callable[[], float] = time.time
 
+    # Emulators may be built in worker threads (ProviderSession.aconnection): one at a time, so
+    # two screens asking at once share one emulator and one state file.
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
+
     def emulator(self, vendor: VendorDescriptor) -> Any:
+        with self._lock:
+            return self._emulator(vendor)
+
+    def _emulator(self, vendor: VendorDescriptor) -> Any:
         if vendor.provider not in self.emulators:
             from providers.paths import sandbox_state_dir
             from providers.sandbox.state import StateStore
@@ -78,6 +90,9 @@ class Connection:
     account: Account
     connect: Callable[[], tuple[Account, Any]]
     client: Any = None
+    # `open` may run in a worker thread (ProviderSession.aconnection) while the event loop asks
+    # for the same client: the second caller waits for the first, and one client is built.
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def connected(self) -> bool:
@@ -85,7 +100,9 @@ class Connection:
 
     def open(self) -> Any:
         if self.client is None:
-            self.account, self.client = self.connect()
+            with self._lock:
+                if self.client is None:
+                    self.account, self.client = self.connect()
         return self.client
 
 
@@ -124,6 +141,17 @@ class ProviderSession:
         if not found:
             raise MissingAccount(f"no {provider} account in this profile", provider=provider)
         found[0].open()
+        return found[0]
+
+    async def aconnection(self, provider: str) -> Connection:
+        """`connection(provider)`, its client built in a worker thread when it is not yet: the
+        first connect imports httpx and the vendor's client and, in the sandbox, loads the
+        emulator and its state, which would hold up the event loop (and the screen's paint)."""
+        found = self.connections_of(provider)
+        if not found:
+            raise MissingAccount(f"no {provider} account in this profile", provider=provider)
+        if not found[0].connected:
+            await asyncio.to_thread(found[0].open)
         return found[0]
 
     def client(self, provider: str) -> Any:

@@ -7,9 +7,13 @@ its own words, says which of those refusals are safe to re-send (a `RetryHook`).
 Retry policy, and why:
 - A request that provably never reached the server (connect error, connect or pool timeout)
   may be re-sent whatever its method.
+- A 429 is a refusal before processing, so any request is re-sent after it, up to
+  `RetryPolicy.max_throttled` times: the wait it asks for (Retry-After, else the backoff) holds
+  the whole account in its shared limiter (`RateLimiter.block`), not just the refused request,
+  and the limiter also holds requests while the server's x-ratelimit-remaining says the window is
+  spent (`RateLimiter.observe`). A listing slows down on a 429; it does not fail.
 - An idempotent request (GET, HEAD, PUT, DELETE unless the caller says otherwise) is also
-  re-sent on 429 (honouring Retry-After), 5xx and network errors after sending, with capped
-  exponential backoff and jitter.
+  re-sent on 5xx and network errors after sending, with capped exponential backoff and jitter.
 - A write that the server may have received is never re-sent: on a read timeout it raises
   `Timeout(maybe_applied=True)` so the caller can check what exists before deciding; a change
   answered 5xx, or whose connection broke after sending, carries `maybe_applied=True` too
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hashlib
 import logging
 import random
 import re
@@ -219,6 +224,14 @@ class RetryPolicy:
     max_delay: float = 8.0
     # Longest server-requested wait we honour inline; longer ones surface as RateLimited.
     max_retry_after: float = 60.0
+    # Re-sends after a 429, counted apart from max_retries (None: as many as max_retries). A 429 is
+    # a refusal before processing and the account's limiter spaces the re-sends, so a listing can
+    # afford more of them than of 5xx: it slows down instead of failing.
+    max_throttled: int | None = None
+
+    @property
+    def throttled_retries(self) -> int:
+        return self.max_retries if self.max_throttled is None else self.max_throttled
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Capped exponential backoff with jitter in (0.75, 1.0] of the nominal delay."""
@@ -227,7 +240,9 @@ class RetryPolicy:
         return float(nominal * jitter)
 
 
-NO_RETRY = RetryPolicy(max_retries=0)
+NO_RETRY = RetryPolicy(max_retries=0, max_throttled=0)
+# What a client gets unless it says otherwise.
+DEFAULT_RETRY = RetryPolicy(max_throttled=6)
 
 
 @dataclass(frozen=True)
@@ -247,21 +262,42 @@ RetryHook = Callable[[httpx.Response], RetryAdvice | None]
 
 
 class RateLimiter:
-    """A sliding-window limiter: at most `rate` calls in any `per`-second window.
+    """One account's admission of requests: one instance per account, shared by every client and
+    every concurrent request of it (`shared_limiter`), so parallel pages, several screens and fast
+    refreshes together keep to what the vendor allows. Three rules, each optional:
 
-    One instance per account, shared by every caller of that account, so concurrent screens
-    and fast refreshes together never exceed the vendor's documented limit.
+    - `rate`: at most `rate` requests in any `per`-second window (sliding), where the vendor
+      documents its limit (Alibaba);
+    - the server's own count, fed back from every answer by `observe` (Telnyx sends
+      x-ratelimit-remaining and x-ratelimit-reset): the budget is what the newest answer said
+      remained, less the requests admitted since it was sent; at none, every request waits for
+      the window's reset;
+    - a refusal (429): `block` holds every request of the account until the wait the server asked
+      for has passed, not only the one refused, since the others would be refused too.
+
+    `acquire` returns a ticket (the admission's sequence number) to hand back to `observe`, so an
+    answer is weighed against the requests sent after it. The block and budget waits use the
+    caller's `sleep` (a Transport's, which tests and the chaos run make virtual), each at most once
+    per admission; the sliding window waits with asyncio.sleep until its clock says so.
     """
 
-    def __init__(self, rate: int, per: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        if rate < 1:
+    def __init__(self, rate: int | None = None, per: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate is not None and rate < 1:
             raise ValueError("rate must be at least 1")
         self.rate = rate
         self.per = per
-        self._clock = clock
+        self.clock = clock
         self._sent: list[float] = []
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._issued = 0  # tickets handed out
+        self._budget: int | None = None  # requests the server's newest word leaves; None: no word
+        self._limit: int | None = None  # the server's window size, as it last said (x-ratelimit-limit)
+        self._span = 0.0  # the longest reset it ever named: what one window lasts at most
+        self._budget_ticket = 0  # the ticket whose answer that word was
+        self._reset_at = 0.0  # when the server's window resets, on `clock`
+        self._blocked_until = 0.0  # on `clock`: no request of the account before then
+        self.waits = 0  # admissions that had to wait for a block or a reset (for benchmarks, logs)
 
     def _loop_lock(self) -> asyncio.Lock:
         # Limiters are shared for the life of the process; an asyncio.Lock belongs to one event
@@ -271,28 +307,104 @@ class RateLimiter:
             self._lock, self._lock_loop = asyncio.Lock(), loop
         return self._lock
 
-    async def acquire(self) -> None:
+    @property
+    def budget(self) -> int | None:
+        """What the server's newest word leaves for requests not yet sent (None: it said nothing)."""
+        return self._budget
+
+    async def acquire(
+        self, sleep: Callable[[float], Awaitable[None]] | None = None, *, waited_until: float = 0.0
+    ) -> int:
+        """Wait until the account may send one more request; its ticket. `waited_until`: the
+        caller has already waited out a block until then (its own 429), so only a longer one,
+        set by another request since, holds it again."""
+        # Looked up at each call (not bound at definition), so a test can replace asyncio.sleep.
+        wait = sleep or asyncio.sleep
         async with self._loop_lock():
-            while True:
-                now = self._clock()
-                cutoff = now - self.per
-                self._sent = [t for t in self._sent if t > cutoff]
-                if len(self._sent) < self.rate:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(self._sent[0] - cutoff + 0.001)
+            # The caller's own wait counts as time passed, whatever the clock says (a test's sleep
+            # that does not move it): so no wait is ever served twice.
+            now = max(self.clock(), waited_until)
+            if self._blocked_until > now:
+                self.waits += 1
+                await wait(self._blocked_until - now)
+                now = max(self.clock(), self._blocked_until)
+            if self._budget is not None:
+                if now >= self._reset_at:
+                    self._new_window()  # the window the word was about is over
+                elif self._budget <= 0:
+                    self.waits += 1
+                    await wait(self._reset_at - now)
+                    self._new_window()
+            if self.rate is not None:
+                while True:
+                    now = self.clock()
+                    cutoff = now - self.per
+                    self._sent = [t for t in self._sent if t > cutoff]
+                    if len(self._sent) < self.rate:
+                        self._sent.append(now)
+                        break
+                    await asyncio.sleep(self._sent[0] - cutoff + 0.001)
+            if self._budget is not None:
+                self._budget -= 1
+            self._issued += 1
+            return self._issued
+
+    def _new_window(self) -> None:
+        """The server's window has reset. Until it says more, a window's worth may go (sent all at
+        once, more would be refused past its limit), in a window that lasts at most as long as
+        the longest it ever named; with no limit known, any number may go. Answers to requests
+        sent before the reset speak of the old window, so they are ignored."""
+        self._budget, self._budget_ticket = self._limit, self._issued
+        self._reset_at = self.clock() + self._span
+
+    def observe(
+        self, ticket: int, remaining: int | None, reset_seconds: float | None, limit: int | None = None
+    ) -> None:
+        """What the answer to the request admitted with `ticket` said of the server's window: the
+        requests left in it, the seconds until it resets and its size. An older word than the one
+        held is ignored (answers of parallel requests arrive in any order)."""
+        if limit is not None and limit > 0:
+            self._limit = limit
+        if remaining is None or reset_seconds is None or ticket <= self._budget_ticket:
+            return
+        self._budget_ticket = ticket
+        self._budget = remaining - (self._issued - ticket)
+        self._reset_at = self.clock() + max(0.0, reset_seconds)
+        self._span = max(self._span, reset_seconds)
+
+    def block(self, seconds: float) -> float:
+        """Hold every request of the account for `seconds` from now (a 429's Retry-After); the
+        instant it ends, on `clock`, for the refused request's own `acquire(waited_until=...)`."""
+        until = self.clock() + max(0.0, seconds)
+        self._blocked_until = max(self._blocked_until, until)
+        return until
 
 
 _limiters: dict[tuple[str, str], RateLimiter] = {}
 
 
-def shared_limiter(provider: str, account: str, rate: int, per: float = 1.0) -> RateLimiter:
-    """The one limiter for (provider, account); created on first use."""
+def shared_limiter(
+    provider: str,
+    account: str,
+    rate: int | None = None,
+    per: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> RateLimiter:
+    """The one limiter for (provider, account); created on first use. `account` names the account
+    as the vendor counts it (a key id at an origin), never with a secret in it."""
     key = (provider, account)
     limiter = _limiters.get(key)
-    if limiter is None or limiter.rate != rate or limiter.per != per:
-        limiter = _limiters[key] = RateLimiter(rate, per)
+    if limiter is None or limiter.rate != rate or limiter.per != per or limiter.clock is not clock:
+        limiter = _limiters[key] = RateLimiter(rate, per, clock)
     return limiter
+
+
+def account_key(secret: str, base_url: str) -> str:
+    """A name for the account that a secret (an API key) opens at `base_url`, for `shared_limiter`:
+    a digest of the secret, so the secret itself is never kept or shown as a name."""
+    digest = hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
+    parts = urlsplit(base_url)
+    return f"{digest}@{parts.scheme}://{parts.netloc}"
 
 
 def redact_url(url: str | httpx.URL) -> str:
@@ -379,7 +491,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         signer: RequestSigner | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         limiter: RateLimiter | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         secrets: Sequence[str] = (),
@@ -466,6 +578,8 @@ class Transport:
         call = call or f"{method} {path.split('?', 1)[0]}"
         deadline = asyncio.get_running_loop().time() + self.limits.deadline
         attempt = 0  # re-sends under the Transport's own policy
+        throttled = 0  # re-sends after a 429, counted apart (RetryPolicy.max_throttled)
+        held_until = 0.0  # the end of the account block this request's own 429 set, waited out
         vendor_resends: dict[str, int] = {}  # re-sends the retry hook asked for, by reason
         # Whether an earlier attempt of this change reached the server and got no clear answer (a
         # 5xx, a broken connection, an unreadable answer): then the final error says it may have
@@ -483,10 +597,11 @@ class Transport:
                         await outcome
                 shown_url = redact_url(request.url)
                 started = time.perf_counter()
+                ticket = 0
                 try:
                     async with asyncio.timeout_at(deadline):
                         if self.limiter is not None:
-                            await self.limiter.acquire()
+                            ticket = await self.limiter.acquire(self._sleep, waited_until=held_until)
                         self.requests_sent += 1
                         response = await self._send_bounded(request)
                 except httpx.TransportError as exc:
@@ -522,6 +637,8 @@ class Transport:
                 info = read_rate_limit(response.headers)
                 if info is not None:
                     self.rate_limit = info
+                    if self.limiter is not None:
+                        self.limiter.observe(ticket, info.remaining, info.reset_seconds, info.limit)
                 log.info(
                     "%s %s -> %s in %.0f ms %s",
                     method,
@@ -535,7 +652,19 @@ class Transport:
                 retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
                 # A 429 is an explicit refusal before processing, so even a write may be re-sent.
                 reached[0] = reached[0] or response.status_code >= 500
-                if not ok and (response.status_code == 429 or (idempotent and response.status_code >= 500)):
+                if not ok and response.status_code == 429:
+                    # The account is refused, not this request alone: every request of it waits
+                    # (the limiter's block), this one included, and then this one is re-sent.
+                    wait = self._resend_wait(self.retry, throttled, retry_after, deadline, self.retry.throttled_retries)
+                    if wait is None:
+                        raise self._error(response, method, shown_url, retry_after, mutates)
+                    if self.limiter is not None:
+                        held_until = self.limiter.block(wait)
+                    log.info("%s %s -> 429; the account waits %.2f s, then re-sends", method, shown_url, wait)
+                    await self._sleep(wait)
+                    throttled += 1
+                    continue
+                if not ok and idempotent and response.status_code >= 500:
                     if await self._wait_to_resend(self.retry, attempt, retry_after, deadline=deadline):
                         attempt += 1
                         continue
@@ -576,13 +705,29 @@ class Transport:
         so: the server's `retry_after` when it named one short enough to wait inline, else the
         backoff. A longer server wait is not waited out: the error surfaces with it instead; nor is
         a wait that would end past the request's `deadline` (loop time)."""
-        if resent >= policy.max_retries or (retry_after is not None and retry_after > policy.max_retry_after):
-            return False
-        wait = retry_after if retry_after is not None else policy.backoff(resent, self._rng)
-        if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
+        wait = self._resend_wait(policy, resent, retry_after, deadline)
+        if wait is None:
             return False
         await self._sleep(wait)
         return True
+
+    def _resend_wait(
+        self,
+        policy: RetryPolicy,
+        resent: int,
+        retry_after: float | None,
+        deadline: float | None,
+        allowed: int | None = None,
+    ) -> float | None:
+        """The wait before re-send number `resent + 1` under `policy` (at most `allowed` of them,
+        default its max_retries), or None when there is to be none (see `_wait_to_resend`)."""
+        allowed = policy.max_retries if allowed is None else allowed
+        if resent >= allowed or (retry_after is not None and retry_after > policy.max_retry_after):
+            return None
+        wait = retry_after if retry_after is not None else policy.backoff(resent, self._rng)
+        if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
+            return None
+        return wait
 
     def _unanswered(
         self, exc: httpx.TransportError, failure: str, idempotent: bool, mutates: bool, method: str, shown_url: str
@@ -663,7 +808,7 @@ class TransportClient:
             headers=headers,
             signer=signer,
             timeout=options.get("timeout") or DEFAULT_TIMEOUT,
-            retry=options.get("retry", RetryPolicy()),
+            retry=options.get("retry", DEFAULT_RETRY),
             limiter=limiter,
             http_transport=options.get("http_transport"),
             secrets=tuple(s for s in secrets if s),

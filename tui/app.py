@@ -7,8 +7,11 @@ screen go through `report_error`, the one place that turns them into notificatio
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,19 +21,21 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
-from providers.errors import ProviderError
-from providers.outcomes import Outcome, WriteOutcome
-from providers.session import ProviderSession
 from tui.clipboard import copy_text
 from tui.literal import literal
 from tui.resources import REGISTRY, ActionSpec
-from tui.screens.command import CommandScreen, Destination
-from tui.screens.help import HelpScreen
-from tui.screens.resource import ResourceScreen, check_action_keys, keys_taken_by
+from tui.screens.resource import CachedRows, ResourceScreen, check_action_keys, keys_taken_by, read_cached
 from tui.widgets.header import AppHeader
 
-if TYPE_CHECKING:  # tui.config is read only when a profile is resolved, so start-up stays fast
+if TYPE_CHECKING:
+    # Types only. tui.config is read only when a profile is resolved; the prompt, the help and
+    # outcomes load when first used: the first frame waits for none of them
+    # (tests/unit/test_startup_imports.py pins what start-up imports).
+    from providers.errors import ProviderError
+    from providers.outcomes import WriteOutcome
+    from providers.session import ProviderSession
     from tui.config import Config
+    from tui.screens.command import Destination
 
 log = logging.getLogger("teledeck.ui")
 
@@ -38,6 +43,9 @@ STYLES = files("styles").joinpath("app.tcss")
 
 
 ScreenFactory = Callable[[], Screen[Any]]
+
+# How long a screen waits for Textual's start-up to end before its first connect anyway.
+STARTED_WAIT = 2.0
 
 
 def _mode_factory(name: str) -> ScreenFactory:
@@ -65,6 +73,8 @@ SPECIAL_SCREENS: dict[str, tuple[str, tuple[str, ...], ScreenFactory]] = {
 
 def destinations() -> list[Destination]:
     """Every screen ':' and the command palette can go to."""
+    from tui.screens.command import Destination
+
     return [
         *(Destination(spec.name, spec.title, spec.aliases) for spec in REGISTRY.values()),
         *(Destination(mode, title, aliases) for mode, (title, aliases, _) in SPECIAL_SCREENS.items()),
@@ -103,15 +113,44 @@ class TeledeckApp(App[None]):
         config: Config | None = None,
         force_read_only: bool = False,
     ) -> None:
+        self.start = start if start in self.MODES else "allowlist"
+        # The first screen is the start mode's own (Textual's DEFAULT_MODE, read by App.__init__):
+        # no empty default screen is built, mounted and styled first, and the stylesheet is not
+        # parsed again for a switch away from it before the first frame.
+        setattr(self, "DEFAULT_MODE", self.start)  # noqa: B010 (mypy refuses a ClassVar set on an instance)
         super().__init__()
         self.session: ProviderSession = session
-        self.start = start if start in self.MODES else "allowlist"
         self._config = config
         # --read-only and --offline hold for every profile switched to in this run.
         self.force_read_only = force_read_only
         # Resources whose open screen shows rows a change made on another screen left stale
         # (a CIDR block created from the allowlist form is an IP range); reloaded when shown.
         self.stale_lists: set[str] = set()
+        # The start screen's cached rows, read and made into rows in a thread while the app is
+        # built, styled and mounted: the first frame can have them (ResourceScreen.on_mount).
+        self._started = asyncio.Event()
+        self._early_rows: dict[str, Future[CachedRows | None]] = {}
+        spec = REGISTRY.get(self.start)
+        if spec is not None and session.cache is not None:
+            reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="teledeck-cache")
+            self._early_rows[spec.name] = reader.submit(read_cached, session, spec)
+            reader.shutdown(wait=False)  # its one thread ends with the read
+
+    def on_ready(self) -> None:
+        # Textual's Ready is handled once its start-up batch is over (frames painted inside it
+        # are dropped), so from here on a refresh puts a frame on the terminal.
+        self._started.set()
+
+    async def started(self) -> None:
+        """Return once Textual's start-up is over (at once after that). A terminal of no size
+        never lays out, so never gets Ready: after STARTED_WAIT seconds this returns anyway."""
+        if not self._started.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._started.wait(), STARTED_WAIT)
+
+    def take_early_rows(self, name: str) -> Future[CachedRows | None] | None:
+        """The early read of resource `name`'s cached rows (the start screen's only), once."""
+        return self._early_rows.pop(name, None)
 
     @property
     def config(self) -> Config:
@@ -162,7 +201,6 @@ class TeledeckApp(App[None]):
             self.notify(line, title="Account left out", severity="warning", markup=False, timeout=15)
 
     def on_mount(self) -> None:
-        self.switch_mode(self.start)
         self.warn_left_out()
 
     async def on_unmount(self) -> None:
@@ -188,6 +226,8 @@ class TeledeckApp(App[None]):
         return True
 
     async def action_jump(self) -> None:
+        from tui.screens.command import CommandScreen
+
         await self.push_screen(CommandScreen(destinations()), self._go_to)
 
     def _go_to(self, mode: str | None) -> None:
@@ -201,6 +241,8 @@ class TeledeckApp(App[None]):
             yield SystemCommand(f"Go to {d.title}", names, (lambda mode=d.mode: self.switch_mode(mode)))
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         spec = getattr(self.screen, "spec", None)
@@ -227,6 +269,8 @@ class TeledeckApp(App[None]):
     def report_unsettled(self, outcome: WriteOutcome[Any], doing: str) -> bool:
         """Show a write that is not done (the vendor's error) or of unknown outcome (what was
         checked); True when it was one of those, so the caller stops there."""
+        from providers.outcomes import Outcome
+
         if outcome.outcome is Outcome.NOT_DONE and outcome.error is not None:
             self.report_error(outcome.error, doing)
             return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import metadata
 
 DESCRIPTION = """\
 A keyboard-driven console for telecom platform engineers, over SSH or locally:
@@ -35,10 +34,21 @@ the cache and the bindings ledger in the data folder (TELEDECK_CONFIG_DIR, TELED
 
 
 def version() -> str:
+    # Imported here: importlib.metadata costs more at start-up than the rest of this module.
+    from importlib import metadata
+
     try:
         return metadata.version("teledeck")
     except metadata.PackageNotFoundError:  # run from a tree that was never installed
         return "unknown"
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (argparse's own takes the text up front)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"teledeck {version()}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"teledeck {version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("--sandbox", action="store_true", help="use the built-in sandbox, whatever is configured")
     parser.add_argument("--read-only", action="store_true", help="refuse every change (create, edit, delete, actions)")
     parser.add_argument(

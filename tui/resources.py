@@ -10,22 +10,24 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, cast
 
-from providers.records import Page
-from providers.session import ProviderSession
-from providers.telnyx.client import TelnyxClient
-from providers.telnyx.models import (
-    AccessIp,
-    AccessIpRange,
-    Address,
-    AuthProvider,
-    BillingGroup,
-    IntegrationSecret,
-    TelephonyCredential,
-)
 from providers.vendors import parse_record
 from tui import validators as v
+
+if TYPE_CHECKING:
+    # Types only: importing the registry loads no vendor client, no httpx and no record module
+    # (a start from the cache paints rows before any of them; tests/unit/test_startup_imports.py).
+    from providers.records import Page
+    from providers.session import ProviderSession
+    from providers.telnyx.client import TelnyxClient
+    from providers.telnyx.models import (
+        AccessIp,
+        AccessIpRange,
+        Address,
+        AuthProvider,
+        IntegrationSecret,
+    )
 
 Values = Mapping[str, str]
 
@@ -215,7 +217,27 @@ def _yes_no(flag: bool | None) -> str:
 def _telnyx(s: ProviderSession) -> TelnyxClient:
     """The profile's Telnyx client; MissingAccount ("no telnyx account in this profile") when it
     has none, so the screen reports it like any provider error instead of crashing."""
-    return cast(TelnyxClient, s.client("telnyx"))
+    return cast("TelnyxClient", s.client("telnyx"))
+
+
+def _telnyx_record(model: str) -> Callable[[dict], Any]:
+    """`providers.telnyx.models.<model>.from_api`, looked up when the first cached row is
+    parsed: the registry names record types without importing them."""
+
+    def parse(item: dict) -> Any:
+        from providers.telnyx import models
+
+        return getattr(models, model).from_api(item)
+
+    return parse
+
+
+def _is_range(record: Any) -> TypeGuard[AccessIpRange]:
+    """Whether an allowlist record is a CIDR block (an access IP range); the record exists, so
+    its module is loaded and the import costs nothing."""
+    from providers.telnyx.models import AccessIpRange
+
+    return isinstance(record, AccessIpRange)
 
 
 def _cams(s: ProviderSession) -> tuple[Any, str]:
@@ -281,9 +303,9 @@ async def _create_access_ip(s: ProviderSession, values: Values) -> AccessIp | Ac
 
 
 def _describe_access(record: AccessIp | AccessIpRange) -> str:
-    if isinstance(record, AccessIpRange):
+    if _is_range(record):
         return f"IP range {record.cidr_block}"
-    return f"access IP {record.ip_address}"
+    return f"access IP {cast('AccessIp', record).ip_address}"
 
 
 _DESCRIPTION_FIELD = FieldSpec(
@@ -292,7 +314,7 @@ _DESCRIPTION_FIELD = FieldSpec(
 
 
 ALLOWLIST = ResourceSpec(
-    parse=AccessIp.from_api,
+    parse=_telnyx_record("AccessIp"),
     name="allowlist",
     title="Allowlist",
     singular="access IP",
@@ -323,13 +345,13 @@ ALLOWLIST = ResourceSpec(
         _DESCRIPTION_FIELD,
     ),
     create=_create_access_ip,
-    created_in=lambda r: "ranges" if isinstance(r, AccessIpRange) else None,
+    created_in=lambda r: "ranges" if _is_range(r) else None,
     delete=lambda s, r: _telnyx(s).delete_access_ip(r.id),
 )
 
 
 RANGES = ResourceSpec(
-    parse=AccessIpRange.from_api,
+    parse=_telnyx_record("AccessIpRange"),
     name="ranges",
     title="IP ranges",
     singular="IP range",
@@ -408,7 +430,7 @@ async def _validate_address(s: ProviderSession, record: Address):
 
 
 ADDRESSES = ResourceSpec(
-    parse=Address.from_api,
+    parse=_telnyx_record("Address"),
     name="addresses",
     title="Addresses",
     singular="address",
@@ -548,7 +570,7 @@ def _sso_edit_values(r: AuthProvider) -> dict[str, str]:
 
 
 SSO = ResourceSpec(
-    parse=AuthProvider.from_api,
+    parse=_telnyx_record("AuthProvider"),
     name="sso",
     title="SSO providers",
     singular="SSO provider",
@@ -582,7 +604,7 @@ SSO = ResourceSpec(
 _BILLING_GROUP_FIELDS = (FieldSpec("name", "Name", required=True, validators=(v.max_length(255),)),)
 
 BILLING_GROUPS = ResourceSpec(
-    parse=BillingGroup.from_api,
+    parse=_telnyx_record("BillingGroup"),
     name="billing",
     title="Billing groups",
     singular="billing group",
@@ -622,7 +644,7 @@ async def _create_secret(s: ProviderSession, values: Values) -> IntegrationSecre
 
 
 INTEGRATION_SECRETS = ResourceSpec(
-    parse=IntegrationSecret.from_api,
+    parse=_telnyx_record("IntegrationSecret"),
     # The API's objects carry no type (we learn it from the filter), so the cache keeps it.
     to_cache=lambda r: {**r.raw, "type": r.type},
     name="secrets",
@@ -663,7 +685,7 @@ INTEGRATION_SECRETS = ResourceSpec(
 # ---- telephony credentials (access tokens) ----------------------------------------------------
 
 CREDENTIALS = ResourceSpec(
-    parse=TelephonyCredential.from_api,
+    parse=_telnyx_record("TelephonyCredential"),
     name="credentials",
     title="Credentials",
     singular="telephony credential",
@@ -699,6 +721,8 @@ CREDENTIALS = ResourceSpec(
 
 
 async def _waba_pages(s: ProviderSession) -> AsyncIterator[Page]:
+    from providers.records import Page
+
     client, space = _cams(s)
     numbers = await client.query_phone_numbers(space)
     yield Page(items=numbers, page_number=1, page_size=len(numbers), total_pages=1, total_results=len(numbers))

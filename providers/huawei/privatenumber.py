@@ -62,7 +62,7 @@ from providers.errors import (
 )
 from providers.huawei.auth import AkskSigner
 from providers.huawei.vendor import HUAWEI
-from providers.pagination import numbered_pages
+from providers.pagination import DEFAULT_CONCURRENCY, numbered_pages
 from providers.records import Page, integer, load_object, parse_json, read_record, text
 from providers.transport import ClientOptions, RateLimiter, TransportClient
 
@@ -597,9 +597,11 @@ class HuaweiPrivateNumberClient(TransportClient):
         clock: Callable[[], float] = time.time,
         wire_tz: tzinfo = UTC,
         limiter: RateLimiter | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
         **options: Unpack[ClientOptions],
     ) -> None:
         self.app_key = app_key
+        self.concurrency = concurrency  # pages of one listing in flight at most (providers.pagination)
         self.base_url = resolve_base_url(base_url)
         self.wire_tz = wire_tz
         super().__init__(
@@ -791,7 +793,7 @@ class HuaweiPrivateNumberClient(TransportClient):
             except NotFound:
                 return Page(items=[], page_number=number, page_size=page_size, total_pages=0, total_results=0)
 
-        return numbered_pages(fetch, provider=PROVIDER)
+        return numbered_pages(fetch, provider=PROVIDER, concurrency=self.concurrency)
 
     async def axb_list(self, relation_num: str, *, page_size: int = PAGE_SIZE_MAX) -> list[AxbBinding]:
         items: list[AxbBinding] = []

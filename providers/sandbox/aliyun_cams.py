@@ -128,7 +128,6 @@ _FIELDS = (
 
 # Seed numbers per customer space and what "Meta" holds that CAMS has not synced yet (a new
 # display name already approved): providers/sandbox/seed_data/aliyun_cams.json.
-_FICTION = seed_data.load("aliyun_cams")
 
 
 def _queue_id(number: str) -> str:
@@ -151,14 +150,15 @@ def _number(fiction: dict[str, str]) -> dict[str, str]:
 
 def build_seed(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
     """The first-start state: two spaces (the default one configurable) and one pending Meta change."""
+    seed_fiction = seed_data.load("aliyun_cams")  # read at first use, never when the emulator is imported
     spaces = {
         cust_space_id: {
             "name": "teledeck sandbox (direct customer)",
-            "numbers": [_number(n) for n in _FICTION["default_space_numbers"]],
+            "numbers": [_number(n) for n in seed_fiction["default_space_numbers"]],
         },
         ISV_CUST_SPACE_ID: {
             "name": "teledeck sandbox (ISV sub-customer)",
-            "numbers": [_number(n) for n in _FICTION["isv_space_numbers"]],
+            "numbers": [_number(n) for n in seed_fiction["isv_space_numbers"]],
         },
     }
     return {
@@ -166,7 +166,7 @@ def build_seed(cust_space_id: str = DEFAULT_CUST_SPACE_ID) -> dict[str, Any]:
         "seeded": True,
         "default_space": cust_space_id,
         "spaces": spaces,
-        "meta_changes": copy.deepcopy(_FICTION["meta_changes"]),
+        "meta_changes": copy.deepcopy(seed_fiction["meta_changes"]),
     }
 
 

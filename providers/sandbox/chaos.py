@@ -594,6 +594,11 @@ async def run_chaos(
 
     for n, provider in enumerate(emulators):
         options[provider] = {"sleep": clock.sleep, "rng": random.Random(seed * 1000 + n)}
+    # Telnyx's account limiter waits for 429 blocks and window resets: on the same virtual clock
+    # as the waits that advance it, not the process's monotonic one.
+    from providers.transport import RateLimiter
+
+    options[descriptor("telnyx").provider]["limiter"] = RateLimiter(clock=clock)
     with tempfile.TemporaryDirectory(prefix="teledeck-chaos-") as scratch:
         base = workdir or Path(scratch)
         # The Aliyun pool gets its extra X numbers before the session reads its watch list.

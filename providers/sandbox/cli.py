@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.endpoints import is_loopback_host
-from providers.sandbox.http import serve
+from providers.sandbox.loopback import serve
 from providers.sandbox.state import StateStore, default_state_dir
 from providers.vendors import EmulatorSpec, by_kind
 

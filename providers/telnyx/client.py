@@ -10,11 +10,12 @@ Creates are never re-sent after the request may have reached Telnyx (see transpo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar, Unpack
 
 import httpx
@@ -22,7 +23,7 @@ import httpx
 from providers.endpoints import check_endpoint
 from providers.errors import MalformedResponse
 from providers.outcomes import current_idempotency_key
-from providers.pagination import numbered_pages
+from providers.pagination import DEFAULT_CONCURRENCY, numbered_pages
 from providers.records import Page, UnreadableJson, load_json, text
 from providers.telnyx.errors import PROVIDER, error_from_response
 from providers.telnyx.models import (
@@ -39,7 +40,7 @@ from providers.telnyx.models import (
     read_meta,
 )
 from providers.telnyx.vendor import TELNYX
-from providers.transport import ClientOptions, TransportClient
+from providers.transport import ClientOptions, RateLimiter, TransportClient, account_key, shared_limiter
 
 # Where the API is, and the variable that moves it: stated once, in the vendor descriptor.
 DEFAULT_BASE_URL = TELNYX.endpoint.default
@@ -95,16 +96,22 @@ class TelnyxClient(TransportClient):
         *,
         base_url: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        limiter: RateLimiter | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         self.base_url = check_endpoint(base_url or base_url_from_env(), vendor="Telnyx")
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self.concurrency = concurrency  # pages of one listing in flight at most (providers.pagination)
         super().__init__(
             provider=PROVIDER,
             base_url=self.base_url,
             error_mapper=error_from_response,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": "teledeck"},
             secrets=(api_key,),
+            # Telnyx limits requests per API key and says how many are left in every answer's
+            # x-ratelimit-* headers; one limiter per key and origin, whichever client sends.
+            limiter=limiter or shared_limiter(PROVIDER, account_key(api_key, self.base_url)),
             **options,
         )
 
@@ -192,8 +199,12 @@ class TelnyxClient(TransportClient):
             total_results=total_results,
         )
 
-    def _pages(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T]) -> AsyncIterator[Page]:
-        return numbered_pages(lambda n: self._page(path, params, parse, n, self.page_size), provider=PROVIDER)
+    def _pages(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T]) -> AsyncGenerator[Page, None]:
+        return numbered_pages(
+            lambda n: self._page(path, params, parse, n, self.page_size),
+            provider=PROVIDER,
+            concurrency=self.concurrency,
+        )
 
     async def collect(self, pages: AsyncIterator[Page]) -> list[Any]:
         """Every item of every page."""
@@ -385,7 +396,7 @@ class TelnyxClient(TransportClient):
 
     # ---- integration secrets --------------------------------------------------------------
 
-    def integration_secret_pages(self, *, type: str | None = None) -> AsyncIterator[Page]:
+    def integration_secret_pages(self, *, type: str | None = None) -> AsyncGenerator[Page, None]:
         # The spec gives this list no page-size maximum; we ask for the same 250 as elsewhere.
         parse = IntegrationSecret.from_api
         if type:
@@ -396,8 +407,10 @@ class TelnyxClient(TransportClient):
     async def typed_integration_secret_pages(self) -> AsyncIterator[Page]:
         """Every secret with its type: one filtered listing per type (the objects do not say)."""
         for kind in ("bearer", "basic"):
-            async for page in self.integration_secret_pages(type=kind):
-                yield page
+            # Closed here, not left to the collector, so no page fetch outlives this one.
+            async with contextlib.aclosing(self.integration_secret_pages(type=kind)) as pages:
+                async for page in pages:
+                    yield page
 
     async def create_integration_secret(
         self,

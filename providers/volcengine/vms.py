@@ -41,8 +41,8 @@ from providers.errors import (
     ProviderError,
     ValidationError,
 )
-from providers.pagination import PaginationStalled, check_advanced
-from providers.records import integer, load_object, parse_json, read_record, text
+from providers.pagination import DEFAULT_CONCURRENCY, offset_pages
+from providers.records import OffsetPage, integer, load_object, parse_json, read_record, text
 from providers.transport import ClientOptions, TransportClient, redact_text, redact_url
 from providers.volcengine import signing
 from providers.volcengine.vendor import VOLCENGINE
@@ -275,16 +275,6 @@ class SubscriptionKeys(TypedDict, total=False):
     phone_no_x: str
     out_id: str
     status: int | None  # 1 bound, 0 unbound (or expired), 2 bind error
-
-
-@dataclass(frozen=True)
-class OffsetPage:
-    """One page of an Offset/Limit list answer, with what the server said about it."""
-
-    items: list[Any]
-    offset: int | None
-    limit: int | None
-    total: int | None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,9 +542,11 @@ class VmsClient(TransportClient):
         region: str = signing.DEFAULT_REGION,
         session_token: str = "",
         clock: Callable[[], float] = time.time,
+        concurrency: int = DEFAULT_CONCURRENCY,
         **options: Unpack[ClientOptions],
     ) -> None:
         self.endpoint = check_endpoint(endpoint, vendor=VENDOR, bare_origin=True) if endpoint else endpoint_from_env()
+        self.concurrency = concurrency  # pages of one listing in flight at most (providers.pagination)
         self.credentials = signing.Credentials(access_key, secret_key, region, signing.SERVICE, session_token)
         self._clock = clock
         super().__init__(
@@ -663,22 +655,16 @@ class VmsClient(TransportClient):
     async def collect(
         self, fetch: Callable[[int], Awaitable[OffsetPage]], *, page_size: int, max_pages: int = MAX_PAGES
     ) -> list[Any]:
-        """Every item of an Offset/Limit listing; stops with PaginationStalled instead of looping
+        """Every item of an Offset/Limit listing, the pages after the first fetched concurrently
+        (`providers.pagination.offset_pages`); stops with PaginationStalled instead of looping
         when the server answers another offset than the one asked for."""
         items: list[Any] = []
-        offset = 0
-        previous: list[Any] = []
-        for _ in range(max_pages):
-            page = await fetch(offset)
-            check_advanced("offset", offset, page.offset, page.items, previous, provider=PROVIDER)
-            previous = page.items
+        pages = offset_pages(
+            fetch, page_size=page_size, provider=PROVIDER, max_pages=max_pages, concurrency=self.concurrency
+        )
+        async for page in pages:
             items.extend(page.items)
-            offset += len(page.items)
-            if not page.items or (page.total is not None and offset >= page.total):
-                return items
-            if page.total is None and len(page.items) < page_size:
-                return items
-        raise PaginationStalled(f"stopped after {max_pages} pages", provider=PROVIDER)
+        return items
 
     # ---- bindings -------------------------------------------------------------------------
 

@@ -151,6 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.hostile.stopping.is_set():
                 return
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.server.hostile.endless_bytes += len(piece)
 
     def _mode_deep(self, number: int) -> None:
         self._send(b'{"data":' + b"[" * DEPTH + b"]" * DEPTH + b', "meta": {}}')
@@ -211,6 +212,7 @@ class HostileServer:
         self.slow_interval = slow_interval
         gzip_bomb()  # made once, here, so no answer waits for it
         self.requests: list[str] = []
+        self.endless_bytes = 0  # body bytes the endless mode got out before the client hung up
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)

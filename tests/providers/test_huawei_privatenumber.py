@@ -7,6 +7,7 @@ operation and every vendor error path runs through the real client, Transport an
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -1127,3 +1128,42 @@ async def test_lost_bind_answer_is_found_by_what_was_sent(sandbox, clock, mode):
     assert await provider.find_after_timeout(other) == []
     with pytest.raises(ProviderError):  # no X numbers known: it cannot prove absence
         await HuaweiBindings(**{mode.lower(): client}, clock=clock).find_after_timeout(request)
+
+
+class Overlapping(AsyncInProcessTransport):
+    """The in-process transport, one loop turn late, counting the requests in flight together."""
+
+    def __init__(self, handler) -> None:
+        super().__init__(handler)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.pages: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if request.method == "GET":
+                self.pages.append(request.url.params.get("pageIndex", ""))
+            return await super().handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_long_paged_query_comes_concurrently_complete_and_in_order(axb, sandbox, clock):
+    for n in range(95):
+        await axb.axb_bind(user_number(3000 + 2 * n), user_number(3001 + 2 * n), relation_num=X_BJ2, duration=3600)
+    one_by_one = make_client(sandbox, clock)
+    one_by_one.concurrency = 1
+    expected = [b.subscription_id for b in await one_by_one.axb_list(X_BJ2, page_size=10)]
+    assert len(expected) == len(set(expected)) == 95
+    wire = Overlapping(sandbox)
+    c = make_client(sandbox, clock, transport=wire)
+    pages = [page async for page in c.axb_pages(X_BJ2, page_size=10)]
+    assert [p.page_number for p in pages] == list(range(1, 11))
+    assert [b.subscription_id for p in pages for b in p.items] == expected  # every binding once, in order
+    assert sorted(wire.pages, key=int) == [str(n) for n in range(1, 11)]  # each page asked once
+    assert wire.most_in_flight > 1
+    for client in (one_by_one, c):
+        await client.aclose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -20,7 +22,7 @@ from providers.pagination import PaginationStalled
 from providers.sandbox import AsyncInProcessTransport, TelnyxSandbox
 from providers.telnyx.client import TelnyxClient
 from providers.telnyx.models import AccessIp, AccessIpRange, Address, AuthProvider, BillingGroup, IntegrationSecret
-from providers.transport import RetryPolicy
+from providers.transport import RateLimiter, RetryPolicy
 
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
 
@@ -332,3 +334,127 @@ async def test_read_only_client_sends_no_change(sandbox):
     # validation changes nothing, so read-only may still do it
     await c.validate_address(country_code="US", street_address="600 Congress Avenue", postal_code="78701")
     await c.aclose()
+
+
+# ---- long listings: concurrent pages, the account's rate limit --------------------------------
+
+
+def add_access_ips(sandbox, count: int) -> None:
+    """`count` more allowlisted addresses beside the seeded ones."""
+    template = sandbox.state["access_ips"][0]
+    sandbox.state["access_ips"].extend(
+        {
+            **template,
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "ip_address": f"10.{n // 65536}.{n // 256 % 256}.{n % 256}",
+        }
+        for n in range(count)
+    )
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """Passes requests to the sandbox, one loop turn late, counting what is in flight and every
+    status answered."""
+
+    def __init__(self, sandbox, refuse_page: int | None = None, retry_after: str = "2"):
+        self.inner = AsyncInProcessTransport(sandbox)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.statuses: list[int] = []
+        self.pages: list[str] = []
+        self.refuse_page, self.retry_after = refuse_page, retry_after
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)  # so requests of one window are in flight together
+            page = request.url.params.get("page[number]", "")
+            self.pages.append(page)
+            if self.refuse_page is not None and page == str(self.refuse_page):
+                self.refuse_page = None  # once
+                response = httpx.Response(
+                    429,
+                    headers={"Retry-After": self.retry_after},
+                    json={"errors": [{"code": "10011", "title": "Too many requests"}]},
+                )
+            else:
+                response = await self.inner.handle_async_request(request)
+            self.statuses.append(response.status_code)
+            return response
+        finally:
+            self.in_flight -= 1
+
+
+def listing_client(sandbox, wire, **kw):
+    return TelnyxClient(
+        sandbox.api_key, base_url="https://sandbox.test/v2", http_transport=wire, page_size=50, retry=FAST, **kw
+    )
+
+
+async def sequential_ids(sandbox) -> list[str]:
+    """The listing as one page after the other fetches it: what the concurrent one must equal."""
+    c = listing_client(sandbox, AsyncInProcessTransport(sandbox), concurrency=1)
+    ids = [i.id for i in await c.collect(c.access_ip_pages())]
+    await c.aclose()
+    assert len(ids) == len(set(ids)) == len(sandbox.state["access_ips"])
+    return ids
+
+
+async def test_a_long_listing_is_fetched_concurrently_complete_and_in_order(sandbox):
+    add_access_ips(sandbox, 1949)  # 2,000 rows, 40 pages of 50
+    expected = await sequential_ids(sandbox)
+    wire = Recording(sandbox)
+    c = listing_client(sandbox, wire, concurrency=4)
+    pages = [page async for page in c.access_ip_pages()]
+    assert [p.page_number for p in pages] == list(range(1, 41))
+    assert [i.id for p in pages for i in p.items] == expected  # every row once, in the server's order
+    assert sorted(wire.pages, key=int) == [str(n) for n in range(1, 41)]  # every page asked once
+    assert wire.most_in_flight == 4  # concurrent, never past the cap
+    await c.aclose()
+
+
+async def test_a_429_mid_listing_slows_it_down_and_the_page_is_asked_again(sandbox):
+    add_access_ips(sandbox, 1949)
+    expected = await sequential_ids(sandbox)
+    wire = Recording(sandbox, refuse_page=12, retry_after="2")
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    limiter = RateLimiter()
+    c = listing_client(sandbox, wire, sleep=sleep, limiter=limiter)
+    rows = await c.collect(c.access_ip_pages())
+    assert [r.id for r in rows] == expected  # complete, no page lost or repeated
+    assert wire.statuses.count(429) == 1 and wire.pages.count("12") == 2
+    assert 2.0 in waits  # the Retry-After was waited out before page 12 went again
+    await c.aclose()
+
+
+async def test_a_listing_keeps_within_the_servers_rate_limit_by_its_headers():
+    from providers.sandbox.chaos import VirtualClock
+
+    clock = VirtualClock(1_800_000_000.0)
+    sandbox = TelnyxSandbox(rate_limit=5, rate_window=1.0, clock=clock)  # 5 requests a second
+    add_access_ips(sandbox, 1949)
+    wire = Recording(sandbox)
+    limiter = RateLimiter(clock=clock)
+    c = listing_client(sandbox, wire, sleep=clock.sleep, limiter=limiter)
+    started = clock.now
+    rows = await c.collect(c.access_ip_pages())
+    assert len(rows) == 2000 and len({r.id for r in rows}) == 2000
+    # The limiter read x-ratelimit-remaining and waited for each reset: the sandbox never had to
+    # refuse, and 40 requests took at least 7 of its one-second windows after the first.
+    assert wire.statuses == [200] * 40
+    assert limiter.waits >= 7 and clock.now - started >= 7
+    await c.aclose()
+
+
+async def test_clients_of_one_api_key_share_one_limiter(sandbox):
+    one, two = client_for(sandbox), client_for(sandbox)
+    other = client_for(sandbox, key="KEYsomeoneelse_000000000000")
+    assert one.transport.limiter is two.transport.limiter is not None
+    assert other.transport.limiter is not one.transport.limiter
+    for c in (one, two, other):
+        await c.aclose()

@@ -4,8 +4,10 @@ mode and malformed answers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -991,3 +993,43 @@ def test_subscription_record_reads_bind_results():
     assert sub.bound and sub.record is False
     with pytest.raises(MalformedResponse):
         Subscription.from_wire(["S1"], what="t")
+
+
+class Overlapping(AsyncInProcessTransport):
+    """The in-process transport, one loop turn late, counting the requests in flight together."""
+
+    def __init__(self, handler) -> None:
+        super().__init__(handler)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.offsets: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            self.offsets.append(dict(parse_qsl(request.content.decode())).get("Offset", ""))
+            return await super().handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_long_offset_listing_comes_concurrently_complete_and_in_order(sandbox, client, clock):
+    created = []
+    for i in range(75):
+        sub = await client.bind_axb(
+            number_pool_no=AXB_POOL_NO,
+            phone_no_a=f"139100001{i:02d}",
+            phone_no_b=f"139100002{i:02d}",
+            phone_no_x="17000210103",
+            expire_time=later(),
+        )
+        created.append(sub.sub_id)
+    wire = Overlapping(sandbox)
+    c = client_for(sandbox, clock, transport=wire)
+    everything = await c.all_subscriptions(number_pool_no=AXB_POOL_NO, phone_no_x="17000210103", page_size=10)
+    assert [s.sub_id for s in everything] == created  # every row once, in the server's order
+    assert sorted(wire.offsets, key=int) == [str(n) for n in range(0, 75, 10)]  # each offset asked once
+    assert wire.most_in_flight > 1  # the pages after the first went together
+    await c.aclose()

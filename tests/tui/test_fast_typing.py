@@ -94,3 +94,36 @@ async def test_delete_then_a_fast_enter_cancels_and_deletes_nothing(make_app, sa
         await pilot.pause(0.2)
         await settle(pilot)
         assert len(sandbox.state["access_ips"]) == before
+
+
+async def test_keys_typed_right_after_n_go_to_the_new_form(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "n203.0.113.9")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.query_one("#input-ip_address", Input).value == "203.0.113.9"
+        assert app.screen_stack[-2].table.sort_column is None  # no "1", "." or "3" reached the list
+
+
+async def test_keys_typed_right_after_i_go_to_the_import_form(make_app, tmp_path):
+    app = make_app(start="bindings", ledger_path=tmp_path / "ledger.sqlite3")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "i\t17000")  # Tab from the provider to the X field
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.query_one("#input-x", Input).value == "17000"
+
+
+async def test_n_typed_in_the_filter_is_text(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "/newton")
+        await settle(pilot)
+        assert app.screen.query_one("#filter-input", Input).value == "newton"
+        assert not isinstance(app.screen, FormScreen)

@@ -56,7 +56,7 @@ async def test_a_verb_reached_anyway_sends_nothing_and_says_so():
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_without_telnyx(pilot)
         assert "t" not in screen.active_bindings  # the New token action
-        screen.action_create()
+        await screen.action_create()
         screen.action_run_action("token")
         await pilot.pause()
         assert app.screen is screen

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Select, Switch
 
 from providers.errors import AuthError
 from tests.tui.conftest import notices, settle
+from tests.tui.test_fast_typing import burst
 from tui import config as cfg
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form import FormScreen
@@ -563,3 +564,12 @@ async def test_switching_to_a_profile_with_a_missing_credential_keeps_the_sessio
         assert app.session.profile == "sandbox"
         assert any("TELEDECK_TEST_STAGING_KEY" in n and "not set" in n for n in notices(app))
         assert isinstance(app.screen, ProfilesScreen)
+
+
+async def test_a_name_typed_right_after_n_lands_in_the_new_profile_form(profiles_app):
+    app = profiles_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "nteam-b")
+        await settle(pilot)
+        assert form(app).query_one("#input-name", Input).value == "team-b"

@@ -294,3 +294,136 @@ async def test_the_hook_never_sees_what_the_transport_retries_itself_nor_a_post_
     with pytest.raises(Unavailable):
         await transport.request("POST", "/x", json={})
     assert seen == [200, 500] and len(script.requests) == 4
+
+
+# ---- the account's limiter: the server's word and 429 blocks -----------------------------------
+
+
+class Clock:
+    """A clock that only the waits move (each wait is recorded)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(round(seconds, 6))
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_the_limiter_waits_for_the_reset_once_the_server_says_nothing_is_left():
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    ticket = await limiter.acquire(clock.sleep)
+    limiter.observe(ticket, remaining=1, reset_seconds=5, limit=3)
+    await limiter.acquire(clock.sleep)  # the one left
+    assert clock.waits == []
+    await limiter.acquire(clock.sleep)  # none left: waits for the reset
+    assert clock.waits == [5.0]
+
+
+async def test_the_limiter_counts_what_was_sent_after_the_answer_it_weighs():
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    first = await limiter.acquire(clock.sleep)
+    await limiter.acquire(clock.sleep)
+    await limiter.acquire(clock.sleep)
+    # The first answer says 2 were left, but two more requests went since: none is left.
+    limiter.observe(first, remaining=2, reset_seconds=4)
+    assert limiter.budget == 0
+    await limiter.acquire(clock.sleep)
+    assert clock.waits == [4.0]
+
+
+async def test_an_older_answer_never_overrides_a_newer_one():
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    tickets = [await limiter.acquire(clock.sleep) for _ in range(3)]
+    limiter.observe(tickets[2], remaining=50, reset_seconds=1)
+    limiter.observe(tickets[0], remaining=0, reset_seconds=1)  # arrived late, said earlier
+    assert limiter.budget == 50
+    await limiter.acquire(clock.sleep)
+    assert clock.waits == []
+
+
+async def test_after_a_reset_a_windows_worth_goes_then_the_limiter_waits_again():
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    ticket = await limiter.acquire(clock.sleep)
+    limiter.observe(ticket, remaining=0, reset_seconds=2, limit=3)
+    for _ in range(3):
+        await limiter.acquire(clock.sleep)  # the first waits for the reset; three go in the new window
+    assert clock.waits == [2.0]
+    await limiter.acquire(clock.sleep)  # no word yet on the new window: the longest one it named
+    assert clock.waits == [2.0, 2.0]
+
+
+async def test_a_429_holds_every_request_of_the_account_until_its_retry_after():
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    refused = asyncio.Event()
+
+    def first_answers(request: httpx.Request) -> httpx.Response:
+        if not refused.is_set():
+            refused.set()
+            return httpx.Response(429, headers={"Retry-After": "4"})
+        return ok()
+
+    a_waits: list[float] = []
+    b_waits: list[float] = []
+
+    async def a_sleep(seconds: float) -> None:
+        a_waits.append(seconds)
+        await asyncio.sleep(0)  # B asks while A waits
+        clock.now += seconds
+
+    def client(handler, sleep) -> Transport:
+        return Transport(
+            provider="telnyx",
+            base_url="https://api.example/v2",
+            error_mapper=error_from_response,
+            http_transport=httpx.MockTransport(handler),
+            sleep=sleep,
+            limiter=limiter,  # two clients of one account share its limiter
+        )
+
+    async def b_sleep(seconds: float) -> None:
+        b_waits.append(seconds)
+        await asyncio.sleep(0)
+
+    a = client(first_answers, a_sleep)
+    b_sent: list[httpx.Request] = []
+    b = client(lambda request: b_sent.append(request) or ok(), b_sleep)
+
+    async def b_after_the_refusal():
+        await refused.wait()
+        await b.request("GET", "/y")
+
+    await asyncio.gather(a.request("GET", "/x"), b_after_the_refusal())
+    assert a_waits == [4.0] and a.requests_sent == 2  # refused, waited, re-sent once
+    assert b_waits == [4.0] and len(b_sent) == 1  # held for the same 4 s, though never refused
+
+
+async def test_429s_are_resent_up_to_their_own_bound_then_surface():
+    script = Script(*(httpx.Response(429, headers={"Retry-After": "0"}) for _ in range(4)), ok())
+    transport, _ = make(script, retry=RetryPolicy(max_retries=1, max_throttled=3))
+    with pytest.raises(RateLimited):
+        await transport.request("GET", "/x")
+    assert len(script.requests) == 4  # 1 + 3 re-sends, whatever max_retries says of 5xx
+    script = Script(httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(503), ok())
+    transport, _ = make(script, retry=RetryPolicy(max_retries=1, max_throttled=3))
+    assert (await transport.request("GET", "/x")).status_code == 200
+
+
+def test_a_shared_limiter_is_one_per_account_and_names_no_secret():
+    from providers.transport import account_key, shared_limiter
+
+    name = account_key("KEYsecret_0123456789", "https://api.telnyx.com/v2")
+    assert "KEYsecret" not in name and name.endswith("@https://api.telnyx.com")
+    assert shared_limiter("telnyx", name) is shared_limiter("telnyx", name)
+    other = account_key("KEYsecret_0123456789", "http://127.0.0.1:4510/v2")
+    assert shared_limiter("telnyx", other) is not shared_limiter("telnyx", name)

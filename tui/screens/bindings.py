@@ -31,7 +31,7 @@ from tui import binding_forms as forms
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
-from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
+from tui.screens.table_screen import TableScreen, change_keys, opens_on_top, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
@@ -107,7 +107,7 @@ class BindingsScreen(TableScreen):
         *change_keys(
             "bindings", create=("bind", "Bind"), edit=("modify", "Modify/extend"), remove=("unbind", "Unbind")
         ),
-        Key("i", "import", "Import", id="bindings.import"),
+        opens_on_top("i", "import", "Import", id="bindings.import"),
         Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
     )
 
@@ -348,7 +348,7 @@ class BindingsScreen(TableScreen):
         self.render_rows()
         self.table.move_cursor_to_key(binding.key)
 
-    def action_bind(self) -> None:
+    async def action_bind(self) -> None:
         if self.refuse_change("binding"):
             return
         names = tuple(sorted(self.providers))
@@ -393,7 +393,7 @@ class BindingsScreen(TableScreen):
             submit_label="Bind",
             describe=forms.describe,
         )
-        self.app.push_screen(form, self._after("bound"))
+        await self.app.push_screen(form, self._after("bound"))
 
     async def known_pools(self, name: str) -> list[NumberPool]:
         """The pools `name`'s vendor lists, then those its bindings in the ledger were made in."""
@@ -417,7 +417,7 @@ class BindingsScreen(TableScreen):
 
         return done
 
-    def action_modify(self) -> None:
+    async def action_modify(self) -> None:
         binding = self.current_to_change("modifying a binding")
         if binding is None:
             return
@@ -439,9 +439,9 @@ class BindingsScreen(TableScreen):
             submit_label="Save",
             describe=forms.describe,
         )
-        self.app.push_screen(form, self._after("modified"))
+        await self.app.push_screen(form, self._after("modified"))
 
-    def action_unbind(self) -> None:
+    async def action_unbind(self) -> None:
         binding = self.current_to_change("unbinding")
         if binding is None:
             return
@@ -454,7 +454,7 @@ class BindingsScreen(TableScreen):
             if yes:
                 self.unbind(binding)
 
-        self.app.push_screen(ConfirmScreen(question, title="Unbind", confirm_label="Unbind"), answered)
+        await self.app.push_screen(ConfirmScreen(question, title="Unbind", confirm_label="Unbind"), answered)
 
     @work(group="change", exit_on_error=False)
     async def unbind(self, binding: Binding) -> None:
@@ -471,7 +471,7 @@ class BindingsScreen(TableScreen):
         shown = f"Unbound {forms.describe(binding)}."
         self.notify(shown if not outcome.checked else f"{shown} {outcome.message()}", markup=False)
 
-    def action_import(self) -> None:
+    async def action_import(self) -> None:
         if not self.providers:
             self.notify("No binding providers are configured in this profile.", severity="warning")
             return
@@ -503,4 +503,4 @@ class BindingsScreen(TableScreen):
             if binding is not None:
                 self.table.move_cursor_to_key(binding.key)
 
-        self.app.push_screen(form, done)
+        await self.app.push_screen(form, done)

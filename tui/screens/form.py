@@ -125,6 +125,11 @@ class FormScreen(DialogScreen[Any]):
             return Switch(value=value.lower() in ("true", "yes", "1"), id=widget_id)
         return LiteralInput(value=value, placeholder=spec.placeholder, password=spec.kind == "secret", id=widget_id)
 
+    def set_focus(self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False) -> None:
+        # Textual would also centre the focused input, animated, racing `_show_field` below: where
+        # the form ends up scrolled would then depend on timing. `_show_field` alone scrolls.
+        super().set_focus(widget, scroll_visible=False, from_app_focus=from_app_focus)
+
     @on(events.DescendantFocus)
     def _show_field(self, event: events.DescendantFocus) -> None:
         """A focused field comes into view whole: its label and error line with its input."""
@@ -137,7 +142,7 @@ class FormScreen(DialogScreen[Any]):
         self._follow(None)
         first = next((w for w in self.query("Input, Select, Switch") if w.display), None)
         if first is not None:
-            self.set_focus(first, scroll_visible=False)  # at once: keys typed right after the form opens land here
+            self.set_focus(first)  # at once: keys typed right after the form opens land here
 
     # ---- values and checks ----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from tui.resources import FieldSpec
 from tui.screens.access import AppAccess
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form import FormScreen
+from tui.screens.table_screen import opens_on_top
 from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar, LiteralStatic
 from tui.widgets.virtual_table import Column, Row, VirtualTable
@@ -383,9 +384,9 @@ class ProfilesScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("enter", "switch", "Switch to", show=False, id="profiles.switch"),
         Binding("tab", "other_table", "Profiles/Accounts", show=False, id="profiles.other_table"),
-        Binding("n", "new_profile", "New", id="profiles.new_profile"),
-        Binding("e", "edit_profile", "Edit", id="profiles.edit_profile"),
-        Binding("a", "add_account", "Add account", id="profiles.add_account"),
+        opens_on_top("n", "new_profile", "New", id="profiles.new_profile"),
+        opens_on_top("e", "edit_profile", "Edit", id="profiles.edit_profile"),
+        opens_on_top("a", "add_account", "Add account", id="profiles.add_account"),
         Binding("E", "edit_account", "Edit account", key_display="E", id="profiles.edit_account"),
         Binding("ctrl+d", "delete", "Delete", id="profiles.delete"),
         Binding("t", "test", "Test", id="profiles.test"),
@@ -671,7 +672,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
             FieldSpec("description", "Description", placeholder="optional, e.g. EU production"),
         )
 
-    def action_new_profile(self) -> None:
+    async def action_new_profile(self) -> None:
         if self._refuse_if_read_only("adding a profile"):
             return
 
@@ -693,7 +694,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
                 self._reloaded(select=name)
                 self.notify(f"Profile {name} added. Press a to add an account to it.")
 
-        self.app.push_screen(
+        await self.app.push_screen(
             FormScreen(title="New profile", fields=self._profile_fields(None), submit=submit, submit_label="Add"), done
         )
 
@@ -705,7 +706,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
         except ConfigError as error:
             raise config_refusal(error) from None
 
-    def action_edit_profile(self) -> None:
+    async def action_edit_profile(self) -> None:
         profile = self._profile_to_edit("editing a profile")
         if profile is None:
             return
@@ -763,7 +764,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
             "read_only": "true" if profile.read_only else "false",
             "description": profile.description,
         }
-        self.app.push_screen(
+        await self.app.push_screen(
             FormScreen(
                 title=f"Edit profile {profile.name}",
                 fields=self._profile_fields(profile),
@@ -776,7 +777,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
 
     # ---- accounts -------------------------------------------------------------------------
 
-    def action_add_account(self) -> None:
+    async def action_add_account(self) -> None:
         profile = self._profile_to_edit("adding an account")
         if profile is None:
             return
@@ -796,7 +797,7 @@ class ProfilesScreen(AppAccess, Screen[None]):
             submit=choose,
             submit_label="Next",
         )
-        self.app.push_screen(form, chosen)
+        await self.app.push_screen(form, chosen)
 
     def action_edit_account(self) -> None:
         profile = self._profile_to_edit("editing an account")

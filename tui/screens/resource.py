@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -16,18 +18,20 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from providers.errors import ProviderError
-from providers.outcomes import settle_delete
 from providers.pagination import PaginationStalled
+from providers.records import Page
 from tui.resources import REGISTRY, ActionSpec, ResourceSpec
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.detail import DetailScreen
-from tui.screens.form import FormScreen
 from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 from tui.wording import with_article
 
 if TYPE_CHECKING:
+    from providers.cache import CachedResult
+    from providers.session import ProviderSession
     from tui.app import TeledeckApp
+
+# The detail, form and confirm screens (and what they import) load when a key first opens one,
+# not at start-up: the first frame with rows waits for none of them.
 
 # Verbs that call the provider, so a profile without an account for it cannot offer them.
 _NEEDS_ACCOUNT = frozenset({"create", "edit", "delete", "run_action"})
@@ -44,6 +48,10 @@ class ResourceScreen(TableScreen):
         super().__init__(name=spec.name)
         self.spec = spec
         self.records: dict[str, Any] = {}
+        # The app's early read of this screen's cached rows, and what of it is already shown,
+        # each taken once by the first load (_paint_cached).
+        self._early: Future[CachedRows | None] | None = None
+        self._shown: CachedResult | None = None
         self.loaded = False
         self.load_error = ""
         self.progress = ""
@@ -73,6 +81,13 @@ class ResourceScreen(TableScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._early = early = self.teledeck.take_early_rows(self.spec.name)
+        if early is not None and early.done() and early.exception() is None:
+            # Read while the app was built: the rows go on the table now, so the first frame
+            # has them (the load worker would set them only after that frame).
+            self._early, cached = None, early.result()
+            if cached is not None:
+                self._shown = self._show_cached(cached)
         self.update_title()
         self.load()
 
@@ -128,10 +143,7 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        cells = tuple(column.cell(record) for column in self.spec.columns)
-        # The record rides along: a typed column's order value is made from it only when that
-        # column is sorted (Column.order), not for every row of every list.
-        return Row(key=self.spec.key(record), cells=cells, style=self.spec.row_style(record), data=record)
+        return row_for(self.spec, record)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
@@ -157,8 +169,17 @@ class ResourceScreen(TableScreen):
         self.update_title()
         fresh: dict[str, Any] = {}
         first = True
+        pages = None
         try:
-            async for page in spec.pages(session):
+            if not session.connections_of(spec.provider)[0].connected:
+                await self._first_frame_out()
+            # Built in a worker thread, so the loop goes on painting; every verb after this
+            # finds it connected.
+            await session.aconnection(spec.provider)
+            # The first page is painted as soon as it is here; the client fetches the rest
+            # concurrently (providers.pagination) and they are appended in order as they come.
+            pages = spec.pages(session)
+            async for page in pages:
                 rows = []
                 for record in page.items:
                     fresh[spec.key(record)] = record
@@ -169,8 +190,7 @@ class ResourceScreen(TableScreen):
                     first = False
                 else:
                     table.append_rows(rows)
-                total = f" of {page.total_pages}" if page.total_pages else ""
-                self.progress = f"loading page {page.page_number}{total}…"
+                self.progress = page_progress(page)
                 self.update_title()
             if first:
                 table.set_rows([])
@@ -185,6 +205,11 @@ class ResourceScreen(TableScreen):
             self.load_error = error.summary() + (" (showing cached rows)" if cached else "")
             self.teledeck.report_error(error, "listing " + spec.title.lower())
         finally:
+            # A listing left early (an error, a refresh that replaced this worker) stops the
+            # fetches it still has in flight now, not when the iterator is collected.
+            close = getattr(pages, "aclose", None)
+            if close is not None:
+                await close()
             table.loading = False
             self.progress = ""
             self.update_title()
@@ -192,20 +217,41 @@ class ResourceScreen(TableScreen):
             if not self.query_one("#filter-input", Input).has_focus:
                 table.focus()
 
-    async def _paint_cached(self):
-        session, spec = self.teledeck.session, self.spec
-        if session.cache is None or spec.parse is None:
-            return None
-        hit = await asyncio.to_thread(session.cache.get, session.profile, spec.provider, spec.cache_key)
-        if hit is None:
-            return None
-        records = [spec.parse(item) for item in hit.items]
-        self.records = {spec.key(r): r for r in records}
-        self.table.set_rows([self.row_for(r) for r in records])
+    async def _first_frame_out(self) -> None:
+        """Until this screen's frame (the cached rows, or the loading table) is on the terminal:
+        the first connect imports httpx and the vendor's client and loads the sandbox's emulator,
+        and none of that may delay it. A frame painted inside Textual's start-up batch is
+        dropped, so this waits for start-up to end, then for a repaint of the table."""
+        await self.teledeck.started()
+        self.table.refresh()
+        await self.wait_for_refresh()
+
+    async def _paint_cached(self) -> CachedResult | None:
+        """The last-known rows on the table, or None when nothing is cached. They come from the
+        read the app began when it was built (`TeledeckApp.take_early_rows`), if this screen is
+        the one it starts on, and are already on the table when that read ended before mount."""
+        shown, self._shown = self._shown, None
+        if shown is not None:  # on the table since mount; load() has since said "loading…"
+            self._say_cached(shown)
+            return shown
+        early, self._early = self._early, None
+        if early is not None:
+            cached = await asyncio.wrap_future(early)
+        else:
+            cached = await asyncio.to_thread(read_cached, self.teledeck.session, self.spec)
+        return self._show_cached(cached) if cached is not None else None
+
+    def _show_cached(self, cached: CachedRows) -> CachedResult:
+        hit = cached.hit
+        self.records = {self.spec.key(r): r for r in cached.records}
+        self.table.set_rows(cached.rows)
         self.table.loading = False
+        self._say_cached(hit)
+        return hit
+
+    def _say_cached(self, hit: CachedResult) -> None:
         self.progress = f"cached, {hit.age_seconds:.0f} s old · revalidating…"
         self.update_title()
-        return hit
 
     async def _store_in_cache(self, records) -> None:
         session, spec = self.teledeck.session, self.spec
@@ -236,6 +282,8 @@ class ResourceScreen(TableScreen):
     def action_detail(self) -> None:
         record = self.need_current()
         if record is not None:
+            from tui.screens.detail import DetailScreen
+
             self.app.push_screen(
                 DetailScreen(
                     self.spec.describe(record), self.spec.key(record), self.spec.raw(record), self.spec.secret_fields
@@ -249,10 +297,12 @@ class ResourceScreen(TableScreen):
 
     # ---- changes --------------------------------------------------------------------------
 
-    def action_create(self) -> None:
+    async def action_create(self) -> None:
         spec, create, find_created = self.spec, self.spec.create, self.spec.find_created
         if create is None or self.refuse_change(f"creating {with_article(spec.noun)}"):
             return
+        from tui.screens.form import FormScreen
+
         session = self.teledeck.session
         find = (lambda values: find_created(session, values)) if find_created else None
         form = FormScreen(
@@ -264,15 +314,17 @@ class ResourceScreen(TableScreen):
             describe=spec.describe,
             resend_safe=spec.idempotent_create,
         )
-        self.app.push_screen(form, self._after_change("created"))
+        await self.app.push_screen(form, self._after_change("created"))
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         spec, update = self.spec, self.spec.update
         if update is None:
             return
         record = self.current_to_change(f"editing {with_article(spec.noun)}")
         if record is None:
             return
+        from tui.screens.form import FormScreen
+
         session = self.teledeck.session
         form = FormScreen(
             title=f"Edit {spec.describe(record)}",
@@ -282,7 +334,7 @@ class ResourceScreen(TableScreen):
             submit=lambda values: update(session, record, values),
             describe=spec.describe,
         )
-        self.app.push_screen(form, self._after_change("saved"))
+        await self.app.push_screen(form, self._after_change("saved"))
 
     def _after_change(self, verb: str):
         def done(record: Any) -> None:
@@ -329,7 +381,7 @@ class ResourceScreen(TableScreen):
             if self.loaded:  # a first load is fresh anyway
                 self.load()
 
-    def action_delete(self) -> None:
+    async def action_delete(self) -> None:
         spec = self.spec
         if spec.delete is None:
             return
@@ -342,13 +394,17 @@ class ResourceScreen(TableScreen):
             if yes:
                 self.delete_record(record)
 
-        self.app.push_screen(ConfirmScreen(question, title=f"Delete {spec.noun}"), answered)
+        from tui.screens.confirm import ConfirmScreen
+
+        await self.app.push_screen(ConfirmScreen(question, title=f"Delete {spec.noun}"), answered)
 
     @work(group="change", exit_on_error=False)
     async def delete_record(self, record: Any) -> None:
         key, delete = self.spec.key(record), self.spec.delete
         if delete is None:
             return
+        from providers.outcomes import settle_delete
+
         described = self.spec.describe(record)
         session = self.teledeck.session
         outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {described}")
@@ -379,6 +435,8 @@ class ResourceScreen(TableScreen):
                 if yes:
                     self.run_spec_action(action, record)
 
+            from tui.screens.confirm import ConfirmScreen
+
             self.app.push_screen(
                 ConfirmScreen(question, title=action.label, confirm_label=action.label, danger=False), answered
             )
@@ -401,6 +459,46 @@ class ResourceScreen(TableScreen):
         self.teledeck.present_result(action, result, target)
         if action.reloads:  # the change shows in the row at once, and in the cache
             self.load()
+
+
+def page_progress(page: Page) -> str:
+    """What the title bar says while a listing is under way: the page just painted, of how many."""
+    total = f" of {page.total_pages}" if page.total_pages else ""
+    return f"page {page.page_number}{total} · loading…"
+
+
+# ---- rows, and the cached ones read before the first frame -------------------------------------
+
+
+def row_for(spec: ResourceSpec, record: Any) -> Row:
+    """The table row that shows `record` (no widget is touched, so any thread may build it)."""
+    cells = tuple(column.cell(record) for column in spec.columns)
+    # The record rides along: a typed column's order value is made from it only when that
+    # column is sorted (Column.order), not for every row of every list.
+    return Row(key=spec.key(record), cells=cells, style=spec.row_style(record), data=record)
+
+
+@dataclass(frozen=True)
+class CachedRows:
+    """A cached list as its screen shows it: the cache's answer, its records and their rows."""
+
+    hit: CachedResult
+    records: list[Any]
+    rows: list[Row]
+
+
+def read_cached(session: ProviderSession, spec: ResourceSpec) -> CachedRows | None:
+    """`spec`'s last-known list from the session's cache, parsed and made into rows; None when
+    nothing is cached (or the profile has no account for it). Blocking, and touches no widget:
+    it runs in a worker thread, and for the start screen before the app has mounted it."""
+    cache = session.cache
+    if cache is None or spec.parse is None or not session.has(spec.provider):
+        return None
+    hit = cache.get(session.profile, spec.provider, spec.cache_key)
+    if hit is None:
+        return None
+    records = [spec.parse(item) for item in hit.items]
+    return CachedRows(hit, records, [row_for(spec, r) for r in records])
 
 
 # ---- action keys --------------------------------------------------------------------------------

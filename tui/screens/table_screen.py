@@ -52,13 +52,21 @@ def record_list_keys(screen: str, *verbs: Binding) -> list[BindingType]:
     ]
 
 
+def opens_on_top(key: str, action: str, label: str, *, id: str) -> Binding:
+    """The key of a verb that opens a form or a dialog. Priority, as "/" is: the app runs the verb
+    (which waits for the new screen to mount) before it reads the next key, so what is typed
+    right after `n` lands in the form instead of the list. TableScreen.check_action lets such a
+    key through as text while an input (the filter) has focus."""
+    return Binding(key, action, label, id=id, priority=True)
+
+
 def change_keys(
     screen: str, *, create: tuple[str, str], edit: tuple[str, str], remove: tuple[str, str]
 ) -> list[Binding]:
     """The same three keys on every list screen: n creates, e changes, ctrl+d removes (which asks
     first). Each verb is (action, label); ids are `<screen>.<action>`."""
     keys = zip(("n", "e", "ctrl+d"), (create, edit, remove), strict=True)
-    return [Binding(key, action, label, id=f"{screen}.{action}") for key, (action, label) in keys]
+    return [opens_on_top(key, action, label, id=f"{screen}.{action}") for key, (action, label) in keys]
 
 
 class TableScreen(AppAccess, Screen[None]):
@@ -80,9 +88,13 @@ class TableScreen(AppAccess, Screen[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter" and isinstance(self.focused, Input):
-            return False  # "/" typed into the filter (a CIDR) is text, not the filter key
+        if isinstance(self.focused, Input) and action in self._priority_actions():
+            return False  # "/" or "n" typed into the filter (a CIDR, a name) is text, not a verb
         return self.why_unavailable(action, parameters) is None
+
+    @classmethod
+    def _priority_actions(cls) -> frozenset[str]:
+        return frozenset(parse(b.action)[1] for b in cls.BINDINGS if isinstance(b, Binding) and b.priority)
 
     def on_key(self, event: events.Key) -> None:
         """A key whose verb is unavailable says why (check_action hid it, so nothing else will)."""

@@ -15,7 +15,6 @@ from providers.sandbox.telnyx.validation import validate_address_fields
 
 _T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC).timestamp()
 
-_FICTION = seed_data.load("telnyx")  # names, addresses, labels: providers/sandbox/seed_data/telnyx.json
 _ADDRESS_FIELDS = (
     "first_name",
     "last_name",
@@ -50,6 +49,9 @@ def _as_range(access_ip: Mapping[str, Any]) -> dict[str, Any]:
 
 def build_seed(seed: int = SEED) -> dict[str, Any]:
     """The deterministic first-start state."""
+    # Names, addresses, labels: providers/sandbox/seed_data/telnyx.json, read at first use (a
+    # first start or a reset), never when the emulator is imported.
+    seed_fiction = seed_data.load("telnyx")
     rng = random.Random(seed)
     user_id = _uuid(rng)
     organization_id = _uuid(rng)
@@ -83,7 +85,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
             "ip_address": ip,
             "source": rng.choice(sources),
             "status": "pending" if pending else "added",
-            "description": rng.choice(_FICTION["access_ip_labels"]),
+            "description": rng.choice(seed_fiction["access_ip_labels"]),
             "user_id": user_id,
             "created_at": iso_time(created),
             "updated_at": iso_time(created if pending else created + rng.randrange(30, 600)),
@@ -94,7 +96,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
             ip_ranges.append(_as_range(entry))
         else:
             access_ips.append(entry)
-    for i, fiction in enumerate(_FICTION["access_ip_ranges"]):
+    for i, fiction in enumerate(seed_fiction["access_ip_ranges"]):
         created = _T0 + 86400 * (4 + 29 * i) + 3600 * (i % 7)
         ip_ranges.append(
             {
@@ -110,7 +112,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
 
     addresses = []
     address_id = 1493120874522000000
-    for i, fiction in enumerate(_FICTION["addresses"]):
+    for i, fiction in enumerate(seed_fiction["addresses"]):
         address_id += 4_194_304_000 + rng.randrange(0, 4_000_000)
         created = _T0 + 86400 * 3 + i * 4 * 86400 + rng.randrange(0, 9 * 3600)
         business = fiction["business_name"]
@@ -135,7 +137,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
         addresses.append(record)
 
     providers = []
-    for i, fiction in enumerate(_FICTION["sso_providers"]):
+    for i, fiction in enumerate(seed_fiction["sso_providers"]):
         algorithm, active = fiction["algorithm"], fiction["active"]
         created = _T0 + 86400 * (10 + 21 * i) + rng.randrange(0, 6 * 3600)
         fingerprint = ":".join(f"{rng.randrange(256):02X}" for _ in range(FINGERPRINT_BYTES[algorithm]))
@@ -159,7 +161,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
         )
 
     billing_groups = []
-    for i, name in enumerate(_FICTION["billing_groups"]):
+    for i, name in enumerate(seed_fiction["billing_groups"]):
         created = _T0 + i * 9 * 86400 + rng.randrange(0, 8 * 3600)
         billing_groups.append(
             {
@@ -175,7 +177,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
         )
 
     secrets = []
-    for i, fiction in enumerate(_FICTION["integration_secrets"]):
+    for i, fiction in enumerate(seed_fiction["integration_secrets"]):
         kind = fiction["type"]
         created = _T0 + 86400 * (20 + 11 * i) + rng.randrange(0, 8 * 3600)
         value = (
@@ -197,7 +199,7 @@ def build_seed(seed: int = SEED) -> dict[str, Any]:
     credentials = []
     connection_ids = [str(1684641123236054000 + rng.randrange(10**6)) for _ in range(3)]
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    for i, fiction in enumerate(_FICTION["credentials"]):
+    for i, fiction in enumerate(seed_fiction["credentials"]):
         expired = fiction["expired"]
         created = _T0 + 86400 * (15 + 17 * i) + rng.randrange(0, 8 * 3600)
         connection_id = connection_ids[i % len(connection_ids)]
