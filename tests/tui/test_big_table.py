@@ -439,3 +439,33 @@ async def test_changes_to_a_sorted_unfiltered_table_keep_it_whole_and_in_order()
         assert shown(table) == fresh(expected, needle="terraform", sort="left", reverse=True)
         table.set_filter("")
         assert shown(table) == fresh(expected, sort="left", reverse=True)
+
+
+async def test_an_update_that_needs_other_sort_keys_sorts_everything_again() -> None:
+    # Every id has one shape ("a000".."a199": plain text order); an update of an empty cell to
+    # "a05x" needs the natural key (digit runs as numbers): it goes after "a005", not where
+    # the empty cell was.
+    columns = [Column("c", "C")]
+    rows = [Row(f"k{i}", (f"a{i:03d}",)) for i in range(200)]
+    rows[3] = Row("k3", ("",))
+    rows[9] = Row("k9", ("",))
+    app = App[None]()
+    async with app.run_test(size=SIZE):
+        table = slow(VirtualTable(columns))
+        await app.mount(table)
+        table.set_rows(rows)
+        table.sort_by("c")
+        await table.wait_until_idle()
+        changed = Row("k3", ("a05x",))
+        table.update_row(changed)
+        await table.wait_until_idle()
+        expected = [*rows[:3], changed, *rows[4:]]
+        assert shown(table) == fresh_with(columns, expected, sort="c")
+        assert shown(table).index("k3") == shown(table).index("k5") + 1
+
+
+def fresh_with(columns: list[Column], rows: list[Row], *, sort: str) -> list[str]:
+    table = VirtualTable(columns)
+    table.set_rows(rows)
+    table.sort_by(sort)
+    return shown(table)

@@ -753,7 +753,9 @@ class VirtualTable(ScrollView, can_focus=True):
         now_visible = self._matches(row)
         at = _index_of(self._ordered, old) if self._ordered is not None else None
         new_key = keys.compute(row) if keys is not None and at is not None else None
-        same_place = self._view_column is None or (at is not None and self._ordered_keys[at] == new_key)
+        same_place = self._view_column is None or (
+            keys is not None and at is not None and self._ordered_keys[at] == new_key
+        )  # (no keys: the row needs keys the column does not have yet; everything sorts again)
         index = self._position(old) if same_place and was_visible and now_visible else None
         if same_place and self._ordered is not None and at is not None:
             self._ordered[at] = row  # (the view too, when it is the same list)
