@@ -56,7 +56,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, islice, repeat
+from itertools import islice, repeat
 from operator import is_
 from time import perf_counter
 from typing import Any, ClassVar, Literal
@@ -608,8 +608,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
         More than `sync_rows` rows are taken in slices: the first slice is shown at once, the
         rest fill in between event-loop turns (`busy_text` counts them). `rows` may be a
-        generator: it is consumed as the table goes, so building the rows is sliced too. Rows
-        appended meanwhile come after them.
+        generator: it is consumed as the table goes, so building the rows is sliced too (one
+        that ends within the first slice is taken in at once). Rows appended meanwhile come
+        after them.
         """
         keep_key = self._keep_key if self._taking_rows else self.current_key
         keep_index = self._keep_index if self._taking_rows else self.cursor_row
@@ -628,14 +629,14 @@ class VirtualTable(ScrollView, can_focus=True):
         self._layout_changed()
         total = len(rows) if isinstance(rows, Sized) else None
         source: Iterator[Row] = iter(rows)
-        if total is None:  # a generator: take what a small table would hold, to know which it is
-            head = list(islice(source, self.sync_rows + 1))
-            if len(head) <= self.sync_rows:
-                total = len(head)
-            source = chain(head, source)
         self._keep_key, self._keep_index = keep_key, keep_index
         self._load_total = total
-        self._run("load", self._load_steps(source), now=total is not None and total <= self.sync_rows)
+        now = total is not None and total <= self.sync_rows
+        if not now and self.is_attached:
+            # What is alive already (the records these rows show, the app) out of the full
+            # collections the load's allocations would set off (16 ms into the first slice).
+            _freeze_heap()
+        self._run("load", self._load_steps(source), now=now)
 
     def append_rows(self, rows: Iterable[Row]) -> None:
         """Add rows at the end (a page of results). Cheap: the cursor stays on its
@@ -974,12 +975,10 @@ class VirtualTable(ScrollView, can_focus=True):
         total = self._load_total
         complete = column is None  # the view holds every row taken in (filtered)
         taken = 0
-        while True:
-            chunk = list(islice(source, SLICE_ROWS))
+        chunk = list(islice(source, SLICE_ROWS))
+        while chunk or self._queued:
             if not chunk:
                 chunk, self._queued = self._queued, []  # appended meanwhile: after the rows given
-                if not chunk:
-                    break
             before = len(rows)
             for row in chunk:
                 rows[row.key] = row
@@ -999,7 +998,11 @@ class VirtualTable(ScrollView, can_focus=True):
                 self._view = run_now(filter_rows(ordered, needle, invert))
             taken += len(chunk)
             self._after_load_slice()
-            yield
+            # One slice read ahead: a generator that ends here (a small table) is taken in at
+            # once, without building rows in advance only to learn how many there are.
+            chunk = list(islice(source, SLICE_ROWS))
+            if chunk or self._queued:
+                yield
         self._taking_rows = False
         self._load_total = None
         self._view_needle, self._view_invert = needle, invert
