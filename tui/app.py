@@ -121,6 +121,13 @@ class TeledeckApp(App[None]):
         super().__init__()
         self.session: ProviderSession = session
         self._config = config
+        if config is not None:
+            # Checked before the app was built (run_app: ui_problem); Textual applies the keymap
+            # to every binding chain, so the footer, `?` and the keys themselves follow it.
+            if config.keymap:
+                self.set_keymap(config.keymap)
+            if config.theme in self.available_themes:
+                self.theme = config.theme
         # --read-only and --offline hold for every profile switched to in this run.
         self.force_read_only = force_read_only
         # Resources whose open screen shows rows a change made on another screen left stale
@@ -202,6 +209,33 @@ class TeledeckApp(App[None]):
 
     def on_mount(self) -> None:
         self.warn_left_out()
+
+    # ---- the theme, kept in config.toml -----------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        """The command palette's "Change theme" chose `theme`: kept in config.toml ([ui] theme)
+        for the next start, written off the event loop, and only when it differs from the saved."""
+        saved = self._config.theme if self._config is not None else None
+        if theme != saved and self.is_running:
+            self.run_worker(self._save_theme(theme), group="theme", exclusive=True, exit_on_error=False)
+
+    async def _save_theme(self, theme: str) -> None:
+        from tui.config import ConfigError, save_theme
+
+        try:
+            written = await asyncio.to_thread(save_theme, theme)
+        except (ConfigError, OSError) as error:
+            self.notify(
+                f"Theme {theme} is in use, but config.toml was not changed: {error}",
+                title="Theme not saved",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        if self._config is not None:
+            self._config.ui["theme"] = theme
+        else:
+            self._config = written
 
     async def on_unmount(self) -> None:
         await self.session.aclose()
@@ -330,6 +364,19 @@ for _spec in REGISTRY.values():
     check_action_keys(_spec, keys_taken_by(TeledeckApp))
 
 
+def ui_problem(config: Config, *, where: str) -> str | None:
+    """Why config.toml's [keymap] or [ui] theme cannot be used (one line), or None. The keymap
+    is checked against every screen's bindings, so those load only when there is one."""
+    from tui.keymap import KeymapError, check_keymap, theme_problem
+
+    if config.keymap:
+        try:
+            check_keymap(config.keymap, where=where)
+        except KeymapError as error:
+            return str(error)
+    return theme_problem(config.theme, where=where)
+
+
 def run_app(
     *, sandbox: bool = False, read_only: bool = False, profile: str | None = None, offline: bool = False
 ) -> int:
@@ -337,7 +384,7 @@ def run_app(
     clear line (exit 2), before anything is drawn or sent."""
     import sys
 
-    from tui.config import ConfigError, load_config, resolve_profile, sandbox_profile
+    from tui.config import ConfigError, config_path, load_config, resolve_profile, sandbox_profile
     from tui.logsetup import configure
     from tui.sessions import open_profile_session
 
@@ -352,6 +399,10 @@ def run_app(
         return 2
     try:
         config = load_config()
+        problem = ui_problem(config, where=str(config_path()))
+        if problem:
+            print(f"teledeck: {problem}", file=sys.stderr)
+            return 2
         chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
         session = open_profile_session(chosen, read_only=read_only or offline, offline=offline)
     except ConfigError as error:

@@ -12,6 +12,8 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from tui.keymap import bindings_of
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -82,7 +84,8 @@ class AppFooter(Footer):
             self._bindings_ready = True
         if self._bindings_ready:
             self._shown = self._what_it_shows()
-        app_keys = {key for key, _ in self.app._bindings}  # a screen may answer one itself (its own ?)
+        # The app's keys as remapped (a screen may answer one itself: its own ?).
+        app_keys = {key for key, _ in bindings_of(self.app)}
         verbs: list[Widget] = []
         held: list[Widget] = []
         for widget in super().compose():
