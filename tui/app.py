@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from providers.outcomes import WriteOutcome
     from providers.session import ProviderSession
     from tui.config import Config
-    from tui.screens.command import Destination
+    from tui.history import CommandHistory
+    from tui.screens.command import Command, Destination
 
 log = logging.getLogger("teledeck.ui")
 
@@ -130,6 +131,7 @@ class TeledeckApp(App[None]):
                 self.theme = config.theme
         # --read-only and --offline hold for every profile switched to in this run.
         self.force_read_only = force_read_only
+        self._history: CommandHistory | None = None  # the `:` prompt's, read when it first opens
         # Resources whose open screen shows rows a change made on another screen left stale
         # (a CIDR block created from the allowlist form is an IP range); reloaded when shown.
         self.stale_lists: set[str] = set()
@@ -262,11 +264,41 @@ class TeledeckApp(App[None]):
     async def action_jump(self) -> None:
         from tui.screens.command import CommandScreen
 
-        await self.push_screen(CommandScreen(destinations()), self._go_to)
+        history = await self.command_history()
+        await self.push_screen(CommandScreen(destinations(), history.entries), self._go_to)
 
-    def _go_to(self, mode: str | None) -> None:
-        if mode:
-            self.switch_mode(mode)
+    async def command_history(self) -> CommandHistory:
+        """The `:` prompt's history, read from its file in a thread the first time it is asked for."""
+        if self._history is None:
+            from tui.history import CommandHistory
+
+            self._history = CommandHistory()
+        if not self._history.loaded:
+            await asyncio.to_thread(self._history.load)
+        return self._history
+
+    async def _go_to(self, command: Command | None) -> None:
+        if command is None:
+            return
+        if command.quit:
+            self.exit()
+            return
+        history = self._history
+        if history is not None and history.add(command.text, self.session.credential_values()):
+            self.run_worker(asyncio.to_thread(history.save), group="history", exit_on_error=False)
+        await self.switch_mode(command.mode)
+        if command.filter:
+            self.open_filtered(command.filter)
+
+    def open_filtered(self, text: str) -> None:
+        """Filter the list now shown by `text`, as typed into its filter box (`:bindings /13800`)."""
+        from tui.screens.table_screen import TableScreen
+
+        screen = self.screen
+        if isinstance(screen, TableScreen):
+            screen.show_filter(text)
+        else:
+            self.notify(f"{screen.name or 'This screen'} has no filter; opened without one.", severity="warning")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -188,6 +188,17 @@ class TableScreen(AppAccess, Screen[None]):
         box.display = shown
         box.disabled = not shown
 
+    def show_filter(self, text: str) -> None:
+        """Show the list filtered by `text` (`:allowlist !pending`): the box shows it, `/` edits it,
+        and rows that arrive later (cached, then fresh) are filtered as they come."""
+        box = self.query_one("#filter-input", Input)
+        self._show_filter_box(True)
+        box.value = text
+        box.cursor_position = len(text)
+        self.table.set_filter(text)
+        self.table.focus()
+        self.update_title()
+
     def action_filter(self) -> None:
         self._show_filter_box(True)
         # At once, not with Widget.focus (which waits its turn behind keys already typed).
