@@ -65,10 +65,17 @@ def _profiles_screen() -> Screen[Any]:
     return ProfilesScreen()
 
 
+def _audit_screen() -> Screen[Any]:
+    from tui.screens.audit import AuditScreen
+
+    return AuditScreen()
+
+
 # Screens that are not generic resource screens, with the names ':' accepts for them.
 SPECIAL_SCREENS: dict[str, tuple[str, tuple[str, ...], ScreenFactory]] = {
     "bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen),
     "profiles": ("Profiles", ("profile", "ctx", "context", "accounts"), _profiles_screen),
+    "audit": ("Audit log", ("log", "changes"), _audit_screen),
 }
 
 
@@ -312,7 +319,8 @@ class TeledeckApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         spec = getattr(self.screen, "spec", None)
-        self.push_screen(HelpScreen(self.screen, f"Keys: {spec.title if spec else 'this screen'}"))
+        title = spec.title if spec else getattr(self.screen, "help_title", "this screen")
+        self.push_screen(HelpScreen(self.screen, f"Keys: {title}"))
 
     # ---- shared services for screens ------------------------------------------------------
 
