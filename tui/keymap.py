@@ -47,9 +47,17 @@ def bindings_of(node: DOMNode) -> BindingsMap:
     footer and a screen's own key handling read these, never the defaults)."""
     bindings = node._bindings.copy()
     keymap = node.app._keymap
-    if keymap:
-        bindings.apply_keymap(keymap)
-    return bindings
+    if not keymap:
+        return bindings
+    # Textual puts a remapped binding last; `?` keeps the order the screen declared them in.
+    place: dict[str, int] = {}
+    for n, (_, binding) in enumerate(bindings):
+        place.setdefault(binding.id or binding.action, n)
+    bindings.apply_keymap(keymap)
+    ordered = sorted(
+        bindings.key_to_bindings.items(), key=lambda kv: min(place.get(b.id or b.action, 0) for b in kv[1])
+    )
+    return BindingsMap.from_keys(dict(ordered))
 
 
 # ---- the places where keys act ------------------------------------------------------------------

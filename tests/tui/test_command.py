@@ -25,7 +25,7 @@ def readme_names() -> list[tuple[str, str]]:
     for title, names in re.findall(r"^\| ([^|`]+?) \| (`[^|]+`) \|", table, re.M):
         found.extend((name, title) for name in re.findall(r"`([^`]+)`", names))
     titles = {d.mode: d.title for d in destinations()}
-    found.extend((name, titles.get(name, "?")) for name in re.findall(r"`:(\w+)`", text))
+    found.extend((name, titles.get(name, "?")) for name in re.findall(r"`:(\w+)`", text) if name not in QUIT_WORDS)
     return found
 
 

@@ -169,6 +169,8 @@ class CommandScreen(DialogScreen[Command | None]):
             line = "quit teledeck"
         elif command.mode and command.filter:
             line = f"{command.mode}, filtered by {command.filter!r}"
+        if self._at is not None and text == self.history[self._at]:
+            line = f"history {len(self.history) - self._at} of {len(self.history)} · {line}"
         self.query_one("#command-matches", LiteralStatic).update(line)
 
     @on(Input.Changed, "#command-input")
