@@ -301,11 +301,12 @@ class TeledeckApp(App[None]):
         """Filter the list now shown by `text`, as typed into its filter box (`:bindings /13800`)."""
         from tui.screens.table_screen import TableScreen
 
-        screen = self.screen
-        if isinstance(screen, TableScreen):
-            screen.show_filter(text)
-        else:
-            self.notify(f"{screen.name or 'This screen'} has no filter; opened without one.", severity="warning")
+        # The list of this mode, also under a detail view left open on it (seen on going back).
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, TableScreen):
+                screen.show_filter(text)
+                return
+        self.notify(f"The {self.current_mode} screen has no filter box; opened without a filter.", severity="warning")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -20,6 +20,7 @@ load when the places are first asked for (the check before start, `teledeck keys
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import unicodedata
@@ -378,8 +379,12 @@ def keys_main(argv: list[str], *, config_path: Path | None = None) -> int:
         problem, keymap = str(error), {}
     rows = [("ID", "KEY", "DEFAULT", "WHERE", "DESCRIPTION"), *keys_table(keymap)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    try:
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        sys.stdout.flush()
+    except BrokenPipeError:  # `teledeck keys | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if problem:
         print(f"teledeck: {problem}", file=sys.stderr)
         return 2

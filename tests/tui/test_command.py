@@ -274,3 +274,21 @@ async def test_a_filter_on_a_screen_without_one_says_so(make_app):
         await settle(pilot)
         assert app.current_mode == "profiles"
         assert any("has no filter" in n for n in notices(app))
+
+
+async def test_a_filter_for_a_list_under_its_detail_view_waits_there(make_app):
+    from tests.tui.conftest import table
+    from tui.screens.detail import DetailScreen
+
+    app = make_app(start="billing")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # a detail view left open on Billing groups
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await _prompt(pilot)
+        await pilot.press(*"billing /ops", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table(app).filter_text == "ops"
