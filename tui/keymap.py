@@ -51,14 +51,23 @@ def bindings_of(node: DOMNode) -> BindingsMap:
     if not keymap:
         return bindings
     # Textual puts a remapped binding last; `?` keeps the order the screen declared them in.
-    place: dict[str, int] = {}
-    for n, (_, binding) in enumerate(bindings):
-        place.setdefault(binding.id or binding.action, n)
+    place = declared_order(node)
     bindings.apply_keymap(keymap)
-    ordered = sorted(
-        bindings.key_to_bindings.items(), key=lambda kv: min(place.get(b.id or b.action, 0) for b in kv[1])
-    )
+    ordered = sorted(bindings.key_to_bindings.items(), key=lambda kv: min(place.get(_name(b), 0) for b in kv[1]))
     return BindingsMap.from_keys(dict(ordered))
+
+
+def _name(binding: Binding) -> str:
+    return binding.id or binding.action
+
+
+def declared_order(node: DOMNode) -> dict[str, int]:
+    """Where each of `node`'s bindings (by id, else action) first comes in its BINDINGS: the
+    order the footer and `?` show keys in, whatever keys the keymap gave them."""
+    place: dict[str, int] = {}
+    for n, (_, binding) in enumerate(node._bindings):
+        place.setdefault(_name(binding), n)
+    return place
 
 
 # ---- the places where keys act ------------------------------------------------------------------
