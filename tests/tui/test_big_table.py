@@ -362,10 +362,10 @@ async def test_the_title_bar_says_what_is_under_way_and_counts_the_result(make_a
     gate: list[bool] = []
     real_filter = virtual_table_module.filter_rows
 
-    def gated_filter(rows, needle, invert):
-        while needle and not gate:  # the load (no filter) goes through
+    def gated_filter(rows, keep, texts=None):
+        while keep and not gate:  # the load (no filter) goes through
             yield
-        return (yield from real_filter(rows, needle, invert))
+        return (yield from real_filter(rows, keep, texts))
 
     monkeypatch.setattr(virtual_table_module, "filter_rows", gated_filter)
     app = make_app(start="allowlist")
