@@ -67,7 +67,7 @@ MARK_KEYS: list[BindingType] = [
         key_display="^space",
         show=False,
         id="table.mark_all",
-        tooltip="after a filter, only those; again to unmark them",
+        tooltip="again to unmark them",
     ),
     Binding("ctrl+backslash", "clear_marks", "Clear marks", key_display="^\\", show=False, id="table.clear_marks"),
     Binding(
@@ -76,10 +76,18 @@ MARK_KEYS: list[BindingType] = [
         "Export",
         show=False,
         id="table.export",
-        tooltip="the rows shown (the marked ones, if any) to CSV, TSV, JSON or JSONL",
+        tooltip="the rows shown, or the marked ones, to a file",
         priority=True,  # as opens_on_top: what is typed next lands in the prompt
     ),
-    Binding("C", "copy_csv", "Copy as CSV", key_display="C", show=False, id="table.copy_csv", tooltip="OSC 52"),
+    Binding(
+        "C",
+        "copy_csv",
+        "Copy as CSV",
+        key_display="C",
+        show=False,
+        id="table.copy_csv",
+        tooltip="the rows shown, or the marked ones",
+    ),
 ]
 
 
