@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -12,11 +13,12 @@ import stat
 import pytest
 from textual.widgets import Input, Select
 
-from providers.bindings import ACTIVE, REMOVED
+from providers.bindings import ACTIVE, EXPIRED, REMOVED
 from providers.sandbox.huawei import HuaweiSandbox
 from providers.session import sandbox_session
 from tests.tui.conftest import notice_titles, notices, settle, table
 from tui.app import TeledeckApp
+from tui.binding_forms import parse_expiry
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.export import ExportScreen
 from tui.screens.form import FormScreen
@@ -270,11 +272,40 @@ async def test_bulk_extend_gives_every_marked_binding_one_new_expiry(bindings_ap
         assert "Extend 3 bindings?" in str(app.screen.query_one("#question").render())
         await pilot.press("right", "enter")
         await settle(pilot)
-        expiries = {app.screen.bindings[key].expires_at for key in keys}
-        assert len(expiries) == 1  # one new expiry, computed once
-        assert expiries == {app.session.ledger.get(key).expires_at for key in keys}
+        wanted = parse_expiry("+5d")
+        for key in keys:  # one expiry asked of each (Huawei counts it from its own now: seconds apart)
+            got = app.screen.bindings[key].expires_at
+            assert abs((got - wanted).total_seconds()) < 120
+            assert app.session.ledger.get(key).expires_at == got
         assert app.screen.table.mark_count == 0
         assert "Done 3, failed 0, unknown 0." in notices(app)[-1]
+
+
+async def test_bulk_extend_leaves_out_what_cannot_be_extended_and_says_so(bindings_app, huawei):
+    app = bindings_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        keys = [k for k in active_axb(app) if app.screen.bindings[k].expires_at][:2]
+        over = keys[1]
+        app.screen.bindings[over] = dataclasses.replace(app.screen.bindings[over], status=EXPIRED)
+        await mark(app, pilot, keys)
+        before = app.session.ledger.get(over).expires_at
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#input-expires", Input).value = "+2d"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        asked = str(app.screen.query_one("#question").render())
+        assert "Extend 1 binding?" in asked
+        assert "1 more marked binding cannot be, and will stay marked" in asked and "is expired" in asked
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        assert app.session.ledger.get(over).expires_at == before  # nothing sent for it
+        extended = app.screen.bindings[keys[0]].expires_at
+        assert abs((extended - parse_expiry("+2d")).total_seconds()) < 120
+        assert [row.key for row in app.screen.table.marked_rows()] == [over]
+        said = notices(app)[-1]
+        assert "Done 1, failed 1, unknown 0." in said and "not sent:" in said
 
 
 # ---- filters -------------------------------------------------------------------------------------

@@ -509,6 +509,7 @@ class BindingsScreen(TableScreen):
         outcome = await settle_create(send, what=what)
         if outcome.value is not None:
             self.bindings[binding.key] = outcome.value
+            self.row_problems.pop(binding.key, None)
         return outcome
 
     async def extend_marked(self) -> None:
@@ -554,15 +555,21 @@ class BindingsScreen(TableScreen):
         await self.app.push_screen(form, extend)
 
     def confirm_extend(self, bindings: list[Binding], change: BindingChange) -> None:
+        """One confirm naming the bindings that will be extended, and those that cannot be (they
+        are sent nothing, stay marked, and count as failed with the reason)."""
         from tui.bulk import named, question
 
         assert change.expires_at is not None
-        left_out = [(b, why) for b in bindings if (why := self.cannot_modify(b))]
-        names = [forms.describe(b) for b in bindings]
+        left_out = {b.key: why for b in bindings if (why := self.cannot_modify(b))}
+        able = [b for b in bindings if b.key not in left_out]
+        if not able:
+            first = next(iter(left_out.values()))
+            self.notify(f"None of the marked bindings can be extended: {first}", severity="warning")
+            return
         consequence = f"New expiry: {forms.local_time(change.expires_at)}."
         if left_out:
-            consequence += f"\n{len(left_out)} cannot be extended and will stay marked:\n"
-            consequence += "\n".join(f"  {line}" for line in named([why for _, why in left_out], 3))
+            consequence += f"\n{plural('more marked binding', len(left_out))} cannot be, and will stay marked:\n"
+            consequence += "\n".join(f"  {line}" for line in named(list(left_out.values()), 3))
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -570,9 +577,9 @@ class BindingsScreen(TableScreen):
 
         self.app.push_screen(
             ConfirmScreen(
-                question("Extend", "binding", names, consequence),
-                title=f"Extend {plural('binding', len(bindings))}",
-                confirm_label=f"Extend {len(bindings)}",
+                question("Extend", "binding", [forms.describe(b) for b in able], consequence),
+                title=f"Extend {plural('binding', len(able))}",
+                confirm_label=f"Extend {len(able)}",
                 danger=False,
             ),
             answered,
@@ -645,6 +652,7 @@ class BindingsScreen(TableScreen):
         if outcome.done:
             await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
             self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
+            self.row_problems.pop(binding.key, None)
         return outcome
 
     async def action_import(self) -> None:

@@ -26,6 +26,7 @@ from tui.export import FORMATS, default_path, format_of, path_problem, save
 from tui.screens.dialog import DialogScreen
 from tui.widgets.literal import LiteralInput, LiteralLabel, LiteralStatic
 
+HINT = "Filter, order and marks as shown; never a secret field. Written readable by you only (0600)."
 FORMAT_NAMES = {"csv": "CSV", "tsv": "TSV (tab-separated)", "json": "JSON (one array)", "jsonl": "JSON Lines"}
 
 
@@ -77,10 +78,7 @@ class ExportScreen(DialogScreen[str | None]):
                 yield Select(
                     [(FORMAT_NAMES[fmt], fmt) for fmt in FORMATS], value="csv", allow_blank=False, id="export-format"
                 )
-            yield LiteralStatic(
-                "Filter, order and marks as shown; never a secret field. Written readable by you only (0600).",
-                classes="dialog-hint",
-            )
+            yield LiteralStatic(HINT, classes="dialog-hint", id="export-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="submit", variant="primary")
@@ -153,7 +151,8 @@ class ExportScreen(DialogScreen[str | None]):
         self.writing = True
         self.query_one("#submit", Button).disabled = True
         self.set_problem("")
-        self.query_one("#error-path", LiteralLabel).update("writing…")
+        hint = self.query_one("#export-hint", LiteralStatic)
+        hint.update(f"Writing {path}…")
         try:
             written = await asyncio.to_thread(lambda: save(path, fmt, self.rows()))
         except OSError as error:
@@ -163,4 +162,5 @@ class ExportScreen(DialogScreen[str | None]):
             self.writing = False
             if self.is_attached:
                 self.query_one("#submit", Button).disabled = False
+                hint.update(HINT)
         self.dismiss(written)

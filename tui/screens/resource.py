@@ -460,6 +460,7 @@ class ResourceScreen(TableScreen):
         outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {self.spec.describe(record)}")
         if outcome.done:
             self.records.pop(key, None)
+            self.row_problems.pop(key, None)
             self.table.remove_row(key)
             self.update_title()
         return outcome

@@ -55,9 +55,15 @@ TABLE_KEYS: list[BindingType] = [
 ]
 
 # Marks, and what acts on the rows shown. Not on the footer (a full one cuts them anyway): `?`
-# lists them, and the title says how many rows are marked.
+# lists them, and the title says how many rows are marked. The mark keys are priority keys, as
+# the verbs that act on the marks are (ctrl+d, ctrl+s): the app runs priority keys as they come,
+# and any other key only after it has passed through the table and the screen, so "space space
+# ctrl+d" typed fast would otherwise ask about no marked row. (check_action lets them through as
+# text while the filter box has focus.)
 MARK_KEYS: list[BindingType] = [
-    Binding("space", "mark", "Mark/unmark", show=False, id="table.mark", tooltip="for a verb on many rows"),
+    Binding(
+        "space", "mark", "Mark/unmark", show=False, id="table.mark", tooltip="for a verb on many rows", priority=True
+    ),
     # A terminal sends ctrl+space as NUL, which Textual names ctrl+@; the kitty keyboard protocol
     # names it ctrl+space.
     Binding(
@@ -68,8 +74,17 @@ MARK_KEYS: list[BindingType] = [
         show=False,
         id="table.mark_all",
         tooltip="again to unmark them",
+        priority=True,
     ),
-    Binding("ctrl+backslash", "clear_marks", "Clear marks", key_display="^\\", show=False, id="table.clear_marks"),
+    Binding(
+        "ctrl+backslash",
+        "clear_marks",
+        "Clear marks",
+        key_display="^\\",
+        show=False,
+        id="table.clear_marks",
+        priority=True,
+    ),
     Binding(
         "ctrl+s",
         "export",
