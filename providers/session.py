@@ -20,13 +20,14 @@ imported and built. Asking for a provider the profile has no account for raises
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from providers.accounts import Account
 from providers.errors import MissingAccount
@@ -35,11 +36,15 @@ from providers.vendors import ConnectOptions, VendorDescriptor, descriptor
 if TYPE_CHECKING:
     import httpx
 
+    from providers.audit import AuditLog
     from providers.bindings import BindingProvider
     from providers.cache import ResultCache
     from providers.ledger import BindingLedger
+    from providers.outcomes import WriteOutcome
 
 SANDBOX = "sandbox"
+T = TypeVar("T")
+log = logging.getLogger("teledeck.session")
 
 
 @dataclass
@@ -124,7 +129,10 @@ class ProviderSession:
     # Accounts the profile names but that could not be opened, each as one line saying why (a
     # credential's variable unset): the others still work, and the UI says what was left out.
     left_out: tuple[str, ...] = ()
+    # The audit log of changes (providers/audit.py), at this path (default: the user data dir).
+    audit_path: Path | None = None
     _ledger: BindingLedger | None = None
+    _audit: AuditLog | None = None
 
     # ---- accounts and clients -------------------------------------------------------------
 
@@ -202,6 +210,74 @@ class ProviderSession:
             )
         return self._ledger
 
+    # ---- the audit log ---------------------------------------------------------------------
+
+    @property
+    def audit(self) -> AuditLog:
+        if self._audit is None:
+            from providers.audit import AuditLog, default_audit_path
+
+            self._audit = AuditLog(self.audit_path if self.audit_path is not None else default_audit_path())
+        return self._audit
+
+    def account_label(self, provider: str) -> str:
+        found = self.connections_of(provider)
+        return found[0].account.label if found else ""
+
+    async def audited(
+        self,
+        provider: str,
+        write: Callable[[], Awaitable[WriteOutcome[T]]],
+        *,
+        verb: str,
+        resource: str,
+        record_id: str | Callable[[WriteOutcome[T]], str],
+    ) -> WriteOutcome[T]:
+        """Run `write` (a settle_* call: it never raises a ProviderError) and append its outcome
+        to the audit log, with the vendor request ids its answers carried. `record_id` may be
+        worked out from the outcome (a create learns its id from the answer). A cancelled write
+        is recorded as unknown: it may have reached the provider."""
+        from providers.audit import collect_request_ids, detail_of, outcome_word
+
+        with collect_request_ids() as ids:
+            try:
+                outcome = await write()
+            except BaseException as exc:
+                shown = record_id if isinstance(record_id, str) else ""
+                self.note_change(provider, verb, resource, shown, "unknown", ids, f"interrupted: {type(exc).__name__}")
+                raise
+        shown = record_id if isinstance(record_id, str) else record_id(outcome)
+        self.note_change(provider, verb, resource, shown, outcome_word(outcome), ids, detail_of(outcome))
+        return outcome
+
+    def note_change(
+        self,
+        provider: str,
+        verb: str,
+        resource: str,
+        record_id: str,
+        outcome: str,
+        request_ids: Sequence[str] = (),
+        detail: str = "",
+    ) -> bool:
+        """One audit line; False (logged) when the file cannot be written: the change itself
+        stands, and losing its record must not turn a done change into an error."""
+        try:
+            self.audit.record(
+                profile=self.profile,
+                account=self.account_label(provider) or provider,
+                verb=verb,
+                resource=resource,
+                record_id=record_id,
+                outcome=outcome,
+                request_id=request_ids[-1] if request_ids else "",
+                detail=detail,
+            )
+        except OSError as exc:
+            log.warning("audit log not written (%s): %s %s %s", type(exc).__name__, verb, resource, record_id)
+            return False
+        return True
+
     @property
     def read_only_reason(self) -> str:
         return "offline" if self.offline else "read-only"
@@ -222,6 +298,7 @@ def open_session(
     cache: ResultCache | None = None,
     clock: Callable[[], float] = time.time,
     ledger_path: Path | None = None,
+    audit_path: Path | None = None,
     client_options: Mapping[str, Mapping[str, Any]] | None = None,
     http_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> ProviderSession:
@@ -280,6 +357,7 @@ def open_session(
         clock=clock,
         cache=cache,
         ledger_path=ledger_path,
+        audit_path=audit_path,
     )
 
 

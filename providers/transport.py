@@ -51,6 +51,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from providers.audit import note_request_id
+
 # Kept importable from here for the sandbox server, which checks where it may listen.
 from providers.endpoints import is_loopback_host as is_loopback_host
 from providers.errors import (
@@ -639,14 +641,9 @@ class Transport:
                     self.rate_limit = info
                     if self.limiter is not None:
                         self.limiter.observe(ticket, info.remaining, info.reset_seconds, info.limit)
-                log.info(
-                    "%s %s -> %s in %.0f ms %s",
-                    method,
-                    shown_url,
-                    response.status_code,
-                    elapsed_ms,
-                    self.request_id(response),
-                )
+                request_id = self.request_id(response)
+                note_request_id(request_id)  # for the audit log, when a change is being recorded
+                log.info("%s %s -> %s in %.0f ms %s", method, shown_url, response.status_code, elapsed_ms, request_id)
 
                 ok = 200 <= response.status_code < 300 or bool(ok_statuses and response.status_code in ok_statuses)
                 retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
