@@ -365,9 +365,7 @@ class BindingsScreen(TableScreen):
             "user_data": binding.user_data,
             "vendor_response": binding.raw,
         }
-        title = forms.describe(binding)
-        if binding.key in self.row_problems:
-            title += f"  ·  ⚠ {self.row_problems[binding.key]}"
+        title = self.detail_title(forms.describe(binding), binding.key)
         self.app.push_screen(DetailScreen(title, binding.subscription_id, summary))
 
     def action_copy_id(self) -> None:

@@ -292,9 +292,7 @@ class ResourceScreen(TableScreen):
             from tui.screens.detail import DetailScreen
 
             key = self.spec.key(record)
-            title = self.spec.describe(record)
-            if key in self.row_problems:
-                title += f"  ·  ⚠ {self.row_problems[key]}"
+            title = self.detail_title(self.spec.describe(record), key)
             self.app.push_screen(DetailScreen(title, key, self.spec.raw(record), self.spec.secret_fields))
 
     def export_fields(self, records: list[Any]) -> list[dict[str, Any]]:

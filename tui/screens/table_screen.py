@@ -193,7 +193,7 @@ class TableScreen(AppAccess, Screen[None]):
         self._bulk_stop: asyncio.Event | None = None
         self._bulk_settled = 0
         # Row key -> why the last change of that row failed (its row is shown in the error
-        # style and its detail says why), until the next bulk change or a reload.
+        # style and its detail says why), until a change of it is done or the list is reloaded.
         self.row_problems: dict[str, str] = {}
 
     progress = ""  # what a running load says about itself ("loading page 3 ..."), "" when idle
@@ -291,7 +291,7 @@ class TableScreen(AppAccess, Screen[None]):
         """The guard before a change (True means refused, and said why): a bulk change under way
         (one at a time: its rows must not be sent twice), then the profile's read-only flag; a
         screen adds what else its changes need."""
-        if self._bulk_stop is not None:
+        if self.bulk_running:
             self.notify("A change of many rows is under way: esc stops it.", severity="warning")
             return True
         return self.teledeck.refuse_if_read_only(doing)
@@ -367,7 +367,7 @@ class TableScreen(AppAccess, Screen[None]):
 
     def action_escape(self) -> None:
         """esc: stop a bulk change under way; else clear the filter; else clear the marks."""
-        if self._bulk_stop is not None:
+        if self.bulk_running:
             self.stop_bulk()
         elif not self.action_clear_filter() and self.table.mark_count:
             self.action_clear_marks()
@@ -429,6 +429,11 @@ class TableScreen(AppAccess, Screen[None]):
         found = (self.record_for(row.key) for row in self.table.marked_rows())
         return [record for record in found if record is not None]
 
+    def detail_title(self, name: str, key: str) -> str:
+        """A record's detail title: its name, and why its last change failed, if it did."""
+        problem = self.row_problems.get(key)
+        return f"{name}  ·  ⚠ {problem}" if problem else name
+
     def with_problem(self, row: Row) -> Row:
         """`row`, in the error style when the last change of its record failed."""
         if row.key not in self.row_problems:
@@ -467,7 +472,6 @@ class TableScreen(AppAccess, Screen[None]):
 
         stop = self._bulk_stop = asyncio.Event()
         self._bulk_settled = 0
-        self.row_problems.clear()
         progress = BulkProgress(doing, len(records))
         await self.mount(progress, after=self.table)
 
