@@ -479,3 +479,20 @@ async def test_copy_as_csv_puts_the_rows_on_the_clipboard(make_app):
         rows = list(csv.DictReader(io.StringIO(app.clipboard)))
         assert [row["id"] for row in rows] == [row.key for row in table(app).marked_rows()]
         assert "Copied 2 marked rows as CSV" in notices(app)[-1]
+
+
+async def test_ctrl_space_and_ctrl_s_act_from_the_filter_box_space_and_ctrl_d_are_its_own(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"status:pending", "ctrl+@")
+        await settle(pilot)
+        box = app.screen.query_one("#filter-input", Input)
+        assert box.has_focus and box.value == "status:pending"
+        pending = {ip["id"] for ip in sandbox.state["access_ips"] if ip["status"] == "pending"}
+        assert {row.key for row in table(app).marked_rows()} == pending
+        await pilot.press("space", "home", "ctrl+d")  # text, and the box deleting to the right
+        assert box.value == "tatus:pending " and not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)

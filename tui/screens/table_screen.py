@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from providers.outcomes import WriteOutcome
     from tui.bulk import BulkReport
 
+# The keys the filter box answers to itself (Textual's Input: ctrl+d deletes to the right, ...).
+_INPUT_KEYS = frozenset(binding.key for binding in Binding.make_bindings(Input.BINDINGS))
 FILTER_PLACEHOLDER = "filter: text in any column · !text inverts · ~regex · column:value · esc clears"
 #: Rows `C` copies as CSV at most: terminals drop a larger OSC 52 payload anyway.
 COPY_ROWS = 500
@@ -209,13 +211,20 @@ class TableScreen(AppAccess, Screen[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if isinstance(self.focused, Input) and action in self._priority_actions():
+        if isinstance(self.focused, Input) and action in self._typed_actions():
             return False  # "/" or "n" typed into the filter (a CIDR, a name) is text, not a verb
         return self.why_unavailable(action, parameters) is None
 
-    @classmethod
-    def _priority_actions(cls) -> frozenset[str]:
-        return frozenset(parse(b.action)[1] for b in cls.BINDINGS if isinstance(b, Binding) and b.priority)
+    def _typed_actions(self) -> frozenset[str]:
+        """The priority verbs whose key the filter box takes: a character ("/", "n", space) or
+        one of its own keys (ctrl+d deletes to the right). The others (ctrl+s, ctrl+space) act
+        from the box too: "/status:pending ctrl+space" marks the pending rows."""
+        return frozenset(
+            parse(binding.action)[1]
+            for key, bindings in self._bindings.key_to_bindings.items()
+            for binding in bindings
+            if binding.priority and (not key.startswith("ctrl+") or key in _INPUT_KEYS)
+        )
 
     def on_key(self, event: events.Key) -> None:
         """A key whose verb is unavailable says why (check_action hid it, so nothing else will)."""
