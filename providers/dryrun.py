@@ -18,12 +18,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from providers.cache import is_secret_field
-from providers.transport import MUTATES_EXTENSION, redact_url
+from providers.transport import MUTATES_EXTENSION
 
 MASK = "***"
 MAX_BODY_SHOWN = 64 * 1024  # a body is shown up to this many characters
@@ -34,10 +34,25 @@ _SECRET_HEADER = re.compile(
     r"(authorization|signature|token|secret|password|credential|wsse|aksk|api[-_]?key|access[-_]?key|cookie)",
     re.IGNORECASE,
 )
-# Form fields (Alibaba's RPC body) whose values are never shown.
-_SECRET_PARAM = re.compile(r"(signature|secret|token|password|accesskey|access_key|api[-_]?key|credential)", re.I)
+# Query and form fields whose values are never shown: signatures and key ids (Alibaba's RPC
+# `Signature`, `AccessKeyId`), and whatever `is_secret_field` calls a secret (not Alibaba's
+# `SecretNo`, which is the X number).
+_SIGNING_PARAM = re.compile(r"(signature|accesskey|access_key|api[-_]?key|credential|token|password)", re.I)
 # "Bearer abc", "HMAC-SHA256 Credential=...", "UsernameToken Username=...": the scheme may show.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{1,30})\s+\S")
+
+
+def _secret_param(name: str) -> bool:
+    return is_secret_field(name) or bool(_SIGNING_PARAM.search(name))
+
+
+def mask_url(url: str | httpx.URL) -> str:
+    """The URL with the values of signing and secret query parameters masked."""
+    parts = urlsplit(str(url))
+    if not parts.query:
+        return str(url)
+    pairs = [(k, MASK if _secret_param(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(pairs, safe="[]:,*")))
 
 
 def mask_header(name: str, value: str) -> str:
@@ -70,7 +85,7 @@ def mask_body(content: bytes, content_type: str) -> Any:
             pass
     if kind == "application/x-www-form-urlencoded":
         pairs = parse_qsl(text, keep_blank_values=True)
-        return {k: (MASK if _SECRET_PARAM.search(k) else v) for k, v in pairs}
+        return {k: (MASK if _secret_param(k) else v) for k, v in pairs}
     return text[:MAX_BODY_SHOWN]
 
 
@@ -88,7 +103,7 @@ class CapturedRequest:
     def of(cls, provider: str, request: httpx.Request) -> CapturedRequest:
         headers = tuple((name, mask_header(name, value)) for name, value in request.headers.items())
         body = mask_body(request.content, request.headers.get("content-type", ""))
-        return cls(provider, request.method, redact_url(request.url), headers, body)
+        return cls(provider, request.method, mask_url(request.url), headers, body)
 
     def as_dict(self) -> dict[str, Any]:
         return {
