@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -649,7 +650,7 @@ async def dry_run(out: Out, send: Callable[[], Any], what: str) -> CapturedReque
 
 async def cmd_delete(session: ProviderSession, args: argparse.Namespace, out: Out) -> int:
     from providers.outcomes import Outcome, settle_delete
-    from tui.screens.resource import read_cached
+    from tui.screens.resource import read_cached, row_for
 
     spec = resolve_resource(args.resource)
     if spec is None:
@@ -674,7 +675,8 @@ async def cmd_delete(session: ProviderSession, args: argparse.Namespace, out: Ou
             one = await dry_run(out, partial(delete, session, records[i]), named[i])
             captured += [one] if one is not None else []
         return dry_run_done(out, args.output, captured, len(ids))
-    shown = ", ".join(named[i] if i in known else i for i in ids)
+    # Each by what identifies its row (its first column: a name, an address), else by its id.
+    shown = ", ".join(row_for(spec, known[i]).cells[0] or i if i in known else i for i in ids)
     out.confirm(f"Delete {counted(len(ids), spec.noun)}: {shown}?", args.yes, "delete")
     tally, deleted = Tally(), set()
     for i in ids:
@@ -905,7 +907,9 @@ def main(
     out = Out(stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin)
     parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        # argparse writes its help and its usage errors to sys.stdout and sys.stderr: here, ours.
+        with contextlib.redirect_stdout(out.stdout), contextlib.redirect_stderr(out.stderr):
+            args = parser.parse_args(list(argv))
     except SystemExit as ended:  # --help (0), or argparse's usage error (2, said on stderr)
         return int(ended.code or 0)
     from tui.logsetup import configure_or_explain
