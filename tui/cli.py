@@ -22,7 +22,7 @@ API URL), and otherwise the built-in sandbox, a local emulator of every API it s
 Inside: ':' jumps to a screen by name, '?' lists the keys of the screen you are on, q quits.
 """
 
-# The headless commands (tui/headless.py), named here so that dispatching them imports nothing.
+# The headless commands (tui/headless/), named here so that dispatching them imports nothing.
 HEADLESS_COMMANDS = ("get", "describe", "delete", "bind", "unbind")
 
 EPILOG = """\
