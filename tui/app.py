@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -21,6 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
+import styles
 from tui.clipboard import copy_text
 from tui.literal import literal
 from tui.resources import REGISTRY, ActionSpec
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("teledeck.ui")
 
-STYLES = files("styles").joinpath("app.tcss")
+# The package's own path, not importlib.resources (which costs ~4 ms of imports at start).
+STYLES = Path(styles.__file__).with_name("app.tcss")
 
 
 ScreenFactory = Callable[[], Screen[Any]]
@@ -48,20 +50,36 @@ ScreenFactory = Callable[[], Screen[Any]]
 STARTED_WAIT = 2.0
 
 
+def _styled_as_the_app(screen: Screen[Any]) -> Screen[Any]:
+    """A mode's new screen, marked as styled by the app's current stylesheet.
+
+    Textual re-parses every stylesheet of the app (styles/app.tcss and each widget's default
+    CSS, about 10-25 ms) and restyles the whole app when a mode's screen is first shown,
+    because a new Screen starts with a CSS generation of -1. A screen made now is styled from
+    the stylesheet as it is when it mounts, and a theme change still restyles every screen
+    (App.refresh_css), so that re-parse changes nothing; at start it delayed the first frame.
+    """
+    from textual._context import active_app
+
+    with contextlib.suppress(LookupError):
+        screen._css_update_count = active_app.get()._css_update_count
+    return screen
+
+
 def _mode_factory(name: str) -> ScreenFactory:
-    return lambda: ResourceScreen(REGISTRY[name])
+    return lambda: _styled_as_the_app(ResourceScreen(REGISTRY[name]))
 
 
 def _bindings_screen() -> Screen[Any]:
     from tui.screens.bindings import BindingsScreen
 
-    return BindingsScreen()
+    return _styled_as_the_app(BindingsScreen())
 
 
 def _profiles_screen() -> Screen[Any]:
     from tui.screens.profiles import ProfilesScreen
 
-    return ProfilesScreen()
+    return _styled_as_the_app(ProfilesScreen())
 
 
 # Screens that are not generic resource screens, with the names ':' accepts for them.
@@ -140,6 +158,7 @@ class TeledeckApp(App[None]):
         # Textual's Ready is handled once its start-up batch is over (frames painted inside it
         # are dropped), so from here on a refresh puts a frame on the terminal.
         self._started.set()
+        self.call_after_refresh(resume_collection)
 
     async def started(self) -> None:
         """Return once Textual's start-up is over (at once after that). A terminal of no size
@@ -330,6 +349,17 @@ for _spec in REGISTRY.values():
     check_action_keys(_spec, keys_taken_by(TeledeckApp))
 
 
+def resume_collection() -> None:
+    """Garbage collection back on, if tui.cli held it for the start. What start-up made (the
+    modules, the styles, the first screen) is frozen first: it lives as long as the app, and no
+    collection has to walk it again (a first pass over it would stall the loop for ~40 ms)."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def run_app(
     *, sandbox: bool = False, read_only: bool = False, profile: str | None = None, offline: bool = False
 ) -> int:
@@ -352,5 +382,8 @@ def run_app(
     except ConfigError as error:
         print(f"teledeck: {error}", file=sys.stderr)
         return 2
-    TeledeckApp(session, config=config, force_read_only=read_only or offline).run()
+    try:
+        TeledeckApp(session, config=config, force_read_only=read_only or offline).run()
+    finally:
+        resume_collection()  # an app that never got to its first frame
     return 0

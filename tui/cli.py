@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 DESCRIPTION = """\
@@ -92,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         "--offline", action="store_true", help="no network at all: browse the cache; every change is refused"
     )
     args = parser.parse_args(argv)
+    # No garbage collection until the first frame is on the terminal (TeledeckApp.on_ready
+    # turns it back on): a start-up makes about a million objects, most of them imported
+    # modules and styles that live as long as the app, and the collector's full passes over
+    # them cost ~40 ms before the first paint (benchmarks/cold_start.py).
+    gc.disable()
     from tui.app import run_app
 
     return run_app(sandbox=args.sandbox, read_only=args.read_only, profile=args.profile, offline=args.offline)

@@ -23,13 +23,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from providers import paths
 from providers.cache import is_secret_field
@@ -482,6 +479,8 @@ def load_config(path: Path | None = None) -> Config:
     data = read_small_file(path, follow_symlinks=True)
     if data is None:
         return Config()
+    import tomllib  # here: a start with no config file (the sandbox's first run) needs no TOML parser
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -694,6 +693,8 @@ def save_config(config: Config, path: Path | None = None) -> Path:
         raise ConfigValidationError(problems, path=path)
     document = config_to_document(config)
     _guard_no_secrets(document, path=path)
+    import tomli_w  # only a write needs it
+
     paths.atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
     return path
 
@@ -737,6 +738,8 @@ def load_secrets(path: Path | None = None) -> Secrets:
         raise ConfigError(f"the secrets file: {error.reason}", path=path) from None
     if data is None:
         return {}
+    import tomllib
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -759,6 +762,8 @@ def load_secrets(path: Path | None = None) -> Secrets:
 def _write_secrets(secrets: Secrets, path: Path) -> None:
     document = {p: {a: dict(f) for a, f in accounts.items() if f} for p, accounts in secrets.items()}
     document = {p: accounts for p, accounts in document.items() if accounts}
+    import tomli_w  # only a write needs it
+
     paths.atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
 
 

@@ -78,42 +78,26 @@ async def test_a_warm_start_shows_the_cached_rows_then_the_servers(sandbox, tmp_
 
 def _footer_keys(app) -> list[str]:
     """The keys on the footer but the command palette's (which Textual adds to every footer)."""
-    keys = app.screen.query_one(AppFooter).query("FooterKey")
-    return sorted(str(key.key) for key in keys if not key.has_class("-command-palette"))
+    footer = app.screen.query_one(AppFooter)
+    return sorted(key.key for key in footer.keys if key.key != app.COMMAND_PALETTE_BINDING)
 
 
 def _keys_in_force(app) -> list[str]:
     return sorted(b.binding.key for b in app.screen.active_bindings.values() if b.binding.show)
 
 
-async def test_the_footer_is_built_once_at_start_and_again_only_when_its_keys_change(make_app, monkeypatch):
-    builds: list[int] = []
-    signals: list[int] = []
-    compose, changed = AppFooter.compose, AppFooter.bindings_changed
-
-    def counting_compose(footer):
-        widgets = list(compose(footer))
-        if footer._bindings_ready:  # a build with the keys, not Textual's empty first one
-            builds.append(1)
-        yield from widgets
-
-    def counting_changed(footer, screen):
-        signals.append(1)
-        changed(footer, screen)
-
-    monkeypatch.setattr(AppFooter, "compose", counting_compose)
-    monkeypatch.setattr(AppFooter, "bindings_changed", counting_changed)
+async def test_the_footer_is_one_widget_that_follows_the_keys_in_force(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert len(builds) == 1 < len(signals)  # told several times at start, the same keys each time
+        footer = app.screen.query_one(AppFooter)
+        assert not footer.children  # one line drawn, no widget per key
         assert _footer_keys(app) == _keys_in_force(app)
         started_with = _footer_keys(app)
 
         await pilot.press("slash")  # the filter box takes focus: other keys are in force
         await settle(pilot)
         assert _footer_keys(app) == _keys_in_force(app) != started_with
-        assert len(builds) == 2
 
         await pilot.press("escape")
         await settle(pilot)

@@ -110,6 +110,17 @@ class TableScreen(AppAccess, Screen[None]):
                 self.notify(reason, severity="warning", markup=False)
                 return
 
+    def _compositor_refresh(self) -> None:
+        # Textual renders the start screen once inside its start-up batch and then drops the
+        # frame (App._display writes nothing while a batch is open): ~35-60 ms of rendering
+        # before the first frame that reaches the terminal. Not rendering it leaves the screen
+        # dirty, so the first frame after the batch is the full one, with the rows.
+        # (Textual is pinned below 9 in pyproject.toml; tests/tui/test_startup.py checks the
+        # first frame written has rows.)
+        if self.app._batch_count:
+            return
+        super()._compositor_refresh()
+
     def make_table(self) -> VirtualTable:
         raise NotImplementedError
 

@@ -1,102 +1,185 @@
 """The footer of a main screen: the screen's verbs from the left, the app's own keys (q, ?, :) and
-the command palette held at the right edge. On a narrow terminal the verbs are cut (every one is
-listed under `?`), never the keys that quit, explain and move."""
+the command palette held at the right edge. On a narrow terminal the verbs that do not fit are
+left out whole (every one is listed under `?`), never the keys that quit, explain and move.
+
+One widget that draws one line, instead of Textual's Footer (a container of one FooterKey widget
+per key): on a main screen those were about twenty widgets to build, style, lay out and render
+before the first frame, ~50-100 ms of a start of ~0.6 s (benchmarks/cold_start.py), and each
+change of the keys in force rebuilt them all. Here a change of keys is a repaint.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from textual.app import ComposeResult
-from textual.containers import HorizontalGroup
+from rich.cells import cell_len
+from textual import events
+from textual.app import RenderResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.style import Style
 from textual.widget import Widget
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
-if TYPE_CHECKING:
-    from textual.screen import Screen
+SEPARATOR = "▏"  # between the verbs and the held keys (Textual's footer draws it as a vkey border)
 
 
-class AppFooter(Footer):
+@dataclass(frozen=True)
+class FooterKey:
+    """One key as the footer shows it; `start`/`end` are its columns, both None when it was left
+    out for want of room."""
+
+    key: str  # the key's name, as a press would be (`ctrl+d`)
+    display: str  # as shown (`^d`)
+    description: str
+    enabled: bool
+    held: bool  # one of the app's keys or the palette's, kept at the right edge
+    start: int | None = None
+    end: int | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.start is not None
+
+    def text(self) -> str:
+        return f"{self.display} {self.description}" if self.description else self.display
+
+    @property
+    def width(self) -> int:
+        return cell_len(self.text())
+
+
+class AppFooter(Widget, can_focus=False):
+    COMPONENT_CLASSES = {"footer-key--key", "footer-key--description", "app-footer--separator"}
+    ALLOW_SELECT = False
     DEFAULT_CSS = """
-    AppFooter .app-keys {
-        dock: right;
-        width: auto;
+    AppFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
         background: $footer-background;
-        border-left: vkey $foreground 20%;
-        padding-left: 1;
-    }
-    AppFooter .app-keys FooterKey.-command-palette {
-        dock: none;
-        border-left: none;
+        text-wrap: nowrap;
+        & > .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .app-footer--separator {
+            color: $foreground 20%;
+        }
     }
     """
 
-    # What the keys now on the footer were composed from (None: not composed with keys yet), and
-    # whether a rebuild is already waiting for the next refresh.
-    _shown: tuple[object, ...] | None = None
-    _rebuild_queued = False
+    GAP = 2  # columns between two keys
 
-    def _what_it_shows(self) -> tuple[object, ...]:
-        """Everything of the screen's bindings in force that the footer's keys show."""
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: tuple[FooterKey, ...] = ()
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        # Textual says the bindings may have changed (focus moved, a widget mounted) several
+        # times while a screen starts; each time costs one repaint of one line.
+        if screen is self.screen:
+            self.refresh()
+
+    # ---- what is shown --------------------------------------------------------------------
+
+    def _in_force(self) -> tuple[list[FooterKey], list[FooterKey]]:
+        """The screen's verbs and the held keys, in the order the bindings give them; one key per
+        action (the first), as Textual's footer does."""
         app = self.app
-        return (
-            self.show_command_palette and app.ENABLE_COMMAND_PALETTE,
-            *(
-                (
-                    binding.key,
-                    app.get_key_display(binding),
-                    binding.description,
-                    binding.action,
-                    binding.group,
-                    enabled,
-                    tooltip,
-                )
-                for _, binding, enabled, tooltip in self.screen.active_bindings.values()
-                if binding.show
-            ),
-        )
+        app_keys = {key for key, _ in app._bindings}  # a screen may answer one itself (its own ?)
+        palette = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
+        verbs: list[FooterKey] = []
+        held: list[FooterKey] = []
+        palette_key: FooterKey | None = None
+        actions: set[str] = set()
+        for key, active in self.screen.active_bindings.items():
+            binding: Binding = active.binding
+            if key == palette:
+                palette_key = FooterKey(key, app.get_key_display(binding), "palette", active.enabled, True)
+                continue
+            if not binding.show or binding.action in actions:
+                continue
+            actions.add(binding.action)
+            shown = FooterKey(key, app.get_key_display(binding), binding.description, active.enabled, key in app_keys)
+            (held if shown.held else verbs).append(shown)
+        if palette_key is not None:
+            held.append(palette_key)
+        return verbs, held
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        # Textual's Footer.bindings_changed, but Textual rebuilds every key each time the screen
-        # says its bindings may have changed (focus moved, a widget mounted): five times while a
-        # screen starts, each the same keys, before the first rows reach the terminal. Here one
-        # rebuild waits for the refresh, and only if the keys would differ from those shown.
-        self._bindings_ready = True
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen or self._rebuild_queued:
-            return
-        if self._shown is None or self._what_it_shows() != self._shown:
-            self._rebuild_queued = True
-            self.call_after_refresh(self._rebuild)
-
-    async def _rebuild(self) -> None:
-        self._rebuild_queued = False
-        if self.is_attached and (self._shown is None or self._what_it_shows() != self._shown):
-            await self.recompose()
-
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready and self.is_attached:
-            # Textual's Footer composes empty and fills in after the first refresh, which leaves
-            # the keys (the costliest part of a main screen) to be built after the start-up
-            # frame, in front of anything a screen runs once its first frame is out. The keys
-            # the screen offers are known now; later changes rebuild as usual.
-            self._bindings_ready = True
-        if self._bindings_ready:
-            self._shown = self._what_it_shows()
-        app_keys = {key for key, _ in self.app._bindings}  # a screen may answer one itself (its own ?)
-        verbs: list[Widget] = []
-        held: list[Widget] = []
-        for widget in super().compose():
-            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
-                # A FooterKey starts compact and the footer's data binding then turns that off:
-                # two restyles of every key (and its parts) on each rebuild. Started as the
-                # footer is, the binding changes nothing. (Textual binds every key but the
-                # command palette's, which stays compact.)
-                widget.set_reactive(FooterKey.compact, self.compact)
-            if isinstance(widget, FooterKey) and (widget.key in app_keys or widget.has_class("-command-palette")):
-                held.append(widget)
+    def _place(self, width: int) -> tuple[FooterKey, ...]:
+        verbs, held = self._in_force()
+        held_width = sum(k.width for k in held) + self.GAP * max(0, len(held) - 1)
+        held_start = max(0, width - held_width - 1)  # 1 space after the last held key
+        placed: list[FooterKey] = []
+        column = 1
+        room = held_start - 2  # the separator and a space before it
+        for verb in verbs:
+            size = verb.width
+            if column + size <= room:
+                placed.append(_at(verb, column))
+                column += size + self.GAP
             else:
-                verbs.append(widget)
-        self.styles.grid_size_columns = len(verbs)
-        yield from verbs
-        if held:
-            yield HorizontalGroup(*held, classes="app-keys")
+                room = -1  # once one verb is cut, the ones after it are too (the order stays)
+                placed.append(verb)
+        column = held_start
+        for key in held:
+            placed.append(_at(key, column))
+            column += key.width + self.GAP
+        return tuple(placed)
+
+    @property
+    def keys(self) -> tuple[FooterKey, ...]:
+        """The keys of the last line drawn, with where each is (tests and clicks read this)."""
+        return self._keys
+
+    def render(self) -> RenderResult:
+        width = self.size.width
+        self._keys = keys = self._place(width)
+        key_style = self.get_visual_style("footer-key--key")
+        description_style = self.get_visual_style("footer-key--description")
+        separator_style = self.get_visual_style("app-footer--separator")
+        dim = Style(dim=True)
+        parts: list[str | tuple[str, Style]] = []
+        column = 0
+        held_start = next((k.start for k in keys if k.held and k.start is not None), width)
+        for key in sorted((k for k in keys if k.start is not None), key=lambda k: k.start or 0):
+            start = key.start or 0
+            if key.held and column < held_start - 1 <= start:
+                parts.append(" " * (held_start - 2 - column))
+                parts.append((SEPARATOR, separator_style))
+                parts.append(" ")
+                column = held_start
+            parts.append(" " * (start - column))
+            parts.append((key.display, key_style if key.enabled else key_style + dim))
+            if key.description:
+                parts.append((f" {key.description}", description_style if key.enabled else description_style + dim))
+            column = start + key.width
+        return Content.assemble(*parts)
+
+    # ---- mouse ----------------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        for key in self._keys:
+            if key.start is not None and key.end is not None and key.start <= event.x < key.end:
+                event.stop()
+                if key.enabled:
+                    self.app.simulate_key(key.key)
+                else:
+                    self.app.bell()
+                return
+
+
+def _at(key: FooterKey, column: int) -> FooterKey:
+    return FooterKey(key.key, key.display, key.description, key.enabled, key.held, column, column + key.width)
