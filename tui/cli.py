@@ -31,7 +31,7 @@ headless, for scripts (data on stdout, messages on stderr; each has --help):
   teledeck get RESOURCE [-o table|json|jsonl|csv|tsv] [--filter TEXT] [--max-items N]
   teledeck describe RESOURCE ID [-o json]
   teledeck delete RESOURCE ID... [--yes] [--dry-run]
-  teledeck bind PROVIDER --mode MODE --a NUMBER [--b NUMBER] ... [--dry-run]
+  teledeck bind PROVIDER --mode MODE --a NUMBER [--b NUMBER] ... [--yes] [--dry-run]
   teledeck unbind PROVIDER ID... [--yes] [--dry-run]
                        with --profile P, --sandbox, --offline or --read-only as above;
                        exit 0 done, 1 a provider error, 2 a usage or config error

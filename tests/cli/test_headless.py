@@ -220,7 +220,7 @@ def test_bind_then_unbind_on_each_binding_vendor_with_dry_runs(cli):
         assert clear_secret not in done.stdout and clear_id not in done.stdout
     assert cli.audit() == []
 
-    bound = cli.run_all([("bind", v, "--mode", "AXB", *BIND[v], "--sandbox", "-o", "json") for v in vendors])
+    bound = cli.run_all([("bind", v, "--mode", "AXB", *BIND[v], "--sandbox", "--yes", "-o", "json") for v in vendors])
     made = {}
     for vendor, done in zip(vendors, bound, strict=True):
         assert done.returncode == 0, done.stderr
@@ -248,7 +248,9 @@ def test_bind_then_unbind_on_each_binding_vendor_with_dry_runs(cli):
 
 
 def test_bind_with_bad_input_is_exit_2_with_the_fields_message(cli):
-    bad = cli.run("bind", "huawei", "--mode", "AXB", "--a", "13900001111", "--b", "+8613900002222", "--sandbox")
+    bad = cli.run(
+        "bind", "huawei", "--mode", "AXB", "--a", "13900001111", "--b", "+8613900002222", "--sandbox", "--yes"
+    )
     assert bad.returncode == 2 and not bad.stdout
     assert "--a: not a Huawei number" in bad.stderr
     assert cli.audit() == [] and "relationnumber" not in cli.log()  # nothing was sent
@@ -266,7 +268,7 @@ def test_read_only_and_offline_refuse_every_change_before_anything_is_built(cli)
             ("delete", "billing", target, "--sandbox", "--read-only", "--yes"),
             ("delete", "billing", target, "--sandbox", "--offline", "--yes"),
             ("delete", "billing", target, "--sandbox", "--read-only", "--dry-run"),
-            ("bind", "huawei", "--mode", "AXB", *BIND["huawei"], "--sandbox", "--read-only"),
+            ("bind", "huawei", "--mode", "AXB", *BIND["huawei"], "--sandbox", "--read-only", "--yes"),
             ("unbind", "huawei", "anything", "--sandbox", "--offline", "--yes"),
         ]
     )

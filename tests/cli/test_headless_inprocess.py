@@ -129,7 +129,7 @@ def test_every_bind_field_problem_is_said_at_its_flag_before_sending():
         ): "--pool: NP202601050000000201 is an AXB pool",
     }
     for args, said in cases.items():
-        done = run("bind", *args, "--sandbox")
+        done = run("bind", *args, "--sandbox", "--yes")
         assert done.code == 2 and said in done.stderr and not done.stdout, (args, done.stderr)
         assert "nothing" in done.stderr or "before sending" in done.stderr
 
@@ -174,6 +174,7 @@ def test_a_bind_whose_answer_is_lost_is_found_by_what_was_sent_never_sent_twice(
         "+8613800000042",
         "--x",
         x,
+        "--yes",
         "-o",
         "json",
         session=session,
@@ -194,7 +195,18 @@ def test_a_lost_volcengine_answer_is_re_sent_with_its_idempotent_id(telnyx, tmp_
     volc.faults.reset("*", "/SelectNumberAndBindAXB", apply=True)
     session = sandbox_session(handler=telnyx, binding_handlers={"volcengine": volc}, ledger_path=tmp_path / "l.sqlite3")
     done = run(
-        "bind", "volcengine", "--mode", "AXB", "--a", "13700080001", "--b", "13600080001", "-o", "json", session=session
+        "bind",
+        "volcengine",
+        "--mode",
+        "AXB",
+        "--a",
+        "13700080001",
+        "--b",
+        "13600080001",
+        "--yes",
+        "-o",
+        "json",
+        session=session,
     )
     assert done.code == 0, done.stderr
     assert volc.faults.fired.get("reset+apply") == 1  # the answer was lost
@@ -226,6 +238,7 @@ def test_a_bind_of_unknown_outcome_waits_in_the_ledger_and_the_next_get_settles_
         "+8613800000052",
         "--x",
         x,
+        "--yes",
         session=_huawei_session(telnyx, huawei, tmp_path, **options),
     )
     assert done.code == 1 and done.stdout == ""
@@ -289,3 +302,20 @@ def test_what_cannot_be_done_as_asked_is_exit_2():
     for args, said in cases.items():
         done = run(*args)
         assert done.code == 2 and said in done.stderr and not done.stdout, (args, done.stderr)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_bind_asks_first_saying_what_it_worked_out():
+    out, err = io.StringIO(), io.StringIO()
+    args = ["bind", "volcengine", "--mode", "AXB", "--a", "13900001111", "--b", "13900002222", "--sandbox"]
+    code = headless.main(args, stdin=_Terminal("n\n"), stdout=out, stderr=err)
+    assert code == 1 and out.getvalue() == "" and "cancelled; nothing was sent" in err.getvalue()
+    question = err.getvalue().splitlines()[0]
+    # The AXB pool the form would pick (the account's own serves AXN), and the expiry from +2h.
+    assert question.startswith("Bind volcengine AXB for A 13900001111, B 13900002222, X chosen by the provider")
+    assert "in pool NP202601050000000201" in question and "expires 20" in question and "? [y/N] " in question
+    assert run(*args).code == 2  # stdin not a terminal, no --yes

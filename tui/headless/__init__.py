@@ -17,8 +17,9 @@ Contract, for scripts:
   there, or a change whose outcome is unknown; 2 on a usage or config error: an unknown resource
   or flag, a field the bind form would refuse, a profile without the account, and a change the
   profile refuses (read-only or offline: refused before any client is built, nothing sent);
-- deletes and unbinds ask on the terminal unless --yes, and refuse (2) when stdin is not one;
-  each ID settles on its own (one failing does not stop the others) and a summary line follows;
+- every change asks on the terminal unless --yes, and is refused (2) when stdin is not one;
+  each ID of a delete or unbind settles on its own (one failing does not stop the others) and a
+  summary line follows;
 - --dry-run prints the change as it would be sent, signed, credentials masked, and sends
   nothing (providers/dryrun.py); reads it needs (a pool list, a lookup) are made.
 """

@@ -28,7 +28,7 @@ from tui.headless.reading import Listed, binding_columns, binding_fields, bindin
 from tui.literal import literal
 
 if TYPE_CHECKING:
-    from providers.bindings import Binding, BindingProvider
+    from providers.bindings import Binding, BindingProvider, BindRequest
     from providers.dryrun import CapturedRequest
     from providers.outcomes import WriteOutcome
     from providers.session import ProviderSession
@@ -194,6 +194,7 @@ async def cmd_bind(session: ProviderSession, args: argparse.Namespace, out: Out)
     if args.dry_run:
         captured = await dry_run(out, lambda: provider.bind(request), "the bind")
         return dry_run_done(out, "json" if args.output == "json" else "text", [captured] if captured else [], 1)
+    out.confirm(f"{bind_question(name, request)}?", args.yes, "bind")
 
     def bound_id(outcome: WriteOutcome[Binding]) -> str:
         return outcome.value.subscription_id if outcome.value is not None else ""
@@ -216,6 +217,26 @@ async def cmd_bind(session: ProviderSession, args: argparse.Namespace, out: Out)
     if outcome.unknown:
         out.say("kept as a pending bind in the ledger: `teledeck get bindings` checks it again, never re-sends it")
     return EXIT_FAILED
+
+
+def bind_question(name: str, request: BindRequest) -> str:
+    """The bind about to be sent, as the question before it: what the flags and defaults made of
+    it (the pool chosen, the expiry worked out from +2h)."""
+    from tui import binding_forms as forms
+
+    parts = [f"Bind {name} {request.mode} for A {request.a}"]
+    if request.b:
+        parts.append(f"B {request.b}")
+    where = f"X {request.x}" if request.x else "X chosen by the provider"
+    if request.pool:
+        where += f" in pool {request.pool}"
+    elif request.area_code:
+        where += f" in area {request.area_code}"
+    parts.append(where)
+    if request.extension:
+        parts.append(f"extension {request.extension}")
+    parts.append(f"expires {forms.local_time(request.expires_at)}" if request.expires_at else "no expiry")
+    return ", ".join(parts)
 
 
 async def bind_values(provider: BindingProvider, name: str, args: argparse.Namespace) -> dict[str, str]:

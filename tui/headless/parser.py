@@ -23,14 +23,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--read-only", action="store_true", help="refuse every change")
 
 
-def _changes(parser: argparse.ArgumentParser, *, asks: bool) -> None:
+def _changes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the request that would be sent (signed, credentials masked) and send nothing",
     )
-    if asks:
-        parser.add_argument("-y", "--yes", action="store_true", help="do not ask first")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask first")
 
 
 def _bind_flags(parser: argparse.ArgumentParser) -> None:
@@ -103,22 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("ids", metavar="ID", nargs="+")
     delete.add_argument("--ignore-not-found", action="store_true", help="an id the provider does not have is done")
     delete.add_argument("-o", "--output", choices=("text", "json"), default="text", help="a dry run's requests as")
-    _changes(delete, asks=True)
+    _changes(delete)
     _common(delete)
 
     bind = commands.add_parser(
         "bind",
         help="bind a privacy number",
-        description="Bind a privacy number, checked as the console's bind form checks it. The new "
-        "binding is printed and kept in the ledger; a bind whose answer is lost is checked, "
-        "never sent twice.",
+        description="Bind a privacy number, checked as the console's bind form checks it; asks first "
+        "(saying the pool and expiry chosen) unless --yes. The new binding is printed and kept in "
+        "the ledger; a bind whose answer is lost is checked, never sent twice.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bind.add_argument("provider", metavar="PROVIDER", help="aliyun, huawei or volcengine (the profile's account)")
     _bind_flags(bind)
     bind.add_argument("-o", "--output", choices=GET_FORMATS, help="the new binding as (default as for get)")
-    _changes(bind, asks=False)
+    _changes(bind)
     _common(bind)
 
     unbind = commands.add_parser(
@@ -132,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     unbind.add_argument("provider", metavar="PROVIDER")
     unbind.add_argument("ids", metavar="ID", nargs="+")
     unbind.add_argument("-o", "--output", choices=("text", "json"), default="text", help="a dry run's requests as")
-    _changes(unbind, asks=True)
+    _changes(unbind)
     _common(unbind)
     return parser
 
