@@ -158,13 +158,10 @@ class DryRunTransport(httpx.AsyncBaseTransport):
             await self.inner.aclose()
 
 
-def dry_run_wrapper() -> tuple[
-    Callable[[str, httpx.AsyncBaseTransport | None], httpx.AsyncBaseTransport], list[CapturedRequest]
-]:
-    """A `wrap_transport` for open_session, and the list every captured change is added to."""
-    captured: list[CapturedRequest] = []
+def dry_run_wrapper() -> Callable[[str, httpx.AsyncBaseTransport | None], httpx.AsyncBaseTransport]:
+    """A `wrap_transport` for open_session: every client's transport under a recorder."""
 
     def wrap(provider: str, inner: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport:
-        return DryRunTransport(provider, inner, captured)
+        return DryRunTransport(provider, inner)
 
-    return wrap, captured
+    return wrap

@@ -319,3 +319,22 @@ def test_a_bind_asks_first_saying_what_it_worked_out():
     assert question.startswith("Bind volcengine AXB for A 13900001111, B 13900002222, X chosen by the provider")
     assert "in pool NP202601050000000201" in question and "expires 20" in question and "? [y/N] " in question
     assert run(*args).code == 2  # stdin not a terminal, no --yes
+
+
+def test_a_profile_without_the_account_is_a_config_error_and_sends_nothing(monkeypatch):
+    import os
+    from pathlib import Path
+
+    config = Path(os.environ["TELEDECK_CONFIG_DIR"]) / "config.toml"
+    config.write_text(
+        '[profiles.prod]\n\n[[profiles.prod.accounts]]\nkind = "telnyx"\nlabel = "telnyx-main"\n'
+        'endpoint = "http://127.0.0.1:9/v2"\ncredentials = { api_key = "env:TD_TEST_KEY" }\n'
+    )
+    monkeypatch.setenv("TD_TEST_KEY", "KEY-test")
+    for args, said in {
+        ("get", "whatsapp", "--profile", "prod"): "profile 'prod' has no aliyun-cams account",
+        ("bind", "huawei", "--mode", "AXB", "--a", "1", "--profile", "prod", "--yes"): "no huawei account",
+        ("unbind", "aliyun", "1", "--profile", "prod", "--yes"): "no aliyun account",
+    }.items():
+        done = run(*args)
+        assert done.code == 2 and said in done.stderr and not done.stdout, (args, done.stderr)

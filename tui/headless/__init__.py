@@ -34,7 +34,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from tui.headless.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cancelled, Failed, Out, UsageError
+from providers.errors import ProviderError
+from providers.ledger import LedgerError
+from tui.headless.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Cancelled, Failed, Out, UsageError, say_error
 from tui.headless.changes import cmd_bind, cmd_delete, cmd_unbind
 from tui.headless.parser import build_parser
 from tui.headless.reading import cmd_describe, cmd_get
@@ -53,7 +55,7 @@ async def run(args: argparse.Namespace, out: Out, session: ProviderSession | Non
     if getattr(args, "dry_run", False):
         from providers.dryrun import dry_run_wrapper
 
-        wrap, _ = dry_run_wrapper()
+        wrap = dry_run_wrapper()
     if session is None:
         try:
             _, session = open_command_line_session(
@@ -105,6 +107,12 @@ def main(
         return EXIT_FAILED
     except Cancelled:
         out.say("cancelled; nothing was sent")
+        return EXIT_FAILED
+    except ProviderError as error:  # one no command caught on its way (a client that cannot connect)
+        say_error(out, error, f"running {args.command}")
+        return EXIT_FAILED
+    except LedgerError as error:
+        out.say(f"teledeck: {error}")
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader left (`| head`): what it wanted was written; say nothing more to it.
