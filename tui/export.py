@@ -21,7 +21,7 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -126,7 +126,3 @@ def render(fmt: str, rows: Sequence[Mapping[str, Any]]) -> str:
 def render_one(fmt: str, row: Mapping[str, Any]) -> str:
     """One record: JSON as an object (not an array of one), the others as `render` does."""
     return _json(dict(row), indent=2) + "\n" if fmt == "json" else render(fmt, [row])
-
-
-def as_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
-    return [record_fields(record) for record in records]
