@@ -312,9 +312,9 @@ def open_session(
     (by provider name) are for tests and benchmarks. `wrap_transport(provider, transport)` is
     given the httpx transport each client would use (None: httpx's own, to the network) and
     returns the one it gets: a dry run's recorder (providers/dryrun.py) that lets reads through
-    and stops changes; never in an offline session, which sends nothing anyway. Raises `providers.endpoints.EndpointRefused`
-    for an endpoint that breaks the endpoint rule, and KeyError for an unknown kind, before any
-    client is built.
+    and stops changes; never in an offline session, which sends nothing anyway. Raises
+    `providers.endpoints.EndpointRefused` for an endpoint that breaks the endpoint rule, and
+    KeyError for an unknown kind, before any client is built.
     """
     read_only = read_only or offline  # offline refuses every change
     options = client_options or {}
