@@ -133,12 +133,14 @@ class DryRunStop(Exception):
 
 @dataclass
 class DryRunTransport(httpx.AsyncBaseTransport):
-    """Reads through to `inner` (httpx's own network transport when None); the first change is
-    recorded in `captured` and stopped with DryRunStop."""
+    """Reads through to `inner`; the first change is recorded in `captured` and stopped with
+    DryRunStop. With no `inner` (a real account), reads go out through an httpx client of its
+    own, which honours the proxy variables as the client it stands under would have."""
 
     provider: str
     inner: httpx.AsyncBaseTransport | None = None
     captured: list[CapturedRequest] = field(default_factory=list)
+    _network: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         mutates = request.extensions.get(MUTATES_EXTENSION)
@@ -149,13 +151,20 @@ class DryRunTransport(httpx.AsyncBaseTransport):
             captured = CapturedRequest.of(self.provider, request)
             self.captured.append(captured)
             raise DryRunStop(captured)
-        if self.inner is None:
-            self.inner = httpx.AsyncHTTPTransport()
-        return await self.inner.handle_async_request(request)
+        if self.inner is not None:
+            return await self.inner.handle_async_request(request)
+        if self._network is None:
+            # Given a transport, an AsyncClient mounts no proxies from the environment; a client
+            # of our own does, and its answer's stream is handed up unread (the Transport above
+            # reads it within its limits).
+            self._network = httpx.AsyncClient(follow_redirects=False)
+        return await self._network.send(request, stream=True)
 
     async def aclose(self) -> None:
         if self.inner is not None:
             await self.inner.aclose()
+        if self._network is not None:
+            await self._network.aclose()
 
 
 def dry_run_wrapper() -> Callable[[str, httpx.AsyncBaseTransport | None], httpx.AsyncBaseTransport]:

@@ -254,9 +254,9 @@ def test_a_bind_of_unknown_outcome_waits_in_the_ledger_and_the_next_get_settles_
     assert _huawei_session(telnyx, huawei, tmp_path).ledger.pending_binds() == []
 
 
-def test_a_dry_run_through_the_network_path_sends_no_change(telnyx, tmp_path):
-    """The recorder under a real (not sandbox) client: reads go to the transport below, the
-    change stops before it; here the transport below is a mock that counts what reached it."""
+def test_the_recorder_lets_reads_through_stops_the_change_and_masks_credentials():
+    """Reads reach the transport below (here a mock that counts them), the change stops before
+    it, and what is shown of it has every credential masked."""
     from providers.dryrun import DryRunTransport, mask_body, mask_header, mask_url
 
     reached: list[httpx.Request] = []
@@ -338,3 +338,55 @@ def test_a_profile_without_the_account_is_a_config_error_and_sends_nothing(monke
     }.items():
         done = run(*args)
         assert done.code == 2 and said in done.stderr and not done.stdout, (args, done.stderr)
+
+
+def test_a_dry_run_on_a_real_account_reads_through_the_network_and_stops_the_change(monkeypatch):
+    """No transport below (a configured account): reads go out through an httpx client of the
+    recorder's own; the change never reaches the server."""
+    import asyncio
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from providers.dryrun import DryRunStop, DryRunTransport
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(f"GET {self.path}")
+            body = b'{"data": []}'
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_DELETE(self) -> None:
+            seen.append(f"DELETE {self.path}")
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def go() -> None:
+        recorder = DryRunTransport("telnyx")
+        async with httpx.AsyncClient(transport=recorder) as client:
+            answer = await client.get(f"{base}/v2/billing_groups")
+            assert answer.json() == {"data": []}
+            with pytest.raises(DryRunStop):
+                await client.delete(f"{base}/v2/billing_groups/1", headers={"Authorization": "Bearer KEY123"})
+        assert recorder.captured[0].url == f"{base}/v2/billing_groups/1"
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["GET /v2/billing_groups"]
