@@ -4,6 +4,7 @@ and the bind form's fields as `bind`'s flags."""
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from tui.headless.base import GET_FORMATS, resource_names
 
@@ -49,14 +50,19 @@ def _bind_flags(parser: argparse.ArgumentParser) -> None:
         if spec.kind == "bool":
             parser.add_argument(flag, dest=dest, action="store_const", const="true", help=spec.label)
         else:
-            parser.add_argument(flag, dest=dest, metavar=spec.name.upper(), help=f"{spec.label}{default_note}")
+            parser.add_argument(
+                flag,
+                dest=dest,
+                metavar="NUMBER" if "number" in spec.label.lower() else spec.name.upper(),
+                help=f"{spec.label}{default_note}",
+            )
     parser.set_defaults(bind_flags=dests)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="teledeck",
-        description="teledeck's headless commands, on the console's profiles.",
+        description=_wrapped("teledeck's headless commands, on the console's profiles."),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -66,14 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     get = commands.add_parser(
         "get",
         help="list a resource",
-        description=f"List a resource ({names}). Bindings come from the local ledger, refreshed "
-        "from each provider unless --offline.",
+        description=_wrapped(
+            f"List a resource ({names}). Bindings come from the local ledger, refreshed "
+            "from each provider unless --offline."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     get.add_argument("resource", metavar="RESOURCE", help="a resource name or alias, as ':' takes it")
     get.add_argument(
-        "-o", "--output", choices=GET_FORMATS, help="table (the default on a terminal), json, jsonl, csv, tsv (else)"
+        "-o",
+        "--output",
+        choices=GET_FORMATS,
+        metavar="FORMAT",
+        help="table (the default on a terminal), json, jsonl, csv or tsv (the default through a pipe)",
     )
     get.add_argument("--filter", metavar="TEXT", help="rows whose cells contain TEXT (case-insensitive; !TEXT: not)")
     get.add_argument("--max-items", type=_positive, metavar="N", help="stop after N rows (stops paging early)")
@@ -82,58 +94,77 @@ def build_parser() -> argparse.ArgumentParser:
     describe = commands.add_parser(
         "describe",
         help="every field of one record",
-        description="Every field of one record, by its id (a binding: its subscription id or provider:id).",
+        description=_wrapped("Every field of one record, by its id (a binding: its subscription id or provider:id)."),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     describe.add_argument("resource", metavar="RESOURCE")
     describe.add_argument("id", metavar="ID")
-    describe.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    describe.add_argument("-o", "--output", choices=("text", "json"), default="text", help="text (default) or json")
     _common(describe)
 
     delete = commands.add_parser(
         "delete",
         help="delete records by id",
-        description="Delete records by id; asks first unless --yes. Each id settles on its own.",
+        description=_wrapped("Delete records by id; asks first unless --yes. Each id settles on its own."),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     delete.add_argument("resource", metavar="RESOURCE")
     delete.add_argument("ids", metavar="ID", nargs="+")
     delete.add_argument("--ignore-not-found", action="store_true", help="an id the provider does not have is done")
-    delete.add_argument("-o", "--output", choices=("text", "json"), default="text", help="a dry run's requests as")
+    delete.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text", help="a dry run's requests as text or json"
+    )
     _changes(delete)
     _common(delete)
 
     bind = commands.add_parser(
         "bind",
         help="bind a privacy number",
-        description="Bind a privacy number, checked as the console's bind form checks it; asks first "
-        "(saying the pool and expiry chosen) unless --yes. The new binding is printed and kept in "
-        "the ledger; a bind whose answer is lost is checked, never sent twice.",
+        description=_wrapped(
+            "Bind a privacy number, checked as the console's bind form checks it; asks first "
+            "(saying the pool and expiry chosen) unless --yes. The new binding is printed and kept in "
+            "the ledger; a bind whose answer is lost is checked, never sent twice."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bind.add_argument("provider", metavar="PROVIDER", help="aliyun, huawei or volcengine (the profile's account)")
     _bind_flags(bind)
-    bind.add_argument("-o", "--output", choices=GET_FORMATS, help="the new binding as (default as for get)")
+    bind.add_argument(
+        "-o",
+        "--output",
+        choices=GET_FORMATS,
+        metavar="FORMAT",
+        help="the new binding as (formats and default as for get)",
+    )
     _changes(bind)
     _common(bind)
 
     unbind = commands.add_parser(
         "unbind",
         help="unbind privacy-number bindings",
-        description="Unbind bindings by subscription id; asks first unless --yes. A binding not in "
-        "the ledger is looked up first (by subscription id, where the vendor can).",
+        description=_wrapped(
+            "Unbind bindings by subscription id; asks first unless --yes. A binding not in "
+            "the ledger is looked up first (by subscription id, where the vendor can)."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     unbind.add_argument("provider", metavar="PROVIDER")
     unbind.add_argument("ids", metavar="ID", nargs="+")
-    unbind.add_argument("-o", "--output", choices=("text", "json"), default="text", help="a dry run's requests as")
+    unbind.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text", help="a dry run's requests as text or json"
+    )
     _changes(unbind)
     _common(unbind)
     return parser
+
+
+def _wrapped(text: str) -> str:
+    """A description as lines argparse shows as they are (its raw formatter keeps the epilog's)."""
+    return textwrap.fill(text, 90)
 
 
 def _positive(text: str) -> int:
