@@ -33,6 +33,9 @@ def _changes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask first")
 
 
+PHONE_FIELDS = ("a", "b", "x")  # the bind form's phone numbers, shown as NUMBER in --help
+
+
 def _bind_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per field of the bind form (its name, with - for _), the form's label as help;
     `args.bind_flags` maps each field's name to its flag's dest."""
@@ -53,7 +56,7 @@ def _bind_flags(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(
                 flag,
                 dest=dest,
-                metavar="NUMBER" if "number" in spec.label.lower() else spec.name.upper(),
+                metavar="NUMBER" if spec.name in PHONE_FIELDS else spec.name.upper(),
                 help=f"{spec.label}{default_note}",
             )
     parser.set_defaults(bind_flags=dests)
