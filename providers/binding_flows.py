@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING
 
 from providers.bindings import Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
 from providers.ledger import BindingLedger
 from providers.outcomes import WriteOutcome, reconcile_bind, settle_bind, settle_unbind
+
+if TYPE_CHECKING:
+    from providers.session import ProviderSession
 
 WATCH_CONCURRENCY = 4  # watched X lookups at once
 
@@ -51,22 +56,34 @@ async def bind_and_record(
 
 
 async def settle_pending_binds(
-    ledger: BindingLedger, providers: Mapping[str, BindingProvider]
+    ledger: BindingLedger, providers: Mapping[str, BindingProvider], session: ProviderSession | None = None
 ) -> list[WriteOutcome[Binding]]:
     """Check again every pending bind whose provider is here; the ones now known (done or not
-    done) are recorded or dropped and returned, the still unknown stay pending."""
+    done) are recorded or dropped and returned, the still unknown stay pending. With `session`,
+    each check's outcome goes to its audit log (verb "bind (checked)")."""
     settled: list[WriteOutcome[Binding]] = []
     for item in await asyncio.to_thread(ledger.pending_binds):
         provider = providers.get(item.provider)
         if provider is None:
             continue
-        outcome = await reconcile_bind(provider, item.request, known=await known_keys(ledger), earlier=item.detail)
+        check = partial(reconcile_bind, provider, item.request, known=await known_keys(ledger), earlier=item.detail)
+        if session is None:
+            outcome = await check()
+        else:
+            outcome = await session.audited(
+                item.provider, check, verb="bind (checked)", resource="bindings", record_id=bound_id
+            )
         if outcome.value is not None:
             await asyncio.to_thread(ledger.record_created, outcome.value)
         if not outcome.unknown:
             await asyncio.to_thread(ledger.resolve_pending_bind, item.id)
             settled.append(outcome)
     return settled
+
+
+def bound_id(outcome: WriteOutcome[Binding]) -> str:
+    """A bind's id in the audit log: the subscription the provider made ("" when none is known)."""
+    return outcome.value.subscription_id if outcome.value is not None else ""
 
 
 async def unbind_and_record(ledger: BindingLedger, provider: BindingProvider, binding: Binding) -> WriteOutcome[None]:

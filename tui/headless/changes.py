@@ -182,7 +182,7 @@ async def binding_provider(session: ProviderSession, name: str) -> BindingProvid
 
 
 async def cmd_bind(session: ProviderSession, args: argparse.Namespace, out: Out) -> int:
-    from providers.binding_flows import bind_and_record
+    from providers.binding_flows import bind_and_record, bound_id
     from providers.outcomes import tagged
     from tui import binding_forms as forms
 
@@ -195,9 +195,6 @@ async def cmd_bind(session: ProviderSession, args: argparse.Namespace, out: Out)
         captured = await dry_run(out, lambda: provider.bind(request), "the bind")
         return dry_run_done(out, "json" if args.output == "json" else "text", [captured] if captured else [], 1)
     out.confirm(f"{bind_question(name, request)}?", args.yes, "bind")
-
-    def bound_id(outcome: WriteOutcome[Binding]) -> str:
-        return outcome.value.subscription_id if outcome.value is not None else ""
 
     outcome = await session.audited(
         name,

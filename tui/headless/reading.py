@@ -169,7 +169,7 @@ async def list_bindings(session: ProviderSession, out: Out, *, refresh: bool) ->
     if not providers:
         out.say(f"profile {session.profile!r} has no binding provider account: the ledger as it is")
     elif refresh:
-        for outcome in await settle_pending_binds(ledger, providers):
+        for outcome in await settle_pending_binds(ledger, providers, session):
             out.say(f"bind of unknown outcome settled: {outcome.message()}")
         added, errors = await discover_watched(ledger, providers, session.watch_x)
         if added:

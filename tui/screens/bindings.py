@@ -13,12 +13,13 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from textual import on, work
 from textual.binding import Binding as Key
 
-from providers.binding_flows import bind_and_record, discover_watched, settle_pending_binds, unbind_and_record
+from providers.binding_flows import bind_and_record, bound_id, discover_watched, settle_pending_binds, unbind_and_record
 from providers.bindings import (
     ACTIVE,
     EXPIRED,
@@ -283,7 +284,7 @@ class BindingsScreen(TableScreen):
     async def settle_pending(self) -> None:
         """Check again every bind whose outcome was unknown, by what it sent (never re-sent unless
         the vendor honours its key); a settled one leaves the pending list, and the user is told."""
-        for outcome in await settle_pending_binds(self.ledger, self.providers):
+        for outcome in await settle_pending_binds(self.ledger, self.providers, self.teledeck.session):
             self.app.notify(outcome.message(), title="Bind of unknown outcome settled", markup=False, timeout=10)
         self.pending = await asyncio.to_thread(self.ledger.pending_binds)
 
@@ -372,7 +373,13 @@ class BindingsScreen(TableScreen):
             frozen = tuple(sorted(values.items()))
             if frozen not in sent:
                 sent[frozen] = tagged(replace(forms.bind_request(values), idempotency_key=key))
-            outcome = await bind_and_record(self.ledger, self.providers[values["provider"]], sent[frozen])
+            outcome = await self.teledeck.session.audited(
+                values["provider"],
+                partial(bind_and_record, self.ledger, self.providers[values["provider"]], sent[frozen]),
+                verb="bind",
+                resource="bindings",
+                record_id=bound_id,
+            )
             self.pending = await asyncio.to_thread(self.ledger.pending_binds)
             self.update_title()
             return outcome
@@ -462,7 +469,13 @@ class BindingsScreen(TableScreen):
             await asyncio.to_thread(self.ledger.apply_refresh, updated)
             return updated
 
-        outcome = await settle_create(send, what=what)
+        outcome = await self.teledeck.session.audited(
+            binding.provider,
+            partial(settle_create, send, what=what),
+            verb="modify",
+            resource="bindings",
+            record_id=binding.subscription_id,
+        )
         if outcome.value is not None:
             self.bindings[binding.key] = outcome.value
             self.row_problems.pop(binding.key, None)
@@ -604,7 +617,13 @@ class BindingsScreen(TableScreen):
         if provider is None:
             what = f"unbind {binding.subscription_id}"
             return WriteOutcome(Outcome.NOT_DONE, what, how=f"not sent: no {binding.provider} account in this profile")
-        outcome = await unbind_and_record(self.ledger, provider, binding)
+        outcome = await self.teledeck.session.audited(
+            binding.provider,
+            partial(unbind_and_record, self.ledger, provider, binding),
+            verb="unbind",
+            resource="bindings",
+            record_id=binding.subscription_id,
+        )
         if outcome.done:
             self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
             self.row_problems.pop(binding.key, None)

@@ -36,6 +36,8 @@ Submit = Callable[[dict[str, str]], Awaitable[Any]]
 FindCreated = Callable[[dict[str, str]], Awaitable[list]]
 # A whole settled send (the bind form's, which reconciles through the vendor adapter).
 Settle = Callable[[dict[str, str], str], Awaitable[WriteOutcome[Any]]]
+# Runs a settled send and records its outcome (ProviderSession.audited with the verb bound).
+Audit = Callable[[Callable[[], Awaitable[WriteOutcome[Any]]]], Awaitable[WriteOutcome[Any]]]
 
 
 class FormScreen(DialogScreen[Any]):
@@ -61,10 +63,13 @@ class FormScreen(DialogScreen[Any]):
         changes: bool = True,
         resend_safe: bool = False,
         settle: Settle | None = None,
+        audit: Audit | None = None,
     ) -> None:
         """`changes`: the submit changes something at the provider, so a request cancelled while
-        waiting leaves its outcome unknown (False: a look-up)."""
+        waiting leaves its outcome unknown (False: a look-up). `audit` wraps each settled send
+        (ProviderSession.audited), so every outcome of it goes to the audit log."""
         super().__init__()
+        self.audit = audit
         self.resend_safe = resend_safe
         self.settle_call = settle
         self._sent_key: tuple[tuple[tuple[str, str], ...], str] | None = None
@@ -352,6 +357,11 @@ class FormScreen(DialogScreen[Any]):
         return self._sent_key[1]
 
     async def settle(self, values: dict[str, str]) -> WriteOutcome[Any]:
+        if self.audit is not None:
+            return await self.audit(lambda: self._settle(values))
+        return await self._settle(values)
+
+    async def _settle(self, values: dict[str, str]) -> WriteOutcome[Any]:
         key = self.idempotency_key(values)
         if self.settle_call is not None:
             return await self.settle_call(values, key)

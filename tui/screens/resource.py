@@ -8,7 +8,7 @@ actions. All provider calls run in workers on this screen; rows stream in page b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +18,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
+from providers.audit import collect_request_ids
 from providers.errors import ProviderError
 from providers.pagination import PaginationStalled
 from providers.records import Page
@@ -323,6 +324,7 @@ class ResourceScreen(TableScreen):
             find_created=find,
             describe=spec.describe,
             resend_safe=spec.idempotent_create,
+            audit=self.audit_as("create", None),
         )
         await self.app.push_screen(form, self._after_change("created"))
 
@@ -343,6 +345,7 @@ class ResourceScreen(TableScreen):
             initial=spec.edit_values(record) if spec.edit_values else {},
             submit=lambda values: update(session, record, values),
             describe=spec.describe,
+            audit=self.audit_as("update", record),
         )
         await self.app.push_screen(form, self._after_change("saved"))
 
@@ -455,13 +458,31 @@ class ResourceScreen(TableScreen):
         key, delete = self.spec.key(record), self.spec.delete
         assert delete is not None  # the delete verb is offered only when the spec has one
         session = self.teledeck.session
-        outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {self.spec.describe(record)}")
+        outcome = await self.audit_as("delete", record)(
+            lambda: settle_delete(lambda: delete(session, record), what=f"Delete {self.spec.describe(record)}")
+        )
         if outcome.done:
             self.records.pop(key, None)
             self.row_problems.pop(key, None)
             self.table.remove_row(key)
             self.update_title()
         return outcome
+
+    def audit_as(
+        self, verb: str, record: Any
+    ) -> Callable[[Callable[[], Awaitable[WriteOutcome[Any]]]], Awaitable[WriteOutcome[Any]]]:
+        """A settled write of `record` (None: one that creates it) recorded in the audit log as
+        `verb` on this resource; a create's id is the one the provider answered with."""
+        session, spec = self.teledeck.session, self.spec
+
+        def record_id(outcome: WriteOutcome[Any]) -> str:
+            made = outcome.value if outcome.value is not None else record
+            return spec.key(made) if made is not None else ""
+
+        def audited(write: Callable[[], Awaitable[WriteOutcome[Any]]]) -> Awaitable[WriteOutcome[Any]]:
+            return session.audited(spec.provider, write, verb=verb, resource=spec.name, record_id=record_id)
+
+        return audited
 
     def action_run_action(self, action_id: str) -> None:
         action = next(a for a in self.spec.actions if a.id == action_id)
@@ -491,11 +512,23 @@ class ResourceScreen(TableScreen):
     async def run_spec_action(self, action: ActionSpec, record: Any) -> None:
         target = self.spec.describe(record) if record is not None else self.spec.title
         self.notify(f"{action.label}: {target}…", timeout=2)
-        try:
-            result = await action.run(self.teledeck.session, record)
-        except ProviderError as error:
-            self.teledeck.report_error(error, f"{action.under_way} for {target}")
-            return
+        from providers.outcomes import is_ambiguous
+
+        session = self.teledeck.session
+        record_id = self.spec.key(record) if record is not None else ""
+        with collect_request_ids() as request_ids:
+            try:
+                result = await action.run(session, record)
+            except ProviderError as error:
+                if action.mutates:
+                    outcome = "unknown" if is_ambiguous(error) else "failed"
+                    session.note_change(
+                        self.spec.provider, action.id, self.spec.name, record_id, outcome, request_ids, error.summary()
+                    )
+                self.teledeck.report_error(error, f"{action.under_way} for {target}")
+                return
+        if action.mutates:
+            session.note_change(self.spec.provider, action.id, self.spec.name, record_id, "done", request_ids)
         if action.presents == "reload":
             self.notify(f"{action.label}: done; reloading.")
             self.load()
