@@ -97,6 +97,11 @@ def local_actor() -> str:
     return _clean(f"{user}@{socket.gethostname()}", 100)
 
 
+def names_a_credential(text: str) -> bool:
+    """Whether `text` holds something the audit would mask (`token=...`, `Bearer ...`)."""
+    return _CREDENTIAL.search(text) is not None
+
+
 def _clean(text: str, limit: int = MAX_DETAIL) -> str:
     text = _CREDENTIAL.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
     text = "".join(ch if ch.isprintable() else " " for ch in text)

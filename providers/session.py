@@ -229,6 +229,11 @@ class ProviderSession:
             )
         return self._audit
 
+    def credential_values(self) -> list[str]:
+        """Every credential value of this profile's accounts: what must never be written where a
+        user's typing is kept (the `:` prompt's history)."""
+        return [value for c in self.connections for value in c.account.credentials.values() if value]
+
     def account_label(self, provider: str) -> str:
         found = self.connections_of(provider)
         return found[0].account.label if found else ""

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from providers.outcomes import WriteOutcome
     from providers.session import ProviderSession
     from tui.config import Config
-    from tui.screens.command import Destination
+    from tui.history import CommandHistory
+    from tui.screens.command import Command, Destination
 
 log = logging.getLogger("teledeck.ui")
 
@@ -82,10 +83,17 @@ def _profiles_screen() -> Screen[Any]:
     return _styled_as_the_app(ProfilesScreen())
 
 
+def _audit_screen() -> Screen[Any]:
+    from tui.screens.audit import AuditScreen
+
+    return _styled_as_the_app(AuditScreen())
+
+
 # Screens that are not generic resource screens, with the names ':' accepts for them.
 SPECIAL_SCREENS: dict[str, tuple[str, tuple[str, ...], ScreenFactory]] = {
     "bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen),
     "profiles": ("Profiles", ("profile", "ctx", "context", "accounts"), _profiles_screen),
+    "audit": ("Audit log", ("log", "changes"), _audit_screen),
 }
 
 
@@ -139,8 +147,16 @@ class TeledeckApp(App[None]):
         super().__init__()
         self.session: ProviderSession = session
         self._config = config
+        if config is not None:
+            # Checked before the app was built (run_app: ui_problem); Textual applies the keymap
+            # to every binding chain, so the footer, `?` and the keys themselves follow it.
+            if config.keymap:
+                self.set_keymap(config.keymap)
+            if config.theme in self.available_themes:
+                self.theme = config.theme
         # --read-only and --offline hold for every profile switched to in this run.
         self.force_read_only = force_read_only
+        self._history: CommandHistory | None = None  # the `:` prompt's, read when it first opens
         # Resources whose open screen shows rows a change made on another screen left stale
         # (a CIDR block created from the allowlist form is an IP range); reloaded when shown.
         self.stale_lists: set[str] = set()
@@ -222,6 +238,33 @@ class TeledeckApp(App[None]):
     def on_mount(self) -> None:
         self.warn_left_out()
 
+    # ---- the theme, kept in config.toml -----------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        """The command palette's "Change theme" chose `theme`: kept in config.toml ([ui] theme)
+        for the next start, written off the event loop, and only when it differs from the saved."""
+        saved = self._config.theme if self._config is not None else None
+        if theme != saved and self.is_running:
+            self.run_worker(self._save_theme(theme), group="theme", exclusive=True, exit_on_error=False)
+
+    async def _save_theme(self, theme: str) -> None:
+        from tui.config import ConfigError, save_theme
+
+        try:
+            written = await asyncio.to_thread(save_theme, theme)
+        except (ConfigError, OSError) as error:
+            self.notify(
+                f"Theme {theme} is in use, but config.toml was not changed: {error}",
+                title="Theme not saved",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        if self._config is not None:
+            self._config.ui["theme"] = theme
+        else:
+            self._config = written
+
     async def on_unmount(self) -> None:
         await self.session.aclose()
 
@@ -247,11 +290,42 @@ class TeledeckApp(App[None]):
     async def action_jump(self) -> None:
         from tui.screens.command import CommandScreen
 
-        await self.push_screen(CommandScreen(destinations()), self._go_to)
+        history = await self.command_history()
+        await self.push_screen(CommandScreen(destinations(), history.entries), self._go_to)
 
-    def _go_to(self, mode: str | None) -> None:
-        if mode:
-            self.switch_mode(mode)
+    async def command_history(self) -> CommandHistory:
+        """The `:` prompt's history, read from its file in a thread the first time it is asked for."""
+        if self._history is None:
+            from tui.history import CommandHistory
+
+            self._history = CommandHistory()
+        if not self._history.loaded:
+            await asyncio.to_thread(self._history.load)
+        return self._history
+
+    async def _go_to(self, command: Command | None) -> None:
+        if command is None:
+            return
+        if command.quit:
+            self.exit()
+            return
+        history = self._history
+        if history is not None and history.add(command.text, self.session.credential_values()):
+            self.run_worker(asyncio.to_thread(history.save), group="history", exit_on_error=False)
+        await self.switch_mode(command.mode)
+        if command.filter:
+            self.open_filtered(command.filter)
+
+    def open_filtered(self, text: str) -> None:
+        """Filter the list now shown by `text`, as typed into its filter box (`:bindings /13800`)."""
+        from tui.screens.table_screen import TableScreen
+
+        # The list of this mode, also under a detail view left open on it (seen on going back).
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, TableScreen):
+                screen.show_filter(text)
+                return
+        self.notify(f"The {self.current_mode} screen has no filter box; opened without a filter.", severity="warning")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -265,7 +339,8 @@ class TeledeckApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         spec = getattr(self.screen, "spec", None)
-        self.push_screen(HelpScreen(self.screen, f"Keys: {spec.title if spec else 'this screen'}"))
+        title = spec.title if spec else getattr(self.screen, "help_title", "this screen")
+        self.push_screen(HelpScreen(self.screen, f"Keys: {title}"))
 
     # ---- shared services for screens ------------------------------------------------------
 
@@ -349,6 +424,19 @@ for _spec in REGISTRY.values():
     check_action_keys(_spec, keys_taken_by(TeledeckApp))
 
 
+def ui_problem(config: Config, *, where: str) -> str | None:
+    """Why config.toml's [keymap] or [ui] theme cannot be used (one line), or None. The keymap
+    is checked against every screen's bindings, so those load only when there is one."""
+    from tui.keymap import KeymapError, check_keymap, theme_problem
+
+    if config.keymap:
+        try:
+            check_keymap(config.keymap, where=where)
+        except KeymapError as error:
+            return str(error)
+    return theme_problem(config.theme, where=where)
+
+
 def resume_collection() -> None:
     """Garbage collection back on, if tui.cli held it for the start. What start-up made (the
     modules, the styles, the first screen) is frozen first: it lives as long as the app, and no
@@ -367,7 +455,7 @@ def run_app(
     clear line (exit 2), before anything is drawn or sent."""
     import sys
 
-    from tui.config import ConfigError, load_config, resolve_profile, sandbox_profile
+    from tui.config import ConfigError, config_path, load_config, resolve_profile, sandbox_profile
     from tui.logsetup import configure
     from tui.sessions import open_profile_session
 
@@ -382,6 +470,10 @@ def run_app(
         return 2
     try:
         config = load_config()
+        problem = ui_problem(config, where=str(config_path()))
+        if problem:
+            print(f"teledeck: {problem}", file=sys.stderr)
+            return 2
         chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
         session = open_profile_session(chosen, read_only=read_only or offline, offline=offline)
     except ConfigError as error:

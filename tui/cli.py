@@ -1,5 +1,5 @@
-"""Command line: `teledeck [--profile P] [--sandbox] [--read-only] [--offline]`, `teledeck --version`
-and `teledeck sandbox serve|reset ...`."""
+"""Command line: `teledeck [--profile P] [--sandbox] [--read-only] [--offline]`, `teledeck --version`,
+`teledeck sandbox serve|reset ...` and `teledeck keys`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ also:
   teledeck sandbox serve [--vendor V] [--host 127.0.0.1] [--port N]
                        serve the emulators over HTTP and print their URLs and credentials
   teledeck sandbox reset   re-seed the emulators' saved state
+  teledeck keys            every key binding id, its key and what it does (for [keymap])
 
 files: config.toml (profiles, no secrets) and secrets.toml (0600) in the config folder,
 the cache and the bindings ledger in the data folder (TELEDECK_CONFIG_DIR, TELEDECK_DATA_DIR)
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         from providers.sandbox.cli import main as sandbox_main
 
         return sandbox_main(argv[1:])
+    if argv[:1] == ["keys"]:
+        from tui.keymap import keys_main
+
+        return keys_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="teledeck",
         description=DESCRIPTION,

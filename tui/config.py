@@ -217,6 +217,18 @@ class Config:
     profiles: dict[str, Profile] = field(default_factory=dict)
     default_profile: str | None = None
     sandbox_read_only: bool = False
+    # [keymap]: binding id -> key(s), as written (tui/keymap.py checks ids, keys and clashes).
+    keymap: dict[str, str] = field(default_factory=dict)
+    # [ui]: `theme` (the command palette's choice, saved by the app) and keys this version does
+    # not know, kept as they are.
+    ui: dict[str, Any] = field(default_factory=dict)
+    # Top-level keys this version does not know, kept so a save does not lose them.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def theme(self) -> str | None:
+        theme = self.ui.get("theme")
+        return theme if isinstance(theme, str) and theme else None
 
     def names(self) -> list[str]:
         """Every profile name, the sandbox first."""
@@ -515,7 +527,18 @@ def config_from_document(document: Mapping[str, Any], *, path: Path | None = Non
     default = document.get("default_profile")
     if default is not None:
         _expect(default, str, "default_profile", "a profile name (string)", path)
-    config = Config(default_profile=default or None)
+    keymap = _expect(document.get("keymap", {}), dict, "keymap", 'a table of binding id = "key"', path)
+    for binding_id, keys in keymap.items():
+        _expect(keys, str, f"keymap.{binding_id}", 'a key or comma-separated keys as a string, e.g. "f5"', path)
+    ui = _expect(document.get("ui", {}), dict, "ui", "a table", path)
+    if "theme" in ui:
+        _expect(ui["theme"], str, "ui.theme", "a theme name (string)", path)
+    config = Config(
+        default_profile=default or None,
+        keymap=dict(keymap),
+        ui=dict(ui),
+        extra={k: v for k, v in document.items() if k not in _TOP_KEYS},
+    )
     for name, body in profiles_doc.items():
         where = f"profiles.{name}"
         _expect(body, dict, where, "a table", path)
@@ -543,6 +566,7 @@ def config_from_document(document: Mapping[str, Any], *, path: Path | None = Non
     return config
 
 
+_TOP_KEYS = {"profiles", "default_profile", "keymap", "ui"}
 _ACCOUNT_KEYS = {"kind", "label", "base_url", "credentials", *SETTINGS}
 
 
@@ -603,10 +627,14 @@ def config_to_document(config: Config) -> dict[str, Any]:
             accounts.append(item)
         body["accounts"] = accounts
         profiles[name] = body
-    document: dict[str, Any] = {}
+    document: dict[str, Any] = {k: v for k, v in config.extra.items() if k not in _TOP_KEYS}
     if config.default_profile:
         document["default_profile"] = config.default_profile
     document["profiles"] = profiles
+    if config.keymap:
+        document["keymap"] = dict(config.keymap)
+    if config.ui:
+        document["ui"] = dict(config.ui)
     return document
 
 
@@ -644,6 +672,10 @@ def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) 
     labels are names, not fields, and are not judged by how they look.
     """
     for key, value in document.items():
+        if key == "keymap" and isinstance(value, Mapping):
+            # Its keys are binding ids ("resource.action.token" is a key, not a token) and its
+            # values key names, each checked against the real bindings by tui/keymap.py.
+            continue
         if key != "profiles":
             if is_secret_field(str(key)) or _is_credential_name(key):
                 raise _secret_key_error(key, path)
@@ -697,6 +729,17 @@ def save_config(config: Config, path: Path | None = None) -> Path:
 
     paths.atomic_write(path, tomli_w.dumps(document).encode("utf-8"), mode=0o600)
     return path
+
+
+def save_theme(theme: str, path: Path | None = None) -> Config:
+    """Set `[ui] theme` in the file as it is now on disk (everything else kept) and return the
+    config written. ConfigError when the file cannot be read or written back as it is."""
+    config = load_config(path)
+    if config.theme == theme:
+        return config
+    config.ui["theme"] = theme
+    save_config(config, path)
+    return config
 
 
 # ---- secrets ----------------------------------------------------------------------------------

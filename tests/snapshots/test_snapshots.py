@@ -243,3 +243,73 @@ def test_bindings_detail(snap_compare, bindings_app):
 
 def test_bindings_detail_80x24(snap_compare, bindings_app):
     assert snapshot(snap_compare, bindings_app(), "down", "enter", size=NARROW)
+
+
+# ---- the ':' prompt with arguments and history, the keymap, the audit log -------------------------
+
+
+def test_command_prompt_history(snap_compare, make_app):
+    """Up recalls the commands given before (read from the data dir when the prompt opens)."""
+    from tui.history import CommandHistory
+
+    history = CommandHistory()
+    for command in ("billing", "bindings /13800", "allowlist !pending"):
+        history.add(command)
+    history.save()
+    assert snapshot(snap_compare, make_app(start="billing"), "colon", "up", "up")
+
+
+def test_allowlist_opened_filtered(snap_compare, make_app):
+    """`:allowlist !pending` opens the list filtered, the filter shown in its box."""
+    assert snapshot(snap_compare, make_app(start="billing"), "colon", *"allowlist !pending", "enter")
+
+
+def test_help_remapped_key(snap_compare, sandbox):
+    """config.toml's [keymap] moved refresh to f5 and copy id to y: `?` says so."""
+    from providers.session import sandbox_session
+    from tui.app import TeledeckApp
+    from tui.config import Config
+
+    keymap = {"resource.refresh": "f5", "resource.copy_id": "y"}
+    app = TeledeckApp(sandbox_session(handler=sandbox), start="addresses", config=Config(keymap=keymap))
+    assert snapshot(snap_compare, app, "question_mark")
+
+
+@pytest.fixture
+def audit_app(make_app, monkeypatch):
+    """An app whose audit log holds five entries; the path shown is fixed (the data dir is a
+    temporary one) and local time is UTC, so the picture is the same on every machine."""
+    import time
+
+    from tests.tui.test_audit_screen import write_entries
+    from tui.screens.audit import AuditScreen
+
+    monkeypatch.setattr(AuditScreen, "path", property(lambda self: "~/.local/share/teledeck/audit.jsonl"))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+    def build(*, entries: bool = True):
+        app = make_app(start="audit")
+        if entries:
+            write_entries(app.session)
+        return app
+
+    yield build
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_audit(snap_compare, audit_app):
+    assert snapshot(snap_compare, audit_app())
+
+
+def test_audit_80x24(snap_compare, audit_app):
+    assert snapshot(snap_compare, audit_app(), size=NARROW)
+
+
+def test_audit_empty(snap_compare, audit_app):
+    assert snapshot(snap_compare, audit_app(entries=False))
+
+
+def test_audit_detail(snap_compare, audit_app):
+    assert snapshot(snap_compare, audit_app(), "down", "down", "down", "enter")

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.keymap import bindings_of
 from tui.screens.dialog import DialogScreen
 
 # What no binding says: the filter box reads these keys itself.
@@ -46,7 +47,8 @@ def _rows(node: DOMNode, bindings: list[Binding], *, hide_disabled: bool = True)
 
 
 def _bound(node: DOMNode) -> list[Binding]:
-    return [binding for _key, binding in node._bindings]
+    """`node`'s bindings on the keys they answer to now (config.toml's [keymap] applied)."""
+    return [binding for _key, binding in bindings_of(node)]
 
 
 @dataclass(frozen=True)

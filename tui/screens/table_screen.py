@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType, NoBinding
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui.keymap import bindings_of
 from tui.screens.access import AppAccess
 from tui.widgets.footer import AppFooter
 from tui.widgets.literal import LiteralBar, LiteralInput
@@ -99,7 +100,7 @@ class TableScreen(AppAccess, Screen[None]):
     def on_key(self, event: events.Key) -> None:
         """A key whose verb is unavailable says why (check_action hid it, so nothing else will)."""
         try:
-            bound = self._bindings.get_bindings_for_key(event.key)
+            bound = bindings_of(self).get_bindings_for_key(event.key)  # as config.toml's [keymap] has it
         except NoBinding:
             return
         for binding in bound:
@@ -197,6 +198,17 @@ class TableScreen(AppAccess, Screen[None]):
         box = self.query_one("#filter-input", Input)
         box.display = shown
         box.disabled = not shown
+
+    def show_filter(self, text: str) -> None:
+        """Show the list filtered by `text` (`:allowlist !pending`): the box shows it, `/` edits it,
+        and rows that arrive later (cached, then fresh) are filtered as they come."""
+        box = self.query_one("#filter-input", Input)
+        self._show_filter_box(True)
+        box.value = text
+        box.cursor_position = len(text)
+        self.table.set_filter(text)
+        self.table.focus()
+        self.update_title()
 
     def action_filter(self) -> None:
         self._show_filter_box(True)

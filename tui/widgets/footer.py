@@ -21,6 +21,8 @@ from textual.screen import Screen
 from textual.style import Style
 from textual.widget import Widget
 
+from tui.keymap import bindings_of, declared_order
+
 SEPARATOR = "▏"  # between the verbs and the held keys (Textual's footer draws it as a vkey border)
 
 
@@ -98,13 +100,18 @@ class AppFooter(Widget, can_focus=False):
         """The screen's verbs and the held keys, in the order the bindings give them; one key per
         action (the first), as Textual's footer does."""
         app = self.app
-        app_keys = {key for key, _ in app._bindings}  # a screen may answer one itself (its own ?)
+        # The app's keys as remapped (a screen may answer one itself: its own ?).
+        app_keys = {key for key, _ in bindings_of(app)}
         palette = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
         verbs: list[FooterKey] = []
         held: list[FooterKey] = []
         palette_key: FooterKey | None = None
         actions: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
+        in_force = list(self.screen.active_bindings.items())
+        if app._keymap:  # Textual moves a remapped key last: the footer keeps the declared order
+            order = declared_order(self.screen)
+            in_force.sort(key=lambda item: order.get(item[1].binding.id or item[1].binding.action, len(order)))
+        for key, active in in_force:
             binding: Binding = active.binding
             if key == palette:
                 palette_key = FooterKey(key, app.get_key_display(binding), "palette", active.enabled, True)
