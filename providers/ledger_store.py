@@ -36,7 +36,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -413,11 +413,15 @@ def _pg_sql(sql: str) -> str:
 
 
 class _PgConn:
-    __slots__ = ("_store", "raw")
+    """A connection inside a transaction, or (`reading`) one for single reads, which may be sent
+    again on a new connection when the old one turns out to be dead: a read changes nothing."""
 
-    def __init__(self, raw: Any, store: PostgresStore) -> None:
+    __slots__ = ("_store", "raw", "reading")
+
+    def __init__(self, raw: Any, store: PostgresStore, *, reading: bool = False) -> None:
         self.raw = raw
         self._store = store
+        self.reading = reading
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         import psycopg
@@ -428,6 +432,12 @@ class _PgConn:
             # A value PostgreSQL cannot hold (a NUL character in text): the caller's ValueError,
             # as for any unstorable value.
             raise ValueError(f"cannot be stored in PostgreSQL: {_one_line(str(exc))}") from None
+        except psycopg.OperationalError:
+            if not (self.reading and self.raw.broken):
+                raise
+            self.raw = self._store._connection()  # a server restart, an idle connection cut
+            self.reading = False  # once
+            rows = self.raw.execute(_pg_sql(sql), tuple(params))
         return rows
 
 
@@ -501,17 +511,27 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self, *, serialized: bool = True) -> Iterator[Conn]:
-        with self.lock, self._guarded("write to"):
-            raw = self._connection()
-            with raw.transaction():
-                if serialized:
-                    raw.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (_ADVISORY_NAMESPACE,))
-                yield _PgConn(raw, self)
+        import psycopg
+
+        with self.lock, self._guarded("write to"), ExitStack() as stack:
+            for attempt in range(2):
+                raw = self._connection()
+                try:
+                    stack.enter_context(raw.transaction())
+                    break
+                except psycopg.OperationalError:
+                    # BEGIN on a connection that died while idle (a server restart): nothing
+                    # was sent inside the transaction, so a new connection may start it.
+                    if attempt or not raw.broken:
+                        raise
+            if serialized:
+                raw.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (_ADVISORY_NAMESPACE,))
+            yield _PgConn(raw, self)
 
     @contextmanager
     def read(self) -> Iterator[Conn]:
         with self.lock, self._guarded("read"):
-            yield _PgConn(self._connection(), self)
+            yield _PgConn(self._connection(), self, reading=True)
 
     def run(self, work: Callable[[Conn], T], *, serialized: bool = True) -> T:
         import psycopg
