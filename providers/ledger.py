@@ -370,6 +370,11 @@ class BindingLedger:
             f"VALUES (?, {', '.join('?' for _ in _COLUMNS)}, ?, ?, ?)",
             (binding.key, *values, origin, now, now),
         )
+        # Calls pushed before the binding was recorded (a receiver is quick) are its calls.
+        conn.execute(
+            "UPDATE calls SET binding_key = ? WHERE provider = ? AND subscription_id = ? AND binding_key = ''",
+            (binding.key, binding.provider, binding.subscription_id),
+        )
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -744,6 +749,27 @@ def open_ledger(
     if postgres is not None:
         return BindingLedger(postgres=postgres, clock=clock)
     return BindingLedger(path if path is not None else default_ledger_path(), clock=clock)
+
+
+def ledger_status(path: Path | None = None, *, postgres: PostgresTarget | None = None) -> MigrationReport:
+    """What `migrate_ledger` would do, changing nothing: `applied` lists the migrations it would
+    apply. A ledger file that does not exist yet is not created (schema 0)."""
+    from providers.ledger_schema import MIGRATIONS, current_version
+
+    store: Store
+    if postgres is not None:
+        store = PostgresStore(postgres, check=False)
+    else:
+        target = path if path is not None else default_ledger_path()
+        if not target.exists():
+            return MigrationReport(str(target), 0, 0, tuple(MIGRATIONS[v] for v in sorted(MIGRATIONS)))
+        store = SqliteStore(target, migrate=False)
+    try:
+        version = current_version(store)
+    finally:
+        store.close()
+    todo = tuple(MIGRATIONS[v] for v in sorted(MIGRATIONS) if v > version)
+    return MigrationReport(store.location, version, version, todo)
 
 
 def migrate_ledger(path: Path | None = None, *, postgres: PostgresTarget | None = None) -> MigrationReport:

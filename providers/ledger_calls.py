@@ -21,7 +21,9 @@ The binding a call went through: the binding whose key is the event's provider a
 id, else one of the provider's bindings on that X whose A or B is a party to the call (caller or
 callee) and whose life (creation, for one teledeck created, to expiry or removal) holds the
 call's time, give or take `LINK_SLACK`; the most recently created when several do. A call no
-binding explains keeps binding_key "" (the commonest triage answer: "no binding").
+binding explains keeps binding_key "" (the commonest triage answer: "no binding") until a later
+push of it finds one, or a binding with its subscription id is recorded (BindingLedger links
+such calls as it inserts the binding).
 """
 
 from __future__ import annotations

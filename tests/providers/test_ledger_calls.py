@@ -340,3 +340,13 @@ def test_a_writer_adding_to_a_call_another_is_merging_waits_and_sees_both(pg_ser
     assert (call.ended_at, call.duration_s) == (end.at, 60)
     one.close()
     two.close()
+
+
+def test_calls_pushed_before_their_binding_was_recorded_are_linked_when_it_is(ledger):
+    ledger.add_call_events(answered_call("early", subscription_id="s1", x=""))
+    ledger.add_call_events(answered_call("other", subscription_id="s2", x=""))
+    assert ledger.call("huawei", "early").binding_key == ""
+    ledger.record_created(binding("s1"))
+    ledger.record_imported([binding("s2")])
+    assert ledger.call("huawei", "early").binding_key == "huawei:s1"
+    assert ledger.call("huawei", "other").binding_key == "huawei:s2"

@@ -36,7 +36,9 @@ def test_a_server_that_is_not_there_is_a_ledger_error():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
     target = PostgresTarget(f"postgresql://teledeck@127.0.0.1:{port}/ledger", "pw-never-shown")
-    with pytest.raises(LedgerError, match=rf"cannot open the ledger postgresql://teledeck@127.0.0.1:{port}/ledger: .*refused"):
+    with pytest.raises(
+        LedgerError, match=rf"cannot open the ledger postgresql://teledeck@127.0.0.1:{port}/ledger: .*refused"
+    ):
         BindingLedger(postgres=target)
 
 
@@ -58,7 +60,10 @@ def test_urls_a_ledger_refuses(url, problem):
 
 
 def test_urls_as_shown():
-    assert shown_url("postgresql://team@db.example:5432/ledger?sslmode=require") == "postgresql://team@db.example:5432/ledger"
+    assert (
+        shown_url("postgresql://team@db.example:5432/ledger?sslmode=require")
+        == "postgresql://team@db.example:5432/ledger"
+    )
     assert shown_url("postgres://u:secret@h/db") == "postgres://u@h/db"
     assert url_problem("postgresql://team@db.example:5432/ledger?sslmode=verify-full") is None
     assert url_problem("postgresql:///ledger?host=/var/run/postgresql") is None
