@@ -23,11 +23,12 @@ ledger: SQLite's own locking plus a busy timeout, or PostgreSQL's, covers that.
 Removal is never silent: a binding the provider no longer knows is *marked* `REMOVED`; only
 `forget()`, an explicit user action, deletes a row.
 
-A binding the vendor made is never lost to a locked SQLite file: when another process holds the
-database (busy timeout, then a few retries), `record_created` and `mark_unbound` append the write
-to a small journal beside it (`<name>.journal`, JSON lines, 0600, fsynced) and return as if
-written; the journal is replayed, and then removed, the next time a ledger opens the file (or
-calls `replay_journal`). Reads never fail on one damaged row (text that is not UTF-8, a date that
+A binding the vendor made is never lost to a locked SQLite file or a PostgreSQL server that went
+away: when another process holds the database (busy timeout, then a few retries), or the server
+cannot be reached (a few retries), `record_created` and `mark_unbound` append the write to a
+small journal (`<name>.journal` beside the file; `<data dir>/ledger-<hash of the URL>.journal`
+for PostgreSQL; JSON lines, 0600, fsynced) and return as if written; the journal is replayed,
+and then removed, the next time a ledger opens (or calls `replay_journal`). Reads never fail on one damaged row (text that is not UTF-8, a date that
 does not parse): the row is skipped, the others are returned, and `skipped_rows` says which and why.
 
 Calls (providers/ledger_calls.py) and the audit table are in the same ledger, so the receiver on
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -70,6 +72,7 @@ from providers.ledger_store import (
 )
 from providers.ledger_store import LedgerError as LedgerError
 from providers.ledger_store import LedgerSchemaError as LedgerSchemaError
+from providers.ledger_store import LedgerUnavailable as LedgerUnavailable
 from providers.paths import DATA_DIR_ENV as DATA_DIR_ENV  # the variable's name, importable from here too
 from providers.paths import data_dir
 
@@ -265,6 +268,11 @@ def _entry(row: Mapping[str, Any]) -> LedgerEntry:
     )
 
 
+def _for_later(exc: BaseException) -> bool:
+    """A write that may succeed later: the SQLite file is locked, or the server is away."""
+    return isinstance(exc, LedgerUnavailable) or is_busy(exc)
+
+
 _ORDER = "ORDER BY expires_at IS NULL, expires_at, key"
 _UPDATE_FIELDS = ", ".join(f"{c} = ?" for c in _COLUMNS)
 
@@ -304,6 +312,9 @@ class BindingLedger:
         self._lock_retry_wait = lock_retry_wait
         self._store: Store
         if postgres is not None:
+            # Writes the server could not take wait on this machine, as a locked file's do.
+            digest = hashlib.sha256(postgres.url.encode()).hexdigest()[:16]
+            self.journal_path = data_dir() / f"ledger-{digest}{JOURNAL_SUFFIX}"
             self._store = PostgresStore(postgres)
             self.recovered_from: Path | None = None
             self.migrated: MigrationReport | None = None
@@ -379,12 +390,13 @@ class BindingLedger:
     # -- writes --------------------------------------------------------------------------------
 
     def _retrying(self, write: Callable[[], Any]) -> Any:
-        """Run one write, again after a short wait while another process holds the file."""
+        """Run one write, again after a short wait while another process holds the file or the
+        server cannot be reached."""
         for attempt in range(self._lock_retries + 1):
             try:
                 return write()
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc) or attempt == self._lock_retries:
+            except (sqlite3.OperationalError, LedgerUnavailable) as exc:
+                if not _for_later(exc) or attempt == self._lock_retries:
                     raise
                 time.sleep(self._lock_retry_wait * (attempt + 1))
         raise AssertionError("unreachable")
@@ -402,15 +414,17 @@ class BindingLedger:
         self.journaled += 1
 
     def _or_journal(self, write: Callable[[], Any], entry: dict[str, Any]) -> bool:
-        """Run `write`; when the file stays locked, journal `entry` instead. True: written now."""
+        """Run `write`; when the file stays locked (or the server away), journal `entry` instead.
+        True: written now."""
         try:
             self._retrying(write)
             return True
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc) or self.journal_path is None:
+        except (sqlite3.OperationalError, LedgerUnavailable) as exc:
+            if not _for_later(exc) or self.journal_path is None:
                 raise
+            why = str(exc)
         self._journal(entry)
-        log.warning("bindings ledger %s is locked; the %s write was journaled", self.path, entry["op"])
+        log.warning("bindings ledger %s: the %s write was journaled (%s)", self.location, entry["op"], why)
         return False
 
     def pending_journal(self) -> int:
@@ -449,9 +463,9 @@ class BindingLedger:
                         log.warning("bindings ledger journal: skipped an unreadable entry (%s)", exc)
                         continue
                     applied += 1
-            except sqlite3.OperationalError as exc:
-                if is_busy(exc):
-                    return 0  # still locked: the journal stays for the next open
+            except (sqlite3.OperationalError, LedgerUnavailable) as exc:
+                if _for_later(exc):
+                    return 0  # still locked, or the server away: the journal stays for the next open
                 raise
             self.journal_path.unlink()
             self.replayed += applied
@@ -461,7 +475,8 @@ class BindingLedger:
 
     def record_created(self, binding: Binding) -> Binding:
         """A binding teledeck just made. Recording the same key again updates it in place. When
-        the file stays locked, the write goes to the journal and `binding` is returned as given."""
+        the file stays locked (or the server away), the write goes to the journal and `binding`
+        is returned as given."""
         if self.journal_path is None:
             return self._record_created(binding)
         _values(binding)  # refuse an unstorable binding now, not at replay
@@ -545,13 +560,19 @@ class BindingLedger:
 
     def mark_unbound(self, key: str) -> Binding:
         """teledeck unbound it at the provider: status REMOVED, kept in the ledger. When the file
-        stays locked, the write goes to the journal."""
+        stays locked (or the server away), the write goes to the journal; a server that cannot
+        even be read then is a LedgerUnavailable that says the unbind is kept."""
         if self.journal_path is None:
             return self._mark_unbound(key)
         stored: list[Binding] = []
         if self._or_journal(lambda: stored.append(self._mark_unbound(key)), {"op": "unbound", "key": key}):
             return stored[0]
-        known = self.get(key)  # WAL readers are not blocked by a writer
+        try:
+            known = self.get(key)  # WAL readers are not blocked by a writer
+        except LedgerUnavailable as exc:
+            raise LedgerUnavailable(
+                f"{exc}; the unbind of {key} is kept in {self.journal_path} and written when the ledger is back"
+            ) from None
         if known is None:
             raise KeyError(key)
         return replace(known, status=REMOVED)

@@ -65,6 +65,11 @@ class LedgerError(Exception):
     """The ledger cannot be opened or used (not corruption, which is recovered from)."""
 
 
+class LedgerUnavailable(LedgerError):
+    """The PostgreSQL server cannot be reached, or the connection broke: it may work again later
+    (a bindings write waits in the local journal meanwhile)."""
+
+
 class LedgerSchemaError(LedgerError):
     """The ledger's schema is not the one this teledeck uses: older (run `teledeck ledger
     migrate`) or newer (upgrade teledeck)."""
@@ -467,7 +472,10 @@ class PostgresStore(Store):
             check_schema(self)
 
     def _error(self, exc: BaseException, doing: str = "use") -> LedgerError:
-        return LedgerError(f"cannot {doing} the ledger {self.location}: {_one_line(str(exc), self.target.password)}")
+        import psycopg
+
+        kind = LedgerUnavailable if isinstance(exc, psycopg.OperationalError) else LedgerError
+        return kind(f"cannot {doing} the ledger {self.location}: {_one_line(str(exc), self.target.password)}")
 
     def _connection(self) -> Any:
         """The open connection, connecting (again) when there is none or it broke."""

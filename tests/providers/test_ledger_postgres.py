@@ -129,3 +129,34 @@ def test_a_shared_audit_whose_ledger_is_down_keeps_the_line_in_the_file(tmp_path
     assert log.unshared == 1
     assert [e.id for e in log.entries()] == ["1"]  # the file, and why
     assert "could not be read" in log.problem and "connection refused" in log.problem
+
+
+def test_a_binding_made_while_the_server_is_away_waits_in_the_journal(pg_ledger_target, monkeypatch):
+    from contextlib import contextmanager
+
+    from providers.ledger_store import LedgerUnavailable
+
+    led = BindingLedger(postgres=pg_ledger_target, lock_retries=1, lock_retry_wait=0.01)
+    led.record_created(a_binding("known"))
+    real = (led._store.transaction, led._store.read)
+
+    @contextmanager
+    def away(*args, **kw):
+        raise LedgerUnavailable(f"cannot write to the ledger {pg_ledger_target.shown}: server closed the connection")
+        yield
+
+    monkeypatch.setattr(led._store, "transaction", away)
+    monkeypatch.setattr(led._store, "read", away)
+    made = a_binding("made-meanwhile")
+    assert led.record_created(made) == made  # the vendor made it: kept here until the server is back
+    with pytest.raises(LedgerUnavailable, match="the unbind of huawei:known is kept in"):
+        led.mark_unbound("huawei:known")
+    assert led.journaled == 2 and led.pending_journal() == 2
+    assert oct(led.journal_path.stat().st_mode & 0o777) == "0o600"
+    assert led.replay_journal() == 0 and led.journal_path.exists()  # still away: kept
+    led._store.transaction, led._store.read = real
+    led.close()
+    with BindingLedger(postgres=pg_ledger_target) as back:
+        assert back.replayed == 2 and not back.journal_path.exists()
+        assert back.get("huawei:made-meanwhile") == made
+        assert back.get("huawei:known").status == "removed"
