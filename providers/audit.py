@@ -163,8 +163,16 @@ class AuditLog:
     """The append-only audit file at `path`, and the team's table when `shared` gives a sink
     (called when first needed, so a ledger server that is down never stops a change)."""
 
-    def __init__(self, path: Path, *, shared: Callable[[], AuditSink] | None = None, actor: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        shared: Callable[[], AuditSink] | None = None,
+        shared_location: str = "",
+        actor: str | None = None,
+    ) -> None:
         self.path = path
+        self.shared_location = shared_location  # what the shared ledger is shown as (no password)
         self._lock = threading.Lock()
         self._shared = shared
         self.actor = local_actor() if actor is None else actor
@@ -175,6 +183,13 @@ class AuditLog:
     @property
     def is_shared(self) -> bool:
         return self._shared is not None
+
+    @property
+    def location(self) -> str:
+        """Where entries() reads: the team's ledger (`postgresql://user@host/db`), else the file."""
+        if self._shared is not None and self.shared_location:
+            return f"the team's ledger {self.shared_location}"
+        return str(self.path)
 
     def append(self, entry: AuditEntry) -> None:
         """Append one line, then share it; OSError propagates (the caller says the audit could not

@@ -223,9 +223,11 @@ class ProviderSession:
             from providers.audit import AuditLog, default_audit_path
 
             # A team on a shared ledger shares its audit too; the file stays the local record.
-            shared = (lambda: self.ledger) if self.ledger_target is not None else None
+            target = self.ledger_target
             self._audit = AuditLog(
-                self.audit_path if self.audit_path is not None else default_audit_path(), shared=shared
+                self.audit_path if self.audit_path is not None else default_audit_path(),
+                shared=(lambda: self.ledger) if target is not None else None,
+                shared_location=target.shown if target is not None else "",
             )
         return self._audit
 

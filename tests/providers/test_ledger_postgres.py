@@ -160,3 +160,15 @@ def test_a_binding_made_while_the_server_is_away_waits_in_the_journal(pg_ledger_
         assert back.replayed == 2 and not back.journal_path.exists()
         assert back.get("huawei:made-meanwhile") == made
         assert back.get("huawei:known").status == "removed"
+
+
+def test_a_session_on_a_shared_ledger_audits_to_it_and_says_where(tmp_path, pg_ledger_target):
+    from providers.session import open_session
+
+    session = open_session("team", [], ledger_target=pg_ledger_target, audit_path=tmp_path / "audit.jsonl")
+    assert session.audit.location == f"the team's ledger {pg_ledger_target.shown}"
+    assert session.note_change("huawei", "unbind", "bindings", "s9", "done", ["req-1"], "")
+    assert [(e.id, e.request_id) for e in session.ledger.audit_entries()] == [("s9", "req-1")]
+    assert [e.id for e in session.audit.entries()] == ["s9"]
+    assert open_session("me", [], audit_path=tmp_path / "mine.jsonl").audit.location == str(tmp_path / "mine.jsonl")
+    session.ledger.close()
