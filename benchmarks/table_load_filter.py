@@ -27,6 +27,7 @@ import os
 import platform
 import queue
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -60,6 +61,8 @@ STAGES = [
     ("filter_50", 'filter "2024-" (~50% kept)'),
     ("filter_narrow", 'narrow to "2024-03" (~4%)'),
     ("filter_widen", 'widen to "terraform" (~10%)'),
+    ("filter_regex", r'regex "~^1\d\d\." (~45%)'),
+    ("filter_column", 'column "status:pending" (~25%)'),
     ("filter_clear", "clear filter (100% shown)"),
     ("sort_text", "sort by created (text)"),
     ("sort_number", "sort by id (typed number)"),
@@ -69,7 +72,14 @@ STAGES = [
     ("keys", "keystroke to painted, worst of 7"),
     ("keys_first", '  first key "t" (100% kept)'),
 ]
-FILTERS = {"filter_50": "2024-", "filter_narrow": "2024-03", "filter_widen": "terraform", "filter_clear": ""}
+FILTERS = {
+    "filter_50": "2024-",
+    "filter_narrow": "2024-03",
+    "filter_widen": "terraform",
+    "filter_regex": r"~^1\d\d\.",  # an address from 100. to 199. (a cell's start, not any text)
+    "filter_column": "status:pending",
+    "filter_clear": "",
+}
 SORTS = {
     "sort_text": ("created", False),
     "sort_number": ("id", False),
@@ -254,9 +264,17 @@ class DataTableDriver:
 
     def filter_typed(self, text: str) -> None:
         if self.search is None:  # like VirtualTable: lower-cased text made once
-            self.search = ["\x1f".join(record[:6]).lower() for record in self.data]
-        needle = text.lower()
-        rows = [record[:6] for record, hay in zip(self.data, self.search, strict=True) if needle in hay]
+            self.search = ["\n".join(record[:6]).lower() for record in self.data]
+        if text.startswith("~"):  # a regex, per cell (^ at each cell's start), as VirtualTable's
+            pattern = re.compile(text[1:], re.IGNORECASE | re.MULTILINE)
+            rows = [record[:6] for record, hay in zip(self.data, self.search, strict=True) if pattern.search(hay)]
+        elif ":" in text:  # column:value
+            name, _, value = text.partition(":")
+            position = [key for key, _label in COLUMNS].index(name)
+            rows = [record[:6] for record in self.data if value in record[position].lower()]
+        else:
+            needle = text.lower()
+            rows = [record[:6] for record, hay in zip(self.data, self.search, strict=True) if needle in hay]
         self.table.clear()
         self.table.add_rows(rows)
         self.query = text

@@ -19,3 +19,12 @@ def with_article(noun: str) -> str:
     else:
         article = "an" if word[0].lower() in _VOWELS else "a"
     return f"{article} {noun}"
+
+
+def plural(noun: str, count: int) -> str:
+    """`count` and `noun`, made plural unless it is one: 1 access IP, 3 access IPs, 2 addresses."""
+    if count == 1:
+        return f"1 {noun}"
+    if noun.endswith(("s", "x", "sh", "ch")):
+        return f"{count} {noun}es"
+    return f"{count} {noun}s"

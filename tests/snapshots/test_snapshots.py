@@ -313,3 +313,47 @@ def test_audit_empty(snap_compare, audit_app):
 
 def test_audit_detail(snap_compare, audit_app):
     assert snapshot(snap_compare, audit_app(), "down", "down", "down", "enter")
+
+
+# ---- marks, bulk changes, filters and export -------------------------------------------------
+
+
+def test_marked_rows(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "space", "space", "down", "space")
+
+
+def test_marked_rows_80x24(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "space", "space", "down", "space", size=NARROW)
+
+
+def test_bulk_delete_confirm(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "space", "space", "space", "ctrl+d")
+
+
+def test_bulk_delete_one_failed(snap_compare, make_app, sandbox):
+    async def refuse_the_second(pilot):
+        second = pilot.app.screen.table.row_at(1).key
+        sandbox.faults.respond(
+            "DELETE",
+            f"/access_ip_address/{second}",
+            422,
+            {"errors": [{"code": "10015", "title": "Bad Request", "detail": "the address is in use by a connection"}]},
+        )
+
+    async def confirm(pilot):
+        await pilot.click("#confirm")
+
+    steps = (refuse_the_second, "space", "space", "space", "ctrl+d", confirm)
+    assert snapshot(snap_compare, make_app(), *steps, keep_notifications=True)
+
+
+def test_filter_problem(snap_compare, make_app):
+    assert snapshot(snap_compare, make_app(), "slash", *"~(office")
+
+
+def test_export_prompt(snap_compare, make_app, monkeypatch):
+    from tests.tui.conftest import FIXED_NOW
+
+    # The default file is named by the session's clock, in the current folder (shown bare).
+    monkeypatch.setattr("tui.screens.export.export_folder", lambda: "")
+    assert snapshot(snap_compare, make_app(clock=lambda: FIXED_NOW), "space", "space", "ctrl+s")

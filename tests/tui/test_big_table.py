@@ -15,6 +15,7 @@ from textual.widgets import Input
 from tests.tui.conftest import settle
 from tui.widgets import Column, Row, VirtualTable, table_rows
 from tui.widgets import virtual_table as virtual_table_module
+from tui.widgets.virtual_table import FilterError
 
 SIZE = (100, 30)
 SOURCES = ["api", "portal", "sso", "terraform", "import"]
@@ -162,6 +163,53 @@ async def test_narrowing_and_widening_in_slices_equal_a_full_filter_sorted_or_no
                 await table.wait_until_idle()
                 assert shown(table) == fresh(rows, needle=query, sort=sort, reverse=reverse), (sort, query)
                 assert count in (None, table.visible_count)
+
+
+async def test_regex_and_column_filters_in_slices_equal_a_full_filter_sorted_or_not() -> None:
+    rows = make_rows(500)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        queries = ["terra", "source:terra", "source:terraform", "!source:api", "~^10\\.3\\.", "!~^10\\.", "ip:2001"]
+        for sort, reverse in [(None, False), ("ip", True), ("left", False)]:
+            table.sort_by(sort, reverse)
+            await table.wait_until_idle()
+            for query in [*queries, *reversed(queries), ""]:
+                count = table.set_filter(query)
+                assert count is None or count == table.visible_count
+                await table.wait_until_idle()
+                assert shown(table) == fresh(rows, needle=query, sort=sort, reverse=reverse), (sort, query)
+        table.set_filter("source:sso")
+        await table.wait_until_idle()
+        before = shown(table)
+        for bad in ("~(", "nosuch:x"):
+            with pytest.raises(FilterError):
+                table.set_filter(bad)
+            assert table.filter_text == "source:sso" and shown(table) == before
+
+
+async def test_marks_are_kept_by_key_through_a_sliced_reload_sort_and_filter() -> None:
+    rows = make_rows(300)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.mark_keys(["r10", "r3", "r250", "nosuch"])  # a key the table has not is not marked
+        assert table.mark_count == 3
+        table.sort_by("ip", True)
+        table.set_filter("source:api")  # r10 is shown, r3 (terraform) hidden: both stay marked
+        table.set_rows(make_rows(200))  # r250 is no longer held
+        await table.wait_until_idle()
+        assert shown(table) == fresh(make_rows(200), needle="source:api", sort="ip", reverse=True)
+        assert table.mark_count == 2 and table.is_marked("r3") and not table.is_marked("r250")
+        table.set_filter("source:terraform")
+        await table.wait_until_idle()
+        assert [row.key for row in table.marked_rows()] == ["r3", "r10"]  # the one shown first
+        table.prune_marks()
+        table.remove_row("r3")
+        assert not table.is_marked("r3") and table.mark_count == 1
+        assert table.clear_marks() == 1 and table.mark_count == 0
 
 
 # --------------------------------------------------------------------- sort
@@ -362,10 +410,10 @@ async def test_the_title_bar_says_what_is_under_way_and_counts_the_result(make_a
     gate: list[bool] = []
     real_filter = virtual_table_module.filter_rows
 
-    def gated_filter(rows, needle, invert):
-        while needle and not gate:  # the load (no filter) goes through
+    def gated_filter(rows, keep, texts=None):
+        while keep and not gate:  # the load (no filter) goes through
             yield
-        return (yield from real_filter(rows, needle, invert))
+        return (yield from real_filter(rows, keep, texts))
 
     monkeypatch.setattr(virtual_table_module, "filter_rows", gated_filter)
     app = make_app(start="allowlist")

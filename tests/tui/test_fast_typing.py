@@ -12,6 +12,8 @@ from textual.widgets import Input
 
 from tests.tui.conftest import settle
 from tui.screens.command import CommandScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.export import ExportScreen
 from tui.screens.form import FormScreen
 
 KEY_NAMES = {"\t": "tab", "+": "plus", "/": "slash", ":": "colon", "\r": "enter", " ": "space", ".": "full_stop"}
@@ -127,3 +129,27 @@ async def test_n_typed_in_the_filter_is_text(make_app):
         await settle(pilot)
         assert app.screen.query_one("#filter-input", Input).value == "newton"
         assert not isinstance(app.screen, FormScreen)
+
+
+async def test_rows_marked_in_a_burst_before_ctrl_d_are_the_ones_it_deletes(make_app):
+    # ctrl+d is a priority key: the app runs it as it comes, and a key that is not one only once
+    # it has passed through the table and the screen; so space is a priority key too.
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "  ")
+        app.post_message(events.Key("ctrl+d", None))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Delete 2 access IPs?" in str(app.screen.query_one("#question").render())
+
+
+async def test_rows_marked_in_a_burst_before_ctrl_s_are_the_ones_it_exports(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, "   ")
+        app.post_message(events.Key("ctrl+s", None))
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        assert app.screen.title_text == "Export 3 marked rows"

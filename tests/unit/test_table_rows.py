@@ -14,10 +14,14 @@ from hypothesis import strategies as st
 
 from tui.widgets import table_rows
 from tui.widgets.table_rows import (
+    SEARCH_SEPARATOR,
+    FilterError,
     Row,
+    RowFilter,
     SortKeys,
     filter_rows,
     insertion_points,
+    parse_filter,
     plan_sort,
     rehome_texts,
     run_now,
@@ -166,18 +170,91 @@ def test_the_other_direction_sorts_the_keys_made_the_first_time() -> None:
 )
 def test_filter_keeps_what_a_comprehension_keeps(texts: list[str], needle: str, invert: bool) -> None:
     rows = [Row(f"k{i}", (text, "X")) for i, text in enumerate(texts)]
-    got = run_now(filter_rows(rows, needle, invert))
+    keep = parse_filter(("!" if invert else "") + needle)
+    got = run_now(filter_rows(rows, keep))
     if not needle:
         expected = rows
     else:
-        expected = [row for row in rows if (needle in "\x1f".join(row.cells).lower()) != invert]
+        expected = [row for row in rows if (needle.lower() in SEARCH_SEPARATOR.join(row.cells).lower()) != invert]
     assert got == expected
+    assert [row for row in rows if keep.matches(row)] == expected
     # Through the texts made side by side in memory: the same rows, each with an equal text.
     before = [row.search_text for row in rows]
     texts = run_now(rehome_texts(rows))
     assert texts == before == [row.search_text for row in rows]
     assert all(text is row.search_text for text, row in zip(texts, rows, strict=True))
-    assert run_now(filter_rows(rows, needle, invert, texts)) == expected
+    assert run_now(filter_rows(rows, keep, texts)) == expected
+
+
+COLUMNS = [("name", "NAME"), ("status", "STATUS"), ("x", "X (EXT)")]
+
+
+@given(
+    cells=st.lists(st.tuples(*[st.text(alphabet="abAB1 \n", max_size=5)] * 3), max_size=30),
+    pattern=st.sampled_from(["a", "^a", "b$", "^$", "a.b", "a|1", "[ab]{2}", "A\\s"]),
+    invert=st.booleans(),
+)
+def test_a_regex_filter_keeps_rows_with_a_cell_it_matches(cells, pattern: str, invert: bool) -> None:
+    rows = [Row(f"k{i}", row) for i, row in enumerate(cells)]
+    keep = parse_filter(("!" if invert else "") + "~" + pattern, COLUMNS)
+    compiled = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+    # Each cell on its own; a cell with a newline in it is two lines to ^ and $.
+    expected = [row for row in rows if any(compiled.search(cell) for cell in row.cells) != invert]
+    assert run_now(filter_rows(rows, keep)) == expected
+    assert run_now(filter_rows(rows, keep, run_now(rehome_texts(rows)))) == expected
+    assert [row for row in rows if keep.matches(row)] == expected
+
+
+@given(
+    cells=st.lists(st.tuples(*[st.text(alphabet="abAB1 ", max_size=5)] * 3), max_size=30),
+    name=st.sampled_from(["status", "STATUS", "Status", "x", "x (ext)"]),
+    value=st.text(alphabet="abAB1", min_size=1, max_size=2),
+    invert=st.booleans(),
+)
+def test_a_column_filter_looks_in_that_column_only(cells, name: str, value: str, invert: bool) -> None:
+    rows = [Row(f"k{i}", row) for i, row in enumerate(cells)]
+    keep = parse_filter(f"{'!' if invert else ''}{name}:{value}", COLUMNS)
+    position = 1 if name.lower() == "status" else 2
+    expected = [row for row in rows if (value.lower() in row.cells[position].lower()) != invert]
+    assert run_now(filter_rows(rows, keep)) == expected
+    assert [row for row in rows if keep.matches(row)] == expected
+
+
+def test_what_a_filter_text_means() -> None:
+    assert parse_filter("") == parse_filter("!") == parse_filter("~") == parse_filter("status:", COLUMNS)
+    assert not parse_filter("status:  ", COLUMNS)
+    assert parse_filter("10:30", COLUMNS).kind == "text"  # not a name: text with a colon
+    assert parse_filter("fe80::1", COLUMNS).kind == "text"
+    assert parse_filter(" Status : Pending", COLUMNS) == RowFilter("pending", False, "column", 1)
+    with pytest.raises(
+        FilterError, match=r"no column .sip. here \(columns: name, status, x\); for the text itself: ~sip:x"
+    ):
+        parse_filter("sip:x", COLUMNS)
+    with pytest.raises(FilterError, match="not a regular expression: missing \\), unterminated subpattern"):
+        parse_filter("~(a", COLUMNS)
+    with pytest.raises(FilterError, match="not a regular expression"):
+        parse_filter("!~[", COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "held"),
+    [
+        ("ab", "abc", True),
+        ("abc", "ab", False),
+        ("!abc", "!ab", True),
+        ("!ab", "abc", False),
+        ("pend", "status:pending", True),
+        ("!pend", "!status:pending", False),
+        ("status:p", "status:pe", True),
+        ("status:p", "name:pe", False),
+        ("~a", "~ab", False),
+        ("~a", "~a", True),
+        ("", "~a", True),
+        ("a", "~a", False),
+    ],
+)
+def test_a_filter_holds_another_only_when_it_keeps_all_its_rows(old: str, new: str, held: bool) -> None:
+    assert parse_filter(old, COLUMNS).holds(parse_filter(new, COLUMNS)) is held
 
 
 def test_a_huge_digit_run_is_a_number_instead_of_an_error() -> None:

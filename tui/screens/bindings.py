@@ -2,14 +2,18 @@
 
 It is its own screen (not the generic resource screen) because it needs more: a countdown that
 ticks every second, bindings that stand out as they near expiry, hide/show of inactive ones,
-bind/modify/unbind per provider, and import by X number or subscription id.
+bind/modify/unbind per provider, and import by X number or subscription id. With rows marked,
+unbind and extend (`e`: a new expiry) act on every marked binding, each through the same one-row
+path (`unbind_one`, `modify_one`) as a single one.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from textual import on, work
 from textual.binding import Binding as Key
@@ -19,6 +23,7 @@ from providers.bindings import (
     EXPIRED,
     REMOVED,
     Binding,
+    BindingChange,
     BindingProvider,
     BindRequest,
     NumberPool,
@@ -27,15 +32,30 @@ from providers.bindings import (
 )
 from providers.errors import ProviderError
 from providers.ledger_store import LedgerError
-from providers.outcomes import WriteOutcome, reconcile_bind, settle_bind, settle_unbind, tagged
+from providers.outcomes import (
+    Outcome,
+    WriteOutcome,
+    reconcile_bind,
+    settle_bind,
+    settle_create,
+    settle_unbind,
+    tagged,
+)
 from tui import binding_forms as forms
+from tui.resources import FieldSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.form import FormScreen
 from tui.screens.table_screen import TableScreen, change_keys, opens_on_top, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
+from tui.wording import plural
 
 SOON = 600  # seconds: bindings expiring within 10 minutes stand out
+
+
+def _key(binding: Binding) -> str:
+    return binding.key
+
 
 # At 80 columns the numbers, mode, countdown and status stay whole (priority 1); the rest give way
 # in this order: subscription id, pool, expiry time, recording, provider (the detail view has all).
@@ -113,6 +133,7 @@ class BindingsScreen(TableScreen):
     )
 
     row_noun = "binding"
+    export_name = "bindings"
     CHANGE_VERBS = frozenset({"bind", "modify", "unbind"})
 
     def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
@@ -121,17 +142,25 @@ class BindingsScreen(TableScreen):
         refused = super().why_unavailable(action, parameters)  # read-only first: it refuses every change
         if refused:
             return refused
-        if action == "modify":
+        if action == "modify" and not (self.is_mounted and self.table.mark_count):
+            # (With rows marked, `e` extends those; each one's own limits are checked then.)
             binding = self.current() if self.is_mounted else None
             if binding is not None:
-                over = binding.status if binding.status in (EXPIRED, REMOVED) else ""
-                if not over and (binding.seconds_left(self.now()) or 1) <= 0:
-                    over = EXPIRED
+                over = self.cannot_modify(binding)
                 if over:
-                    return f"{forms.describe(binding)} is {over}: it cannot be modified; bind again."
-                rules = forms.rules(binding.provider)
-                if rules is not None and not rules.can_modify(binding.mode):
-                    return f"{binding.provider} {binding.mode} bindings cannot be modified: unbind and bind again."
+                    return over
+        return None
+
+    def cannot_modify(self, binding: Binding) -> str | None:
+        """Why `binding` cannot be modified (expired, removed, a mode without modify), or None."""
+        over = binding.status if binding.status in (EXPIRED, REMOVED) else ""
+        if not over and (binding.seconds_left(self.now()) or 1) <= 0:
+            over = EXPIRED
+        if over:
+            return f"{forms.describe(binding)} is {over}: it cannot be modified; bind again."
+        rules = forms.rules(binding.provider)
+        if rules is not None and not rules.can_modify(binding.mode):
+            return f"{binding.provider} {binding.mode} bindings cannot be modified: unbind and bind again."
         return None
 
     @on(VirtualTable.RowHighlighted)
@@ -175,7 +204,7 @@ class BindingsScreen(TableScreen):
             return  # nobody is looking; skip the work
         now = self.now()
         rows = [
-            binding_row(b, now)
+            self.with_problem(binding_row(b, now))
             for b in self.bindings.values()
             if self.show_inactive or (b.status not in (EXPIRED, REMOVED) and (b.seconds_left(now) or 1) > 0)
         ]
@@ -320,9 +349,19 @@ class BindingsScreen(TableScreen):
         self.show_inactive = not self.show_inactive
         self.render_rows()
 
-    def current(self) -> Binding | None:
-        key = self.table.current_key
-        return self.bindings.get(key) if key else None
+    def record_for(self, key: str) -> Binding | None:
+        return self.bindings.get(key)
+
+    def describe(self, record: Any) -> str:
+        return forms.describe(record)
+
+    def export_fields(self, records: list[Any]) -> list[dict[str, Any]]:
+        """Each binding's fields with what the ledger knows of it (origin, when it was made,
+        updated and last refreshed, the last refresh error). Run in a worker thread."""
+        from tui.export import record_fields
+
+        entries = {entry.key: entry for entry in self.ledger.entries()}
+        return [record_fields(entries.get(binding.key, binding)) for binding in records]
 
     def action_detail(self) -> None:
         binding = self.need_current()
@@ -345,7 +384,8 @@ class BindingsScreen(TableScreen):
             "user_data": binding.user_data,
             "vendor_response": binding.raw,
         }
-        self.app.push_screen(DetailScreen(forms.describe(binding), binding.subscription_id, summary))
+        title = self.detail_title(forms.describe(binding), binding.key)
+        self.app.push_screen(DetailScreen(title, binding.subscription_id, summary))
 
     def action_copy_id(self) -> None:
         binding = self.need_current()
@@ -437,30 +477,140 @@ class BindingsScreen(TableScreen):
         return done
 
     async def action_modify(self) -> None:
+        if self.table.mark_count:
+            await self.extend_marked()
+            return
         binding = self.current_to_change("modifying a binding")
         if binding is None:
             return
-        provider = self.providers.get(binding.provider)
-        if provider is None:
+        if binding.provider not in self.providers:
             self.notify(f"No {binding.provider} account in this profile.", severity="warning")
             return
 
-        async def submit(values: dict[str, str]) -> Binding:
-            change = forms.binding_change(values)
-            updated = await provider.update(binding, change)
-            await asyncio.to_thread(self.ledger.apply_refresh, updated)
-            return updated
+        async def settle(values: dict[str, str], key: str) -> WriteOutcome[Binding]:
+            return await self.modify_one(binding, forms.binding_change(values))
 
         form = FormScreen(
             title=f"Modify {forms.describe(binding)}",
             fields=forms.modify_fields(binding.provider, binding.mode),
-            submit=submit,
+            submit=self._no_submit,
+            settle=settle,
             submit_label="Save",
             describe=forms.describe,
         )
         await self.app.push_screen(form, self._after("modified"))
 
+    async def modify_one(self, binding: Binding, change: BindingChange) -> WriteOutcome[Binding]:
+        """Modify one binding at its provider, settled, and keep the answer in the ledger and on
+        screen: the one path of every modify, one binding or many. Refused before anything is
+        sent when the binding cannot take the change (expired, or an expiry its mode has not;
+        the form has checked the values themselves)."""
+        what = f"Modify {forms.describe(binding)}"
+        provider = self.providers.get(binding.provider)
+        rules = forms.rules(binding.provider)
+        refused = self.cannot_modify(binding)
+        if provider is None:
+            refused = f"no {binding.provider} account in this profile"
+        elif refused is None and change.expires_at is not None and rules is not None:
+            if not rules.can_change(binding.mode, "expires_at"):
+                refused = f"{binding.provider} {binding.mode} bindings take no expiry"
+        if refused:
+            return WriteOutcome(Outcome.NOT_DONE, what, how=f"not sent: {refused}")
+        assert provider is not None
+
+        async def send() -> Binding:
+            updated = await provider.update(binding, change)
+            await asyncio.to_thread(self.ledger.apply_refresh, updated)
+            return updated
+
+        outcome = await settle_create(send, what=what)
+        if outcome.value is not None:
+            self.bindings[binding.key] = outcome.value
+            self.row_problems.pop(binding.key, None)
+        return outcome
+
+    async def extend_marked(self) -> None:
+        """Give every marked binding one new expiry: a form for it, then one confirm that says
+        how many and names the first (and which cannot take it)."""
+        bindings = self.marked_records()
+        if self.refuse_change(f"extending {plural('binding', len(bindings))}"):
+            return
+        providers = sorted({b.provider for b in bindings})
+
+        def expiry_problem(value: str, values: Mapping[str, str]) -> str | None:
+            for name in providers:
+                problem = forms.expiry_problem(value, name)
+                if problem:
+                    return f"{name}: {problem}" if len(providers) > 1 else problem
+            return None
+
+        fields = (
+            FieldSpec(
+                "expires",
+                "New expiry for every marked binding",
+                required=True,
+                placeholder="+2h, +7d or 2026-12-01 18:00",
+                cross_check=expiry_problem,
+            ),
+        )
+
+        async def chosen(values: dict[str, str]) -> dict[str, str]:
+            return values  # nothing is sent until the confirm
+
+        form = FormScreen(
+            title=f"Extend {plural('marked binding', len(bindings))}",
+            fields=fields,
+            submit=chosen,
+            submit_label="Next",
+            changes=False,
+        )
+
+        def extend(values: dict[str, str] | None) -> None:
+            if values:
+                self.confirm_extend(bindings, BindingChange(expires_at=forms.parse_expiry(values["expires"])))
+
+        await self.app.push_screen(form, extend)
+
+    def confirm_extend(self, bindings: list[Binding], change: BindingChange) -> None:
+        """One confirm naming the bindings that will be extended, and those that cannot be (they
+        are sent nothing, stay marked, and count as failed with the reason)."""
+        from tui.bulk import named, question
+
+        assert change.expires_at is not None
+        left_out = {b.key: why for b in bindings if (why := self.cannot_modify(b))}
+        able = [b for b in bindings if b.key not in left_out]
+        if not able:
+            first = next(iter(left_out.values()))
+            self.notify(f"None of the marked bindings can be extended: {first}", severity="warning")
+            return
+        consequence = f"New expiry: {forms.local_time(change.expires_at)}."
+        if left_out:
+            consequence += f"\n{plural('more marked binding', len(left_out))} cannot be, and will stay marked:\n"
+            consequence += "\n".join(f"  {line}" for line in named(list(left_out.values()), 3))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.extend_all(bindings, change)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                question("Extend", "binding", [forms.describe(b) for b in able], consequence),
+                title=f"Extend {plural('binding', len(able))}",
+                confirm_label=f"Extend {len(able)}",
+                danger=False,
+            ),
+            answered,
+        )
+
+    @work(group="change", exit_on_error=False)
+    async def extend_all(self, bindings: list[Binding], change: BindingChange) -> None:
+        await self.run_bulk("Extending", "Extend", bindings, lambda b: self.modify_one(b, change), _key)
+        self.render_rows()
+
     async def action_unbind(self) -> None:
+        if self.table.mark_count:
+            await self.unbind_marked()
+            return
         binding = self.current_to_change("unbinding")
         if binding is None:
             return
@@ -475,20 +625,52 @@ class BindingsScreen(TableScreen):
 
         await self.app.push_screen(ConfirmScreen(question, title="Unbind", confirm_label="Unbind"), answered)
 
+    async def unbind_marked(self) -> None:
+        from tui.bulk import question
+
+        bindings = self.marked_records()
+        if self.refuse_change(f"unbinding {plural('binding', len(bindings))}"):
+            return
+        names = [forms.describe(b) for b in bindings]
+        asked = question("Unbind", "binding", names, "Calls through their X numbers will stop reaching A and B.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unbind_all(bindings)
+
+        title = f"Unbind {plural('binding', len(bindings))}"
+        await self.app.push_screen(ConfirmScreen(asked, title=title, confirm_label=f"Unbind {len(bindings)}"), answered)
+
+    @work(group="change", exit_on_error=False)
+    async def unbind_all(self, bindings: list[Binding]) -> None:
+        await self.run_bulk("Unbinding", "Unbind", bindings, self.unbind_one, _key)
+        self.render_rows()
+
     @work(group="change", exit_on_error=False)
     async def unbind(self, binding: Binding) -> None:
-        provider = self.providers.get(binding.provider)
-        if provider is None:
+        if binding.provider not in self.providers:
             self.notify(f"No {binding.provider} account in this profile.", severity="warning")
             return
-        outcome = await settle_unbind(provider, binding)
+        outcome = await self.unbind_one(binding)
         if self.teledeck.report_unsettled(outcome, f"unbinding {binding.subscription_id}"):
             return
-        await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
-        self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
         self.render_rows()
         shown = f"Unbound {forms.describe(binding)}."
         self.notify(shown if not outcome.checked else f"{shown} {outcome.message()}", markup=False)
+
+    async def unbind_one(self, binding: Binding) -> WriteOutcome[None]:
+        """Unbind one binding at its provider, settled, and mark it unbound in the ledger: the
+        one path of every unbind, one binding or many."""
+        provider = self.providers.get(binding.provider)
+        if provider is None:
+            what = f"unbind {binding.subscription_id}"
+            return WriteOutcome(Outcome.NOT_DONE, what, how=f"not sent: no {binding.provider} account in this profile")
+        outcome = await settle_unbind(provider, binding)
+        if outcome.done:
+            await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
+            self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
+            self.row_problems.pop(binding.key, None)
+        return outcome
 
     async def action_import(self) -> None:
         if not self.providers:

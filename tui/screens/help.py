@@ -18,7 +18,13 @@ from tui.keymap import bindings_of
 from tui.screens.dialog import DialogScreen
 
 # What no binding says: the filter box reads these keys itself.
-NOTES = ("In the filter box: enter keeps the filter and goes back to the list; esc clears it.",)
+NOTES = (
+    "In the filter box: enter keeps the filter and goes back to the list; esc clears it.",
+    "Filters: text matches any column; ~regex (any case, each cell on its own); column:value"
+    " (a column by name, e.g. status:pending); a leading ! inverts any of them (!~^10\\., !status:added).",
+    "Marks: delete, unbind and extend act on every marked row after one confirm; export and"
+    " copy take the marked rows when there are marks, else all rows shown.",
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,8 @@ def _rows(node: DOMNode, bindings: list[Binding], *, hide_disabled: bool = True)
         grouped.setdefault(binding.id or binding.action, []).append(binding)
     app = node.app
     return [
-        HelpRow(", ".join(app.get_key_display(b) for b in group), group[0].description, group[0].tooltip)
+        # One key's several names (ctrl+space arrives as ctrl+@ or ctrl+space) are shown once.
+        HelpRow(", ".join(dict.fromkeys(app.get_key_display(b) for b in group)), group[0].description, group[0].tooltip)
         for group in grouped.values()
     ]
 

@@ -1,7 +1,8 @@
 """The generic resource screen: one table driven by a ResourceSpec.
 
-Browse, filter (`/`, `!` inverts), sort, detail, refresh, create, edit, delete and the spec's
-own actions. All provider calls run in workers on this screen; rows stream in page by page.
+Browse, filter (`/`: text, `!` inverts, `~regex`, `column:value`), sort, detail, refresh, create,
+edit, delete (of the marked rows at once, when rows are marked), export, and the spec's own
+actions. All provider calls run in workers on this screen; rows stream in page by page.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from providers.records import Page
 from tui.resources import REGISTRY, ActionSpec, ResourceSpec
 from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
 from tui.widgets.virtual_table import Column, Row, VirtualTable
-from tui.wording import with_article
+from tui.wording import plural, with_article
 
 if TYPE_CHECKING:
     from providers.cache import CachedResult
+    from providers.outcomes import WriteOutcome
     from providers.session import ProviderSession
     from tui.app import TeledeckApp
 
@@ -47,6 +49,7 @@ class ResourceScreen(TableScreen):
         check_action_keys(spec)
         super().__init__(name=spec.name)
         self.spec = spec
+        self.export_name = spec.name
         self.records: dict[str, Any] = {}
         # The app's early read of this screen's cached rows, and what of it is already shown,
         # each taken once by the first load (_paint_cached).
@@ -143,7 +146,7 @@ class ResourceScreen(TableScreen):
     # ---- loading --------------------------------------------------------------------------
 
     def row_for(self, record: Any) -> Row:
-        return row_for(self.spec, record)
+        return self.with_problem(row_for(self.spec, record))
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load(self) -> None:
@@ -196,6 +199,7 @@ class ResourceScreen(TableScreen):
                 table.set_rows([])
             self.records = fresh
             self.loaded = True
+            table.prune_marks()  # the marks of rows that are gone; the others stay
             await self._store_in_cache(fresh.values())
         except PaginationStalled as error:
             self.records = fresh
@@ -271,24 +275,30 @@ class ResourceScreen(TableScreen):
             session.cache.invalidate(session.profile, self.spec.provider, self.spec.cache_key)
 
     def action_refresh(self) -> None:
+        self.row_problems.clear()
         self.load()
 
     # ---- selection ------------------------------------------------------------------------
 
-    def current(self) -> Any | None:
-        key = self.table.current_key
-        return self.records.get(key) if key is not None else None
+    def record_for(self, key: str) -> Any | None:
+        return self.records.get(key)
+
+    def describe(self, record: Any) -> str:
+        return self.spec.describe(record)
 
     def action_detail(self) -> None:
         record = self.need_current()
         if record is not None:
             from tui.screens.detail import DetailScreen
 
-            self.app.push_screen(
-                DetailScreen(
-                    self.spec.describe(record), self.spec.key(record), self.spec.raw(record), self.spec.secret_fields
-                )
-            )
+            key = self.spec.key(record)
+            title = self.detail_title(self.spec.describe(record), key)
+            self.app.push_screen(DetailScreen(title, key, self.spec.raw(record), self.spec.secret_fields))
+
+    def export_fields(self, records: list[Any]) -> list[dict[str, Any]]:
+        # The spec's secret fields too, whatever their names (the export drops secret names).
+        secret = self.spec.secret_fields
+        return [{k: v for k, v in fields.items() if k not in secret} for fields in super().export_fields(records)]
 
     def action_copy_id(self) -> None:
         record = self.need_current()
@@ -385,6 +395,9 @@ class ResourceScreen(TableScreen):
         spec = self.spec
         if spec.delete is None:
             return
+        if self.table.mark_count:
+            await self.delete_marked()
+            return
         record = self.current_to_change(f"deleting {with_article(spec.noun)}")
         if record is None:
             return
@@ -398,26 +411,57 @@ class ResourceScreen(TableScreen):
 
         await self.app.push_screen(ConfirmScreen(question, title=f"Delete {spec.noun}"), answered)
 
+    async def delete_marked(self) -> None:
+        """Delete every marked row, after one confirm that says how many and names the first."""
+        spec = self.spec
+        records = self.marked_records()
+        if self.refuse_change(f"deleting {plural(spec.noun, len(records))}"):
+            return
+        from tui.bulk import question
+        from tui.screens.confirm import ConfirmScreen
+
+        names = [spec.describe(r) for r in records]
+        asked = question("Delete", spec.noun, names, "This cannot be undone.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_all(records)
+
+        title = f"Delete {plural(spec.noun, len(records))}"
+        await self.app.push_screen(ConfirmScreen(asked, title=title, confirm_label=f"Delete {len(records)}"), answered)
+
+    @work(group="change", exit_on_error=False)
+    async def delete_all(self, records: list[Any]) -> None:
+        await self.run_bulk("Deleting", "Delete", records, self.remove_record, self.spec.key)
+        self._write_back()
+
     @work(group="change", exit_on_error=False)
     async def delete_record(self, record: Any) -> None:
-        key, delete = self.spec.key(record), self.spec.delete
-        if delete is None:
-            return
-        from providers.outcomes import settle_delete
-
         described = self.spec.describe(record)
-        session = self.teledeck.session
-        outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {described}")
+        outcome = await self.remove_record(record)
         if self.teledeck.report_unsettled(outcome, f"deleting {described}"):
             return
-        self.records.pop(key, None)
         self._write_back()
-        self.table.remove_row(key)
-        self.update_title()
         if outcome.checked or outcome.how != "answered":
             self.notify(outcome.message(), markup=False)
         else:
             self.notify(f"Deleted {described}.")
+
+    async def remove_record(self, record: Any) -> WriteOutcome[None]:
+        """Delete one record at the provider, settled (providers.outcomes.settle_delete), and
+        take its row off when that is done: the one path of every delete, one row or many."""
+        from providers.outcomes import settle_delete
+
+        key, delete = self.spec.key(record), self.spec.delete
+        assert delete is not None  # the delete verb is offered only when the spec has one
+        session = self.teledeck.session
+        outcome = await settle_delete(lambda: delete(session, record), what=f"Delete {self.spec.describe(record)}")
+        if outcome.done:
+            self.records.pop(key, None)
+            self.row_problems.pop(key, None)
+            self.table.remove_row(key)
+            self.update_title()
+        return outcome
 
     def action_run_action(self, action_id: str) -> None:
         action = next(a for a in self.spec.actions if a.id == action_id)

@@ -1,26 +1,44 @@
 """The frame every list screen shares: header, title bar, a filter box, one VirtualTable, footer.
 
-It owns the verbs that behave the same everywhere (`/` filter as you type, `!` inverts, `esc`
-clears, `o`/`O` order by and reverse; their keys are TABLE_KEYS, placed by record_list_keys after
-the screen's own); a screen adds its table, its title and its own verbs.
+It owns the verbs that behave the same everywhere (`/` filter as you type: text, `!` inverts,
+`~regex`, `column:value`; `esc` clears; `o`/`O` order by and reverse; their keys are TABLE_KEYS),
+marks (space, ctrl+space, ctrl+\\) and what acts on the marked rows: a bulk change runs each
+marked row through the screen's own one-row path (`run_bulk`, tui/bulk.py), and `ctrl+s` / `C`
+export or copy the rows shown (MARK_KEYS). record_list_keys places them after the screen's own
+verbs; a screen adds its table, its title and its own verbs.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType, NoBinding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input
 
 from tui.keymap import bindings_of
 from tui.screens.access import AppAccess
 from tui.widgets.footer import AppFooter
-from tui.widgets.literal import LiteralBar, LiteralInput
-from tui.widgets.virtual_table import VirtualTable
+from tui.widgets.literal import LiteralBar, LiteralInput, LiteralLabel
+from tui.widgets.virtual_table import FilterError, Row, VirtualTable
+from tui.wording import plural
+
+if TYPE_CHECKING:
+    from providers.outcomes import WriteOutcome
+    from tui.bulk import BulkReport
+
+# The keys the filter box answers to itself (Textual's Input: ctrl+d deletes to the right, ...).
+_INPUT_KEYS = frozenset(binding.key for binding in Binding.make_bindings(Input.BINDINGS))
+FILTER_PLACEHOLDER = "filter: text in any column · !text inverts · ~regex · column:value · esc clears"
+#: Rows `C` copies as CSV at most: terminals drop a larger OSC 52 payload anyway.
+COPY_ROWS = 500
 
 # The keys of TableScreen's own filter and order verbs, the same on every list.
 TABLE_KEYS: list[BindingType] = [
@@ -30,13 +48,64 @@ TABLE_KEYS: list[BindingType] = [
         "Filter",
         key_display="/",
         id="table.filter",
-        tooltip="as you type; start with ! to invert",
+        tooltip="as you type: text, !inverted, ~regex, column:value",
         # Priority: focus moves before the next key is read, so "/office" typed fast filters
         # by "office" instead of sending "o" to the table (see tui/screens/dialog.py).
         priority=True,
     ),
     Binding("o", "sort", "Order by", id="table.sort"),
     Binding("O", "reverse_sort", "Reverse", key_display="O", id="table.reverse_sort"),
+]
+
+# Marks, and what acts on the rows shown. Not on the footer (a full one cuts them anyway): `?`
+# lists them, and the title says how many rows are marked. The mark keys are priority keys, as
+# the verbs that act on the marks are (ctrl+d, ctrl+s): the app runs priority keys as they come,
+# and any other key only after it has passed through the table and the screen, so "space space
+# ctrl+d" typed fast would otherwise ask about no marked row. (check_action lets them through as
+# text while the filter box has focus.)
+MARK_KEYS: list[BindingType] = [
+    Binding(
+        "space", "mark", "Mark/unmark", show=False, id="table.mark", tooltip="for a verb on many rows", priority=True
+    ),
+    # A terminal sends ctrl+space as NUL, which Textual names ctrl+@; the kitty keyboard protocol
+    # names it ctrl+space.
+    Binding(
+        "ctrl+@,ctrl+space",
+        "mark_all",
+        "Mark all shown",
+        key_display="^space",
+        show=False,
+        id="table.mark_all",
+        tooltip="again to unmark them",
+        priority=True,
+    ),
+    Binding(
+        "ctrl+backslash",
+        "clear_marks",
+        "Clear marks",
+        key_display="^\\",
+        show=False,
+        id="table.clear_marks",
+        priority=True,
+    ),
+    Binding(
+        "ctrl+s",
+        "export",
+        "Export",
+        show=False,
+        id="table.export",
+        tooltip="the rows shown, or the marked ones, to a file",
+        priority=True,  # as opens_on_top: what is typed next lands in the prompt
+    ),
+    Binding(
+        "C",
+        "copy_csv",
+        "Copy as CSV",
+        key_display="C",
+        show=False,
+        id="table.copy_csv",
+        tooltip="the rows shown, or the marked ones",
+    ),
 ]
 
 
@@ -50,6 +119,7 @@ def record_list_keys(screen: str, *verbs: Binding) -> list[BindingType]:
         *verbs,
         Binding("c", "copy_id", "Copy id", id=f"{screen}.copy_id"),
         *TABLE_KEYS,
+        *MARK_KEYS,
     ]
 
 
@@ -70,12 +140,65 @@ def change_keys(
     return [opens_on_top(key, action, label, id=f"{screen}.{action}") for key, (action, label) in keys]
 
 
+class BulkProgress(Horizontal):
+    """What a bulk change has done so far, over the footer while it runs."""
+
+    DEFAULT_CSS = """
+    BulkProgress {
+        height: 1;
+        background: $boost;
+        padding: 0 1;
+    }
+    BulkProgress LiteralLabel {
+        width: auto;
+        padding-right: 2;
+    }
+    """
+
+    def __init__(self, doing: str, total: int) -> None:
+        super().__init__(id="bulk-progress")
+        self.doing, self.total = doing, total
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import ProgressBar
+
+        yield LiteralLabel(f"{self.doing} 0 of {self.total} · esc stops", id="bulk-label")
+        yield ProgressBar(total=self.total, show_eta=False, id="bulk-bar")
+
+    def show(self, settled: int, *, stopping: bool = False) -> None:
+        from textual.widgets import ProgressBar
+
+        after = " · stopping once the writes in flight settle" if stopping else " · esc stops"
+        self.query_one("#bulk-label", LiteralLabel).update(f"{self.doing} {settled} of {self.total}{after}")
+        self.query_one("#bulk-bar", ProgressBar).update(progress=settled)
+
+
 class TableScreen(AppAccess, Screen[None]):
     # Its visible keys (TABLE_KEYS) come after each screen's own, through record_list_keys.
-    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False, id="table.clear_filter")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "escape",
+            "Clear the filter, then the marks; stop a bulk change",
+            show=False,
+            id="table.clear_filter",
+        )
+    ]
 
     # What the warning calls the row when a verb needs one and the cursor is on none.
     row_noun = "row"
+    # What an export file is named after ("allowlist-20260105T120000Z.csv").
+    export_name = "rows"
+
+    def __init__(self, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        # Set while a bulk change runs (esc sets it: no further row is started).
+        self._bulk_stop: asyncio.Event | None = None
+        self._bulk_settled = 0
+        # Row key -> why the last change of that row failed (its row is shown in the error
+        # style and its detail says why), until a change of it is done or the list is reloaded.
+        self.row_problems: dict[str, str] = {}
+
     progress = ""  # what a running load says about itself ("loading page 3 ..."), "" when idle
     # The verbs that change something at the provider: hidden while the session is read-only.
     CHANGE_VERBS: ClassVar[frozenset[str]] = frozenset()
@@ -89,13 +212,20 @@ class TableScreen(AppAccess, Screen[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if isinstance(self.focused, Input) and action in self._priority_actions():
+        if isinstance(self.focused, Input) and action in self._typed_actions():
             return False  # "/" or "n" typed into the filter (a CIDR, a name) is text, not a verb
         return self.why_unavailable(action, parameters) is None
 
-    @classmethod
-    def _priority_actions(cls) -> frozenset[str]:
-        return frozenset(parse(b.action)[1] for b in cls.BINDINGS if isinstance(b, Binding) and b.priority)
+    def _typed_actions(self) -> frozenset[str]:
+        """The priority verbs whose key the filter box takes: a character ("/", "n", space) or
+        one of its own keys (ctrl+d deletes to the right). The others (ctrl+s, ctrl+space) act
+        from the box too: "/status:pending ctrl+space" marks the pending rows."""
+        return frozenset(
+            parse(binding.action)[1]
+            for key, bindings in self._bindings.key_to_bindings.items()
+            for binding in bindings
+            if binding.priority and (not key.startswith("ctrl+") or key in _INPUT_KEYS)
+        )
 
     def on_key(self, event: events.Key) -> None:
         """A key whose verb is unavailable says why (check_action hid it, so nothing else will)."""
@@ -131,6 +261,9 @@ class TableScreen(AppAccess, Screen[None]):
     def show_title_bar(self, parts: list[str], *, sort_label: str | None, problem: str) -> None:
         """The title bar: the screen's own `parts`, then the order, progress and any problem."""
         table = self.table
+        marked = table.mark_count
+        if marked:
+            parts.append(f"{marked} marked")
         if table.sort_column:
             parts.append(f"sorted by {sort_label} {'▼' if table.sort_reverse else '▲'}")
         if self.progress:
@@ -143,7 +276,16 @@ class TableScreen(AppAccess, Screen[None]):
 
     def current(self) -> Any | None:
         """The record under the cursor, or None."""
+        key = self.table.current_key
+        return self.record_for(key) if key is not None else None
+
+    def record_for(self, key: str) -> Any | None:
+        """The record the row `key` shows, or None."""
         raise NotImplementedError
+
+    def describe(self, record: Any) -> str:
+        """A record's name in a question or a notice."""
+        return str(record)
 
     def action_detail(self) -> None:
         raise NotImplementedError
@@ -156,8 +298,12 @@ class TableScreen(AppAccess, Screen[None]):
         return record
 
     def refuse_change(self, doing: str) -> bool:
-        """The guard before a change (True means refused, and said why): by default the profile's
-        read-only flag; a screen adds what else its changes need."""
+        """The guard before a change (True means refused, and said why): a bulk change under way
+        (one at a time: its rows must not be sent twice), then the profile's read-only flag; a
+        screen adds what else its changes need."""
+        if self.bulk_running:
+            self.notify("A change of many rows is under way: esc stops it.", severity="warning")
+            return True
         return self.teledeck.refuse_if_read_only(doing)
 
     def current_to_change(self, doing: str) -> Any | None:
@@ -177,11 +323,8 @@ class TableScreen(AppAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
         yield LiteralBar("", id="title-bar", classes="title-bar")
-        yield LiteralInput(
-            placeholder="filter: text matches any column; start with ! to invert; esc clears",
-            id="filter-input",
-            classes="filter-input",
-        )
+        yield LiteralInput(placeholder=FILTER_PLACEHOLDER, id="filter-input", classes="filter-input")
+        yield LiteralLabel("", id="filter-problem", classes="field-error")
         yield self.make_table()
         yield AppFooter()
 
@@ -198,6 +341,16 @@ class TableScreen(AppAccess, Screen[None]):
         box = self.query_one("#filter-input", Input)
         box.display = shown
         box.disabled = not shown
+        if not shown:
+            self._show_filter_problem("")
+
+    def _show_filter_problem(self, problem: str) -> None:
+        """What is wrong with the filter typed (under the box, whose border turns red); the
+        table keeps the last filter that was good."""
+        label = self.query_one("#filter-problem", LiteralLabel)
+        label.update(f"⚠ {problem} (still showing the last good filter)" if problem else "")
+        label.display = bool(problem)
+        self.query_one("#filter-input", Input).set_class(bool(problem), "invalid")
 
     def show_filter(self, text: str) -> None:
         """Show the list filtered by `text` (`:allowlist !pending`): the box shows it, `/` edits it,
@@ -217,23 +370,40 @@ class TableScreen(AppAccess, Screen[None]):
 
     @on(Input.Changed, "#filter-input")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
+        try:
+            self.table.set_filter(event.value)
+        except FilterError as problem:
+            self._show_filter_problem(str(problem))
+            return
+        self._show_filter_problem("")
         self.update_title()
 
     @on(Input.Submitted, "#filter-input")
     def _filter_done(self, event: Input.Submitted) -> None:
+        if self.query_one("#filter-input", Input).has_class("invalid"):
+            return  # stays in the box to be fixed; the problem is said under it
         if not event.value:
             self._show_filter_box(False)
         self.table.focus()
 
-    def action_clear_filter(self) -> None:
+    def action_escape(self) -> None:
+        """esc: stop a bulk change under way; else clear the filter; else clear the marks."""
+        if self.bulk_running:
+            self.stop_bulk()
+        elif not self.action_clear_filter() and self.table.mark_count:
+            self.action_clear_marks()
+
+    def action_clear_filter(self) -> bool:
+        """Clear the filter and close its box; False when there was nothing to clear."""
         box = self.query_one("#filter-input", Input)
-        if box.value or box.display:
-            box.value = ""
-            self._show_filter_box(False)
-            self.table.set_filter("")
-            self.table.focus()
-            self.update_title()
+        if not (box.value or box.display or self.table.filter_text):
+            return False
+        box.value = ""
+        self._show_filter_box(False)
+        self.table.set_filter("")
+        self.table.focus()
+        self.update_title()
+        return True
 
     def action_sort(self) -> None:
         self.table.cycle_sort()
@@ -245,3 +415,194 @@ class TableScreen(AppAccess, Screen[None]):
             return
         self.table.toggle_sort_direction()
         self.update_title()
+
+    # ---- marks ----------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        """Mark or unmark the row under the cursor, and go to the next one (space space marks two)."""
+        table = self.table
+        key = table.current_key
+        if key is None:
+            self.notify(f"No {self.row_noun} to mark.", severity="warning")
+            return
+        table.toggle_mark(key)
+        table.action_cursor_down()
+        self.update_title()
+
+    def action_mark_all(self) -> None:
+        """Mark every row shown (after a filter, only those); if they all are, unmark them."""
+        table = self.table
+        keys = [row.key for row in table.shown_rows()]
+        if keys and all(table.is_marked(key) for key in keys):
+            table.unmark_keys(keys)
+        else:
+            table.mark_keys(keys)
+        self.update_title()
+
+    def action_clear_marks(self) -> None:
+        count = self.table.clear_marks()
+        self.update_title()
+        if count:
+            self.notify(f"{plural('mark', count)} cleared.", timeout=3)
+
+    def marked_records(self) -> list[Any]:
+        """The records of the marked rows (those shown first, in the order shown)."""
+        found = (self.record_for(row.key) for row in self.table.marked_rows())
+        return [record for record in found if record is not None]
+
+    def detail_title(self, name: str, key: str) -> str:
+        """A record's detail title: its name, and why its last change failed, if it did."""
+        problem = self.row_problems.get(key)
+        return f"{name}  ·  ⚠ {problem}" if problem else name
+
+    def with_problem(self, row: Row) -> Row:
+        """`row`, in the error style when the last change of its record failed."""
+        if row.key not in self.row_problems:
+            return row
+        return Row(row.key, row.cells, style="error", order=row.order, data=row.data)
+
+    # ---- bulk changes ---------------------------------------------------------------------
+
+    @property
+    def bulk_running(self) -> bool:
+        return self._bulk_stop is not None
+
+    def stop_bulk(self) -> None:
+        """Start no further row of the bulk change; those in flight settle."""
+        if self._bulk_stop is not None and not self._bulk_stop.is_set():
+            self._bulk_stop.set()
+            progress = self.query("#bulk-progress")
+            if progress:
+                bar = progress.first(BulkProgress)
+                bar.show(self._bulk_settled, stopping=True)
+
+    async def run_bulk(
+        self,
+        doing: str,
+        verb: str,
+        records: Sequence[Any],
+        one: Callable[[Any], Awaitable[WriteOutcome[Any]]],
+        key: Callable[[Any], str],
+    ) -> BulkReport[Any]:
+        """Run `one` (the verb's own one-row path, which settles the write and updates the
+        screen for that row) for each record, a few at a time, with a progress bar; esc stops
+        starting more. Then: rows done are unmarked, rows that failed or are unknown keep their
+        mark and show why, and one notice says "done N, failed M, unknown K" and names the first
+        failures with the vendor's code and message. `doing` is "Deleting", `verb` "Delete"."""
+        from tui.bulk import run_each
+
+        stop = self._bulk_stop = asyncio.Event()
+        self._bulk_settled = 0
+        progress = BulkProgress(doing, len(records))
+        await self.mount(progress, after=self.table)
+
+        def settled(record: Any, outcome: WriteOutcome[Any]) -> None:
+            self._bulk_settled += 1
+            if progress.is_attached:
+                progress.show(self._bulk_settled, stopping=stop.is_set())
+            self.progress = f"{doing.lower()} {self._bulk_settled} of {len(records)}…"
+            self.update_title()
+
+        try:
+            report = await run_each(records, one, what=self.describe, stop=stop, on_settled=settled)
+        finally:
+            self._bulk_stop = None
+            self.progress = ""
+            await progress.remove()
+        self._after_bulk(verb, report, key)
+        return report
+
+    def _after_bulk(self, verb: str, report: BulkReport[Any], key: Callable[[Any], str]) -> None:
+        from tui.bulk import named, why_not
+
+        table = self.table
+        table.unmark_keys(key(record) for record in report.done)
+        failures = [*report.failed, *report.unknown]
+        for record, outcome in failures:
+            self.row_problems[key(record)] = f"{verb.lower()} failed: {why_not(outcome)}"
+            row = table.get_row(key(record))
+            if row is not None:
+                table.update_row(self.with_problem(row))
+        self.update_title()
+        lines = [f"{report.summary().capitalize()}."]
+        lines += named([f"{self.describe(record)}: {why_not(outcome)}" for record, outcome in failures])
+        if failures:
+            lines.append("The rows that failed stay marked; enter on one shows why.")
+        self.notify(
+            "\n".join(lines),
+            title=f"{verb}: {plural('marked row', report.settled + len(report.not_started))}",
+            severity="error" if failures else "warning" if report.not_started else "information",
+            timeout=15 if failures else 6,
+        )
+
+    # ---- export ---------------------------------------------------------------------------
+
+    def export_fields(self, records: list[Any]) -> list[dict[str, Any]]:
+        """The records as the fields an export writes (no secret among them). Called in a
+        worker thread: it touches no widget."""
+        from tui.export import record_fields
+
+        return [record_fields(record) for record in records]
+
+    async def _rows_to_export(self) -> tuple[list[Any], str] | None:
+        """The records shown, the marked ones only when there are marks (after the filter and in
+        the order shown), and what they are ("12 marked rows"); None when there are none."""
+        table = self.table
+        await table.wait_until_idle()  # the latest filter and order, not one half done
+        marked = table.mark_count > 0
+        rows = table.shown_rows(marked_only=marked)
+        records = [record for record in (self.record_for(row.key) for row in rows) if record is not None]
+        if not records:
+            why = "none of the marked rows is shown (the filter hides them)" if marked else "no rows are shown"
+            self.notify(f"Nothing to export: {why}.", severity="warning")
+            return None
+        what = plural("marked row" if marked else "row", len(records))
+        if table.filter_text:
+            what += f" matching {table.filter_text!r}"
+        return records, what
+
+    async def action_export(self) -> None:
+        chosen = await self._rows_to_export()
+        if chosen is None:
+            return
+        records, what = chosen
+        from tui.screens.export import ExportScreen
+
+        now = datetime.fromtimestamp(self.teledeck.session.clock(), UTC)
+        prompt = ExportScreen(
+            title=f"Export {what}",
+            name=self.export_name,
+            now=now,
+            rows=lambda: self.export_fields(records),
+        )
+        await self.app.push_screen(prompt, self._exported(what))
+
+    def _exported(self, what: str) -> Callable[[str | None], None]:
+        def done(path: str | None) -> None:
+            if path:
+                self.notify(f"Exported {what} to {path}", title="Exported", timeout=8)
+
+        return done
+
+    async def action_copy_csv(self) -> None:
+        """Copy the rows shown (the marked ones, if any) as CSV, over OSC 52: for a few rows."""
+        chosen = await self._rows_to_export()
+        if chosen is None:
+            return
+        records, what = chosen
+        if len(records) > COPY_ROWS:
+            self.notify(
+                f"{what.capitalize()}: too many to copy (at most {COPY_ROWS}); export them with ctrl+s.",
+                severity="warning",
+            )
+            return
+        from tui.clipboard import copy_text
+        from tui.export import render
+
+        text = render("csv", await asyncio.to_thread(self.export_fields, records))
+        try:
+            copy_text(self.app, text)
+        except ValueError as error:
+            self.notify(f"{what.capitalize()}: {error}; export them with ctrl+s.", severity="warning")
+            return
+        self.notify(f"Copied {what} as CSV to the clipboard.", timeout=4)

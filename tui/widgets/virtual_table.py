@@ -35,6 +35,14 @@ Row styles (`Row.style`)
 
 The cursor style is drawn over the row style; zebra stripes under it.
 
+Marks
+-----
+Rows can be marked by key (`toggle_mark`, `mark_keys`, `clear_marks`) for a verb that acts on
+several rows at once. A marked row shows MARK in its first cell of padding and the component
+class `virtual-table--marked` under its own style. Marks are kept by key through filters, sorts
+and `set_rows`; `remove_row` drops its row's mark, and `prune_marks` those of rows no longer held
+(a screen calls it once a reload has every row).
+
 Narrow terminals (`Column.priority`, `Column.min_width`, `Column.wrap`)
 -----------------------------------------------------------------------
 When the columns want more cells than the table has, the columns with the
@@ -76,12 +84,16 @@ from textual.worker import Worker
 
 from tui.literal import literal
 from tui.widgets.table_rows import (
+    EVERY_ROW,
     SLICE_ROWS,
+    FilterError,
     Row,
+    RowFilter,
     SortKeys,
     Steps,
     filter_rows,
     insertion_points,
+    parse_filter,
     plan_sort,
     rehome_texts,
     run_now,
@@ -90,7 +102,7 @@ from tui.widgets.table_rows import (
     splice_texts,
 )
 
-__all__ = ["Column", "Row", "VirtualTable"]
+__all__ = ["Column", "FilterError", "Row", "VirtualTable"]
 
 Justify = Literal["left", "right"]
 
@@ -103,6 +115,9 @@ SORT_DESCENDING = "▼"
 MEASURE_SAMPLE = 500
 #: What ends the header when columns were dropped to fit the table's width.
 DROPPED_MARKER = ELLIPSIS
+#: What a marked row shows in its left padding (one cell wide in every terminal: not East Asian
+#: "ambiguous" width, as ● and ▌ are).
+MARK = "✓"
 #: Rendered row strips kept in the cache before it is flushed.
 STRIP_CACHE_SIZE = 1000
 #: At most this often (seconds) a load in progress posts `ViewChanged` (so a title bar's count
@@ -256,16 +271,6 @@ def _index_of(rows: list[Row], row: Row) -> int | None:
         return None
 
 
-def _narrows(old: str, old_invert: bool, new: str, new_invert: bool) -> bool:
-    """Whether every row the filter `new` keeps is one `old` keeps (so `new` can filter what
-    `old` shows instead of every row)."""
-    if not old:
-        return True
-    if old_invert != new_invert:
-        return False
-    return new in old if new_invert else old in new
-
-
 def _measure(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
@@ -318,6 +323,7 @@ class VirtualTable(ScrollView, can_focus=True):
         "virtual-table--row-warning",
         "virtual-table--row-error",
         "virtual-table--row-accent",
+        "virtual-table--marked",
     }
     """
     | Class | Description |
@@ -328,6 +334,7 @@ class VirtualTable(ScrollView, can_focus=True):
     | `virtual-table--stripe` | Odd rows when `zebra_stripes` is on. |
     | `virtual-table--empty` | The "no rows" line. |
     | `virtual-table--row-<name>` | Rows whose `Row.style` is `<name>` (dim, bold, muted, success, warning, error, accent). |
+    | `virtual-table--marked` | Marked rows (under the row style and the cursor). |
     """
 
     DEFAULT_CSS = """
@@ -383,6 +390,10 @@ class VirtualTable(ScrollView, can_focus=True):
         & > .virtual-table--row-accent {
             color: $text-accent;
         }
+        & > .virtual-table--marked {
+            background: $accent 30%;
+            text-style: bold;
+        }
 
         &:ansi {
             & > .virtual-table--header {
@@ -406,6 +417,10 @@ class VirtualTable(ScrollView, can_focus=True):
             & > .virtual-table--row-muted {
                 color: ansi_default;
                 text-style: dim;
+            }
+            & > .virtual-table--marked {
+                background: ansi_default;
+                text-style: bold underline;
             }
         }
         &:ansi:focus > .virtual-table--cursor {
@@ -465,14 +480,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self._line_count = 0
         self._rows: dict[str, Row] = {}
         self._view: list[Row] = []
+        self._marks: dict[str, None] = {}  # marked row keys, in the order they were marked
         self._filter_text = ""
-        self._filter_needle = ""
-        self._filter_invert = False
+        self._filter: RowFilter = EVERY_ROW
         self._sort_column: str | None = None
         self._sort_reverse = False
         # What `_view` shows (the request above, once the work for it is done).
-        self._view_needle = ""
-        self._view_invert = False
+        self._view_filter: RowFilter = EVERY_ROW
         self._view_column: str | None = None
         self._view_reverse = False
         # Every row in the view's sort order (None: unsorted, the order of `_rows`), and the sort
@@ -484,7 +498,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._order_ok = True  # `_ordered` holds every row of `_rows` but `_unshown`, in order
         self._view_ok = True  # `_view` is `_ordered` (or `_rows`) filtered, but `_unshown`
         self._unshown: list[Row] = []  # rows appended while work was under way, not yet shown
-        self._filter_cache: dict[tuple[str, bool], list[Row]] = {}  # (needle, invert) -> its view
+        self._filter_cache: dict[RowFilter, list[Row]] = {}  # a filter -> its view
         # Work under way (tui/widgets/table_rows.py generators): what it is ("load", "filter",
         # "sort"), its generation (a newer one makes it stale), its worker and its steps.
         self._job: str | None = None
@@ -502,9 +516,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.sync_rows = 5000
         #: Work done per event-loop turn by a large table (seconds): the longest it holds the loop.
         self.slice_seconds = 0.008
-        self._strip_cache: dict[tuple[str, int, bool, int], tuple[Strip, Style]] = {}
+        self._strip_cache: dict[tuple[str, int, bool, int, bool], tuple[Strip, Style]] = {}
         self._header_strip: Strip | None = None
-        self._style_cache: dict[tuple[int, str, bool], Style] = {}
+        self._style_cache: dict[tuple[int, str, bool, bool], Style] = {}
         self._named_styles: dict[str, Style] = {}
         self._highlighted_key: str | None = None
         self._scroll_deferred = False
@@ -598,9 +612,16 @@ class VirtualTable(ScrollView, can_focus=True):
         self._widths = [0] * len(self._columns)
         self._measure(_sample(list(self._rows.values())), reset=True)
         self._layout_changed()
+        try:  # a column filter names its column: it may have moved, or be gone
+            keep = parse_filter(self._filter_text, self._filter_columns())
+        except FilterError:
+            keep, self._filter_text = EVERY_ROW, ""
+        refilter = keep != self._filter
+        self._filter = keep
         if self._rows and was_sorted:
             # The sorted column may have moved, or be gone (back to insertion order).
             self._order_ok = False
+        if self._rows and (was_sorted or refilter):
             self._request_view()
 
     def set_rows(self, rows: Iterable[Row]) -> None:
@@ -682,7 +703,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 self.refresh()
             return
 
-        matching = run_now(filter_rows(new_rows, self._view_needle, self._view_invert))
+        matching = run_now(filter_rows(new_rows, self._view_filter))
         column = self._view_column
         if column is not None:
             if keys is None:  # the new rows need other keys: sort again
@@ -707,7 +728,7 @@ class VirtualTable(ScrollView, can_focus=True):
             if shared:
                 view = self._ordered
             elif matching:  # filtered: the sorted rows filtered again (at C speed, ~8 ms at 100k)
-                view = run_now(filter_rows(self._ordered, self._view_needle, self._view_invert, self._ordered_texts))
+                view = run_now(filter_rows(self._ordered, self._view_filter, self._ordered_texts))
         if not matching:
             self._update_virtual_size()
             self.refresh()
@@ -788,6 +809,7 @@ class VirtualTable(ScrollView, can_focus=True):
         old = self._rows.pop(key, None)
         if old is None:
             return False
+        self._marks.pop(key, None)
         self._filter_cache.clear()
         self._forget_row(key)
         shared = self._view is self._ordered
@@ -824,7 +846,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._unshown = []
         self._queued = []
         self._filter_cache.clear()
-        self._view_needle, self._view_invert = self._filter_needle, self._filter_invert
+        self._view_filter = self._filter
         self._view_column, self._view_reverse = self._sort_column, self._sort_reverse
         self._order_ok = self._view_ok = True
         self._strip_cache.clear()
@@ -970,7 +992,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _load_steps(self, source: Iterator[Row]) -> Steps:
         """set_rows' work: take the rows in, showing them as they come when unsorted (the first
         slice, sorted, when sorted), then show the latest filter and sort over all of them."""
-        needle, invert, column = self._filter_needle, self._filter_invert, self._sort_column
+        keep, column = self._filter, self._sort_column
         rows = self._rows
         total = self._load_total
         complete = column is None  # the view holds every row taken in (filtered)
@@ -988,14 +1010,14 @@ class VirtualTable(ScrollView, can_focus=True):
             if self._measure(self._load_sample(chunk, taken, total)):
                 self._layout_changed()
             if complete:
-                self._view += run_now(filter_rows(chunk, needle, invert))
+                self._view += run_now(filter_rows(chunk, keep))
             elif not taken and column is not None:  # something to look at while the rest comes
                 keys = run_now(plan_sort(chunk, column, self._column_index(column), self._order_of(column)))
                 try:
                     ordered = run_now(sort_rows(chunk, keys, self._sort_reverse))[0]
                 except TypeError:
                     ordered = chunk
-                self._view = run_now(filter_rows(ordered, needle, invert))
+                self._view = run_now(filter_rows(ordered, keep))
             taken += len(chunk)
             self._after_load_slice()
             # One slice read ahead: a generator that ends here (a small table) is taken in at
@@ -1005,11 +1027,11 @@ class VirtualTable(ScrollView, can_focus=True):
                 yield
         self._taking_rows = False
         self._load_total = None
-        self._view_needle, self._view_invert = needle, invert
+        self._view_filter = keep
         self._view_column, self._view_reverse = None, False
         self._order_ok = True
         self._view_ok = complete
-        if complete and (self._filter_needle, self._filter_invert, self._sort_column) == (needle, invert, None):
+        if complete and (self._filter, self._sort_column) == (keep, None):
             self._after_view_change(self._take_keep_key(), scroll=True)
             return
         self._job = "sort" if self._sort_column is not None else "filter"
@@ -1064,7 +1086,7 @@ class VirtualTable(ScrollView, can_focus=True):
         starts again)."""
         text_only: str | None = None  # a column whose typed values did not compare
         while True:
-            needle, invert = self._filter_needle, self._filter_invert
+            keep = self._filter
             column, reverse = self._sort_column, self._sort_reverse
             pending = len(self._unshown)
             kept = self._order_ok and self._view_column == column  # the sorted rows (either way)
@@ -1104,21 +1126,21 @@ class VirtualTable(ScrollView, can_focus=True):
                         ordered, values = yield from sort_rows(all_rows, keys, reverse)
                         texts = yield from rehome_texts(ordered)
                     rows = ordered
-                base = self._filter_base(needle, invert) if same_sort and not pending else None
+                base = self._filter_base(keep) if same_sort and not pending else None
                 if base is not None and not base[1] and ordered is not None and len(base[0]) * 4 > len(ordered):
                     base = None  # filtering every row through the texts side by side is quicker
                 if base is not None:
                     found, exact = base
-                    view = found if exact else (yield from filter_rows(found, needle, invert))
-                elif not needle and ordered is not None:
+                    view = found if exact else (yield from filter_rows(found, keep))
+                elif not keep and ordered is not None:
                     view = ordered  # unfiltered: the sorted rows themselves, not a copy
                 else:
-                    view = yield from filter_rows(rows, needle, invert, texts if ordered is not None else None)
+                    view = yield from filter_rows(rows, keep, texts if ordered is not None else None)
                 taken = pending
                 while late := self._unshown[taken:]:  # appended while this ran
                     taken += len(late)
                     if keys is None or ordered is None:
-                        view = [*view, *run_now(filter_rows(late, needle, invert))]
+                        view = [*view, *run_now(filter_rows(late, keep))]
                         continue
                     if not keys.admit(late):
                         again = True  # they need other keys: start again with every row
@@ -1127,7 +1149,7 @@ class VirtualTable(ScrollView, can_focus=True):
                     ordered = splice(ordered, points)
                     values = splice(values, points, 2)
                     texts = splice_texts(texts, points)
-                    view = ordered if not needle else (yield from filter_rows(ordered, needle, invert, texts))
+                    view = ordered if not keep else (yield from filter_rows(ordered, keep, texts))
             except TypeError:
                 if column is None or text_only == column:
                     raise
@@ -1145,59 +1167,135 @@ class VirtualTable(ScrollView, can_focus=True):
             if keys is not None:
                 self._keys = keys
             self._unshown = []
-            self._filter_cache.pop((needle, invert), None)
-            self._filter_cache[(needle, invert)] = view
+            self._filter_cache.pop(keep, None)
+            self._filter_cache[keep] = view
             while len(self._filter_cache) > FILTER_CACHE_SIZE:
                 del self._filter_cache[next(iter(self._filter_cache))]
-            self._view_needle, self._view_invert = needle, invert
+            self._view_filter = keep
             self._view_column, self._view_reverse = column, reverse
             self._order_ok = self._view_ok = True
             self._after_view_change(cursor_key, scroll=True)
             return
 
-    def _filter_base(self, needle: str, invert: bool) -> tuple[list[Row], bool] | None:
+    def _filter_base(self, keep: RowFilter) -> tuple[list[Row], bool] | None:
         """The fewest rows to filter for this filter: a result already made for it (True), or
         the smallest result made for a filter that keeps all its rows (False); None: all rows.
         Results are kept until a row or the order changes: a backspace finds its answer made."""
-        exact = self._filter_cache.get((needle, invert))
+        exact = self._filter_cache.get(keep)
         if exact is not None:
             return exact, True
-        candidates = [
-            rows for (old, old_invert), rows in self._filter_cache.items() if _narrows(old, old_invert, needle, invert)
-        ]
-        if self._view_ok and _narrows(self._view_needle, self._view_invert, needle, invert):
+        candidates = [rows for old, rows in self._filter_cache.items() if old.holds(keep)]
+        if self._view_ok and self._view_filter.holds(keep):
             candidates.append(self._view)
         return (min(candidates, key=len), False) if candidates else None
 
     def _order_of(self, column: str) -> Callable[[Row], Any] | None:
         return self._columns[self._column_index(column)].order
 
+    # ----------------------------------------------------------------- marks
+
+    @property
+    def mark_count(self) -> int:
+        """How many of the rows held are marked."""
+        rows = self._rows
+        return sum(1 for key in self._marks if key in rows)
+
+    def is_marked(self, key: str) -> bool:
+        return key in self._marks and key in self._rows
+
+    def shown_rows(self, marked_only: bool = False) -> list[Row]:
+        """The rows shown, in the order shown (a copy); only the marked ones when `marked_only`."""
+        if marked_only:
+            marks = self._marks
+            return [row for row in self._view if row.key in marks]
+        return list(self._view)
+
+    def marked_rows(self) -> list[Row]:
+        """The marked rows: those shown in the order shown, then the ones the filter hides."""
+        marks, rows = self._marks, self._rows
+        if not marks:
+            return []
+        shown = [row for row in self._view if row.key in marks]
+        seen = {row.key for row in shown}
+        return shown + [rows[key] for key in marks if key in rows and key not in seen]
+
+    def toggle_mark(self, key: str) -> bool:
+        """Mark the row `key`, or unmark it if it was marked; whether it is marked now."""
+        if key in self._marks:
+            del self._marks[key]
+            marked = False
+        elif key in self._rows:
+            self._marks[key] = None
+            marked = True
+        else:
+            return False
+        self._repaint_marks([key])
+        return marked
+
+    def mark_keys(self, keys: Iterable[str]) -> None:
+        """Mark these rows (keys the table does not hold are left out)."""
+        rows, marks = self._rows, self._marks
+        keys = [key for key in keys if key in rows and key not in marks]
+        marks.update(dict.fromkeys(keys))
+        self._repaint_marks(keys)
+
+    def unmark_keys(self, keys: Iterable[str]) -> None:
+        marks = self._marks
+        keys = [key for key in keys if key in marks]
+        for key in keys:
+            del marks[key]
+        self._repaint_marks(keys)
+
+    def clear_marks(self) -> int:
+        """Unmark every row; how many were marked."""
+        count = self.mark_count
+        keys, self._marks = list(self._marks), {}
+        self._repaint_marks(keys)
+        return count
+
+    def prune_marks(self) -> None:
+        """Forget the marks of rows the table no longer holds (after a reload)."""
+        rows = self._rows
+        self._marks = {key: None for key in self._marks if key in rows}
+
+    def _repaint_marks(self, keys: list[str]) -> None:
+        if len(keys) > 8 or self._line_starts is not None:
+            self._strip_cache.clear()
+            self.refresh()
+            return
+        for key in keys:
+            self._forget_row(key)
+            row = self._rows.get(key)
+            index = self._position(row) if row is not None else None
+            if index is not None:
+                self.refresh_line(index + 1)
+
     # ---------------------------------------------------------------- filter
 
     def set_filter(self, text: str) -> int | None:
-        """Show only rows containing `text` (case-insensitive, over all cells).
+        """Show only the rows the filter `text` keeps (tui.widgets.table_rows.parse_filter):
+        text matches any cell, case-insensitively; `~REGEX` a regular expression; `COLUMN:VALUE`
+        one column (by key or label); a leading `!` inverts. Empty text (or a lone `!`) shows
+        every row. Returns the number of visible rows, or None when a large table is still
+        filtering (`ViewChanged` follows).
 
-        A leading `!` inverts the filter (rows NOT containing the rest); empty
-        text (or a lone `!`) shows every row. Returns the number of visible rows,
-        or None when a large table is still filtering (`ViewChanged` follows).
+        Raises FilterError (a regex that does not compile, a column that does not exist), and
+        then keeps the filter it had.
         """
         text = text or ""
-        invert = text.startswith("!")
-        needle = (text[1:] if invert else text).lower()
-        if not needle:
-            invert = False
+        keep = parse_filter(text, self._filter_columns())
         self._filter_text = text
-        if (needle, invert) == (self._filter_needle, self._filter_invert):
+        if keep == self._filter:
             return None if self._job is not None else len(self._view)
-        self._filter_needle, self._filter_invert = needle, invert
+        self._filter = keep
         return self._request_view()
+
+    def _filter_columns(self) -> list[tuple[str, str]]:
+        return [(column.key, column.label) for column in self._columns]
 
     def _matches(self, row: Row) -> bool:
         """Whether the view's filter shows `row`."""
-        needle = self._view_needle
-        if not needle:
-            return True
-        return (needle in row.search_text) != self._view_invert
+        return self._view_filter.matches(row)
 
     # ------------------------------------------------------------------ sort
 
@@ -1490,7 +1588,8 @@ class VirtualTable(ScrollView, can_focus=True):
             return
         for parity in (0, 1):
             for cursor in (False, True):
-                cache.pop((key, parity, cursor, 0), None)
+                for marked in (False, True):
+                    cache.pop((key, parity, cursor, 0, marked), None)
 
     def _after_view_change(self, cursor_key: str | None, scroll: bool) -> None:
         self._strip_cache.clear()
@@ -1550,14 +1649,16 @@ class VirtualTable(ScrollView, can_focus=True):
             self._named_styles[name] = style
         return style
 
-    def _row_style(self, parity: int, style_name: str, cursor: bool) -> Style:
-        cache_key = (parity, style_name, cursor)
+    def _row_style(self, parity: int, style_name: str, cursor: bool, marked: bool = False) -> Style:
+        cache_key = (parity, style_name, cursor, marked)
         style = self._style_cache.get(cache_key)
         if style is not None:
             return style
         style = self._named_style("base")
         if parity:
             style += self._overlay("virtual-table--stripe")
+        if marked:
+            style += self._overlay("virtual-table--marked")
         if style_name:
             component = f"virtual-table--row-{style_name}"
             if component in self.COMPONENT_CLASSES:
@@ -1607,11 +1708,12 @@ class VirtualTable(ScrollView, can_focus=True):
         row = self._view[index]
         parity = index & 1 if self.zebra_stripes else 0
         cursor = index == self.cursor_row
-        cache_key = (row.key, parity, cursor, line)
+        marked = row.key in self._marks
+        cache_key = (row.key, parity, cursor, line, marked)
         cached = self._strip_cache.get(cache_key)
         if cached is not None:
             return cached
-        style = self._row_style(parity, row.style, cursor)
+        style = self._row_style(parity, row.style, cursor, marked)
         cells = row.cells
         count = len(cells)
         shown = [
@@ -1630,9 +1732,10 @@ class VirtualTable(ScrollView, can_focus=True):
                 _fit(texts[at] if at < len(texts) else "", width, column.justify == "right")
                 for texts, (_, width, column) in zip(wrapped, shown, strict=True)
             ]
-            text = " " + separator.join(parts) + " " + tail if parts else ""
+            lead = MARK if marked and not at else " "
+            text = lead + separator.join(parts) + " " + tail if parts else ""
             strip = Strip([Segment(text, style)] if text else [], self._content_width)
-            self._strip_cache[(row.key, parity, cursor, at)] = (strip, style)
+            self._strip_cache[(row.key, parity, cursor, at, marked)] = (strip, style)
         return self._strip_cache.get(cache_key) or (Strip([], self._content_width), style)
 
     def render_line(self, y: int) -> Strip:
