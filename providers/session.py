@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 SANDBOX = "sandbox"
 T = TypeVar("T")
+# open_session's `wrap_transport`: (provider, the httpx transport it would use or None) -> the one it uses.
+TransportWrapper = Callable[[str, "httpx.AsyncBaseTransport | None"], "httpx.AsyncBaseTransport"]
 log = logging.getLogger("teledeck.session")
 
 
@@ -318,15 +320,19 @@ def open_session(
     audit_path: Path | None = None,
     client_options: Mapping[str, Mapping[str, Any]] | None = None,
     http_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    wrap_transport: TransportWrapper | None = None,
 ) -> ProviderSession:
     """The session for `accounts` (each an account of a registered kind), on the PostgreSQL
     ledger `ledger_target` when given, else the ledger file `ledger_path`.
 
     With `sandbox`, each account is served by its vendor's emulator, whose own credentials and
     identifiers replace the account's. `client_options` (by provider name) and `http_transports`
-    (by provider name) are for tests and benchmarks. Raises `providers.endpoints.EndpointRefused`
-    for an endpoint that breaks the endpoint rule, and KeyError for an unknown kind, before any
-    client is built.
+    (by provider name) are for tests and benchmarks. `wrap_transport(provider, transport)` is
+    given the httpx transport each client would use (None: httpx's own, to the network) and
+    returns the one it gets: a dry run's recorder (providers/dryrun.py) that lets reads through
+    and stops changes; never in an offline session, which sends nothing anyway. Raises
+    `providers.endpoints.EndpointRefused` for an endpoint that breaks the endpoint rule, and
+    KeyError for an unknown kind, before any client is built.
     """
     read_only = read_only or offline  # offline refuses every change
     options = client_options or {}
@@ -350,6 +356,8 @@ def open_session(
                 account = replace(sandbox.emulator(vendor).session_account(), label=account.label)
                 if transport is None:
                     transport = sandbox.transport(vendor)
+            if wrap_transport is not None and not offline:
+                transport = wrap_transport(vendor.provider, transport)
             connect_options = ConnectOptions(
                 endpoint=endpoint,
                 region=account.region or vendor.default_region,
@@ -402,13 +410,15 @@ def sandbox_session(
     clock: Callable[[], float] = time.time,
     cache: ResultCache | None = None,
     kinds: Sequence[str] | None = None,
+    wrap_transport: TransportWrapper | None = None,
 ) -> ProviderSession:
     """The built-in sandbox profile (every kind, or just `kinds`), in process: no server, no network.
 
     Tests hand in their own emulators: `handler` (one emulator, placed by its own kind) and
     `binding_handlers` (emulators by provider name); every other emulator keeps its state in
     `state_dir` (the user data dir) across runs. `timeout` applies to every client,
-    `client_options` (by provider name) add keyword arguments to one vendor's client.
+    `client_options` (by provider name) add keyword arguments to one vendor's client;
+    `wrap_transport` wraps each emulator's transport (see `open_session`).
     """
     from providers.paths import sandbox_state_dir
     from providers.vendors import descriptors
@@ -436,4 +446,5 @@ def sandbox_session(
         ledger_path=ledger_path,
         client_options=options,
         http_transports=http_transports,
+        wrap_transport=wrap_transport,
     )

@@ -90,6 +90,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 MiB = 1024 * 1024
 # The encodings we ask for, so the only ones we decode.
 ACCEPT_ENCODING = "gzip, deflate"
+# The httpx request extension that says whether the request is a change (`Transport.request`'s
+# `mutates`): an httpx transport below (a dry run's recorder, providers/dryrun.py) reads it.
+MUTATES_EXTENSION = "teledeck.mutates"
 _CHUNK = 64 * 1024  # at most this much is read, or decompressed, at a time
 
 
@@ -591,7 +594,13 @@ class Transport:
         try:
             while True:
                 request = self._client.build_request(
-                    method, path, params=params, json=json, content=content, headers=headers
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    content=content,
+                    headers=headers,
+                    extensions={MUTATES_EXTENSION: mutates},
                 )
                 if self._signer is not None:
                     outcome = self._signer(request)

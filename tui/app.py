@@ -455,27 +455,22 @@ def run_app(
     clear line (exit 2), before anything is drawn or sent."""
     import sys
 
-    from tui.config import ConfigError, config_path, load_config, resolve_profile, sandbox_profile
-    from tui.logsetup import configure
-    from tui.sessions import open_profile_session
+    from tui.config import ConfigError, config_path
+    from tui.logsetup import configure_or_explain
+    from tui.sessions import open_command_line_session
 
-    try:
-        configure()
-    except OSError as error:
-        print(
-            f"teledeck: cannot write the log in {error.filename or 'the log folder'}: {error.strerror or error} "
-            "(set TELEDECK_LOG_DIR to a folder you can write)",
-            file=sys.stderr,
-        )
+    problem = configure_or_explain()
+    if problem:
+        print(f"teledeck: {problem}", file=sys.stderr)
         return 2
     try:
-        config = load_config()
+        config, session = open_command_line_session(
+            sandbox=sandbox, read_only=read_only, profile=profile, offline=offline
+        )
         problem = ui_problem(config, where=str(config_path()))
         if problem:
             print(f"teledeck: {problem}", file=sys.stderr)
             return 2
-        chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
-        session = open_profile_session(chosen, read_only=read_only or offline, offline=offline)
     except ConfigError as error:
         print(f"teledeck: {error}", file=sys.stderr)
         return 2

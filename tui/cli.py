@@ -1,5 +1,6 @@
 """Command line: `teledeck [--profile P] [--sandbox] [--read-only] [--offline]`, `teledeck --version`,
-`teledeck sandbox serve|reset ...`, `teledeck keys` and `teledeck ledger migrate|status`."""
+`teledeck sandbox serve|reset ...`, `teledeck keys`, `teledeck ledger migrate|status` and the headless
+`teledeck get|describe|delete|bind|unbind ...`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,19 @@ API URL), and otherwise the built-in sandbox, a local emulator of every API it s
 Inside: ':' jumps to a screen by name, '?' lists the keys of the screen you are on, q quits.
 """
 
+# The headless commands (tui/headless/), named here so that dispatching them imports nothing.
+HEADLESS_COMMANDS = ("get", "describe", "delete", "bind", "unbind")
+
 EPILOG = """\
+headless, for scripts (data on stdout, messages on stderr; each has --help):
+  teledeck get RESOURCE [-o table|json|jsonl|csv|tsv] [--filter TEXT] [--max-items N]
+  teledeck describe RESOURCE ID [-o json]
+  teledeck delete RESOURCE ID... [--yes] [--dry-run]
+  teledeck bind PROVIDER --mode MODE --a NUMBER [--b NUMBER] ... [--yes] [--dry-run]
+  teledeck unbind PROVIDER ID... [--yes] [--dry-run]
+                       with --profile P, --sandbox, --offline or --read-only as above;
+                       exit 0 done, 1 a provider error, 2 a usage or config error
+
 also:
   teledeck sandbox serve [--vendor V] [--host 127.0.0.1] [--port N]
                        serve the emulators over HTTP and print their URLs and credentials
@@ -70,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         from tui.keymap import keys_main
 
         return keys_main(argv[1:])
+    if argv[:1] and argv[0] in HEADLESS_COMMANDS:
+        from tui.headless import main as headless_main
+
+        return headless_main(argv)
     parser = argparse.ArgumentParser(
         prog="teledeck",
         description=DESCRIPTION,

@@ -1,9 +1,16 @@
-"""Rows of a list as CSV, TSV, JSON or JSON Lines: what a record's fields are, and how they are written.
+"""Rows of a list as CSV, TSV, JSON or JSON Lines: what a record's fields are, and how they are
+written. The console's export (tui/screens/export.py) and the headless CLI's `-o` both use it.
 
-No Textual here (the export prompt is tui/screens/export.py). A record's fields are the vendor's
-own names from its `raw` object; a binding's are its own (the ledger's record, not the vendor's
-last answer). Secret-named fields are left out at any depth (providers.cache.scrub), so an export
-never holds one, whatever the screen showed.
+No Textual here. A record's fields are the vendor's own names from its `raw` object; a binding's
+are its own (the ledger's record, not the vendor's last answer); a mapping is taken as the vendor
+object itself (a ResourceSpec's `to_cache(record)`). Secret-named fields are left out at any
+depth (providers.cache.scrub), so an export never holds one, whatever the screen showed.
+
+Text from a server is data, never terminal control: JSON escapes DEL, C1, the line breaks a
+JSON Lines reader might split on and the bidirectional overrides; CSV and TSV cells show control
+characters visibly (tui/literal.py). A cell a spreadsheet would run as a formula (= + - @ first)
+is prefixed with ', but not a signed number such as an E.164 phone number; nested values are
+JSON text; a TSV cell's tab or line break is written as \\t, \\n.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
@@ -20,14 +28,18 @@ from typing import Any, TextIO
 
 from providers.bindings import Binding
 from providers.cache import is_secret_field, scrub
+from tui.literal import literal
 
 #: Every format, by the file extension that names it.
 FORMATS = ("csv", "tsv", "json", "jsonl")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection)...
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Line breaks to Python's splitlines and to JavaScript that JSON leaves raw in a string: escaped,
-# so a JSON Lines reader that splits on any of them still gets one object a line.
-_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+# ...but a signed number is data: an E.164 phone number (+8613800000001), -5.
+_SIGNED_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal may act on or a JSON Lines reader
+# may split on: DEL, C1 (0x9b is a CSI on some terminals, 0x85 a line break), U+2028/2029, the
+# bidirectional embeddings, overrides and isolates.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def record_fields(record: Any) -> dict[str, Any]:
@@ -80,34 +92,55 @@ def columns_of(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return list(seen)
 
 
+def _json(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+    text = json.dumps(
+        value, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"), sort_keys=sort_keys
+    )
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def cell(value: Any) -> str:
-    """A field as one CSV/TSV cell: text as it is (never a formula: a leading = + - @ gets a
-    '), numbers and true/false as JSON writes them, nested values as JSON text, null empty."""
+    """A field as one CSV/TSV cell: text as it is but control characters shown visibly and never
+    a formula (a leading = + - @ gets a ', a signed number is left as it is), numbers and
+    true/false as JSON writes them, nested values as JSON text (keys sorted), null empty."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
-    if isinstance(value, (bool, int, float)):
+        text = literal(value)
+    elif isinstance(value, (bool, int, float)):
         return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = literal(_json(value, sort_keys=True))
+    if text.startswith(_FORMULA_START) and not _SIGNED_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _tsv_cell(value: Any) -> str:
+    # A tab or line break would split the cell: written as \t, \n, \r (and \ as \\).
+    text = cell(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def write_rows(fmt: str, rows: Sequence[Mapping[str, Any]], stream: TextIO) -> None:
-    """Write `rows` to `stream` as `fmt` (one of FORMATS): CSV and TSV with a header of every
-    field seen; JSON as one array; JSON Lines as one object a line."""
-    if fmt in ("csv", "tsv"):
+    """Write `rows` to `stream` as `fmt` (one of FORMATS): CSV (RFC 4180 line ends) and TSV with
+    a header of every field seen; JSON as one array; JSON Lines as one object a line."""
+    if fmt == "csv":
         header = columns_of(rows)
-        writer = csv.writer(stream, delimiter="," if fmt == "csv" else "\t", lineterminator="\r\n")
-        writer.writerow(header)
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow([cell(name) for name in header])
         for row in rows:
             writer.writerow([cell(row.get(name)) for name in header])
+    elif fmt == "tsv":
+        header = columns_of(rows)
+        stream.write("\t".join(_tsv_cell(name) for name in header) + "\n")
+        for row in rows:
+            stream.write("\t".join(_tsv_cell(row.get(name)) for name in header) + "\n")
     elif fmt == "json":
-        stream.write(json.dumps(list(rows), ensure_ascii=False, indent=2).translate(_LINE_BREAKS))
-        stream.write("\n")
+        stream.write(_json(list(rows), indent=2) + "\n")
     elif fmt == "jsonl":
         for row in rows:
-            stream.write(json.dumps(row, ensure_ascii=False).translate(_LINE_BREAKS))
-            stream.write("\n")
+            stream.write(_json(dict(row)) + "\n")
     else:
         raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")
 
@@ -117,6 +150,11 @@ def render(fmt: str, rows: Sequence[Mapping[str, Any]]) -> str:
     out = io.StringIO()
     write_rows(fmt, rows, out)
     return out.getvalue()
+
+
+def render_one(fmt: str, row: Mapping[str, Any]) -> str:
+    """One record: JSON as an object (not an array of one), the others as `render` does."""
+    return _json(dict(row), indent=2) + "\n" if fmt == "json" else render(fmt, [row])
 
 
 # ---- files ------------------------------------------------------------------------------------

@@ -89,3 +89,16 @@ def configure() -> Path:
     root.setLevel(logging.INFO)
     root.propagate = False
     return path
+
+
+def configure_or_explain() -> str | None:
+    """`configure()`, or the one line that says why the log cannot be written (the command line
+    prints it and exits 2): no traceback for a log folder the user cannot write."""
+    try:
+        configure()
+    except OSError as error:
+        return (
+            f"cannot write the log in {error.filename or 'the log folder'}: {error.strerror or error} "
+            "(set TELEDECK_LOG_DIR to a folder you can write)"
+        )
+    return None

@@ -14,7 +14,7 @@ from providers.accounts import Account
 from providers.cache import ResultCache
 from providers.endpoints import EndpointRefused
 from providers.errors import AuthError, Offline, ProviderError, Timeout, Unavailable
-from providers.session import ProviderSession, open_session, sandbox_session
+from providers.session import ProviderSession, TransportWrapper, open_session, sandbox_session
 from providers.vendors import descriptor
 from tui.config import (
     AccountConfig,
@@ -26,6 +26,8 @@ from tui.config import (
     credentials_for,
     ledger_password,
     load_config,
+    resolve_profile,
+    sandbox_profile,
     validate_profile,
 )
 
@@ -73,12 +75,14 @@ def open_profile_session(
     cache: ResultCache | None = None,
     config: Config | None = None,
     shared_ledger: bool = True,
+    wrap_transport: TransportWrapper | None = None,
 ) -> ProviderSession:
     """The session for `profile`, on the ledger `config` (default: config.toml as it is now)
     names. Raises ConfigError (a profile `validate_profile` refuses, a missing credential, the
     shared ledger's password missing, a secrets file others can read, an endpoint or override
     variable that breaks the endpoint rule) before anything is opened, so the caller shows one
-    clear line. `shared_ledger=False` (an account test) leaves the ledger alone."""
+    clear line. `shared_ledger=False` (an account test) leaves the ledger alone.
+    `wrap_transport`: see `providers.session.open_session` (a dry run's recorder)."""
     read_only = read_only or profile.read_only
     cache = cache if cache is not None else ResultCache()
     # A hand-written config is read as it is; the profile about to be used must be valid (an
@@ -89,7 +93,9 @@ def open_profile_session(
         raise ConfigError(f"profile {profile.name!r} cannot be used: {listed}", path=config_path())
     if profile.is_sandbox:
         kinds = [account.kind for account in profile.accounts]
-        return sandbox_session(read_only=read_only, offline=offline, cache=cache, kinds=kinds)
+        return sandbox_session(
+            read_only=read_only, offline=offline, cache=cache, kinds=kinds, wrap_transport=wrap_transport
+        )
     accounts: list[Account] = []
     left_out: list[str] = []
     for account in profile.accounts:
@@ -104,12 +110,38 @@ def open_profile_session(
     target = ledger_target(profile, config if config is not None else load_config()) if shared_ledger else None
     try:
         session = open_session(
-            profile.name, accounts, read_only=read_only, offline=offline, cache=cache, ledger_target=target
+            profile.name,
+            accounts,
+            read_only=read_only,
+            offline=offline,
+            cache=cache,
+            ledger_target=target,
+            wrap_transport=wrap_transport,
         )
     except EndpointRefused as error:
         raise ConfigError(f"profile {profile.name!r}: {error}") from None
     session.left_out = tuple(left_out)
     return session
+
+
+def open_command_line_session(
+    *,
+    sandbox: bool = False,
+    read_only: bool = False,
+    profile: str | None = None,
+    offline: bool = False,
+    wrap_transport: TransportWrapper | None = None,
+) -> tuple[Config, ProviderSession]:
+    """The config and the session the command line's flags choose, for the console and the
+    headless commands alike: --sandbox, else --profile (then $TELEDECK_PROFILE, the config's
+    default, the environment's accounts, the sandbox); --offline implies --read-only. Raises
+    ConfigError before anything is opened."""
+    config = load_config()
+    chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
+    session = open_profile_session(
+        chosen, read_only=read_only or offline, offline=offline, config=config, wrap_transport=wrap_transport
+    )
+    return config, session
 
 
 async def test_account(profile: Profile, account: AccountConfig, *, offline: bool = False) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from textual import on, work
 from textual.binding import Binding as Key
 
+from providers.binding_flows import bind_and_record, discover_watched, settle_pending_binds, unbind_and_record
 from providers.bindings import (
     ACTIVE,
     EXPIRED,
@@ -30,15 +31,11 @@ from providers.bindings import (
     default_pool_of,
     pools_of,
 )
-from providers.errors import ProviderError
 from providers.ledger_store import LedgerError
 from providers.outcomes import (
     Outcome,
     WriteOutcome,
-    reconcile_bind,
-    settle_bind,
     settle_create,
-    settle_unbind,
     tagged,
 )
 from tui import binding_forms as forms
@@ -305,40 +302,13 @@ class BindingsScreen(TableScreen):
     async def settle_pending(self) -> None:
         """Check again every bind whose outcome was unknown, by what it sent (never re-sent unless
         the vendor honours its key); a settled one leaves the pending list, and the user is told."""
-        pending = await asyncio.to_thread(self.ledger.pending_binds)
-        for item in pending:
-            provider = self.providers.get(item.provider)
-            if provider is None:
-                continue
-            known = {b.key for b in await asyncio.to_thread(self.ledger.all)}
-            outcome = await reconcile_bind(provider, item.request, known=known, earlier=item.detail)
-            if outcome.value is not None:
-                await asyncio.to_thread(self.ledger.record_created, outcome.value)
-            if not outcome.unknown:
-                await asyncio.to_thread(self.ledger.resolve_pending_bind, item.id)
-                self.app.notify(outcome.message(), title="Bind of unknown outcome settled", markup=False, timeout=10)
+        for outcome in await settle_pending_binds(self.ledger, self.providers):
+            self.app.notify(outcome.message(), title="Bind of unknown outcome settled", markup=False, timeout=10)
         self.pending = await asyncio.to_thread(self.ledger.pending_binds)
 
     async def discover_watched(self) -> tuple[int, dict[str, str]]:
         """Look up every watched X number (a profile's watch_x) and import what the provider has."""
-        gate = asyncio.Semaphore(4)
-        errors: dict[str, str] = {}
-
-        async def one(name: str, watched) -> list[Binding]:
-            x, pool = watched if isinstance(watched, tuple) else (watched, "")
-            async with gate:
-                try:
-                    return await self.providers[name].lookup(x=x, pool=pool)
-                except ProviderError as error:
-                    errors[f"{name}:{x}"] = error.summary()
-                    return []
-
-        jobs = [
-            one(name, x) for name, xs in self.teledeck.session.watch_x.items() if name in self.providers for x in xs
-        ]
-        found = [b for batch in await asyncio.gather(*jobs) for b in batch]
-        added = await asyncio.to_thread(self.ledger.record_imported, found) if found else 0
-        return added, errors
+        return await discover_watched(self.ledger, self.providers, self.teledeck.session.watch_x)
 
     def action_refresh(self) -> None:
         self.refresh_from_providers()
@@ -421,19 +391,7 @@ class BindingsScreen(TableScreen):
             frozen = tuple(sorted(values.items()))
             if frozen not in sent:
                 sent[frozen] = tagged(replace(forms.bind_request(values), idempotency_key=key))
-            request = sent[frozen]
-            known = {b.key for b in await asyncio.to_thread(self.ledger.all)}
-            provider = self.providers[values["provider"]]
-            outcome = await settle_bind(provider, request, known=known)
-            if outcome.value is not None:
-                await asyncio.to_thread(self.ledger.record_created, outcome.value)
-            if outcome.unknown:  # kept, and checked again at every refresh until it is known
-                detail = "; ".join(outcome.checked)
-                await asyncio.to_thread(
-                    self.ledger.record_pending_bind, values["provider"], provider.account, request, detail
-                )
-            else:
-                await asyncio.to_thread(self.ledger.resolve_pending_bind, request.idempotency_key)
+            outcome = await bind_and_record(self.ledger, self.providers[values["provider"]], sent[frozen])
             self.pending = await asyncio.to_thread(self.ledger.pending_binds)
             self.update_title()
             return outcome
@@ -665,9 +623,8 @@ class BindingsScreen(TableScreen):
         if provider is None:
             what = f"unbind {binding.subscription_id}"
             return WriteOutcome(Outcome.NOT_DONE, what, how=f"not sent: no {binding.provider} account in this profile")
-        outcome = await settle_unbind(provider, binding)
+        outcome = await unbind_and_record(self.ledger, provider, binding)
         if outcome.done:
-            await asyncio.to_thread(self.ledger.mark_unbound, binding.key)
             self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
             self.row_problems.pop(binding.key, None)
         return outcome
