@@ -340,7 +340,7 @@ class BindingLedger:
     @property
     def _conn(self) -> Any:
         """The engine's own connection (tests and tools that look inside)."""
-        return getattr(self._store, "raw", None) or getattr(self._store, "_raw", None)
+        return self._store.raw
 
     def close(self) -> None:
         self._store.close()
@@ -404,6 +404,9 @@ class BindingLedger:
     def _journal(self, entry: dict[str, Any]) -> None:
         """Append one write to the journal (0600, fsynced): replayed on the next open."""
         assert self.journal_path is not None
+        self.journal_path.parent.mkdir(
+            parents=True, exist_ok=True, mode=0o700
+        )  # a PostgreSQL ledger's, in the data dir
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:

@@ -197,6 +197,7 @@ class Store:
     dialect: str
     location: str  # what messages show: the file's path, or the masked URL
     lock_rows: str  # appended to a SELECT that locks the rows it reads until the end of the transaction
+    raw: Any = None  # the engine's own connection (sqlite3's, psycopg's)
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -463,13 +464,16 @@ class PostgresStore(Store):
         self.path: Path | None = None
         self.recovered_from: Path | None = None
         self._connect_timeout = connect_timeout
-        self._raw: Any = None
         with self.lock:
             self._connection()
         if check:
             from providers.ledger_schema import check_schema
 
-            check_schema(self)
+            try:
+                check_schema(self)
+            except BaseException:
+                self.close()
+                raise
 
     def _error(self, exc: BaseException, doing: str = "use") -> LedgerError:
         import psycopg
@@ -479,8 +483,8 @@ class PostgresStore(Store):
 
     def _connection(self) -> Any:
         """The open connection, connecting (again) when there is none or it broke."""
-        if self._raw is not None and not self._raw.closed and not self._raw.broken:
-            return self._raw
+        if self.raw is not None and not self.raw.closed and not self.raw.broken:
+            return self.raw
         try:
             import psycopg
         except ImportError as exc:  # a broken install: the dependency is declared
@@ -499,7 +503,7 @@ class PostgresStore(Store):
             raw.execute(f"SET lock_timeout = {int(_LOCK_TIMEOUT_MS)}")
         except psycopg.Error as exc:
             raise self._error(exc, "open") from None
-        self._raw = raw
+        self.raw = raw
         return raw
 
     @contextmanager
@@ -561,5 +565,5 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         with self.lock:
-            if self._raw is not None:
-                self._raw.close()
+            if self.raw is not None:
+                self.raw.close()
