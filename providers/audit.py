@@ -14,21 +14,32 @@ read is counted, never fatal.
 
 The vendor request ids come from the Transport: `collect_request_ids()` opens a collector in the
 current context (tasks started inside inherit it) and `Transport` notes each answer's id there.
+
+A team on one shared ledger (PostgreSQL) shares one audit: the entry is written to the file as
+always (the local record, whatever the network does) and then to the ledger's `audit` table
+(`shared`, an `AuditSink`: BindingLedger). `entries()` then reads the team's table, and falls
+back to the file, saying why in `problem`, when the ledger cannot be read. Each entry names its
+`actor` (user@host), so a team's audit says who made each change.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import getpass
 import json
+import logging
 import os
 import re
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from providers.ledger_store import LedgerError
 
 if TYPE_CHECKING:
     from providers.outcomes import WriteOutcome
@@ -58,9 +69,32 @@ class AuditEntry:
     outcome: str  # done | failed | unknown
     request_id: str = ""
     detail: str = ""
+    actor: str = ""  # user@host that made the change
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+class AuditSink(Protocol):
+    """Where a team's audit goes besides the file: the shared ledger (BindingLedger)."""
+
+    def add_audit(self, entry: AuditEntry) -> None: ...
+
+    def audit_entries(self, limit: int = 10_000) -> list[AuditEntry]: ...
+
+
+def stamp(moment: datetime) -> str:
+    """An entry's time: ISO 8601 UTC to the second, `2031-03-04T05:06:07Z`."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def local_actor() -> str:
+    """`user@host` of this process (what a team's audit shows as who)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        user = f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return _clean(f"{user}@{socket.gethostname()}", 100)
 
 
 def names_a_credential(text: str) -> bool:
@@ -88,6 +122,9 @@ def detail_of(outcome: WriteOutcome[Any]) -> str:
     if outcome.error is not None:
         return outcome.error.summary()
     return "; ".join(outcome.checked) or outcome.how
+
+
+log = logging.getLogger("teledeck.audit")
 
 
 # ---- vendor request ids --------------------------------------------------------------------
@@ -123,15 +160,41 @@ def default_audit_path() -> Path:
 
 
 class AuditLog:
-    """The append-only audit file at `path`."""
+    """The append-only audit file at `path`, and the team's table when `shared` gives a sink
+    (called when first needed, so a ledger server that is down never stops a change)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        shared: Callable[[], AuditSink] | None = None,
+        shared_location: str = "",
+        actor: str | None = None,
+    ) -> None:
         self.path = path
+        self.shared_location = shared_location  # what the shared ledger is shown as (no password)
         self._lock = threading.Lock()
+        self._shared = shared
+        self.actor = local_actor() if actor is None else actor
         self.unreadable = 0  # lines the last entries() call could not read
+        self.unshared = 0  # entries this object could not write to the shared ledger (they are in the file)
+        self.problem = ""  # why the last entries() read the file instead of the shared ledger
+
+    @property
+    def is_shared(self) -> bool:
+        return self._shared is not None
+
+    @property
+    def location(self) -> str:
+        """Where entries() reads: the team's ledger (`postgresql://user@host/db`), else the file."""
+        if self._shared is not None and self.shared_location:
+            return f"the team's ledger {self.shared_location}"
+        return str(self.path)
 
     def append(self, entry: AuditEntry) -> None:
-        """Append one line; OSError propagates (the caller says the audit could not be written)."""
+        """Append one line, then share it; OSError propagates (the caller says the audit could not
+        be written). A shared ledger that refuses is logged and counted in `unshared`: the line
+        is in the file, and the change it records stands."""
         line = (json.dumps(entry.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -143,6 +206,12 @@ class AuditLog:
                 os.write(fd, line)
             finally:
                 os.close(fd)
+        if self._shared is not None:
+            try:
+                self._shared().add_audit(entry)
+            except (LedgerError, ValueError, OSError) as exc:  # the file has it
+                self.unshared += 1
+                log.warning("audit entry kept in %s only; the shared ledger refused it: %s", self.path, exc)
 
     def _rotate_if_full(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -164,9 +233,8 @@ class AuditLog:
     ) -> AuditEntry:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown audit outcome {outcome!r}")
-        moment = (at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         entry = AuditEntry(
-            at=moment.isoformat().replace("+00:00", "Z"),
+            at=stamp(at or datetime.now(UTC)),
             profile=_clean(profile, 100),
             account=_clean(account, 100),
             verb=_clean(verb, 60),
@@ -175,13 +243,26 @@ class AuditLog:
             outcome=outcome,
             request_id=_clean(request_id, 128),
             detail=_clean(detail),
+            actor=self.actor,
         )
         self.append(entry)
         return entry
 
     def entries(self, limit: int = 10_000) -> list[AuditEntry]:
-        """The newest `limit` entries, newest first (read from the end of the file only)."""
+        """The newest `limit` entries, newest first: the team's, from the shared ledger, when there
+        is one; else (or when it cannot be read: see `problem`) this machine's file, read from
+        its end only."""
         self.unreadable = 0
+        self.problem = ""
+        if self._shared is not None:
+            try:
+                return self._shared().audit_entries(limit)
+            except (LedgerError, OSError) as exc:  # the server is down: this machine's own record still reads
+                self.problem = f"the shared ledger could not be read ({exc}); showing this machine's audit file"
+                log.warning("%s", self.problem)
+        return self._file_entries(limit)
+
+    def _file_entries(self, limit: int) -> list[AuditEntry]:
         try:
             with open(self.path, "rb") as fh:
                 size = fh.seek(0, os.SEEK_END)

@@ -1,53 +1,85 @@
-"""The local ledger of privacy-number bindings, in SQLite.
+"""The ledger of privacy-number bindings, their calls and the audit log: a SQLite file by default,
+a PostgreSQL database a team shares when config.toml says `[ledger] url = "postgresql://..."`.
 
-None of the vendors can list every binding of an account, so this file is the only complete record
-of the bindings teledeck created or imported. It is written so that nothing committed is lost and
-nothing is half-written, even if the process is killed mid-write:
+None of the vendors can list every binding of an account, so the ledger is the only complete
+record of the bindings teledeck created or imported. It is written so that nothing committed is
+lost and nothing is half-written, even if the process is killed mid-write:
 
-- every write method is exactly one transaction (`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on
-  any exception), so a binding row and its history event land together or not at all;
-- the journal is WAL with `synchronous=FULL` (see `_connect` for why FULL);
-- a file that is not a SQLite database, or fails `PRAGMA quick_check`, is moved aside to
-  `<name>.corrupt-<timestamp>` and a fresh ledger is started; `BindingLedger.recovered_from`
-  tells the UI where it went so it can say so.
+- every write method is exactly one transaction (rolled back on any exception), so a binding row
+  and its history event land together or not at all; bindings writes are serialized per ledger
+  (providers/ledger_store.py: SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory lock), so their
+  read-then-write cannot race another process;
+- SQLite: the journal is WAL with `synchronous=FULL`; a file that is not a SQLite database, or
+  fails `PRAGMA quick_check`, is moved aside to `<name>.corrupt-<timestamp>` and a fresh ledger
+  is started; `BindingLedger.recovered_from` tells the UI where it went so it can say so.
+- the schema is versioned (providers/ledger_schema.py): a SQLite file upgrades itself when
+  opened; a PostgreSQL ledger changes only through `teledeck ledger migrate`.
 
-Thread safety: one `BindingLedger` holds one connection, opened with `check_same_thread=False`, and
-every public method takes the ledger's lock, so a single ledger object may be shared freely between
-the event loop thread and worker threads (`asyncio.to_thread`). Calls are serialized; each is short.
-Several processes may open the same file: SQLite's own locking plus a busy timeout covers that.
+Thread safety: one `BindingLedger` holds one connection and its store's lock, so a single ledger
+object may be shared freely between the event loop thread and worker threads
+(`asyncio.to_thread`). Calls are serialized; each is short. Several processes may open the same
+ledger: SQLite's own locking plus a busy timeout, or PostgreSQL's, covers that.
 
 Removal is never silent: a binding the provider no longer knows is *marked* `REMOVED`; only
 `forget()`, an explicit user action, deletes a row.
 
-A binding the vendor made is never lost to a locked file: when another process holds the database
-(busy timeout, then a few retries), `record_created` and `mark_unbound` append the write to a small
-journal beside it (`<name>.journal`, JSON lines, 0600, fsynced) and return as if written; the
-journal is replayed, and then removed, the next time a ledger opens the file (or calls
-`replay_journal`). Reads never fail on one damaged row (text that is not UTF-8, a date that does
-not parse): the row is skipped, the others are returned, and `skipped_rows` says which and why.
+A binding the vendor made is never lost to a locked SQLite file or a PostgreSQL server that went
+away: when another process holds the database (busy timeout, then a few retries), or the server
+cannot be reached (a few retries), `record_created` and `mark_unbound` append the write to a
+small journal (`<name>.journal` beside the file; `<data dir>/ledger-<hash of the URL>.journal`
+for PostgreSQL; JSON lines, 0600, fsynced) and return as if written; the journal is replayed,
+and then removed, the next time a ledger opens (or calls `replay_journal`). Reads never fail on one damaged row (text that is not UTF-8, a date that
+does not parse): the row is skipped, the others are returned, and `skipped_rows` says which and why.
+
+Calls (providers/ledger_calls.py) and the audit table are in the same ledger, so the receiver on
+a server and every console and CLI on one PostgreSQL ledger see the same calls and changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import logging
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingProvider, BindRequest
 from providers.errors import ProviderError
+from providers.ledger_schema import SCHEMA_VERSION as SCHEMA_VERSION
+from providers.ledger_schema import MigrationReport
+from providers.ledger_store import (
+    POSTGRESQL,
+    Conn,
+    PostgresStore,
+    PostgresTarget,
+    SqliteStore,
+    Store,
+    _Undecodable,
+    is_busy,
+    iso,
+    json_value,
+    maybe_moment,
+    moment,
+)
+from providers.ledger_store import LedgerError as LedgerError
+from providers.ledger_store import LedgerSchemaError as LedgerSchemaError
+from providers.ledger_store import LedgerUnavailable as LedgerUnavailable
 from providers.paths import DATA_DIR_ENV as DATA_DIR_ENV  # the variable's name, importable from here too
 from providers.paths import data_dir
+
+if TYPE_CHECKING:
+    from providers.audit import AuditEntry
+    from providers.calls import CallEvent, CallRecord
+    from providers.ledger_calls import CallBook
 
 log = logging.getLogger("teledeck.ledger")
 
@@ -84,81 +116,9 @@ _FIELDS = (
 _COLUMNS = (*_FIELDS, "raw")
 
 
-def _sql_list(values: Iterable[str]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
-# Forward migrations: _MIGRATIONS[n] takes a ledger from user_version n-1 to n. All pending steps
-# run in one transaction together with the `PRAGMA user_version` bump, so an upgrade is all or
-# nothing. Never edit a shipped step; append a new one and raise SCHEMA_VERSION.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        f"""
-        CREATE TABLE bindings (
-            key                TEXT PRIMARY KEY,          -- Binding.key: provider:subscription_id
-            provider           TEXT NOT NULL,
-            mode               TEXT NOT NULL,
-            subscription_id    TEXT NOT NULL,
-            x                  TEXT NOT NULL,
-            a                  TEXT NOT NULL DEFAULT '',
-            b                  TEXT NOT NULL DEFAULT '',
-            extension          TEXT NOT NULL DEFAULT '',
-            expires_at         TEXT,                      -- ISO 8601, UTC, microseconds; NULL = none
-            recording          INTEGER CHECK (recording IN (0, 1)),  -- NULL = unknown
-            status             TEXT NOT NULL CHECK (status IN ({_sql_list(STATUSES)})),
-            pool               TEXT NOT NULL DEFAULT '',
-            user_data          TEXT NOT NULL DEFAULT '',
-            account            TEXT NOT NULL DEFAULT '',
-            raw                TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(raw)),
-            origin             TEXT NOT NULL CHECK (origin IN ({_sql_list(ORIGINS)})),
-            created_at         TEXT NOT NULL,
-            updated_at         TEXT NOT NULL,
-            last_refreshed_at  TEXT,
-            last_error_code    TEXT,
-            last_error_message TEXT,
-            last_error_at      TEXT,
-            CHECK (key = provider || ':' || subscription_id)
-        )
-        """,
-        "CREATE INDEX bindings_by_expiry ON bindings (expires_at)",
-        f"""
-        CREATE TABLE events (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            binding_key TEXT NOT NULL REFERENCES bindings (key) ON DELETE CASCADE,
-            at          TEXT NOT NULL,
-            kind        TEXT NOT NULL CHECK (kind IN ({_sql_list(EVENT_KINDS)})),
-            detail      TEXT NOT NULL DEFAULT ''
-        )
-        """,
-        "CREATE INDEX events_by_binding ON events (binding_key, id)",
-    ),
-    # Binds whose outcome is unknown (the answer was lost and no check could tell): kept until a
-    # later check settles them, so a binding the vendor may have made is never known to nobody.
-    2: (
-        """
-        CREATE TABLE pending_binds (
-            id          TEXT PRIMARY KEY,                 -- the request's idempotency key
-            provider    TEXT NOT NULL,
-            account     TEXT NOT NULL DEFAULT '',
-            request     TEXT NOT NULL CHECK (json_valid(request)),  -- the BindRequest as sent
-            created_at  TEXT NOT NULL,
-            detail      TEXT NOT NULL DEFAULT ''           -- what was checked
-        )
-        """,
-    ),
-    # Huawei AXYB bindings have a second privacy number, Y (Binding.y).
-    3: ("ALTER TABLE bindings ADD COLUMN y TEXT NOT NULL DEFAULT ''",),
-}
-SCHEMA_VERSION = max(_MIGRATIONS)
-
-
 def default_ledger_path() -> Path:
     """`$TELEDECK_DATA_DIR/bindings.sqlite3`, else the platform's user data dir for teledeck."""
     return data_dir() / LEDGER_FILENAME
-
-
-class LedgerError(Exception):
-    """The ledger cannot be opened or used (not corruption, which is recovered from)."""
 
 
 @dataclass(frozen=True)
@@ -180,8 +140,8 @@ def _request_json(request: BindRequest) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
-def _request_from(text: str) -> BindRequest:
-    data = json.loads(text)
+def _request_from(stored: Any) -> BindRequest:
+    data = dict(json_value(stored))
     data["expires_at"] = _parse(data.get("expires_at"))
     return BindRequest(**{f.name: data[f.name] for f in fields(BindRequest) if f.name in data})
 
@@ -192,27 +152,6 @@ class SkippedRow:
 
     key: str
     reason: str
-
-
-class _Undecodable(bytes):
-    """A text column whose bytes are not UTF-8 (the connection's text_factory keeps them so)."""
-
-
-def _text(data: bytes) -> str | _Undecodable:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _Undecodable(data)
-
-
-def _is_busy(exc: BaseException) -> bool:
-    """Another connection holds the database (SQLITE_BUSY or SQLITE_LOCKED)."""
-    if not isinstance(exc, sqlite3.OperationalError):
-        return False
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return "locked" in str(exc) or "busy" in str(exc)
 
 
 @dataclass(frozen=True)
@@ -255,21 +194,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(value: datetime) -> str:
-    """Aware datetime -> fixed-width UTC text, so that text order is time order."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: the ledger only stores timezone-aware times")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _moment(text: str) -> datetime:
-    """A time column written by `_iso` (the NOT NULL ones: created, updated, errors, events)."""
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def _parse(text: str | None) -> datetime | None:
-    """A time column that may be NULL (expiry, last refresh)."""
-    return None if text is None else _moment(text)
+_iso = iso  # aware datetime -> fixed-width UTC text (both engines take it)
+_moment = moment  # a NOT NULL time column (created, updated, errors, events)
+_parse = maybe_moment  # a time column that may be NULL (expiry, last refresh)
 
 
 def _check(binding: Binding) -> None:
@@ -290,7 +217,7 @@ def _values(binding: Binding) -> tuple[Any, ...]:
         if name == "expires_at":
             value = None if value is None else _iso(value)
         elif name == "recording":
-            value = None if value is None else int(bool(value))
+            value = None if value is None else bool(value)  # SQLite stores 1/0, PostgreSQL a boolean
         values.append(value)
     # default=str: a vendor answer is JSON already; anything odd an adapter put in must not make a
     # refresh fail, so it is kept as its text.
@@ -298,12 +225,12 @@ def _values(binding: Binding) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _binding(row: sqlite3.Row | Mapping[str, Any]) -> Binding:
+def _binding(row: Mapping[str, Any]) -> Binding:
     for name in (*_FIELDS, "raw"):
         if isinstance(row[name], _Undecodable):
             raise ValueError(f"column {name} is not valid UTF-8")
     try:
-        raw = json.loads(row["raw"])
+        raw = json_value(row["raw"])
     except (TypeError, ValueError):
         raw = {}
     return Binding(
@@ -325,7 +252,7 @@ def _binding(row: sqlite3.Row | Mapping[str, Any]) -> Binding:
     )
 
 
-def _entry(row: sqlite3.Row) -> LedgerEntry:
+def _entry(row: Mapping[str, Any]) -> LedgerEntry:
     error = None
     if row["last_error_at"] is not None:
         error = RefreshFailure(
@@ -341,15 +268,9 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
     )
 
 
-class _CorruptLedger(sqlite3.DatabaseError):
-    """`PRAGMA quick_check` found damage."""
-
-
-def _is_corruption(exc: BaseException) -> bool:
-    if isinstance(exc, _CorruptLedger):
-        return True
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+def _for_later(exc: BaseException) -> bool:
+    """A write that may succeed later: the SQLite file is locked, or the server is away."""
+    return isinstance(exc, LedgerUnavailable) or is_busy(exc)
 
 
 _ORDER = "ORDER BY expires_at IS NULL, expires_at, key"
@@ -357,24 +278,29 @@ _UPDATE_FIELDS = ", ".join(f"{c} = ?" for c in _COLUMNS)
 
 
 class BindingLedger:
-    """The bindings teledeck created or imported, and their history. `path=None` is in-memory.
+    """The bindings teledeck created or imported, their history, the calls made through them and
+    the audit log. `path=None` is an in-memory SQLite ledger; `postgres=` a PostgreSQL one.
 
     Thread-safe (one connection, one lock; see the module docstring). Write methods raise
     `KeyError` for a key the ledger does not hold and `ValueError` for a binding it cannot store
-    (naive datetime, unknown status); either way nothing is written.
+    (naive datetime, unknown status); either way nothing is written. `LedgerError` when the
+    ledger itself cannot be used (a PostgreSQL server that cannot be reached, a schema that needs
+    `teledeck ledger migrate`).
     """
 
     def __init__(
         self,
         path: Path | str | None = None,
         *,
+        postgres: PostgresTarget | None = None,
         clock: Callable[[], datetime] = _utcnow,
         busy_timeout: float = _BUSY_TIMEOUT_S,
         lock_retries: int = _LOCK_RETRIES,
         lock_retry_wait: float = _LOCK_RETRY_WAIT_S,
     ) -> None:
+        if postgres is not None and path is not None:
+            raise ValueError("a ledger is a file or a PostgreSQL database, not both")
         self.path: Path | None = Path(path).expanduser() if path is not None else None
-        self.recovered_from: Path | None = None  # where a corrupt ledger file was moved, if one was
         self.journal_path: Path | None = (
             self.path.with_name(self.path.name + JOURNAL_SUFFIX) if self.path is not None else None
         )
@@ -382,102 +308,42 @@ class BindingLedger:
         self.replayed = 0  # journal entries replayed into the database by this object
         self.skipped_rows: list[SkippedRow] = []  # rows the last read could not use
         self._clock = clock
-        self._busy_timeout = busy_timeout
         self._lock_retries = lock_retries
         self._lock_retry_wait = lock_retry_wait
-        self._lock = threading.RLock()
-        if self.path is not None:
-            self._prepare_file(self.path)
-        try:
-            self._conn = self._connect()
-        except sqlite3.DatabaseError as exc:
-            if self.path is None or not _is_corruption(exc):
-                raise LedgerError(f"cannot open the bindings ledger {self.path or ':memory:'}: {exc}") from exc
-            self.recovered_from = self._move_aside(self.path)
-            log.warning("bindings ledger %s was corrupt (%s); moved to %s", self.path, exc, self.recovered_from)
-            self._prepare_file(self.path)
-            try:
-                self._conn = self._connect()
-            except sqlite3.DatabaseError as again:
-                raise LedgerError(f"cannot create a new bindings ledger at {self.path}: {again}") from again
+        self._store: Store
+        if postgres is not None:
+            # Writes the server could not take wait on this machine, as a locked file's do.
+            digest = hashlib.sha256(postgres.url.encode()).hexdigest()[:16]
+            self.journal_path = data_dir() / f"ledger-{digest}{JOURNAL_SUFFIX}"
+            self._store = PostgresStore(postgres)
+            self.recovered_from: Path | None = None
+            self.migrated: MigrationReport | None = None
+        else:
+            sqlite_store = SqliteStore(self.path, busy_timeout=busy_timeout)
+            self._store = sqlite_store
+            self.recovered_from = sqlite_store.recovered_from  # where a corrupt file was moved, if it was
+            self.migrated = sqlite_store.migrated
+        self._lock = self._store.lock
+        self._calls: CallBook | None = None
         self.replay_journal()
 
-    # -- opening -----------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        """The file's path, or `postgresql://user@host:port/db` (never a password)."""
+        return self._store.location
 
-    @staticmethod
-    def _prepare_file(path: Path) -> None:
-        """Create the directory, and the file readable by its owner only: it holds phone numbers.
-        (SQLite gives its -wal and -shm files the same permissions.)"""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not path.exists():
-                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise LedgerError(f"cannot create the bindings ledger {path}: {exc}") from exc
+    @property
+    def shared(self) -> bool:
+        """A team's ledger (PostgreSQL), rather than this user's file."""
+        return self._store.dialect == POSTGRESQL
 
-    def _connect(self) -> sqlite3.Connection:
-        target = ":memory:" if self.path is None else str(self.path)
-        # isolation_level=None: no implicit transactions; every write opens its own explicitly.
-        conn = sqlite3.connect(target, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.text_factory = _text  # one row of bad bytes must not fail a whole read
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")  # the first read: a non-database fails here
-            # FULL, not NORMAL: in WAL mode NORMAL is still crash-safe against corruption, but a power
-            # loss can roll back the last commits. The vendors cannot list bindings, so a lost row is
-            # a binding nobody knows about (still billed, still routing calls). One fsync per commit
-            # is a cheap price for writes that happen at human speed.
-            conn.execute("PRAGMA synchronous = FULL")
-            problems = [r[0] for r in conn.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
-                raise _CorruptLedger("; ".join(problems[:3]))
-            self._migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        # The version is read inside the write transaction, so two processes opening a new file at
-        # once cannot both run the same step.
-        with _immediate(conn):
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise LedgerError(
-                    f"the bindings ledger {self.path} has schema version {version}, newer than this "
-                    f"teledeck understands ({SCHEMA_VERSION}); upgrade teledeck to open it"
-                )
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[step]:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {int(step)}")
-
-    @staticmethod
-    def _move_aside(path: Path) -> Path:
-        stamp = _utcnow().strftime("%Y%m%dT%H%M%SZ")
-        target = path.with_name(f"{path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-        try:
-            os.replace(path, target)
-            # SQLite has usually merged or removed a WAL when it closed the failed connection; whatever
-            # is left goes with the file, so that a stale WAL never meets the new ledger.
-            for suffix in ("-wal", "-shm"):
-                side = path.with_name(path.name + suffix)
-                if side.exists():
-                    os.replace(side, target.with_name(target.name + suffix))
-        except OSError as exc:
-            raise LedgerError(f"the bindings ledger {path} is corrupt and could not be moved aside: {exc}") from exc
-        return target
+    @property
+    def _conn(self) -> Any:
+        """The engine's own connection (tests and tools that look inside)."""
+        return self._store.raw
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._store.close()
 
     def __enter__(self) -> BindingLedger:
         return self
@@ -488,47 +354,49 @@ class BindingLedger:
     # -- plumbing ------------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            with _immediate(self._conn) as conn:
-                yield conn
+    def _write(self) -> Iterator[Conn]:
+        with self._store.transaction() as conn:
+            yield conn
 
     def _now(self) -> str:
         return _iso(self._clock())
 
     @staticmethod
-    def _row(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = conn.execute("SELECT * FROM bindings WHERE key = ?", (key,)).fetchone()
-        return row
+    def _row(conn: Conn, key: str) -> Any:
+        return conn.execute("SELECT * FROM bindings WHERE key = ?", (key,)).fetchone()
 
-    def _require(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+    def _require(self, conn: Conn, key: str) -> Any:
         row = self._row(conn, key)
         if row is None:
             raise KeyError(key)
         return row
 
     @staticmethod
-    def _add_event(conn: sqlite3.Connection, key: str, kind: str, at: str, detail: str = "") -> None:
+    def _add_event(conn: Conn, key: str, kind: str, at: str, detail: str = "") -> None:
         conn.execute("INSERT INTO events (binding_key, at, kind, detail) VALUES (?, ?, ?, ?)", (key, at, kind, detail))
 
-    def _insert(
-        self, conn: sqlite3.Connection, binding: Binding, values: tuple[Any, ...], origin: str, now: str
-    ) -> None:
+    def _insert(self, conn: Conn, binding: Binding, values: tuple[Any, ...], origin: str, now: str) -> None:
         conn.execute(
             f"INSERT INTO bindings (key, {', '.join(_COLUMNS)}, origin, created_at, updated_at) "
             f"VALUES (?, {', '.join('?' for _ in _COLUMNS)}, ?, ?, ?)",
             (binding.key, *values, origin, now, now),
         )
+        # Calls pushed before the binding was recorded (a receiver is quick) are its calls.
+        conn.execute(
+            "UPDATE calls SET binding_key = ? WHERE provider = ? AND subscription_id = ? AND binding_key = ''",
+            (binding.key, binding.provider, binding.subscription_id),
+        )
 
     # -- writes --------------------------------------------------------------------------------
 
     def _retrying(self, write: Callable[[], Any]) -> Any:
-        """Run one write, again after a short wait while another process holds the file."""
+        """Run one write, again after a short wait while another process holds the file or the
+        server cannot be reached."""
         for attempt in range(self._lock_retries + 1):
             try:
                 return write()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == self._lock_retries:
+            except (sqlite3.OperationalError, LedgerUnavailable) as exc:
+                if not _for_later(exc) or attempt == self._lock_retries:
                     raise
                 time.sleep(self._lock_retry_wait * (attempt + 1))
         raise AssertionError("unreachable")
@@ -536,6 +404,9 @@ class BindingLedger:
     def _journal(self, entry: dict[str, Any]) -> None:
         """Append one write to the journal (0600, fsynced): replayed on the next open."""
         assert self.journal_path is not None
+        self.journal_path.parent.mkdir(
+            parents=True, exist_ok=True, mode=0o700
+        )  # a PostgreSQL ledger's, in the data dir
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -546,15 +417,17 @@ class BindingLedger:
         self.journaled += 1
 
     def _or_journal(self, write: Callable[[], Any], entry: dict[str, Any]) -> bool:
-        """Run `write`; when the file stays locked, journal `entry` instead. True: written now."""
+        """Run `write`; when the file stays locked (or the server away), journal `entry` instead.
+        True: written now."""
         try:
             self._retrying(write)
             return True
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or self.journal_path is None:
+        except (sqlite3.OperationalError, LedgerUnavailable) as exc:
+            if not _for_later(exc) or self.journal_path is None:
                 raise
+            why = str(exc)
         self._journal(entry)
-        log.warning("bindings ledger %s is locked; the %s write was journaled", self.path, entry["op"])
+        log.warning("bindings ledger %s: the %s write was journaled (%s)", self.location, entry["op"], why)
         return False
 
     def pending_journal(self) -> int:
@@ -593,9 +466,9 @@ class BindingLedger:
                         log.warning("bindings ledger journal: skipped an unreadable entry (%s)", exc)
                         continue
                     applied += 1
-            except sqlite3.OperationalError as exc:
-                if _is_busy(exc):
-                    return 0  # still locked: the journal stays for the next open
+            except (sqlite3.OperationalError, LedgerUnavailable) as exc:
+                if _for_later(exc):
+                    return 0  # still locked, or the server away: the journal stays for the next open
                 raise
             self.journal_path.unlink()
             self.replayed += applied
@@ -605,7 +478,8 @@ class BindingLedger:
 
     def record_created(self, binding: Binding) -> Binding:
         """A binding teledeck just made. Recording the same key again updates it in place. When
-        the file stays locked, the write goes to the journal and `binding` is returned as given."""
+        the file stays locked (or the server away), the write goes to the journal and `binding`
+        is returned as given."""
         if self.journal_path is None:
             return self._record_created(binding)
         _values(binding)  # refuse an unstorable binding now, not at replay
@@ -689,13 +563,19 @@ class BindingLedger:
 
     def mark_unbound(self, key: str) -> Binding:
         """teledeck unbound it at the provider: status REMOVED, kept in the ledger. When the file
-        stays locked, the write goes to the journal."""
+        stays locked (or the server away), the write goes to the journal; a server that cannot
+        even be read then is a LedgerUnavailable that says the unbind is kept."""
         if self.journal_path is None:
             return self._mark_unbound(key)
         stored: list[Binding] = []
         if self._or_journal(lambda: stored.append(self._mark_unbound(key)), {"op": "unbound", "key": key}):
             return stored[0]
-        known = self.get(key)  # WAL readers are not blocked by a writer
+        try:
+            known = self.get(key)  # WAL readers are not blocked by a writer
+        except LedgerUnavailable as exc:
+            raise LedgerUnavailable(
+                f"{exc}; the unbind of {key} is kept in {self.journal_path} and written when the ledger is back"
+            ) from None
         if known is None:
             raise KeyError(key)
         return replace(known, status=REMOVED)
@@ -737,13 +617,12 @@ class BindingLedger:
         if not request.idempotency_key:
             raise ValueError("a pending bind needs the idempotency key it was sent with")
         body = _request_json(request)
-        with self._lock:
-            with _immediate(self._conn) as conn:
-                conn.execute(
-                    "INSERT INTO pending_binds (id, provider, account, request, created_at, detail) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET detail = excluded.detail",
-                    (request.idempotency_key, provider, account, body, self._now(), detail[:_MAX_ERROR_MESSAGE]),
-                )
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO pending_binds (id, provider, account, request, created_at, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET detail = excluded.detail",
+                (request.idempotency_key, provider, account, body, self._now(), detail[:_MAX_ERROR_MESSAGE]),
+            )
 
     def resolve_pending_bind(self, pending_id: str) -> bool:
         """The bind's outcome is known now (done and recorded, or proved not made)."""
@@ -752,8 +631,8 @@ class BindingLedger:
 
     def pending_binds(self) -> list[PendingBind]:
         """Binds of unknown outcome, oldest first; an unreadable one is skipped and logged."""
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM pending_binds ORDER BY created_at, id").fetchall()
+        with self._store.read() as conn:
+            rows = conn.execute("SELECT * FROM pending_binds ORDER BY created_at, id").fetchall()
         out: list[PendingBind] = []
         for row in rows:
             try:
@@ -768,31 +647,29 @@ class BindingLedger:
                     )
                 )
             except (ValueError, TypeError, KeyError) as exc:
-                log.warning("bindings ledger %s: skipped an unreadable pending bind (%s)", self.path, exc)
+                log.warning("bindings ledger %s: skipped an unreadable pending bind (%s)", self.location, exc)
         return out
 
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, key: str) -> Binding | None:
-        with self._lock:
-            row = self._row(self._conn, key)
+        with self._store.read() as conn:
+            row = self._row(conn, key)
         return None if row is None else _binding(row)
 
     def entry(self, key: str) -> LedgerEntry | None:
-        with self._lock:
-            row = self._row(self._conn, key)
+        with self._store.read() as conn:
+            row = self._row(conn, key)
         return None if row is None else _entry(row)
 
-    def _select(self, include_inactive: bool) -> list[sqlite3.Row]:
-        with self._lock:
+    def _select(self, include_inactive: bool) -> list[Any]:
+        with self._store.read() as conn:
             if include_inactive:
-                return self._conn.execute(f"SELECT * FROM bindings {_ORDER}").fetchall()
+                return conn.execute(f"SELECT * FROM bindings {_ORDER}").fetchall()
             live = ", ".join("?" for _ in LIVE_STATUSES)
-            return self._conn.execute(
-                f"SELECT * FROM bindings WHERE status IN ({live}) {_ORDER}", LIVE_STATUSES
-            ).fetchall()
+            return conn.execute(f"SELECT * FROM bindings WHERE status IN ({live}) {_ORDER}", LIVE_STATUSES).fetchall()
 
-    def _usable(self, rows: list[sqlite3.Row], make: Callable[[sqlite3.Row], Any]) -> list[Any]:
+    def _usable(self, rows: list[Any], make: Callable[[Any], Any]) -> list[Any]:
         out: list[Any] = []
         skipped: list[SkippedRow] = []
         for row in rows:
@@ -803,7 +680,7 @@ class BindingLedger:
                 shown = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
                 skipped.append(SkippedRow(shown, str(exc)[:_MAX_ERROR_MESSAGE]))
         if skipped:
-            log.warning("bindings ledger %s: skipped %d unreadable row(s)", self.path, len(skipped))
+            log.warning("bindings ledger %s: skipped %d unreadable row(s)", self.location, len(skipped))
         self.skipped_rows = skipped
         return out
 
@@ -818,25 +695,120 @@ class BindingLedger:
 
     def events(self, key: str) -> list[LedgerEvent]:
         """The history of one binding, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._store.read() as conn:
+            rows = conn.execute(
                 "SELECT binding_key, kind, at, detail FROM events WHERE binding_key = ? ORDER BY id", (key,)
             ).fetchall()
         return [LedgerEvent(r["binding_key"], r["kind"], _moment(r["at"]), r["detail"]) for r in rows]
 
+    # -- calls (providers/ledger_calls.py) ------------------------------------------------------
 
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock
-    between processes); any exception rolls everything back."""
-    conn.execute("BEGIN IMMEDIATE")
+    @property
+    def _call_book(self) -> CallBook:
+        if self._calls is None:
+            from providers.ledger_calls import CallBook
+
+            self._calls = CallBook(self._store, self._clock)
+        return self._calls
+
+    def add_call_events(self, events: Iterable[CallEvent]) -> int:
+        """Store pushed call records, each once (a push delivered again is not stored twice), and
+        re-merge every call that gained one. One transaction; returns how many were new."""
+        return self._call_book.add(events)
+
+    def calls(
+        self, *, binding_key: str | None = None, provider: str | None = None, limit: int = 500
+    ) -> list[CallRecord]:
+        """Calls, newest first (without their events), of one binding or provider if asked."""
+        return self._call_book.calls(binding_key=binding_key, provider=provider, limit=limit)
+
+    def call(self, provider: str, call_id: str) -> CallRecord | None:
+        """One call with its events, or None."""
+        return self._call_book.call(provider, call_id)
+
+    def call_events(self, provider: str, call_id: str) -> list[CallEvent]:
+        """The pushed records of one call, in the order they happened."""
+        return self._call_book.events(provider, call_id)
+
+    # -- the audit log (providers/audit.py writes here when the ledger is shared) ----------------
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        """One audit entry, as providers.audit.AuditLog made it (cleaned, never a secret)."""
+        values = (entry.at, entry.actor, entry.profile, entry.account, entry.verb, entry.resource, entry.id)
+        with self._store.transaction(serialized=False) as conn:
+            conn.execute(
+                "INSERT INTO audit (at, actor, profile, account, verb, resource, record_id, outcome, request_id, "
+                "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, entry.outcome, entry.request_id, entry.detail),
+            )
+
+    def audit_entries(self, limit: int = 10_000) -> list[AuditEntry]:
+        """The newest `limit` audit entries, newest first."""
+        from providers.audit import AuditEntry, stamp
+
+        with self._store.read() as conn:
+            rows = conn.execute("SELECT * FROM audit ORDER BY at DESC, id DESC LIMIT ?", (int(limit),)).fetchall()
+        return [
+            AuditEntry(
+                at=stamp(_moment(r["at"])),
+                profile=r["profile"],
+                account=r["account"],
+                verb=r["verb"],
+                resource=r["resource"],
+                id=r["record_id"],
+                outcome=r["outcome"],
+                request_id=r["request_id"],
+                detail=r["detail"],
+                actor=r["actor"],
+            )
+            for r in rows
+        ]
+
+
+def open_ledger(
+    path: Path | None = None, *, postgres: PostgresTarget | None = None, clock: Callable[[], datetime] = _utcnow
+) -> BindingLedger:
+    """The ledger a session uses: PostgreSQL when a target is given, else the file at `path`
+    (default: the user data dir's)."""
+    if postgres is not None:
+        return BindingLedger(postgres=postgres, clock=clock)
+    return BindingLedger(path if path is not None else default_ledger_path(), clock=clock)
+
+
+def ledger_status(path: Path | None = None, *, postgres: PostgresTarget | None = None) -> MigrationReport:
+    """What `migrate_ledger` would do, changing nothing: `applied` lists the migrations it would
+    apply. A ledger file that does not exist yet is not created (schema 0)."""
+    from providers.ledger_schema import MIGRATIONS, current_version
+
+    store: Store
+    if postgres is not None:
+        store = PostgresStore(postgres, check=False)
+    else:
+        target = path if path is not None else default_ledger_path()
+        if not target.exists():
+            return MigrationReport(str(target), 0, 0, tuple(MIGRATIONS[v] for v in sorted(MIGRATIONS)))
+        store = SqliteStore(target, migrate=False)
     try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        version = current_version(store)
+    finally:
+        store.close()
+    todo = tuple(MIGRATIONS[v] for v in sorted(MIGRATIONS) if v > version)
+    return MigrationReport(store.location, version, version, todo)
+
+
+def migrate_ledger(path: Path | None = None, *, postgres: PostgresTarget | None = None) -> MigrationReport:
+    """Create or upgrade a ledger's schema (`teledeck ledger migrate`): what was applied."""
+    from providers.ledger_schema import migrate
+
+    store: Store
+    if postgres is not None:
+        store = PostgresStore(postgres, check=False)
+    else:
+        store = SqliteStore(path if path is not None else default_ledger_path(), migrate=False)
+    try:
+        return migrate(store)
+    finally:
+        store.close()
 
 
 # -- refreshing every binding ----------------------------------------------------------------------
@@ -882,7 +854,8 @@ async def refresh_all(
 
     Ledger writes run in a worker thread (`asyncio.to_thread`), so the event loop is never held by
     an fsync. Cancelling the run stops outstanding provider calls; writes already started finish
-    (each is one transaction). Raises only when the ledger itself fails (`sqlite3.Error`).
+    (each is one transaction). Raises only when the ledger itself fails (`sqlite3.Error`,
+    `LedgerError`).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -950,8 +923,8 @@ async def refresh_all(
     try:
         await asyncio.gather(*tasks)
     except BaseException:
-        # Only a failure of the ledger itself (sqlite3.Error, e.g. a full disk) or a cancellation
-        # gets here: stop the other calls and let it through as it is.
+        # Only a failure of the ledger itself (sqlite3.Error, e.g. a full disk; LedgerError, a lost
+        # PostgreSQL server) or a cancellation gets here: stop the other calls, let it through.
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

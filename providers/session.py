@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from providers.bindings import BindingProvider
     from providers.cache import ResultCache
     from providers.ledger import BindingLedger
+    from providers.ledger_store import PostgresTarget
     from providers.outcomes import WriteOutcome
 
 SANDBOX = "sandbox"
@@ -126,8 +127,11 @@ class ProviderSession:
     clock: Callable[[], float] = time.time
     # providers.cache.ResultCache of list results, or None for no caching.
     cache: ResultCache | None = None
-    # The local ledger of bindings, opened on first use at this path (default: the user data dir).
+    # The ledger of bindings, calls and (when shared) the audit, opened on first use: the team's
+    # PostgreSQL ledger when `ledger_target` is set, else the file at this path (default: the
+    # user data dir).
     ledger_path: Path | None = None
+    ledger_target: PostgresTarget | None = None
     # Accounts the profile names but that could not be opened, each as one line saying why (a
     # credential's variable unset): the others still work, and the UI says what was left out.
     left_out: tuple[str, ...] = ()
@@ -203,11 +207,12 @@ class ProviderSession:
     @property
     def ledger(self) -> BindingLedger:
         if self._ledger is None:
-            from providers.ledger import BindingLedger, default_ledger_path
+            from providers.ledger import open_ledger
 
             # The session's clock, so "expired" in the ledger agrees with the countdown on screen.
-            self._ledger = BindingLedger(
-                self.ledger_path if self.ledger_path is not None else default_ledger_path(),
+            self._ledger = open_ledger(
+                self.ledger_path,
+                postgres=self.ledger_target,
                 clock=lambda: datetime.fromtimestamp(self.clock(), UTC),
             )
         return self._ledger
@@ -219,7 +224,13 @@ class ProviderSession:
         if self._audit is None:
             from providers.audit import AuditLog, default_audit_path
 
-            self._audit = AuditLog(self.audit_path if self.audit_path is not None else default_audit_path())
+            # A team on a shared ledger shares its audit too; the file stays the local record.
+            target = self.ledger_target
+            self._audit = AuditLog(
+                self.audit_path if self.audit_path is not None else default_audit_path(),
+                shared=(lambda: self.ledger) if target is not None else None,
+                shared_location=target.shown if target is not None else "",
+            )
         return self._audit
 
     def credential_values(self) -> list[str]:
@@ -305,12 +316,14 @@ def open_session(
     cache: ResultCache | None = None,
     clock: Callable[[], float] = time.time,
     ledger_path: Path | None = None,
+    ledger_target: PostgresTarget | None = None,
     audit_path: Path | None = None,
     client_options: Mapping[str, Mapping[str, Any]] | None = None,
     http_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     wrap_transport: TransportWrapper | None = None,
 ) -> ProviderSession:
-    """The session for `accounts` (each an account of a registered kind).
+    """The session for `accounts` (each an account of a registered kind), on the PostgreSQL
+    ledger `ledger_target` when given, else the ledger file `ledger_path`.
 
     With `sandbox`, each account is served by its vendor's emulator, whose own credentials and
     identifiers replace the account's. `client_options` (by provider name) and `http_transports`
@@ -370,6 +383,7 @@ def open_session(
         clock=clock,
         cache=cache,
         ledger_path=ledger_path,
+        ledger_target=ledger_target,
         audit_path=audit_path,
     )
 

@@ -1,5 +1,6 @@
 """Command line: `teledeck [--profile P] [--sandbox] [--read-only] [--offline]`, `teledeck --version`,
-`teledeck sandbox serve|reset ...`, `teledeck keys` and the headless `teledeck get|describe|delete|bind|unbind ...`."""
+`teledeck sandbox serve|reset ...`, `teledeck keys`, `teledeck ledger migrate|status` and the headless
+`teledeck get|describe|delete|bind|unbind ...`."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ also:
                        serve the emulators over HTTP and print their URLs and credentials
   teledeck sandbox reset   re-seed the emulators' saved state
   teledeck keys            every key binding id, its key and what it does (for [keymap])
+  teledeck ledger migrate [--profile P | --sandbox]
+                       create or upgrade the ledger's schema ([ledger] url: the team's PostgreSQL)
 
 files: config.toml (profiles, no secrets) and secrets.toml (0600) in the config folder,
 the cache and the bindings ledger in the data folder (TELEDECK_CONFIG_DIR, TELEDECK_DATA_DIR)
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         from providers.sandbox.cli import main as sandbox_main
 
         return sandbox_main(argv[1:])
+    if argv[:1] == ["ledger"]:
+        from tui.ledger_cli import main as ledger_main
+
+        return ledger_main(argv[1:])
     if argv[:1] == ["keys"]:
         from tui.keymap import keys_main
 

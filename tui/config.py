@@ -10,6 +10,11 @@ Two files live in the user config directory (`$TELEDECK_CONFIG_DIR`, else platfo
 * `secrets.toml`: `[profile.account-label] field = "value"`, created with mode 0600 and refused
   (with the `chmod 600` that fixes it) when group or others can read or write it.
 
+`[ledger]` puts the ledger (bindings, calls, the shared audit) on a PostgreSQL server a team
+shares: `url = "postgresql://user@host:5432/db"` (never with a password in it) and `password`,
+a reference like every credential ("env:VARIABLE" or "secrets-file": `[ledger] password = ...`
+in secrets.toml). Every configured profile uses it; the sandbox keeps its own file.
+
 The built-in `sandbox` profile is always there, cannot be deleted or edited, and only its
 read-only flag can be set (`[profiles.sandbox] read_only = true`). `resolve_profile` picks the
 profile to start with: `--profile NAME`, else `$TELEDECK_PROFILE`, else `default_profile`, else
@@ -211,6 +216,33 @@ def environment_profile(environ: Mapping[str, str] | None = None) -> Profile | N
 
 
 @dataclass
+class LedgerConfig:
+    """`[ledger]`: the team's PostgreSQL ledger. `password` says where the password is
+    ("env:VARIABLE", "secrets-file", or "" to leave it to libpq: ~/.pgpass, a certificate)."""
+
+    url: str = ""
+    password: str = ""
+
+    def problems(self) -> dict[str, str]:
+        from providers.ledger_store import url_problem
+
+        problems: dict[str, str] = {}
+        problem = url_problem(self.url) if self.url else "required: postgresql://user@host:5432/database"
+        if problem:
+            problems["ledger.url"] = problem
+        if self.password:
+            ref_problem = validate_credential_ref(self.password)
+            if ref_problem:
+                problems["ledger.password"] = ref_problem
+        return problems
+
+
+LEDGER_TABLE = "ledger"
+LEDGER_KEYS = ("url", "password")
+LEDGER_SECRETS = ""  # the secrets file's [ledger] strings, as the account "" of a profile "ledger"
+
+
+@dataclass
 class Config:
     """Every user profile (never the sandbox itself), the default, and the sandbox's read-only flag."""
 
@@ -224,6 +256,8 @@ class Config:
     ui: dict[str, Any] = field(default_factory=dict)
     # Top-level keys this version does not know, kept so a save does not lose them.
     extra: dict[str, Any] = field(default_factory=dict)
+    # [ledger]: the shared PostgreSQL ledger; None = each user's own file.
+    ledger: LedgerConfig | None = None
 
     @property
     def theme(self) -> str | None:
@@ -392,6 +426,8 @@ def validate_config(config: Config) -> dict[str, str]:
             problems[f"profiles.{key}.{field_name}"] = message
     if config.default_profile and config.get(config.default_profile) is None:
         problems["default_profile"] = f"no profile named {config.default_profile!r}"
+    if config.ledger is not None:
+        problems.update(config.ledger.problems())
     return problems
 
 
@@ -538,6 +574,7 @@ def config_from_document(document: Mapping[str, Any], *, path: Path | None = Non
         keymap=dict(keymap),
         ui=dict(ui),
         extra={k: v for k, v in document.items() if k not in _TOP_KEYS},
+        ledger=_ledger_from(document.get(LEDGER_TABLE), path),
     )
     for name, body in profiles_doc.items():
         where = f"profiles.{name}"
@@ -566,7 +603,23 @@ def config_from_document(document: Mapping[str, Any], *, path: Path | None = Non
     return config
 
 
-_TOP_KEYS = {"profiles", "default_profile", "keymap", "ui"}
+_TOP_KEYS = {"profiles", "default_profile", "keymap", "ui", LEDGER_TABLE}
+
+
+def _ledger_from(table: Any, path: Path | None) -> LedgerConfig | None:
+    if table is None:
+        return None
+    _expect(table, dict, LEDGER_TABLE, 'a table: url = "postgresql://user@host:5432/database"', path)
+    unknown = sorted(set(table) - set(LEDGER_KEYS))
+    if unknown:
+        raise ConfigError(f"ledger: unknown key {', '.join(unknown)} (it takes url and password)", path=path)
+    values = {key: _expect(table.get(key, ""), str, f"ledger.{key}", "a string", path) for key in LEDGER_KEYS}
+    ledger = LedgerConfig(**values)
+    for where, message in ledger.problems().items():
+        raise ConfigError(f"{where}: {message}", path=path)
+    return ledger
+
+
 _ACCOUNT_KEYS = {"kind", "label", "base_url", "credentials", *SETTINGS}
 
 
@@ -635,6 +688,9 @@ def config_to_document(config: Config) -> dict[str, Any]:
         document["keymap"] = dict(config.keymap)
     if config.ui:
         document["ui"] = dict(config.ui)
+    if config.ledger is not None:
+        values = {key: getattr(config.ledger, key) for key in LEDGER_KEYS}
+        document[LEDGER_TABLE] = {key: value for key, value in values.items() if value}
     return document
 
 
@@ -664,6 +720,28 @@ def _guard_keys(value: Any, where: str, path: Path | None) -> None:
             _guard_keys(inner, f"{where}[{index}]", path)
 
 
+def _guard_ledger(table: Mapping[str, Any], path: Path | None) -> None:
+    """[ledger]: `password` only as a reference, and no password inside the URL."""
+    from providers.ledger_store import url_problem
+
+    ref = table.get("password")
+    if ref not in (None, "") and not _is_reference(ref):  # "" (or none): libpq finds it
+        raise SecretInConfigError(
+            'ledger.password: config.toml holds only where the password is ("env:NAME" or '
+            f'"{SECRETS_REF}"), never the password; put it in {SECRETS_FILE} ([ledger] password = "...") '
+            "or an environment variable",
+            path=path,
+        )
+    url = table.get("url")
+    if isinstance(url, str) and "holds a password" in (url_problem(url) or ""):
+        raise SecretInConfigError(f"ledger.url: {url_problem(url)}", path=path)
+    for key, inner in table.items():
+        if key not in ("password", "url"):
+            if is_secret_field(str(key)) or _is_credential_name(key):
+                raise _secret_key_error(f"ledger.{key}", path)
+            _guard_keys(inner, f"ledger.{key}", path)
+
+
 def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) -> None:
     """Raise SecretInConfigError when a credential value is (about to be) in config.toml.
 
@@ -675,6 +753,9 @@ def _guard_no_secrets(document: Mapping[str, Any], *, path: Path | None = None) 
         if key == "keymap" and isinstance(value, Mapping):
             # Its keys are binding ids ("resource.action.token" is a key, not a token) and its
             # values key names, each checked against the real bindings by tui/keymap.py.
+            continue
+        if key == LEDGER_TABLE and isinstance(value, Mapping):
+            _guard_ledger(value, path)
             continue
         if key != "profiles":
             if is_secret_field(str(key)) or _is_credential_name(key):
@@ -796,6 +877,11 @@ def load_secrets(path: Path | None = None) -> Secrets:
         if not isinstance(accounts, dict):
             raise ConfigError(f"{profile}: expected a table of accounts ([{profile}.<account>])", path=path)
         for label, fields in accounts.items():
+            if profile == LEDGER_TABLE and isinstance(fields, str):
+                # [ledger] password = "...": the shared ledger's, kept as the account "" of a
+                # profile "ledger" (no account has an empty label), so a rewrite keeps it.
+                secrets.setdefault(profile, {}).setdefault(LEDGER_SECRETS, {})[label] = fields
+                continue
             if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
                 raise ConfigError(f'{profile}.{label}: expected field = "value" strings', path=path)
             secrets.setdefault(profile, {})[label] = dict(fields)
@@ -803,7 +889,12 @@ def load_secrets(path: Path | None = None) -> Secrets:
 
 
 def _write_secrets(secrets: Secrets, path: Path) -> None:
-    document = {p: {a: dict(f) for a, f in accounts.items() if f} for p, accounts in secrets.items()}
+    document: dict[str, dict[str, Any]] = {
+        p: {a: dict(f) for a, f in accounts.items() if f and a != LEDGER_SECRETS} for p, accounts in secrets.items()
+    }
+    ledger = secrets.get(LEDGER_TABLE, {}).get(LEDGER_SECRETS, {})
+    if ledger:
+        document[LEDGER_TABLE] = {**ledger, **document.get(LEDGER_TABLE, {})}
     document = {p: accounts for p, accounts in document.items() if accounts}
     import tomli_w  # only a write needs it
 
@@ -895,6 +986,32 @@ def credentials_for(
         else:
             raise MissingCredentialError(f"{who}: credentials.{name}: {validate_credential_ref(ref)}")
     return values
+
+
+def ledger_password(
+    ledger: LedgerConfig, *, environ: Mapping[str, str] | None = None, secrets: Secrets | None = None
+) -> str:
+    """The shared ledger's password from where `[ledger] password` says ("" when it says
+    nothing: libpq's own ~/.pgpass, PGPASSWORD or certificate). MissingCredentialError when it
+    is not there."""
+    ref = ledger.password
+    if not ref:
+        return ""
+    if ref.startswith(ENV_PREFIX):
+        variable = ref[len(ENV_PREFIX) :]
+        value = (os.environ if environ is None else environ).get(variable, "").strip()
+        if not value:
+            raise MissingCredentialError(f"[ledger]: environment variable {variable} (password) is not set")
+        return value
+    if ref == SECRETS_REF:
+        stored = (load_secrets() if secrets is None else secrets).get(LEDGER_TABLE, {}).get(LEDGER_SECRETS, {})
+        password = stored.get("password", "")
+        if not password:
+            raise MissingCredentialError(
+                f'[ledger]: password is not in the secrets file {secrets_path()} (expected [ledger] password = "...")'
+            )
+        return password
+    raise MissingCredentialError(f"[ledger] password: {validate_credential_ref(ref)}")
 
 
 # ---- choosing the profile ---------------------------------------------------------------------

@@ -8,6 +8,8 @@ profile into those values and turns what can go wrong before anything is sent in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from providers.accounts import Account
 from providers.cache import ResultCache
 from providers.endpoints import EndpointRefused
@@ -22,11 +24,15 @@ from tui.config import (
     Profile,
     config_path,
     credentials_for,
+    ledger_password,
     load_config,
     resolve_profile,
     sandbox_profile,
     validate_profile,
 )
+
+if TYPE_CHECKING:
+    from providers.ledger_store import PostgresTarget
 
 # Settings an Account carries in fields of its own; a kind's other settings are its vendor's.
 ACCOUNT_FIELDS = ("endpoint", "region", "watch_x")
@@ -50,17 +56,32 @@ def account_values(profile: Profile, account: AccountConfig) -> Account:
     )
 
 
+def ledger_target(profile: Profile, config: Config) -> PostgresTarget | None:
+    """The shared PostgreSQL ledger `profile` uses ([ledger] in config.toml), its password
+    resolved; None for each user's own file (no [ledger], or the sandbox, which never shares).
+    MissingCredentialError when the password is not where the config says."""
+    if profile.is_sandbox or config.ledger is None:
+        return None
+    from providers.ledger_store import PostgresTarget  # only a team's config needs it at start
+
+    return PostgresTarget(config.ledger.url, ledger_password(config.ledger))
+
+
 def open_profile_session(
     profile: Profile,
     *,
     read_only: bool = False,
     offline: bool = False,
     cache: ResultCache | None = None,
+    config: Config | None = None,
+    shared_ledger: bool = True,
     wrap_transport: TransportWrapper | None = None,
 ) -> ProviderSession:
-    """The session for `profile`. Raises ConfigError (a profile `validate_profile` refuses, a
-    missing credential, a secrets file others can read, an endpoint or override variable that
-    breaks the endpoint rule) before anything is opened, so the caller shows one clear line.
+    """The session for `profile`, on the ledger `config` (default: config.toml as it is now)
+    names. Raises ConfigError (a profile `validate_profile` refuses, a missing credential, the
+    shared ledger's password missing, a secrets file others can read, an endpoint or override
+    variable that breaks the endpoint rule) before anything is opened, so the caller shows one
+    clear line. `shared_ledger=False` (an account test) leaves the ledger alone.
     `wrap_transport`: see `providers.session.open_session` (a dry run's recorder)."""
     read_only = read_only or profile.read_only
     cache = cache if cache is not None else ResultCache()
@@ -84,9 +105,18 @@ def open_profile_session(
             left_out.append(f"{account.kind} account {account.label!r} left out: {error}")
     if left_out and not accounts:
         raise ConfigError("; ".join(left_out))
+    # Read here, not passed down only by the app: a session that silently fell back to a local
+    # file while the team writes to the shared ledger would split what everyone sees.
+    target = ledger_target(profile, config if config is not None else load_config()) if shared_ledger else None
     try:
         session = open_session(
-            profile.name, accounts, read_only=read_only, offline=offline, cache=cache, wrap_transport=wrap_transport
+            profile.name,
+            accounts,
+            read_only=read_only,
+            offline=offline,
+            cache=cache,
+            ledger_target=target,
+            wrap_transport=wrap_transport,
         )
     except EndpointRefused as error:
         raise ConfigError(f"profile {profile.name!r}: {error}") from None
@@ -109,7 +139,7 @@ def open_command_line_session(
     config = load_config()
     chosen = sandbox_profile() if sandbox else resolve_profile(profile, config=config)
     session = open_profile_session(
-        chosen, read_only=read_only or offline, offline=offline, wrap_transport=wrap_transport
+        chosen, read_only=read_only or offline, offline=offline, config=config, wrap_transport=wrap_transport
     )
     return config, session
 
@@ -120,7 +150,7 @@ async def test_account(profile: Profile, account: AccountConfig, *, offline: boo
     if offline:
         raise Offline(f"offline: testing {account.label} would send a request; nothing was sent", provider=account.kind)
     one_account = Profile(profile.name, accounts=[account], builtin=profile.builtin)
-    session = open_profile_session(one_account, read_only=True, cache=ResultCache(persist=False))
+    session = open_profile_session(one_account, read_only=True, cache=ResultCache(persist=False), shared_ledger=False)
     try:
         connection = next(c for c in session.connections if c.account.label == account.label)
         client = connection.open()

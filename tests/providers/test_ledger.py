@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import providers.ledger as ledger_mod
+import providers.ledger_schema as schema_mod
 import providers.paths as paths_mod
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding
 from providers.errors import NotFound, Timeout, Unavailable
@@ -28,6 +28,8 @@ from providers.ledger import (
     default_ledger_path,
     refresh_all,
 )
+from providers.ledger_schema import Migration
+from tests.providers.conftest import in_transaction, scalar
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = UTC
@@ -61,8 +63,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(clock: Clock):
-    with BindingLedger(None, clock=clock) as led:
+def ledger(backend, clock: Clock):
+    """A ledger on each backend: a SQLite file, then a PostgreSQL schema."""
+    with backend.open(clock=clock) as led:
         yield led
 
 
@@ -100,7 +103,7 @@ def test_schema_pragmas_and_columns(tmp_path):
     path = tmp_path / "sub" / "bindings.sqlite3"
     with BindingLedger(path) as led:
         conn = led._conn
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -122,35 +125,39 @@ def test_schema_pragmas_and_columns(tmp_path):
         assert path.stat().st_mode & 0o077 == 0  # phone numbers: owner only
 
 
+def with_step(monkeypatch, *statements: str) -> None:
+    """This teledeck gains a migration 6 (on both engines)."""
+    step = Migration(6, "a test step", sqlite=statements, postgresql=statements)
+    monkeypatch.setattr(schema_mod, "MIGRATIONS", {**schema_mod.MIGRATIONS, 6: step})
+    monkeypatch.setattr(schema_mod, "SCHEMA_VERSION", 6)
+
+
 def test_forward_migration_upgrades_and_keeps_data(tmp_path, monkeypatch):
     path = tmp_path / "l.sqlite3"
     with BindingLedger(path) as led:
         led.record_created(bnd("s1"))
-    monkeypatch.setattr(
-        ledger_mod,
-        "_MIGRATIONS",
-        {**ledger_mod._MIGRATIONS, 4: ("ALTER TABLE bindings ADD COLUMN note TEXT NOT NULL DEFAULT 'n'",)},
-    )
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 4)
+    with_step(monkeypatch, "ALTER TABLE bindings ADD COLUMN note TEXT NOT NULL DEFAULT 'n'")
     with BindingLedger(path) as led:
-        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 6
         assert led._conn.execute("SELECT note FROM bindings").fetchall()[0][0] == "n"
         assert led.get("aliyun:s1") == bnd("s1")
+        assert [m.version for m in led.migrated.applied] == [6]
+        versions = [r[0] for r in led._conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        assert versions == [1, 2, 3, 4, 5, 6]
 
 
 def test_failed_migration_changes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "l.sqlite3"
     with BindingLedger(path) as led:
         led.record_created(bnd("s1"))
-    broken = ("ALTER TABLE bindings ADD COLUMN note TEXT", "THIS IS NOT SQL")
-    monkeypatch.setattr(ledger_mod, "_MIGRATIONS", {**ledger_mod._MIGRATIONS, 4: broken})
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 4)
+    with_step(monkeypatch, "ALTER TABLE bindings ADD COLUMN note TEXT", "THIS IS NOT SQL")
     with pytest.raises(LedgerError):
         BindingLedger(path)
     monkeypatch.undo()
     with BindingLedger(path) as led:
-        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert led._conn.execute("PRAGMA user_version").fetchone()[0] == 5
         assert "note" not in {r["name"] for r in led._conn.execute("PRAGMA table_info(bindings)")}
+        assert led._conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == 5
         assert led.get("aliyun:s1") == bnd("s1")
         assert led.recovered_from is None
 
@@ -439,7 +446,7 @@ def test_forget_deletes_the_row_and_its_history(ledger):
     ledger.record_imported([bnd("f"), bnd("keep")])
     assert ledger.forget("aliyun:f") is True
     assert ledger.get("aliyun:f") is None and ledger.events("aliyun:f") == []
-    assert ledger._conn.execute("SELECT count(*) FROM events WHERE binding_key = 'aliyun:f'").fetchone()[0] == 0
+    assert scalar(ledger, "SELECT count(*) FROM events WHERE binding_key = 'aliyun:f'") == 0
     assert ledger.forget("aliyun:f") is False
     assert [b.key for b in ledger.all()] == ["aliyun:keep"]
 
@@ -487,15 +494,15 @@ def test_an_exception_inside_a_write_leaves_no_partial_change(ledger, monkeypatc
     assert [(b, b.raw) for b in ledger.all()] == before
     assert all(kinds(ledger, b.key) == ["imported"] for b, _ in before)
     assert ledger.entry("aliyun:old").last_refreshed_at is None
-    assert not ledger._conn.in_transaction
+    assert not in_transaction(ledger)
     # and the ledger still works
     assert ledger.mark_expired() == 2
     assert ledger.record_imported([bnd("n1")]) == 1
 
 
-def test_one_ledger_shared_by_many_threads(tmp_path):
+def test_one_ledger_shared_by_many_threads(backend):
     errors = []
-    with BindingLedger(tmp_path / "l.sqlite3") as led:
+    with backend.open() as led:
 
         def work(t: int) -> None:
             try:
@@ -516,9 +523,8 @@ def test_one_ledger_shared_by_many_threads(tmp_path):
         assert all(kinds(led, b.key) == ["bound", "refresh_failed"] for b in led.all())
 
 
-def test_two_ledgers_on_one_file_see_each_other(tmp_path):
-    path = tmp_path / "l.sqlite3"
-    with BindingLedger(path) as one, BindingLedger(path) as two:
+def test_two_ledgers_on_one_file_see_each_other(backend):
+    with backend.open() as one, backend.open() as two:
         one.record_created(bnd("x"))
         assert two.get("aliyun:x") == bnd("x")
         two.mark_unbound("aliyun:x")

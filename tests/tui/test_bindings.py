@@ -521,3 +521,22 @@ async def test_huawei_axyb_binding_bound_shown_modified_unbound(bindings_app, hu
         assert [(r["numB"], r["numY"]) for r in relation["yb"]] == [(updated.b, updated.y)]
         await unbind(app, pilot, key)
         assert made.subscription_id not in {r["subscriptionId"] for r in huawei.state["axyb"]}
+
+
+async def test_a_shared_ledger_that_cannot_be_reached_is_said_not_shown_as_empty(sandbox, huawei, tmp_path):
+    import socket
+
+    from providers.ledger_store import PostgresTarget
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    session = sandbox_session(handler=sandbox, binding_handlers={"huawei": huawei}, ledger_path=tmp_path / "l.sqlite3")
+    session.ledger_target = PostgresTarget(f"postgresql://team@127.0.0.1:{port}/teledeck", "pw-not-shown")
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        said = [n for n in notices(app) if "cannot open the ledger" in n]
+        assert said and f"postgresql://team@127.0.0.1:{port}/teledeck" in said[0]
+        assert not any("pw-not-shown" in n for n in notices(app))
+        assert app.screen.problem == "ledger unavailable"

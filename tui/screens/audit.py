@@ -115,7 +115,7 @@ class AuditScreen(TableScreen):
 
     @property
     def path(self) -> str:
-        return str(self.teledeck.session.audit.path)
+        return self.teledeck.session.audit.location  # the team's ledger when it is shared
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -138,7 +138,9 @@ class AuditScreen(TableScreen):
             entries = []
             self.problem = f"cannot read {self.path}: {error.strerror or error}"
         else:
-            self.problem = f"{audit.unreadable} unreadable line(s) skipped" if audit.unreadable else ""
+            self.problem = audit.problem or (
+                f"{audit.unreadable} unreadable line(s) skipped" if audit.unreadable else ""
+            )
         finally:
             self.progress = ""
         rows = audit_rows(entries)

@@ -32,6 +32,7 @@ from providers.bindings import (
     default_pool_of,
     pools_of,
 )
+from providers.ledger_store import LedgerError
 from providers.outcomes import (
     Outcome,
     WriteOutcome,
@@ -228,11 +229,22 @@ class BindingsScreen(TableScreen):
 
     # ---- ledger and refresh ---------------------------------------------------------------
 
+    def ledger_failed(self, error: LedgerError) -> None:
+        """The ledger cannot be used (a PostgreSQL server away, a schema to migrate): said in the
+        title bar and a notice, never a silently empty list."""
+        self.problem = "ledger unavailable"
+        self.app.notify(str(error), title="Ledger", severity="error", markup=False, timeout=15)
+        self.render_rows()
+
     @work(group="ledger", exclusive=True, exit_on_error=False)
     async def load_from_ledger(self) -> None:
-        bindings = await asyncio.to_thread(self.ledger.all)
+        try:
+            bindings = await asyncio.to_thread(self.ledger.all)
+            self.pending = await asyncio.to_thread(self.ledger.pending_binds)
+        except LedgerError as error:
+            self.ledger_failed(error)
+            return
         self.bindings = {b.key: b for b in bindings}
-        self.pending = await asyncio.to_thread(self.ledger.pending_binds)
         if getattr(self.ledger, "recovered_from", None):
             self.problem = f"ledger was unreadable; moved aside to {self.ledger.recovered_from}"
         self.report_ledger_rows()
@@ -249,11 +261,18 @@ class BindingsScreen(TableScreen):
                 )
         replayed = getattr(self.ledger, "replayed", 0)
         if replayed:
-            self.app.notify(f"{replayed} binding write(s) journaled while the ledger was locked were replayed.")
+            self.app.notify(f"{replayed} binding write(s) journaled while the ledger was unavailable were replayed.")
             self.ledger.replayed = 0
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def refresh_from_providers(self) -> None:
+        try:
+            await self._refresh()
+        except LedgerError as error:
+            self.progress = ""
+            self.ledger_failed(error)
+
+    async def _refresh(self) -> None:
         from providers.ledger import refresh_all
 
         self.progress = "looking up watched X numbers…"
