@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from providers.calls import Recording, RecordingLink
 
 MODES = ("AXB", "AXN", "AXN_EXT", "AX", "AXE", "AXYB")
 # Modes with a B number: AXB (A and B through X), AXYB (A calls B through Y, B calls A through X).
@@ -165,6 +168,12 @@ class BindingProvider(Protocol):
 
         An adapter may also offer `rebind_is_idempotent(request) -> bool`: True when the vendor
         honours the request's idempotency key, so a re-send is the check (providers.outcomes)."""
+        ...
+
+    async def recording_link(self, recording: Recording) -> RecordingLink:
+        """Where the recording of a call can be downloaded now, asked of the vendor on demand
+        from what its push said (`Recording.locator`), and how long that link lives. Never
+        follows the link (Huawei answers a redirect whose Location is the link)."""
         ...
 
     async def aclose(self) -> None: ...

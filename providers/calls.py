@@ -71,6 +71,15 @@ class Recording:
 
 
 @dataclass(frozen=True)
+class RecordingLink:
+    """A recording's download link as the vendor gave it, and when it stops working."""
+
+    url: str = field(repr=False)  # signed: never logged or cached
+    expires_at: datetime | None = None  # UTC; None when the vendor does not say
+    lifetime: str = ""  # how long the vendor says links live, in words ("2 hours")
+
+
+@dataclass(frozen=True)
 class CallRecord:
     """One call, its events and CDR merged. Field names are what `teledeck get calls` prints."""
 
@@ -110,6 +119,19 @@ def register_decoder(provider: str, decoder: Decoder) -> None:
     _DECODERS[provider] = decoder
 
 
+def _decoder(provider: str) -> Decoder | None:
+    """The decoder registered for `provider`, else its push module's (providers/pushes.py)."""
+    if provider not in _DECODERS:
+        from providers.pushes import PUSH_MODULES, push_spec
+
+        if provider in PUSH_MODULES:
+            try:
+                _DECODERS[provider] = push_spec(provider).decode
+            except (ImportError, AttributeError):  # a vendor without its push module yet
+                return None
+    return _DECODERS.get(provider)
+
+
 def merge(events: Sequence[CallEvent], *, binding_key: str = "") -> CallRecord:
     """The call that `events` (all of one provider and call_id) tell of. A CDR's values win over
     the events' (the vendors say the events' numbers may not be the real ones)."""
@@ -128,7 +150,7 @@ def merge(events: Sequence[CallEvent], *, binding_key: str = "") -> CallRecord:
     answered = when(ANSWER)
     ended = when(END) or when(CDR)
     duration = int((ended - answered).total_seconds()) if answered and ended and ended >= answered else None
-    decoder = _DECODERS.get(first.provider)
+    decoder = _decoder(first.provider)
     verdict = decoder(ordered) if decoder is not None else None
     if verdict is None:
         verdict = Verdict(ANSWERED if answered else (FAILED if ended else IN_PROGRESS))

@@ -4,7 +4,7 @@
 for every vendor:
 
     begin          the per-request context (`Call`): request id, RPC action
-    control        <base_path>/_sandbox/...: authenticate, then faults and reset over HTTP
+    control        <base_path>/_sandbox/...: authenticate, then faults, reset and simulated calls
     preflight      what the vendor refuses before looking at credentials (path, method, ...)
     authenticate   who is calling (API key, app key, AccessKeyId), or the vendor's 401/403
     admit          rate and flow control; may add headers to the answer (`Call.headers`)
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from providers.accounts import Account
+from providers.pushes import PushReply, PushRequest
 from providers.sandbox.credentials import Setting
 from providers.sandbox.faults import Fault, FaultInjector
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
@@ -42,7 +43,7 @@ log = logging.getLogger("teledeck.sandbox")
 ErrorT = TypeVar("ErrorT", bound=Exception)
 
 CONTROL_PREFIX = "/_sandbox"
-ControlOutcome = Literal["added", "listed", "cleared", "reset"]
+ControlOutcome = Literal["added", "listed", "cleared", "reset", "called"]
 ControlRefusal = Literal["body", "fault", "unknown"]
 
 
@@ -54,6 +55,38 @@ class EmulatorOptions(TypedDict, total=False):
 
     clock: Callable[[], float]  # the sandbox clock (default time.time)
     seed_data: bool  # start with the seed records (default True), else the same shape empty
+
+
+# Where an emulator sends the pushes of the calls it simulates: a receiver over HTTP (`teledeck
+# sandbox serve --receiver URL`) or in process (the console's sandbox session). It answers as a
+# receiver would; an exception means the push was not delivered.
+PushSink = Callable[[PushRequest], PushReply]
+
+# What a simulated call can be asked to do (providers.calls outcome words); "no binding" is a
+# call to an X that has no binding.
+SIMULATED_OUTCOMES = ("answered", "busy", "no answer", "no binding")
+
+
+@dataclass(frozen=True)
+class SimulatedCall:
+    """A call an emulator made up on a binding (or on an unbound X), and the pushes the vendor
+    would send about it, in the order it would send them, signed its way."""
+
+    call_id: str
+    outcome: str  # one of SIMULATED_OUTCOMES
+    binding_id: str  # the binding's id ("" for a call to an unbound X)
+    x: str
+    pushes: tuple[PushRequest, ...]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    route: str
+    status: int | None  # None: not delivered (no sink, or the sink failed)
+    detail: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {"route": self.route, "status": self.status, "detail": self.detail}
 
 
 @dataclass
@@ -125,6 +158,7 @@ class Emulator(Generic[ErrorT]):
         self.seed_data = seed_data
         self.faults = FaultInjector(self.base_path)
         self.requests_handled = 0
+        self.push_sink: PushSink | None = None  # where simulated calls' pushes go (None: nowhere)
         self._lock = threading.RLock()
 
     def from_env(self, name: str) -> bool:
@@ -315,6 +349,40 @@ class Emulator(Generic[ErrorT]):
         """Hook: the vendor's answer to a failure inside the emulator."""
         raise NotImplementedError
 
+    # -- simulated calls ----------------------------------------------------------------------------
+
+    def simulate_call(self, *, outcome: str, binding_id: str = "", x: str = "") -> SimulatedCall:
+        """Hook: make up a call with `outcome` (SIMULATED_OUTCOMES) on the binding `binding_id`, or,
+        for "no binding", on the X `x` (one of the emulator's numbers with no binding when ""),
+        and the pushes the vendor would send about it, signed with the emulator's credentials.
+        A recorded answered call also gets a recording its download-URL API can find. Raise
+        `error_type` for an unknown binding or outcome."""
+        raise NotImplementedError(f"{type(self).__name__} does not simulate calls")
+
+    def place_call(self, *, outcome: str, binding_id: str = "", x: str = "") -> tuple[SimulatedCall, list[Delivery]]:
+        """`simulate_call`, then deliver its pushes, in order, to `push_sink`."""
+        with self._lock, self.store.exclusive():
+            simulated = self.simulate_call(outcome=outcome, binding_id=binding_id, x=x)
+        return simulated, self.deliver(simulated)
+
+    def deliver(self, simulated: SimulatedCall) -> list[Delivery]:
+        """Send each push to the sink (outside the emulator's lock: a receiver in the same process
+        may be slow). A push that failed is reported, never raised."""
+        sink = self.push_sink
+        deliveries = []
+        for push in simulated.pushes:
+            if sink is None:
+                deliveries.append(Delivery(push.route, None, "no receiver is set"))
+                continue
+            try:
+                reply = sink(push)
+            except Exception as exc:  # a receiver down or refusing: said in the answer and the log
+                log.warning("%s sandbox: push to %s not delivered: %s", self.vendor, push.route, type(exc).__name__)
+                deliveries.append(Delivery(push.route, None, f"not delivered: {type(exc).__name__}"))
+                continue
+            deliveries.append(Delivery(push.route, reply.status))
+        return deliveries
+
     # -- control endpoints (<base_path>/_sandbox) ------------------------------------------------------
 
     def _control_path(self, req: SandboxRequest) -> str | None:
@@ -341,7 +409,35 @@ class Emulator(Generic[ErrorT]):
         if sub == "/reset" and req.method == "POST":
             self.reset()
             return self.control_reply("reset", [], call)
+        if sub == "/calls" and req.method == "POST":
+            return self._control_call(req, call)
         raise self.control_refusal("unknown", "Unknown sandbox control endpoint.")
+
+    def _control_call(self, req: SandboxRequest, call: Call) -> SandboxResponse:
+        """POST /_sandbox/calls {"outcome": "busy", "binding_id": "..."} or {"outcome": "no
+        binding", "x": "..."}: simulate the call and deliver its pushes. The answer lists them
+        (`control_reply("called", [report])`)."""
+        try:
+            spec = req.json()
+        except BodyError as exc:
+            raise self.control_refusal("body", str(exc)) from None
+        if not isinstance(spec, dict) or spec.get("outcome") not in SIMULATED_OUTCOMES:
+            raise self.control_refusal("fault", f"a call needs an outcome, one of {', '.join(SIMULATED_OUTCOMES)}")
+        binding_id, x = spec.get("binding_id", ""), spec.get("x", "")
+        if not isinstance(binding_id, str) or not isinstance(x, str):
+            raise self.control_refusal("fault", "binding_id and x are text")
+        if spec["outcome"] != "no binding" and not binding_id:
+            raise self.control_refusal("fault", "a call on a binding needs its binding_id")
+        # Delivered under the emulator's lock: a receiver never calls back into the emulator.
+        simulated = self.simulate_call(outcome=spec["outcome"], binding_id=binding_id, x=x)
+        report = {
+            "call_id": simulated.call_id,
+            "outcome": simulated.outcome,
+            "binding_id": simulated.binding_id,
+            "x": simulated.x,
+            "pushes": [d.describe() for d in self.deliver(simulated)],
+        }
+        return self.control_reply("called", [report], call)
 
     def fault_specs(self, req: SandboxRequest) -> list[Any]:
         """Hook: the fault specs a POST /_sandbox/faults carries (one object or a list)."""
@@ -352,13 +448,17 @@ class Emulator(Generic[ErrorT]):
         return spec if isinstance(spec, list) else [spec]
 
     def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
-        """Hook: the answer to a control request; `faults` are the faults added or listed. By
+        """Hook: the answer to a control request; `faults` are the faults added or listed (for
+        "called", the one report of the simulated call and its deliveries). By
         default the REST shape: 201 for added faults, 204 for clearing, 200 otherwise, the body
         from `control_body`."""
         if outcome == "cleared":
             return SandboxResponse.empty(204)
         payload: Any = {"reset": True, "seeded": self.seed_data} if outcome == "reset" else faults
-        return SandboxResponse.json_response(201 if outcome == "added" else 200, self.control_body(outcome, payload))
+        if outcome == "called":
+            payload = faults[0]
+        status = 201 if outcome in ("added", "called") else 200
+        return SandboxResponse.json_response(status, self.control_body(outcome, payload))
 
     def control_body(self, outcome: ControlOutcome, payload: Any) -> Any:
         """Hook: the JSON body around a control answer's payload (the faults, or the reset note)."""
@@ -370,4 +470,13 @@ class Emulator(Generic[ErrorT]):
         raise NotImplementedError
 
 
-__all__ = ["CONTROL_PREFIX", "Call", "Emulator", "EmulatorOptions"]
+__all__ = [
+    "CONTROL_PREFIX",
+    "SIMULATED_OUTCOMES",
+    "Call",
+    "Delivery",
+    "Emulator",
+    "EmulatorOptions",
+    "PushSink",
+    "SimulatedCall",
+]
