@@ -160,6 +160,9 @@ class TeledeckApp(App[None]):
         # Resources whose open screen shows rows a change made on another screen left stale
         # (a CIDR block created from the allowlist form is an IP range); reloaded when shown.
         self.stale_lists: set[str] = set()
+        # Bulk changes under way, by the screen running each (what it is doing, in words):
+        # a profile switch would cancel them mid-way and leave their rows in flight unreported.
+        self.bulk_changes: dict[int, str] = {}
         # The start screen's cached rows, read and made into rows in a thread while the app is
         # built, styled and mounted: the first frame can have them (ResourceScreen.on_mount).
         self._started = asyncio.Event()
@@ -201,7 +204,18 @@ class TeledeckApp(App[None]):
         return self.config
 
     def switch_profile(self, name: str) -> None:
-        """Open `name`'s session and reset every screen, so nothing of the old profile stays."""
+        """Open `name`'s session and reset every screen, so nothing of the old profile stays.
+        Refused while a bulk change runs: its rows in flight would be cancelled unreported."""
+        if self.bulk_changes:
+            under_way = "; ".join(self.bulk_changes.values())
+            self.notify(
+                f"{under_way}. Stop it with esc or let it finish, then switch profile.",
+                title="Profile not switched",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
         self.run_worker(self._switch_profile(name), group="profile", exclusive=True, exit_on_error=False)
 
     async def _switch_profile(self, name: str) -> None:
