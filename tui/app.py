@@ -440,14 +440,16 @@ for _spec in REGISTRY.values():
 
 def ui_problem(config: Config, *, where: str) -> str | None:
     """Why config.toml's [keymap] or [ui] theme cannot be used (one line), or None. The keymap
-    is checked against every screen's bindings, so those load only when there is one."""
-    from tui.keymap import KeymapError, check_keymap, theme_problem
+    is checked against every screen's bindings, so those load only when there is one, and only
+    until this very keymap has passed against this very code (`keymap_checked_before`)."""
+    from tui.keymap import KeymapError, check_keymap, keymap_checked_before, remember_keymap_checked, theme_problem
 
-    if config.keymap:
+    if config.keymap and not keymap_checked_before(config.keymap):
         try:
             check_keymap(config.keymap, where=where)
         except KeymapError as error:
             return str(error)
+        remember_keymap_checked(config.keymap)
     return theme_problem(config.theme, where=where)
 
 
