@@ -48,6 +48,7 @@ ROUTE = "/huawei/events"
 CONTENT_TYPE = "application/json;charset=UTF-8"
 WIRE_TIME = "%Y-%m-%d %H:%M:%S"  # every push time, UTC ("8 hours behind Beijing time")
 MAX_FEES = 50  # CDRs merged into one push, at most (A.6)
+MAX_TEXT = 256  # the longest text field Huawei documents (sessionId, userData: String(1-256))
 RECORDING_KIND = "recording"  # the CallEvent a recorded CDR adds (Huawei pushes no recording event)
 
 # eventType -> stage. collectInfo (AXE: the extension the caller keyed in) comes before the
@@ -319,11 +320,15 @@ def _nonce(x_aksk: str) -> str:
 
 
 def parse_time(value: Any, name: str) -> datetime | None:
-    """A push time ("yyyy-MM-dd HH:mm:ss", UTC) as an aware datetime; None when absent or empty."""
+    """A push time ("yyyy-MM-dd HH:mm:ss", UTC) as an aware datetime; None when absent or empty.
+    Unix seconds or milliseconds in digits are taken too: the event table calls `timestamp` a
+    "UNIX时间" although every sample formats it."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise MalformedPush(f"{name} must be a time like 2019-01-24 02:30:03, got a {type(value).__name__}")
+    if value.isascii() and value.isdigit() and len(value) in (10, 13):
+        return datetime.fromtimestamp(int(value) / (1000 if len(value) == 13 else 1), UTC)
     try:
         return datetime.strptime(value.strip(), WIRE_TIME).replace(tzinfo=UTC)
     except ValueError:
@@ -338,19 +343,22 @@ def _text(record: Mapping[str, Any], name: str, where: str, *, required: bool = 
         return ""
     if not isinstance(value, str):
         raise MalformedPush(f"{where}: {name} must be text, got a {type(value).__name__}")
+    if len(value) > MAX_TEXT:
+        raise MalformedPush(f"{where}: {name} is {len(value)} characters; Huawei's fields hold at most {MAX_TEXT}")
     return value
 
 
-def _code(record: Mapping[str, Any], name: str) -> int:
+def _code(record: Mapping[str, Any], name: str, where: str = "") -> int:
     """An integer field (the platform sends numbers; some samples quote them); 0 when absent."""
     value = record.get(name)
     if value is None or value == "" or isinstance(value, bool):
         return 0
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    digits = value.strip().lstrip("-") if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
         return int(value)
-    raise MalformedPush(f"{name} must be a number, got {str(value)[:40]!r}")
+    raise MalformedPush(f"{where + ': ' if where else ''}{name} must be a number, got {str(value)[:40]!r}")
 
 
 def parse(body: bytes, *, received_at: datetime, account: str) -> list[CallEvent]:
@@ -420,6 +428,8 @@ def _read_fee(fee: Any, where: str, received_at: datetime, account: str) -> list
     if not isinstance(fee, dict):
         raise MalformedPush(f"{where} must be an object")
     times = {name: parse_time(fee.get(name), f"{where} {name}") for name in _FEE_TIMES}
+    for name in _FEE_CODES:  # read again by decode; a code that is not a number is refused here
+        _code(fee, name, where)
     session = _text(fee, "sessionId", where, required=True)
     ended = times["callEndTime"] or times["failTime"] or times["fwdAnswerTime"] or times["callInTime"]
     cdr = CallEvent(
@@ -439,7 +449,7 @@ def _read_fee(fee: Any, where: str, received_at: datetime, account: str) -> list
     )
     events = [cdr]
     name, domain = _text(fee, "recordObjectName", where), _text(fee, "recordDomain", where)
-    if _code(fee, "recordFlag") == 1 and name and domain:
+    if _code(fee, "recordFlag", where) == 1 and name and domain:
         locator = {"fileName": name, "recordDomain": domain}
         if _text(fee, "appKey", where):  # which app's client may fetch it
             locator["appKey"] = fee["appKey"]
@@ -460,6 +470,7 @@ def _read_fee(fee: Any, where: str, received_at: datetime, account: str) -> list
     return events
 
 
+_FEE_CODES = ("direction", "fwdUnaswRsn", "ulFailReason", "sipStatusCode", "recordFlag")
 _FEE_TIMES = (
     "callInTime",
     "fwdStartTime",

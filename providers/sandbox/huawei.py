@@ -50,6 +50,11 @@ Where the emulator had to choose (the reference is silent):
   is `<13 digits>_<index>`; `limit` 1..100 (default 20).
 - Optional flow control (`rate_limit` requests per minute per app, off by default) answers
   403/1010010.
+- A recording's download link (the 301's Location) says `Expires` = now + 3 days, the lifetime
+  Huawei's change log gives; the recording itself goes 7 days after its CDR push.
+- Simulated calls (`simulate_call`, POST /_sandbox/calls) push what providers/huawei/pushes.py
+  reads: call events, then one CDR, signed with the app of the binding's mode; the codes each
+  outcome carries are in docs/decisions.md ("Huawei call pushes").
 """
 
 from __future__ import annotations
@@ -159,7 +164,7 @@ BLACKLISTED = {"+8617000000201"}
 RECORD_DOMAIN = "record.sandbox.invalid"
 RECORD_BUCKET = "sandbox-recordings"
 SESSION_HOST = "callenabler.sandbox.invalid"  # where the platform's sessionIds say the call ran
-OUTSIDE_CALLER = "+8613800000990"  # a user number bound nowhere: who calls AX, AXE and unbound X
+OUTSIDE_CALLER = "+8613800000990"  # user_number(990), bound nowhere: who calls AX, AXE and unbound X
 
 
 def user_number(n: int) -> str:
@@ -455,6 +460,17 @@ _CALL_PLANS = {
         480,
     ),
     "no binding": _CallPlan((("callin", 2), ("disconnect", 0)), (8014, "Invalid AXB call."), 0, 8014, 0),
+}
+
+
+# Each mode's binding -> (X, who calls it, who it is forwarded to). AXB: A calls X to reach B; AX
+# and AXE: an outside number calls X (AXE: and keys the extension) to reach A; AXYB: B calls X to
+# reach A (an outside number while the subscription has no YB relation yet).
+_PARTIES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str, str]]] = {
+    "AXB": lambda r: (r["relationNum"], r["callerNum"], r["calleeNum"]),
+    "AX": lambda r: (r["privateNum"], OUTSIDE_CALLER, r["origNum"]),
+    "AXE": lambda r: (r["virtualNum"], OUTSIDE_CALLER, r["bindNum"]),
+    "AXYB": lambda r: (r["numX"], r["yb"][0]["numB"] if r["yb"] else OUTSIDE_CALLER, r["numA"]),
 }
 
 
@@ -1382,52 +1398,12 @@ class HuaweiSandbox(Emulator[HuaweiError]):
 
     def _binding_leg(self, binding_id: str) -> _Leg:
         """Who calls whom through binding `binding_id` (any mode's subscriptionId)."""
-        for record in self.state["axb"]:
-            if record["subscriptionId"] == binding_id:
-                return _Leg(
-                    "AXB",
-                    record["relationNum"],
-                    record["callerNum"],
-                    record["calleeNum"],
-                    binding_id,
-                    bool(record["recordFlag"]),
-                    user_data=record.get("userData", ""),
-                )
-        for record in self.state["ax"]:
-            if record["subscriptionId"] == binding_id:
-                return _Leg(
-                    "AX",
-                    record["privateNum"],
-                    OUTSIDE_CALLER,
-                    record["origNum"],
-                    binding_id,
-                    bool(record["recordFlag"]),
-                    user_data=record.get("userData", ""),
-                )
-        for record in self.state["axe"]:
-            if record["subscriptionId"] == binding_id:
-                return _Leg(
-                    "AXE",
-                    record["virtualNum"],
-                    OUTSIDE_CALLER,
-                    record["bindNum"],
-                    binding_id,
-                    bool(record["recordFlag"]),
-                    record["extendNum"],
-                    record.get("userData", ""),
-                )
-        for record in self.state["axyb"]:
-            if record["subscriptionId"] == binding_id:
-                caller = record["yb"][0]["numB"] if record["yb"] else OUTSIDE_CALLER  # B calls X to reach A
-                return _Leg(
-                    "AXYB",
-                    record["numX"],
-                    caller,
-                    record["numA"],
-                    binding_id,
-                    bool(record["recordFlag"]),
-                    user_data=record.get("userData", ""),
-                )
+        for mode, parties in _PARTIES.items():
+            record = next((r for r in self.state[mode.lower()] if r["subscriptionId"] == binding_id), None)
+            if record is not None:
+                x, caller, callee = parties(record)
+                extension, user_data = record.get("extendNum", ""), record.get("userData", "")
+                return _Leg(mode, x, caller, callee, binding_id, bool(record["recordFlag"]), extension, user_data)
         raise HuaweiError(403, "1012007", "The record does not exist.")
 
     def _bound_numbers(self) -> set[str]:

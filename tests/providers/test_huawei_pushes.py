@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from providers import calls
 from providers.calls import ANSWER, CDR, END, RECORDING, RING, START, CallEvent, merge
@@ -157,6 +159,8 @@ def test_a_reference_disconnect_event_and_the_other_event_types() -> None:
     info = {"sessionId": "s", "timestamp": "2019-01-24 07:03:20", "caller": "+8613800000021", "called": "+86170"}
     (callin,) = parse({"eventType": "callin", "statusInfo": info})
     assert (callin.stage, callin.caller, callin.x, callin.callee) == (START, "+8613800000021", "+86170", "")
+    epoch = parse({"eventType": "answer", "statusInfo": {**info, "timestamp": "1548313408000"}})[0]
+    assert epoch.at == datetime(2019, 1, 24, 7, 3, 28, tzinfo=UTC)  # Unix milliseconds are read too
     stages = {k: parse({"eventType": k, "statusInfo": info})[0].stage for k in pushes.EVENT_STAGES}
     assert stages == {
         "callin": START,
@@ -195,12 +199,38 @@ def test_fifty_cdrs_in_one_push_are_fifty_calls_and_fifty_one_are_refused() -> N
         (body({"eventType": "fee", "feeLst": [fee(callEndTime=1548297022)]}), "callEndTime"),
         (body({"eventType": "fee", "feeLst": [fee(recordFlag="yes")]}), "recordFlag must be a number"),
         (b"[" * 100_000, "nest"),
+        (body({"eventType": "answer", "statusInfo": {"sessionId": "s" * 257}}), "at most 256"),
+        (body({"eventType": "fee", "feeLst": [fee(ulFailReason="9" * 40)]}), "ulFailReason must be a number"),
     ],
 )
 def test_what_is_not_a_push_is_malformed_and_says_why(raw: bytes, says: str) -> None:
     with pytest.raises(MalformedPush) as caught:
         pushes.parse(raw, received_at=RECEIVED, account="acct")
     assert says in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from([*SAMPLE_FEE, "eventType", "statusInfo", "feeLst", "timestamp", "stateCode"])
+
+
+@given(
+    kind=st.sampled_from([*pushes.EVENT_STAGES, "fee", "other"]),
+    changes=st.dictionaries(FIELDS, JSON, max_size=6),
+)
+def test_any_push_shaped_json_is_read_or_refused_as_malformed_never_an_error(kind: str, changes: dict) -> None:
+    if kind == "fee":
+        data: object = {"eventType": kind, "feeLst": [{**SAMPLE_FEE, **changes}]}
+    else:
+        data = {"eventType": kind, "statusInfo": {**SAMPLE_DISCONNECT["statusInfo"], **changes}}
+    try:
+        events = parse(data)
+    except MalformedPush:
+        return
+    assert pushes.decode(events) is not None and merge(events).outcome in calls.OUTCOMES
 
 
 # ---------------------------------------------------------------------------------------------
