@@ -1451,7 +1451,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         if reason == "body":
             return HuaweiError(400, "1010002", "Invalid request. The fault is not valid JSON.")
         if reason == "fault":
-            return HuaweiError(400, "1010002", f"Invalid request. Invalid fault: {detail}")
+            return HuaweiError(400, "1010002", f"Invalid request. {detail}")
         return HuaweiError(404, "1010002", f"Invalid request. {detail}")
 
 

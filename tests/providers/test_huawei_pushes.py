@@ -512,6 +512,9 @@ async def test_the_calls_control_endpoint_delivers_each_push_to_the_receiver(
             "/_sandbox/calls", json={"outcome": "busy", "binding_id": "nope"}, headers=signed_control(sandbox, clock)
         )
         assert unknown.status_code == 403 and unknown.json()["resultcode"] == "1012007"
+        bad = await http.post("/_sandbox/calls", json={"outcome": "dropped"}, headers=signed_control(sandbox, clock))
+        assert bad.status_code == 400 and "a call needs an outcome" in bad.json()["resultdesc"]
+        assert "fault" not in bad.json()["resultdesc"]
         unsigned = await http.post("/_sandbox/calls", json={"outcome": "busy", "binding_id": sid})
         assert unsigned.status_code == 400
     sandbox.push_sink = None
