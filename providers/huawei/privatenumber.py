@@ -39,6 +39,7 @@ import math
 import os
 import re
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -47,6 +48,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, Binding, BindingChange, BindRequest
+from providers.calls import Recording, RecordingLink
 from providers.endpoints import check_endpoint
 from providers.errors import (
     AuthError,
@@ -79,6 +81,9 @@ AXE_PATH = "/rest/caas/extendnumber/v1.0"
 AXE_V2_PATH = "/rest/caas/extendnumber/v2.0"  # GET only: one X's bindings, cursor-paged
 AXYB_PATH = "/rest/omp/xyrelationnumber/v1.0"  # every call also carries app_key in the query
 RECORD_PATH = "/rest/provision/voice/record/v1.0"
+# How long the platform says a download link lives ("录音下载地址有效期变更为3天", the recording
+# API's change log); the recording itself is kept 7 days after its CDR was pushed.
+RECORD_LINK_LIFETIME = "3 days (the recording is kept 7 days after its CDR)"
 
 MIN_DURATION = 60
 MAX_DURATION = 7_776_000  # 90 days
@@ -1541,9 +1546,45 @@ class HuaweiBindings:
             if i.caller == a and i.callee == b and _same_tag(i.user_data, tag)
         ]
 
+    async def recording_link(self, recording: Recording) -> RecordingLink:
+        """The download link of a recorded call, asked of the app that pushed its CDR (its
+        `appKey`, else the AXB app, else any), from the fileName and recordDomain its CDR named.
+        The platform answers a redirect whose Location is the link; it is not followed."""
+        locator = recording.locator
+        name = locator.get("fileName") or locator.get("recordObjectName", "")
+        domain = locator.get("recordDomain", "")
+        if not name or not domain:
+            raise ValidationError(
+                "this call's CDR named no recording file (recordObjectName and recordDomain)",
+                provider=PROVIDER,
+                problems=(FieldProblem("recording", "no fileName or recordDomain in the CDR"),),
+            )
+        by_key = {client.app_key: client for client in self.clients.values()}
+        client = by_key.get(locator.get("appKey", "")) or self.axb or next(iter(self.clients.values()))
+        url = await client.record_download_url(name, domain)
+        return RecordingLink(url, link_expiry(url), RECORD_LINK_LIFETIME)
+
     async def aclose(self) -> None:
         for client in self.clients.values():
             await client.aclose()
+
+
+def link_expiry(url: str) -> datetime | None:
+    """When a signed download URL stops working, where its query says: `Expires` (Unix seconds,
+    OBS/S3 V2 query signing) or `X-Obs-Date`/`X-Amz-Date` with `X-Obs-Expires`/`X-Amz-Expires`
+    (V4); None otherwise."""
+    query = {k.lower(): v for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)}
+    expires = query.get("expires", "")
+    if expires.isdigit() and len(expires) <= 12:
+        return datetime.fromtimestamp(int(expires), UTC)
+    signed = query.get("x-obs-date") or query.get("x-amz-date") or ""
+    lasts = query.get("x-obs-expires") or query.get("x-amz-expires") or ""
+    if signed and lasts.isdigit() and len(lasts) <= 9:
+        try:
+            return datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) + timedelta(seconds=int(lasts))
+        except ValueError:
+            return None
+    return None
 
 
 __all__ = [
@@ -1554,6 +1595,7 @@ __all__ = [
     "AX_PATH",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "RECORD_LINK_LIFETIME",
     "RECORD_PATH",
     "AxBinding",
     "AxbBinding",
@@ -1565,6 +1607,7 @@ __all__ = [
     "error_for_result",
     "error_from_response",
     "format_wire_time",
+    "link_expiry",
     "normalize_number",
     "parse_wire_time",
     "resolve_base_url",

@@ -50,6 +50,11 @@ Where the emulator had to choose (the reference is silent):
   is `<13 digits>_<index>`; `limit` 1..100 (default 20).
 - Optional flow control (`rate_limit` requests per minute per app, off by default) answers
   403/1010010.
+- A recording's download link (the 301's Location) says `Expires` = now + 3 days, the lifetime
+  Huawei's change log gives; the recording itself goes 7 days after its CDR push.
+- Simulated calls (`simulate_call`, POST /_sandbox/calls) push what providers/huawei/pushes.py
+  reads: call events, then one CDR, signed with the app of the binding's mode; the codes each
+  outcome carries are in docs/decisions.md ("Huawei call pushes").
 """
 
 from __future__ import annotations
@@ -60,12 +65,22 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Unpack, cast
 
 from providers.accounts import Account
-from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, verify
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
+from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, format_created, new_nonce, verify
+from providers.huawei.pushes import push_request
+from providers.sandbox.base import (
+    SIMULATED_OUTCOMES,
+    Call,
+    ControlOutcome,
+    ControlRefusal,
+    Emulator,
+    EmulatorOptions,
+    SimulatedCall,
+)
 from providers.sandbox.credentials import Setting, shown
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import SandboxRequest, SandboxResponse
@@ -113,7 +128,8 @@ AXYB_DEFAULT_DURATION = 7200
 MAX_RELATIONS_PER_Y = 1000
 _EXTENSION = re.compile(r"^\d{4}$")
 _CURSOR = re.compile(r"^\d{13}_\d{1,20}$")
-RECORDING_RETENTION = 7 * 86400
+RECORDING_RETENTION = 7 * 86400  # the platform keeps a recording 7 days after its CDR push
+RECORD_LINK_LIFETIME = 3 * 86400  # a download URL lives 3 days (the API's change log, 2018)
 WIRE_TIME = "%Y-%m-%d %H:%M:%S"
 
 _GLOBAL_NUMBER = re.compile(r"^\+86(1[3-9]\d{9}|(10|2\d|[3-9]\d{2})\d{7,8})$")
@@ -146,6 +162,9 @@ AXYB_POOLS: dict[str, list[str]] = {
 POOLS = {"AXB": AXB_POOLS, "AX": AX_POOLS, "AXE": AXE_POOLS, "AXYB": AXYB_POOLS}
 BLACKLISTED = {"+8617000000201"}
 RECORD_DOMAIN = "record.sandbox.invalid"
+RECORD_BUCKET = "sandbox-recordings"
+SESSION_HOST = "callenabler.sandbox.invalid"  # where the platform's sessionIds say the call ran
+OUTSIDE_CALLER = "+8613800000990"  # user_number(990), bound nowhere: who calls AX, AXE and unbound X
 
 
 def user_number(n: int) -> str:
@@ -396,6 +415,63 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = "true" if out[key] else "false"
     out["subscribeTime"] = _wire_time(record["_subscribed"])
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulated calls
+
+
+@dataclass(frozen=True)
+class _Leg:
+    """A simulated call's parties: `caller` dials `x`, which the platform forwards to `callee`."""
+
+    mode: str
+    x: str
+    caller: str
+    callee: str
+    subscription_id: str  # "" for a call to an X without a binding
+    recorded: bool
+    extension: str = ""  # AXE
+    user_data: str = ""
+
+
+@dataclass(frozen=True)
+class _CallPlan:
+    """What happens on a simulated call: its events (seconds before the end) and its causes."""
+
+    events: tuple[tuple[str, float], ...]
+    state: tuple[int, str]  # the disconnect event's stateCode and stateDesc
+    q850: int = 0  # fwdUnaswRsn
+    tear_down: int = 0  # ulFailReason
+    sip: int = 0  # sipStatusCode
+
+
+_CALL_PLANS = {
+    "answered": _CallPlan(
+        (("callin", 103), ("callout", 102), ("alerting", 101), ("answer", 95), ("disconnect", 0)),
+        (0, "The user releases the call."),
+    ),
+    "busy": _CallPlan((("callin", 4), ("callout", 3), ("disconnect", 0)), (8102, "The callee is busy."), 17, 8102, 486),
+    "no answer": _CallPlan(
+        (("callin", 92), ("callout", 91), ("alerting", 90), ("disconnect", 0)),
+        (8035, "The callee did not answer."),
+        19,
+        8035,
+        480,
+    ),
+    "no binding": _CallPlan((("callin", 2), ("disconnect", 0)), (8014, "Invalid AXB call."), 0, 8014, 0),
+}
+
+
+# Each mode's binding -> (X, who calls it, who it is forwarded to). AXB: A calls X to reach B; AX
+# and AXE: an outside number calls X (AXE: and keys the extension) to reach A; AXYB: B calls X to
+# reach A (an outside number while the subscription has no YB relation yet).
+_PARTIES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str, str]]] = {
+    "AXB": lambda r: (r["relationNum"], r["callerNum"], r["calleeNum"]),
+    "AX": lambda r: (r["privateNum"], OUTSIDE_CALLER, r["origNum"]),
+    "AXE": lambda r: (r["virtualNum"], OUTSIDE_CALLER, r["bindNum"]),
+    "AXYB": lambda r: (r["numX"], r["yb"][0]["numB"] if r["yb"] else OUTSIDE_CALLER, r["numA"]),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1226,11 +1302,132 @@ class HuaweiSandbox(Emulator[HuaweiError]):
             if item["fileName"] == name and item["recordDomain"] == domain:
                 if now - item["pushed_at"] > RECORDING_RETENTION:
                     break
-                expires = int(now) + 3600
+                expires = int(now) + RECORD_LINK_LIFETIME
                 token = hashlib.sha256(f"{name}:{expires}".encode()).hexdigest()[:32]
                 location = f"https://{domain}/{name}?Expires={expires}&Signature={token}"
                 return SandboxResponse(301, {"location": location}, b"")
         raise HuaweiError(403, "1012007", "The record does not exist.")
+
+    # -- simulated calls -----------------------------------------------------------------------
+
+    def simulate_call(self, *, outcome: str, binding_id: str = "", x: str = "") -> SimulatedCall:
+        """A call on a binding (or, for "no binding", on an X without one) and the pushes the
+        platform would send about it: its call events, then its CDR, each signed with the app key
+        pair of the binding's mode (of the X's app for "no binding"). The call ends now (the
+        emulator clock). An answered call on a recording binding is recorded: its CDR names the
+        file, which GET /rest/provision/voice/record/v1.0 then finds."""
+        if outcome not in SIMULATED_OUTCOMES:
+            raise invalid("outcome", f"must be one of {', '.join(SIMULATED_OUTCOMES)}")
+        if self._expire():
+            self.store.save()
+        leg = self._unbound_leg(x) if outcome == "no binding" else self._binding_leg(binding_id)
+        now = self.clock()
+        seq = int(self.state.get("call_seq", 0)) + 1
+        self.state["call_seq"] = seq
+        plan = _CALL_PLANS[outcome]
+        at = {event: now - seconds for event, seconds in plan.events}
+        session = f"{1200 + seq % 100}_{seq:04d}_4294967295_{_stamp(at['callin'])}@{SESSION_HOST}"
+        app_key, secret = next((k, v[1]) for k, v in self.apps.items() if v[0] == leg.mode)
+        bodies: list[dict[str, Any]] = []
+        for event, _ in plan.events:
+            info: dict[str, Any] = {"sessionId": session, "timestamp": _wire_time(at[event])}
+            info["caller"], info["called"] = (leg.caller, leg.x) if event == "callin" else (leg.x, leg.callee)
+            if leg.subscription_id and leg.mode != "AXE":  # AXE events carry no subscriptionId
+                info["subscriptionId"] = leg.subscription_id
+            if event == "callin" and leg.user_data:
+                info["userData"] = leg.user_data
+            if event == "disconnect":
+                info["stateCode"], info["stateDesc"] = plan.state
+            bodies.append({"eventType": event, "statusInfo": info})
+        fee = self._fee(leg, plan, at, session, app_key, now)
+        bodies.append({"eventType": "fee", "feeLst": [fee]})
+        created = format_created(now)
+        pushes = tuple(push_request(body, app_key, secret, created=created, nonce=new_nonce()) for body in bodies)
+        self.store.save()
+        return SimulatedCall(session, outcome, leg.subscription_id, leg.x, pushes)
+
+    def _fee(
+        self, leg: _Leg, plan: _CallPlan, at: Mapping[str, float], session: str, app_key: str, now: float
+    ) -> dict[str, Any]:
+        """The CDR (FeeInfo) of a simulated call, with the fields of Huawei's sample."""
+        bound = bool(leg.subscription_id)
+        fee: dict[str, Any] = {
+            # 2: abnormal (no binding); 1: A called out through X (AXB); 0: someone called A.
+            "direction": (1 if leg.mode == "AXB" else 0) if bound else 2,
+            "spId": "sandbox",
+            "appKey": app_key,
+            "icid": hashlib.sha256(session.encode()).hexdigest()[:32],
+            "bindNum": leg.x,
+            "sessionId": session,
+            "callerNum": leg.caller,
+            "calleeNum": leg.x,
+            "callInTime": _wire_time(at["callin"]),
+            "callEndTime": _wire_time(now),
+            "fwdUnaswRsn": plan.q850,
+            "ulFailReason": plan.tear_down,
+            "sipStatusCode": plan.sip,
+            "recordFlag": 0,
+            "serviceType": "003",
+            "hostName": SESSION_HOST,
+        }
+        if bound:
+            fee["subscriptionId"] = leg.subscription_id
+            fee["fwdDisplayNum"], fee["fwdDstNum"] = leg.x, leg.callee
+        for name, event in (("fwdStartTime", "callout"), ("fwdAlertingTime", "alerting"), ("fwdAnswerTime", "answer")):
+            if event in at:
+                fee[name] = _wire_time(at[event])
+        if "answer" not in at:
+            fee["failTime"] = _wire_time(now)
+        if leg.extension:
+            fee["extendNum"] = leg.extension
+        if leg.user_data:
+            fee["userData"] = leg.user_data
+        if leg.recorded and "answer" in at:
+            name = f"call_{int(self.state['call_seq']):05d}_{_stamp(at['answer'])}.wav"
+            fee.update(
+                recordFlag=1,
+                recordStartTime=_wire_time(at["answer"]),
+                recordObjectName=name,
+                recordBucketName=RECORD_BUCKET,
+                recordDomain=RECORD_DOMAIN,
+            )
+            self.state.setdefault("recordings", []).append(
+                {"fileName": name, "recordDomain": RECORD_DOMAIN, "pushed_at": now}
+            )
+        return fee
+
+    def _binding_leg(self, binding_id: str) -> _Leg:
+        """Who calls whom through binding `binding_id` (any mode's subscriptionId)."""
+        for mode, parties in _PARTIES.items():
+            record = next((r for r in self.state[mode.lower()] if r["subscriptionId"] == binding_id), None)
+            if record is not None:
+                x, caller, callee = parties(record)
+                extension, user_data = record.get("extendNum", ""), record.get("userData", "")
+                return _Leg(mode, x, caller, callee, binding_id, bool(record["recordFlag"]), extension, user_data)
+        raise HuaweiError(403, "1012007", "The record does not exist.")
+
+    def _bound_numbers(self) -> set[str]:
+        state = self.state
+        bound = {r["relationNum"] for r in state["axb"]} | {r["privateNum"] for r in state["ax"]}
+        bound |= {r["virtualNum"] for r in state["axe"]} | {r["numX"] for r in state["axyb"]}
+        return bound | {yb["numY"] for r in state["axyb"] for yb in r["yb"]}
+
+    def _unbound_leg(self, x: str) -> _Leg:
+        """A call from a number bound nowhere to `x` (else to the first normal X without a
+        binding), which the platform tears down with 8014."""
+        bound = self._bound_numbers()
+        owner = {number: mode for mode in POOLS for number in self.state["numbers"][mode]}
+        if x:
+            if x not in owner:
+                raise HuaweiError(403, "1012001", "Resource of number is not to be applied.")
+            if x in bound:
+                raise invalid("x", "has a binding; choose an X without one for a no-binding call")
+        else:
+            free = [n for n in owner if n not in bound and self.state["numbers"][owner[n]][n]["status"] == "normal"]
+            if not free:
+                raise HuaweiError(403, "1012008", "Insufficient number of resources")
+            x = free[0]
+        return _Leg(owner[x], x, OUTSIDE_CALLER, "", "", False)
 
     # -- control endpoints (/_sandbox), for loopback use ----------------------------------------
 
@@ -1242,6 +1439,8 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         return spec if isinstance(spec, list) else [spec]
 
     def control_reply(self, outcome: ControlOutcome, faults: list[dict[str, Any]], call: Call) -> SandboxResponse:
+        if outcome == "called":  # the report's fields beside resultcode, as the platform's answers put them
+            return _ok(**faults[0])
         if outcome in ("added", "listed"):
             return _ok(faults=faults)
         if outcome == "cleared":
@@ -1252,7 +1451,7 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         if reason == "body":
             return HuaweiError(400, "1010002", "Invalid request. The fault is not valid JSON.")
         if reason == "fault":
-            return HuaweiError(400, "1010002", f"Invalid request. Invalid fault: {detail}")
+            return HuaweiError(400, "1010002", f"Invalid request. {detail}")
         return HuaweiError(404, "1010002", f"Invalid request. {detail}")
 
 
