@@ -83,7 +83,15 @@ from urllib.parse import parse_qsl
 
 from providers.accounts import Account
 from providers.pushes import PushRequest
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions, SimulatedCall
+from providers.sandbox.base import (
+    SIMULATED_OUTCOMES,
+    Call,
+    ControlOutcome,
+    ControlRefusal,
+    Emulator,
+    EmulatorOptions,
+    SimulatedCall,
+)
 from providers.sandbox.credentials import Setting, masked
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
@@ -688,16 +696,16 @@ class VolcSandbox(Emulator[VolcError]):
         sub: dict[str, Any] | None = None
         if outcome == "no binding":
             x = self._unbound_x(x)
-        elif outcome in ("answered", "busy", "no answer"):
+        elif outcome in SIMULATED_OUTCOMES:
             sub = self._live_sub(binding_id)
             x = sub["PhoneNoX"]
         else:
-            raise illegal("outcome", f"must be one of answered, busy, no answer, no binding, got {outcome!r}")
+            raise illegal("outcome", f"must be one of {', '.join(SIMULATED_OUTCOMES)}, got {outcome!r}")
         seq = self.state["call_seq"] = self.state.get("call_seq", 0) + 1
         call_id = (
             "NM"
             + datetime.fromtimestamp(now, UTC).strftime("%y%m%d%H%M%S")
-            + hashlib.sha256(f"volc-call:{seq}".encode()).hexdigest()[:20]
+            + hashlib.sha256(f"volc-call:{self.clock()!r}:{seq}".encode()).hexdigest()[:20]
         )
         messages = self._call_messages(call_id, outcome, sub, x, now)
         if sub is not None and outcome == "answered" and sub["RecordFlag"] == 1:

@@ -554,3 +554,11 @@ def test_link_expiry_reads_the_presigned_forms():
         "7 days",
         "61 seconds",
     ]
+
+
+def test_every_simulated_call_has_its_own_call_id_and_stays_in_the_saved_state(sandbox):
+    sub = sub_where(sandbox, Mode="AXB", RecordFlag=1)
+    ids = {sandbox.simulate_call(outcome="busy", binding_id=sub["SubId"]).call_id for _ in range(5)}
+    assert len(ids) == 5 and all(i.startswith("NM260105080000") and len(i) == 34 for i in ids)
+    recorded = sandbox.simulate_call(outcome="answered", binding_id=sub["SubId"])
+    assert any(c["CallId"] == recorded.call_id and c["Recorded"] for c in sandbox.state["calls"])
