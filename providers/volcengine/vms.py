@@ -278,7 +278,7 @@ def link_expiry(url: str) -> tuple[datetime | None, int | None]:
     query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
     for date_key, seconds_key in _RELATIVE_EXPIRY:
         signed, lifetime = query.get(date_key, ""), query.get(seconds_key, "")
-        if signed and lifetime.isdigit():
+        if signed and lifetime.isdigit() and len(lifetime) <= 9:  # at most ~31 years: a time UTC can hold
             try:
                 start = signing.parse_x_date(signed)
             except signing.SignatureFormatError:
@@ -1190,7 +1190,8 @@ class VolcBindings:
     async def recording_link(self, recording: Recording) -> RecordingLink:
         """The recording's link from QueryAudioRecordFileUrl (the mixed file, else a channel's),
         asked now by its CallId. Volcengine's docs state no lifetime; the link's own query does
-        when it is presigned (TOS: X-Tos-Date + X-Tos-Expires)."""
+        when it is presigned (TOS: X-Tos-Date + X-Tos-Expires), else `lifetime` is "" (an
+        absolute `Expires` gives `expires_at` alone)."""
         call_id = recording.locator.get("callId") or recording.call_id
         urls = await self.client.query_audio_record_file_url(call_id)
         url = urls.url or urls.left_url or urls.right_url
@@ -1200,13 +1201,7 @@ class VolcBindings:
                 provider=PROVIDER,
             )
         expires_at, seconds = link_expiry(url)
-        if seconds is not None:
-            lifetime = lifetime_words(seconds)
-        elif expires_at is not None:
-            lifetime = "until the time in the link"
-        else:
-            lifetime = "not stated by Volcengine"
-        return RecordingLink(url=url, expires_at=expires_at, lifetime=lifetime)
+        return RecordingLink(url=url, expires_at=expires_at, lifetime=lifetime_words(seconds) if seconds else "")
 
     async def aclose(self) -> None:
         await self.client.aclose()

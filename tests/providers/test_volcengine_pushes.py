@@ -538,6 +538,16 @@ async def test_no_recording_yet_is_not_found(sandbox, adapter):
         await adapter.recording_link(Recording("volcengine", "NM-unknown", {}))
 
 
+async def test_a_link_that_states_no_lifetime_has_none(sandbox, adapter, monkeypatch):
+    sub = sub_where(sandbox, Mode="AXB", RecordFlag=1)
+    simulated = sandbox.simulate_call(outcome="answered", binding_id=sub["SubId"])
+    monkeypatch.setattr(
+        sandbox, "_record_links", lambda call_id: (f"https://cdn.invalid/{call_id}.mp3?Expires={int(T0) + 60}", "", "")
+    )
+    link = await adapter.recording_link(Recording("volcengine", simulated.call_id, {"callId": simulated.call_id}))
+    assert (link.expires_at, link.lifetime) == (NOW + timedelta(minutes=1), "")
+
+
 def test_link_expiry_reads_the_presigned_forms():
     assert link_expiry("https://b.tos-cn-beijing.volces.com/o?X-Tos-Date=20260105T080000Z&X-Tos-Expires=86400") == (
         NOW + timedelta(days=1),
@@ -547,6 +557,7 @@ def test_link_expiry_reads_the_presigned_forms():
     assert link_expiry(f"https://h/o.mp3?Expires={int(T0)}&Signature=s") == (NOW, None)
     assert link_expiry("https://h/o.mp3") == (None, None)
     assert link_expiry("https://h/o?X-Tos-Date=garbage&X-Tos-Expires=60") == (None, None)
+    assert link_expiry("https://h/o?X-Tos-Date=20260105T080000Z&X-Tos-Expires=" + "9" * 40) == (None, None)
     assert [lifetime_words(s) for s in (3600, 7200, 5400, 604800, 61)] == [
         "1 hour",
         "2 hours",
