@@ -9,6 +9,10 @@ Error?}, "Result": ...}`:
     QuerySubscription  QuerySubscriptionForList  NumberPoolList  NumberList (GET)
     QueryAudioRecordFileUrl
 
+and simulates calls on its bindings (`simulate_call`, POST /_sandbox/calls): the callbacks
+Volcengine would send about them (call status, call record, call recording), each signed with
+the emulator's callback AuthToken the vendor's way (providers/volcengine/pushes.py).
+
 Like the gateway it checks every request's HMAC-SHA256 signature (providers/volcengine/signing.py,
 the same functions the client signs with) and answers its errors with HTTP 4xx and the gateway's
 codes; number-service (business) errors come back under HTTP 200 with `ResponseMetadata.Error`.
@@ -46,6 +50,17 @@ Where the emulator had to choose (the reference or the docs are silent or disagr
 - AXN without PhoneNoB is stored with an empty B (the live platform adds a placeholder number).
 - QueryAudioRecordFileUrl for an unknown or unrecorded CallId answers empty URLs, not an error
   (the docs list no such error, and recordings appear asynchronously).
+- QueryAudioRecordFileUrl answers TOS-style presigned links (X-Tos-Date, X-Tos-Expires=3600):
+  Volcengine keeps recordings in its object storage, whose presigned URLs say their lifetime;
+  what the live service answers is not documented.
+- A simulated call: A calls X and reaches B (AXB, and AXN with a B); on an AXN without B a
+  made-up number calls X and reaches A. Answered: status started, ringing, connected, ended,
+  then the call record (callResult 1), then the recording message when the binding records
+  (RecordFlag 1), whose CallId QueryAudioRecordFileUrl then answers. Busy: started, ended,
+  record with callResult 8. No answer: started, ringing, ended, callResult 7. A call to an X
+  with no binding: only the call record, callResult 13, no subscriptionId (the platform has no
+  binding to tell of). Times end at the clock's now; releaseType is sent as 1 and not read
+  (its table was not readable in the docs).
 - Every action is taken by GET or POST; a POST body may be a form (what the SDK sends) or JSON.
 - `IdempotentId` (SelectNumberAndBindAXN/AXB, at most 64 characters): a second request with an
   IdempotentId already used in that pool for that mode binds nothing and answers the first one's
@@ -67,12 +82,21 @@ from typing import Any, Unpack, cast, overload
 from urllib.parse import parse_qsl
 
 from providers.accounts import Account
-from providers.sandbox.base import Call, ControlOutcome, ControlRefusal, Emulator, EmulatorOptions
+from providers.pushes import PushRequest
+from providers.sandbox.base import (
+    SIMULATED_OUTCOMES,
+    Call,
+    ControlOutcome,
+    ControlRefusal,
+    Emulator,
+    EmulatorOptions,
+    SimulatedCall,
+)
 from providers.sandbox.credentials import Setting, masked
 from providers.sandbox.faults import Fault
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
-from providers.volcengine import signing
+from providers.volcengine import pushes, signing
 
 log = logging.getLogger("teledeck.sandbox.volcengine")
 
@@ -85,6 +109,13 @@ FULL_POOL_NO = "NP202601050000000299"  # an AXN pool whose only number is taken
 ACCESS_KEY_ENV = "TELEDECK_SANDBOX_VOLC_ACCESS_KEY"
 SECRET_KEY_ENV = "TELEDECK_SANDBOX_VOLC_SECRET_KEY"
 NUMBER_POOL_ENV = "TELEDECK_SANDBOX_VOLC_NUMBER_POOL_NO"
+# The console's AuthToken that signs callbacks (10-20 characters); public like the keys above.
+DEFAULT_CALLBACK_TOKEN = "teledeckVolcCb0001"
+CALLBACK_TOKEN_ENV = "TELEDECK_SANDBOX_VOLC_CALLBACK_TOKEN"
+SANDBOX_ACCOUNT_ID = "2100000001"  # the accountId the emulator's callbacks carry
+RECORD_ORIGIN = "https://vms-record.sandbox.teledeck.invalid"
+RECORD_LINK_SECONDS = 3600
+PRIVACY_SERVICE_TYPE = 200
 # For in-process clients: `.invalid` never resolves, so nothing can leak to a network.
 IN_PROCESS_ENDPOINT = "https://vms.sandbox.teledeck.invalid"
 SCHEMA_VERSION = 1
@@ -417,6 +448,7 @@ class VolcOptions(EmulatorOptions, total=False):
     access_key: str | None
     secret_key: str | None
     number_pool_no: str | None
+    callback_token: str | None
 
 
 class VolcSandbox(Emulator[VolcError]):
@@ -430,6 +462,7 @@ class VolcSandbox(Emulator[VolcError]):
     access_key = Setting(ACCESS_KEY_ENV, DEFAULT_ACCESS_KEY)
     secret_key = Setting(SECRET_KEY_ENV, DEFAULT_SECRET_KEY)
     number_pool_no = Setting(NUMBER_POOL_ENV, DEFAULT_NUMBER_POOL_NO)
+    callback_token = Setting(CALLBACK_TOKEN_ENV, DEFAULT_CALLBACK_TOKEN, strip=True)
 
     def __init__(
         self, store: StateStore | None = None, *, region: str = REGION, **options: Unpack[VolcOptions]
@@ -466,7 +499,11 @@ class VolcSandbox(Emulator[VolcError]):
         """The account a sandbox session connects with: the AXN pool by default, watching every
         seeded number in its own pool."""
         return self._account(
-            {"access_key_id": self.access_key, "secret_access_key": self.secret_key},
+            {
+                "access_key_id": self.access_key,
+                "secret_access_key": self.secret_key,
+                "callback_auth_token": self.callback_token,
+            },
             region=self.region,
             settings={"number_pool_no": self.number_pool_no},
             watch=tuple(self.numbers_by_pool()),
@@ -476,9 +513,14 @@ class VolcSandbox(Emulator[VolcError]):
         """What `teledeck sandbox serve` prints; a key set through the environment is not shown whole."""
         ak = masked(self.access_key, ACCESS_KEY_ENV) if self.from_env("access_key") else self.access_key
         sk = f"(from ${SECRET_KEY_ENV})" if self.from_env("secret_key") else self.secret_key
+        token = (
+            masked(self.callback_token, CALLBACK_TOKEN_ENV) if self.from_env("callback_token") else self.callback_token
+        )
         return [
             ("access key", ak),
             ("secret key", sk),
+            ("callback AuthToken", token),
+            ("callback route", pushes.ROUTE),
             ("region", self.region),
             ("service", SERVICE),
             ("AXN number pool", self.number_pool_no),
@@ -644,9 +686,172 @@ class VolcSandbox(Emulator[VolcError]):
             raise VolcError.gateway("SignatureDoesNotMatch")
         return auth.access_key
 
+    # -- simulated calls ---------------------------------------------------------------------------
+
+    def simulate_call(self, *, outcome: str, binding_id: str = "", x: str = "") -> SimulatedCall:
+        """A call with `outcome` on the binding whose SubId is `binding_id` (or, for "no
+        binding", to the X `x`, else the first of the emulator's numbers no binding holds), and
+        the callbacks Volcengine would send about it, in its order, signed with `callback_token`."""
+        now = int(self.clock())
+        sub: dict[str, Any] | None = None
+        if outcome == "no binding":
+            x = self._unbound_x(x)
+        elif outcome in SIMULATED_OUTCOMES:
+            sub = self._live_sub(binding_id)
+            x = sub["PhoneNoX"]
+        else:
+            raise illegal("outcome", f"must be one of {', '.join(SIMULATED_OUTCOMES)}, got {outcome!r}")
+        seq = self.state["call_seq"] = self.state.get("call_seq", 0) + 1
+        call_id = (
+            "NM"
+            + datetime.fromtimestamp(now, UTC).strftime("%y%m%d%H%M%S")
+            + hashlib.sha256(f"volc-call:{self.clock()!r}:{seq}".encode()).hexdigest()[:20]
+        )
+        messages = self._call_messages(call_id, outcome, sub, x, now)
+        if sub is not None and outcome == "answered" and sub["RecordFlag"] == 1:
+            mixed, left, right = self._record_links(call_id)
+            messages.append(
+                {
+                    "accountId": SANDBOX_ACCOUNT_ID,
+                    "callId": call_id,
+                    "serviceType": PRIVACY_SERVICE_TYPE,
+                    "audioRecordUrl": mixed,
+                    "audioRecordLeftUrl": left,
+                    "audioRecordRightUrl": right,
+                    "messageType": pushes.CALL_RECORDING,
+                    "audioRecordModel": 3,
+                    "userData": sub["UserData"],
+                }
+            )
+            self.state["calls"].append({"CallId": call_id, "SubId": sub["SubId"], "Recorded": True})
+        self.store.save()
+        return SimulatedCall(
+            call_id=call_id,
+            outcome=outcome,
+            binding_id=sub["SubId"] if sub is not None else "",
+            x=x,
+            pushes=tuple(self._callback(message, now) for message in messages),
+        )
+
+    def _live_sub(self, sub_id: str) -> dict[str, Any]:
+        if not sub_id:
+            raise illegal("binding_id", "is required for a call on a binding")
+        for sub in self.state["subscriptions"]:
+            if sub["SubId"] == sub_id:
+                if not self._active(sub):
+                    raise VolcError(
+                        "SubscriptionEmpty",
+                        f"SubId {sub_id} is no longer bound; simulate a call with no binding on its X instead",
+                    )
+                return cast("dict[str, Any]", sub)
+        raise VolcError("SubscriptionEmpty", f"no binding with SubId {sub_id}")
+
+    def _unbound_x(self, x: str) -> str:
+        """`x`, checked to be one of the emulator's numbers that no live binding holds; or the
+        first such number (the default pool's mobiles first) when `x` is ""."""
+        held = {s["PhoneNoX"] for s in self.state["subscriptions"] if self._active(s)}
+        usable = [n for n in self.state["numbers"] if n["NumberStatusCode"] == 1]
+        if x:
+            if not any(n["Number"] == x for n in self.state["numbers"]):
+                raise VolcError("IllegalPhoneNoX", f"PhoneNoX {x} is not a number of this account")
+            if x in held:
+                raise VolcError("ConflictWithExisting", f"PhoneNoX {x} has a binding; a call to it would connect")
+            return x
+        free = sorted(
+            (n for n in usable if n["Number"] not in held),
+            key=lambda n: (n["NumberPoolNo"] != self.number_pool_no, n["NumberTypeCode"], n["Number"]),
+        )
+        if not free:
+            raise VolcError("NumberNotEnough", "every number of this account has a binding")
+        return cast("str", free[0]["Number"])
+
+    def _call_messages(
+        self, call_id: str, outcome: str, sub: dict[str, Any] | None, x: str, now: int
+    ) -> list[dict[str, Any]]:
+        """The status messages and the call record of one call that ended at `now`."""
+        a, b = (sub["PhoneNoA"], sub["PhoneNoB"]) if sub is not None else ("", "")
+        if sub is None:
+            caller, callee, direction = "13700009999", "", 11
+        elif b:
+            caller, callee, direction = a, b, 11
+        else:  # an AXN without B: anyone calling X reaches A
+            caller, callee, direction = "13700009998", a, 10
+        # seconds before `now` of: begin, ringing, answer (None: did not happen)
+        plan: dict[str, tuple[int, int | None, int | None, int]] = {
+            "answered": (70, 68, 64, 1),
+            "busy": (3, None, None, 8),
+            "no answer": (35, 33, None, 7),
+            "no binding": (1, None, None, 13),
+        }
+        begin, ring, answer, result = plan[outcome]
+        status_common = {
+            "accountId": SANDBOX_ACCOUNT_ID,
+            "callId": call_id,
+            "serviceType": PRIVACY_SERVICE_TYPE,
+            "caller": caller,
+            "callee": callee,
+            "phoneNoX": x,
+            "phoneNoA": a,
+            "phoneNoB": b,
+            "messageType": pushes.STATUS,
+            "userData": sub["UserData"] if sub is not None else "",
+            "subscriptionId": sub["SubId"] if sub is not None else "",
+        }
+        messages: list[dict[str, Any]] = []
+        if sub is not None:
+            steps = [(1, begin), (2, ring), (3, answer), (4, 0)]
+            happened = [(kind, ago) for kind, ago in steps if ago is not None]
+            for kind, ago in happened:
+                messages.append(
+                    {
+                        **status_common,
+                        "eventTime": str(now - ago),
+                        "allEventType": [k for k, _ in happened] if outcome == "answered" else [],
+                        "eventType": kind,
+                    }
+                )
+
+        def ms(ago: int | None) -> int:
+            return 0 if ago is None else (now - ago) * 1000
+
+        pool = sub["NumberPoolNo"] if sub is not None else self._pool_of(x)
+        messages.append(
+            {
+                **{k: v for k, v in status_common.items() if k != "messageType"},
+                "subServiceType": 201 if sub is not None and sub["Mode"] == "AXB" else 202,
+                "numberPoolNo": pool,
+                "beginCallTime": ms(begin),
+                "ringTime": ms(ring),
+                "startTime": ms(answer),
+                "endTime": ms(0),
+                "releaseType": 1,
+                "callDuration": answer if answer is not None else 0,
+                "callResult": result,
+                "audioRecordFlag": 0,
+                "cdrCreateTime": ms(0),
+                "secretCallType": direction,
+                "messageType": pushes.CALL_RECORD,
+            }
+        )
+        return messages
+
+    def _pool_of(self, number: str) -> str:
+        return next((n["NumberPoolNo"] for n in self.state["numbers"] if n["Number"] == number), "")
+
+    def _callback(self, message: dict[str, Any], now: int) -> PushRequest:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+        return PushRequest(
+            route=pushes.ROUTE,
+            body=body,
+            query=pushes.sign(body, self.callback_token, timestamp=now),
+            headers={"content-type": "application/json"},
+        )
+
     # -- control endpoints (/_sandbox), signed like any request ---------------------------------
 
     def control_body(self, outcome: ControlOutcome, payload: Any) -> Any:
+        if outcome == "called":
+            return {"call": payload}
         return payload if outcome == "reset" else {"faults": payload}
 
     def control_refusal(self, reason: ControlRefusal, detail: str) -> VolcError:
@@ -1098,14 +1303,21 @@ class VolcSandbox(Emulator[VolcError]):
             raise illegal("CallId", "is required")
         for call in self.state["calls"]:
             if call["CallId"] == call_id and call["Recorded"]:
-                expires = int(self.clock()) + 3600
-                base = f"https://vms-record.sandbox.teledeck.invalid/{call_id}"
-                return {
-                    "AudioRecordFileUrl": f"{base}.mp3?Expires={expires}",
-                    "AudioRecordLeftFileUrl": f"{base}-left.mp3?Expires={expires}",
-                    "AudioRecordRightFileUrl": f"{base}-right.mp3?Expires={expires}",
-                }
+                mixed, left, right = self._record_links(call_id)
+                return {"AudioRecordFileUrl": mixed, "AudioRecordLeftFileUrl": left, "AudioRecordRightFileUrl": right}
         return {"AudioRecordFileUrl": "", "AudioRecordLeftFileUrl": "", "AudioRecordRightFileUrl": ""}
+
+    def _record_links(self, call_id: str) -> tuple[str, str, str]:
+        """The mixed, left and right recording links of a call, presigned now for an hour (the
+        vendor's naming: callId.mp3, callId-left.wav, callId-right.wav)."""
+        x_date = signing.format_x_date(self.clock())
+        signature = hashlib.sha256(f"volc-record:{call_id}:{x_date}".encode()).hexdigest()
+        query = (
+            f"X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={x_date}"
+            f"&X-Tos-Expires={RECORD_LINK_SECONDS}&X-Tos-Signature={signature}"
+        )
+        mixed, left, right = (f"{RECORD_ORIGIN}/{call_id}{end}?{query}" for end in (".mp3", "-left.wav", "-right.wav"))
+        return mixed, left, right
 
 
 def _wire_text(value: Any) -> str:

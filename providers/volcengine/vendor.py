@@ -43,6 +43,9 @@ VOLCENGINE = VendorDescriptor(
     title="Volcengine VMS (privacy numbers)",
     short_title="Volcengine",
     credentials=("access_key_id", "secret_access_key"),
+    # The console's AuthToken (基础设置, 10-20 characters) that signs the callbacks a receiver
+    # takes (providers/volcengine/pushes.py); only a receiver needs it.
+    optional_credentials=("callback_auth_token",),
     connect=connect,
     probe=probe,
     emulator=EmulatorSpec("providers.sandbox.volcengine", "VolcSandbox", default_port=4514),

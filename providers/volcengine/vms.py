@@ -25,12 +25,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypedDict, Unpack
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
 from providers.bindings import ACTIVE, EXPIRED, REMOVED, UNKNOWN, Binding, BindingChange, BindRequest
 from providers.bindings import NumberPool as PoolChoice
+from providers.calls import Recording, RecordingLink
 from providers.endpoints import check_endpoint
 from providers.errors import (
     CodeTable,
@@ -263,6 +264,39 @@ class AudioRecordUrls:
     @property
     def available(self) -> bool:
         return bool(self.url or self.left_url or self.right_url)
+
+
+# Presigned links say when they stop working in their query: an absolute Unix time (`Expires`,
+# OSS and CDN style) or a lifetime in seconds after a signing time (TOS, Volcengine's object
+# storage: X-Tos-Date + X-Tos-Expires; the gateway's own X-Date + X-Expires; S3's X-Amz-*).
+_RELATIVE_EXPIRY = (("x-tos-date", "x-tos-expires"), ("x-date", "x-expires"), ("x-amz-date", "x-amz-expires"))
+
+
+def link_expiry(url: str) -> tuple[datetime | None, int | None]:
+    """When a presigned link stops working, and its lifetime in seconds when it states one; (None,
+    None) when its query says neither (or says it in a way that cannot be true)."""
+    query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    for date_key, seconds_key in _RELATIVE_EXPIRY:
+        signed, lifetime = query.get(date_key, ""), query.get(seconds_key, "")
+        if signed and lifetime.isdigit() and len(lifetime) <= 9:  # at most ~31 years: a time UTC can hold
+            try:
+                start = signing.parse_x_date(signed)
+            except signing.SignatureFormatError:
+                continue
+            return start + timedelta(seconds=int(lifetime)), int(lifetime)
+    absolute = query.get("expires", "")
+    if absolute.isdigit() and len(absolute) <= 11:
+        return datetime.fromtimestamp(int(absolute), UTC), None
+    return None, None
+
+
+def lifetime_words(seconds: int) -> str:
+    """3600 -> "1 hour", 5400 -> "90 minutes", 604800 -> "7 days"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 class SubscriptionKeys(TypedDict, total=False):
@@ -1153,6 +1187,22 @@ class VolcBindings:
             found.append(self.to_binding(sub, mode=request.mode, pool=pool))
         return found
 
+    async def recording_link(self, recording: Recording) -> RecordingLink:
+        """The recording's link from QueryAudioRecordFileUrl (the mixed file, else a channel's),
+        asked now by its CallId. Volcengine's docs state no lifetime; the link's own query does
+        when it is presigned (TOS: X-Tos-Date + X-Tos-Expires), else `lifetime` is "" (an
+        absolute `Expires` gives `expires_at` alone)."""
+        call_id = recording.locator.get("callId") or recording.call_id
+        urls = await self.client.query_audio_record_file_url(call_id)
+        url = urls.url or urls.left_url or urls.right_url
+        if not url:
+            raise NotFound(
+                f"{VENDOR} has no recording for call {call_id} (yet: recordings appear some time after the call)",
+                provider=PROVIDER,
+            )
+        expires_at, seconds = link_expiry(url)
+        return RecordingLink(url=url, expires_at=expires_at, lifetime=lifetime_words(seconds) if seconds else "")
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
@@ -1174,6 +1224,8 @@ __all__ = [
     "endpoint_from_env",
     "error_from_response",
     "error_in_envelope",
+    "lifetime_words",
+    "link_expiry",
     "parse_wire_time",
     "to_wire_time",
     "vendor_error",

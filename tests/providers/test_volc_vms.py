@@ -303,7 +303,8 @@ async def test_list_filters_by_status(client, clock):
 
 async def test_query_audio_record_file_url(client):
     urls = await client.query_audio_record_file_url("SBXCALL202601050000000001")
-    assert urls.available and urls.url.endswith(f".mp3?Expires={int(T0) + 3600}") and urls.left_url and urls.right_url
+    assert urls.available and urls.left_url.split("?")[0].endswith("-left.wav") and urls.right_url
+    assert vms.link_expiry(urls.url) == (datetime.fromtimestamp(T0 + 3600, UTC), 3600)
     assert not (await client.query_audio_record_file_url("SBXCALL202601050000000003")).available
     assert not (await client.query_audio_record_file_url("no-such-call")).available
     with pytest.raises(ValidationError) as caught:

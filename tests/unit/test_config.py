@@ -582,3 +582,29 @@ def test_config_module_does_not_import_textual():
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_volcengine_callback_token_is_an_optional_secret_kept_only_by_reference():
+    from providers.cache import is_secret_field
+    from tui.screens.profiles import AccountForm
+
+    spec = c.KINDS["volcengine"]
+    assert "callback_auth_token" in spec.credential_fields and "callback_auth_token" not in spec.credentials
+    assert is_secret_field("callback_auth_token"), "scrubbed from caches and exports like every secret"
+    base = {"access_key_id": "env:VA", "secret_access_key": "env:VS"}
+    account = c.AccountConfig("volcengine", "volc", number_pool_no="NP1", credentials=base)
+    profile = c.Profile("lab", accounts=[account])
+    assert c.validate_account(account) == {}
+    assert c.credentials_for(profile, account, environ={"VA": "a", "VS": "s"}) == {
+        "access_key_id": "a",
+        "secret_access_key": "s",
+    }, "an account without it still opens (only a receiver needs it)"
+    account.credentials["callback_auth_token"] = "secrets-file"
+    c.save_secret("lab", "volc", "callback_auth_token", "myAuthToken01")
+    assert c.credentials_for(profile, account, environ={"VA": "a", "VS": "s"})["callback_auth_token"] == "myAuthToken01"
+    account.credentials["callback_auth_token"] = "myAuthToken01"
+    assert "never the credential itself" in c.validate_account(account)["credentials.callback_auth_token"]
+    fields = {f.name: f for f in AccountForm(profile, spec, None, {}).fields()}
+    source = fields["src_callback_auth_token"]
+    assert not source.required and "(optional)" in source.label
+    assert fields["secret_callback_auth_token"].kind == "secret", "typed masked in the account form"
