@@ -193,6 +193,10 @@ class VendorDescriptor:
     bindings: BindingRules | None = None  # set for privacy-number vendors
     # How to rebuild this vendor's records from the vendor objects the cache keeps, by record type.
     record_parsers: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
+    # A credential's own rule beyond being set (Alibaba's receipt token: at least 16 URL-safe
+    # characters), by field: the problem with a value, or None. The Profiles account form checks
+    # a typed value at its field before anything is saved.
+    credential_rules: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.probe is probe_watched_binding and self.bindings is None:
@@ -203,6 +207,11 @@ class VendorDescriptor:
     @property
     def credential_fields(self) -> tuple[str, ...]:
         return self.credentials + self.optional_credentials
+
+    def credential_problem(self, name: str, value: str) -> str | None:
+        """What is wrong with `value` for credential `name` by the kind's own rule, or None."""
+        rule = self.credential_rules.get(name)
+        return rule(value) if rule is not None else None
 
     @property
     def default_endpoint(self) -> str:

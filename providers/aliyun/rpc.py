@@ -449,6 +449,10 @@ class AliyunRpcClient(TransportClient):
 
     # ---- calls -------------------------------------------------------------------------------
 
+    def now(self) -> float:
+        """The client's clock (the one its signatures are timed by), in epoch seconds."""
+        return self._clock()
+
     async def call(
         self,
         action: str,

@@ -33,6 +33,22 @@ ACCESS_KEY: dict[str, Any] = {
 }
 
 
+# Dypls receipts (HTTP batch push) are signed by nothing: the receipt URL itself is the secret, so
+# its last path segment is a per-account token (`receipt_token`), long enough not to be guessed
+# and made only of characters a URL path carries as they are.
+RECEIPT_TOKEN_MIN = 16
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def receipt_token_problem(value: str) -> str | None:
+    """Why `value` cannot be a receipt token, or None. The message never repeats the value."""
+    if len(value) < RECEIPT_TOKEN_MIN:
+        return f"at least {RECEIPT_TOKEN_MIN} characters (it is the secret last part of the receipt URL)"
+    if not set(value) <= _URL_SAFE:
+        return "letters, digits and - . _ ~ only (it is part of the receipt URL's path)"
+    return None
+
+
 def _client_keywords(account: Account, options: ConnectOptions) -> dict[str, Any]:
     return {
         "endpoint": options.endpoint,
@@ -85,7 +101,10 @@ DYPLS = VendorDescriptor(
     title="Alibaba Cloud Dypls (privacy numbers)",
     short_title="Aliyun",
     provider="aliyun",
-    **ACCESS_KEY,
+    credentials=ACCESS_KEY["credentials"],
+    optional_credentials=(*ACCESS_KEY["optional_credentials"], "receipt_token"),
+    suggested_env=ACCESS_KEY["suggested_env"],
+    credential_rules={"receipt_token": receipt_token_problem},
     connect=connect_pls,
     emulator=EmulatorSpec("providers.sandbox.aliyun_pls", "DyplsSandbox", default_port=4511),
     endpoint=EndpointRule("https://dyplsapi.aliyuncs.com", "TELEDECK_ALIYUN_PLS_ENDPOINT", region="cn-hangzhou"),

@@ -24,7 +24,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -242,10 +242,11 @@ class AliyunEmulator(Emulator[AliyunError]):
         self._gateway.nonces.clear()
         self._recent.clear()
 
-    def _access_key_account(self, **fields: Any) -> Account:
-        """A sandbox session's account: this emulator's AccessKey pair (`fields`: Account's own)."""
+    def _access_key_account(self, extra_credentials: Mapping[str, str] | None = None, **fields: Any) -> Account:
+        """A sandbox session's account: this emulator's AccessKey pair and the product's other
+        credentials (`extra_credentials`; `fields`: Account's own)."""
         pair = {"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret}
-        return self._account(pair, **fields)
+        return self._account({**pair, **(extra_credentials or {})}, **fields)
 
     def _access_key_lines(self) -> list[tuple[str, str]]:
         """The AccessKey pair as `teledeck sandbox serve` prints it: the id says where it came from;
@@ -370,6 +371,8 @@ class AliyunEmulator(Emulator[AliyunError]):
             return SandboxResponse.json_response(200, self._ok(call.request_id, {"Faults": faults}))
         if outcome == "cleared":
             return SandboxResponse.json_response(200, self._ok(call.request_id, {}))
+        if outcome == "called":  # the simulated call's report, in the product's own envelope
+            return SandboxResponse.json_response(200, self._ok(call.request_id, {"Call": faults[0]}))
         return SandboxResponse.json_response(200, self._ok(call.request_id, {"Seeded": self.seed_data}))
 
     def control_refusal(self, reason: ControlRefusal, detail: str) -> AliyunError:

@@ -70,12 +70,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Unpack, cast
 
 from providers.accounts import Account
+from providers.aliyun import pushes as receipts
+from providers.aliyun.vendor import receipt_token_problem
+from providers.pushes import PushRequest
 from providers.sandbox.aliyun_gateway import (
     AliyunEmulator,
     AliyunError,
     AliyunOptions,
 )
-from providers.sandbox.credentials import Setting
+from providers.sandbox.base import SIMULATED_OUTCOMES, SimulatedCall
+from providers.sandbox.credentials import Setting, masked
 from providers.sandbox.state import StateStore
 
 log = logging.getLogger("teledeck.sandbox.aliyun_pls")
@@ -90,6 +94,9 @@ IN_PROCESS_ENDPOINT = "https://dyplsapi.sandbox.invalid"
 
 POOL_KEY_ENV = "TELEDECK_SANDBOX_ALIYUN_POOL_KEY"
 QPS_ENV = "TELEDECK_SANDBOX_ALIYUN_PLS_QPS"
+RECEIPT_TOKEN_ENV = "TELEDECK_SANDBOX_ALIYUN_RECEIPT_TOKEN"
+# Public on purpose, like the AccessKey pair: the last path segment of the receipt URL.
+DEFAULT_RECEIPT_TOKEN = "teledeck-sandbox-receipts-public"
 DEFAULT_POOL_KEY = "FC100000000000001"
 STRICT_POOL_KEY = "FC100000000000002"
 DEFAULT_QPS = 50  # requests per second per AccessKeyId before isv.FLOW_LIMIT (0: off)
@@ -99,6 +106,17 @@ WIRE_TIME = "%Y-%m-%d %H:%M:%S"
 MIN_EXPIRY_LEAD = 60  # seconds an Expiration must be ahead of now
 RECORDING_URL_TTL = 2 * 3600
 RECORDING_RETENTION = 30 * 86400
+
+# Simulated calls: who calls an AXN X (any number may), and how a call's seconds go by
+# (from the call being placed).
+SIMULATED_CALLER = "13900009999"
+RINGS_AFTER = 3  # the callee's phone rings
+ANSWERED_AFTER = 8  # the callee answers
+TALK_SECONDS = 65
+BUSY_AFTER = 2  # the callee's network answers busy
+GIVES_UP_AFTER = 33  # the platform stops ringing an unanswered callee
+NO_BINDING_AFTER = 1  # the platform refuses a call to an X with no binding
+RECEIPT_HEADERS = {"content-type": "application/json;charset=UTF-8", "user-agent": "teledeck-sandbox-dypls"}
 
 # City name -> (pinyin, area code)
 CITIES = {
@@ -266,10 +284,13 @@ def empty_state(pool_key: str = DEFAULT_POOL_KEY) -> dict[str, Any]:
 
 
 class DyplsOptions(AliyunOptions, total=False):
-    """The keywords of `DyplsSandbox`: the Alibaba options and its default pool (else
-    $TELEDECK_SANDBOX_ALIYUN_POOL_KEY, else the default)."""
+    """The keywords of `DyplsSandbox`: the Alibaba options, its default pool (else
+    $TELEDECK_SANDBOX_ALIYUN_POOL_KEY, else the default) and the receipt token its simulated
+    calls' receipts are pushed with (else $TELEDECK_SANDBOX_ALIYUN_RECEIPT_TOKEN, else the
+    public default)."""
 
     pool_key: str | None
+    receipt_token: str | None
 
 
 class DyplsSandbox(AliyunEmulator):
@@ -285,6 +306,7 @@ class DyplsSandbox(AliyunEmulator):
 
     pool_key = Setting(POOL_KEY_ENV, DEFAULT_POOL_KEY)
     qps = Setting(QPS_ENV, DEFAULT_QPS)
+    receipt_token = Setting(RECEIPT_TOKEN_ENV, DEFAULT_RECEIPT_TOKEN, strip=True)
 
     def __init__(self, store: StateStore | None = None, **options: Unpack[DyplsOptions]) -> None:
         super().__init__(store, **options)
@@ -309,16 +331,20 @@ class DyplsSandbox(AliyunEmulator):
     def session_account(self) -> Account:
         """The account a sandbox session connects with: the default pool, watching its X numbers."""
         return self._access_key_account(
+            {"receipt_token": self.receipt_token},
             settings={"pool_key": self.pool_key},
             watch=tuple((x, self.pool_key) for x in self.pool_numbers()),
         )
 
     def credentials(self) -> list[tuple[str, str]]:
         """What `teledeck sandbox serve` prints. A secret from the environment is never shown whole."""
+        token = masked(self.receipt_token, RECEIPT_TOKEN_ENV) if self.from_env("receipt_token") else self.receipt_token
+        problem = receipt_token_problem(self.receipt_token)
         return [
             *self._access_key_lines(),
             ("PoolKey", self.pool_key),
             ("PoolKey (strict city)", STRICT_POOL_KEY),
+            ("Receipt token", token + (f" (unusable: {problem})" if problem else "")),
         ]
 
     def pool_numbers(self, pool_key: str | None = None) -> list[str]:
@@ -339,6 +365,175 @@ class DyplsSandbox(AliyunEmulator):
         if status != 200:
             body["HostId"] = HOST_ID
         return status, body
+
+    # -- simulated calls (POST /_sandbox/calls, the Bindings screen's key) -----------------------
+
+    def simulate_call(self, *, outcome: str, binding_id: str = "", x: str = "") -> SimulatedCall:
+        """A call on the binding whose SubsId is `binding_id` (answered, busy, no answer) or to an
+        X with no binding ("no binding"; `x` "" takes the default pool's first free number), and
+        its receipts as Dypls pushes them: one POST per message type, each a JSON array, to
+        /aliyun/receipts/<receipt_token>, in the order the call makes them. An answered call on a
+        recording binding also gets a recording QueryRecordFileDownloadUrl can find."""
+        if outcome not in SIMULATED_OUTCOMES:
+            raise AliyunError(400, "InvalidParameter", f"outcome must be one of {', '.join(SIMULATED_OUTCOMES)}.")
+        with self._lock, self.store.exclusive():
+            seq = int(self.state.get("next_call_seq", 1))
+            self.state["next_call_seq"] = seq + 1
+            if outcome == "no binding":
+                x = self._unbound_x(x)
+                call_id = f"5a1d{seq:012d}@{x}"
+                records = self._no_binding_receipts(call_id, x, seq)
+                binding_id = ""
+            else:
+                binding = self._binding_for_call(binding_id)
+                x = binding["x"]
+                call_id = f"5a1d{seq:012d}@{x}"
+                records = self._bound_receipts(call_id, binding, outcome, seq)
+            self.store.save()
+        pushes = tuple(self._receipt_push([record]) for record in records)
+        return SimulatedCall(call_id=call_id, outcome=outcome, binding_id=binding_id, x=x, pushes=pushes)
+
+    def _receipt_push(self, records: list[dict[str, Any]]) -> PushRequest:
+        body = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return PushRequest(receipts.ROUTE, body, rest="/" + self.receipt_token, headers=dict(RECEIPT_HEADERS))
+
+    def _binding_for_call(self, subs_id: str) -> dict[str, Any]:
+        binding = cast(
+            "dict[str, Any] | None", next((b for b in self.state["bindings"] if b["subs_id"] == subs_id), None)
+        )
+        if binding is None:
+            raise AliyunError(400, "InvalidParameter", f"No binding has SubsId {subs_id!r}.")
+        if not self._active(binding):
+            raise AliyunError(
+                400,
+                "InvalidParameter",
+                f"The binding {subs_id} has expired: a call to its X now finds no binding "
+                f"(simulate outcome 'no binding' with x {binding['x']}).",
+            )
+        return binding
+
+    def _unbound_x(self, x: str) -> str:
+        """`x` when it is a pool number with no binding in effect; "" picks the default pool's first."""
+        owners = {n["x"]: key for key, pool in self.state["pools"].items() for n in pool["numbers"]}
+        if not x:
+            free = [n for n in self.pool_numbers() if not self._on_x(self.pool_key, n)]
+            if not free:
+                raise AliyunError(400, "InvalidParameter", f"Every X of pool {self.pool_key} has a binding.")
+            return free[0]
+        if x not in owners:
+            raise AliyunError(400, "InvalidParameter", f"The number {x} is not in any pool of this account.")
+        if self._on_x(owners[x], x):
+            raise AliyunError(400, "InvalidParameter", f"The number {x} has a binding in effect.")
+        return x
+
+    def _city(self, x: str) -> str:
+        return next((n["city"] for p in self.state["pools"].values() for n in p["numbers"] if n["x"] == x), "")
+
+    def _bound_receipts(self, call_id: str, b: dict[str, Any], outcome: str, seq: int) -> list[dict[str, Any]]:
+        """The receipts of a call on binding `b`: AXB is A calling B; AXN and AXN-extension are
+        someone calling A. The call has just ended (the clock now is its end)."""
+        now = int(self.clock())
+        span = {"answered": ANSWERED_AFTER + TALK_SECONDS, "busy": BUSY_AFTER, "no answer": GIVES_UP_AFTER}[outcome]
+        placed = now - span
+        outgoing = b["mode"] == "AXB"
+        common: dict[str, Any] = {
+            "pool_key": b["pool_key"],
+            "sub_id": int(b["subs_id"]),
+            "call_id": call_id,
+            "phone_no": b["a"],
+            "secret_no": b["x"],
+            "peer_no": b["b"] if outgoing else SIMULATED_CALLER,
+            "call_type": 0 if outgoing else 1,
+            "call_time": _china(placed),
+            "out_id": b["out_id"],
+            "city": self._city(b["x"]),
+        }
+        shown = {"called_display_no": b["x"], "partner_key": b["pool_key"]}
+        start = {**common, **shown, "id": 1014000000 + seq, "unconnected_cause": 0, "control_type": "CONTINUE"}
+        ring_at = placed + RINGS_AFTER
+        ring = {**common, "ring_time": _china(ring_at)}
+        if b["extension"]:
+            ring["extension"] = b["extension"]
+        if outcome == "answered":
+            answered_at, released_at, direction, cause = placed + ANSWERED_AFTER, now, 1, 16
+        elif outcome == "busy":  # the callee's side answers busy before any ringing
+            ring_at, answered_at, released_at, direction, cause = placed + 1, now, now, 2, 17
+        else:  # rang until the platform gave up
+            answered_at, released_at, direction, cause = now, now, 0, 19
+        report = {
+            **common,
+            **shown,
+            "id": 1014500000 + seq,
+            "call_out_time": _china(placed + 1),
+            "ring_time": _china(ring_at),
+            "free_ring_time": _china(ring_at),
+            "start_time": _china(answered_at),
+            "release_time": _china(released_at),
+            "release_dir": direction,
+            "release_cause": cause,
+            "unconnected_cause": 0,
+            "control_type": "CONTINUE",
+            "control_msg": "OK",
+            "sms_number": 0,
+        }
+        records = [start]
+        if outcome != "busy":
+            records.append(ring)
+        if outcome == "answered":
+            records.append({**ring, "start_time": _china(answered_at)})
+        recorded = outcome == "answered" and b["need_record"]
+        if recorded:
+            report["record_url"] = f"https://dypls-record.sandbox.invalid/{b['pool_key']}/{call_id.split('@')[0]}.mp3"
+            self.state["calls"].append(
+                {"call_id": call_id, "pool_key": b["pool_key"], "subs_id": b["subs_id"], "call_time": placed}
+            )
+        records.append(report)
+        if recorded:
+            records.append(
+                {
+                    "pool_key": b["pool_key"],
+                    "call_time": placed * 1000,
+                    "sub_id": int(b["subs_id"]),
+                    "out_id": b["out_id"],
+                    "call_id": call_id,
+                }
+            )
+        return records
+
+    def _no_binding_receipts(self, call_id: str, x: str, seq: int) -> list[dict[str, Any]]:
+        """Someone calls `x`, which has no binding: the platform intercepts the call (call_type
+        4) and says why in both receipts (control_msg NO_SUBS_EXIST, unconnected_cause 2)."""
+        now = int(self.clock())
+        placed = now - NO_BINDING_AFTER
+        pool_key = next(k for k, p in self.state["pools"].items() if any(n["x"] == x for n in p["numbers"]))
+        common: dict[str, Any] = {
+            "pool_key": pool_key,
+            "call_id": call_id,
+            "phone_no": SIMULATED_CALLER,
+            "secret_no": x,
+            "peer_no": "",
+            "call_type": 4,
+            "call_time": _china(placed),
+            "city": self._city(x),
+            "partner_key": pool_key,
+            "unconnected_cause": 2,
+            "control_type": "REJECT",
+            "control_msg": "NO_SUBS_EXIST",
+        }
+        report = {
+            **common,
+            "id": 1014500000 + seq,
+            "called_display_no": "",
+            "call_out_time": _china(placed),
+            "ring_time": _china(placed),
+            "free_ring_time": _china(placed),
+            "start_time": _china(now),
+            "release_time": _china(now),
+            "release_dir": 0,
+            "release_cause": 31,
+            "sms_number": 0,
+        }
+        return [{**common, "id": 1014000000 + seq}, report]
 
     # -- the gateway's vendor hooks (AliyunEmulator) -------------------------------------------
 

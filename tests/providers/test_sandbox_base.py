@@ -87,7 +87,7 @@ def test_state_file_is_private_and_written_whole(tmp_path) -> None:
 
 def test_settings_are_declared_once_and_resolved_by_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each `Setting`: the keyword, else its variable, else the default; inherited ones too."""
-    assert set(DyplsSandbox.SETTINGS) == {"access_key_id", "access_key_secret", "pool_key", "qps"}
+    assert set(DyplsSandbox.SETTINGS) == {"access_key_id", "access_key_secret", "pool_key", "qps", "receipt_token"}
     assert set(CamsSandbox.SETTINGS) == {"access_key_id", "access_key_secret", "cust_space_id", "qps"}
     monkeypatch.delenv("TELEDECK_SANDBOX_ALIYUN_ACCESS_KEY_ID", raising=False)
     monkeypatch.setenv("TELEDECK_SANDBOX_ALIYUN_POOL_KEY", " FC9 ")

@@ -573,3 +573,33 @@ async def test_a_name_typed_right_after_n_lands_in_the_new_profile_form(profiles
         burst(app, "nteam-b")
         await settle(pilot)
         assert form(app).query_one("#input-name", Input).value == "team-b"
+
+
+async def test_a_receipt_token_shorter_than_16_is_refused_at_its_field(profiles_app, config_file):
+    """A credential with a rule of its own in the vendor descriptor (Alibaba's receipt token):
+    the typed value is checked at its field, masked, and stored only in the secrets file."""
+    token = "receipts-token-0123456789"
+    app = profiles_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await select_profile(pilot, "staging")
+        await pilot.press("a")
+        form(app).query_one("#input-kind", Select).value = f"aliyun-pls · {cfg.KINDS['aliyun-pls'].title}"
+        await save(pilot)
+        f = form(app)
+        await fill(pilot, label="ali-main", pool_key="FC100000000000001")
+        f.query_one("#input-src_receipt_token", Select).value = "secrets file"
+        await pilot.pause()
+        assert f.query_one("#input-secret_receipt_token", Input).password  # masked
+        await fill(pilot, secret_receipt_token="short-token")
+        await save(pilot)
+        assert isinstance(app.screen, FormScreen), "nothing saved while the token is too short"
+        assert "at least 16 characters" in field_error(app, "secret_receipt_token")
+        assert "short-token" not in field_error(app, "secret_receipt_token")
+        assert not config_file.read_text().count("ali-main")
+        await fill(pilot, secret_receipt_token=token)
+        await save(pilot)
+        assert isinstance(app.screen, ProfilesScreen)
+        assert 'receipt_token = "secrets-file"' in config_file.read_text() and token not in config_file.read_text()
+        assert cfg.load_secrets()["staging"]["ali-main"]["receipt_token"] == token
+        assert not any(token in n for n in notices(app))

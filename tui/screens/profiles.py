@@ -216,12 +216,15 @@ class AccountForm:
                 target = form_field_for(key.removeprefix(prefix), values) or "label"
                 out.setdefault(target, message)
         for name in self.spec.credential_fields:
-            if (
-                values.get(f"src_{name}") == FROM_SECRETS
-                and not values.get(f"secret_{name}", "")
-                and not self._keeps_stored(name)
-            ):
+            if values.get(f"src_{name}") != FROM_SECRETS:
+                continue
+            typed = values.get(f"secret_{name}", "")
+            if not typed and not self._keeps_stored(name):
                 out.setdefault(f"secret_{name}", "required: the value to store in the secrets file (mode 0600)")
+            elif typed:  # the kind's own rule for the value (a receipt token's length); never echoes it
+                problem = self.spec.credential_problem(name, typed)
+                if problem:
+                    out.setdefault(f"secret_{name}", problem)
         return out
 
     def _keeps_stored(self, name: str) -> bool:
