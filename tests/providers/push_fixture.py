@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -33,6 +34,8 @@ from providers.pushes import (
     PushSpec,
     ReceiverKey,
 )
+from providers.sandbox.base import SimulatedCall
+from providers.sandbox.huawei import HuaweiSandbox
 
 SIGNED_MODULE = "tests.providers.push_fixture_signed"
 TOKEN_MODULE = "tests.providers.push_fixture_token"
@@ -163,3 +166,37 @@ def install_for_process() -> None:
     providers.pushes.PUSH_MODULES.clear()
     providers.pushes.PUSH_MODULES.update({"huawei": SIGNED_MODULE, "aliyun": TOKEN_MODULE})
     providers.pushes.push_spec.cache_clear()
+
+
+_calls = itertools.count(1)
+
+
+def simulate(emulator: Any, *, outcome: str, binding_id: str = "", x: str = "") -> SimulatedCall:
+    """A Huawei emulator's simulated call in the signed fixture vendor's pushes: a start and an
+    end, signed with the emulator's own app key and secret at its clock's time."""
+    credentials = emulator.session_account().credentials
+    call_id = f"sim-{next(_calls)}"
+    at = emulator.clock()
+    pushes = tuple(
+        signed_push(
+            body_of(record(call_id, kind, stage)),
+            app_key=credentials["app_key"],
+            app_secret=credentials["app_secret"],
+            at=at,
+            nonce=f"{call_id}-{kind}",
+        )
+        for kind, stage in (("callin", "start"), ("disconnect", "end"))
+    )
+    return SimulatedCall(call_id, outcome, binding_id, x or "+8617000000001", pushes)
+
+
+class FixtureHuawei(HuaweiSandbox):
+    """The Huawei emulator, simulating calls in the fixture vendor's pushes."""
+
+    def simulate_call(self, *, outcome: str, binding_id: str = "", x: str = "") -> SimulatedCall:
+        return simulate(self, outcome=outcome, binding_id=binding_id, x=x)
+
+
+def install_emulator_for_process() -> None:
+    """A child process's Huawei emulator simulates calls in the fixture's pushes."""
+    HuaweiSandbox.simulate_call = FixtureHuawei.simulate_call  # type: ignore[method-assign]
