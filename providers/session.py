@@ -336,6 +336,37 @@ class ProviderSession:
         self.note_change(provider, verb, resource, shown, outcome_word(outcome), ids, detail_of(outcome))
         return outcome
 
+    async def audited_call(
+        self,
+        provider: str,
+        change: Callable[[], Awaitable[T]],
+        *,
+        verb: str,
+        resource: str,
+        record_id: str,
+    ) -> T:
+        """Run `change`, a change that raises a ProviderError rather than settling (a resource's
+        own action: rotate a secret, verify a provider), and append what became of it: done,
+        failed, or unknown (an error that leaves the outcome open, or interrupted). Its error
+        is raised on, for the caller to show."""
+        from providers.audit import collect_request_ids
+        from providers.outcomes import is_ambiguous
+
+        with collect_request_ids() as ids:
+            try:
+                result = await change()
+            except ProviderError as error:
+                said = "unknown" if is_ambiguous(error) else "failed"
+                self.note_change(provider, verb, resource, record_id, said, ids, error.summary())
+                raise
+            except BaseException as exc:
+                self.note_change(
+                    provider, verb, resource, record_id, "unknown", ids, f"interrupted: {type(exc).__name__}"
+                )
+                raise
+        self.note_change(provider, verb, resource, record_id, "done", ids)
+        return result
+
     def note_change(
         self,
         provider: str,

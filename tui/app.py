@@ -160,6 +160,9 @@ class TeledeckApp(App[None]):
         # Resources whose open screen shows rows a change made on another screen left stale
         # (a CIDR block created from the allowlist form is an IP range); reloaded when shown.
         self.stale_lists: set[str] = set()
+        # Bulk changes under way, by the screen running each (what it is doing, in words):
+        # a profile switch would cancel them mid-way and leave their rows in flight unreported.
+        self.bulk_changes: dict[int, str] = {}
         # The start screen's cached rows, read and made into rows in a thread while the app is
         # built, styled and mounted: the first frame can have them (ResourceScreen.on_mount).
         self._started = asyncio.Event()
@@ -201,7 +204,18 @@ class TeledeckApp(App[None]):
         return self.config
 
     def switch_profile(self, name: str) -> None:
-        """Open `name`'s session and reset every screen, so nothing of the old profile stays."""
+        """Open `name`'s session and reset every screen, so nothing of the old profile stays.
+        Refused while a bulk change runs: its rows in flight would be cancelled unreported."""
+        if self.bulk_changes:
+            under_way = "; ".join(self.bulk_changes.values())
+            self.notify(
+                f"{under_way}. Stop it with esc or let it finish, then switch profile.",
+                title="Profile not switched",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
         self.run_worker(self._switch_profile(name), group="profile", exclusive=True, exit_on_error=False)
 
     async def _switch_profile(self, name: str) -> None:
@@ -426,14 +440,16 @@ for _spec in REGISTRY.values():
 
 def ui_problem(config: Config, *, where: str) -> str | None:
     """Why config.toml's [keymap] or [ui] theme cannot be used (one line), or None. The keymap
-    is checked against every screen's bindings, so those load only when there is one."""
-    from tui.keymap import KeymapError, check_keymap, theme_problem
+    is checked against every screen's bindings, so those load only when there is one, and only
+    until this very keymap has passed against this very code (`keymap_checked_before`)."""
+    from tui.keymap import KeymapError, check_keymap, keymap_checked_before, remember_keymap_checked, theme_problem
 
-    if config.keymap:
+    if config.keymap and not keymap_checked_before(config.keymap):
         try:
             check_keymap(config.keymap, where=where)
         except KeymapError as error:
             return str(error)
+        remember_keymap_checked(config.keymap)
     return theme_problem(config.theme, where=where)
 
 

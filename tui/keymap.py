@@ -318,6 +318,62 @@ def find_clash(keymap: Mapping[str, str], where: Sequence[Place]) -> str | None:
     return None
 
 
+# ---- a check passed is not made again ---------------------------------------------------------------
+
+KEYMAP_CHECKED = "keymap-checked"  # in the cache dir: the fingerprint of the last keymap that passed
+
+
+def _fingerprint(keymap: Mapping[str, str]) -> str:
+    """The keymap and the code its check depends on: the modules that declare bindings (tui/'s
+    own, its screens and widgets) and Textual's key handling, by size and mtime. A changed
+    file, an upgraded Textual or another keymap is a new fingerprint."""
+    import hashlib
+    import json
+
+    import textual
+
+    here = os.path.dirname(__file__)
+    textual_dir = os.path.dirname(textual.__file__)
+    folders = (here, os.path.join(here, "screens"), os.path.join(here, "widgets"))
+    sources: list[tuple[str, int, int]] = []
+    for folder in folders:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    stat = entry.stat()
+                    sources.append((entry.path, stat.st_size, stat.st_mtime_ns))
+    for name in ("__init__.py", "binding.py", "keys.py", "app.py", "screen.py"):
+        stat = os.stat(os.path.join(textual_dir, name))
+        sources.append((name, stat.st_size, stat.st_mtime_ns))
+    text = json.dumps([sorted(keymap.items()), sorted(sources)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _checked_path() -> Path:
+    from providers.paths import cache_dir
+
+    return cache_dir() / KEYMAP_CHECKED
+
+
+def keymap_checked_before(keymap: Mapping[str, str]) -> bool:
+    """Whether this keymap passed `check_keymap` against this code already: the check loads
+    every screen class (~0.1-1 s at start), its verdict does not change until the code does."""
+    try:
+        return _checked_path().read_text().strip() == _fingerprint(keymap)
+    except OSError:
+        return False
+
+
+def remember_keymap_checked(keymap: Mapping[str, str]) -> None:
+    """Note that `keymap` passed (a cache: failing to write it only costs the next start the check)."""
+    from providers.paths import atomic_write
+
+    try:
+        atomic_write(_checked_path(), _fingerprint(keymap).encode())
+    except OSError:
+        pass
+
+
 # ---- `teledeck keys` --------------------------------------------------------------------------------
 
 

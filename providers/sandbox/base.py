@@ -29,14 +29,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from providers.accounts import Account
-from providers.pushes import PushReply, PushRequest
 from providers.sandbox.credentials import Setting
 from providers.sandbox.faults import Fault, FaultInjector
 from providers.sandbox.http import BodyError, SandboxRequest, SandboxResponse
 from providers.sandbox.state import StateStore
+
+if TYPE_CHECKING:  # the push contract loads when a call is simulated, not with every emulator
+    from providers.pushes import PushReply, PushRequest
 
 log = logging.getLogger("teledeck.sandbox")
 
@@ -60,7 +62,7 @@ class EmulatorOptions(TypedDict, total=False):
 # Where an emulator sends the pushes of the calls it simulates: a receiver over HTTP (`teledeck
 # sandbox serve --receiver URL`) or in process (the console's sandbox session). It answers as a
 # receiver would; an exception means the push was not delivered.
-PushSink = Callable[[PushRequest], PushReply]
+PushSink = Callable[["PushRequest"], "PushReply"]
 
 # What a simulated call can be asked to do (providers.calls outcome words); "no binding" is a
 # call to an X that has no binding.

@@ -121,3 +121,42 @@ async def test_a_cancelled_write_is_recorded_unknown(tmp_path: Path) -> None:
     (entry,) = session.audit.entries()
     assert entry.outcome == "unknown" and entry.id == "bg-2"
     await session.aclose()
+
+
+async def test_an_action_that_raises_is_recorded_done_failed_unknown_or_interrupted(tmp_path: Path) -> None:
+    from providers.errors import Timeout
+
+    session = sandbox_session(state_dir=tmp_path / "state")
+    session.audit_path = tmp_path / "audit.jsonl"
+
+    async def rotate() -> str:
+        note_request_id("req-7")
+        return "rotated"
+
+    async def refused() -> str:
+        raise ProviderError("Forbidden", code="10010", status=403, provider="telnyx")
+
+    async def lost() -> str:
+        raise Timeout("no answer in 10 s", provider="telnyx", maybe_applied=True)
+
+    async def interrupted() -> str:
+        raise asyncio.CancelledError
+
+    kw = {"verb": "rotate", "resource": "secrets"}
+    assert await session.audited_call("telnyx", rotate, record_id="s-1", **kw) == "rotated"
+    with pytest.raises(ProviderError):
+        await session.audited_call("telnyx", refused, record_id="s-2", **kw)
+    with pytest.raises(Timeout):
+        await session.audited_call("telnyx", lost, record_id="s-3", **kw)
+    with pytest.raises(asyncio.CancelledError):
+        await session.audited_call("telnyx", interrupted, record_id="s-4", **kw)
+    entries = {e.id: e for e in session.audit.entries()}
+    assert {k: e.outcome for k, e in entries.items()} == {
+        "s-1": "done",
+        "s-2": "failed",
+        "s-3": "unknown",
+        "s-4": "unknown",
+    }
+    assert entries["s-1"].request_id == "req-7" and "10010" in entries["s-2"].detail
+    assert entries["s-4"].detail == "interrupted: CancelledError"
+    await session.aclose()

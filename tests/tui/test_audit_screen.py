@@ -39,6 +39,7 @@ def write_entries(session) -> None:
         ("prod", "telnyx-main", "token", "credentials", "[red]cred[/red]\x1b[2J", "done", "req-5", "[b]bold?[/b]"),
     ]
     for hour, (profile, account, verb, resource, record_id, outcome, request_id, detail) in enumerate(rows):
+        audit.actor = "ana@ops-1" if profile == "prod" else "li@lab-2"  # a team's shared log: who did it
         audit.record(
             profile=profile,
             account=account,
@@ -86,6 +87,7 @@ async def test_newest_first_with_every_column_and_unsettled_outcomes_standing_ou
         table = audit_table(app)
         assert [c.label for c in table.columns] == [
             "TIME (UTC)",
+            "BY",
             "PROFILE",
             "ACCOUNT",
             "VERB",
@@ -97,7 +99,8 @@ async def test_newest_first_with_every_column_and_unsettled_outcomes_standing_ou
         assert cells(app, "verb") == ["token", "unbind", "bind", "delete", "create"]
         assert cells(app, "at")[0] == "2026-05-25 13:28:04"
         assert cells(app, "request_id")[1] == "7F3A-11"
-        styles = {table.row_at(i).cells[3]: table.row_at(i).style for i in range(table.visible_count)}
+        assert cells(app, "actor") == ["ana@ops-1", "li@lab-2", "li@lab-2", "ana@ops-1", "ana@ops-1"]
+        styles = {table.row_at(i).cells[4]: table.row_at(i).style for i in range(table.visible_count)}
         assert styles["delete"] == "warning" and styles["bind"] == "warning" and styles["create"] == ""
         title = str(app.screen.query_one("#title-bar").render())
         assert "Audit log" in title and "5 entries" in title and str(app.session.audit.path) in title
@@ -130,6 +133,7 @@ async def test_enter_shows_every_field_as_text(make_app):
         assert list(fields) == [
             "time_utc",
             "time_local",
+            "actor",
             "profile",
             "account",
             "verb",

@@ -110,6 +110,32 @@ def test_a_keymap_that_works_is_accepted(keymap):
     check_keymap(keymap)
 
 
+def test_a_keymap_that_passed_is_not_checked_again_until_it_or_the_code_changes(monkeypatch, tmp_path):
+    import tui.keymap as keymap_module
+
+    monkeypatch.setenv("TELEDECK_CACHE_DIR", str(tmp_path))  # no verdict another test left
+
+    checked: list[dict[str, str]] = []
+    real_check = keymap_module.check_keymap
+
+    def counting_check(keymap, **kw):
+        checked.append(dict(keymap))
+        return real_check(keymap, **kw)
+
+    monkeypatch.setattr(keymap_module, "check_keymap", counting_check)
+    good, clash = Config(keymap={"resource.refresh": "f5"}), Config(keymap={"resource.refresh": "c"})
+    assert ui_problem(good, where="config.toml") is None
+    assert ui_problem(good, where="config.toml") is None  # the verdict is kept: no second check
+    assert len(checked) == 1
+    assert "would both be on c" in (ui_problem(clash, where="config.toml") or "")
+    assert "would both be on c" in (ui_problem(clash, where="config.toml") or "")  # a refusal is never kept
+    assert len(checked) == 3
+    # The code the check read changed (an edited screen, an upgraded Textual): checked again.
+    monkeypatch.setattr(keymap_module, "_fingerprint", lambda keymap: "another build of the code")
+    assert ui_problem(good, where="config.toml") is None
+    assert len(checked) == 4
+
+
 # ---- in the app ----------------------------------------------------------------------------------
 
 

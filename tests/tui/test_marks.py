@@ -496,3 +496,39 @@ async def test_ctrl_space_and_ctrl_s_act_from_the_filter_box_space_and_ctrl_d_ar
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ExportScreen)
+
+
+async def test_a_profile_switch_waits_for_a_bulk_change_so_no_row_in_flight_goes_unreported(
+    make_app, sandbox, monkeypatch
+):
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        client = app.session.client("telnyx")
+        real_delete = client.delete_access_ip
+        gate = asyncio.Event()
+        started: list[str] = []
+
+        async def held_delete(record_id: str):
+            started.append(record_id)
+            await gate.wait()
+            return await real_delete(record_id)
+
+        monkeypatch.setattr(client, "delete_access_ip", held_delete)
+        session = app.session
+        await pilot.press("space", "space", "ctrl+d")
+        await pilot.pause()
+        await pilot.press("right", "enter")
+        while len(started) < 2:
+            await pilot.pause()
+        app.switch_profile("sandbox")
+        await pilot.pause()
+        assert app.session is session  # refused: the old session and its deletes stay
+        assert "A bulk change is under way (deleting 2)" in notices(app)[-1]
+        gate.set()
+        await settle(pilot)
+        assert "Done 2, failed 0, unknown 0" in notices(app)[-1]
+        assert app.bulk_changes == {}
+        app.switch_profile("sandbox")  # now it goes through
+        await settle(pilot)
+        assert app.session is not session

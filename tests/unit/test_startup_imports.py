@@ -66,7 +66,7 @@ RULES = "from __future__ import annotations\n" + inspect.getsource(watched) + in
 
 def loaded_after(code: str) -> list[str]:
     """The watched modules `code` leaves imported in a fresh interpreter."""
-    script = f"{RULES}\n{code}\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if watched(m))))"
+    script = f"{RULES}\n{code}\nimport sys, json\nprint(json.dumps(sorted(m for m, mod in sys.modules.items() if mod is not None and watched(m))))"
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.splitlines()[-1])
@@ -113,7 +113,7 @@ seen = {}
 
 
 def note(what):
-    seen[what] = sorted(m for m in sys.modules if heavy(m))
+    seen[what] = sorted(m for m, mod in sys.modules.items() if mod is not None and heavy(m))
     with open(REPORT, "w") as out:
         json.dump(seen, out)
 
@@ -204,3 +204,19 @@ def test_a_warm_start_paints_cached_rows_in_the_terminal_before_httpx_vendor_cli
     assert {"httpx", "providers.transport", "providers.telnyx.client", "providers.sandbox.telnyx"} <= set(
         seen["revalidated"]
     )
+
+
+def test_the_http_stack_loads_without_httpx_command_line_client():
+    # uvicorn brings click, and with click installed httpx imports its CLI (click, rich.progress,
+    # pygments) at import; providers/ keeps it out, so reaching a vendor costs only httpx itself.
+    code = (
+        "import sys\n"
+        "import providers.transport\n"
+        "import httpx\n"
+        "assert 'httpx' in sys.modules\n"
+        "print(sorted(m for m, mod in sys.modules.items() if mod is not None and (m == 'click' or m.startswith(('httpx._main', 'pygments')))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    assert callable(__import__("httpx").main)  # httpx's fallback stands in for its CLI

@@ -20,10 +20,12 @@ from tui.widgets.virtual_table import Column, Row, VirtualTable
 
 LIMIT = 10_000  # newest entries read; the file is rotated well before it holds many more
 
-# At 80 columns the time, verb, resource, id and outcome stay; the request id, the account and
-# the profile give way first (the detail has them all).
+# At 80 columns the time, verb, resource, id and outcome stay; the request id, the profile, who
+# made the change and the account give way first (the detail has them all). On a team's shared
+# ledger "by" (user@host) tells whose change it was.
 COLUMNS = (
     Column("at", "TIME (UTC)", width=19),
+    Column("actor", "BY", max_width=24, priority=4, min_width=8),
     Column("profile", "PROFILE", max_width=16, priority=4, min_width=8),
     Column("account", "ACCOUNT", max_width=18, priority=3, min_width=8),
     Column("verb", "VERB", max_width=18),
@@ -57,6 +59,7 @@ def detail_of(entry: AuditEntry) -> dict[str, str]:
     return {
         "time_utc": shown_time(entry.at),
         "time_local": moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if moment else entry.at,
+        "actor": entry.actor,
         "profile": entry.profile,
         "account": entry.account,
         "verb": entry.verb,
@@ -83,6 +86,7 @@ def audit_rows(entries: list[AuditEntry]) -> list[Row]:
             key=key,
             cells=(
                 shown_time(e.at),
+                e.actor,
                 e.profile,
                 e.account,
                 e.verb,

@@ -18,7 +18,6 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from providers.audit import collect_request_ids
 from providers.errors import ProviderError
 from providers.pagination import PaginationStalled
 from providers.records import Page
@@ -512,23 +511,21 @@ class ResourceScreen(TableScreen):
     async def run_spec_action(self, action: ActionSpec, record: Any) -> None:
         target = self.spec.describe(record) if record is not None else self.spec.title
         self.notify(f"{action.label}: {target}…", timeout=2)
-        from providers.outcomes import is_ambiguous
-
         session = self.teledeck.session
-        record_id = self.spec.key(record) if record is not None else ""
-        with collect_request_ids() as request_ids:
-            try:
+        try:
+            if action.mutates:  # audited, whatever becomes of it
+                result = await session.audited_call(
+                    self.spec.provider,
+                    lambda: action.run(session, record),
+                    verb=action.id,
+                    resource=self.spec.name,
+                    record_id=self.spec.key(record) if record is not None else "",
+                )
+            else:
                 result = await action.run(session, record)
-            except ProviderError as error:
-                if action.mutates:
-                    outcome = "unknown" if is_ambiguous(error) else "failed"
-                    session.note_change(
-                        self.spec.provider, action.id, self.spec.name, record_id, outcome, request_ids, error.summary()
-                    )
-                self.teledeck.report_error(error, f"{action.under_way} for {target}")
-                return
-        if action.mutates:
-            session.note_change(self.spec.provider, action.id, self.spec.name, record_id, "done", request_ids)
+        except ProviderError as error:
+            self.teledeck.report_error(error, f"{action.under_way} for {target}")
+            return
         if action.presents == "reload":
             self.notify(f"{action.label}: done; reloading.")
             self.load()

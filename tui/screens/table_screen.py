@@ -494,6 +494,8 @@ class TableScreen(AppAccess, Screen[None]):
         stop = self._bulk_stop = asyncio.Event()
         self._bulk_settled = 0
         progress = BulkProgress(doing, len(records))
+        bulk_changes = self.teledeck.bulk_changes
+        bulk_changes[id(self)] = f"A bulk change is under way ({doing.lower()} {len(records)})"
         await self.mount(progress, after=self.table)
 
         def settled(record: Any, outcome: WriteOutcome[Any]) -> None:
@@ -507,6 +509,7 @@ class TableScreen(AppAccess, Screen[None]):
             report = await run_each(records, one, what=self.describe, stop=stop, on_settled=settled)
         finally:
             self._bulk_stop = None
+            bulk_changes.pop(id(self), None)
             self.progress = ""
             await progress.remove()
         self._after_bulk(verb, report, key)
