@@ -87,6 +87,16 @@ def masked(value: str) -> str:
     return value[:4] + "…" if len(value) > 4 else "…"
 
 
+def shown_credentials(spec: PushSpec, credentials: Mapping[str, str]) -> str:
+    """The credentials an account receives `spec`'s pushes with, as `receiver serve` and `sandbox
+    serve` list them: secrets as "set", keys and tokens to their first 4 characters."""
+    parts = []
+    for name in spec.receive_credentials:
+        value = credentials.get(name, "")
+        parts.append(f"{name} " + ("(none)" if not value else "set" if "secret" in name else masked(value)))
+    return ", ".join(parts)
+
+
 @dataclass
 class _Window:
     start: float
@@ -340,5 +350,6 @@ __all__ = [
     "masked",
     "missing_credentials",
     "plain",
+    "shown_credentials",
     "shown_route",
 ]

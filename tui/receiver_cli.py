@@ -105,29 +105,17 @@ def plan_for(profile_name: str | None, *, sandbox: bool) -> ReceiverPlan:
     return plan
 
 
-def _shown(spec: PushSpec, key: ReceiverKey) -> str:
-    """An account's receive credentials as the listing shows them: secrets as "set", the rest
-    (app keys, tokens) to their first 4 characters."""
-    from providers.receiver import masked
-
-    parts = []
-    for name in spec.receive_credentials:
-        value = key.credentials.get(name, "")
-        parts.append(f"{name} set" if "secret" in name else f"{name} {masked(value)}")
-    return ", ".join(parts)
-
-
 def route_lines(plan: ReceiverPlan) -> list[str]:
     """One line per route and account: what to configure at each vendor."""
     from providers.pushes import push_spec
-    from providers.receiver import PATH_TOKENS, masked
+    from providers.receiver import PATH_TOKENS, masked, shown_credentials
 
     lines = []
     for provider, keys in plan.keys.items():
         spec = push_spec(provider)
         token = PATH_TOKENS.get(provider)
         if token is None:
-            accounts = "; ".join(f"{key.account} ({_shown(spec, key)})" for key in keys)
+            accounts = "; ".join(f"{key.account} ({shown_credentials(spec, key.credentials)})" for key in keys)
             lines.append(f"  POST {spec.route:<28} {provider:<11} {accounts}")
             continue
         for key in keys:  # each account's own URL: the token is its last part

@@ -101,7 +101,7 @@ def receiver_settings(emulators: dict[str, Any]) -> list[str]:
     """What the receiver must accept for the pushes these emulators send: each binding vendor's
     credentials its push module checks (`teledeck receiver serve --sandbox` takes exactly these),
     tokens and keys to their first 4 characters, secrets as "set"."""
-    from providers.receiver import available_specs, masked
+    from providers.receiver import PATH_TOKENS, available_specs, shown_credentials
 
     specs = available_specs()
     lines = []
@@ -110,14 +110,10 @@ def receiver_settings(emulators: dict[str, Any]) -> list[str]:
         spec = specs.get(vendor.provider)
         if vendor.bindings is None or spec is None:
             continue
-        credentials = emulator.session_account().credentials
-        shown = []
-        for field in spec.receive_credentials:
-            value = credentials.get(field, "")
-            shown.append(f"{field} " + ("(none)" if not value else "set" if "secret" in field else masked(value)))
-        lines.append(
-            f"  {name}: POST {spec.route}{'/<token>' if vendor.provider == 'aliyun' else ''}   {', '.join(shown)}"
-        )
+        shown = shown_credentials(spec, emulator.session_account().credentials)
+        token = PATH_TOKENS.get(vendor.provider)
+        route = f"{spec.route}/<{token}>" if token else spec.route
+        lines.append(f"  {name}: POST {route}   {shown}")
     return lines
 
 
