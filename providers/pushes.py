@@ -107,6 +107,12 @@ class NonceBook:
             self._seen[key] = now + keep_for
             return True
 
+    def release(self, scope: str, nonce: str) -> None:
+        """Forget (scope, nonce): the push that carried it was not taken (it could not be read or
+        stored), so the vendor's re-send of it must not be refused as a replay."""
+        with self._lock:
+            self._seen.pop((scope, nonce), None)
+
 
 class Authenticate(Protocol):
     def __call__(

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from providers.accounts import Account
-from providers.errors import MissingAccount, ProviderError
+from providers.errors import MissingAccount, Offline, ProviderError, ReadOnlyRefused, ValidationError
 from providers.vendors import ConnectOptions, VendorDescriptor, descriptor
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from providers.ledger import BindingLedger
     from providers.ledger_store import PostgresTarget
     from providers.outcomes import WriteOutcome
+    from providers.pushes import PushReply, PushRequest, ReceiverKey
+    from providers.receiver import Receiver
+    from providers.sandbox.base import Delivery, PushSink, SimulatedCall
 
 SANDBOX = "sandbox"
 T = TypeVar("T")
@@ -64,6 +67,9 @@ class SandboxBackend:
     emulators: dict[str, Any] = field(default_factory=dict)
     persist: bool = True
     clock: Callable[[], float] = time.time
+    # Where each emulator's simulated calls push (set on it when first asked for, unless it has a
+    # sink already): the sandbox session's in-process receiver (see `sandbox_session`).
+    push_sink_for: Callable[[VendorDescriptor, Any], PushSink | None] | None = None
 
     # Emulators may be built in worker threads (ProviderSession.aconnection): one at a time, so
     # two screens asking at once share one emulator and one state file.
@@ -71,7 +77,10 @@ class SandboxBackend:
 
     def emulator(self, vendor: VendorDescriptor) -> Any:
         with self._lock:
-            return self._emulator(vendor)
+            emulator = self._emulator(vendor)
+            if self.push_sink_for is not None and getattr(emulator, "push_sink", None) is None:
+                emulator.push_sink = self.push_sink_for(vendor, emulator)
+            return emulator
 
     def _emulator(self, vendor: VendorDescriptor) -> Any:
         if vendor.provider not in self.emulators:
@@ -137,8 +146,13 @@ class ProviderSession:
     left_out: tuple[str, ...] = ()
     # The audit log of changes (providers/audit.py), at this path (default: the user data dir).
     audit_path: Path | None = None
+    # The built-in sandbox's emulators (None for a real profile): simulated calls are made there.
+    sandbox_backend: SandboxBackend | None = None
     _ledger: BindingLedger | None = None
     _audit: AuditLog | None = None
+    # The ledger is opened by whichever thread asks first (the event loop, a worker, the sandbox's
+    # in-process receiver): one object, which is thread-safe itself (providers/ledger.py).
+    _ledger_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     # ---- accounts and clients -------------------------------------------------------------
 
@@ -207,15 +221,69 @@ class ProviderSession:
     @property
     def ledger(self) -> BindingLedger:
         if self._ledger is None:
-            from providers.ledger import open_ledger
+            with self._ledger_lock:
+                if self._ledger is None:
+                    from providers.ledger import open_ledger
 
-            # The session's clock, so "expired" in the ledger agrees with the countdown on screen.
-            self._ledger = open_ledger(
-                self.ledger_path,
-                postgres=self.ledger_target,
-                clock=lambda: datetime.fromtimestamp(self.clock(), UTC),
-            )
+                    # The session's clock, so "expired" in the ledger agrees with the countdown on screen.
+                    self._ledger = open_ledger(
+                        self.ledger_path,
+                        postgres=self.ledger_target,
+                        clock=lambda: datetime.fromtimestamp(self.clock(), UTC),
+                    )
         return self._ledger
+
+    # ---- simulated calls (the built-in sandbox) ---------------------------------------------
+
+    async def place_simulated_call(
+        self, provider: str, *, outcome: str, binding_id: str = "", x: str = ""
+    ) -> tuple[SimulatedCall, list[Delivery]]:
+        """Have the sandbox's `provider` emulator make up a call (`outcome`: one of
+        providers.sandbox.base.SIMULATED_OUTCOMES) on the binding `binding_id`, or for "no
+        binding" on the X `x`, and push it the vendor's way to the session's in-process receiver,
+        which stores it in the ledger. Runs in a worker thread. Refused outside the sandbox, and
+        in a read-only or offline session (it writes the ledger); the emulator's refusal (an
+        unknown binding) is a ProviderError with its words."""
+        backend = self.sandbox_backend
+        if backend is None:
+            raise ProviderError(
+                f"simulated calls are the built-in sandbox's; profile {self.profile!r} reaches the real "
+                f"{provider} service, whose calls only its pushes tell of",
+                provider=provider,
+            )
+        if self.read_only:
+            refused = Offline if self.offline else ReadOnlyRefused
+            raise refused(
+                f"{self.read_only_reason}: a simulated call stores its pushes in the ledger; no call was made",
+                provider=provider,
+            )
+        from providers.sandbox.base import SIMULATED_OUTCOMES
+
+        if outcome not in SIMULATED_OUTCOMES:
+            raise ValidationError(
+                f"a simulated call's outcome is one of {', '.join(SIMULATED_OUTCOMES)}, not {outcome!r}",
+                provider=provider,
+            )
+        found = self.connections_of(provider)
+        if not found:
+            raise MissingAccount(f"no {provider} account in this profile", provider=provider)
+        vendor = found[0].vendor
+        if vendor.bindings is None:
+            raise ProviderError(f"{provider} has no privacy numbers to call", provider=provider)
+
+        def place() -> tuple[SimulatedCall, list[Delivery]]:
+            emulator = backend.emulator(vendor)
+            try:
+                placed: tuple[SimulatedCall, list[Delivery]] = emulator.place_call(
+                    outcome=outcome, binding_id=binding_id, x=x
+                )
+            except NotImplementedError:
+                raise ProviderError(f"the {provider} sandbox does not simulate calls", provider=provider) from None
+            except emulator.error_type as error:  # the emulator's own refusal, in its words
+                raise ProviderError(str(error), provider=provider, code=str(getattr(error, "code", ""))) from None
+            return placed
+
+        return await asyncio.to_thread(place)
 
     # ---- the audit log ---------------------------------------------------------------------
 
@@ -416,6 +484,7 @@ def open_session(
         ledger_path=ledger_path,
         ledger_target=ledger_target,
         audit_path=audit_path,
+        sandbox_backend=sandbox,
     )
 
 
@@ -425,6 +494,53 @@ def sandbox_accounts(kinds: Sequence[str] | None = None) -> list[Account]:
 
     chosen = [vendor.kind for vendor in descriptors()] if kinds is None else kinds
     return [Account(kind=kind, label=kind) for kind in chosen]
+
+
+def sandbox_receiver_keys() -> dict[str, list[ReceiverKey]]:
+    """What `teledeck receiver serve --sandbox` checks pushes with: each binding vendor's
+    emulator's own credentials (those it signs its simulated calls' pushes with, chosen by the
+    same TELEDECK_SANDBOX_* variables), labelled as the sandbox profile labels its accounts.
+    Only vendors whose push module is in this build."""
+    from providers.pushes import ReceiverKey
+    from providers.receiver import available_specs
+
+    specs = available_specs()
+    keys: dict[str, list[ReceiverKey]] = {}
+    for account in sandbox_accounts():
+        vendor = descriptor(account.kind)
+        if vendor.bindings is None or vendor.provider not in specs:
+            continue
+        emulator = vendor.emulator.load()(None, seed_data=False)  # in memory: only its settings are read
+        credentials = dict(emulator.session_account().credentials)
+        keys.setdefault(vendor.provider, []).append(ReceiverKey(account.label, credentials))
+    return keys
+
+
+class InProcessReceiver:
+    """A sandbox emulator's push sink in the console's sandbox session: the receiver, in process,
+    on the session's own ledger (the one object the screens use: its lock serializes the
+    receiver's writes with theirs), checking pushes with the emulator's credentials. Built on the
+    first push, in the thread that delivers it."""
+
+    def __init__(self, session: ProviderSession, vendor: VendorDescriptor, emulator: Any) -> None:
+        self._session = session
+        self._vendor = vendor
+        self._emulator = emulator
+        self._receiver: Receiver | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, push: PushRequest) -> PushReply:
+        with self._lock:
+            if self._receiver is None:
+                from providers.pushes import ReceiverKey
+                from providers.receiver import Receiver
+
+                provider = self._vendor.provider
+                label = self._session.account_label(provider) or self._vendor.kind
+                key = ReceiverKey(label, dict(self._emulator.session_account().credentials))
+                self._receiver = Receiver(self._session.ledger, {provider: [key]}, clock=self._session.clock)
+            receiver = self._receiver
+        return receiver.handle(push, peer="sandbox")
 
 
 def sandbox_session(
@@ -466,7 +582,7 @@ def sandbox_session(
     # The sandbox keeps its own ledger beside its state, apart from every real profile's.
     if ledger_path is None:
         ledger_path = (state_dir or sandbox_state_dir()) / "bindings.sqlite3"
-    return open_session(
+    session = open_session(
         SANDBOX,
         sandbox_accounts(kinds),
         sandbox=backend,
@@ -479,3 +595,10 @@ def sandbox_session(
         http_transports=http_transports,
         wrap_transport=wrap_transport,
     )
+    if not session.read_only:  # a read-only (or offline) sandbox stores no simulated call
+
+        def sink_for(vendor: VendorDescriptor, emulator: Any) -> PushSink | None:
+            return InProcessReceiver(session, vendor, emulator) if vendor.bindings is not None else None
+
+        backend.push_sink_for = sink_for
+    return session

@@ -1,5 +1,6 @@
 """Command line: `teledeck [--profile P] [--sandbox] [--read-only] [--offline]`, `teledeck --version`,
-`teledeck sandbox serve|reset ...`, `teledeck keys`, `teledeck ledger migrate|status` and the headless
+`teledeck sandbox serve|reset ...`, `teledeck keys`, `teledeck ledger migrate|status`,
+`teledeck receiver serve` and the headless
 `teledeck get|describe|delete|bind|unbind ...`."""
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ also:
   teledeck sandbox serve [--vendor V] [--host 127.0.0.1] [--port N]
                        serve the emulators over HTTP and print their URLs and credentials
   teledeck sandbox reset   re-seed the emulators' saved state
+  teledeck receiver serve [--host 127.0.0.1] [--port 8790] [--profile P | --sandbox]
+                       receive the vendors' call pushes into the profile's ledger
   teledeck keys            every key binding id, its key and what it does (for [keymap])
   teledeck ledger migrate [--profile P | --sandbox]
                        create or upgrade the ledger's schema ([ledger] url: the team's PostgreSQL)
@@ -79,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         from tui.ledger_cli import main as ledger_main
 
         return ledger_main(argv[1:])
+    if argv[:1] == ["receiver"]:
+        from tui.receiver_cli import main as receiver_main
+
+        return receiver_main(argv[1:])
     if argv[:1] == ["keys"]:
         from tui.keymap import keys_main
 
