@@ -52,7 +52,7 @@ def test_json_has_exactly_the_call_fields_newest_first(session):
         "subscription_id": "sub-hw-1",
         "x": "+8617000000101",
         "caller": "+8613800000101",
-        "callee": "+8617000000101",
+        "callee": "+8613900000101",
         "started_at": "2026-09-21T08:37:00+00:00",
         "answered_at": None,
         "ended_at": "2026-09-21T08:37:20+00:00",

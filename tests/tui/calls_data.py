@@ -74,10 +74,12 @@ def call_events(
         end = start + timedelta(seconds=6 + talk)
     events.append(pushed("disconnect", END, end, eventType="disconnect", stateCode=code or "0"))
     events.append(pushed("fee", CDR, end, test_outcome=outcome, test_code=code, test_cause=cause))
-    if recording:
-        events.append(
-            pushed("recording", RECORDING, None, fileName=f"{call_id}.wav", recordDomain="record.example.com")
-        )
+    if recording:  # a record without a time of its own, pushed once the file is ready
+        ready = CallEvent(
+            provider, call_id, "recording", RECORDING, received_at=end + timedelta(seconds=30),
+            fields={"fileName": f"{call_id}.wav", "recordDomain": "record.example.com"}, **common,  # type: ignore[arg-type]
+        )  # fmt: skip
+        events.append(ready)
     return events
 
 
@@ -87,7 +89,7 @@ def seed_calls(ledger, *, huawei_binding=None, start: datetime = T0) -> int:
     hx, ha, hb, sub = "+8617000000101", "+8613800000101", "+8613900000101", ""
     if huawei_binding is not None:
         hx, ha, hb, sub = huawei_binding.x, huawei_binding.a, huawei_binding.b or hb, huawei_binding.subscription_id
-    on = {"x": hx, "caller": ha, "callee": hx, "subscription_id": sub}
+    on = {"x": hx, "caller": ha, "callee": hb, "subscription_id": sub}
     events = [
         *call_events("huawei", "hw-0001", start, "answered", talk=65, recording=True, **on),
         *call_events("huawei", "hw-0002", start + timedelta(minutes=7), "busy", code="17", cause="user busy", **on),

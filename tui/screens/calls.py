@@ -59,7 +59,7 @@ BINDING_COLUMNS = (
     Column("duration_s", "DURATION", width=8, justify="right", priority=3),
     Column("caller", "A", width=14, priority=4),
     Column("callee", "B", width=14, priority=4),
-    Column("provider", "PROVIDER", width=10, priority=5),
+    Column("call_id", "CALL ID", max_width=40, priority=5, min_width=10),
 )
 
 # The calls that did not connect stand out; a call still going on is set apart.
@@ -144,7 +144,7 @@ def binding_call_row(record: CallRecord) -> Row:
             duration_text(record.duration_s),
             record.caller,
             record.callee,
-            record.provider,
+            record.call_id,
         ),
         style=_style(record),
         order=_order(record),
@@ -244,8 +244,8 @@ class CallsScreen(TableScreen):
         self.problem = ""
         self.records = {call_key(r): r for r in records}
         self.table.empty_text = (
-            "no calls in the ledger yet: the receiver (`teledeck receiver serve`) writes what the "
-            "vendors push here, and `s` on the Bindings screen simulates one in the sandbox"
+            "no calls yet: `teledeck receiver serve` stores what the vendors push; in the sandbox, "
+            "s on :bindings simulates one"
         )
         self.table.set_rows([call_row(r) for r in records])
         self.update_title()
@@ -295,9 +295,14 @@ class BindingCalls(AppAccess, Vertical):
     """A binding's calls (the ledger's calls linked to it), newest first, under its detail:
     read when shown, again whenever a push arrives while it is on screen; enter opens one."""
 
+    # Half the height at most; a title and one line while it has no calls, so the fields keep it.
     DEFAULT_CSS = """
     BindingCalls {
         height: 1fr;
+        max-height: 50%;
+    }
+    BindingCalls.no-calls {
+        height: 3;
     }
     BindingCalls VirtualTable {
         height: 1fr;
@@ -305,7 +310,7 @@ class BindingCalls(AppAccess, Vertical):
     """
 
     def __init__(self, binding_key: str, *, title: str = "Calls through this binding") -> None:
-        super().__init__(id="binding-calls")
+        super().__init__(id="binding-calls", classes="no-calls")
         self.binding_key = binding_key
         self.title_text = title
         self.records: dict[str, CallRecord] = {}
@@ -344,6 +349,7 @@ class BindingCalls(AppAccess, Vertical):
         if records is None:
             return
         self.records = {call_key(r): r for r in records}
+        self.set_class(not records, "no-calls")
         self.table.empty_text = "no calls recorded through this binding"
         self.table.set_rows([binding_call_row(r) for r in records])
         counted = outcome_counts(records)
