@@ -717,10 +717,21 @@ class BindingLedger:
         return self._call_book.add(events)
 
     def calls(
-        self, *, binding_key: str | None = None, provider: str | None = None, limit: int = 500
+        self,
+        *,
+        binding_key: str | None = None,
+        provider: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = 500,
     ) -> list[CallRecord]:
-        """Calls, newest first (without their events), of one binding or provider if asked."""
-        return self._call_book.calls(binding_key=binding_key, provider=provider, limit=limit)
+        """Calls, newest first (without their events), of one binding or provider, started (or
+        first pushed) at or after `since`, if asked; at most `limit` (None: all)."""
+        return self._call_book.calls(binding_key=binding_key, provider=provider, since=since, limit=limit)
+
+    def calls_stamp(self) -> int:
+        """What changes whenever a push is stored (the newest pushed record's id): a screen polls
+        it and reads the calls again only when it moved."""
+        return self._call_book.stamp()
 
     def call(self, provider: str, call_id: str) -> CallRecord | None:
         """One call with its events, or None."""

@@ -284,7 +284,12 @@ class CallBook:
         return out
 
     def calls(
-        self, *, binding_key: str | None = None, provider: str | None = None, limit: int = 500
+        self,
+        *,
+        binding_key: str | None = None,
+        provider: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = 500,
     ) -> list[CallRecord]:
         where: list[str] = []
         params: list[Any] = []
@@ -294,10 +299,16 @@ class CallBook:
         if provider is not None:
             where.append("provider = ?")
             params.append(provider)
+        if since is not None:
+            where.append("sort_at >= ?")  # the calls_newest index
+            params.append(iso(since))
         sql = "SELECT * FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY sort_at DESC, provider, call_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
         with self._store.read() as conn:
-            rows = conn.execute(f"{sql} ORDER BY sort_at DESC, provider, call_id LIMIT ?", (*params, int(limit)))
-            found = rows.fetchall()
+            found = conn.execute(sql, tuple(params)).fetchall()
         out: list[CallRecord] = []
         for row in found:
             try:
@@ -314,6 +325,14 @@ class CallBook:
             return None
         record = _record(row)
         return replace(record, events=merge(events).events) if events else record
+
+    def stamp(self) -> int:
+        """The newest pushed record's id (0 with none): a poll that reads it again and finds it
+        unchanged knows no push arrived, without reading a call (one index lookup). A binding
+        recorded later links calls without a push; a list shows that at its next full read."""
+        with self._store.read() as conn:
+            row = conn.execute("SELECT MAX(id) AS newest FROM call_events").fetchone()
+        return int(row["newest"] or 0) if row is not None else 0
 
     def events(self, provider: str, call_id: str) -> list[CallEvent]:
         with self._store.read() as conn:

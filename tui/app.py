@@ -89,11 +89,18 @@ def _audit_screen() -> Screen[Any]:
     return _styled_as_the_app(AuditScreen())
 
 
+def _calls_screen() -> Screen[Any]:
+    from tui.screens.calls import CallsScreen
+
+    return _styled_as_the_app(CallsScreen())
+
+
 # Screens that are not generic resource screens, with the names ':' accepts for them.
 SPECIAL_SCREENS: dict[str, tuple[str, tuple[str, ...], ScreenFactory]] = {
     "bindings": ("Bindings", ("binding", "privacy", "axb", "axn", "pls"), _bindings_screen),
     "profiles": ("Profiles", ("profile", "ctx", "context", "accounts"), _profiles_screen),
     "audit": ("Audit log", ("log", "changes"), _audit_screen),
+    "calls": ("Calls", ("call", "cdr", "cdrs"), _calls_screen),
 }
 
 

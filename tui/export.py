@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from providers.bindings import Binding
 from providers.cache import is_secret_field, scrub
+from providers.calls import CallRecord
 from tui.literal import literal
 
 #: Every format, by the file extension that names it.
@@ -64,6 +65,22 @@ def record_fields(record: Any) -> dict[str, Any]:
         else:
             out[item.name] = _plain(value)
     return dict(scrub(out))
+
+
+#: The fields of a call as `teledeck get calls` and the Calls screen's export write them: the
+#: CallRecord's own names (providers/calls.py), times in UTC ISO 8601, and the ledger key of the
+#: binding it went through ("" when none explains it).
+CALL_FIELDS = (
+    "provider", "call_id", "subscription_id", "x", "caller", "callee", "started_at", "answered_at",
+    "ended_at", "duration_s", "outcome", "cause_code", "cause", "binding",
+)  # fmt: skip
+
+
+def call_fields(record: CallRecord) -> dict[str, Any]:
+    """One call as plain fields, in CALL_FIELDS order (never its recording's locator or link)."""
+    values = {name: getattr(record, name) for name in CALL_FIELDS if name != "binding"}
+    values["binding"] = record.binding_key
+    return {name: _plain(values[name]) for name in CALL_FIELDS}
 
 
 def _plain(value: Any) -> Any:

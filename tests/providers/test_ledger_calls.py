@@ -114,6 +114,28 @@ def test_calls_are_listed_newest_first_and_filtered(ledger):
     assert all(c.events == () for c in ledger.calls())
 
 
+def test_calls_since_a_time_and_without_a_limit(ledger):
+    for n in range(4):
+        ledger.add_call_events(answered_call(f"c{n}", T0 + timedelta(hours=n)))
+    assert [c.call_id for c in ledger.calls(since=T0 + timedelta(hours=2))] == ["c3", "c2"]
+    assert [c.call_id for c in ledger.calls(since=T0 + timedelta(hours=2, seconds=1))] == ["c3"]
+    assert [c.call_id for c in ledger.calls(since=T0 + timedelta(days=1))] == []
+    assert len(ledger.calls(limit=None)) == 4
+    assert [c.call_id for c in ledger.calls(since=T0, limit=2)] == ["c3", "c2"]
+
+
+def test_the_calls_stamp_moves_only_when_a_push_is_stored(ledger):
+    assert ledger.calls_stamp() == 0
+    pushes = answered_call("c1")
+    ledger.add_call_events(pushes[:2])
+    first = ledger.calls_stamp()
+    assert first > 0
+    ledger.add_call_events(pushes[:2])  # delivered again: nothing stored, nothing to read again
+    assert ledger.calls_stamp() == first
+    ledger.add_call_events(pushes[2:])
+    assert ledger.calls_stamp() > first
+
+
 def test_an_event_the_ledger_cannot_keep_stores_nothing(ledger):
     good = answered_call("c1")
     with pytest.raises(ValueError, match="stage"):

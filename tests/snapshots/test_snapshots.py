@@ -172,11 +172,11 @@ def bindings_app(sandbox, tmp_path, monkeypatch):
         "volcengine": VolcSandbox(clock=clock),
     }
 
-    def build(**kw):
+    def build(start="bindings", **kw):
         session = sandbox_session(
             handler=sandbox, binding_handlers=handlers, clock=clock, ledger_path=tmp_path / "ledger.sqlite3", **kw
         )
-        return TeledeckApp(session, start="bindings")
+        return TeledeckApp(session, start=start)
 
     yield build
     monkeypatch.delenv("TZ")
@@ -243,6 +243,86 @@ def test_bindings_detail(snap_compare, bindings_app):
 
 def test_bindings_detail_80x24(snap_compare, bindings_app):
     assert snapshot(snap_compare, bindings_app(), "down", "enter", size=NARROW)
+
+
+# ---- calls: the :calls screen, a call's detail and its recording link, a binding's calls ---------
+
+
+@pytest.fixture
+def calls_app(bindings_app):
+    """The Bindings screen's app (fixed clock, UTC) on `start`, its ledger holding six calls."""
+    from tests.tui.calls_data import seed_calls
+
+    def build(start="calls", seed=True):
+        app = bindings_app(start=start)
+        if seed:
+            seed_calls(app.session.ledger)
+        return app
+
+    return build
+
+
+def test_calls_screen(snap_compare, calls_app):
+    assert snapshot(snap_compare, calls_app())
+
+
+def test_calls_screen_80x24(snap_compare, calls_app):
+    assert snapshot(snap_compare, calls_app(), size=NARROW)
+
+
+def test_calls_screen_filtered(snap_compare, calls_app):
+    assert snapshot(snap_compare, calls_app(), "slash", *"!answered", "enter")
+
+
+def test_calls_screen_empty(snap_compare, calls_app):
+    assert snapshot(snap_compare, calls_app(seed=False))
+
+
+def test_call_detail(snap_compare, calls_app):
+    assert snapshot(snap_compare, calls_app(), "down", "down", "down", "down", "enter")
+
+
+def test_call_detail_80x24(snap_compare, calls_app):
+    assert snapshot(snap_compare, calls_app(), "down", "down", "down", "down", "enter", size=NARROW)
+
+
+def test_call_detail_recording_link_masked(snap_compare, calls_app):
+    """The link fetched: masked to its origin, how long it lives (the clock is fixed)."""
+    from datetime import UTC, datetime, timedelta
+
+    from providers.calls import RecordingLink
+    from tests.tui.conftest import FIXED_NOW
+
+    async def with_link(pilot):
+        async def link(recording):
+            expires = datetime.fromtimestamp(FIXED_NOW, UTC) + timedelta(hours=2)
+            return RecordingLink("https://record.example.com/hw-0001.wav?Signature=SECRET", expires, "2 hours")
+
+        pilot.app.session.binding_providers["huawei"].recording_link = link
+
+    assert snapshot(snap_compare, calls_app(), with_link, "G", "enter", "l")
+
+
+def test_bindings_detail_with_calls(snap_compare, calls_app):
+    """A binding's calls under its detail (seeded on the binding under the cursor)."""
+    from tests.tui.calls_data import seed_calls
+
+    async def calls_on_it(pilot):
+        screen = pilot.app.screen
+        binding = next(b for b in screen.bindings.values() if b.provider == "huawei" and b.b)
+        screen.table.move_cursor_to_key(binding.key)
+        seed_calls(pilot.app.session.ledger, huawei_binding=binding)
+
+    assert snapshot(snap_compare, calls_app(start="bindings", seed=False), calls_on_it, "enter")
+
+
+def test_simulate_call_pick(snap_compare, calls_app):
+    async def on_huawei(pilot):
+        screen = pilot.app.screen
+        binding = next(b for b in screen.bindings.values() if b.provider == "huawei" and b.status == "active")
+        screen.table.move_cursor_to_key(binding.key)
+
+    assert snapshot(snap_compare, calls_app(start="bindings", seed=False), on_huawei, "s")
 
 
 # ---- the ':' prompt with arguments and history, the keymap, the audit log -------------------------

@@ -21,6 +21,7 @@ GET_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
 
 
 BINDINGS = "bindings"  # the SPECIAL_SCREENS mode `get` lists from the ledger
+CALLS = "calls"  # the other: the calls the vendors pushed, from the ledger (`get calls` only)
 
 
 class UsageError(Exception):
@@ -97,6 +98,15 @@ def resource_names() -> list[str]:
     from tui.resources import REGISTRY
 
     return [*REGISTRY, BINDINGS]
+
+
+def names_calls(name: str) -> bool:
+    """Whether `name` is the calls (`get calls`, `get call`, as ':' takes them)."""
+    from tui.app import destinations
+    from tui.screens.command import resolve
+
+    found = resolve(name, destinations())
+    return found is not None and found.mode == CALLS
 
 
 def resolve_resource(name: str) -> ResourceSpec | None:

@@ -76,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "get",
         help="list a resource",
         description=_wrapped(
-            f"List a resource ({names}). Bindings come from the local ledger, refreshed "
-            "from each provider unless --offline."
+            f"List a resource ({names}, calls). Bindings come from the local ledger, refreshed "
+            "from each provider unless --offline; calls from the ledger, as the receiver wrote them."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -92,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     get.add_argument("--filter", metavar="TEXT", help="rows whose cells contain TEXT (case-insensitive; !TEXT: not)")
     get.add_argument("--max-items", type=_positive, metavar="N", help="stop after N rows (stops paging early)")
+    calls = get.add_argument_group("calls (get calls: from the ledger, newest first)")
+    calls.add_argument("--binding", metavar="ID", help="the calls of one binding: its subscription id or ledger key")
+    calls.add_argument("--provider", metavar="PROVIDER", help="the calls of one provider (aliyun, huawei, volcengine)")
+    calls.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="calls started at or after WHEN: 30m, 2h, 7d ago, or a time (ISO 8601; UTC unless it says)",
+    )
     _common(get)
 
     describe = commands.add_parser(

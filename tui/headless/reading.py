@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.headless.base import (
@@ -17,6 +18,7 @@ from tui.headless.base import (
     Out,
     UsageError,
     counted,
+    names_calls,
     need_account,
     resolve_resource,
     say_error,
@@ -213,6 +215,11 @@ def print_records(out: Out, fmt: str, listed: Listed) -> None:
 
 
 async def cmd_get(session: ProviderSession, args: argparse.Namespace, out: Out) -> int:
+    if names_calls(args.resource):
+        return await get_calls(session, args, out)
+    for flag in ("binding", "provider", "since"):
+        if getattr(args, flag, None) is not None:
+            raise UsageError(f"--{flag} is for `get calls`")
     spec = resolve_resource(args.resource)
     fmt = out.fmt(args.output)
     if spec is None:
@@ -228,6 +235,52 @@ async def cmd_get(session: ProviderSession, args: argparse.Namespace, out: Out) 
     keep = row_filter(args.filter, [(c.key, c.label) for c in spec.columns])
     found = await list_spec(session, spec, out, keep=keep, max_items=args.max_items)
     print_records(out, fmt, Listed(found, _spec_columns(spec), _spec_fields(spec)))
+    return EXIT_OK
+
+
+_AGO = re.compile(r"^([0-9]{1,9})\s*([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """--since: "30m", "2h", "7d" (before `now`) or an ISO 8601 time, UTC unless it says."""
+    shown = text.strip()
+    ago = _AGO.fullmatch(shown.lower())
+    if ago:
+        return now - timedelta(seconds=int(ago.group(1)) * _UNITS[ago.group(2)])
+    try:
+        moment = datetime.fromisoformat(shown)
+    except ValueError:
+        raise UsageError(f"--since {text!r}: give 30m, 2h, 7d or a time such as 2026-05-25T12:00") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def get_calls(session: ProviderSession, args: argparse.Namespace, out: Out) -> int:
+    """`get calls`: the calls in the ledger, newest first, as the Calls screen lists them; nothing
+    is asked of a vendor (they push calls, none lists them), so it works offline too."""
+    from providers.vendors import binding_vendors
+    from tui.export import call_fields
+    from tui.screens.calls import COLUMNS, call_row
+    from tui.text_table import TextColumn
+
+    provider = args.provider
+    if provider is not None and provider not in binding_vendors():
+        raise UsageError(f"--provider {provider!r}: one of {', '.join(sorted(binding_vendors()))}")
+    since = parse_since(args.since, session_now(session)) if args.since is not None else None
+    keep = row_filter(args.filter, [(c.key, c.label) for c in COLUMNS])
+    ledger = session.ledger
+    binding_key = None
+    if args.binding is not None:
+        bindings = await asyncio.to_thread(ledger.all)
+        binding_key = _binding_for(session, bindings, args.binding).key
+    # --max-items bounds the read itself unless a filter has to look further.
+    limit = args.max_items if args.filter is None else None
+    records = await asyncio.to_thread(
+        ledger.calls, binding_key=binding_key, provider=provider, since=since, limit=limit
+    )
+    rows = keep([call_row(record) for record in records])[: args.max_items]
+    columns = [TextColumn(c.label, c.max_width, c.justify == "right") for c in COLUMNS]
+    print_records(out, out.fmt(args.output), Listed([(row.data, row) for row in rows], columns, call_fields))
     return EXIT_OK
 
 

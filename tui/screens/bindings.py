@@ -128,13 +128,16 @@ class BindingsScreen(TableScreen):
         ),
         opens_on_top("i", "import", "Import", id="bindings.import"),
         Key("x", "toggle_inactive", "Hide/show expired", id="bindings.toggle_inactive"),
+        opens_on_top("s", "simulate_call", "Simulate call", id="bindings.simulate_call"),
     )
 
     row_noun = "binding"
     export_name = "bindings"
-    CHANGE_VERBS = frozenset({"bind", "modify", "unbind"})
+    CHANGE_VERBS = frozenset({"bind", "modify", "unbind", "simulate_call"})
 
     def why_unavailable(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        if action == "simulate_call" and not self.teledeck.session.sandbox:
+            return "Simulated calls are the sandbox's (teledeck --sandbox): a real vendor's calls are real."
         if action in (*self.CHANGE_VERBS, "import") and not self.providers:
             return "No binding providers are configured in this profile."
         refused = super().why_unavailable(action, parameters)  # read-only first: it refuses every change
@@ -355,8 +358,11 @@ class BindingsScreen(TableScreen):
             "user_data": binding.user_data,
             "vendor_response": binding.raw,
         }
+        from tui.screens.calls import BindingCalls
+
         title = self.detail_title(forms.describe(binding), binding.key)
-        self.app.push_screen(DetailScreen(title, binding.subscription_id, summary))
+        calls = BindingCalls(binding.key)
+        self.app.push_screen(DetailScreen(title, binding.subscription_id, summary, below=calls))
 
     def action_copy_id(self) -> None:
         binding = self.need_current()
@@ -647,6 +653,35 @@ class BindingsScreen(TableScreen):
             self.bindings[binding.key] = await asyncio.to_thread(self.ledger.get, binding.key) or binding
             self.row_problems.pop(binding.key, None)
         return outcome
+
+    # ---- simulated calls (the sandbox only) -------------------------------------------------
+
+    async def action_simulate_call(self) -> None:
+        """Ask how the call should go, then have the binding's emulator place it and push its
+        events and CDR to the sandbox's receiver, as the vendor would."""
+        from tui.screens.pick import PickScreen
+        from tui.simulated_calls import outcome_choices
+
+        if self.refuse_change("simulating a call"):
+            return
+        binding = self.need_current()
+        if binding is None:
+            return
+
+        def chosen(outcome: str | None) -> None:
+            if outcome:
+                self.simulate(binding, outcome)
+
+        title = f"Simulate a call on {forms.describe(binding)}"
+        await self.app.push_screen(PickScreen(title, outcome_choices()), chosen)
+
+    @work(group="simulate", exit_on_error=False)
+    async def simulate(self, binding: Binding, outcome: str) -> None:
+        from tui.simulated_calls import place_simulated_call
+
+        if await place_simulated_call(self.teledeck, binding, outcome):
+            for calls in self.app.screen.query("#binding-calls"):
+                calls.load(force=True)  # type: ignore[attr-defined]
 
     async def action_import(self) -> None:
         if not self.providers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 
 from providers.records import flatten
 from providers.telnyx.models import mask
@@ -30,10 +31,20 @@ class DetailScreen(AppAccess, Screen[None]):
         Binding("slash", "filter", "Filter", show=False, id="detail.filter"),
     ]
 
-    def __init__(self, title: str, record_id: str, raw: dict, secret_fields: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        title: str,
+        record_id: str,
+        raw: dict,
+        secret_fields: frozenset[str] = frozenset(),
+        *,
+        below: Widget | None = None,
+    ) -> None:
+        """`below`: a section under the fields (a binding's calls), sharing the height."""
         super().__init__()
         self.title_text, self.record_id = title, record_id
         self.rows = detail_rows(raw, secret_fields)
+        self.below = below
 
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
@@ -49,6 +60,8 @@ class DetailScreen(AppAccess, Screen[None]):
         )
         table.set_rows([Row(key=path, cells=(path, value)) for path, value in self.rows])
         yield table
+        if self.below is not None:
+            yield self.below
         yield AppFooter()
 
     def action_back(self) -> None:
@@ -58,6 +71,6 @@ class DetailScreen(AppAccess, Screen[None]):
         self.teledeck.copy_with_notice(self.record_id, "id")
 
     def action_copy_value(self) -> None:
-        row = self.query_one(VirtualTable).current_row
+        row = self.query_one("#detail-table", VirtualTable).current_row
         if row is not None:
             self.teledeck.copy_with_notice(row.cells[1], row.cells[0])
