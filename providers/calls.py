@@ -103,11 +103,16 @@ class CallRecord:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A vendor decoder's reading of a call's events: its outcome and cause."""
+    """A vendor decoder's reading of a call's events: its outcome and cause, and the call's times
+    where its CDR states them (a CDR alone, with no events before it, still says when the call
+    started, was answered and ended; the CDR's times win over the events')."""
 
     outcome: str
     cause_code: str = ""
     cause: str = ""
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 Decoder = Callable[[Sequence[CallEvent]], Verdict | None]
@@ -146,14 +151,18 @@ def merge(events: Sequence[CallEvent], *, binding_key: str = "") -> CallRecord:
     def when(stage: str) -> datetime | None:
         return next((e.at for e in ordered if e.stage == stage and e.at is not None), None)
 
+    decoder = _decoder(first.provider)
+    verdict = decoder(ordered) if decoder is not None else None
     started = when(START) or min((e.at for e in ordered if e.at is not None), default=None)
     answered = when(ANSWER)
     ended = when(END) or when(CDR)
-    duration = int((ended - answered).total_seconds()) if answered and ended and ended >= answered else None
-    decoder = _decoder(first.provider)
-    verdict = decoder(ordered) if decoder is not None else None
-    if verdict is None:
+    if verdict is not None:
+        started = verdict.started_at or started
+        answered = verdict.answered_at or answered
+        ended = verdict.ended_at or ended
+    else:
         verdict = Verdict(ANSWERED if answered else (FAILED if ended else IN_PROGRESS))
+    duration = int((ended - answered).total_seconds()) if answered and ended and ended >= answered else None
     recording = next(
         (
             Recording(e.provider, e.call_id, {k: str(v) for k, v in e.fields.items()})

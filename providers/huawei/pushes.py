@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -517,7 +518,7 @@ def decode(events: Sequence[CallEvent]) -> Verdict | None:
     disconnect = next((e for e in reversed(events) if e.kind == "disconnect"), None)
     state = _code(disconnect.fields, "stateCode") if disconnect is not None else 0
     if fees:
-        return _from_fee(fees[-1].fields, answered_event, state)
+        return _timed(_from_fee(fees[-1].fields, answered_event, state), fees[-1].fields)
     if disconnect is None:
         stage = max((e.stage for e in events), key=(START, RING, ANSWER).index, default=START)
         doing = {START: "calling", RING: "ringing", ANSWER: "talking"}[stage]
@@ -531,6 +532,22 @@ def decode(events: Sequence[CallEvent]) -> Verdict | None:
     if answered_event:
         return Verdict(calls.ANSWERED, "0", words)
     return Verdict(calls.FAILED, "0", f"ended before it was answered ({words})")
+
+
+def _timed(verdict: Verdict, fee: Mapping[str, Any]) -> Verdict:
+    """`verdict` with the call's times as its CDR states them (a CDR may come with no events)."""
+    try:
+        times = {
+            name: parse_time(fee.get(name), name) for name in ("callInTime", "fwdAnswerTime", "callEndTime", "failTime")
+        }
+    except MalformedPush:  # stored fields are data: unreadable times leave the events' times
+        return verdict
+    return replace(
+        verdict,
+        started_at=times["callInTime"],
+        answered_at=times["fwdAnswerTime"],
+        ended_at=times["callEndTime"] or times["failTime"],
+    )
 
 
 def _from_fee(fee: Mapping[str, Any], answered_event: bool, state: int) -> Verdict:

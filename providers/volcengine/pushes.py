@@ -29,6 +29,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -297,6 +298,16 @@ def reply(events: Sequence[CallEvent]) -> PushReply:
     return PushReply(200, json.dumps({"code": 0, "message": "ok"}).encode(), "application/json")
 
 
+def _timed(verdict: Verdict, record: Mapping[str, Any]) -> Verdict:
+    """`verdict` with the call's times as its call record states them (beginCallTime, startTime:
+    0 when unanswered, endTime), which may come with no status message before it."""
+    try:
+        started, answered, ended = (_moment(record, n) for n in ("beginCallTime", "startTime", "endTime"))
+    except MalformedPush:  # stored fields are data: unreadable times leave the events' times
+        return verdict
+    return replace(verdict, started_at=started, answered_at=answered, ended_at=ended)
+
+
 def decode(events: Sequence[CallEvent]) -> Verdict | None:
     """A call's outcome: the CDR's callResult in words; without a CDR (status messages are not
     re-sent, CDRs are), connected means answered, an end without it waits for the CDR's cause."""
@@ -308,7 +319,7 @@ def decode(events: Sequence[CallEvent]) -> Verdict | None:
             duration = integer(record.fields, "callDuration") or 0
             return Verdict(ANSWERED if duration > 0 else FAILED, "", "the call record has no callResult")
         outcome, cause = CALL_RESULTS.get(result, (FAILED, f"callResult {result} (not in Volcengine's table)"))
-        return Verdict(outcome, str(result), cause)
+        return _timed(Verdict(outcome, str(result), cause), record.fields)
     if any(e.stage == ANSWER for e in events):
         return Verdict(ANSWERED)
     if any(e.stage == END for e in events):

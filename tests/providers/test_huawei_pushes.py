@@ -591,3 +591,19 @@ def test_link_expiry_reads_the_signed_urls_expiry_when_it_says_one() -> None:
     assert link_expiry(v4) == datetime(2026, 1, 4, tzinfo=UTC)
     assert link_expiry("https://obs.example.com/a.wav") is None
     assert link_expiry("https://obs.example.com/a.wav?Expires=soon") is None
+
+
+def test_a_cdr_alone_says_when_the_call_started_was_answered_and_ended():
+    # Huawei sends CDRs to their own URL; an app may subscribe to no call events at all.
+    (cdr,) = [e for e in parse({"eventType": "fee", "feeLst": [fee(recordFlag=0)]}) if e.stage == CDR]
+    call = merge([cdr])
+    assert (call.started_at, call.answered_at, call.ended_at) == (
+        datetime(2019, 1, 24, 2, 30, 3, tzinfo=UTC),
+        datetime(2019, 1, 24, 2, 30, 6, tzinfo=UTC),
+        datetime(2019, 1, 24, 2, 30, 22, tzinfo=UTC),
+    )
+    assert (call.outcome, call.duration_s) == (calls.ANSWERED, 16)
+    (unanswered,) = parse({"eventType": "fee", "feeLst": [fee(recordFlag=0, fwdAnswerTime="", fwdUnaswRsn=17)]})
+    busy = merge([unanswered])
+    assert (busy.outcome, busy.answered_at, busy.duration_s) == (calls.BUSY, None, None)
+    assert busy.started_at == datetime(2019, 1, 24, 2, 30, 3, tzinfo=UTC)

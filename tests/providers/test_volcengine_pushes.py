@@ -573,3 +573,17 @@ def test_every_simulated_call_has_its_own_call_id_and_stays_in_the_saved_state(s
     assert len(ids) == 5 and all(i.startswith("NM260105080000") and len(i) == 34 for i in ids)
     recorded = sandbox.simulate_call(outcome="answered", binding_id=sub["SubId"])
     assert any(c["CallId"] == recorded.call_id and c["Recorded"] for c in sandbox.state["calls"])
+
+
+def test_a_call_record_alone_says_when_the_call_started_was_answered_and_ended():
+    answered = {**RECORD, "startTime": 1607588908000, "callDuration": 25, "callResult": 1}
+    call = merge(events_of(answered))
+    assert (call.started_at, call.answered_at, call.ended_at) == (
+        datetime(2020, 12, 10, 8, 28, 23, tzinfo=UTC),
+        datetime(2020, 12, 10, 8, 28, 28, tzinfo=UTC),
+        datetime(2020, 12, 10, 8, 28, 53, tzinfo=UTC),
+    )
+    assert call.duration_s == 25
+    unanswered = merge(events_of(RECORD))  # startTime 0: never answered
+    assert (unanswered.answered_at, unanswered.duration_s) == (None, None)
+    assert unanswered.started_at == datetime(2020, 12, 10, 8, 28, 23, tzinfo=UTC)
