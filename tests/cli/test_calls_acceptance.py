@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -54,7 +55,7 @@ credentials = {{ access_key_id = "env:TEAM_PLS_AK", access_key_secret = "env:TEA
 """
 
 # A busy call through a binding the team recorded (its subscriptionId), as Huawei's CDR says it.
-HUAWEI_CDR = {
+HUAWEI_CDR: dict[str, Any] = {
     "eventType": "fee",
     "feeLst": [
         {
@@ -238,7 +239,7 @@ def test_pushes_checked_the_vendors_way_reach_get_calls_once_with_their_causes_i
         for secret in (HW_SECRET, VOLC_TOKEN, PLS_TOKEN, "team-receipts-guessed-000", "wrongToken000001"):
             assert secret not in log
 
-    calls = {row["provider"]: row for row in get_calls(team)}
+    calls = {str(row["provider"]): row for row in get_calls(team)}
     assert sorted(calls) == ["aliyun", "huawei", "volcengine"]  # the refused pushes stored nothing
     huawei = calls["huawei"]
     assert (huawei["outcome"], huawei["cause"]) == ("busy", "user busy")
