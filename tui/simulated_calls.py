@@ -7,8 +7,6 @@ No Textual here: what the screen needs is the app's notify and report_error.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -54,17 +52,9 @@ async def place_simulated_call(app: TeledeckApp, binding: Binding, outcome: str)
     unbound X numbers) and say its call id and what became of each push; True once placed."""
     from providers.errors import ProviderError
 
-    session = app.session
-    place = getattr(session, "place_simulated_call", None)
-    if place is None:  # the sandbox's receiver is not in this build
-        app.notify("This build cannot place simulated calls: the sandbox has no receiver.", severity="warning")
-        return False
     chosen: dict[str, str] = {"x": ""} if outcome == NO_BINDING else {"binding_id": binding.subscription_id}
-    try:
-        if inspect.iscoroutinefunction(place):
-            simulated, deliveries = await place(binding.provider, outcome=outcome, **chosen)
-        else:  # the emulator and the in-process receiver work synchronously: off the event loop
-            simulated, deliveries = await asyncio.to_thread(place, binding.provider, outcome=outcome, **chosen)
+    try:  # the emulator and the in-process receiver run off the event loop (the session's doing)
+        simulated, deliveries = await app.session.place_simulated_call(binding.provider, outcome=outcome, **chosen)
     except ProviderError as error:
         app.report_error(error, f"simulating a {outcome} call")
         return False

@@ -369,7 +369,7 @@ async def test_simulate_a_call_asks_the_outcome_and_says_the_pushes(calls_app):
         bindings.table.move_cursor_to_key(binding.key)
         placed = []
 
-        def place(provider, *, outcome, binding_id="", x=""):
+        async def place(provider, *, outcome, binding_id="", x=""):
             placed.append((provider, outcome, binding_id, x))
             routes = [Delivered("/huawei/events", 200), Delivered("/huawei/events", None, "no receiver is set")]
             return Placed("sim-1", outcome, x or binding.x), routes
@@ -390,22 +390,6 @@ async def test_simulate_a_call_asks_the_outcome_and_says_the_pushes(calls_app):
         await pilot.press("end", "enter")  # no binding: on an unbound X the emulator picks
         await settle(pilot)
         assert placed[-1] == ("huawei", "no binding", "", "")
-
-
-async def test_a_session_that_cannot_place_simulated_calls_says_so(calls_app, monkeypatch):
-    from providers.session import ProviderSession
-
-    monkeypatch.delattr(ProviderSession, "place_simulated_call", raising=False)
-    app = calls_app(seed=False, start="bindings")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
-        assert isinstance(app.screen, PickScreen)
-        await pilot.press("down", "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, BindingsScreen)
-        assert "cannot place simulated calls" in notices(app)[-1]
 
 
 async def test_simulate_is_the_sandboxs_only(calls_app):
@@ -432,3 +416,47 @@ async def test_simulate_is_refused_read_only(sandbox, huawei, tmp_path):
         await settle(pilot)
         assert not isinstance(app.screen, PickScreen)
         assert "changes are refused" in notices(app)[-1]
+
+
+# ---- acceptance: the whole path on the sandbox, for each vendor ------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["huawei", "volcengine", "aliyun"])
+async def test_a_simulated_busy_call_is_in_its_bindings_timeline_and_an_unbound_x_is_no_binding(
+    provider, sandbox, tmp_path
+):
+    # Every emulator of the sandbox as `make run` has it: the pushes go, signed the vendor's way,
+    # to the session's in-process receiver, which checks them and writes the ledger.
+    session = sandbox_session(handler=sandbox, state_dir=tmp_path / "state", ledger_path=tmp_path / "l.sqlite3")
+    app = TeledeckApp(session, start="bindings")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        bindings = app.screen
+        assert isinstance(bindings, BindingsScreen)
+        binding = next(b for b in bindings.bindings.values() if b.provider == provider and b.status == "active")
+        bindings.table.move_cursor_to_key(binding.key)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # busy
+        await settle(pilot)
+        assert "busy" in notices(app)[-1] and "not delivered" not in notices(app)[-1]
+        await pilot.press("enter")  # the binding's detail and its calls
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert cells(app, "outcome", "#binding-calls-table") == ["busy"]
+        (cause,) = cells(app, "cause", "#binding-calls-table")
+        assert "busy" in cause  # the vendor's cause, in words
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("end", "enter")  # a call to one of the vendor's X numbers with no binding
+        await settle(pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"calls", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CallsScreen)
+        assert sorted(cells(app, "outcome")) == ["busy", "no binding"]  # both calls, of this vendor only
+        assert len(set(cells(app, "provider"))) == 1
+        assert "1 busy" in title(app) and "1 no binding" in title(app)
