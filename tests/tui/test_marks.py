@@ -151,21 +151,27 @@ async def test_bulk_delete_asks_once_with_cancel_focused_and_one_failure_stays_m
         assert "delete failed: [10015]" in str(app.screen.query_one(".title-bar").render())
 
 
+def hold_deletes(app, monkeypatch) -> tuple[asyncio.Event, list[str]]:
+    """Make the allowlist's deletes wait for the gate: (the gate, the ids whose delete started)."""
+    client = app.session.client("telnyx")
+    real_delete = client.delete_access_ip
+    gate = asyncio.Event()
+    started: list[str] = []
+
+    async def held_delete(record_id: str):
+        started.append(record_id)
+        await gate.wait()
+        return await real_delete(record_id)
+
+    monkeypatch.setattr(client, "delete_access_ip", held_delete)
+    return gate, started
+
+
 async def test_esc_stops_a_bulk_delete_the_writes_in_flight_settle_the_rest_stay_marked(make_app, sandbox, monkeypatch):
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        client = app.session.client("telnyx")
-        real_delete = client.delete_access_ip
-        gate = asyncio.Event()
-        started: list[str] = []
-
-        async def held_delete(record_id: str):
-            started.append(record_id)
-            await gate.wait()
-            return await real_delete(record_id)
-
-        monkeypatch.setattr(client, "delete_access_ip", held_delete)
+        gate, started = hold_deletes(app, monkeypatch)
         marked = shown_keys(app)[:7]
         await pilot.press(*["space"] * 7, "ctrl+d")
         await pilot.pause()
@@ -504,17 +510,7 @@ async def test_a_profile_switch_waits_for_a_bulk_change_so_no_row_in_flight_goes
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        client = app.session.client("telnyx")
-        real_delete = client.delete_access_ip
-        gate = asyncio.Event()
-        started: list[str] = []
-
-        async def held_delete(record_id: str):
-            started.append(record_id)
-            await gate.wait()
-            return await real_delete(record_id)
-
-        monkeypatch.setattr(client, "delete_access_ip", held_delete)
+        gate, started = hold_deletes(app, monkeypatch)
         session = app.session
         await pilot.press("space", "space", "ctrl+d")
         await pilot.pause()
