@@ -71,7 +71,6 @@ from typing import Any, Unpack, cast
 
 from providers.accounts import Account
 from providers.huawei.auth import DEFAULT_MAX_SKEW, AkskRejected, NonceCache, format_created, new_nonce, verify
-from providers.huawei.pushes import push_request
 from providers.sandbox.base import (
     SIMULATED_OUTCOMES,
     Call,
@@ -1316,6 +1315,8 @@ class HuaweiSandbox(Emulator[HuaweiError]):
         pair of the binding's mode (of the X's app for "no binding"). The call ends now (the
         emulator clock). An answered call on a recording binding is recorded: its CDR names the
         file, which GET /rest/provision/voice/record/v1.0 then finds."""
+        from providers.huawei.pushes import push_request  # the push contract loads with a call, not the emulator
+
         if outcome not in SIMULATED_OUTCOMES:
             raise invalid("outcome", f"must be one of {', '.join(SIMULATED_OUTCOMES)}")
         if self._expire():
