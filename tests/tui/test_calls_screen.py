@@ -340,7 +340,15 @@ async def test_the_binding_detail_lists_its_calls_and_enter_opens_one(calls_app)
         assert cells(app, "started_at", "#binding-calls-table")[0] == "2026-09-21 09:01:00"
         summary = str(app.screen.query_one("#binding-calls-title").render())
         assert "4 · Huawei 3 answered 1 busy" in summary
+        # A call pushed while the detail is open (a simulated one, the receiver's) shows at the next poll.
+        on = {"subscription_id": binding.subscription_id, "x": binding.x, "caller": binding.a, "callee": binding.b}
+        more_calls(app.session.ledger, "hw-0100", "no answer", 200, **on)
+        app.screen.query_one("#binding-calls").poll()
+        await settle(pilot)
+        assert cells(app, "call_id", "#binding-calls-table")[:2] == ["hw-0100", "hw-0004"]
+        assert "5 · Huawei 3 answered 1 busy 1 no answer" in str(app.screen.query_one("#binding-calls-title").render())
         listed.focus()
+        listed.move_cursor_to_key("huawei:hw-0004")
         await pilot.press("down", "down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, CallDetailScreen) and app.screen.record.call_id == "hw-0002"

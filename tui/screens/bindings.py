@@ -677,11 +677,11 @@ class BindingsScreen(TableScreen):
 
     @work(group="simulate", exit_on_error=False)
     async def simulate(self, binding: Binding, outcome: str) -> None:
+        # The call reaches the ledger through the receiver; the binding's detail reads its calls
+        # when opened and again whenever a push arrives (tui/screens/calls.py BindingCalls).
         from tui.simulated_calls import place_simulated_call
 
-        if await place_simulated_call(self.teledeck, binding, outcome):
-            for calls in self.app.screen.query("#binding-calls"):
-                calls.load(force=True)  # type: ignore[attr-defined]
+        await place_simulated_call(self.teledeck, binding, outcome)
 
     async def action_import(self) -> None:
         if not self.providers:
