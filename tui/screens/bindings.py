@@ -673,7 +673,8 @@ class BindingsScreen(TableScreen):
                 self.simulate(binding, outcome)
 
         title = f"Simulate a call on {forms.describe(binding)}"
-        await self.app.push_screen(PickScreen(title, outcome_choices()), chosen)
+        hint = "enter places the call · esc places none"
+        await self.app.push_screen(PickScreen(title, outcome_choices(), hint=hint), chosen)
 
     @work(group="simulate", exit_on_error=False)
     async def simulate(self, binding: Binding, outcome: str) -> None:

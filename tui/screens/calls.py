@@ -263,7 +263,8 @@ class CallsScreen(TableScreen):
         if table.filter_text:
             parts.append(f"{table.visible_count} of {table.total_count} match {table.filter_text!r}")
         else:
-            parts.append(f"{table.total_count} calls, newest first")
+            count = table.total_count
+            parts.append(f"{count} call{'' if count == 1 else 's'}, newest first")
         if len(self.records) >= LIMIT:
             parts.append(f"the newest {LIMIT} read")
         label = next((c.label for c in COLUMNS if c.key == table.sort_column), table.sort_column)

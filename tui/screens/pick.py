@@ -1,4 +1,5 @@
-"""A list to pick one value from (a vendor's number pools for the bind form's Pool field)."""
+"""A list to pick one value from (a vendor's number pools for the bind form's Pool field, how a
+simulated call should go)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,17 @@ class PickScreen(DialogScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        *,
+        hint: str = "enter picks · esc leaves the field as it is",
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = tuple(choices)
+        self.hint = hint
 
     def compose_dialog(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog pick"):
@@ -34,7 +42,7 @@ class PickScreen(DialogScreen[str | None]):
                 *(Option(Text(literal(line, single_line=True)), id=str(n)) for n, (_, line) in enumerate(self.choices)),
                 id="pick-list",
             )
-            yield LiteralStatic("enter picks · esc leaves the field as it is", classes="dialog-hint")
+            yield LiteralStatic(self.hint, classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#pick-list", OptionList))
