@@ -517,3 +517,75 @@ def fresh_with(columns: list[Column], rows: list[Row], *, sort: str) -> list[str
     table.set_rows(rows)
     table.sort_by(sort)
     return shown(table)
+
+
+# ------------------------------------------------------------------ frozen garbage
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_garbage_kept_by_freezing_is_swept_once_the_table_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    monkeypatch.setattr(virtual_table_module, "SWEEP_GROWTH", 1)
+    monkeypatch.setattr(virtual_table_module, "SWEEP_IDLE_SECONDS", 0.05)
+    app = TableApp(make_rows(300))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        # A cycle frozen while alive (as a repaint's Strips and a finished Worker are), then dropped.
+        doomed = _Cycle()
+        gone = weakref.ref(doomed)
+        gc.freeze()
+        del doomed
+        assert gone() is not None  # frozen: no collection reaches it
+        table.set_filter("api")  # table work in slices, then the freeze at its end schedules a sweep
+        await table.wait_until_idle()
+        assert table._sweep_timer is not None
+        await pilot.pause(0.2)
+        assert gone() is None  # swept once the table was idle
+        assert table._sweep_timer is None
+        assert not virtual_table_module.sweep_due()
+
+
+async def test_no_sweep_lands_while_the_table_is_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(virtual_table_module, "SWEEP_GROWTH", 1)
+    swept: list[int] = []
+    monkeypatch.setattr(virtual_table_module, "sweep_heap", lambda: swept.append(1) or 0)
+    app = TableApp(make_rows(300))
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table._job = "filter"  # work under way when the idle moment comes
+        table._sweep_when_idle()
+        assert swept == []
+        table._job = None
+        table._sweep_when_idle()
+        assert swept == [1]
+
+
+async def test_no_collection_walks_the_lists_a_job_builds_and_it_resumes_after_done_or_cancelled() -> None:
+    import gc
+
+    app = TableApp(make_rows(300))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        assert gc.isenabled()
+        table.set_filter("api")
+        assert not gc.isenabled()  # the job's lists are being built in slices
+        await table.wait_until_idle()
+        assert gc.isenabled() and shown(table) == fresh(make_rows(300), needle="api")
+        table.sort_by("ip")
+        assert not gc.isenabled()
+        table.set_filter("portal")  # the sort is dropped, a filter takes over: still one hold
+        table.set_filter("")
+        await table.wait_until_idle()
+        assert gc.isenabled()
+        table.set_filter("sso")
+        await pilot.app.action_quit()  # the table goes mid-job: its hold goes with it
+    assert gc.isenabled()

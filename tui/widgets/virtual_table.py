@@ -80,6 +80,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.worker import Worker
 
 from tui.literal import literal
@@ -134,6 +135,14 @@ YIELD_TURNS = 4
 #: Python's cyclic garbage collector (gc.freeze), which would otherwise walk every row on each
 #: full collection: ~45 ms per 100,000 rows, at moments nobody chose. None: never.
 GC_FREEZE_ROWS: int | None = 10_000
+#: What freezing costs is garbage: objects frozen alive that die in cycles later (a repaint's
+#: Strips and their caches, a finished Worker: ~570 objects a keystroke at 100,000 rows) stay
+#: until unfrozen. Once the frozen heap has grown by this many objects, the next idle moment
+#: (`SWEEP_IDLE_SECONDS` with no table work) unfreezes, collects everything once and freezes
+#: again: one full collection (~50-150 ms at 100,000 rows) while nobody is typing, instead of
+#: memory that grows with every keystroke.
+SWEEP_GROWTH = 100_000
+SWEEP_IDLE_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,16 +260,54 @@ def _taken_in(count: int) -> None:
         _freeze_heap()
 
 
-def _freeze_heap() -> None:
-    """Collect the young generations, then freeze what is alive (see `_taken_in`). Also after a
-    large table's work: its lists of 100,000 rows, texts and keys are young containers that
-    every young collection would walk whole (6-12 ms each, several per keystroke)."""
+_frozen_after_sweep = 0
+_tables_holding_collection = 0
+
+
+def _hold_collection() -> None:
+    """No automatic collection while a table builds its lists in slices: each young collection
+    would walk a list of up to 100,000 rows still being built (20-30 ms a time, measured: the
+    stalls of a keystroke's filter). The job's end freezes them (`_freeze_heap`)."""
+    global _tables_holding_collection
+    _tables_holding_collection += 1
+    gc.disable()
+
+
+def _release_collection() -> None:
+    global _tables_holding_collection
+    _tables_holding_collection = max(0, _tables_holding_collection - 1)
+    if _tables_holding_collection == 0:
+        gc.enable()
+
+
+def _freeze_heap() -> bool:
+    """Freeze what is alive (see `_taken_in`), also after a large table's work: its lists of
+    100,000 rows, texts and keys are young containers that every young collection would walk
+    whole (6-12 ms each, several per keystroke). No collection first: collecting the young
+    generations walks those very lists (12-35 ms at 100,000 rows, measured), and what the
+    freeze keeps that would have been garbage is swept at an idle moment (`sweep_due`).
+    True when such a sweep is due."""
     global _rows_since_freeze
     if GC_FREEZE_ROWS is None:
-        return
+        return False
     _rows_since_freeze = 0
-    gc.collect(1)
     gc.freeze()
+    return sweep_due()
+
+
+def sweep_due() -> bool:
+    return gc.get_freeze_count() - _frozen_after_sweep >= SWEEP_GROWTH
+
+
+def sweep_heap() -> int:
+    """Collect the frozen garbage: unfreeze, one full collection, freeze again. The number of
+    unreachable objects collected."""
+    global _frozen_after_sweep
+    gc.unfreeze()
+    found = gc.collect()
+    gc.freeze()
+    _frozen_after_sweep = gc.get_freeze_count()
+    return found
 
 
 def _index_of(rows: list[Row], row: Row) -> int | None:
@@ -502,6 +549,8 @@ class VirtualTable(ScrollView, can_focus=True):
         # Work under way (tui/widgets/table_rows.py generators): what it is ("load", "filter",
         # "sort"), its generation (a newer one makes it stale), its worker and its steps.
         self._job: str | None = None
+        self._sweep_timer: Timer | None = None  # a sweep of frozen garbage at the next idle moment
+        self._holds_collection = False  # while its work runs in slices (`_hold_collection`)
         self._generation = 0
         self._worker: Worker[None] | None = None
         self._steps: Steps | None = None
@@ -904,6 +953,9 @@ class VirtualTable(ScrollView, can_focus=True):
         if generation != self._generation:
             return
         self._steps = steps
+        if not self._holds_collection:
+            self._holds_collection = True
+            _hold_collection()
         # A partial, not a coroutine: a worker cancelled before it starts then never makes one.
         self._worker = self.run_worker(
             partial(self._drive, generation, steps), name=f"virtual-table {job}", group="virtual-table", exclusive=True
@@ -934,7 +986,13 @@ class VirtualTable(ScrollView, can_focus=True):
             worker.cancel()
         self._job = None
         self._taking_rows = False
+        self._let_collection_go()
         self._wake_waiters()
+
+    def _let_collection_go(self) -> None:
+        if self._holds_collection:
+            self._holds_collection = False
+            _release_collection()
 
     def _finish_now(self) -> None:
         """Do the rest of the work under way at once (a change that cannot wait for it)."""
@@ -955,13 +1013,22 @@ class VirtualTable(ScrollView, can_focus=True):
         if self._worker is not None:
             # Work that ran in slices: its lists (100,000 rows, texts, keys) are young, and each
             # young collection reads every row they hold, scattered over the heap once sorted
-            # (~5 ms a list). Collected once now and frozen, before the frame that shows them
-            # allocates its way into two such collections.
-            _freeze_heap()
+            # (~5 ms a list). Frozen now, before collection resumes and before the frame that
+            # shows them allocates its way into two such collections.
+            if _freeze_heap():
+                self._sweep_timer = self.set_timer(SWEEP_IDLE_SECONDS, self._sweep_when_idle)
+        self._let_collection_go()
         self._job = None
         self._worker = self._steps = None
         self._post_view_changed()
         self._wake_waiters()
+
+    def _sweep_when_idle(self) -> None:
+        """The frozen garbage collected, unless table work started since (it waits for the next
+        idle moment: a sweep never lands in the middle of typing)."""
+        self._sweep_timer = None
+        if self._job is None and sweep_due():
+            sweep_heap()
 
     def _wake_waiters(self) -> None:
         waiters, self._idle_waiters = self._idle_waiters, []
