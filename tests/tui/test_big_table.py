@@ -531,7 +531,7 @@ async def test_garbage_kept_by_freezing_is_swept_once_the_table_is_idle(monkeypa
     import gc
     import weakref
 
-    monkeypatch.setattr(virtual_table_module, "SWEEP_GROWTH", 1)
+    monkeypatch.setattr(virtual_table_module, "SWEEP_AFTER_FREEZES", 1)
     monkeypatch.setattr(virtual_table_module, "SWEEP_IDLE_SECONDS", 0.05)
     app = TableApp(make_rows(300))
     async with app.run_test(size=SIZE) as pilot:
@@ -553,7 +553,7 @@ async def test_garbage_kept_by_freezing_is_swept_once_the_table_is_idle(monkeypa
 
 
 async def test_no_sweep_lands_while_the_table_is_working(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(virtual_table_module, "SWEEP_GROWTH", 1)
+    monkeypatch.setattr(virtual_table_module, "SWEEP_AFTER_FREEZES", 1)
     swept: list[int] = []
     monkeypatch.setattr(virtual_table_module, "sweep_heap", lambda: swept.append(1) or 0)
     app = TableApp(make_rows(300))
