@@ -589,3 +589,23 @@ async def test_no_collection_walks_the_lists_a_job_builds_and_it_resumes_after_d
         table.set_filter("sso")
         await pilot.app.action_quit()  # the table goes mid-job: its hold goes with it
     assert gc.isenabled()
+
+
+async def test_the_sweep_waits_for_the_last_job_so_it_never_lands_between_quick_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(virtual_table_module, "SWEEP_AFTER_FREEZES", 1)
+    monkeypatch.setattr(virtual_table_module, "SWEEP_IDLE_SECONDS", 0.3)
+    swept: list[int] = []
+    monkeypatch.setattr(virtual_table_module, "sweep_heap", lambda: swept.append(1) or 0)
+    app = TableApp(make_rows(300))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        for needle in ("a", "ap", "api", "ap", "a"):  # a key every 0.1 s: never idle for 0.3 s
+            table.set_filter(needle)
+            await table.wait_until_idle()
+            await pilot.pause(0.1)
+        assert swept == []
+        await pilot.pause(0.5)
+        assert swept == [1]  # one sweep, after the last key

@@ -1017,7 +1017,9 @@ class VirtualTable(ScrollView, can_focus=True):
             # young collection reads every row they hold, scattered over the heap once sorted
             # (~5 ms a list). Frozen now, before collection resumes and before the frame that
             # shows them allocates its way into two such collections.
-            if _freeze_heap():
+            if _freeze_heap():  # a sweep once this table has been idle a while: each job puts it off
+                if self._sweep_timer is not None:
+                    self._sweep_timer.stop()
                 self._sweep_timer = self.set_timer(SWEEP_IDLE_SECONDS, self._sweep_when_idle)
         self._let_collection_go()
         self._job = None
@@ -1026,8 +1028,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._wake_waiters()
 
     def _sweep_when_idle(self) -> None:
-        """The frozen garbage collected, unless table work started since (it waits for the next
-        idle moment: a sweep never lands in the middle of typing)."""
+        """The frozen garbage collected, `SWEEP_IDLE_SECONDS` after this table's last job ended
+        (each job's end puts it off), unless work is under way (it waits for the next job's end)."""
         self._sweep_timer = None
         if self._job is None and sweep_due():
             sweep_heap()
