@@ -28,9 +28,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from providers.calls import CallEvent, Verdict
+from providers.records import integer
 
 # The push module of each privacy-number provider (Binding.provider names).
 PUSH_MODULES = {
@@ -114,6 +115,29 @@ class NonceBook:
             self._seen.pop((scope, nonce), None)
 
 
+def pushed_text(record: Mapping[str, Any], name: str, *, where: str = "") -> str:
+    """A pushed field as text: text as it is (stripped), a whole number as its digits, "" when
+    absent or null; MalformedPush (naming the field after `where`) for a boolean or a container."""
+    value = record.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedPush(f"{where}{name} is not text or a whole number")
+    return str(value).strip()
+
+
+def pushed_integer(record: Mapping[str, Any], name: str, *, where: str = "") -> int | None:
+    """A pushed whole-number field, sent as a number or as digits; None when absent, null or "";
+    MalformedPush (naming the field after `where`) for anything else."""
+    value = record.get(name)
+    if value is None or value == "":
+        return None
+    read = integer(record, name)
+    if read is None:
+        raise MalformedPush(f"{where}{name} is not a whole number")
+    return read
+
+
 class Authenticate(Protocol):
     def __call__(
         self, request: PushRequest, keys: Sequence[ReceiverKey], *, now: datetime, nonces: NonceBook
@@ -160,4 +184,6 @@ __all__ = [
     "ReceiverKey",
     "push_spec",
     "push_specs",
+    "pushed_integer",
+    "pushed_text",
 ]

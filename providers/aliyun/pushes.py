@@ -58,7 +58,16 @@ from providers.calls import (
     CallEvent,
     Verdict,
 )
-from providers.pushes import MalformedPush, PushRefused, PushReply, PushRequest, PushSpec, ReceiverKey
+from providers.pushes import (
+    MalformedPush,
+    PushRefused,
+    PushReply,
+    PushRequest,
+    PushSpec,
+    ReceiverKey,
+    pushed_integer,
+    pushed_text,
+)
 from providers.records import UnreadableJson, load_json
 
 PROVIDER = "aliyun"
@@ -204,10 +213,6 @@ def authenticate(
 # parse
 
 
-class _Bad(ValueError):
-    """One receipt cannot be read (the caller adds which one)."""
-
-
 def message_type(record: Mapping[str, Any]) -> str:
     """Which message type a receipt is, from the fields only it has (the documented field sets):
     release_time / release_dir / release_cause only in SecretReport; start_time (the answer)
@@ -231,46 +236,24 @@ def _is_epoch_ms(value: Any) -> bool:
     )
 
 
-def _text(record: Mapping[str, Any], name: str) -> str:
-    """A text or whole-number field as text ("" when absent or null)."""
-    value = record.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Bad(f"{name} is not text or a whole number")
-    return str(value).strip()
-
-
-def _number(record: Mapping[str, Any], name: str) -> int | None:
-    """A small whole-number code (call_type, release_cause ...), sent as a number or as digits."""
-    value = record.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise _Bad(f"{name} is not a whole number")
-
-
 def _moment(record: Mapping[str, Any], name: str, *, required: bool = False) -> datetime | None:
     """A receipt time as aware UTC: `yyyy-MM-dd HH:mm:ss` China time, or epoch milliseconds."""
     value = record.get(name)
     if value is None or value == "":
         if required:
-            raise _Bad(f"{name} is missing")
+            raise MalformedPush(f"{name} is missing")
         return None
     if _is_epoch_ms(value):
         try:
             return datetime.fromtimestamp(int(value) / 1000, UTC)
         except (OverflowError, OSError, ValueError):
-            raise _Bad(f"{name} is out of range") from None
+            raise MalformedPush(f"{name} is out of range") from None
     if not isinstance(value, str):
-        raise _Bad(f"{name} is not a time")
+        raise MalformedPush(f"{name} is not a time")
     try:
         return datetime.strptime(value.strip(), WIRE_TIME).replace(tzinfo=CHINA_TIME).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise _Bad(f"{name} is not yyyy-MM-dd HH:mm:ss (China time) or epoch milliseconds") from None
+        raise MalformedPush(f"{name} is not yyyy-MM-dd HH:mm:ss (China time) or epoch milliseconds") from None
 
 
 def china_wall_time(moment: datetime) -> str:
@@ -281,39 +264,39 @@ def china_wall_time(moment: datetime) -> str:
 def _parties(record: Mapping[str, Any]) -> tuple[str, str]:
     """(caller, callee): call_type 0 is phone_no (A) calling peer_no, 1 is peer_no calling A; for
     an intercepted call (4) and any other the one who dialled is in phone_no."""
-    phone, peer = _text(record, "phone_no"), _text(record, "peer_no")
-    return (peer, phone) if _number(record, "call_type") == 1 else (phone, peer)
+    phone, peer = pushed_text(record, "phone_no"), pushed_text(record, "peer_no")
+    return (peer, phone) if pushed_integer(record, "call_type") == 1 else (phone, peer)
 
 
 def _events_of(item: Any, *, received_at: datetime, account: str) -> list[CallEvent]:
     if not isinstance(item, dict):
-        raise _Bad("not a JSON object")
+        raise MalformedPush("not a JSON object")
     kind = message_type(item)
     try:
         return _record_events(kind, item, received_at=received_at, account=account)
-    except _Bad as why:
-        raise _Bad(f"{kind}: {why}") from None
+    except MalformedPush as why:
+        raise MalformedPush(f"{kind}: {why}") from None
 
 
 def _record_events(kind: str, item: dict[str, Any], *, received_at: datetime, account: str) -> list[CallEvent]:
-    call_id = _text(item, "call_id")
+    call_id = pushed_text(item, "call_id")
     if not call_id:
-        raise _Bad("call_id is missing")
+        raise MalformedPush("call_id is missing")
     if len(call_id) > MAX_CALL_ID:
-        raise _Bad(f"call_id is longer than {MAX_CALL_ID} characters")
+        raise MalformedPush(f"call_id is longer than {MAX_CALL_ID} characters")
     caller, callee = _parties(item)
     for name in ("call_type", "unconnected_cause", "release_cause", "release_dir"):
-        _number(item, name)  # each one that is there must be a number
+        pushed_integer(item, name)  # each one that is there must be a number
     for name in ("pool_key", "secret_no", "control_msg", "out_id"):
-        _text(item, name)
+        pushed_text(item, name)
     fields = {k: v for k, v in item.items() if k not in _LINK_FIELDS}
     fields.update({f"has_{k}": True for k in _LINK_FIELDS if item.get(k)})
     common: dict[str, Any] = dict(
         provider=PROVIDER,
         call_id=call_id,
         received_at=received_at,
-        subscription_id=_text(item, "sub_id") or _text(item, "subs_id"),
-        x=_text(item, "secret_no"),
+        subscription_id=pushed_text(item, "sub_id") or pushed_text(item, "subs_id"),
+        x=pushed_text(item, "secret_no"),
         caller=caller,
         callee=callee,
         account=account,
@@ -321,16 +304,16 @@ def _record_events(kind: str, item: dict[str, Any], *, received_at: datetime, ac
     if kind == RECORDING_REPORT:
         called_at = _moment(item, "call_time", required=True)
         assert called_at is not None
-        pool_key = _text(item, "pool_key")
+        pool_key = pushed_text(item, "pool_key")
         if not pool_key:
-            raise _Bad("pool_key is missing (QueryRecordFileDownloadUrl needs it)")
+            raise MalformedPush("pool_key is missing (QueryRecordFileDownloadUrl needs it)")
         # The locator of QueryRecordFileDownloadUrl, whose CallTime is documented as wall time.
         locator = {"CallId": call_id, "CallTime": china_wall_time(called_at), "PoolKey": pool_key}
         return [CallEvent(kind=kind, stage=RECORDING, at=None, fields={**fields, **locator}, **common)]
     times = {name: _moment(item, name) for name in ("call_time", "ring_time", "start_time", "release_time")}
     at = times[_MOMENT_OF[kind]]
     if at is None:
-        raise _Bad(f"{_MOMENT_OF[kind]} is missing")
+        raise MalformedPush(f"{_MOMENT_OF[kind]} is missing")
     events = [CallEvent(kind=kind, stage=STAGE_OF[kind], at=at, fields=fields, **common)]
     if kind == CALL_REPORT:
         derived = {**fields, "derived_from": CALL_REPORT}
@@ -356,7 +339,7 @@ def parse(body: bytes, *, received_at: datetime, account: str) -> list[CallEvent
     for index, item in enumerate(value):
         try:
             events.extend(_events_of(item, received_at=received_at, account=account))
-        except _Bad as why:
+        except MalformedPush as why:
             raise MalformedPush(f"Alibaba receipts: element {index}: {why}") from None
     own = {e.dedupe_key for e in events if "derived_from" not in e.fields}
     kept: list[CallEvent] = []
@@ -434,8 +417,8 @@ def decode(events: Sequence[CallEvent]) -> Verdict | None:
 
 def _safe_number(value: Any) -> int | None:
     try:
-        return _number({"v": value}, "v")
-    except _Bad:
+        return pushed_integer({"v": value}, "v")
+    except MalformedPush:
         return None
 
 
@@ -444,7 +427,7 @@ def _report_answered(fields: Mapping[str, Any]) -> bool:
     release_time ("release_time − start_time is the duration; 0 means not connected")."""
     try:
         start, end = _moment(fields, "start_time"), _moment(fields, "release_time")
-    except _Bad:
+    except MalformedPush:
         return False
     return start is not None and end is not None and start < end
 

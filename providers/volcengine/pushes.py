@@ -51,7 +51,17 @@ from providers.calls import (
     CallEvent,
     Verdict,
 )
-from providers.pushes import MalformedPush, NonceBook, PushRefused, PushReply, PushRequest, PushSpec, ReceiverKey
+from providers.pushes import (
+    MalformedPush,
+    NonceBook,
+    PushRefused,
+    PushReply,
+    PushRequest,
+    PushSpec,
+    ReceiverKey,
+    pushed_integer,
+    pushed_text,
+)
 from providers.records import UnreadableJson, integer, load_json
 from providers.signing import sha256_hex
 
@@ -240,25 +250,11 @@ def _event(message: Any, *, received_at: datetime, account: str) -> CallEvent:
 
 
 def _text(message: Mapping[str, Any], name: str) -> str:
-    """A text field ("" when absent or null); a number is taken as its digits, a container or a
-    boolean is malformed."""
-    value = message.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise MalformedPush(f"a callback message's {name} is not text")
-    return str(value).strip()
+    return pushed_text(message, name, where="a callback message's ")
 
 
 def _number(message: Mapping[str, Any], name: str) -> int | None:
-    """An integer field, given as a number or as digits (None when absent, null or "")."""
-    value = message.get(name)
-    if value is None or value == "":
-        return None
-    read = integer(message, name)
-    if read is None:
-        raise MalformedPush(f"a callback message's {name} is not a whole number")
-    return read
+    return pushed_integer(message, name, where="a callback message's ")
 
 
 def _moment(message: Mapping[str, Any], name: str) -> datetime | None:
