@@ -213,6 +213,7 @@ def test_a_report_alone_stands_for_the_start_and_the_answer_of_its_call() -> Non
         (body(RING_SAMPLE, {**REPORT_SAMPLE, "release_time": "01/03/2026"}), "element 1: SecretReport: release_time"),
         (body({**START_SAMPLE, "call_time": None}), "element 0: SecretStartReport: call_time is missing"),
         (body({**START_SAMPLE, "call_type": "caller"}), "call_type is not a whole number"),
+        (body({**START_SAMPLE, "call_type": "--5"}), "call_type is not a whole number"),
         (body({**RECORDING_SAMPLE, "pool_key": ""}), "element 0: SecretRecording: pool_key is missing"),
         (body({**START_SAMPLE, "secret_no": {"x": 1}}), "secret_no is not text"),
         (b"[" * 5000 + b"]" * 5000, "nested deeper"),
