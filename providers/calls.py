@@ -130,10 +130,7 @@ def _decoder(provider: str) -> Decoder | None:
         from providers.pushes import PUSH_MODULES, push_spec
 
         if provider in PUSH_MODULES:
-            try:
-                _DECODERS[provider] = push_spec(provider).decode
-            except (ImportError, AttributeError):  # a vendor without its push module yet
-                return None
+            _DECODERS[provider] = push_spec(provider).decode
     return _DECODERS.get(provider)
 
 
