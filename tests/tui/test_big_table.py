@@ -57,6 +57,7 @@ def make_rows(count: int, start: int = 0) -> list[Row]:
 def slow(table: VirtualTable) -> VirtualTable:
     table.sync_rows = 0  # every change is work in slices
     table.slice_seconds = 0.0  # one slice per event-loop turn
+    table.filter_turn_seconds = 0.0  # a filter too: its first slice in the call, the rest in turns
     return table
 
 
@@ -609,3 +610,44 @@ async def test_the_sweep_waits_for_the_last_job_so_it_never_lands_between_quick_
         assert swept == []
         await pilot.pause(0.5)
         assert swept == [1]  # one sweep, after the last key
+
+
+async def test_a_filter_that_fits_its_first_turn_is_shown_when_the_call_returns() -> None:
+    rows = make_rows(300)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.filter_turn_seconds = 5.0  # ample: the whole filter inside the call
+        assert table.set_filter("api") == len(fresh(rows, needle="api"))
+        assert not table.busy and shown(table) == fresh(rows, needle="api")
+        table.filter_turn_seconds = 0.0  # none: the first slice, then the rest in turns
+        assert table.set_filter("portal") is None and table.busy
+        await table.wait_until_idle()
+        assert shown(table) == fresh(rows, needle="portal")
+        table.sort_by("ip")  # a sort is not a filter: in turns whatever the filter's turn
+        table.filter_turn_seconds = 5.0
+        assert table.busy
+        await table.wait_until_idle()
+        assert shown(table) == fresh(rows, needle="portal", sort="ip")
+
+
+async def test_a_large_tables_result_shown_at_once_is_frozen_out_of_the_collector() -> None:
+    import gc
+
+    rows = make_rows(300)
+    app = TableApp(rows)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(VirtualTable)
+        await table.wait_until_idle()
+        table.set_filter("api")
+        await table.wait_until_idle()
+        table.set_filter("ap")
+        await table.wait_until_idle()
+        table.filter_turn_seconds = 5.0  # done inside the call: no worker ran it
+        gc.collect()  # nothing young left but what the next step makes
+        before = gc.get_freeze_count()
+        assert table.set_filter("api") is not None
+        # Its lists are in no young generation for the next frame's collections to walk.
+        assert gc.get_freeze_count() > before
+        assert shown(table) == fresh(rows, needle="api")

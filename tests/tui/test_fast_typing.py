@@ -153,3 +153,28 @@ async def test_rows_marked_in_a_burst_before_ctrl_s_are_the_ones_it_exports(make
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert app.screen.title_text == "Export 3 marked rows"
+
+
+async def test_the_filter_box_hands_each_edit_over_inside_the_key_that_made_it():
+    """The list screens' filter box (FilterInput) filters as the key is handled, before any other
+    message: so the key's echo and the rows it filters are painted in the same frame."""
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.literal import FilterInput
+
+    heard: list[str] = []
+
+    class BoxApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FilterInput(id="box", on_edit=lambda text: heard.append(f"edit {text}"))
+
+        def on_input_changed(self, event: Input.Changed) -> None:
+            heard.append(f"changed {event.value}")
+
+    app = BoxApp()
+    async with app.run_test() as pilot:
+        burst(app, "ab")
+        await settle(pilot)
+        app.query_one("#box", Input).value = ""  # set from code: handed over as well
+        await settle(pilot)
+    assert heard == ["edit a", "edit ab", "changed a", "changed ab", "edit ", "changed "]

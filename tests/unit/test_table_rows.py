@@ -190,6 +190,26 @@ COLUMNS = [("name", "NAME"), ("status", "STATUS"), ("x", "X (EXT)")]
 
 
 @given(
+    texts=st.lists(st.sampled_from(["ab", "a1", "b", "AB ", "1"]), max_size=40),
+    filter_text=st.sampled_from(["", "a", "b", "!b", "ab", "~^a", "!~1$", "name:a", "!name:b"]),
+    side_by_side=st.booleans(),
+)
+def test_a_filter_in_many_slices_is_the_rows_themselves_exactly_when_it_keeps_them_all(
+    texts: list[str], filter_text: str, side_by_side: bool
+) -> None:
+    rows = [Row(f"k{i}", (text, "X")) for i, text in enumerate(texts)]
+    keep = parse_filter(filter_text, COLUMNS)
+    expected = [row for row in rows if keep.matches(row)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(table_rows, "SLICE_ROWS", 1)  # slices of 1, 2 or 8 rows: kept, dropped, kept again
+        got = run_now(filter_rows(rows, keep, run_now(rehome_texts(rows)) if side_by_side else None))
+    assert got == expected
+    # Every row kept: the very list given (no copy); else a list of its own, the rows untouched.
+    assert (got is rows) == (len(expected) == len(rows))
+    assert [row.key for row in rows] == [f"k{i}" for i in range(len(texts))]
+
+
+@given(
     cells=st.lists(st.tuples(*[st.text(alphabet="abAB1 \n", max_size=5)] * 3), max_size=30),
     pattern=st.sampled_from(["a", "^a", "b$", "^$", "a.b", "a|1", "[ab]{2}", "A\\s"]),
     invert=st.booleans(),

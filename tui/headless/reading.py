@@ -46,7 +46,7 @@ def row_filter(text: str | None, columns: Sequence[tuple[str, str]]) -> Callable
         raise UsageError(f"--filter {text!r}: {error}") from None
     if not keep.needle:
         return list
-    return lambda rows: list(run_now(filter_rows(rows, keep)))
+    return lambda rows: run_now(filter_rows(list(rows), keep))  # a list of its own either way
 
 
 @dataclass

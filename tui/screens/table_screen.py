@@ -26,7 +26,7 @@ from textual.widgets import Input
 from tui.keymap import bindings_of
 from tui.screens.access import AppAccess
 from tui.widgets.footer import AppFooter
-from tui.widgets.literal import LiteralBar, LiteralInput, LiteralLabel
+from tui.widgets.literal import FilterInput, LiteralBar, LiteralLabel
 from tui.widgets.virtual_table import FilterError, Row, VirtualTable
 from tui.wording import plural
 
@@ -323,7 +323,9 @@ class TableScreen(AppAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
         yield LiteralBar("", id="title-bar", classes="title-bar")
-        yield LiteralInput(placeholder=FILTER_PLACEHOLDER, id="filter-input", classes="filter-input")
+        yield FilterInput(
+            placeholder=FILTER_PLACEHOLDER, id="filter-input", classes="filter-input", on_edit=self._filter_edited
+        )
         yield LiteralLabel("", id="filter-problem", classes="field-error")
         yield self.make_table()
         yield AppFooter()
@@ -368,10 +370,9 @@ class TableScreen(AppAccess, Screen[None]):
         # At once, not with Widget.focus (which waits its turn behind keys already typed).
         self.set_focus(self.query_one("#filter-input", Input))
 
-    @on(Input.Changed, "#filter-input")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def _filter_edited(self, text: str) -> None:
         try:
-            self.table.set_filter(event.value)
+            self.table.set_filter(text)
         except FilterError as problem:
             self._show_filter_problem(str(problem))
             return

@@ -4,6 +4,7 @@ that may carry data (tests/unit/test_literal.py checks)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -57,3 +58,18 @@ class LiteralInput(Input):
             return super()._value
         text = Text(literal_same_length(self.value), no_wrap=True, overflow="ignore", end="")
         return self.highlighter(text) if self.highlighter is not None else text
+
+
+class FilterInput(LiteralInput):
+    """A list's filter box: each edit reaches `on_edit` at once, inside the key's own handling,
+    so the keystroke and the rows it filters are painted in one frame. Through `Input.Changed`
+    the edit arrived a few messages later, after the box had been repainted, and the rows
+    waited for the next frame (up to 1/60 s more, and a second render of the screen)."""
+
+    def __init__(self, *, on_edit: Callable[[str], None], **options: Any) -> None:
+        super().__init__(**options)
+        self._on_edit = on_edit
+
+    def _watch_value(self, value: str) -> None:
+        super()._watch_value(value)
+        self._on_edit(value)

@@ -12,7 +12,8 @@ Taking in rows (`set_rows`), filtering and sorting are done by generators that
 yield between slices (tui/widgets/table_rows.py). For a table of at most
 `sync_rows` rows they run to the end inside the call, as plain calls do. For a
 larger one the call does the first slice (so `set_rows` paints its first rows at
-once) and a worker runs the rest, `slice_seconds` of work per event-loop turn:
+once; a filter works up to `filter_turn_seconds`, so most are painted with the key
+that typed them) and a worker runs the rest, `slice_seconds` of work per event-loop turn:
 `busy` and `busy_text` say what is under way ("loading rows 40,000 of
 100,000…"), `ViewChanged` is posted as rows come in and when a result is shown,
 and `wait_until_idle()` waits for it. A newer filter or sort drops older work
@@ -64,8 +65,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice, repeat
-from operator import is_
+from itertools import islice
 from time import perf_counter
 from typing import Any, ClassVar, Literal
 
@@ -83,6 +83,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.worker import Worker
 
+from tui import textual_workarounds
 from tui.literal import literal
 from tui.widgets.table_rows import (
     EVERY_ROW,
@@ -104,6 +105,10 @@ from tui.widgets.table_rows import (
 )
 
 __all__ = ["Column", "FilterError", "Row", "VirtualTable"]
+
+# Textual's painted lines would otherwise leave a reference cycle each, which the heap freezes
+# below keep until a sweep (see tui/textual_workarounds.py).
+textual_workarounds.install()
 
 Justify = Literal["left", "right"]
 
@@ -135,9 +140,9 @@ YIELD_TURNS = 4
 #: Python's cyclic garbage collector (gc.freeze), which would otherwise walk every row on each
 #: full collection: ~45 ms per 100,000 rows, at moments nobody chose. None: never.
 GC_FREEZE_ROWS: int | None = 10_000
-#: What freezing costs is garbage: objects frozen alive that die in cycles later (a repaint's
-#: Strips and their caches, a finished Worker: ~570 objects a keystroke at 100,000 rows) stay
-#: until unfrozen. After this many freezes (about as many keystrokes or table jobs), the next
+#: What freezing costs is garbage: objects frozen alive that die in cycles later (a layout's
+#: compositor closures, a finished Worker; a painted line's Strip and its caches until
+#: tui/textual_workarounds.py, ~570 objects a keystroke at 100,000 rows) stay until unfrozen. After this many freezes (about as many keystrokes or table jobs), the next
 #: idle moment (`SWEEP_IDLE_SECONDS` with no table work) unfreezes, collects everything once
 #: and freezes again: one full collection (~50-200 ms at 100,000 rows) while nobody is typing,
 #: instead of memory that grows with every keystroke. Counted, not measured: gc.get_freeze_count
@@ -313,9 +318,11 @@ def sweep_heap() -> int:
 
 
 def _index_of(rows: list[Row], row: Row) -> int | None:
-    """Index of this very row object in `rows` (a C-speed scan: about 2 ms for 100,000 rows)."""
+    """Index of this very row object in `rows` (a Row compares by identity): a C-speed scan that
+    stops where it finds it, at once for a row near the top, ~14 ms through 100,000 rows
+    scattered over the heap (measured)."""
     try:
-        return list(map(is_, rows, repeat(row))).index(True)
+        return rows.index(row)
     except ValueError:
         return None
 
@@ -567,6 +574,11 @@ class VirtualTable(ScrollView, can_focus=True):
         self.sync_rows = 5000
         #: Work done per event-loop turn by a large table (seconds): the longest it holds the loop.
         self.slice_seconds = 0.008
+        #: A large table's filter works this long (seconds) inside the call before it goes on in
+        #: slices: a filter that fits (one of 100,000 rows by text takes ~20 ms) is painted in the
+        #: frame that shows the key that typed it, instead of a frame later (up to 1/60 s and a
+        #: whole repaint more), and holds the loop no longer than the 50 ms a stall may take.
+        self.filter_turn_seconds = 0.03
         self._strip_cache: dict[tuple[str, int, bool, int, bool], tuple[Strip, Style]] = {}
         self._header_strip: Strip | None = None
         self._style_cache: dict[tuple[int, str, bool, bool], Style] = {}
@@ -937,8 +949,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _run(self, job: str, steps: Steps, *, now: bool) -> None:
         """Run `steps` (a generator of slices), after dropping older work: to the end now when
-        `now` (or when the table is not in a running app), else its first slice now and the rest
-        in a worker, `slice_seconds` of work per event-loop turn."""
+        `now` (or when the table is not in a running app), else its first slice now (a filter's
+        first `filter_turn_seconds`) and the rest in a worker, `slice_seconds` of work per
+        event-loop turn."""
         self._cancel_work()
         generation = self._generation
         self._job = job
@@ -947,17 +960,21 @@ class VirtualTable(ScrollView, can_focus=True):
             run_now(steps)
             self._work_done(generation)
             return
+        if not self._holds_collection:
+            self._holds_collection = True
+            _hold_collection()
         try:
             next(steps)
+            if job == "filter":
+                deadline = perf_counter() + self.filter_turn_seconds
+                while perf_counter() < deadline:
+                    next(steps)
         except StopIteration:
             self._work_done(generation)
             return
         if generation != self._generation:
             return
         self._steps = steps
-        if not self._holds_collection:
-            self._holds_collection = True
-            _hold_collection()
         # A partial, not a coroutine: a worker cancelled before it starts then never makes one.
         self._worker = self.run_worker(
             partial(self._drive, generation, steps), name=f"virtual-table {job}", group="virtual-table", exclusive=True
@@ -1012,11 +1029,13 @@ class VirtualTable(ScrollView, can_focus=True):
     def _work_done(self, generation: int) -> None:
         if generation != self._generation:
             return
-        if self._worker is not None:
-            # Work that ran in slices: its lists (100,000 rows, texts, keys) are young, and each
-            # young collection reads every row they hold, scattered over the heap once sorted
-            # (~5 ms a list). Frozen now, before collection resumes and before the frame that
-            # shows them allocates its way into two such collections.
+        if self._worker is not None or len(self._rows) > self.sync_rows:
+            # A large table's work (in slices, or done in one go from a result kept for this
+            # filter): its lists (100,000 rows, texts, keys) are young, and each young
+            # collection reads every row they hold, scattered over the heap once sorted (15-25
+            # ms a list, measured: a backspace's frame waited behind one of gen 0 and one of
+            # gen 1). Frozen now, before collection resumes and before the frame that shows them
+            # allocates its way into such collections.
             if _freeze_heap():  # a sweep once this table has been idle a while: each job puts it off
                 if self._sweep_timer is not None:
                     self._sweep_timer.stop()
@@ -1666,7 +1685,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._strip_cache.clear()
         self._update_virtual_size()
         row = self._rows.get(cursor_key) if cursor_key is not None else None
-        index = self._position(row) if row is not None else None
+        # A row the filter drops is in no view: not looked for through every row shown.
+        index = self._position(row) if row is not None and self._matches(row) else None
         if index is None:
             index = self.cursor_row
         self.set_reactive(VirtualTable.cursor_row, self.validate_cursor_row(index))
