@@ -144,9 +144,10 @@ GC_FREEZE_ROWS: int | None = 10_000
 #: compositor closures, a finished Worker; before tui/textual_workarounds.py, each painted
 #: line's Strip and its caches: ~570 objects a keystroke at 100,000 rows) stay until unfrozen.
 #: After this many freezes (about as many keystrokes or table jobs), the next idle moment
-#: (`SWEEP_IDLE_SECONDS` with no table work) unfreezes, collects everything once and freezes again: one full collection (~50-200 ms at 100,000 rows) while nobody is typing,
-#: instead of memory that grows with every keystroke. Counted, not measured: gc.get_freeze_count
-#: walks the whole frozen heap (16 ms at 100,000 rows).
+#: (`SWEEP_IDLE_SECONDS` with no table work) unfreezes, collects everything once and freezes
+#: again: one full collection (~50-200 ms at 100,000 rows) while nobody is typing, instead of
+#: memory that grows with every keystroke. Counted, not measured: gc.get_freeze_count walks the
+#: whole frozen heap (16 ms at 100,000 rows).
 SWEEP_AFTER_FREEZES = 150
 SWEEP_IDLE_SECONDS = 2.0
 
