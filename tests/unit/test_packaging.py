@@ -28,7 +28,7 @@ def test_wheel_ships_styles_and_entry_point(tmp_path):
     )
     wheel = next(tmp_path.glob("teledeck-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "styles/app.tcss" in names
+    assert "styles/app.tcss" in names and "styles/dialogs.tcss" in names
     assert "tui/app.py" in names and "providers/telnyx/client.py" in names
     assert "providers/sandbox/telnyx/routes.py" in names and "providers/sandbox/base.py" in names
     # the vendor registry and every descriptor it lists

@@ -11,6 +11,7 @@ before Expires). A priority binding runs in the app's own key handler, before th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 from textual.app import ComposeResult
@@ -18,10 +19,15 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer
 
+import styles
+
 ResultT = TypeVar("ResultT")
 
 
 class DialogScreen(ModalScreen[ResultT]):
+    # Textual adds a screen's CSS_PATH to the app's stylesheet when the screen is first shown,
+    # with the app's own priority: the dialogs' rules cost the first frame nothing.
+    CSS_PATH = str(Path(styles.__file__).with_name("dialogs.tcss"))
     BINDINGS = [
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="dialog.focus_next"),
         Binding(

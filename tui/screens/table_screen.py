@@ -323,10 +323,21 @@ class TableScreen(AppAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.teledeck.make_header()
         yield LiteralBar("", id="title-bar", classes="title-bar")
-        yield FilterInput(
-            placeholder=FILTER_PLACEHOLDER, id="filter-input", classes="filter-input", on_edit=self._filter_edited
+        # The filter box and its problem start hidden (and the box disabled, see
+        # _show_filter_box) as they are made: hiding them once mounted restyled both and their
+        # parts again before the first frame.
+        box = FilterInput(
+            placeholder=FILTER_PLACEHOLDER,
+            id="filter-input",
+            classes="filter-input",
+            on_edit=self._filter_edited,
+            disabled=True,
         )
-        yield LiteralLabel("", id="filter-problem", classes="field-error")
+        box.display = False
+        yield box
+        problem = LiteralLabel("", id="filter-problem", classes="field-error")
+        problem.display = False
+        yield problem
         yield self.make_table()
         yield AppFooter()
 
@@ -335,7 +346,6 @@ class TableScreen(AppAccess, Screen[None]):
         return self.query_one(VirtualTable)
 
     def on_mount(self) -> None:
-        self._show_filter_box(False)
         self.table.focus()
 
     def _show_filter_box(self, shown: bool) -> None:
