@@ -24,7 +24,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from providers.accounts import Account
-from providers.bindings import B_MODES
 from providers.endpoints import check_endpoint
 
 if TYPE_CHECKING:
@@ -97,6 +96,8 @@ class BindingRules:
             return name in self.changeable[mode]
         if name == "expires_at":
             return self.takes_expiry(mode)
+        from providers.bindings import B_MODES  # the bindings model is not needed to start
+
         return name != "b" or mode in B_MODES
 
     def number_problem(self, value: str) -> str | None:

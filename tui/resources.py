@@ -7,6 +7,7 @@ resource is one entry here. Every provider call goes through `ProviderSession`.
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,10 +21,9 @@ if TYPE_CHECKING:
     # (a start from the cache paints rows before any of them; tests/unit/test_startup_imports.py).
     from providers.records import Page
     from providers.session import ProviderSession
+    from providers.telnyx.access_list import AccessIp, AccessIpRange
     from providers.telnyx.client import TelnyxClient
     from providers.telnyx.models import (
-        AccessIp,
-        AccessIpRange,
         Address,
         AuthProvider,
         IntegrationSecret,
@@ -220,14 +220,13 @@ def _telnyx(s: ProviderSession) -> TelnyxClient:
     return cast("TelnyxClient", s.client("telnyx"))
 
 
-def _telnyx_record(model: str) -> Callable[[dict], Any]:
-    """`providers.telnyx.models.<model>.from_api`, looked up when the first cached row is
-    parsed: the registry names record types without importing them."""
+def _telnyx_record(model: str, module: str = "models") -> Callable[[dict], Any]:
+    """`providers.telnyx.<module>.<model>.from_api`, looked up when the first cached row is
+    parsed: the registry names record types without importing them. The access list's records
+    have a module of their own, so the start screen's cached rows load no other record class."""
 
     def parse(item: dict) -> Any:
-        from providers.telnyx import models
-
-        return getattr(models, model).from_api(item)
+        return getattr(importlib.import_module(f"providers.telnyx.{module}"), model).from_api(item)
 
     return parse
 
@@ -235,7 +234,7 @@ def _telnyx_record(model: str) -> Callable[[dict], Any]:
 def _is_range(record: Any) -> TypeGuard[AccessIpRange]:
     """Whether an allowlist record is a CIDR block (an access IP range); the record exists, so
     its module is loaded and the import costs nothing."""
-    from providers.telnyx.models import AccessIpRange
+    from providers.telnyx.access_list import AccessIpRange
 
     return isinstance(record, AccessIpRange)
 
@@ -314,7 +313,7 @@ _DESCRIPTION_FIELD = FieldSpec(
 
 
 ALLOWLIST = ResourceSpec(
-    parse=_telnyx_record("AccessIp"),
+    parse=_telnyx_record("AccessIp", "access_list"),
     name="allowlist",
     title="Allowlist",
     singular="access IP",
@@ -351,7 +350,7 @@ ALLOWLIST = ResourceSpec(
 
 
 RANGES = ResourceSpec(
-    parse=_telnyx_record("AccessIpRange"),
+    parse=_telnyx_record("AccessIpRange", "access_list"),
     name="ranges",
     title="IP ranges",
     singular="IP range",

@@ -1,4 +1,5 @@
-"""Typed records for Telnyx account access, built leniently from API JSON.
+"""Typed records for Telnyx account access, built leniently from API JSON (the access list's
+own are in providers.telnyx.access_list, re-exported here).
 
 Each record keeps `raw` (the vendor's object as received) for the detail view. Secrets are
 never part of a record: the API never returns integration secret values, and access tokens
@@ -11,33 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from providers.records import ApiRecord, integer, mapping, read_record, text
-
-
-@dataclass(frozen=True)
-class AllowlistEntry(ApiRecord):
-    """What an access IP and an access IP range share: Telnyx's sync status, the label, who added it."""
-
-    id: str
-    status: str
-    description: str
-    user_id: str
-    created_at: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class AccessIp(AllowlistEntry):
-    """One address on the access list (`/access_ip_address`)."""
-
-    ip_address: str
-    source: str
-
-
-@dataclass(frozen=True)
-class AccessIpRange(AllowlistEntry):
-    """A CIDR block on the access list (`/access_ip_ranges`); single addresses are `AccessIp`s."""
-
-    cidr_block: str
+from providers.telnyx.access_list import AccessIp as AccessIp
+from providers.telnyx.access_list import AccessIpRange as AccessIpRange
+from providers.telnyx.access_list import AllowlistEntry as AllowlistEntry
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ def watched(name: str) -> bool:
 def heavy(name: str) -> bool:
     """What a start from the cache must not wait for: every watched module but the vendor
     descriptors (`<vendor>.vendor`, the registry the session opens with) and the record types the
-    cached rows are made of (`<vendor>.models`), with their packages."""
+    start screen's cached rows are made of (the allowlist's, `telnyx.access_list`: not the other
+    Telnyx records in `telnyx.models`), with their packages."""
     parts = name.split(".")
     vendor_package = parts[:2] in (
         ["providers", "telnyx"],
@@ -57,7 +58,7 @@ def heavy(name: str) -> bool:
         ["providers", "huawei"],
         ["providers", "volcengine"],
     )
-    return watched(name) and not (vendor_package and (len(parts) == 2 or parts[2] in ("vendor", "models")))
+    return watched(name) and not (vendor_package and (len(parts) == 2 or parts[2] in ("vendor", "access_list")))
 
 
 # Both rules run in the children too: their source is sent along.
