@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -29,6 +30,22 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("TELEDECK_LOG_DIR", str(tmp_path_factory.mktemp("teledeck-log")))
     monkeypatch.delenv("TELEDECK_PROFILE", raising=False)
     monkeypatch.delenv("TELNYX_API_KEY", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _teledeck_logger_restored():
+    """A test that runs the app's log setup (tui.logsetup.configure: a file handler, and no
+    propagation to the root logger) leaves it as it found it: otherwise every later test in the
+    same worker that reads its logs through caplog sees nothing."""
+    logger = logging.getLogger("teledeck")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for handler in logger.handlers:
+        if handler not in handlers:
+            handler.close()
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 # ---- PostgreSQL (tests/pg_server.py): one throwaway server per test process --------------------
