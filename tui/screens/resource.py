@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.widgets import Input
 
 from providers.errors import ProviderError
 from providers.pagination import PaginationStalled
 from providers.records import Page
 from tui.resources import REGISTRY, ActionSpec, ResourceSpec
 from tui.screens.table_screen import TableScreen, change_keys, record_list_keys
+from tui.widgets.literal import FilterInput
 from tui.widgets.virtual_table import Column, Row, VirtualTable
 from tui.wording import plural, with_article
 
@@ -218,7 +218,7 @@ class ResourceScreen(TableScreen):
             self.progress = ""
             self.update_title()
             # A loading widget cannot hold focus; give it back unless the user is typing a filter.
-            if not self.query_one("#filter-input", Input).has_focus:
+            if not isinstance(self.focused, FilterInput):
                 table.focus()
 
     async def _first_frame_out(self) -> None:
