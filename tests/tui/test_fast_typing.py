@@ -7,6 +7,8 @@ the keys behind it are read (issue 10: "Tab +30m" typed fast left Expires as "m"
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import events
 from textual.widgets import Input
 
@@ -59,6 +61,26 @@ async def test_a_slash_inside_the_filter_is_text(make_app):
         burst(app, "/10.0.0.0/8")
         await settle(pilot)
         assert app.screen.query_one("#filter-input", Input).value == "10.0.0.0/8"
+
+
+async def test_a_filter_typed_ahead_before_the_filter_box_is_mounted_lands_in_it(make_app):
+    # The box is mounted after the screen's first frame; "/office" typed while the app was still
+    # starting (ahead, in an SSH session) must filter, and its "o" must not order the table.
+    app = make_app()
+    start_over = asyncio.Event()
+    app.started = start_over.wait  # the screen's first frame is held back, and with it the box
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.filter_box() is None
+        burst(app, "/office")
+        await pilot.pause()
+        assert app.screen.table.sort_column is None
+        start_over.set()
+        await settle(pilot)
+        box = app.screen.query_one("#filter-input", Input)
+        assert box.value == "office" and box.has_focus
+        assert app.screen.table.filter_text == "office"
+        assert app.screen.table.sort_column is None
 
 
 async def test_colon_then_a_name_and_enter_goes_there(make_app):
