@@ -116,8 +116,21 @@ import os
 session = open_profile_session(sandbox_profile())
 latency = float(os.environ.get("BENCH_LATENCY", "0"))
 if latency:
-    # A slow link: every list call answers `latency` seconds late (the sandbox's delay fault).
-    session.client("telnyx").transport._client._transport.handler.faults.delay("GET", "/", latency, times=None)
+    # A slow link: every list call answers `latency` seconds late (the sandbox's delay fault),
+    # installed as the app connects: connecting here, before the app, would load httpx and the
+    # emulator ahead of a warm start's first paint, which the app itself never does.
+    import providers.session
+
+    _open = providers.session.Connection.open
+
+    def open_slowly(connection):
+        was_open = connection.client is not None
+        client = _open(connection)
+        if not was_open and connection.vendor.provider == "telnyx":
+            client.transport._client._transport.handler.faults.delay("GET", "/", latency, times=None)
+        return client
+
+    providers.session.Connection.open = open_slowly
 Probe(session).run(headless=True, size=(140, 40))
 """
 
