@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -40,10 +39,6 @@ if TYPE_CHECKING:
     from tui.screens.command import Command, Destination
 
 log = logging.getLogger("teledeck.ui")
-
-# The package's own path, not importlib.resources (which costs ~4 ms of imports at start).
-STYLES = Path(styles.__file__).with_name("app.tcss")
-
 
 ScreenFactory = Callable[[], Screen[Any]]
 
@@ -116,7 +111,7 @@ def destinations() -> list[Destination]:
 
 class TeledeckApp(App[None]):
     TITLE = "teledeck"
-    CSS_PATH = str(STYLES)
+    CSS_PATH = str(styles.APP)
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         **{name: _mode_factory(name) for name in REGISTRY},
         **{name: factory for name, (_, _, factory) in SPECIAL_SCREENS.items()},

@@ -11,7 +11,6 @@ before Expires). A priority binding runs in the app's own key handler, before th
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TypeVar
 
 from textual.app import ComposeResult
@@ -27,7 +26,7 @@ ResultT = TypeVar("ResultT")
 class DialogScreen(ModalScreen[ResultT]):
     # Textual adds a screen's CSS_PATH to the app's stylesheet when the screen is first shown,
     # with the app's own priority: the dialogs' rules cost the first frame nothing.
-    CSS_PATH = str(Path(styles.__file__).with_name("dialogs.tcss"))
+    CSS_PATH = str(styles.DIALOGS)
     BINDINGS = [
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="dialog.focus_next"),
         Binding(
